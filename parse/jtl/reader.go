@@ -1,0 +1,71 @@
+package jtl
+
+import (
+	"time"
+
+	"github.com/ceiling-dev/ceiling/parse"
+)
+
+// Options tune how a JTL file is read. The zero value reads stock JMeter
+// output.
+type Options struct {
+	// Columns names the columns of a CSV file written without a header
+	// (jmeter.save.saveservice.print_field_names=false). Nil means JMeter
+	// 5.x's default column set.
+	Columns []string
+	// TimestampFormat is jmeter.save.saveservice.timestamp_format when it
+	// was not "ms": a Java SimpleDateFormat pattern such as
+	// "yyyy/MM/dd HH:mm:ss.SSS". Empty means epoch milliseconds, with
+	// JMeter's own fallback formats tried when a value is not a number.
+	TimestampFormat string
+	// Location is the time zone of formatted timestamps (JMeter writes them
+	// in the JVM's zone). Nil means time.Local.
+	Location *time.Location
+	// TimestampAtEnd is set when the run had
+	// sampleresult.timestamp.start=false: timeStamp is then the end of the
+	// sample, and Start = timeStamp - elapsed. Stock jmeter.properties sets
+	// it to true, so the default is a start time.
+	TimestampAtEnd bool
+	// Window is how far (in sample time) a row may come after a row that
+	// started later and still be put back in order. Zero means 60 s. A row
+	// later than that is still delivered, counted in Stats.OutOfOrder.
+	Window time.Duration
+	// CallIDVars are the sample-variable names that hold a SIP Call-ID,
+	// matched case-insensitively. Nil means callId, call_id, call-id,
+	// sipCallId.
+	CallIDVars []string
+	// TraceHeaders are the header and variable names that carry a trace or
+	// correlation ID. Nil means x-trace-id, X-Request-Id,
+	// ININ-Correlation-Id, traceparent, and any name ending in trace-id or
+	// correlation-id.
+	TraceHeaders []string
+	// Problems receives every row or element that was skipped.
+	Problems *parse.Problems
+	// FileIndex is stored in every Sample's File.
+	FileIndex int
+}
+
+// Stats describes what a reader has read so far.
+type Stats struct {
+	Records    int64 // samples delivered (sub-results and transactions included)
+	Counted    int64 // samples delivered with Counts() true
+	Skipped    int64 // rows or elements that could not be used
+	OutOfOrder int64 // samples that arrived later than the reorder window allows
+	// Truncated is set when an XML file ended before </testResults> (a
+	// killed run) or a CSV file ended inside a quoted field.
+	Truncated bool
+	// Columns is the CSV column set in use (header or default), for the report.
+	Columns []string
+	// Delimiter is the CSV delimiter detected.
+	Delimiter rune
+	// HeaderLess is set when a CSV file had no header line.
+	HeaderLess bool
+}
+
+// Reader delivers samples in start-time order. Next returns io.EOF at the
+// end; any other error means the file could not be read on (an I/O error),
+// never a malformed row, which is skipped and reported to Options.Problems.
+type Reader interface {
+	Next() (Sample, error)
+	Stats() Stats
+}
