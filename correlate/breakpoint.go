@@ -1,0 +1,312 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// layerResults builds each layer's account from the hop-0 attempts.
+func layerResults(attempts []Attempt) []*LayerResult {
+	byLayer := map[Layer]*LayerResult{}
+	levels := map[Layer]map[int32]*levelAcc{}
+	edges := map[Layer]map[string]*EdgeCount{}
+	for i := range attempts {
+		at := &attempts[i]
+		lr := byLayer[at.Layer]
+		if lr == nil {
+			lr = &LayerResult{Layer: at.Layer, Codes: map[string]int64{}, Outcomes: map[string]int64{}, Basis: "jtl"}
+			byLayer[at.Layer] = lr
+			levels[at.Layer] = map[int32]*levelAcc{}
+			edges[at.Layer] = map[string]*EdgeCount{}
+		}
+		if at.Hop > 0 {
+			lr.Backend++
+			continue
+		}
+		if at.Source&FromCapture != 0 {
+			lr.Basis = "capture"
+		}
+		lr.Attempts++
+		lr.Outcomes[at.Outcome.String()]++
+		if at.Outcome == Challenged {
+			continue
+		}
+		if at.Status != "" {
+			lr.Codes[at.Status]++
+		}
+		if at.Concurrency > lr.MaxConcurrency {
+			lr.MaxConcurrency = at.Concurrency
+		}
+		if at.Edge.IsValid() {
+			k := at.Edge.String()
+			e := edges[at.Layer][k]
+			if e == nil {
+				e = &EdgeCount{Edge: at.Edge}
+				edges[at.Layer][k] = e
+			}
+			e.Attempts++
+			if at.Failed {
+				e.Failures++
+			}
+		}
+		if !at.Outcome.Decided() {
+			continue
+		}
+		lr.Decided++
+		lv := levels[at.Layer][at.Concurrency]
+		if lv == nil {
+			lv = &levelAcc{}
+			levels[at.Layer][at.Concurrency] = lv
+		}
+		lv.attempts++
+		if rt := at.ResponseTime(); rt >= 0 && !at.Failed {
+			lv.rts = append(lv.rts, rt)
+		}
+		if at.Failed {
+			lr.Failures++
+			lv.failures++
+			if lr.FirstFailure == nil {
+				lr.FirstFailure = firstFailure(attempts, i)
+			}
+		}
+	}
+	var out []*LayerResult
+	for _, l := range Layers {
+		lr := byLayer[l]
+		if lr == nil {
+			continue
+		}
+		for c, lv := range levels[l] {
+			lr.Levels = append(lr.Levels, lv.level(c))
+		}
+		sort.Slice(lr.Levels, func(i, j int) bool { return lr.Levels[i].Concurrency < lr.Levels[j].Concurrency })
+		for _, e := range edges[l] {
+			lr.Edges = append(lr.Edges, *e)
+		}
+		sort.Slice(lr.Edges, func(i, j int) bool {
+			if lr.Edges[i].Attempts != lr.Edges[j].Attempts {
+				return lr.Edges[i].Attempts > lr.Edges[j].Attempts
+			}
+			return lr.Edges[i].Edge.String() < lr.Edges[j].Edge.String()
+		})
+		lr.Sustained = sustained(attempts, lr)
+		out = append(out, lr)
+	}
+	return out
+}
+
+type levelAcc struct {
+	attempts, failures int64
+	rts                []int64
+}
+
+func (lv *levelAcc) level(c int32) Level {
+	l := Level{Concurrency: c, Attempts: lv.attempts, Failures: lv.failures, P50: -1, P90: -1, P99: -1}
+	if n := len(lv.rts); n > 0 {
+		sort.Slice(lv.rts, func(i, j int) bool { return lv.rts[i] < lv.rts[j] })
+		q := func(p float64) int64 {
+			i := int(p*float64(n)+0.5) - 1
+			if i < 0 {
+				i = 0
+			}
+			if i >= n {
+				i = n - 1
+			}
+			return lv.rts[i]
+		}
+		l.P50, l.P90, l.P99 = q(0.50), q(0.90), q(0.99)
+	}
+	return l
+}
+
+func firstFailure(attempts []Attempt, i int) *Breakpoint {
+	at := &attempts[i]
+	return &Breakpoint{
+		Time: at.Time, Concurrency: at.Concurrency, Threads: at.Threads,
+		CallID: at.CallID, TraceID: at.TraceID, Edge: at.Edge, Status: at.Status, Attempt: i,
+		Method: "the earliest attempt that failed, with the " + at.Layer.Unit() + " at its edge when it was made, itself included",
+	}
+}
+
+// sustained finds the lowest concurrency at and above which most attempts
+// fail: walking down from the highest level, every level passed has more
+// than half of its attempts failed. Levels with too few attempts to say
+// anything (fewer than 3, when the test had 30 or more) neither extend nor
+// stop the walk, so one lucky success high up does not move the
+// breakpoint, and one unlucky failure low down does not either.
+func sustained(attempts []Attempt, lr *LayerResult) *Breakpoint {
+	if lr.Failures == 0 {
+		return nil
+	}
+	minSupport := int64(3)
+	if lr.Decided < 30 {
+		minSupport = 1
+	}
+	n := len(lr.Levels)
+	var sa, sf int64
+	best := -1
+	var bestA, bestF int64
+	for i := n - 1; i >= 0; i-- {
+		lv := lr.Levels[i]
+		sa += lv.Attempts
+		sf += lv.Failures
+		if lv.Attempts < minSupport {
+			continue
+		}
+		if 2*lv.Failures <= lv.Attempts {
+			break
+		}
+		best, bestA, bestF = i, sa, sf
+	}
+	if best < 0 {
+		return nil
+	}
+	c := lr.Levels[best].Concurrency
+	bp := &Breakpoint{
+		Concurrency: c, AtOrAbove: bestA, FailedAtOrAbove: bestF, Attempt: -1, Threads: -1,
+		Method: fmt.Sprintf("the lowest concurrency from which, at every level up to the highest seen, more than half of the attempts failed (%d of %d attempts at %d or more failed)", bestF, bestA, c),
+	}
+	for i := range attempts {
+		at := &attempts[i]
+		if at.Layer == lr.Layer && at.Hop == 0 && at.Failed && at.Concurrency >= c {
+			bp.Time, bp.Threads, bp.CallID, bp.TraceID, bp.Edge, bp.Status, bp.Attempt =
+				at.Time, at.Threads, at.CallID, at.TraceID, at.Edge, at.Status, i
+			break
+		}
+	}
+	return bp
+}
+
+// verdict picks the layer that failed first: the earliest first failure,
+// and at the same instant the lowest layer, which is the cause.
+func verdict(r *Result) Verdict {
+	var first *LayerResult
+	for _, lr := range r.Layers {
+		if lr.FirstFailure == nil {
+			continue
+		}
+		if first == nil || lr.FirstFailure.Time < first.FirstFailure.Time {
+			first = lr
+		}
+	}
+	if first == nil {
+		v := Verdict{Layer: LayerNone}
+		v.Text = noFailureText(r)
+		return v
+	}
+	v := Verdict{
+		Failed:       true,
+		Layer:        first.Layer,
+		Status:       first.FirstFailure.Status,
+		Kind:         kindOf(first.Layer, first.FirstFailure.Status),
+		FirstFailure: first.FirstFailure,
+		Sustained:    first.Sustained,
+	}
+	v.Text = verdictText(r, first, &v)
+	return v
+}
+
+func noFailureText(r *Result) string {
+	var total int64
+	var max int32
+	var unit string
+	for _, lr := range r.Layers {
+		total += lr.Attempts
+		if lr.MaxConcurrency > max {
+			max, unit = lr.MaxConcurrency, lr.Layer.Unit()
+		}
+	}
+	if total == 0 {
+		return "No attempts were found in the inputs: nothing to judge."
+	}
+	s := fmt.Sprintf("No layer refused work: %s attempts, none rejected", thousands(total))
+	if max > 0 {
+		s += fmt.Sprintf(", up to %d %s", max, unit)
+	}
+	s += "."
+	if r.Breaches.Count > 0 {
+		s += fmt.Sprintf(" %s samples failed the test's own criteria (assertions) while the edge answered.", thousands(r.Breaches.Count))
+	}
+	return s
+}
+
+func verdictText(r *Result, lr *LayerResult, v *Verdict) string {
+	ff := v.FirstFailure
+	at := &r.Attempts[ff.Attempt]
+	var b strings.Builder
+	who := "The edge"
+	if ff.Edge.IsValid() {
+		who = "The edge " + ff.Edge.String()
+	}
+	switch lr.Layer {
+	case LayerSIP:
+		if ff.Status == "timeout" {
+			fmt.Fprintf(&b, "%s stopped answering INVITEs (timer B) at %d %s", who, ff.Concurrency, lr.Layer.Unit())
+		} else {
+			phrase := ""
+			if at.Detail != nil && at.Detail.ReasonPhrase != "" {
+				phrase = " " + at.Detail.ReasonPhrase
+			}
+			fmt.Fprintf(&b, "%s began answering INVITE with SIP %s%s at %d %s", who, ff.Status, phrase, ff.Concurrency, lr.Layer.Unit())
+		}
+	case LayerClient:
+		fmt.Fprintf(&b, "The load generator itself failed first (%s) at %d %s", ff.Status, ff.Concurrency, lr.Layer.Unit())
+	default:
+		fmt.Fprintf(&b, "%s first failed at the %s layer (%s) at %d %s", who, lr.Layer, ff.Status, ff.Concurrency, lr.Layer.Unit())
+	}
+	if ff.Threads >= 0 {
+		fmt.Fprintf(&b, " (JMeter: %d threads)", ff.Threads)
+	}
+	fmt.Fprintf(&b, ", at %s", formatTime(ff.Time))
+	b.WriteString(".")
+	if s := v.Sustained; s != nil {
+		fmt.Fprintf(&b, " From %d %s up, most attempts failed (%d of %d).", s.Concurrency, lr.Layer.Unit(), s.FailedAtOrAbove, s.AtOrAbove)
+	}
+	fmt.Fprintf(&b, " %s of %s attempts failed", thousands(lr.Failures), thousands(lr.Decided))
+	if n := lr.Codes[ff.Status]; n > 0 && n != lr.Failures {
+		fmt.Fprintf(&b, ", %s of them with %s", thousands(n), ff.Status)
+	}
+	b.WriteString(".")
+	if d := at.Detail; d != nil {
+		var extra []string
+		if d.RetryAfter >= 0 {
+			extra = append(extra, fmt.Sprintf("Retry-After: %d s", d.RetryAfter))
+		}
+		if d.ReasonHeader != "" {
+			extra = append(extra, "Reason: "+d.ReasonHeader)
+		}
+		if d.Warning != "" {
+			extra = append(extra, "Warning: "+d.Warning)
+		}
+		if d.Relayed.IsValid() {
+			extra = append(extra, "relayed from the backend "+d.Relayed.String()+", which refused first")
+		}
+		if len(extra) > 0 {
+			fmt.Fprintf(&b, " The first rejection said %s.", strings.Join(extra, "; "))
+		}
+	}
+	switch v.Kind {
+	case KindCapacity:
+		b.WriteString(" This is a capacity limit, not a rate limit (which would answer 429).")
+	case KindRateLimit:
+		b.WriteString(" This is a rate limit (429), not a capacity limit.")
+	}
+	return b.String()
+}
+
+func formatTime(ns int64) string {
+	return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05.000 UTC")
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

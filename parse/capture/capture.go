@@ -1,0 +1,282 @@
+// Package capture turns packet captures into the protocol events ceiling
+// correlates: SIP messages today, TCP connections, HTTP upgrades and TLS
+// handshakes as those parsers arrive. Several captures are merged into one
+// stream in capture-time order.
+//
+// It sits between parse/pcap (packets) and the protocol parsers
+// (parse/sip, …), and knows nothing of dialogs or verdicts.
+package capture
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/pcap"
+	"github.com/ceiling-dev/ceiling/parse/sip"
+)
+
+// Event is one protocol event seen in a capture.
+type Event struct {
+	Time   int64 // Unix ns, the capture host's clock
+	File   int   // index of the capture among the inputs
+	Packet int64 // frame number in that file (the completing frame of a reassembled datagram)
+	Offset int64 // byte offset of that frame's record
+
+	Src, Dst  netip.AddrPort
+	Transport string // "udp", later "tcp", "tls", "ws", "wss"
+
+	// SIP is set for a SIP message.
+	SIP *sip.Message
+}
+
+// Options tune the capture stage.
+type Options struct {
+	SIP sip.Options
+	// Window is how far back in capture time a packet may arrive after a
+	// later one and still be put in order (pcapng files with several
+	// interfaces interleave by buffer, not by time). Zero means 2 s.
+	Window int64
+	// Pcap is passed to each packet reader; its Problems is set per file.
+	Pcap pcap.Options
+	// Problems receives what could not be used.
+	Problems *parse.Problems
+}
+
+// FileStats is what one capture contributed.
+type FileStats struct {
+	Path string
+	Kind parse.Kind
+	pcap.Stats
+	SIPMessages int64 // SIP messages parsed (retransmissions included)
+	SIPErrors   int64 // payloads that looked like SIP and did not parse
+	KeepAlives  int64 // CRLF keep-alives (RFC 5626)
+	UDPOther    int64 // UDP datagrams that are not SIP
+	TCPSegments int64 // TCP segments (not yet reassembled: a later stage)
+	OutOfOrder  int64 // events later than the reorder window allowed
+}
+
+// Source merges the events of several captures.
+type Source struct {
+	opts    Options
+	files   []*fileSource
+	merge   mergeHeap
+	started bool
+}
+
+// Open prepares a Source over the given inputs, which must be captures.
+// Reading starts with the first call to Next.
+func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error) {
+	if opts.Window == 0 {
+		opts.Window = 2e9
+	}
+	s := &Source{opts: opts}
+	for i, in := range inputs {
+		po := opts.Pcap
+		po.Problems = opts.Problems
+		r, err := pcap.NewReader(in, po)
+		if err != nil {
+			return nil, err
+		}
+		idx := i
+		if fileIndex != nil {
+			idx = fileIndex[i]
+		}
+		s.files = append(s.files, &fileSource{
+			in: in, r: r, index: idx, opts: &s.opts,
+			stats: FileStats{Path: in.Path, Kind: in.Kind},
+		})
+	}
+	return s, nil
+}
+
+// Next returns the next event in time order, or io.EOF.
+func (s *Source) Next() (Event, error) {
+	if !s.started {
+		s.started = true
+		for _, f := range s.files {
+			ev, err := f.next()
+			if err == io.EOF {
+				continue
+			}
+			if err != nil {
+				return Event{}, err
+			}
+			heap.Push(&s.merge, mergeItem{ev, f})
+		}
+	}
+	if len(s.merge) == 0 {
+		return Event{}, io.EOF
+	}
+	top := s.merge[0]
+	ev, err := top.f.next()
+	switch {
+	case err == io.EOF:
+		heap.Pop(&s.merge)
+	case err != nil:
+		return Event{}, err
+	default:
+		s.merge[0] = mergeItem{ev, top.f}
+		heap.Fix(&s.merge, 0)
+	}
+	return top.ev, nil
+}
+
+// Stats returns per-file statistics (complete once Next has returned io.EOF).
+func (s *Source) Stats() []FileStats {
+	out := make([]FileStats, len(s.files))
+	for i, f := range s.files {
+		f.stats.Stats = f.r.Stats()
+		out[i] = f.stats
+	}
+	return out
+}
+
+type mergeItem struct {
+	ev Event
+	f  *fileSource
+}
+
+type mergeHeap []mergeItem
+
+func (h mergeHeap) Len() int { return len(h) }
+func (h mergeHeap) Less(i, j int) bool {
+	if h[i].ev.Time != h[j].ev.Time {
+		return h[i].ev.Time < h[j].ev.Time
+	}
+	if h[i].ev.File != h[j].ev.File {
+		return h[i].ev.File < h[j].ev.File
+	}
+	return h[i].ev.Packet < h[j].ev.Packet
+}
+func (h mergeHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x interface{}) { *h = append(*h, x.(mergeItem)) }
+func (h *mergeHeap) Pop() interface{} {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// fileSource decodes one capture and restores time order within it.
+type fileSource struct {
+	in    *parse.Input
+	r     *pcap.Reader
+	index int
+	opts  *Options
+	stats FileStats
+
+	pending  eventHeap // events held back until the window has passed them
+	newest   int64
+	released int64 // time of the last event released, to count late ones
+	eof      bool
+}
+
+func (f *fileSource) next() (Event, error) {
+	for {
+		if len(f.pending) > 0 && (f.eof || f.pending[0].Time <= f.newest-f.opts.Window) {
+			ev := heap.Pop(&f.pending).(Event)
+			if ev.Time < f.released {
+				f.stats.OutOfOrder++
+			} else {
+				f.released = ev.Time
+			}
+			return ev, nil
+		}
+		if f.eof {
+			return Event{}, io.EOF
+		}
+		p, err := f.r.Next()
+		if err == io.EOF {
+			f.eof = true
+			continue
+		}
+		if err != nil {
+			return Event{}, fmt.Errorf("%s: %w", f.in.Path, err)
+		}
+		if p.Time > f.newest {
+			f.newest = p.Time
+		}
+		f.decode(p)
+	}
+}
+
+// decode turns one packet into zero or more events.
+func (f *fileSource) decode(p *pcap.Packet) {
+	switch p.Transport {
+	case pcap.UDP:
+		f.udp(p)
+	case pcap.TCP:
+		f.stats.TCPSegments++
+	}
+}
+
+func (f *fileSource) udp(p *pcap.Packet) {
+	b := p.Payload
+	if len(b) == 0 {
+		f.stats.UDPOther++
+		return
+	}
+	if sip.KeepAlive(b) {
+		f.stats.KeepAlives++
+		return
+	}
+	if !sip.Looks(b) {
+		f.stats.UDPOther++
+		return
+	}
+	opts := f.opts.SIP
+	opts.Datagram = true
+	m, _, err := sip.Parse(b, &opts)
+	if err != nil {
+		f.stats.SIPErrors++
+		f.problem(p, "sip message does not parse", err)
+		if m == nil || m.CallID == "" {
+			return
+		}
+		// A message whose headers parsed but whose body is damaged (a
+		// Content-Length past the datagram's end, as Wireshark flags) still
+		// happened on the wire: keep it, the problem is on record.
+	}
+	f.stats.SIPMessages++
+	heap.Push(&f.pending, Event{
+		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
+		Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
+		SIP: m,
+	})
+}
+
+func (f *fileSource) problem(p *pcap.Packet, key string, err error) {
+	if f.opts.Problems == nil {
+		return
+	}
+	reason := key
+	var pe *sip.ParseError
+	if errors.As(err, &pe) {
+		reason = fmt.Sprintf("%s: %s at byte %d of the payload", key, pe.Reason, pe.Offset)
+	} else if err != nil {
+		reason = fmt.Sprintf("%s: %v", key, err)
+	}
+	f.opts.Problems.Add(key, parse.Problem{File: f.in.Path, Packet: p.Num, Offset: p.Offset, Reason: reason})
+}
+
+type eventHeap []Event
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if h[i].Time != h[j].Time {
+		return h[i].Time < h[j].Time
+	}
+	return h[i].Packet < h[j].Packet
+}
+func (h eventHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x interface{}) { *h = append(*h, x.(Event)) }
+func (h *eventHeap) Pop() interface{} {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
