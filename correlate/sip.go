@@ -37,8 +37,8 @@ type leg struct {
 	hop    uint8
 
 	state   legState
-	active  bool  // counted in its edge's concurrency
-	attempt int   // index in sipTracker.attempts of the current attempt
+	active  bool // counted in its edge's concurrency
+	attempt int  // index in sipTracker.attempts of the current attempt
 	branch  string
 	cseq    uint32
 	gen     uint32 // bumps on every state change, to drop stale timers

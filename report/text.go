@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
 )
 
 // WriteText writes the few lines a person reads first.
