@@ -42,8 +42,8 @@ type Options struct {
 	Window int64
 	// Pcap is passed to each packet reader; its Problems is set per file.
 	Pcap pcap.Options
-	// Problems receives what could not be used.
-	Problems *parse.Problems
+	// Notify, when set, is called for every problem in any file.
+	Notify func(parse.Problem)
 }
 
 // FileStats is what one capture contributed.
@@ -57,6 +57,8 @@ type FileStats struct {
 	UDPOther    int64 // UDP datagrams that are not SIP
 	TCPSegments int64 // TCP segments (not yet reassembled: a later stage)
 	OutOfOrder  int64 // events later than the reorder window allowed
+	// Problems holds what this file skipped and where.
+	Problems *parse.Problems
 }
 
 // Source merges the events of several captures.
@@ -75,8 +77,9 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 	}
 	s := &Source{opts: opts}
 	for i, in := range inputs {
+		probs := &parse.Problems{Notify: opts.Notify}
 		po := opts.Pcap
-		po.Problems = opts.Problems
+		po.Problems = probs
 		r, err := pcap.NewReader(in, po)
 		if err != nil {
 			return nil, err
@@ -87,7 +90,7 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 		}
 		s.files = append(s.files, &fileSource{
 			in: in, r: r, index: idx, opts: &s.opts,
-			stats: FileStats{Path: in.Path, Kind: in.Kind},
+			stats: FileStats{Path: in.Path, Kind: in.Kind, Problems: probs},
 		})
 	}
 	return s, nil
@@ -250,9 +253,6 @@ func (f *fileSource) udp(p *pcap.Packet) {
 }
 
 func (f *fileSource) problem(p *pcap.Packet, key string, err error) {
-	if f.opts.Problems == nil {
-		return
-	}
 	reason := key
 	var pe *sip.ParseError
 	if errors.As(err, &pe) {
@@ -260,7 +260,7 @@ func (f *fileSource) problem(p *pcap.Packet, key string, err error) {
 	} else if err != nil {
 		reason = fmt.Sprintf("%s: %v", key, err)
 	}
-	f.opts.Problems.Add(key, parse.Problem{File: f.in.Path, Packet: p.Num, Offset: p.Offset, Reason: reason})
+	f.stats.Problems.Add(key, parse.Problem{File: f.in.Path, Packet: p.Num, Offset: p.Offset, Reason: reason})
 }
 
 type eventHeap []Event

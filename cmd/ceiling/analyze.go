@@ -1,0 +1,235 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ceiling-dev/ceiling"
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/pipeline"
+	"github.com/ceiling-dev/ceiling/report"
+)
+
+type analyzeFlags struct {
+	demo        bool
+	html        string
+	jsonOut     string
+	pngDir      string
+	quiet       bool
+	clockOffset string
+	ts          string
+	columns     string
+	tsFormat    string
+	tz          string
+	window      time.Duration
+	edges       []string
+	timerB      time.Duration
+	callIDVars  []string
+	traceHdrs   []string
+	sipCorr     []string
+}
+
+func newAnalyze(stdout, stderr io.Writer) *cobra.Command {
+	var f analyzeFlags
+	cmd := &cobra.Command{
+		Use:   "analyze [flags] FILE...",
+		Short: "Analyse JTL files and captures: the verdict, breakpoints and reports",
+		Long: `analyze reads JMeter results and packet captures, in any mix and order, and
+says at what concurrency the edge began refusing work and at which layer.
+
+Inputs are told apart by their content, not their names: JTL CSV (with or
+without a header, delimiters , ; tab |), JTL XML, pcap, pcapng, and gzip of
+any of them. Give every JTL of a distributed run (one per load generator):
+they are merged in time order and their threads are summed.
+
+What comes out:
+  stdout             a short text summary: the verdict, breakpoints, counts
+  -o, --html FILE    one self-contained HTML report (charts, tables; no network)
+  --json FILE        the JSON summary (schema ceiling.summary/v1) for CI jobs
+  --png DIR          the report's charts as PNG files
+
+Concurrency is counted in the failing layer's own units from the capture
+(SIP: dialogs in progress at the edge, counting the rejected INVITE
+itself); without a capture, as samples in flight in the JTL. JMeter's
+allThreads is reported beside it.
+
+Examples:
+  ceiling analyze --demo -o report.html
+  ceiling analyze results.jtl edge.pcapng -o report.html --json summary.json
+  ceiling analyze gen1.jtl gen2.jtl capture.pcap.gz --edge 10.0.0.5:5060
+  ceiling analyze results.csv --ts end --timestamp-format "yyyy/MM/dd HH:mm:ss.SSS"`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAnalyze(cmd, &f, args, stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.demo, "demo", false, "analyse the demo spike test shipped inside ceiling (JMeter against kamailio limited to 100 dialogs)")
+	fl.StringVarP(&f.html, "html", "o", "", "write the HTML report to `FILE`")
+	fl.StringVar(&f.jsonOut, "json", "", "write the JSON summary to `FILE` (- for stdout)")
+	fl.StringVar(&f.pngDir, "png", "", "write the charts as PNG files into `DIR`")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing on stdout unless asked (--json -)")
+	fl.StringVar(&f.clockOffset, "clock-offset", "", "capture clock minus JMeter clock (e.g. 1.5s, -200ms), instead of estimating it from matched calls")
+	fl.StringVar(&f.ts, "ts", "start", "what JTL timeStamp means: start (stock JMeter) or end (sampleresult.timestamp.start=false)")
+	fl.StringVar(&f.columns, "jtl-columns", "", "comma-separated column names of a header-less JTL CSV (default: JMeter 5.x's)")
+	fl.StringVar(&f.tsFormat, "timestamp-format", "", "JTL timestamp format if not epoch ms: jmeter.save.saveservice.timestamp_format, e.g. \"yyyy/MM/dd HH:mm:ss.SSS\"")
+	fl.StringVar(&f.tz, "tz", "Local", "time zone of formatted JTL timestamps (IANA name, e.g. Europe/Paris, or UTC)")
+	fl.DurationVar(&f.window, "reorder-window", 60*time.Second, "how late a JTL row may come after later-starting rows and still be put in order")
+	fl.StringSliceVar(&f.edges, "edge", nil, "edge `ADDR:PORT` the load generator targets (repeatable); default: wherever its INVITEs went")
+	fl.DurationVar(&f.timerB, "timer-b", 32*time.Second, "how long an INVITE waits for a final answer before it counts as timed out")
+	fl.StringSliceVar(&f.callIDVars, "call-id-var", nil, "JTL sample variable(s) holding the SIP Call-ID (default: callId, call_id, call-id, sipCallId)")
+	fl.StringSliceVar(&f.traceHdrs, "trace-header", nil, "header or variable names carrying a trace ID (default: x-trace-id, X-Request-Id, ININ-Correlation-Id, traceparent, *-trace-id, *-correlation-id)")
+	fl.StringSliceVar(&f.sipCorr, "sip-correlation-header", nil, "SIP headers to keep as correlation IDs (default: X-Inin-Cnv, *-correlation-id, *-trace-id, …)")
+	return cmd
+}
+
+func usageErr(format string, a ...interface{}) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stderr io.Writer) error {
+	cfg := pipeline.Config{
+		Paths:   args,
+		Tool:    "ceiling " + toolVersion(),
+		Command: append([]string{"ceiling"}, os.Args[1:]...),
+	}
+	if f.demo {
+		dir, err := os.MkdirTemp("", "ceiling-demo-")
+		if err != nil {
+			return &exitError{code: ExitOutput, err: err}
+		}
+		defer os.RemoveAll(dir)
+		paths, names, err := ceiling.WriteDemo(dir)
+		if err != nil {
+			return &exitError{code: ExitOutput, err: err}
+		}
+		cfg.Paths = append(paths, cfg.Paths...)
+		cfg.DisplayNames = append(names, cfg.Paths[len(paths):]...)
+	}
+	if len(cfg.Paths) == 0 {
+		return usageErr("no input files: give JTL files and captures, or --demo")
+	}
+	switch f.ts {
+	case "start":
+	case "end":
+		cfg.JTL.TimestampAtEnd = true
+	default:
+		return usageErr("--ts must be start or end, not %q", f.ts)
+	}
+	if f.columns != "" {
+		for _, c := range strings.Split(f.columns, ",") {
+			cfg.JTL.Columns = append(cfg.JTL.Columns, strings.TrimSpace(c))
+		}
+	}
+	cfg.JTL.TimestampFormat = f.tsFormat
+	loc, err := time.LoadLocation(f.tz)
+	if err != nil {
+		return usageErr("--tz: %v", err)
+	}
+	cfg.JTL.Location = loc
+	cfg.JTL.Window = f.window
+	cfg.JTL.CallIDVars = f.callIDVars
+	cfg.JTL.TraceHeaders = f.traceHdrs
+	cfg.Capture.SIP.CorrelationHeaders = f.sipCorr
+	if f.clockOffset != "" {
+		d, err := time.ParseDuration(f.clockOffset)
+		if err != nil {
+			return usageErr("--clock-offset: %v", err)
+		}
+		cfg.Correlate.ClockOffset = &d
+	}
+	for _, e := range f.edges {
+		ap, err := netip.ParseAddrPort(e)
+		if err != nil {
+			return usageErr("--edge %q: want ADDR:PORT, e.g. 10.0.0.5:5060 or [2001:db8::1]:5061", e)
+		}
+		cfg.Correlate.Edges = append(cfg.Correlate.Edges, ap)
+	}
+	if f.timerB <= 0 {
+		return usageErr("--timer-b must be positive")
+	}
+	cfg.Correlate.TimerB = f.timerB
+
+	// The first problems are printed as they are found; the rest are
+	// counted in the summary.
+	shown := 0
+	cfg.Notify = func(p parse.Problem) {
+		shown++
+		if shown <= 10 {
+			fmt.Fprintf(stderr, "ceiling: skipped: %s\n", p.Error())
+		} else if shown == 11 {
+			fmt.Fprintf(stderr, "ceiling: more problems skipped; the summary counts them all\n")
+		}
+	}
+
+	doc, err := pipeline.Run(cfg)
+	if err != nil {
+		var ie *pipeline.InputError
+		if errors.As(err, &ie) {
+			return &exitError{code: ExitBadInput, err: err}
+		}
+		return &exitError{code: ExitBadInput, err: err}
+	}
+
+	if !f.quiet && f.jsonOut != "-" {
+		if err := report.WriteText(stdout, doc); err != nil {
+			return &exitError{code: ExitOutput, err: err}
+		}
+	}
+	if f.jsonOut != "" {
+		if err := writeTo(f.jsonOut, stdout, func(w io.Writer) error { return report.WriteJSON(w, doc) }); err != nil {
+			return &exitError{code: ExitOutput, err: err}
+		}
+	}
+	if f.html != "" {
+		if err := writeTo(f.html, stdout, func(w io.Writer) error { return report.WriteHTML(w, doc) }); err != nil {
+			return &exitError{code: ExitOutput, err: err}
+		}
+		if !f.quiet {
+			fmt.Fprintf(stderr, "ceiling: wrote %s\n", f.html)
+		}
+	}
+	if f.pngDir != "" {
+		files, err := report.WritePNG(f.pngDir, doc)
+		if err != nil {
+			return &exitError{code: ExitOutput, err: err}
+		}
+		if !f.quiet {
+			fmt.Fprintf(stderr, "ceiling: wrote %d charts to %s\n", len(files), f.pngDir)
+		}
+	}
+	return nil
+}
+
+// writeTo writes to path atomically (a temporary file renamed into place,
+// so a CI artifact is never half a report), or to stdout for "-".
+func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(stdout)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

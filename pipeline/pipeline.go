@@ -1,0 +1,248 @@
+// Package pipeline runs ceiling's one job: open the inputs, tell them
+// apart, stream captures and JTL files through correlate, and hand the
+// result to report as a Document. The CLI is a thin shell over Run.
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/ceiling-dev/ceiling/correlate"
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/capture"
+	"github.com/ceiling-dev/ceiling/parse/jtl"
+	"github.com/ceiling-dev/ceiling/report"
+)
+
+// Config is one analysis.
+type Config struct {
+	// Paths are the inputs, in any order and mix: JTL (CSV, XML),
+	// pcap, pcapng, gzip of any. Their kind is told from their content.
+	Paths []string
+	// DisplayNames, when set, replaces each path in messages and reports
+	// (the demo's files live in a temporary folder).
+	DisplayNames []string
+
+	JTL       jtl.Options
+	Capture   capture.Options
+	Correlate correlate.Options
+
+	// Notify is called for every problem found in any input (the CLI
+	// prints the first ones as they happen).
+	Notify func(parse.Problem)
+
+	Tool    string
+	Command []string
+	// Now stamps the report; zero means time.Now.
+	Now time.Time
+}
+
+// ErrNoInput is returned when Config names no input.
+var ErrNoInput = errors.New("no input files given")
+
+// InputError is a file that could not be read at all.
+type InputError struct {
+	Path string
+	Err  error
+}
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Run analyses the inputs and returns the document every report format
+// renders. An input that cannot be opened or recognised, or that fails
+// mid-way with an I/O error, is an *InputError; damaged records inside a
+// readable input are skipped and counted, not errors.
+func Run(cfg Config) (*report.Document, error) {
+	if len(cfg.Paths) == 0 {
+		return nil, ErrNoInput
+	}
+	name := func(i int) string {
+		if i < len(cfg.DisplayNames) && cfg.DisplayNames[i] != "" {
+			return cfg.DisplayNames[i]
+		}
+		return cfg.Paths[i]
+	}
+	var (
+		inputs   []*parse.Input
+		caps     []*parse.Input
+		capIdx   []int
+		jtls     []*parse.Input
+		jtlIdx   []int
+		closeAll = func() {
+			for _, in := range inputs {
+				in.Close()
+			}
+		}
+	)
+	for i, p := range cfg.Paths {
+		in, err := parse.Open(p)
+		if err != nil {
+			closeAll()
+			if cfg.DisplayNames != nil {
+				err = fmt.Errorf("%s: %w", name(i), unwrapPath(err))
+			}
+			return nil, &InputError{Path: name(i), Err: err}
+		}
+		in.Path = name(i)
+		inputs = append(inputs, in)
+		switch {
+		case in.Kind.IsCapture():
+			caps = append(caps, in)
+			capIdx = append(capIdx, i)
+		case in.Kind.IsJTL():
+			jtls = append(jtls, in)
+			jtlIdx = append(jtlIdx, i)
+		}
+	}
+	defer closeAll()
+
+	an := correlate.New(cfg.Correlate)
+	docInputs := make([]report.Input, len(inputs))
+	var problems []*parse.Problems
+
+	// Captures first: the join looks JTL samples up in the dialogs the
+	// capture saw.
+	if len(caps) > 0 {
+		copts := cfg.Capture
+		copts.Notify = cfg.Notify
+		src, err := capture.Open(caps, capIdx, copts)
+		if err != nil {
+			return nil, &InputError{Err: err}
+		}
+		var last int64
+		for {
+			ev, err := src.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, &InputError{Err: err}
+			}
+			an.AddEvent(&ev)
+			last = ev.Time
+		}
+		for k, st := range src.Stats() {
+			if st.LastTime > last {
+				last = st.LastTime
+			}
+			i := capIdx[k]
+			docInputs[i] = report.Input{
+				Path: st.Path, Kind: st.Kind.String(), Gzip: inputs[i].Gzip, Size: inputs[i].Size,
+				Records: st.Frames, Skipped: st.Problems.Count, Truncated: st.Truncated,
+				SkippedBy: st.Problems.ByReason,
+				Detail:    captureDetail(&st),
+			}
+			problems = append(problems, st.Problems)
+		}
+		an.EndCapture(last)
+	}
+
+	if len(jtls) > 0 {
+		readers := make([]jtl.Reader, len(jtls))
+		probs := make([]*parse.Problems, len(jtls))
+		for k, in := range jtls {
+			opts := cfg.JTL
+			probs[k] = &parse.Problems{Notify: cfg.Notify}
+			opts.Problems = probs[k]
+			opts.FileIndex = jtlIdx[k]
+			r, err := jtl.NewReader(in, opts)
+			if err != nil {
+				return nil, &InputError{Path: in.Path, Err: err}
+			}
+			readers[k] = r
+		}
+		var merged jtl.Reader = readers[0]
+		if len(readers) > 1 {
+			merged = jtl.Merge(readers...)
+		}
+		for {
+			s, err := merged.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, &InputError{Err: err}
+			}
+			an.AddSample(&s)
+		}
+		for k, r := range readers {
+			st := r.Stats()
+			i := jtlIdx[k]
+			docInputs[i] = report.Input{
+				Path: inputs[i].Path, Kind: inputs[i].Kind.String(), Gzip: inputs[i].Gzip, Size: inputs[i].Size,
+				Records: st.Records, Skipped: probs[k].Count, Truncated: st.Truncated,
+				SkippedBy: probs[k].ByReason,
+				Detail:    jtlDetail(&st),
+			}
+			problems = append(problems, probs[k])
+		}
+	}
+
+	res := an.Finish()
+	now := cfg.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	doc := &report.Document{
+		Tool: cfg.Tool, Generated: now, Command: cfg.Command,
+		Inputs: docInputs, Result: res,
+	}
+	for _, p := range problems {
+		doc.Problems = append(doc.Problems, p.First...)
+	}
+	sort.SliceStable(doc.Problems, func(i, j int) bool { return doc.Problems[i].File < doc.Problems[j].File })
+	if len(doc.Problems) > 50 {
+		doc.Problems = doc.Problems[:50]
+	}
+	return doc, nil
+}
+
+func captureDetail(st *capture.FileStats) string {
+	s := fmt.Sprintf("%s frames, %s SIP messages", report.Thousands(st.Frames), report.Thousands(st.SIPMessages))
+	if st.Reassembled > 0 {
+		s += fmt.Sprintf(", %s datagrams reassembled from IP fragments", report.Thousands(st.Reassembled))
+	}
+	if st.TCPSegments > 0 {
+		s += fmt.Sprintf(", %s TCP segments (TCP is not analysed yet)", report.Thousands(st.TCPSegments))
+	}
+	if st.SIPErrors > 0 {
+		s += fmt.Sprintf(", %s SIP messages that did not parse", report.Thousands(st.SIPErrors))
+	}
+	return s
+}
+
+func jtlDetail(st *jtl.Stats) string {
+	s := fmt.Sprintf("%s samples (%s counted)", report.Thousands(st.Records), report.Thousands(st.Counted))
+	if st.Delimiter != 0 {
+		d := string(st.Delimiter)
+		if st.Delimiter == '\t' {
+			d = `\t`
+		}
+		s += fmt.Sprintf(", delimiter '%s', %d columns", d, len(st.Columns))
+		if st.HeaderLess {
+			s += " (no header: default column set)"
+		}
+	}
+	if st.OutOfOrder > 0 {
+		s += fmt.Sprintf(", %s rows later than the reorder window", report.Thousands(st.OutOfOrder))
+	}
+	return s
+}
+
+// unwrapPath drops the temporary path parse.Open put in front of its
+// message, for inputs shown under another name.
+func unwrapPath(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
