@@ -2,10 +2,25 @@
 // ceiling needs (full and compact forms, any case, folded lines,
 // comma-separated values), and the body's extent by Content-Length. It
 // knows nothing of transports or dialogs: it turns bytes into a Message.
+//
+// Parse handles one message at the start of a buffer and says how many
+// bytes it took, so a stream framer (SIP over TCP) calls it in a loop;
+// Options.Datagram switches to the rules of a UDP payload, where the
+// datagram is all there is. Looks and KeepAlive are cheap checks made
+// before parsing, to tell SIP from other payloads on any port.
 package sip
+
+import "strings"
 
 // Message is one parsed SIP message. Its strings are copies: a Message
 // outlives the buffer it was parsed from. Body is the exception (see Body).
+//
+// The strings other than CallID share one copy of the message's header
+// section, so keeping any of them keeps that copy (a few hundred bytes)
+// alive. CallID is a separate copy, shared by the messages of a dialog a
+// Parser has seen recently: it is the string a consumer keeps per call.
+// Method, CSeqMethod, Via.Transport and the usual reason phrases are
+// interned constants.
 type Message struct {
 	Request bool
 	// Request line.
@@ -25,31 +40,50 @@ type Message struct {
 	ViaCount int
 
 	From, To          string // the header values as written, for display and redaction
-	FromTag, ToTag    string
-	Contact           string
-	PAssertedIdentity string
+	FromTag, ToTag    string // the tag parameter of From and To, not a tag inside the <URI>
+	Contact           string // the first Contact value as written ("*" in a REGISTER removing all)
+	PAssertedIdentity string // the first P-Asserted-Identity value as written
 
 	// ReasonHeader is the Reason header (RFC 3326) as written, e.g.
-	// `Q.850;cause=34;text="No circuit/channel available"`.
+	// `Q.850;cause=34;text="No circuit/channel available"`. Several Reason
+	// header fields are joined with ", ", as RFC 3261 7.3.1 allows. See
+	// Causes and Cause to read it.
 	ReasonHeader string
-	// RetryAfter is the Retry-After header's seconds, -1 when absent.
+	// RetryAfter is the Retry-After header's seconds, -1 when absent or
+	// not a number.
 	RetryAfter int
-	Warning    string
+	Warning    string // Warning header(s) as written, joined with ", "
 	Server     string
 	UserAgent  string
 
-	// ContentLength is the Content-Length header, -1 when absent.
+	ContentType string
+	// ContentLength is the Content-Length header, -1 when absent or not a
+	// number.
 	ContentLength int
 	// Body is the message body as a slice of the parsed buffer: valid only
-	// as long as that buffer is.
+	// as long as that buffer is. It is not copied because ceiling rarely
+	// looks inside bodies and SDP would double the bytes copied.
 	Body []byte
 
 	// Correlation holds the headers whose names the Options mark as
-	// correlation or trace IDs (X-Inin-Cnv, *-Correlation-Id, *-Trace-Id).
+	// correlation or trace IDs (X-Inin-Cnv, *-Correlation-Id, *-Trace-Id),
+	// in the order they appear.
 	Correlation []Header
 
 	// Headers is the number of header fields.
 	Headers int
+
+	// Start is the offset in the parsed buffer of the start line: leading
+	// CRLF keep-alives and junk come before it.
+	Start int
+	// Skipped is how many of the bytes before Start were junk rather than
+	// CR or LF (RFC 3261 7.5 lets CRLFs precede a message; anything else
+	// is damage worth reporting).
+	Skipped int
+
+	// corr backs Correlation so that a message with a couple of
+	// correlation headers needs no allocation of its own for them.
+	corr [2]Header
 }
 
 // Via is one Via value.
@@ -69,3 +103,64 @@ func (m *Message) IsResponse() bool { return !m.Request }
 
 // Final reports whether m is a final response (>= 200).
 func (m *Message) Final() bool { return !m.Request && m.StatusCode >= 200 }
+
+// Cause is one value of a Reason header (RFC 3326):
+// `Q.850;cause=34;text="No circuit/channel available"`.
+type Cause struct {
+	Protocol string // "SIP", "Q.850", as written
+	Code     int    // the cause parameter, -1 when absent or not a number
+	Text     string // the text parameter, unquoted
+}
+
+// Causes returns the values of m's Reason header, nil when it has none.
+func (m *Message) Causes() []Cause { return ParseReason(m.ReasonHeader) }
+
+// Cause returns the first Reason value whose protocol is protocol (case
+// insensitive: "Q.850", "SIP").
+func (m *Message) Cause(protocol string) (Cause, bool) {
+	rest := m.ReasonHeader
+	for rest != "" {
+		var v string
+		v, rest = nextValue(rest)
+		c := parseCause(v)
+		if strings.EqualFold(c.Protocol, protocol) {
+			return c, true
+		}
+	}
+	return Cause{Code: -1}, false
+}
+
+// ParseReason splits a Reason header value into its causes. Values it
+// cannot read are returned with what could be read (Code -1 when the
+// cause is missing), so a damaged header still shows its protocol.
+func ParseReason(v string) []Cause {
+	var cs []Cause
+	for v != "" {
+		var one string
+		one, v = nextValue(v)
+		if one == "" {
+			continue
+		}
+		cs = append(cs, parseCause(one))
+	}
+	return cs
+}
+
+func parseCause(v string) Cause {
+	c := Cause{Code: -1}
+	proto, params := cutParams(v)
+	c.Protocol = proto
+	for params != "" {
+		var name, val string
+		name, val, params = nextParam(params)
+		switch {
+		case strings.EqualFold(name, "cause"):
+			if n, ok := atoi(val); ok {
+				c.Code = n
+			}
+		case strings.EqualFold(name, "text"):
+			c.Text = unquote(val)
+		}
+	}
+	return c
+}

@@ -1,13 +1,619 @@
 package sip
 
-// Options tune the parser.
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Options tune the parser. The zero value (or nil) parses a byte stream
+// with the default limits and correlation headers.
 type Options struct {
 	// CorrelationHeaders are header names (case-insensitive) copied into
 	// Message.Correlation. A name that starts with "*" matches as a suffix
-	// ("*-trace-id"). Nil means DefaultCorrelationHeaders.
+	// ("*-trace-id"). Nil means DefaultCorrelationHeaders; an empty,
+	// non-nil slice keeps none.
 	CorrelationHeaders []string
+
+	// Datagram says the buffer is a whole datagram (a UDP payload, an SCTP
+	// or WebSocket message): nothing more will come. Without
+	// Content-Length the body is the rest of the datagram, and a message
+	// that ends early is reported as ErrTruncated together with what was
+	// read. When false the buffer is the head of a byte stream (TCP, TLS):
+	// a message that ends early is ErrIncomplete, and a message without
+	// Content-Length has no body.
+	Datagram bool
+
+	// MaxHeaders caps the number of header fields read; 0 means
+	// DefaultMaxHeaders.
+	MaxHeaders int
+	// MaxHeaderBytes caps the start line plus headers, and how far junk is
+	// scanned for a start line in a stream; 0 means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	// MaxBody caps the Content-Length a stream is waited for; 0 means
+	// DefaultMaxBody. It bounds what a framer buffers per connection.
+	MaxBody int
 }
 
 // DefaultCorrelationHeaders are the correlation headers kept when Options
 // names none.
 var DefaultCorrelationHeaders = []string{"x-inin-cnv", "x-trace-id", "x-request-id", "inin-correlation-id", "traceparent", "*-correlation-id", "*-trace-id"}
+
+// The default limits are far above real SIP (a big INVITE is a few KB)
+// and low enough that a hostile or broken stream cannot make a framer
+// hold much.
+const (
+	DefaultMaxHeaders     = 1000
+	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxBody        = 1 << 20
+)
+
+// Errors wrapped by ParseError, to be told apart with errors.Is.
+var (
+	// ErrIncomplete (stream mode only): the buffer holds the start of a
+	// message, not all of it; call again with more bytes. The message is
+	// nil and n is 0.
+	ErrIncomplete = errors.New("sip: message incomplete")
+	// ErrTruncated (datagram mode only): the datagram ends inside the
+	// headers or before Content-Length bytes of body. The message is
+	// returned with what was read, as Wireshark shows such a message and
+	// flags it.
+	ErrTruncated = errors.New("sip: message truncated")
+	// ErrKeepAlive: the buffer is a keep-alive (see KeepAlive), not a
+	// message; n covers it.
+	ErrKeepAlive = errors.New("sip: keep-alive")
+)
+
+// ParseError says what was wrong and where. Offset counts bytes from the
+// start of the buffer given to Parse.
+type ParseError struct {
+	Offset int
+	Reason string
+	// Err is ErrIncomplete, ErrTruncated, ErrKeepAlive or nil.
+	Err error
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("sip: offset %d: %s", e.Offset, e.Reason)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Parser parses messages one after the other, reusing what it learnt: it
+// keeps recent Call-IDs so that the messages of a dialog share one copy,
+// and the compiled correlation header list. It is not safe for concurrent
+// use; give each goroutine (or each capture) its own.
+type Parser struct {
+	callIDs callIDs
+	corr    correlation
+	corrOK  bool
+}
+
+var parsers = sync.Pool{New: func() any { return new(Parser) }}
+
+// Parse parses one message at the start of b with a pooled Parser. See
+// Parser.Parse.
+func Parse(b []byte, opts *Options) (m *Message, n int, err error) {
+	p := parsers.Get().(*Parser)
+	m, n, err = p.parse(nil, b, opts)
+	parsers.Put(p)
+	return m, n, err
+}
+
+// Parse parses one message at the start of b. n is the number of bytes
+// the caller is done with: CRLF keep-alives and junk before the message,
+// its start line, headers and body by Content-Length. A stream framer
+// drops n bytes and calls again.
+//
+// The results come in four shapes:
+//   - m != nil, err == nil: a message, sound as far as ceiling looks.
+//   - m != nil, err != nil: a message that happened on the wire but is
+//     damaged (no Call-ID or CSeq, a bad header line, a Content-Length
+//     that is not a number or runs past the datagram, ErrTruncated). Its
+//     fields hold what could be read; count it and report err.
+//   - m == nil, ErrIncomplete (stream mode): wait for more bytes; n is 0.
+//   - m == nil, another error: nothing usable; n says how much to drop
+//     (ErrKeepAlive, no SIP start line, headers over the limits).
+//
+// Only the first problem found is reported. If err is nil, m.CallID is
+// not empty.
+func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
+	return p.parse(nil, b, opts)
+}
+
+// ParseInto is Parse writing into *m, which it clears first, so that a
+// caller that is done with each message before the next saves allocating
+// it. ok reports whether m holds a message (Parse's m != nil).
+func (p *Parser) ParseInto(m *Message, b []byte, opts *Options) (ok bool, n int, err error) {
+	got, n, err := p.parse(m, b, opts)
+	return got != nil, n, err
+}
+
+var errKeepAlive = &ParseError{Reason: "keep-alive, not a message", Err: ErrKeepAlive}
+
+// limits are Options with the defaults filled in.
+type limits struct {
+	datagram                       bool
+	maxHeaders, maxHdrBytes, maxCL int
+}
+
+func (p *Parser) parse(dst *Message, b []byte, opts *Options) (*Message, int, error) {
+	lim := limits{maxHeaders: DefaultMaxHeaders, maxHdrBytes: DefaultMaxHeaderBytes, maxCL: DefaultMaxBody}
+	names := DefaultCorrelationHeaders
+	if opts != nil {
+		lim.datagram = opts.Datagram
+		if opts.MaxHeaders > 0 {
+			lim.maxHeaders = opts.MaxHeaders
+		}
+		if opts.MaxHeaderBytes > 0 {
+			lim.maxHdrBytes = opts.MaxHeaderBytes
+		}
+		if opts.MaxBody > 0 {
+			lim.maxCL = opts.MaxBody
+		}
+		if opts.CorrelationHeaders != nil {
+			names = opts.CorrelationHeaders
+		}
+	}
+	if !p.corrOK || !p.corr.same(names) {
+		p.corr, p.corrOK = newCorrelation(names), true
+	}
+
+	if KeepAlive(b) {
+		return nil, len(b), errKeepAlive
+	}
+	f, err := frameMessage(b, &lim)
+	if err != nil {
+		return nil, f.n, err
+	}
+
+	m := dst
+	if m == nil {
+		m = new(Message)
+	} else {
+		*m = Message{}
+	}
+	p.fill(m, b, &f, &lim)
+	if f.fault != nil {
+		return m, f.n, f.fault
+	}
+	return m, f.n, nil
+}
+
+// frame is where a message lies in the buffer, found before anything is
+// copied so that an incomplete message costs no allocation.
+type frame struct {
+	start     int // start line
+	lineEnd   int // end of the start line, before CR LF
+	headers   int // first header line
+	hdrEnd    int // just past the empty line, or len(b) when truncated
+	truncated bool
+	cl        int  // Content-Length, -1 when absent or bad
+	clBad     bool // a Content-Length header that is not a number
+	body      []byte
+	n         int
+	fault     *ParseError
+}
+
+func (f *frame) add(off int, reason string, err error) {
+	if f.fault == nil {
+		f.fault = &ParseError{Offset: off, Reason: reason, Err: err}
+	}
+}
+
+func frameMessage(b []byte, lim *limits) (frame, error) {
+	f := frame{cl: -1}
+	i := 0
+	for i < len(b) && (b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	if i == len(b) {
+		if lim.datagram {
+			return f, &ParseError{Offset: 0, Reason: "empty payload"}
+		}
+		return f, &ParseError{Offset: 0, Reason: "no bytes yet", Err: ErrIncomplete}
+	}
+
+	// Find the start line, skipping lines of junk: a stream that lost sync
+	// finds the next message, and a payload with garbage in front is
+	// still read (RFC 3261 7.5 only allows CRLFs there, so it is counted).
+	f.start = -1
+	next := 0
+	for pos := i; pos < len(b); pos = next {
+		end, nl := len(b), bytes.IndexByte(b[pos:], '\n')
+		next = len(b)
+		if nl >= 0 {
+			end = pos + nl
+			next = end + 1
+		} else if !lim.datagram {
+			if len(b)-i > lim.maxHdrBytes {
+				f.n = len(b)
+				return f, &ParseError{Offset: i, Reason: fmt.Sprintf("no SIP start line in %d bytes", len(b)-i)}
+			}
+			return f, &ParseError{Offset: len(b), Reason: "start line not complete", Err: ErrIncomplete}
+		}
+		line := b[pos:end]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if k := startLine(line); k >= 0 {
+			f.start, f.lineEnd = pos+k, pos+len(line)
+			break
+		}
+	}
+	if f.start < 0 {
+		f.n = len(b)
+		return f, &ParseError{Offset: i, Reason: "no SIP start line"}
+	}
+	f.headers = next
+
+	// Find the empty line that ends the headers, and the first
+	// Content-Length on the way: the framing must be known before the
+	// message is copied.
+	f.hdrEnd = -1
+	clLine := -1
+	for pos := next; pos < len(b); {
+		c := b[pos]
+		if c == '\n' {
+			f.hdrEnd = pos + 1
+			break
+		}
+		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
+			f.hdrEnd = pos + 2
+			break
+		}
+		if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+			clLine = pos
+		}
+		nl := bytes.IndexByte(b[pos:], '\n')
+		if nl < 0 {
+			break
+		}
+		pos += nl + 1
+	}
+	if f.hdrEnd < 0 {
+		if !lim.datagram {
+			if len(b)-f.start > lim.maxHdrBytes {
+				f.n = len(b)
+				return f, &ParseError{Offset: f.start, Reason: fmt.Sprintf("header section longer than %d bytes", lim.maxHdrBytes)}
+			}
+			return f, &ParseError{Offset: len(b), Reason: "headers not terminated yet", Err: ErrIncomplete}
+		}
+		f.hdrEnd, f.truncated = len(b), true
+	}
+	if f.hdrEnd-f.start > lim.maxHdrBytes {
+		f.n = f.hdrEnd
+		return f, &ParseError{Offset: f.start, Reason: fmt.Sprintf("header section longer than %d bytes", lim.maxHdrBytes)}
+	}
+
+	if clLine >= 0 {
+		v := headerValueBytes(b[clLine:f.hdrEnd])
+		if n, ok := parseLength(v); ok {
+			f.cl = n
+		} else {
+			f.clBad = true
+			f.add(clLine, fmt.Sprintf("bad Content-Length %q", clip(string(v))), nil)
+		}
+	}
+
+	rest := len(b) - f.hdrEnd
+	switch {
+	case f.truncated:
+		f.n = len(b)
+		f.add(len(b), "headers not terminated by an empty line", ErrTruncated)
+	case f.cl >= 0 && f.cl <= rest:
+		f.body = b[f.hdrEnd : f.hdrEnd+f.cl]
+		f.n = f.hdrEnd + f.cl
+	case f.cl >= 0 && lim.datagram:
+		f.body = b[f.hdrEnd:]
+		f.n = len(b)
+		f.add(f.hdrEnd, fmt.Sprintf("content-length %d exceeds datagram (%d bytes)", f.cl, rest), ErrTruncated)
+	case f.cl > lim.maxCL:
+		// Waiting for the body would buffer more than allowed. Go on
+		// after the headers: the body that follows is junk to the next
+		// call, which skips to the next start line.
+		f.body = b[f.hdrEnd:f.hdrEnd]
+		f.n = f.hdrEnd
+		f.add(f.hdrEnd, fmt.Sprintf("content-length %d exceeds the %d-byte limit", f.cl, lim.maxCL), nil)
+	case f.cl >= 0:
+		return f, &ParseError{Offset: len(b), Reason: fmt.Sprintf("body has %d of %d bytes", rest, f.cl), Err: ErrIncomplete}
+	case lim.datagram:
+		f.body = b[f.hdrEnd:]
+		f.n = len(b)
+	default:
+		// RFC 3261 18.3 requires Content-Length on streams; without it
+		// the next message starts right after the headers.
+		f.body = b[f.hdrEnd:f.hdrEnd]
+		f.n = f.hdrEnd
+	}
+	return f, nil
+}
+
+var contentLength = []byte("Content-Length")
+
+// isContentLength reports whether line starts a Content-Length header
+// field, in either form.
+func isContentLength(line []byte) bool {
+	var rest []byte
+	switch {
+	case len(line) > 0 && line[0]|0x20 == 'l':
+		rest = line[1:]
+	case len(line) >= 14 && bytes.EqualFold(line[:14], contentLength):
+		rest = line[14:]
+	default:
+		return false
+	}
+	for len(rest) > 0 && isWSP(rest[0]) {
+		rest = rest[1:]
+	}
+	return len(rest) > 0 && rest[0] == ':'
+}
+
+// headerValueBytes returns the trimmed value of the header field that
+// starts at b[0], continuation lines included (folded into one space).
+// Used for Content-Length only, which is digits: folding it is legal,
+// merely odd, so only then does it build a new slice.
+func headerValueBytes(b []byte) []byte {
+	colon := bytes.IndexByte(b, ':')
+	if colon < 0 {
+		return nil
+	}
+	var parts []byte
+	pos := colon + 1
+	for {
+		end := len(b)
+		if nl := bytes.IndexByte(b[pos:], '\n'); nl >= 0 {
+			end = pos + nl
+		}
+		seg := bytes.Trim(b[pos:end], " \t\r")
+		pos = end + 1
+		folded := pos < len(b) && isWSP(b[pos])
+		if parts == nil && !folded {
+			return seg
+		}
+		if len(seg) > 0 {
+			if len(parts) > 0 {
+				parts = append(parts, ' ')
+			}
+			parts = append(parts, seg...)
+		}
+		if !folded {
+			return parts
+		}
+	}
+}
+
+// parseLength reads a Content-Length. A number too big to matter is
+// clamped rather than refused: it is still a length the buffer cannot
+// hold, which the caller reports as such.
+func parseLength[T string | []byte](s T) (int, bool) {
+	if len(s) == 0 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n < 1<<40 {
+			n = n*10 + int(c-'0')
+		}
+	}
+	return n, true
+}
+
+// clip shortens a value quoted in an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// fill parses the start line and headers of the framed message into m.
+func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
+	m.Start = f.start
+	skipped := 0
+	for i := 0; i < f.start; i++ {
+		if b[i] != '\r' && b[i] != '\n' {
+			skipped = f.start - i
+			break
+		}
+	}
+	m.Skipped = skipped
+	m.ContentLength = f.cl
+	m.Body = f.body
+	m.RetryAfter = -1
+	m.Correlation = m.corr[:0]
+
+	// One copy of the start line and headers backs every string below
+	// but the Call-ID: one allocation instead of one per field.
+	text := string(b[f.start:f.hdrEnd])
+	base := f.start
+
+	sl := text[:f.lineEnd-f.start]
+	if isStatusLine(sl) {
+		m.StatusCode = int(sl[8]-'0')*100 + int(sl[9]-'0')*10 + int(sl[10]-'0')
+		if len(sl) > 12 {
+			m.Reason = internReason(m.StatusCode, trimWSP(sl[12:]))
+		}
+		if m.StatusCode < 100 || m.StatusCode > 699 {
+			f.add(base+8, fmt.Sprintf("status code %d out of range", m.StatusCode), nil)
+		}
+	} else {
+		// startLine checked the shape: token SP+ URI SP SIP/2.0.
+		uriEnd := len(sl) - len(" SIP/2.0")
+		uriStart := strings.LastIndexByte(sl[:uriEnd], ' ') + 1
+		methodEnd := uriStart - 1
+		for methodEnd > 0 && sl[methodEnd-1] == ' ' {
+			methodEnd--
+		}
+		m.Request = true
+		m.Method = internMethod(sl[:methodEnd])
+		m.RequestURI = sl[uriStart:uriEnd]
+	}
+
+	var haveVia, haveFrom, haveTo, haveCSeq, haveCL bool
+	pos := f.headers - base
+	for pos < len(text) {
+		lineAt := pos
+		line, next := cutLine(text, pos)
+		pos = next
+		if line == "" {
+			break
+		}
+		if isWSP(line[0]) {
+			f.add(base+lineAt, "continuation line without a header field", nil)
+			continue
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon < 0 {
+			f.add(base+lineAt, fmt.Sprintf("header line without a colon: %q", clip(line)), nil)
+			continue
+		}
+		name := trimWSP(line[:colon])
+		if !isToken(name) {
+			f.add(base+lineAt, fmt.Sprintf("bad header name %q", clip(name)), nil)
+			continue
+		}
+		value := trimWSP(line[colon+1:])
+		if pos < len(text) && isWSP(text[pos]) {
+			value, pos = unfold(value, text, pos)
+		}
+		m.Headers++
+		if m.Headers > lim.maxHeaders {
+			f.add(base+lineAt, fmt.Sprintf("more than %d header fields", lim.maxHeaders), nil)
+			m.Headers--
+			break
+		}
+
+		switch lookupHeader(name) {
+		case hVia:
+			if !haveVia && value != "" {
+				first, _ := nextValue(value)
+				m.Via = parseVia(first)
+				haveVia = true
+			}
+			m.ViaCount += countValues(value)
+		case hFrom:
+			if !haveFrom {
+				m.From, m.FromTag, haveFrom = value, tagOf(value), true
+			}
+		case hTo:
+			if !haveTo {
+				m.To, m.ToTag, haveTo = value, tagOf(value), true
+			}
+		case hCallID:
+			if m.CallID == "" && value != "" {
+				m.CallID = p.callIDs.intern(value)
+			}
+		case hCSeq:
+			if !haveCSeq {
+				haveCSeq = true
+				seq, method, ok := parseCSeq(value)
+				if !ok {
+					f.add(base+lineAt, fmt.Sprintf("bad CSeq %q", clip(value)), nil)
+				}
+				m.CSeq, m.CSeqMethod = seq, method
+			}
+		case hContact:
+			if m.Contact == "" {
+				m.Contact, _ = nextValue(value)
+			}
+		case hContentLength:
+			// frameMessage read the first one; a second that disagrees
+			// makes the framing a guess.
+			if haveCL {
+				if n, ok := parseLength(value); !ok || n != f.cl {
+					f.add(base+lineAt, "conflicting Content-Length headers", nil)
+				}
+			}
+			haveCL = true
+		case hContentType:
+			if m.ContentType == "" {
+				m.ContentType = value
+			}
+		case hPAssertedIdentity:
+			if m.PAssertedIdentity == "" {
+				m.PAssertedIdentity, _ = nextValue(value)
+			}
+		case hReason:
+			m.ReasonHeader = join(m.ReasonHeader, value)
+		case hRetryAfter:
+			if m.RetryAfter < 0 {
+				m.RetryAfter = parseRetryAfter(value)
+			}
+		case hWarning:
+			m.Warning = join(m.Warning, value)
+		case hServer:
+			if m.Server == "" {
+				m.Server = value
+			}
+		case hUserAgent:
+			if m.UserAgent == "" {
+				m.UserAgent = value
+			}
+		}
+		if p.corr.match(name) {
+			m.Correlation = append(m.Correlation, Header{Name: name, Value: value})
+		}
+	}
+	if m.CallID == "" {
+		f.add(base, "missing Call-ID", nil)
+	}
+	if !haveCSeq {
+		f.add(base, "missing CSeq", nil)
+	}
+	if len(m.Correlation) == 0 {
+		m.Correlation = nil
+	}
+}
+
+// cutLine returns the line of s that starts at pos, without its CR LF or
+// LF, and where the next line starts.
+func cutLine(s string, pos int) (line string, next int) {
+	nl := strings.IndexByte(s[pos:], '\n')
+	if nl < 0 {
+		line, next = s[pos:], len(s)
+	} else {
+		line, next = s[pos:pos+nl], pos+nl+1
+	}
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	return line, next
+}
+
+// unfold joins the continuation lines that start at s[pos] to value, each
+// fold becoming one space (RFC 3261 7.3.1). Folding is rare, so the new
+// string it costs is rare too.
+func unfold(value, s string, pos int) (string, int) {
+	var sb strings.Builder
+	sb.WriteString(value)
+	for pos < len(s) && isWSP(s[pos]) {
+		var line string
+		line, pos = cutLine(s, pos)
+		if part := trimWSP(line); part != "" {
+			if sb.Len() > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(part)
+		}
+	}
+	return sb.String(), pos
+}
+
+// join appends a header field's value to those of earlier fields of the
+// same name, as the one comma-separated value RFC 3261 7.3.1 makes them.
+func join(have, v string) string {
+	switch {
+	case have == "":
+		return v
+	case v == "":
+		return have
+	}
+	return have + ", " + v
+}

@@ -1,0 +1,174 @@
+package sip
+
+import "strings"
+
+// header identifies the header fields the parser reads.
+type header uint8
+
+const (
+	hOther header = iota
+	hVia
+	hFrom
+	hTo
+	hCallID
+	hCSeq
+	hContact
+	hContentLength
+	hContentType
+	hPAssertedIdentity
+	hReason
+	hRetryAfter
+	hWarning
+	hServer
+	hUserAgent
+)
+
+// compactForms maps RFC 3261 7.3.3's one-letter names, and those later
+// RFCs registered with IANA, to the full names.
+var compactForms = [26]struct {
+	h    header
+	full string
+}{
+	'a' - 'a': {hOther, "Accept-Contact"},
+	'b' - 'a': {hOther, "Referred-By"},
+	'c' - 'a': {hContentType, "Content-Type"},
+	'd' - 'a': {hOther, "Request-Disposition"},
+	'e' - 'a': {hOther, "Content-Encoding"},
+	'f' - 'a': {hFrom, "From"},
+	'i' - 'a': {hCallID, "Call-ID"},
+	'j' - 'a': {hOther, "Reject-Contact"},
+	'k' - 'a': {hOther, "Supported"},
+	'l' - 'a': {hContentLength, "Content-Length"},
+	'm' - 'a': {hContact, "Contact"},
+	'n' - 'a': {hOther, "Identity-Info"},
+	'o' - 'a': {hOther, "Event"},
+	'r' - 'a': {hOther, "Refer-To"},
+	's' - 'a': {hOther, "Subject"},
+	't' - 'a': {hTo, "To"},
+	'u' - 'a': {hOther, "Allow-Events"},
+	'v' - 'a': {hVia, "Via"},
+	'x' - 'a': {hOther, "Session-Expires"},
+	'y' - 'a': {hOther, "Identity"},
+}
+
+// FullName returns the full form of a compact header name ("i" gives
+// "Call-ID") and any other name unchanged.
+func FullName(name string) string {
+	if len(name) == 1 {
+		c := name[0] | 0x20
+		if c >= 'a' && c <= 'z' && compactForms[c-'a'].full != "" {
+			return compactForms[c-'a'].full
+		}
+	}
+	return name
+}
+
+// lookupHeader identifies a header name, case-insensitively. It switches on
+// the length first so that most names are told apart by one comparison.
+func lookupHeader(name string) header {
+	switch len(name) {
+	case 1:
+		c := name[0] | 0x20
+		if c >= 'a' && c <= 'z' {
+			return compactForms[c-'a'].h
+		}
+	case 2:
+		if strings.EqualFold(name, "To") {
+			return hTo
+		}
+	case 3:
+		if strings.EqualFold(name, "Via") {
+			return hVia
+		}
+	case 4:
+		if strings.EqualFold(name, "From") {
+			return hFrom
+		}
+		if strings.EqualFold(name, "CSeq") {
+			return hCSeq
+		}
+	case 6:
+		if strings.EqualFold(name, "Reason") {
+			return hReason
+		}
+		if strings.EqualFold(name, "Server") {
+			return hServer
+		}
+	case 7:
+		if strings.EqualFold(name, "Call-ID") {
+			return hCallID
+		}
+		if strings.EqualFold(name, "Contact") {
+			return hContact
+		}
+		if strings.EqualFold(name, "Warning") {
+			return hWarning
+		}
+	case 10:
+		if strings.EqualFold(name, "User-Agent") {
+			return hUserAgent
+		}
+	case 11:
+		if strings.EqualFold(name, "Retry-After") {
+			return hRetryAfter
+		}
+	case 12:
+		if strings.EqualFold(name, "Content-Type") {
+			return hContentType
+		}
+	case 14:
+		if strings.EqualFold(name, "Content-Length") {
+			return hContentLength
+		}
+	case 19:
+		if strings.EqualFold(name, "P-Asserted-Identity") {
+			return hPAssertedIdentity
+		}
+	}
+	return hOther
+}
+
+// correlation matches header names against Options.CorrelationHeaders.
+type correlation struct {
+	from   []string // the list it was built from, to notice a change
+	exact  []string
+	suffix []string
+}
+
+func newCorrelation(names []string) correlation {
+	c := correlation{from: names}
+	for _, n := range names {
+		if strings.HasPrefix(n, "*") {
+			if n[1:] != "" {
+				c.suffix = append(c.suffix, n[1:])
+			}
+		} else if n != "" {
+			c.exact = append(c.exact, n)
+		}
+	}
+	return c
+}
+
+// same reports whether c was built from names: the same slice, not merely
+// equal contents, which is enough to rebuild only when Options change.
+func (c *correlation) same(names []string) bool {
+	if len(c.from) != len(names) {
+		return false
+	}
+	return len(names) == 0 || &c.from[0] == &names[0]
+}
+
+func (c *correlation) match(name string) bool {
+	name = FullName(name)
+	for _, e := range c.exact {
+		if len(e) == len(name) && strings.EqualFold(e, name) {
+			return true
+		}
+	}
+	for _, s := range c.suffix {
+		if len(name) >= len(s) && strings.EqualFold(name[len(name)-len(s):], s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,140 @@
+package sip
+
+import "bytes"
+
+// looksWindow bounds how far Looks searches for the end of the first line:
+// a start line is short, and Looks runs on every payload of a capture.
+const looksWindow = 2048
+
+// Looks reports whether b can be a SIP message: after any CRLFs, its first
+// line is a request line (METHOD URI SIP/2.0, any token method, any URI
+// scheme) or a status line (SIP/2.0 NNN). It recognises SIP on any port
+// without parsing. A line whose front is garbage (control bytes) before a
+// start line counts, as Parse skips that junk.
+func Looks(b []byte) bool {
+	for len(b) > 0 && (b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	if len(b) > looksWindow {
+		b = b[:looksWindow]
+	}
+	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
+		b = b[:nl]
+	}
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
+	}
+	return startLine(b) >= 0
+}
+
+// KeepAlive reports whether b is a keep-alive rather than a message: only
+// CR and LF (RFC 5626's "\r\n\r\n" ping and "\r\n" pong), or a few NUL
+// bytes (the four zero bytes many phones send to keep a NAT binding
+// open over UDP).
+func KeepAlive(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if b[0] == 0 {
+		if len(b) > 8 {
+			return false
+		}
+		for _, c := range b {
+			if c != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, c := range b {
+		if c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	sipVersionSP = []byte("SIP/2.0 ")
+	spSIPVersion = []byte(" SIP/2.0")
+)
+
+// junkByte reports whether c may end junk in front of a start line on the
+// same line. Only control and non-ASCII bytes qualify: a printable byte
+// right before a method is more likely part of a damaged method, or of a
+// header that merely ends in "SIP/2.0".
+func junkByte(c byte) bool { return (c < 0x20 && c != '\t') || c >= 0x7f }
+
+// startLine returns where in line (no CR LF) a start line begins, or -1.
+func startLine(line []byte) int {
+	if isStatusLine(line) {
+		return 0
+	}
+	if len(line) > len(spSIPVersion) && bytes.EqualFold(line[len(line)-len(spSIPVersion):], spSIPVersion) {
+		uriEnd := len(line) - len(spSIPVersion)
+		sp := bytes.LastIndexByte(line[:uriEnd], ' ')
+		if sp < 0 || !uriShape(line[sp+1:uriEnd]) {
+			return -1
+		}
+		methodEnd := sp
+		for methodEnd > 0 && line[methodEnd-1] == ' ' {
+			methodEnd--
+		}
+		k := methodEnd
+		for k > 0 && tokenChar[line[k-1]] {
+			k--
+		}
+		if k == methodEnd || (k > 0 && !junkByte(line[k-1])) {
+			return -1
+		}
+		return k
+	}
+	if i := bytes.Index(line, sipVersionSP); i > 0 && junkByte(line[i-1]) && isStatusLine(line[i:]) {
+		return i
+	}
+	return -1
+}
+
+// isStatusLine reports whether line starts "SIP/2.0 NNN" followed by a
+// space or nothing.
+func isStatusLine[T string | []byte](line T) bool {
+	if len(line) < 11 {
+		return false
+	}
+	for i := 0; i < 8; i++ {
+		c := line[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != "SIP/2.0 "[i] {
+			return false
+		}
+	}
+	for i := 8; i < 11; i++ {
+		if line[i] < '0' || line[i] > '9' {
+			return false
+		}
+	}
+	return len(line) == 11 || line[11] == ' '
+}
+
+// uriShape reports whether u starts like an absolute URI, "scheme:...",
+// as every Request-URI does (sip:, sips:, tel:, urn:).
+func uriShape(u []byte) bool {
+	if len(u) < 2 || !isAlpha(u[0]) {
+		return false
+	}
+	for i := 1; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case c == ':':
+			return true
+		case isAlpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
