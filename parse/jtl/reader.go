@@ -1,6 +1,7 @@
 package jtl
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/ceiling-dev/ceiling/parse"
@@ -60,6 +61,10 @@ type Stats struct {
 	Delimiter rune
 	// HeaderLess is set when a CSV file had no header line.
 	HeaderLess bool
+	// TimestampFormat is the pattern CSV timestamps were read with: the
+	// one configured, or the JMeter fallback format that matched; empty
+	// for epoch milliseconds.
+	TimestampFormat string
 }
 
 // Reader delivers samples in start-time order. Next returns io.EOF at the
@@ -68,4 +73,17 @@ type Stats struct {
 type Reader interface {
 	Next() (Sample, error)
 	Stats() Stats
+}
+
+// NewReader reads an opened JTL, CSV or XML as in.Kind says. Samples name
+// in.Path in problems and, when nothing else tells their load generator,
+// take its base name as Host.
+func NewReader(in *parse.Input, opts Options) (Reader, error) {
+	switch in.Kind {
+	case parse.KindJTLCSV:
+		return NewCSVReader(in.R, in.Path, opts)
+	case parse.KindJTLXML:
+		return NewXMLReader(in.R, in.Path, opts)
+	}
+	return nil, fmt.Errorf("%s: %s is not a JTL", in.Path, in.Kind)
 }

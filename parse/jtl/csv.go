@@ -1,0 +1,513 @@
+package jtl
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/ceiling-dev/ceiling/parse"
+)
+
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// csvReader reads a CSV JTL: header (or a known column set), rows, and
+// the hand-rolled splitter of split.go underneath.
+type csvReader struct {
+	name string // for problem reports
+	host string // fallback Host: the file's base name
+	opts Options
+	ids  idNames
+	br   *bufio.Reader
+	sc   *recordScanner
+
+	started bool
+	cols    []column
+	ncols   int
+	names   []string // column names, for Vars
+	nvars   int
+	callVar []bool // per column: a variable holding the Call-ID
+	trcVar  []bool // per column: a variable holding a trace ID
+
+	custom    *dateFormat   // Options.TimestampFormat
+	fallbacks []*dateFormat // JMeter's fallback formats, tried in order
+	found     *dateFormat   // the fallback that matched, kept for later rows
+
+	order reorder
+	fam   family
+
+	label, code, msg, thread, dtype, failMsg, url, hostname, vars *interner
+	threadHosts                                                   map[string]string
+
+	stats Stats
+	rows  int64 // data records seen, blank lines excluded
+	eof   bool
+	err   error
+}
+
+// NewCSVReader reads a CSV JTL from r. name is the path as the user gave
+// it; problems name it, and its base name is the Host of samples that say
+// nothing of their load generator.
+func NewCSVReader(r io.Reader, name string, opts Options) (Reader, error) {
+	cr := &csvReader{
+		name:        name,
+		host:        filepath.Base(name),
+		opts:        opts,
+		ids:         newIDNames(&opts),
+		order:       newReorder(opts.Window),
+		fam:         newFamily(),
+		label:       newInterner(4096),
+		code:        newInterner(1024),
+		msg:         newInterner(4096),
+		thread:      newInterner(1 << 16),
+		dtype:       newInterner(64),
+		failMsg:     newInterner(1024),
+		url:         newInterner(4096),
+		hostname:    newInterner(1024),
+		vars:        newInterner(4096),
+		threadHosts: make(map[string]string),
+	}
+	if opts.TimestampFormat != "" {
+		f, err := compileDateFormat(opts.TimestampFormat, opts.Location)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		cr.custom = f
+		cr.stats.TimestampFormat = opts.TimestampFormat
+	}
+	for _, p := range fallbackFormats {
+		if f, err := compileDateFormat(p, opts.Location); err == nil {
+			cr.fallbacks = append(cr.fallbacks, f)
+		}
+	}
+	if br, ok := r.(*bufio.Reader); ok && br.Size() >= 64<<10 {
+		cr.br = br
+	} else {
+		cr.br = bufio.NewReaderSize(r, 256<<10)
+	}
+	cr.sc = newRecordScanner(cr.br)
+	return cr, nil
+}
+
+func (r *csvReader) Stats() Stats {
+	s := r.stats
+	s.OutOfOrder = r.order.outOfOrder
+	return s
+}
+
+func (r *csvReader) Next() (Sample, error) {
+	for {
+		if r.order.ready(r.eof) {
+			s := r.order.pop()
+			r.stats.Records++
+			if s.Counts() {
+				r.stats.Counted++
+			}
+			return s, nil
+		}
+		if r.eof {
+			if r.err != nil {
+				return Sample{}, r.err
+			}
+			return Sample{}, io.EOF
+		}
+		r.step()
+	}
+}
+
+// step reads one record and turns it into a held sample, a skip, or the
+// end of input.
+func (r *csvReader) step() {
+	if !r.started {
+		r.started = true
+		if err := r.start(); err != nil {
+			r.fail(err)
+			return
+		}
+		if r.eof {
+			return
+		}
+	}
+	err := r.sc.next()
+	if err == io.EOF {
+		r.eof = true
+		return
+	}
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	r.record()
+}
+
+func (r *csvReader) fail(err error) {
+	r.eof = true
+	r.err = fmt.Errorf("%s: %w", r.name, err)
+}
+
+// start skips a BOM, finds the delimiter and reads the header if there is
+// one. JMeter itself only tries the default delimiter and then a regular
+// expression over the header; looking at the data instead also works for
+// header-less files.
+func (r *csvReader) start() error {
+	if b, _ := r.br.Peek(3); bytes.Equal(b, utf8BOM) {
+		r.br.Discard(3)
+		r.sc.offset = 3
+	}
+	head, err := r.br.Peek(r.br.Size())
+	if len(head) == 0 {
+		if err != nil && err != io.EOF {
+			return err
+		}
+		r.eof = true
+		return nil
+	}
+	first := head
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	first = trimEOL(first)
+	delim, isHeader := detectDelimiter(first, r.expectedColumns())
+	r.sc.delim = delim
+	r.stats.Delimiter = rune(delim)
+	var names []string
+	if isHeader {
+		if err := r.sc.next(); err != nil && err != io.EOF {
+			return err
+		}
+		for _, f := range r.sc.fields {
+			names = append(names, strings.TrimSpace(string(f)))
+		}
+	} else {
+		r.stats.HeaderLess = true
+		names = r.expectedColumns()
+	}
+	r.setColumns(names)
+	return nil
+}
+
+func (r *csvReader) expectedColumns() []string {
+	if r.opts.Columns != nil {
+		return r.opts.Columns
+	}
+	return DefaultColumns
+}
+
+func (r *csvReader) setColumns(names []string) {
+	r.names = names
+	r.ncols = len(names)
+	r.cols = make([]column, len(names))
+	r.callVar = make([]bool, len(names))
+	r.trcVar = make([]bool, len(names))
+	for i, n := range names {
+		c := lookupColumn(n)
+		r.cols[i] = c
+		switch c {
+		case colVar:
+			r.nvars++
+			r.callVar[i] = r.ids.isCallID(n)
+			r.trcVar[i] = !r.callVar[i] && r.ids.isTrace(n)
+		case colTimeStamp:
+			r.fam.timed = true
+		}
+	}
+	r.stats.Columns = names
+}
+
+// detectDelimiter picks the delimiter of a JTL from its first line. For a
+// header, the candidate that splits it into the most known column names
+// wins. For a data row, the candidate that gives the expected column count
+// wins, else the most frequent one outside quotes, else a comma.
+func detectDelimiter(line []byte, expected []string) (delim byte, header bool) {
+	cands := []byte{',', ';', '\t', '|'}
+	bestKnown, best := 0, byte(',')
+	for _, d := range cands {
+		known := 0
+		for _, f := range bytes.Split(line, []byte{d}) {
+			f = bytes.Trim(bytes.TrimSpace(f), `"`)
+			if lookupColumn(string(f)) != colVar {
+				known++
+			}
+		}
+		if known > bestKnown {
+			bestKnown, best = known, d
+		}
+	}
+	if bestKnown > 0 && !(len(line) > 0 && isDigit(line[0])) {
+		return best, true
+	}
+	counts := make([]int, len(cands))
+	inQuote := false
+	for _, c := range line {
+		if c == '"' {
+			inQuote = !inQuote
+			continue
+		}
+		if inQuote {
+			continue
+		}
+		for i, d := range cands {
+			if c == d {
+				counts[i]++
+			}
+		}
+	}
+	for i, d := range cands {
+		if counts[i]+1 == len(expected) {
+			return d, false
+		}
+	}
+	most := 0
+	for i, d := range cands {
+		if counts[i] > most {
+			most, best = counts[i], d
+		}
+	}
+	if most == 0 {
+		best = ','
+	}
+	return best, false
+}
+
+func (r *csvReader) problem(key, reason string) {
+	r.stats.Skipped++
+	if r.opts.Problems != nil {
+		r.opts.Problems.Add(key, parse.Problem{
+			File: r.name, Line: r.sc.recLine, Offset: r.sc.recOffset, Reason: reason,
+		})
+	}
+}
+
+// quoteField shows a field in a problem report, cut short: a report names
+// the damage, it does not reproduce it.
+func quoteField(b []byte) string {
+	if len(b) > 40 {
+		return fmt.Sprintf("%q…", b[:40])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// record turns the scanner's current record into a sample.
+func (r *csvReader) record() {
+	sc := r.sc
+	if sc.tooLong {
+		r.rows++
+		r.problem("record too long", fmt.Sprintf("record longer than %d bytes (a quote never closed?); skipped", maxRecord))
+		return
+	}
+	f := sc.fields
+	if len(f) == 1 && len(f[0]) == 0 && !sc.eofInQuote {
+		return // a blank line carries nothing
+	}
+	r.rows++
+	if sc.eofInQuote {
+		r.stats.Truncated = true
+		r.problem("truncated row", "file ends inside a quoted field; last row skipped")
+		return
+	}
+	if len(f) != r.ncols {
+		if sc.noNewline && len(f) < r.ncols {
+			r.stats.Truncated = true
+			r.problem("truncated row", fmt.Sprintf("file ends in the middle of a row (%d of %d columns); last row skipped", len(f), r.ncols))
+			return
+		}
+		r.problem("wrong column count", fmt.Sprintf("%d columns, want %d (%s); row skipped", len(f), r.ncols, r.columnsDesc()))
+		return
+	}
+	var s Sample
+	var ts int64
+	if r.nvars > 0 {
+		s.Vars = make([]Var, 0, r.nvars)
+	}
+	callSrc := srcNone
+	for i, b := range f {
+		var ok bool
+		switch r.cols[i] {
+		case colTimeStamp:
+			if ts, ok = r.parseTime(b); !ok {
+				r.problem("bad timestamp", "timeStamp "+quoteField(b)+" is neither epoch milliseconds nor "+r.timeFormats()+"; row skipped")
+				return
+			}
+		case colElapsed:
+			if s.Elapsed, ok = parseInt(b); !ok {
+				r.problem("bad elapsed", "elapsed "+quoteField(b)+" is not a number; row skipped")
+				return
+			}
+		case colLabel:
+			s.Label = r.label.get(b)
+		case colResponseCode:
+			s.Code = r.code.get(b)
+		case colResponseMessage:
+			s.Message = r.msg.get(b)
+		case colThreadName:
+			s.Thread = r.thread.get(b)
+		case colDataType:
+			s.DataType = r.dtype.get(b)
+		case colSuccess:
+			// Boolean.valueOf: "true" in any case, anything else is false.
+			s.Success = len(b) == 4 && (b[0]|0x20) == 't' && (b[1]|0x20) == 'r' && (b[2]|0x20) == 'u' && (b[3]|0x20) == 'e'
+		case colFailureMessage:
+			s.FailureMessage = r.failMsg.get(b)
+		case colURL:
+			if string(b) != "null" {
+				s.URL = r.url.get(b)
+			}
+		case colHostname:
+			s.Host = r.hostname.get(b)
+		case colFilename, colEncoding:
+			// not needed downstream
+		case colVar:
+			v := Var{Name: r.names[i], Value: r.vars.get(b)}
+			s.Vars = append(s.Vars, v)
+			if v.Value != "" && v.Value != "null" {
+				if r.callVar[i] && callSrc == srcNone {
+					s.CallID, callSrc = v.Value, srcVar
+				} else if r.trcVar[i] && s.TraceID == "" {
+					s.TraceID = v.Value
+				}
+			}
+		default:
+			n, ok := parseInt(b)
+			if !ok && len(b) > 0 {
+				r.problem("bad number", columnNames[r.cols[i]]+" "+quoteField(b)+" is not a number; row skipped")
+				return
+			}
+			switch r.cols[i] {
+			case colBytes:
+				s.Bytes = n
+			case colSentBytes:
+				s.SentBytes = n
+			case colGrpThreads:
+				s.GrpThreads = int(n)
+			case colAllThreads:
+				s.AllThreads = int(n)
+			case colLatency:
+				s.Latency = n
+			case colSampleCount:
+				s.SampleCount = int(n)
+			case colErrorCount:
+				s.ErrorCount = int(n)
+			case colIdleTime:
+				s.Idle = n
+			case colConnect:
+				s.Connect = n
+			}
+		}
+	}
+	s.Start = ts
+	if r.opts.TimestampAtEnd {
+		s.Start = ts - s.Elapsed
+	}
+	if s.Host == "" {
+		s.Host = r.hostFromThread(s.Thread)
+	}
+	s.File = r.opts.FileIndex
+	s.Line = sc.recLine
+	r.fam.classify(&s)
+	r.order.push(&s, r.order.nextSeq())
+}
+
+func (r *csvReader) columnsDesc() string {
+	if r.stats.HeaderLess {
+		if r.opts.Columns != nil {
+			return "the columns given in Options.Columns"
+		}
+		return "no header: JMeter's default columns assumed; give the file's columns to read it"
+	}
+	return "as the header says"
+}
+
+func (r *csvReader) timeFormats() string {
+	if r.custom != nil {
+		return "in format " + r.custom.pattern
+	}
+	return "a date in one of JMeter's fallback formats"
+}
+
+// hostFromThread remembers per thread name what threadHost says: a file
+// has few thread names and millions of rows.
+func (r *csvReader) hostFromThread(thread string) string {
+	h, ok := r.threadHosts[thread]
+	if !ok {
+		h = threadHost(thread)
+		if h == "" {
+			h = r.host
+		}
+		if len(r.threadHosts) < 1<<16 {
+			r.threadHosts[thread] = h
+		}
+	}
+	return h
+}
+
+// parseTime reads a timeStamp: epoch ms, the configured format, or the
+// first of JMeter's fallback formats that matches (then kept, as JMeter
+// switches its own format on the first match).
+func (r *csvReader) parseTime(b []byte) (int64, bool) {
+	if r.custom != nil {
+		if t, ok := r.custom.parse(b); ok {
+			r.noteFormat(r.custom)
+			return t, true
+		}
+		// A run saved in ms read with a stale format option still reads.
+		if len(b) >= 9 {
+			return parseInt(b)
+		}
+		return 0, false
+	}
+	if n, ok := parseInt(b); ok {
+		return n, true
+	}
+	if r.found != nil {
+		if t, ok := r.found.parse(b); ok {
+			return t, true
+		}
+	}
+	for _, f := range r.fallbacks {
+		if t, ok := f.parse(b); ok {
+			r.found = f
+			r.stats.TimestampFormat = f.pattern
+			r.noteFormat(f)
+			return t, true
+		}
+	}
+	return 0, false
+}
+
+func (r *csvReader) noteFormat(f *dateFormat) {
+	if !f.hasMillis {
+		r.fam.slack = 1000
+	}
+}
+
+// parseInt parses a decimal integer with an optional sign, without
+// allocating. Empty is not a number; values beyond int64 are refused.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	neg := false
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	if len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}

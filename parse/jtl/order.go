@@ -1,0 +1,141 @@
+package jtl
+
+import "time"
+
+// maxPending caps the samples held for reordering whatever the window
+// says, so that a file whose start times never advance (no timeStamp
+// column, or a clock stuck at 0) cannot pull itself into memory. Past the
+// cap the earliest sample goes out; order is then only as good as the cap.
+const maxPending = 1 << 18
+
+// reorder puts samples back in start-time order. JMeter writes a row when
+// a sample ends, so a long sample is written after shorter ones that
+// started later. A sample is held until the newest start seen is more than
+// the window past its own start; no sample that ended within the window of
+// a later one can then come out of order.
+//
+// Samples sit in a slab and the heap orders small (start, seq, slot)
+// entries: moving 300-byte Samples around a heap of tens of thousands cost
+// more than parsing them.
+type reorder struct {
+	window   int64 // ms
+	slab     []Sample
+	free     []int32
+	heap     []orderEntry
+	seq      uint64
+	maxStart int64
+	started  bool // maxStart is set
+
+	lastOut    int64
+	released   bool
+	outOfOrder int64
+}
+
+type orderEntry struct {
+	start int64
+	seq   uint64 // file order breaks ties: a parent before its children
+	slot  int32
+}
+
+func newReorder(window time.Duration) reorder {
+	if window <= 0 {
+		window = 60 * time.Second
+	}
+	return reorder{window: window.Milliseconds()}
+}
+
+func (r *reorder) less(a, b orderEntry) bool {
+	if a.start != b.start {
+		return a.start < b.start
+	}
+	return a.seq < b.seq
+}
+
+// nextSeq hands out file-order numbers; callers take one when a sample
+// begins (for XML, at its start tag, before its children).
+func (r *reorder) nextSeq() uint64 {
+	r.seq++
+	return r.seq
+}
+
+// push adds a sample, with seq from nextSeq.
+func (r *reorder) push(s *Sample, seq uint64) {
+	if r.released && s.Start < r.lastOut {
+		// Too late to be put back in place: it goes out next, and is
+		// counted so that the report can say how disordered the file was.
+		r.outOfOrder++
+	}
+	var slot int32
+	if n := len(r.free); n > 0 {
+		slot = r.free[n-1]
+		r.free = r.free[:n-1]
+		r.slab[slot] = *s
+	} else {
+		slot = int32(len(r.slab))
+		r.slab = append(r.slab, *s)
+	}
+	if !r.started || s.Start > r.maxStart {
+		r.maxStart, r.started = s.Start, true
+	}
+	e := orderEntry{start: s.Start, seq: seq, slot: slot}
+	r.heap = append(r.heap, e)
+	// sift up
+	i := len(r.heap) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !r.less(e, r.heap[p]) {
+			break
+		}
+		r.heap[i] = r.heap[p]
+		i = p
+	}
+	r.heap[i] = e
+}
+
+// ready reports whether the earliest held sample may go out: its window has
+// passed, the cap is reached, or the input is over (drain).
+func (r *reorder) ready(drain bool) bool {
+	if len(r.heap) == 0 {
+		return false
+	}
+	return drain || len(r.heap) > maxPending || r.maxStart-r.heap[0].start > r.window
+}
+
+func (r *reorder) len() int { return len(r.heap) }
+
+// pop removes the earliest sample. The heap must not be empty.
+func (r *reorder) pop() Sample {
+	top := r.heap[0]
+	n := len(r.heap) - 1
+	last := r.heap[n]
+	r.heap = r.heap[:n]
+	if n > 0 {
+		// sift down
+		i := 0
+		for {
+			c := 2*i + 1
+			if c >= n {
+				break
+			}
+			if c+1 < n && r.less(r.heap[c+1], r.heap[c]) {
+				c++
+			}
+			if !r.less(r.heap[c], last) {
+				break
+			}
+			r.heap[i] = r.heap[c]
+			i = c
+		}
+		r.heap[i] = last
+	}
+	s := r.slab[top.slot]
+	// Drop the slot's references so that a drained slab does not pin
+	// strings and Vars of samples long delivered.
+	r.slab[top.slot] = Sample{}
+	r.free = append(r.free, top.slot)
+	if !r.released || s.Start > r.lastOut {
+		r.lastOut = s.Start
+	}
+	r.released = true
+	return s
+}

@@ -1,0 +1,236 @@
+package jtl
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// maxRecord bounds one CSV record. A quoted field that never closes would
+// otherwise swallow the rest of a multi-GB file into one row; JMeter's own
+// messages are far shorter than this.
+const maxRecord = 4 << 20
+
+// recordScanner splits CSV records the way JMeter's CSVSaveService writes
+// them: a field is quoted when it holds the delimiter, a quote, CR or LF;
+// quotes inside are doubled; a record may span lines inside quotes.
+//
+// It is hand-rolled rather than encoding/csv or gocsv because it is the hot
+// loop of the whole tool: see BenchmarkSplit for the measurements that
+// decided it. It also has to say where a record began (line and byte
+// offset) for problem reports, which encoding/csv gives only per field.
+//
+// It is lenient where JMeter's reader throws: a quote in the middle of a
+// plain field is kept as a character, and a quoted field closed before
+// more text ("ab"cd) goes on as plain text. Both keep a damaged line from
+// running on to the end of the file.
+type recordScanner struct {
+	br    *bufio.Reader
+	delim byte
+
+	offset int64 // bytes consumed so far
+	line   int64 // 1-based line number where the next record starts
+
+	// Filled by next: where the record began, and its fields. Fields point
+	// into the bufio buffer or into buf/unq, so they are valid only until
+	// the following call.
+	recOffset int64
+	recLine   int64
+	fields    [][]byte
+	// eofInQuote is set when the input ended inside a quoted field;
+	// noNewline when the last record had no line end (a cut-off file, or
+	// just a missing final newline).
+	eofInQuote bool
+	noNewline  bool
+	tooLong    bool
+
+	buf  []byte // a record copied out of the bufio buffer (slow path)
+	unq  []byte // unquoted field contents (slow path)
+	ends []int  // field boundaries in unq
+}
+
+func newRecordScanner(br *bufio.Reader) *recordScanner {
+	return &recordScanner{br: br, delim: ',', line: 1}
+}
+
+var errTooLong = errors.New("record too long")
+
+// next reads one record. It returns io.EOF when there is nothing left, and
+// passes any other read error on. A blank line is returned as a record of
+// one empty field; the caller decides what to make of it.
+func (s *recordScanner) next() error {
+	s.recOffset, s.recLine = s.offset, s.line
+	s.eofInQuote, s.noNewline, s.tooLong = false, false, false
+	s.fields = s.fields[:0]
+
+	line, err := s.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// A line longer than the buffer: gather it in buf, then take the
+		// slow path, which works on owned bytes.
+		s.buf = append(s.buf[:0], line...)
+		for err == bufio.ErrBufferFull && len(s.buf) < maxRecord {
+			line, err = s.br.ReadSlice('\n')
+			s.buf = append(s.buf, line...)
+		}
+		s.offset += int64(len(s.buf))
+		if err == bufio.ErrBufferFull {
+			s.tooLong = true
+			s.skipLine()
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		return s.slow(err == io.EOF)
+	}
+	if err != nil && err != io.EOF {
+		return err
+	}
+	if len(line) == 0 {
+		return io.EOF
+	}
+	s.offset += int64(len(line))
+	atEOF := err == io.EOF
+	if bytes.IndexByte(line, '"') >= 0 {
+		s.buf = append(s.buf[:0], line...)
+		return s.slow(atEOF)
+	}
+	// Fast path: no quotes, so fields are plain slices of the line.
+	if atEOF {
+		s.noNewline = true
+	} else {
+		s.line++
+	}
+	line = trimEOL(line)
+	for {
+		i := bytes.IndexByte(line, s.delim)
+		if i < 0 {
+			s.fields = append(s.fields, line)
+			return nil
+		}
+		s.fields = append(s.fields, line[:i])
+		line = line[i+1:]
+	}
+}
+
+// skipLine discards the rest of an over-long physical line.
+func (s *recordScanner) skipLine() {
+	for {
+		line, err := s.br.ReadSlice('\n')
+		s.offset += int64(len(line))
+		if err != bufio.ErrBufferFull {
+			if err == nil {
+				s.line++
+			}
+			return
+		}
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}
+
+// slow parses the record that starts in s.buf (one physical line, already
+// counted in offset), reading more lines while a quoted field is open.
+func (s *recordScanner) slow(atEOF bool) error {
+	const (
+		fieldStart = iota
+		plain
+		quoted
+		quoteInQuoted // saw a quote inside a quoted field
+	)
+	s.unq = s.unq[:0]
+	s.ends = s.ends[:0]
+	state := fieldStart
+	p := 0
+	for {
+		for ; p < len(s.buf); p++ {
+			c := s.buf[p]
+			switch state {
+			case fieldStart, plain:
+				switch {
+				case c == '"' && state == fieldStart:
+					state = quoted
+				case c == s.delim:
+					s.ends = append(s.ends, len(s.unq))
+					state = fieldStart
+				case c == '\n' || c == '\r' && p+1 < len(s.buf) && s.buf[p+1] == '\n':
+					goto done
+				default:
+					s.unq = append(s.unq, c)
+					state = plain
+				}
+			case quoted:
+				if c == '"' {
+					state = quoteInQuoted
+				} else {
+					s.unq = append(s.unq, c)
+				}
+			case quoteInQuoted:
+				switch {
+				case c == '"':
+					s.unq = append(s.unq, '"')
+					state = quoted
+				case c == s.delim:
+					s.ends = append(s.ends, len(s.unq))
+					state = fieldStart
+				case c == '\n' || c == '\r' && p+1 < len(s.buf) && s.buf[p+1] == '\n':
+					goto done
+				default:
+					s.unq = append(s.unq, c)
+					state = plain
+				}
+			}
+		}
+		// End of what we have. Inside quotes the record goes on in the
+		// next line; otherwise this was the last line, without newline.
+		if state != quoted {
+			s.noNewline = true
+			break
+		}
+		if atEOF {
+			s.eofInQuote = true
+			break
+		}
+		if len(s.buf) >= maxRecord {
+			s.tooLong = true
+			s.countLines()
+			return nil
+		}
+		line, err := s.br.ReadSlice('\n')
+		for err == bufio.ErrBufferFull && len(s.buf)+len(line) < maxRecord {
+			s.buf = append(s.buf, line...)
+			s.offset += int64(len(line))
+			line, err = s.br.ReadSlice('\n')
+		}
+		s.buf = append(s.buf, line...)
+		s.offset += int64(len(line))
+		if err == io.EOF {
+			atEOF = true
+		} else if err != nil && err != bufio.ErrBufferFull {
+			return err
+		}
+	}
+done:
+	s.ends = append(s.ends, len(s.unq))
+	s.countLines()
+	start := 0
+	for _, e := range s.ends {
+		s.fields = append(s.fields, s.unq[start:e:e])
+		start = e
+	}
+	return nil
+}
+
+// countLines advances the line counter past the record in buf.
+func (s *recordScanner) countLines() {
+	s.line += int64(bytes.Count(s.buf, []byte{'\n'}))
+}
