@@ -31,10 +31,11 @@ type xmlReader struct {
 	baseOffset int64
 	baseLine   int64
 
-	frames []xframe
-	open   []*openSample // samples whose start tag was read, innermost last
-	root   bool          // <testResults> seen
-	ended  bool          // </testResults> seen
+	frames   []xframe
+	open     []*openSample // samples whose start tag was read, innermost last
+	root     bool          // <testResults> seen
+	rootName string
+	ended    bool // </testResults> seen
 
 	order  reorder
 	label  *interner
@@ -80,10 +81,10 @@ const (
 )
 
 type xframe struct {
-	kind  frameKind
-	text  textKind
-	field string // tField: the element name
-	buf   []byte // accumulated text for short fields
+	name string // to match the end tag: RawToken does not
+	kind frameKind
+	text textKind
+	buf  []byte // accumulated text for short fields
 }
 
 // openSample is a sample between its start and end tags.
@@ -271,7 +272,7 @@ func (r *xmlReader) step() {
 	case xml.StartElement:
 		r.start(t)
 	case xml.EndElement:
-		r.end()
+		r.end(t.Name.Local)
 	case xml.CharData:
 		r.text(t)
 	}
@@ -292,8 +293,8 @@ func (r *xmlReader) start(t xml.StartElement) {
 			r.problem("not testResults", r.tokLine, r.tokOffset,
 				fmt.Sprintf("root element is <%s>, not <testResults>; reading its children as samples anyway", name), false)
 		}
-		r.root = true
-		r.frames = append(r.frames, xframe{kind: fRoot})
+		r.root, r.rootName = true, name
+		r.frames = append(r.frames, xframe{name: name, kind: fRoot})
 		return
 	}
 	switch parent.kind {
@@ -314,7 +315,7 @@ func (r *xmlReader) start(t xml.StartElement) {
 				fmt.Sprintf("<%s> is not a JMeter sample element; skipped", name), true)
 		case name == "assertionResult":
 			r.curSample().assertFail, r.curSample().assertMsg = false, ""
-			r.frames = append(r.frames, xframe{kind: fAssertion})
+			r.frames = append(r.frames, xframe{name: name, kind: fAssertion})
 			return
 		default:
 			tk := tNone
@@ -331,12 +332,12 @@ func (r *xmlReader) start(t xml.StartElement) {
 				tk = tURL
 			}
 			if tk != tNone {
-				r.frames = append(r.frames, xframe{kind: fText, text: tk})
+				r.frames = append(r.frames, xframe{name: name, kind: fText, text: tk})
 				return
 			}
 		}
 	case fFieldSample:
-		r.frames = append(r.frames, xframe{kind: fText, text: tField, field: name})
+		r.frames = append(r.frames, xframe{name: name, kind: fText, text: tField})
 		return
 	case fAssertion:
 		tk := tNone
@@ -349,11 +350,11 @@ func (r *xmlReader) start(t xml.StartElement) {
 			tk = tFailureMessage
 		}
 		if tk != tNone {
-			r.frames = append(r.frames, xframe{kind: fText, text: tk})
+			r.frames = append(r.frames, xframe{name: name, kind: fText, text: tk})
 			return
 		}
 	}
-	r.frames = append(r.frames, xframe{kind: fIgnore})
+	r.frames = append(r.frames, xframe{name: name, kind: fIgnore})
 }
 
 func (r *xmlReader) curSample() *openSample { return r.open[len(r.open)-1] }
@@ -418,7 +419,7 @@ func (r *xmlReader) beginSample(t xml.StartElement, fieldMode bool) {
 		}
 	}
 	r.open = append(r.open, os)
-	r.frames = append(r.frames, xframe{kind: fSample})
+	r.frames = append(r.frames, xframe{name: t.Name.Local, kind: fSample})
 }
 
 func (r *xmlReader) idFromVar(os *openSample, name, v string) {
@@ -482,11 +483,15 @@ func (r *xmlReader) text(t xml.CharData) {
 	}
 }
 
-func (r *xmlReader) end() {
+func (r *xmlReader) end(name string) {
 	if len(r.frames) == 0 {
 		return // a stray end tag after a resync
 	}
 	f := r.frames[len(r.frames)-1]
+	if f.name != name {
+		r.malformed(fmt.Sprintf("</%s> closes <%s>", name, f.name))
+		return
+	}
 	r.frames = r.frames[:len(r.frames)-1]
 	switch f.kind {
 	case fRoot:
@@ -514,7 +519,7 @@ func (r *xmlReader) end() {
 		case tFailureMessage:
 			os.assertMsg = v
 		case tField:
-			r.setField(os, f.field, v)
+			r.setField(os, f.name, v)
 		}
 	}
 }
@@ -622,14 +627,19 @@ func (r *xmlReader) tokenError(err error) {
 		r.err = fmt.Errorf("%s: %w", r.name, err)
 		return
 	}
+	r.malformed(se.Msg)
+}
+
+// malformed drops the top-level sample being read, if any, reports it
+// and resumes at the next sample.
+func (r *xmlReader) malformed(msg string) {
 	what := "malformed XML"
 	if len(r.open) > 0 {
-		top := r.open[0]
-		what = fmt.Sprintf("malformed XML in the sample at line %d", top.s.Line)
+		what = fmt.Sprintf("malformed XML in the sample at line %d", r.open[0].s.Line)
 		r.open = r.open[:0]
 	}
-	r.problem("malformed xml", r.baseLine+int64(se.Line), r.tokOffset,
-		fmt.Sprintf("%s: %s; skipped to the next sample", what, se.Msg), true)
+	r.problem("malformed xml", r.tokLine, r.tokOffset,
+		fmt.Sprintf("%s: %s; skipped to the next sample", what, msg), true)
 	r.resync()
 }
 
@@ -659,7 +669,7 @@ func (r *xmlReader) finishInput() {
 	}
 	if !r.ended {
 		r.stats.Truncated = true
-		r.problem("truncated xml", r.baseLine+r.in.lines+1, r.in.n,
+		r.problem("truncated xml", r.in.lines+1, r.in.n,
 			"file ends without </testResults> (the run was killed or the file was copied while being written); every complete sample was read", false)
 	}
 }
@@ -689,7 +699,7 @@ func (r *xmlReader) resync() {
 		r.skipLine()
 	}
 	// Back to "inside <testResults>".
-	r.frames = append(r.frames[:0], xframe{kind: fRoot})
+	r.frames = append(r.frames[:0], xframe{name: r.rootName, kind: fRoot})
 	r.root = true
 	r.newDecoder()
 }
