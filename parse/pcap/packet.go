@@ -83,6 +83,7 @@ type Stats struct {
 	Frames      int64 // records read from the file
 	Bytes       int64 // captured bytes in those records
 	Packets     int64 // packets delivered (reassembled datagrams count once)
+	IPv4, IPv6  int64 // frames by the version of their outermost IP header, fragments included
 	NotIP       int64 // frames with no IP layer (ARP, LLDP, …): not a problem, not delivered
 	OtherProto  int64 // IP packets neither UDP nor TCP (ICMP, SCTP, GRE…): delivered with Transport Other
 	Fragments   int64 // IP fragments seen
@@ -90,8 +91,13 @@ type Stats struct {
 	Incomplete  int64 // fragment sets that never completed (evicted or at end of file)
 	Skipped     int64 // frames that could not be decoded (reported as problems)
 	Truncated   bool  // the file ended inside a record
-	FirstTime   int64 // Unix ns of the earliest and latest frame
-	LastTime    int64
+	// Damaged is set when reading stopped early at a record header that
+	// cannot be right (a length no real packet has, a block that overruns
+	// its own length): nothing after it can be found again, so the rest of
+	// the file was not read. A problem says where.
+	Damaged   bool
+	FirstTime int64 // Unix ns of the earliest and latest frame
+	LastTime  int64
 	// LinkTypes counts frames per link type name ("Ethernet", "Linux SLL2").
 	LinkTypes map[string]int64
 }

@@ -1,0 +1,268 @@
+package pcap
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// The IP layers are wrapped so that the parser stops at a tunnel. Left to
+// itself a DecodingLayerParser decodes IP-in-IP (and 6in4, 4in6) into the
+// same layer value it used for the outer header, so the outer addresses
+// would be lost. ceiling delivers the outer packet with Transport
+// OtherTransport, as it does GRE and GTP.
+type (
+	ipv4Layer  struct{ layers.IPv4 }
+	ipv6Layer  struct{ layers.IPv6 }
+	extLayer   struct{ layers.IPv6ExtensionSkipper }
+	frag6Layer struct{ layers.IPv6Fragment }
+)
+
+func (l *ipv4Layer) NextLayerType() gopacket.LayerType { return noTunnel(l.IPv4.NextLayerType()) }
+func (l *ipv6Layer) NextLayerType() gopacket.LayerType { return noTunnel(l.IPv6.NextLayerType()) }
+func (l *extLayer) NextLayerType() gopacket.LayerType {
+	return noTunnel(l.IPv6ExtensionSkipper.NextLayerType())
+}
+func (l *frag6Layer) NextLayerType() gopacket.LayerType {
+	return noTunnel(l.IPv6Fragment.NextLayerType())
+}
+
+func noTunnel(t gopacket.LayerType) gopacket.LayerType {
+	if t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
+		return gopacket.LayerTypePayload
+	}
+	return t
+}
+
+// decoder turns one IP packet into Packet fields. It owns the layer values
+// its parsers decode into, so that nothing is allocated per packet: the
+// layers keep their option slices between packets.
+type decoder struct {
+	ip4   ipv4Layer
+	ip6   ipv6Layer
+	ext   extLayer
+	frag6 frag6Layer
+	udp   layers.UDP
+	tcp   layers.TCP
+	sctp  layers.SCTP
+
+	layers    gopacket.DecodingLayerSparse
+	v4, v6    *gopacket.DecodingLayerParser
+	inner     map[gopacket.LayerType]*gopacket.DecodingLayerParser // for reassembled datagrams, by first layer
+	decoded   []gopacket.LayerType
+	truncated bool
+}
+
+func newDecoder() *decoder {
+	d := &decoder{decoded: make([]gopacket.LayerType, 0, 8), inner: map[gopacket.LayerType]*gopacket.DecodingLayerParser{}}
+	var c gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	// The skipper claims every extension header, the fragment header too;
+	// the fragment layer is put after it to take that one back.
+	for _, l := range []gopacket.DecodingLayer{&d.ip4, &d.ip6, &d.ext, &d.frag6, &d.udp, &d.tcp, &d.sctp} {
+		c = c.Put(l)
+	}
+	d.layers = c.(gopacket.DecodingLayerSparse)
+	d.v4 = d.parser(layers.LayerTypeIPv4)
+	d.v6 = d.parser(layers.LayerTypeIPv6)
+	return d
+}
+
+func (d *decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+	p := gopacket.NewDecodingLayerParser(first)
+	p.SetDecodingLayerContainer(d.layers)
+	// What lies above the transport (SIP, DNS, …) is for other packages;
+	// the parser stops there without complaint.
+	p.IgnoreUnsupported = true
+	return p
+}
+
+// fragment is one IP fragment, handed to the reassembler.
+type fragment struct {
+	key  fragKey
+	off  int  // byte offset of data in the datagram's payload
+	more bool // more fragments follow
+	data []byte
+	wire int // the fragment's payload length on the wire; data is shorter when the snap length cut it
+}
+
+// decodeError is a packet that cannot be decoded; reason is what goes into
+// the problem report.
+type decodeError struct{ reason string }
+
+func (e *decodeError) Error() string { return e.reason }
+
+func failf(format string, args ...any) error {
+	return &decodeError{fmt.Sprintf(format, args...)}
+}
+
+// ip decodes the IP packet in b (ether says which version the link layer
+// announced) into p, or into f when it is a fragment of a larger datagram.
+func (d *decoder) ip(ether uint16, b []byte, p *Packet, f *fragment) (isFragment bool, err error) {
+	if len(b) == 0 {
+		return false, failf("empty IP packet")
+	}
+	parser, want := d.v4, byte(4)
+	if ether == etherIPv6 {
+		parser, want = d.v6, 6
+	}
+	if v := b[0] >> 4; v != want {
+		return false, failf("IP version %d where the link layer announced IPv%d", v, want)
+	}
+	err = parser.DecodeLayers(b, &d.decoded)
+	d.truncated = parser.Truncated
+	if len(d.decoded) == 0 {
+		return false, failf("bad IPv%d header: %v", want, err)
+	}
+	var wireEnd int // the IP packet's length on the wire, counted from b[0]
+	if ether == etherIPv4 {
+		ip := &d.ip4.IPv4
+		p.Src = netip.AddrFrom4([4]byte(ip.SrcIP))
+		p.Dst = netip.AddrFrom4([4]byte(ip.DstIP))
+		wireEnd = int(ip.Length)
+		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			*f = fragment{
+				key:  fragKey{src: p.Src, dst: p.Dst, id: uint32(ip.Id), proto: uint8(ip.Protocol)},
+				off:  int(ip.FragOffset) * 8,
+				more: ip.Flags&layers.IPv4MoreFragments != 0,
+				data: ip.Payload,
+				wire: wireEnd - int(ip.IHL)*4,
+			}
+			return true, nil
+		}
+	} else {
+		ip := &d.ip6.IPv6
+		p.Src = netip.AddrFrom16([16]byte(ip.SrcIP))
+		p.Dst = netip.AddrFrom16([16]byte(ip.DstIP))
+		wireEnd = 40 + int(ip.Length)
+		if ip.Length == 0 { // a jumbogram: its length is in the hop-by-hop option
+			wireEnd = offsetIn(b, ip.Payload) + len(ip.Payload)
+		}
+		if last := d.decoded[len(d.decoded)-1]; last == layers.LayerTypeIPv6Fragment {
+			fh := &d.frag6.IPv6Fragment
+			if fh.FragmentOffset != 0 || fh.MoreFragments {
+				*f = fragment{
+					key:  fragKey{src: p.Src, dst: p.Dst, id: fh.Identification, proto: uint8(fh.NextHeader)},
+					off:  int(fh.FragmentOffset) * 8,
+					more: fh.MoreFragments,
+					data: fh.Payload,
+					wire: wireEnd - offsetIn(b, fh.Payload),
+				}
+				return true, nil
+			}
+		}
+	}
+	return false, d.transport(b, wireEnd, err, p)
+}
+
+// reassembled decodes the transport header of a datagram rebuilt from
+// fragments: b is the whole payload behind the IP header (and, for IPv6,
+// behind the fragment header), proto the protocol it starts with.
+func (d *decoder) reassembled(proto uint8, b []byte, p *Packet) error {
+	first := noTunnel(layers.IPProtocol(proto).LayerType())
+	parser := d.inner[first]
+	if parser == nil {
+		if _, ok := d.layers.Decoder(first); !ok {
+			d.decoded = d.decoded[:0]
+			d.truncated = false
+			p.Transport, p.Payload, p.PayloadLen = OtherTransport, b, len(b)
+			return nil
+		}
+		parser = d.parser(first)
+		d.inner[first] = parser
+	}
+	err := parser.DecodeLayers(b, &d.decoded)
+	d.truncated = parser.Truncated
+	if len(d.decoded) == 0 {
+		if err == nil {
+			err = errors.New("empty")
+		}
+		return failf("reassembled datagram: bad %v header: %v", first, err)
+	}
+	return d.transport(b, len(b), err, p)
+}
+
+// transport fills p from the layers decoded after the IP header. wireEnd is
+// where the IP packet ends on the wire, measured from b[0]; err is what the
+// parser said.
+func (d *decoder) transport(b []byte, wireEnd int, err error, p *Packet) error {
+	last := d.decoded[len(d.decoded)-1]
+	switch last {
+	case layers.LayerTypeUDP:
+		p.Transport = UDP
+		p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
+		p.Payload = d.udp.Payload
+		if d.udp.Length >= 8 {
+			p.PayloadLen = int(d.udp.Length) - 8
+		} else {
+			p.PayloadLen = wireEnd - offsetIn(b, d.udp.Payload)
+		}
+	case layers.LayerTypeTCP:
+		t := &d.tcp
+		p.Transport = TCP
+		p.SrcPort, p.DstPort = uint16(t.SrcPort), uint16(t.DstPort)
+		p.Seq, p.Ack, p.Window = t.Seq, t.Ack, t.Window
+		// gopacket spreads the flags over booleans; byte 13 of the header
+		// has them as on the wire, which is what Packet.Flags promises.
+		p.Flags = t.Contents[13]
+		p.Payload = t.Payload
+		p.PayloadLen = wireEnd - offsetIn(b, t.Payload)
+	case layers.LayerTypeSCTP:
+		p.Transport = SCTP
+		p.SrcPort, p.DstPort = uint16(d.sctp.SrcPort), uint16(d.sctp.DstPort)
+		p.Payload = d.sctp.Payload
+		p.PayloadLen = wireEnd - offsetIn(b, d.sctp.Payload)
+	default:
+		if err != nil {
+			return failf("%v", err)
+		}
+		// The parser stops without a word when a layer's payload is
+		// empty, so a transport header that should follow and does not is
+		// found here: the snap length cut the packet, or it lies.
+		if want := d.nextOf(last); want == layers.LayerTypeUDP || want == layers.LayerTypeTCP || want == layers.LayerTypeSCTP {
+			if len(b) < wireEnd {
+				return failf("%v header cut off by the capture's snap length", want)
+			}
+			return failf("%v header missing: the packet ends before it", want)
+		}
+		p.Transport = OtherTransport
+		pl := d.payloadOf(last)
+		p.Payload = pl
+		p.PayloadLen = wireEnd - offsetIn(b, pl)
+	}
+	if p.PayloadLen < 0 {
+		p.PayloadLen = 0
+	}
+	if p.PayloadLen < len(p.Payload) {
+		// A UDP length shorter than the datagram: believe the header, as
+		// tshark does, and leave the rest (padding) out.
+		p.Payload = p.Payload[:p.PayloadLen]
+	}
+	return nil
+}
+
+func (d *decoder) nextOf(t gopacket.LayerType) gopacket.LayerType {
+	if l, ok := d.layers.Decoder(t); ok {
+		return l.NextLayerType()
+	}
+	return gopacket.LayerTypeZero
+}
+
+func (d *decoder) payloadOf(t gopacket.LayerType) []byte {
+	if l, ok := d.layers.Decoder(t); ok {
+		return l.LayerPayload()
+	}
+	return nil
+}
+
+// offsetIn is where s starts in b, for s a slice of b's tail: the layers
+// hand out sub-slices of the bytes they were given, and the capacity left
+// says how far in they start.
+func offsetIn(b, s []byte) int {
+	if s == nil {
+		return len(b)
+	}
+	return cap(b) - cap(s)
+}

@@ -1,0 +1,746 @@
+package pcap
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/ceiling-dev/ceiling/parse"
+)
+
+// Options tunes a Reader. The zero value is ready to use.
+type Options struct {
+	// Problems receives what could not be read, with file, frame number
+	// and byte offset. When nil the reader keeps its own count, which only
+	// Stats shows.
+	Problems *parse.Problems
+	// MaxFragmentSets bounds the IP datagrams being reassembled at once;
+	// past it the oldest is given up. Zero means 4096.
+	MaxFragmentSets int
+	// MaxFragmentBytes bounds the fragment payload held at once. Zero means
+	// 64 MiB; less than one full datagram (65535 bytes) is raised to that.
+	MaxFragmentBytes int
+	// FragmentTimeout is how long, in capture time, a datagram may wait for
+	// its missing fragments after its first one. Zero means 30 s, Linux's
+	// default (net.ipv4.ipfrag_time).
+	FragmentTimeout time.Duration
+}
+
+const (
+	// bufSize is the reader's own buffer: large enough to peek at any
+	// record header, and at a whole record where pcapgo cannot be used.
+	bufSize = 1 << 20
+	// maxCaplen is the largest packet record accepted. libpcap and
+	// Wireshark cap IP link types at 262144 bytes; a record claiming far
+	// more is a damaged header, not a packet.
+	maxCaplen = bufSize - 64
+)
+
+// Reader reads one capture file, pcap or pcapng, and hands out its IP
+// packets one at a time. It is not safe for concurrent use.
+//
+// Byte offsets. A pcap record's offset is exact (24-byte file header, then
+// 16-byte record headers and the captured bytes). For pcapng the reader
+// walks the block headers itself and gives pcapgo exactly one block at a
+// time, so a packet's offset is the exact start of its block.
+type Reader struct {
+	name     string
+	kind     parse.Kind
+	problems *parse.Problems
+
+	src  countingReader
+	br   *bufio.Reader
+	pcap *pcapgo.Reader
+
+	// classic pcap
+	order   binary.ByteOrder
+	nano    bool
+	snaplen uint32
+	link    uint16
+	maxCap  uint32
+
+	// pcapng
+	ng    *pcapgo.NgReader
+	gate  gate
+	ngbr  *bufio.Reader // pcapgo's buffer, fed through gate
+	ngBig bool          // byte order of the current section
+
+	num   int64 // frames so far
+	pkt   Packet
+	stats Stats
+	links []linkCount
+	dec   *decoder
+	frag  *defrag
+	fr    fragment
+	done  bool
+}
+
+type linkCount struct {
+	link uint16
+	n    int64
+}
+
+// frameInfo is what the record layer knows of a frame.
+type frameInfo struct {
+	off   int64
+	time  int64
+	iface int
+	link  uint16
+}
+
+// NewReader reads the capture behind in (which parse.Open has opened and
+// sniffed). A header that cannot be read is an error naming the file.
+func NewReader(in *parse.Input, opts Options) (*Reader, error) {
+	if in == nil || in.R == nil {
+		return nil, errors.New("pcap: no input")
+	}
+	if !in.Kind.IsCapture() {
+		return nil, fmt.Errorf("%s: not a pcap or pcapng capture (%v)", in.Path, in.Kind)
+	}
+	return newReader(in.R, in.Path, in.Kind, opts)
+}
+
+// NewReaderFrom reads a capture from r, telling pcap from pcapng (and
+// gzip) by the content. name is used in problems and errors.
+func NewReaderFrom(r io.Reader, name string, opts Options) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(2)
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip header: %v", name, err)
+		}
+		br = bufio.NewReaderSize(zr, 64<<10)
+	} else if len(head) == 0 {
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	head, _ = br.Peek(512)
+	kind := parse.Sniff(head)
+	if !kind.IsCapture() {
+		if len(head) >= 4 && string(head[:4]) == "GMBU" {
+			return nil, fmt.Errorf("%s: a Microsoft Network Monitor capture, which ceiling does not read; convert it with: editcap -F pcapng IN OUT", name)
+		}
+		return nil, fmt.Errorf("%s: not a pcap or pcapng capture", name)
+	}
+	return newReader(br, name, kind, opts)
+}
+
+func newReader(src io.Reader, name string, kind parse.Kind, opts Options) (*Reader, error) {
+	if opts.MaxFragmentSets <= 0 {
+		opts.MaxFragmentSets = 4096
+	}
+	if opts.MaxFragmentBytes <= 0 {
+		opts.MaxFragmentBytes = 64 << 20
+	}
+	opts.MaxFragmentBytes = max(opts.MaxFragmentBytes, maxDatagram)
+	if opts.FragmentTimeout <= 0 {
+		opts.FragmentTimeout = 30 * time.Second
+	}
+	r := &Reader{name: name, kind: kind, problems: opts.Problems, dec: newDecoder()}
+	if r.problems == nil {
+		r.problems = &parse.Problems{}
+	}
+	r.frag = newDefrag(opts.MaxFragmentSets, opts.MaxFragmentBytes, int64(opts.FragmentTimeout), r.incomplete)
+	r.src.r = src
+	r.br = bufio.NewReaderSize(&r.src, bufSize)
+	var err error
+	if kind == parse.KindPcapng {
+		err = r.openPcapng()
+	} else {
+		err = r.openPcap()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) openPcap() error {
+	h, _ := r.br.Peek(24)
+	if len(h) < 24 {
+		if r.src.err != nil {
+			return fmt.Errorf("%s: %w", r.name, r.src.err)
+		}
+		return fmt.Errorf("%s: pcap file header cut short (%d of 24 bytes)", r.name, len(h))
+	}
+	switch binary.LittleEndian.Uint32(h[:4]) {
+	case 0xa1b2c3d4:
+		r.order = binary.LittleEndian
+	case 0xd4c3b2a1:
+		r.order = binary.BigEndian
+	case 0xa1b23c4d:
+		r.order, r.nano = binary.LittleEndian, true
+	case 0x4d3cb2a1:
+		r.order, r.nano = binary.BigEndian, true
+	default:
+		return fmt.Errorf("%s: not a pcap file (magic %x)", r.name, h[:4])
+	}
+	r.snaplen = r.order.Uint32(h[16:20])
+	// The link type is the low 16 bits; the high ones carry the FCS length
+	// flags some writers set.
+	r.link = uint16(r.order.Uint32(h[20:24]))
+	// pcapgo refuses records longer than max(snaplen, 262144); so do we,
+	// before it tries, since a damaged header is the usual reason.
+	r.maxCap = min(max(r.snaplen, 262144), maxCaplen)
+	// pcapgo reuses r.br as its buffer (bufio does not wrap a large
+	// enough *bufio.Reader twice), so r.br's position is pcapgo's.
+	var err error
+	r.pcap, err = pcapgo.NewReader(r.br)
+	if err != nil {
+		return fmt.Errorf("%s: unreadable pcap file header: %v", r.name, err)
+	}
+	return nil
+}
+
+func (r *Reader) openPcapng() error {
+	h, _ := r.br.Peek(12)
+	if len(h) < 12 {
+		if r.src.err != nil {
+			return fmt.Errorf("%s: %w", r.name, r.src.err)
+		}
+		return fmt.Errorf("%s: pcapng section header cut short (%d bytes)", r.name, len(h))
+	}
+	blen, ok := r.sectionHeader(h)
+	if !ok || blen < 28 {
+		return fmt.Errorf("%s: unreadable pcapng section header", r.name)
+	}
+	r.gate.r = r.br
+	r.ngbr = bufio.NewReaderSize(&r.gate, 64<<10)
+	r.gate.allow(int64(blen))
+	var err error
+	r.ng, err = pcapgo.NewNgReader(r.ngbr, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	if err != nil {
+		if r.src.err != nil {
+			return fmt.Errorf("%s: %w", r.name, r.src.err)
+		}
+		return fmt.Errorf("%s: unreadable pcapng section header: %v", r.name, err)
+	}
+	if !r.ngDrained() {
+		return fmt.Errorf("%s: unreadable pcapng section header", r.name)
+	}
+	return nil
+}
+
+// sectionHeader reads the byte order and length of the section header
+// block at the start of h (12 bytes at least).
+func (r *Reader) sectionHeader(h []byte) (uint32, bool) {
+	switch binary.BigEndian.Uint32(h[8:12]) {
+	case 0x1a2b3c4d:
+		r.ngBig = true
+		return binary.BigEndian.Uint32(h[4:8]), true
+	case 0x4d3c2b1a:
+		r.ngBig = false
+		return binary.LittleEndian.Uint32(h[4:8]), true
+	}
+	return 0, false
+}
+
+// Next returns the next IP packet, or io.EOF after the last one. The
+// Packet, and every slice in it, is reused by the next call: copy what you
+// keep. Frames that cannot be decoded are reported to Options.Problems and
+// skipped; a file that ends inside a record sets Stats.Truncated and ends
+// the stream with io.EOF. Other errors are the underlying reader's.
+func (r *Reader) Next() (*Packet, error) {
+	for !r.done {
+		// Nobody holds the last packet's payload any more: a reassembled
+		// datagram's buffer can be used again.
+		r.frag.recycle()
+		var data []byte
+		var fi frameInfo
+		var err error
+		if r.ng != nil {
+			data, fi, err = r.nextPcapng()
+		} else {
+			data, fi, err = r.nextPcap()
+		}
+		if err != nil {
+			if err == io.EOF {
+				r.frag.flush()
+				r.done = true
+				break
+			}
+			return nil, err
+		}
+		if r.frame(data, fi) {
+			return &r.pkt, nil
+		}
+	}
+	return nil, io.EOF
+}
+
+// Stats says what the reader has seen so far.
+func (r *Reader) Stats() Stats {
+	s := r.stats
+	s.LinkTypes = make(map[string]int64, len(r.links))
+	for _, l := range r.links {
+		s.LinkTypes[linkName(l.link)] += l.n
+	}
+	return s
+}
+
+// pos is the offset in the (decompressed) file of the next byte to read.
+func (r *Reader) pos() int64 { return r.src.n - int64(r.br.Buffered()) }
+
+func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
+	fi := frameInfo{off: r.pos(), link: r.link}
+	h, _ := r.br.Peek(16)
+	if len(h) < 16 {
+		if len(h) == 0 && r.src.err == nil {
+			return nil, fi, io.EOF
+		}
+		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside a record header (%d of 16 bytes)", len(h)))
+	}
+	caplen, wire := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
+	if caplen > r.maxCap {
+		return nil, fi, r.damaged(fi.off, fmt.Sprintf("record header claims a %d-byte packet, more than the snap length (%d) allows: the file is damaged here and the rest was not read", caplen, r.snaplen))
+	}
+	if caplen > wire {
+		// pcapgo refuses such a record; Wireshark reads it. Some writers
+		// put a too small original length (0 even): read it ourselves.
+		return r.oddRecord(fi, h, int(caplen))
+	}
+	data, ci, err := r.pcap.ZeroCopyReadPacketData()
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			got := r.pos() - fi.off - 16
+			return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside packet %d (%d of %d bytes)", r.num+1, got, caplen))
+		}
+		if r.src.err != nil {
+			return nil, fi, fmt.Errorf("%s: %w", r.name, r.src.err)
+		}
+		return nil, fi, r.damaged(fi.off, fmt.Sprintf("unreadable record: %v", err))
+	}
+	fi.time = unixNano(ci.Timestamp)
+	return data, fi, nil
+}
+
+// oddRecord reads a pcap record whose captured length exceeds its length
+// on the wire. caplen is at most maxCap, which fits the buffer.
+func (r *Reader) oddRecord(fi frameInfo, h []byte, caplen int) ([]byte, frameInfo, error) {
+	sec, frac := int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8]))
+	if !r.nano {
+		frac *= 1000
+	}
+	fi.time = sec*1e9 + frac
+	r.br.Discard(16)
+	data, _ := r.br.Peek(caplen)
+	if len(data) < caplen {
+		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside packet %d (%d of %d bytes)", r.num+1, len(data), caplen))
+	}
+	// The bytes stay in the buffer until the next read from it, which
+	// comes after this frame is handled.
+	r.br.Discard(caplen)
+	return data, fi, nil
+}
+
+// Block types pcapgo is given; every other block is stepped over here.
+const (
+	blockSHB = 0x0a0d0d0a
+	blockIDB = 1
+	blockPB  = 2 // the obsolete Packet Block
+	blockSPB = 3
+	blockEPB = 6
+)
+
+// maxInterfaces bounds the interfaces a section may declare: pcapgo keeps
+// each, and a file of nothing but interface blocks must not take the memory.
+const maxInterfaces = 1 << 16
+
+func (r *Reader) nextPcapng() ([]byte, frameInfo, error) {
+	for {
+		off := r.pos()
+		fi := frameInfo{off: off}
+		h, _ := r.br.Peek(28)
+		if len(h) < 12 {
+			if len(h) == 0 && r.src.err == nil {
+				return nil, fi, io.EOF
+			}
+			if len(h) < 8 {
+				return nil, fi, r.cut(off, fmt.Sprintf("the file ends inside a block header (%d of 8 bytes)", len(h)))
+			}
+		}
+		var typ, blen uint32
+		if binary.BigEndian.Uint32(h[:4]) == blockSHB {
+			typ = blockSHB
+			ok := false
+			if len(h) >= 12 {
+				blen, ok = r.sectionHeader(h)
+			}
+			if !ok {
+				return nil, fi, r.damaged(off, "section header block with a bad byte-order magic: the rest of the file was not read")
+			}
+		} else {
+			typ, blen = r.u32(h[0:4]), r.u32(h[4:8])
+		}
+		if blen < 12 || blen%4 != 0 {
+			return nil, fi, r.damaged(off, fmt.Sprintf("block of type %#x claims %d bytes, which no block has: the rest of the file was not read", typ, blen))
+		}
+		switch typ {
+		case blockSHB, blockIDB:
+			if typ == blockIDB && r.ng.NInterfaces() >= maxInterfaces {
+				r.problem("bad pcapng block", 0, off, fmt.Sprintf("more than %d interfaces in one section: interface block skipped", maxInterfaces))
+				if err := r.skip(off, int64(blen)); err != nil {
+					return nil, fi, err
+				}
+				continue
+			}
+			r.gate.allow(int64(blen))
+			_, _, err := r.ng.ZeroCopyReadPacketData()
+			if err == io.EOF && r.ngDrained() {
+				continue // the block was read, and pcapgo found the gate shut after it
+			}
+			if err == nil {
+				err = errors.New("pcapgo returned a packet from a block that holds none")
+			}
+			if err := r.ngFailed(off, blen, 0, err); err != nil {
+				return nil, fi, err
+			}
+			continue
+		case blockEPB, blockPB, blockSPB:
+		default:
+			// Statistics, name resolution, decryption secrets, custom
+			// blocks: nothing ceiling uses, and pcapgo would keep the
+			// names and secrets for the whole section.
+			if err := r.skip(off, int64(blen)); err != nil {
+				return nil, fi, err
+			}
+			continue
+		}
+		num := r.num + 1
+		if why := r.badPacketBlock(typ, blen, h); why != "" {
+			r.num++
+			r.stats.Frames++
+			r.stats.Skipped++
+			r.problem("bad pcapng block", num, off, why)
+			if err := r.skip(off, int64(blen)); err != nil {
+				return nil, fi, err
+			}
+			continue
+		}
+		r.gate.allow(int64(blen))
+		data, ci, err := r.ng.ZeroCopyReadPacketData()
+		if err != nil || !r.ngDrained() {
+			if err == nil {
+				err = errors.New("block not read to its end")
+			}
+			if err := r.ngFailed(off, blen, num, err); err != nil {
+				return nil, fi, err
+			}
+			continue
+		}
+		fi.iface = ci.InterfaceIndex
+		// With WantMixedLinkType pcapgo names each packet's link type, the
+		// one of the interface it was captured on.
+		if len(ci.AncillaryData) > 0 {
+			if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+				fi.link = uint16(lt)
+			}
+		}
+		if typ == blockSPB {
+			fi.time = 0 // a simple packet block has no timestamp
+		} else {
+			fi.time = unixNano(ci.Timestamp)
+		}
+		return data, fi, nil
+	}
+}
+
+// badPacketBlock checks what pcapgo would trust in a packet block's header:
+// a captured length that overruns the block would make it read on into the
+// next blocks.
+func (r *Reader) badPacketBlock(typ, blen uint32, h []byte) string {
+	if typ == blockSPB {
+		if len(h) < 12 {
+			return "" // cut short: pcapgo will find the end of the file
+		}
+		wire := r.u32(h[8:12])
+		if blen < 16 || wire > maxCaplen || (wire > blen-16 && !r.snapFits(blen-16)) {
+			return fmt.Sprintf("simple packet block of %d bytes claims a %d-byte packet", blen, wire)
+		}
+		return ""
+	}
+	if len(h) < 28 {
+		return ""
+	}
+	caplen := r.u32(h[20:24])
+	if blen < 32 || caplen > blen-32 || caplen > maxCaplen {
+		return fmt.Sprintf("packet block of %d bytes claims a %d-byte packet", blen, caplen)
+	}
+	return ""
+}
+
+// snapFits says whether interface 0's snap length cuts a simple packet
+// block's data to at most n bytes, as pcapgo then reads only that much.
+func (r *Reader) snapFits(n uint32) bool {
+	if r.ng.NInterfaces() == 0 {
+		return false
+	}
+	i, err := r.ng.Interface(0)
+	return err == nil && i.SnapLength != 0 && i.SnapLength <= n
+}
+
+func (r *Reader) u32(b []byte) uint32 {
+	if r.ngBig {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// ngDrained says whether pcapgo consumed exactly what the gate allowed.
+func (r *Reader) ngDrained() bool { return r.gate.n == 0 && r.ngbr.Buffered() == 0 }
+
+// ngFailed handles an error from pcapgo on the block at off. A block that
+// is cut short is the end of a truncated file; any other error costs that
+// block (and the frame, if it held one) and reading goes on after it.
+func (r *Reader) ngFailed(off int64, blen uint32, num int64, err error) error {
+	if r.src.err != nil {
+		return fmt.Errorf("%s: %w", r.name, r.src.err)
+	}
+	if r.gate.short {
+		what := "block"
+		if num > 0 {
+			what = fmt.Sprintf("packet %d", num)
+		}
+		return r.cut(off, fmt.Sprintf("the file ends inside %s (%d of %d bytes)", what, r.src.n-off, blen))
+	}
+	// Put the stream back on the next block boundary.
+	r.ngbr.Discard(r.ngbr.Buffered())
+	if r.gate.n > 0 {
+		if _, err := r.br.Discard(int(r.gate.n)); err != nil {
+			r.gate.n = 0
+			return r.cut(off, fmt.Sprintf("the file ends inside a block (%d bytes claimed)", blen))
+		}
+		r.gate.n = 0
+	}
+	reason := fmt.Sprintf("unreadable block: %v", err)
+	if num > 0 {
+		r.num++
+		r.stats.Frames++
+		r.stats.Skipped++
+	}
+	r.problem("bad pcapng block", num, off, reason)
+	return nil
+}
+
+// skip steps over the block at off without pcapgo.
+func (r *Reader) skip(off, blen int64) error {
+	n, _ := r.br.Discard(int(min(blen, math.MaxInt32)))
+	for blen -= int64(n); blen > 0 && n > 0; blen -= int64(n) {
+		n, _ = r.br.Discard(int(min(blen, math.MaxInt32)))
+	}
+	if blen > 0 {
+		if r.src.err != nil {
+			return fmt.Errorf("%s: %w", r.name, r.src.err)
+		}
+		return r.cut(off, "the file ends inside a block")
+	}
+	return nil
+}
+
+// cut records that the file ends inside a record and ends the stream.
+func (r *Reader) cut(off int64, reason string) error {
+	if r.src.err != nil {
+		return fmt.Errorf("%s: %w", r.name, r.src.err)
+	}
+	r.stats.Truncated = true
+	r.problem("truncated file", 0, off, reason)
+	return io.EOF
+}
+
+// damaged records that reading cannot go on past off and ends the stream.
+func (r *Reader) damaged(off int64, reason string) error {
+	r.stats.Damaged = true
+	r.problem("damaged file", 0, off, reason)
+	return io.EOF
+}
+
+func (r *Reader) problem(key string, num, off int64, reason string) {
+	r.problems.Add(key, parse.Problem{File: r.name, Packet: num, Offset: off, Reason: reason})
+}
+
+// unixNano is t in Unix nanoseconds, clamped to what an int64 holds
+// (years 1678 to 2262); the zero time, a record without one, is 0.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	switch s := t.Unix(); {
+	case s >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	case s <= math.MinInt64/int64(time.Second):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// countingReader counts the bytes read through it, which is how the reader
+// knows its offset in the file, and keeps the first error that was not the
+// end of the file: that one is the caller's, not a damaged capture.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// gate passes pcapgo the bytes of the block the reader has looked at and
+// not one more. pcapgo then cannot read past a block whose insides lie
+// (an option overrunning it, a length that underflows), and after any error
+// the stream is found again at the next block boundary.
+type gate struct {
+	r     *bufio.Reader
+	n     int64 // bytes still allowed
+	short bool  // the file ended before the allowed bytes did
+}
+
+func (g *gate) allow(n int64) { g.n, g.short = n, false }
+
+func (g *gate) Read(p []byte) (int, error) {
+	if g.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > g.n {
+		p = p[:g.n]
+	}
+	n, err := g.r.Read(p)
+	g.n -= int64(n)
+	if err == io.EOF {
+		g.short = true
+	}
+	return n, err
+}
+
+// frame decodes one frame. It reports whether r.pkt now holds a packet to
+// deliver: not for frames that are not IP, that fail to decode, or that are
+// fragments of a datagram still incomplete.
+func (r *Reader) frame(data []byte, fi frameInfo) bool {
+	r.num++
+	st := &r.stats
+	st.Frames++
+	st.Bytes += int64(len(data))
+	if st.Frames == 1 || fi.time < st.FirstTime {
+		st.FirstTime = fi.time
+	}
+	if st.Frames == 1 || fi.time > st.LastTime {
+		st.LastTime = fi.time
+	}
+	r.countLink(fi.link)
+	if r.frag.oldest != nil {
+		r.frag.expire(fi.time)
+	}
+
+	ether, ip, supported, err := network(fi.link, data)
+	switch {
+	case !supported:
+		st.Skipped++
+		r.problem("unsupported link type", r.num, fi.off, fmt.Sprintf("link type %d (%s) is not one ceiling decodes", fi.link, linkName(fi.link)))
+		return false
+	case err != nil:
+		st.Skipped++
+		r.problem("bad link header", r.num, fi.off, err.Error())
+		return false
+	case ether == etherIPv4:
+		st.IPv4++
+	case ether == etherIPv6:
+		st.IPv6++
+	default:
+		st.NotIP++
+		return false
+	}
+
+	p := &r.pkt
+	*p = Packet{Num: r.num, Offset: fi.off, Time: fi.time, Interface: fi.iface}
+	isFragment, err := r.dec.ip(ether, ip, p, &r.fr)
+	if err != nil {
+		st.Skipped++
+		r.problem("undecodable packet", r.num, fi.off, err.Error())
+		return false
+	}
+	if isFragment {
+		st.Fragments++
+		f := &r.fr
+		if f.off+f.wire > maxDatagram {
+			st.Skipped++
+			r.problem("bad ip fragment", r.num, fi.off, fmt.Sprintf("IP fragment at offset %d of %d bytes ends past the largest datagram (65535 bytes)", f.off, f.wire))
+			return false
+		}
+		if len(f.data) < f.wire {
+			// Its missing bytes would leave a hole in the datagram; the set
+			// is reported as incomplete in its time.
+			st.Skipped++
+			r.problem("bad ip fragment", r.num, fi.off, fmt.Sprintf("IP fragment cut short by the capture's snap length (%d of %d bytes)", len(f.data), f.wire))
+			return false
+		}
+		s := r.frag.add(f, frame{r.num, fi.off, fi.time})
+		if s == nil {
+			return false
+		}
+		st.Reassembled++
+		if s.conflict || s.tooLong {
+			r.problem("ip fragment overlap", r.num, fi.off, fmt.Sprintf("fragments of IP datagram %v → %v id %#x overlap with different data or run past its end: kept the bytes that came first", s.key.src, s.key.dst, s.key.id))
+		}
+		p.Reassembled, p.Fragments = true, s.n
+		if err := r.dec.reassembled(s.key.proto, s.buf, p); err != nil {
+			st.Skipped++
+			r.problem("undecodable packet", r.num, fi.off, err.Error())
+			return false
+		}
+	}
+	if p.Transport != UDP && p.Transport != TCP {
+		st.OtherProto++
+	}
+	st.Packets++
+	return true
+}
+
+// incomplete reports a fragment set given up.
+func (r *Reader) incomplete(s *fragSet, why string) {
+	r.stats.Incomplete++
+	have := 0
+	for _, h := range s.have {
+		have += h.hi - h.lo
+	}
+	total := "?"
+	if s.total >= 0 {
+		total = fmt.Sprint(s.total)
+	}
+	r.problem("ip fragment never completed", s.firstNum, s.firstOffset,
+		fmt.Sprintf("IP datagram %v → %v id %#x never completed (%d fragments, %d of %s bytes): %s", s.key.src, s.key.dst, s.key.id, s.n, have, total, why))
+}
+
+func (r *Reader) countLink(lt uint16) {
+	// Almost every file has one link type: the last entry is the one.
+	if n := len(r.links); n > 0 && r.links[n-1].link == lt {
+		r.links[n-1].n++
+		return
+	}
+	for i := range r.links {
+		if r.links[i].link == lt {
+			r.links[i].n++
+			// Keep the busiest last, so the fast path above stays hit.
+			last := len(r.links) - 1
+			r.links[i], r.links[last] = r.links[last], r.links[i]
+			return
+		}
+	}
+	r.links = append(r.links, linkCount{lt, 1})
+}
