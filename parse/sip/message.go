@@ -58,7 +58,7 @@ type Message struct {
 
 	ContentType string
 	// ContentLength is the Content-Length header, -1 when absent or not a
-	// number.
+	// number, math.MaxInt when too big for an int.
 	ContentLength int
 	// Body is the message body as a slice of the parsed buffer: valid only
 	// as long as that buffer is. It is not copied because ceiling rarely

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 )
@@ -385,9 +386,9 @@ func headerValueBytes(b []byte) []byte {
 	}
 }
 
-// parseLength reads a Content-Length. A number too big to matter is
-// clamped rather than refused: it is still a length the buffer cannot
-// hold, which the caller reports as such.
+// parseLength reads a Content-Length. A number too big for an int is
+// clamped to math.MaxInt rather than refused: it is still a length no
+// buffer holds, which the caller reports as such.
 func parseLength[T string | []byte](s T) (int, bool) {
 	if len(s) == 0 {
 		return 0, false
@@ -398,9 +399,12 @@ func parseLength[T string | []byte](s T) (int, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		if n < 1<<40 {
-			n = n*10 + int(c-'0')
+		d := int(c - '0')
+		if n > (math.MaxInt-d)/10 {
+			n = math.MaxInt
+			continue
 		}
+		n = n*10 + d
 	}
 	return n, true
 }
