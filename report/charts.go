@@ -1,0 +1,992 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	xfont "golang.org/x/image/font"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/ceiling-dev/ceiling/correlate"
+)
+
+// Chart sizes. The time charts span the page; the two load-curve charts
+// sit side by side, so they are half as wide at the same height and their
+// text comes out the same size as the wide ones' on screen.
+const (
+	wideWidth   = 10 * vg.Inch
+	narrowWidth = 5 * vg.Inch
+	chartHeight = 3.4 * vg.Inch
+)
+
+// Downsampling limits. A chart is at most about a thousand points wide on
+// any screen or page, so more columns than that only make the SVG bigger.
+const (
+	maxColumns = 1000 // step lines: per-column first/min/max/last
+	maxMarkers = 250  // failure markers: per-column lowest and highest, per status
+	maxStatus  = 7    // statuses drawn on their own; the rest are "other"
+)
+
+// chartSet is the charts of one layer.
+type chartSet struct {
+	Layer   correlate.Layer
+	Failing bool
+	Charts  []*chart
+}
+
+// chart is one figure: a gonum plot with our own title and legend strip
+// above it, so that the legend never covers data and the same figure
+// renders to SVG and PNG alike.
+type chart struct {
+	Name    string // file stem: "concurrency"
+	Title   string
+	Caption string
+	Wide    bool
+	// Empty, when set, says why there is nothing to draw; the chart is then
+	// left out and the sentence shown instead.
+	Empty  string
+	plot   *plot.Plot
+	legend []legendEntry
+}
+
+type legendEntry struct {
+	label string
+	thumb plot.Thumbnailer
+}
+
+func (ch *chart) size() (w, h vg.Length) {
+	if ch.Wide {
+		return wideWidth, chartHeight
+	}
+	return narrowWidth, chartHeight
+}
+
+// Fonts: Liberation Sans is what gonum carries (no font is ever fetched)
+// and is metric-compatible with Arial and Helvetica, which is what the
+// SVG falls back to in a browser, so text measured here fits there.
+var (
+	sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	boldFont = font.Font{Typeface: "Liberation", Variant: "Sans", Weight: xfont.WeightBold}
+)
+
+func textStyle(f font.Font, size vg.Length, c color.Color) text.Style {
+	return text.Style{
+		Color:   c,
+		Font:    font.From(f, size),
+		XAlign:  draw.XLeft,
+		YAlign:  draw.YTop,
+		Handler: plot.DefaultTextHandler,
+	}
+}
+
+// Colours. Status colours carry meaning (green is work accepted, red is
+// capacity refused, orange a rate limit) and stay the same in every chart
+// of a layer.
+var (
+	colInk       = color.RGBA{0x1f, 0x23, 0x28, 0xff}
+	colMuted     = color.RGBA{0x5f, 0x67, 0x70, 0xff}
+	colGrid      = color.RGBA{0xe4, 0xe7, 0xeb, 0xff}
+	colLoad      = color.RGBA{0x1d, 0x4e, 0x89, 0xff}
+	colThreads   = color.RGBA{0x8a, 0x93, 0x9c, 0xff}
+	colFirst     = color.RGBA{0xc6, 0x28, 0x28, 0xff}
+	colSustained = color.RGBA{0x4a, 0x14, 0x8c, 0xff}
+	colP50       = color.RGBA{0x1d, 0x4e, 0x89, 0xff}
+	colP90       = color.RGBA{0xe0, 0x8a, 0x00, 0xff}
+	colP99       = color.RGBA{0xc6, 0x28, 0x28, 0xff}
+
+	successColors = []color.RGBA{{0x2e, 0x7d, 0x32, 0xff}, {0x81, 0xc7, 0x84, 0xff}, {0x1b, 0x5e, 0x20, 0xff}}
+	failureColors = []color.RGBA{{0xad, 0x14, 0x57, 0xff}, {0x00, 0x83, 0x8f, 0xff}, {0x6d, 0x4c, 0x41, 0xff}, {0xf9, 0xa8, 0x25, 0xff}, {0x28, 0x35, 0x93, 0xff}, {0x9e, 0x9d, 0x24, 0xff}}
+	neutralColor  = color.RGBA{0x78, 0x90, 0x9c, 0xff}
+	fixedColors   = map[string]color.RGBA{
+		"503":     {0xd3, 0x2f, 0x2f, 0xff},
+		"429":     {0xef, 0x6c, 0x00, 0xff},
+		"timeout": {0x6a, 0x1b, 0x9a, 0xff},
+		"refused": {0xd3, 0x2f, 0x2f, 0xff},
+	}
+)
+
+// statusKey names an attempt's status for the charts: an attempt with no
+// final answer has no status, so its outcome stands in.
+func statusKey(a *correlate.Attempt) string {
+	if a.Status != "" {
+		return a.Status
+	}
+	return a.Outcome.String()
+}
+
+// statusPalette is a layer's statuses in display order with their colours.
+type statusPalette struct {
+	order  []string // at most maxStatus, then "other" if needed
+	colors map[string]color.RGBA
+	top    map[string]bool
+}
+
+func (sp *statusPalette) key(s string) string {
+	if sp.top[s] {
+		return s
+	}
+	return "other"
+}
+
+func newStatusPalette(counts map[string]int64, failed map[string]bool) *statusPalette {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	// Accepted work first, then failures by how often they happened: the
+	// reader looks for the green line giving way to the red one.
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if failed[a] != failed[b] {
+			return !failed[a]
+		}
+		if counts[a] != counts[b] {
+			return counts[a] > counts[b]
+		}
+		return a < b
+	})
+	sp := &statusPalette{colors: map[string]color.RGBA{}, top: map[string]bool{}}
+	other := false
+	for i, k := range keys {
+		if i >= maxStatus {
+			other = true
+			break
+		}
+		sp.order = append(sp.order, k)
+		sp.top[k] = true
+	}
+	var ns, nf int
+	for _, k := range sp.order {
+		switch c, ok := fixedColors[k]; {
+		case ok:
+			sp.colors[k] = c
+		case !failed[k] && isSuccess(k):
+			sp.colors[k] = successColors[ns%len(successColors)]
+			ns++
+		case !failed[k]:
+			sp.colors[k] = neutralColor
+		default:
+			sp.colors[k] = failureColors[nf%len(failureColors)]
+			nf++
+		}
+	}
+	if other {
+		sp.order = append(sp.order, "other")
+		sp.colors["other"] = color.RGBA{0x42, 0x42, 0x42, 0xff}
+	}
+	return sp
+}
+
+func isSuccess(status string) bool {
+	return strings.HasPrefix(status, "2") || status == "101" || status == "answered"
+}
+
+// timeAxis places Unix ns times on a chart's x axis as seconds since the
+// test start; the absolute start goes in the axis label.
+type timeAxis struct {
+	start int64
+}
+
+func (ta timeAxis) x(ns int64) float64 { return float64(ns-ta.start) / 1e9 }
+
+func (ta timeAxis) label() string {
+	return "seconds since " + time.Unix(0, ta.start).UTC().Format("2006-01-02 15:04:05.000") + " UTC"
+}
+
+// buildCharts makes the chart sets of a document: one per layer that had
+// attempts, the failing layer first.
+func buildCharts(d *Document) []chartSet {
+	r := d.Result
+	if r == nil {
+		return nil
+	}
+	var layers []*correlate.LayerResult
+	for _, lr := range r.Layers {
+		if lr.Attempts > 0 {
+			layers = append(layers, lr)
+		}
+	}
+	sort.SliceStable(layers, func(i, j int) bool {
+		return r.Verdict.Failed && layers[i].Layer == r.Verdict.Layer && layers[j].Layer != r.Verdict.Layer
+	})
+	ta := timeAxis{start: r.Start}
+	if len(r.Threads) > 0 && (ta.start == 0 || r.Threads[0].Time < ta.start) {
+		ta.start = r.Threads[0].Time
+	}
+	var sets []chartSet
+	for _, lr := range layers {
+		sets = append(sets, layerCharts(r, lr, ta))
+	}
+	return sets
+}
+
+// layerView is one layer's attempts as the charts see them.
+type layerView struct {
+	lr      *correlate.LayerResult
+	edge    netip.AddrPort // the edge the concurrency chart follows
+	edges   int            // how many edges the layer had
+	palette *statusPalette
+	first   *correlate.Breakpoint
+	sus     *correlate.Breakpoint
+	tmin    int64
+	tmax    int64
+	n       int64
+	// xlo and xhi are the time charts' common x range, so that they line
+	// up one above the other.
+	xlo, xhi float64
+}
+
+func layerCharts(r *correlate.Result, lr *correlate.LayerResult, ta timeAxis) chartSet {
+	set := chartSet{Layer: lr.Layer, Failing: r.Verdict.Failed && r.Verdict.Layer == lr.Layer}
+	lv := &layerView{lr: lr, first: lr.FirstFailure, sus: lr.Sustained, edges: len(lr.Edges)}
+	lv.edge = chartEdge(lr)
+
+	counts := map[string]int64{}
+	failed := map[string]bool{}
+	for i := range r.Attempts {
+		a := &r.Attempts[i]
+		if a.Hop != 0 || a.Layer != lr.Layer {
+			continue
+		}
+		k := statusKey(a)
+		counts[k]++
+		if a.Failed {
+			failed[k] = true
+		}
+		if lv.n == 0 || a.Time < lv.tmin {
+			lv.tmin = a.Time
+		}
+		if lv.n == 0 || a.Time > lv.tmax {
+			lv.tmax = a.Time
+		}
+		lv.n++
+	}
+	lv.palette = newStatusPalette(counts, failed)
+	lv.xlo, lv.xhi = ta.x(lv.tmin), ta.x(lv.tmax)
+	if len(r.Threads) > 0 {
+		lv.xlo = math.Min(lv.xlo, ta.x(r.Threads[0].Time))
+		lv.xhi = math.Max(lv.xhi, ta.x(r.Threads[len(r.Threads)-1].Time))
+	}
+	lv.xlo, lv.xhi = padRange(lv.xlo, lv.xhi, 0.5)
+
+	conc, codes := concurrencyChart(r, lv, ta), codesChart(r, lv, ta)
+	alignYTicks(conc, codes)
+	set.Charts = append(set.Charts, conc, codes, failureRatioChart(lv), responseTimeChart(lv))
+	return set
+}
+
+// alignYTicks pads the y tick labels of charts drawn one above the other
+// to the same width, so that their plot areas, and so their time axes,
+// start at the same x.
+func alignYTicks(charts ...*chart) {
+	width := 0
+	for _, ch := range charts {
+		if ch.plot == nil {
+			continue
+		}
+		for _, t := range ch.plot.Y.Tick.Marker.Ticks(ch.plot.Y.Min, ch.plot.Y.Max) {
+			width = max(width, len(t.Label))
+		}
+	}
+	for _, ch := range charts {
+		if ch.plot == nil {
+			continue
+		}
+		if nt, ok := ch.plot.Y.Tick.Marker.(niceTicker); ok {
+			nt.width = width
+			ch.plot.Y.Tick.Marker = nt
+		}
+	}
+}
+
+// chartEdge picks the edge whose concurrency the chart follows: where the
+// first failure happened, else the busiest. Concurrency is counted per
+// edge, so mixing edges in one line would draw a meaningless zigzag.
+func chartEdge(lr *correlate.LayerResult) netip.AddrPort {
+	if lr.FirstFailure != nil && lr.FirstFailure.Edge.IsValid() {
+		return lr.FirstFailure.Edge
+	}
+	var best netip.AddrPort
+	var most int64 = -1
+	for _, e := range lr.Edges {
+		if e.Attempts > most {
+			best, most = e.Edge, e.Attempts
+		}
+	}
+	return best
+}
+
+func layerName(l correlate.Layer) string {
+	switch l {
+	case correlate.LayerSIP, correlate.LayerTCP, correlate.LayerTLS, correlate.LayerHTTP:
+		return strings.ToUpper(l.String())
+	case correlate.LayerWebSocket:
+		return "WebSocket"
+	}
+	return l.String()
+}
+
+func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
+	lr := lv.lr
+	ch := &chart{Name: "concurrency", Wide: true, Title: layerName(lr.Layer) + ": " + lr.Layer.Unit() + " over time"}
+	if lv.edge.IsValid() {
+		ch.Title += " at " + lv.edge.String()
+	}
+	var xs, ys []float64
+	markers := map[string]*markerColumns{}
+	tlo, thi := lv.xlo, lv.xhi
+	var failures int64
+	for i := range r.Attempts {
+		a := &r.Attempts[i]
+		if a.Hop != 0 || a.Layer != lr.Layer || (lv.edge.IsValid() && a.Edge != lv.edge) {
+			continue
+		}
+		x := ta.x(a.Time)
+		xs = append(xs, x)
+		ys = append(ys, float64(a.Concurrency))
+		if a.Failed {
+			failures++
+			k := lv.palette.key(statusKey(a))
+			m := markers[k]
+			if m == nil {
+				m = newMarkerColumns(tlo, thi, maxMarkers)
+				markers[k] = m
+			}
+			m.add(x, float64(a.Concurrency))
+		}
+	}
+	if len(xs) == 0 {
+		ch.Empty = "No attempts at this layer were seen at an edge."
+		return ch
+	}
+	p := newPlot()
+	p.X.Label.Text = ta.label()
+	p.Y.Label.Text = "count"
+	p.Y.Tick.Marker = niceTicker{integer: true}
+
+	load := stepLine(envelope(xs, ys, tlo, thi, maxColumns), colLoad, 1.4)
+	p.Add(load)
+	if len(xs) <= fewPoints {
+		// A step line of one point draws nothing.
+		p.Add(dots(load.XYs, colLoad))
+	}
+	ch.legend = append(ch.legend, legendEntry{lr.Layer.Unit(), load})
+	ymax := maxOf(ys)
+
+	if len(r.Threads) > 0 {
+		txs := make([]float64, len(r.Threads))
+		tys := make([]float64, len(r.Threads))
+		for i, pt := range r.Threads {
+			txs[i], tys[i] = ta.x(pt.Time), float64(pt.Value)
+		}
+		th := stepLine(envelope(txs, tys, tlo, thi, maxColumns), colThreads, 1.2)
+		th.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(2.5)}
+		p.Add(th)
+		ch.legend = append(ch.legend, legendEntry{"JMeter threads", th})
+		ymax = math.Max(ymax, maxOf(tys))
+	}
+	for _, k := range lv.palette.order {
+		m := markers[k]
+		if m == nil {
+			continue
+		}
+		sc := scatter(m.points(), lv.palette.colors[k])
+		p.Add(sc)
+		ch.legend = append(ch.legend, legendEntry{"failed: " + k, sc})
+	}
+	addTimeMarkers(p, ch, lv, ta, tlo, thi)
+	// Set last: adding a plotter widens the axes to its data.
+	p.X.Min, p.X.Max = tlo, thi
+	p.Y.Min, p.Y.Max = 0, niceMax(ymax*1.05)
+
+	ch.plot = p
+	ch.Caption = fmt.Sprintf("The step line is %s at the edge at the moment each attempt was made, counting the attempt itself.", lr.Layer.Unit())
+	if len(xs) > maxColumns {
+		ch.Caption += fmt.Sprintf(" %s attempts are drawn as the lowest and highest value in each of at most %d columns, so a spike one attempt wide keeps its full height.", Thousands(int64(len(xs))), maxColumns)
+	}
+	if len(r.Threads) == 0 {
+		ch.Caption += " JMeter threads are unknown: no JTL was read."
+	} else {
+		ch.Caption += " The dashed grey line is JMeter's active threads (allThreads), moved onto the capture's clock."
+	}
+	if failures > 0 {
+		ch.Caption += " Dots are failed attempts, coloured by status."
+	}
+	if lv.edges > 1 {
+		ch.Caption += fmt.Sprintf(" Only %s is drawn; the layer had %d edges.", lv.edge, lv.edges)
+	}
+	return ch
+}
+
+// breakpointMarkers draws the breakpoints as vertical lines at x(b); when
+// both fall at the same place one line stands for both, since two dashed
+// lines on top of each other read as neither.
+func breakpointMarkers(p *plot.Plot, ch *chart, lv *layerView, x func(*correlate.Breakpoint) (float64, bool), label func(*correlate.Breakpoint) string) {
+	first, sus := lv.first, lv.sus
+	fx, fok := 0.0, false
+	sx, sok := 0.0, false
+	if first != nil {
+		fx, fok = x(first)
+	}
+	if sus != nil {
+		sx, sok = x(sus)
+	}
+	if fok && sok && fx == sx {
+		m := vline(fx, colFirst, []vg.Length{vg.Points(5), vg.Points(2.5)})
+		p.Add(m)
+		ch.legend = append(ch.legend, legendEntry{"first failure and sustained: " + label(first), m})
+		return
+	}
+	if fok {
+		m := vline(fx, colFirst, []vg.Length{vg.Points(5), vg.Points(2.5)})
+		p.Add(m)
+		ch.legend = append(ch.legend, legendEntry{"first failure: " + label(first), m})
+	}
+	if sok {
+		m := vline(sx, colSustained, []vg.Length{vg.Points(1.5), vg.Points(2.5)})
+		p.Add(m)
+		ch.legend = append(ch.legend, legendEntry{"sustained: from " + label(sus), m})
+	}
+}
+
+func addTimeMarkers(p *plot.Plot, ch *chart, lv *layerView, ta timeAxis, lo, hi float64) {
+	unit := lv.lr.Layer.Unit()
+	breakpointMarkers(p, ch, lv, func(b *correlate.Breakpoint) (float64, bool) {
+		x := ta.x(b.Time)
+		return x, b.Time != 0 && x >= lo && x <= hi
+	}, func(b *correlate.Breakpoint) string {
+		return fmt.Sprintf("%d %s, +%.3f s", b.Concurrency, unit, ta.x(b.Time))
+	})
+}
+
+func addLevelMarkers(p *plot.Plot, ch *chart, lv *layerView) {
+	breakpointMarkers(p, ch, lv, func(b *correlate.Breakpoint) (float64, bool) {
+		return float64(b.Concurrency), true
+	}, func(b *correlate.Breakpoint) string {
+		return strconv.Itoa(int(b.Concurrency))
+	})
+}
+
+// bucketWidths are the widths the codes chart may use, finest first. A
+// spike lasts seconds: JMeter's own dashboard (60 s) smears it flat.
+var bucketWidths = []int64{10e6, 20e6, 50e6, 100e6, 200e6, 500e6, 1e9}
+
+// bucketWidth picks the finest width that keeps a duration within 200
+// buckets (so 80 to 200 of them, readable at a glance), and never coarser
+// than a second, so long tests get more.
+func bucketWidth(duration int64) int64 {
+	for _, w := range bucketWidths {
+		if duration/w < 200 {
+			return w
+		}
+	}
+	return bucketWidths[len(bucketWidths)-1]
+}
+
+func formatWidth(w int64) string {
+	if w >= 1e9 {
+		return strconv.FormatInt(w/1e9, 10) + " s"
+	}
+	return strconv.FormatInt(w/1e6, 10) + " ms"
+}
+
+func codesChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
+	lr := lv.lr
+	ch := &chart{Name: "codes-over-time", Wide: true, Title: layerName(lr.Layer) + ": statuses over time"}
+	if lv.n == 0 {
+		ch.Empty = "No attempts at this layer."
+		return ch
+	}
+	w := bucketWidth(lv.tmax - lv.tmin)
+	n := int((lv.tmax-lv.tmin)/w) + 1
+	series := map[string][]float64{}
+	for i := range r.Attempts {
+		a := &r.Attempts[i]
+		if a.Hop != 0 || a.Layer != lr.Layer {
+			continue
+		}
+		k := lv.palette.key(statusKey(a))
+		s := series[k]
+		if s == nil {
+			s = make([]float64, n)
+			series[k] = s
+		}
+		s[(a.Time-lv.tmin)/w]++
+	}
+	p := newPlot()
+	p.X.Label.Text = ta.label()
+	p.Y.Label.Text = "attempts per " + formatWidth(w)
+	p.Y.Tick.Marker = niceTicker{integer: true}
+	lo, hi := lv.xlo, lv.xhi
+	xs := make([]float64, n+1)
+	for i := range xs {
+		xs[i] = ta.x(lv.tmin + int64(i)*w)
+	}
+	// Stacked: the top edge is all attempts, and each colour is the share
+	// of one status, accepted work at the bottom. Lines per status would
+	// tangle at the low counts a fine bucket has.
+	var keys []string
+	for _, k := range lv.palette.order {
+		if series[k] != nil {
+			keys = append(keys, k)
+		}
+	}
+	cum := make([][]float64, len(keys))
+	for i, k := range keys {
+		c := make([]float64, n+1)
+		for j, v := range series[k] {
+			c[j] = v
+			if i > 0 {
+				c[j] += cum[i-1][j]
+			}
+		}
+		// The last bucket's count holds until the bucket's end.
+		c[n] = c[n-1]
+		cum[i] = c
+	}
+	areas := make([]*plotter.Line, len(keys))
+	for i := len(keys) - 1; i >= 0; i-- {
+		a := stepLine(envelope(xs, cum[i], lo, hi, maxColumns), lv.palette.colors[keys[i]], 0)
+		a.LineStyle.Width = 0
+		a.FillColor = lv.palette.colors[keys[i]]
+		p.Add(a)
+		areas[i] = a
+	}
+	for i, k := range keys {
+		ch.legend = append(ch.legend, legendEntry{k, areas[i]})
+	}
+	ymax := 0.0
+	if len(cum) > 0 {
+		ymax = maxOf(cum[len(cum)-1])
+	}
+	addTimeMarkers(p, ch, lv, ta, lo, hi)
+	// Set last: adding a plotter widens the axes to its data.
+	p.X.Min, p.X.Max = lo, hi
+	p.Y.Min, p.Y.Max = 0, niceMax(ymax*1.05)
+	ch.plot = p
+	ch.Caption = fmt.Sprintf("Attempts by final status, stacked, in %s buckets by the time each attempt was made (%s over %.3f s). The top edge is the rate of attempts.", formatWidth(w), plural(int64(n), "bucket"), float64(lv.tmax-lv.tmin)/1e9)
+	if n > maxColumns {
+		ch.Caption += fmt.Sprintf(" Drawn as the lowest and highest count in each of at most %d columns.", maxColumns)
+	}
+	return ch
+}
+
+func failureRatioChart(lv *layerView) *chart {
+	lr := lv.lr
+	ch := &chart{Name: "failure-ratio", Title: layerName(lr.Layer) + ": failure ratio by concurrency"}
+	var xs, ys []float64
+	for _, l := range lr.Levels {
+		if l.Attempts == 0 {
+			continue
+		}
+		xs = append(xs, float64(l.Concurrency))
+		ys = append(ys, 100*float64(l.Failures)/float64(l.Attempts))
+	}
+	if len(xs) == 0 {
+		ch.Empty = "No attempt at this layer had a known outcome, so there is no load curve."
+		return ch
+	}
+	p := newPlot()
+	p.X.Label.Text = lr.Layer.Unit()
+	p.Y.Label.Text = "failed (%)"
+	p.X.Tick.Marker = niceTicker{integer: true}
+	lo, hi := padRange(xs[0], xs[len(xs)-1], 1)
+	pts := envelope(xs, ys, lo, hi, maxColumns)
+	ln := line(pts, colLoad, 1.4)
+	p.Add(ln)
+	ch.legend = append(ch.legend, legendEntry{"failed / decided attempts", ln})
+	if len(xs) <= 150 {
+		p.Add(dots(pts, colLoad))
+	}
+	addLevelMarkers(p, ch, lv)
+	p.X.Min, p.X.Max = lo, hi
+	p.Y.Min, p.Y.Max = 0, 100
+	p.Y.Tick.Marker = niceTicker{}
+	ch.plot = p
+	ch.Caption = "Per concurrency level: the share of attempts made at that level that failed. Levels with few attempts are noisy."
+	return ch
+}
+
+func responseTimeChart(lv *layerView) *chart {
+	lr := lv.lr
+	ch := &chart{Name: "response-time", Title: layerName(lr.Layer) + ": response time by concurrency"}
+	type pct struct {
+		name string
+		col  color.RGBA
+		get  func(correlate.Level) int64
+	}
+	pcts := []pct{
+		{"p50", colP50, func(l correlate.Level) int64 { return l.P50 }},
+		{"p90", colP90, func(l correlate.Level) int64 { return l.P90 }},
+		{"p99", colP99, func(l correlate.Level) int64 { return l.P99 }},
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, l := range lr.Levels {
+		if l.P50 >= 0 {
+			lo = math.Min(lo, float64(l.Concurrency))
+			hi = math.Max(hi, float64(l.Concurrency))
+		}
+	}
+	if math.IsInf(lo, 1) {
+		ch.Empty = "No attempt at this layer was answered, so there are no response times."
+		return ch
+	}
+	lo, hi = padRange(lo, hi, 1)
+	p := newPlot()
+	p.X.Label.Text = lr.Layer.Unit()
+	p.Y.Label.Text = "response time (ms)"
+	p.X.Tick.Marker = niceTicker{integer: true}
+	ymax := 0.0
+	lines := make([]*plotter.Line, len(pcts))
+	for i, pc := range pcts {
+		var xs, ys []float64
+		for _, l := range lr.Levels {
+			if v := pc.get(l); v >= 0 {
+				xs = append(xs, float64(l.Concurrency))
+				ys = append(ys, float64(v)/1e6)
+			}
+		}
+		if len(xs) == 0 {
+			continue
+		}
+		lines[i] = line(envelope(xs, ys, lo, hi, maxColumns), pc.col, 1.3)
+		ch.legend = append(ch.legend, legendEntry{pc.name, lines[i]})
+		ymax = math.Max(ymax, maxOf(ys))
+	}
+	// p99 underneath: where few attempts make the percentiles equal, the
+	// median stays visible.
+	for i := len(lines) - 1; i >= 0; i-- {
+		if lines[i] != nil {
+			p.Add(lines[i])
+			if len(lines[i].XYs) <= fewPoints {
+				p.Add(dots(lines[i].XYs, pcts[i].col))
+			}
+		}
+	}
+	addLevelMarkers(p, ch, lv)
+	p.X.Min, p.X.Max = lo, hi
+	p.Y.Min, p.Y.Max = 0, niceMax(ymax*1.05)
+	p.Y.Tick.Marker = niceTicker{}
+	ch.plot = p
+	ch.Caption = "Percentiles of the time to the final answer (any status) of the attempts made at each concurrency level."
+	return ch
+}
+
+// newPlot is a gonum plot in the report's style.
+func newPlot() *plot.Plot {
+	p := plot.New()
+	p.BackgroundColor = color.White
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		ax.Label.TextStyle.Font = font.From(sansFont, 9.5)
+		ax.Label.TextStyle.Color = colMuted
+		ax.Tick.Label.Font = font.From(sansFont, 8.5)
+		ax.Tick.Label.Color = colMuted
+		ax.Tick.Color = colMuted
+		ax.Tick.Width = vg.Points(0.5)
+		ax.LineStyle.Color = colMuted
+		ax.LineStyle.Width = vg.Points(0.6)
+		ax.Padding = vg.Points(2)
+		ax.Tick.Marker = niceTicker{}
+	}
+	p.X.Label.Padding = vg.Points(3)
+	p.Y.Label.Padding = vg.Points(4)
+	g := plotter.NewGrid()
+	g.Vertical.Color = colGrid
+	g.Horizontal.Color = colGrid
+	g.Vertical.Width = vg.Points(0.5)
+	g.Horizontal.Width = vg.Points(0.5)
+	p.Add(g)
+	return p
+}
+
+func line(pts plotter.XYs, c color.Color, width float64) *plotter.Line {
+	l := &plotter.Line{XYs: pts}
+	l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(width)}
+	return l
+}
+
+func stepLine(pts plotter.XYs, c color.Color, width float64) *plotter.Line {
+	l := line(pts, c, width)
+	l.StepStyle = plotter.PostStep
+	return l
+}
+
+// fewPoints is how many points a line may have and still get a dot on
+// each: a line of one point would otherwise not show at all.
+const fewPoints = 50
+
+func dots(pts plotter.XYs, c color.Color) *plotter.Scatter {
+	s := scatter(pts, c)
+	s.GlyphStyle.Radius = vg.Points(1.8)
+	return s
+}
+
+func scatter(pts plotter.XYs, c color.Color) *plotter.Scatter {
+	s := &plotter.Scatter{XYs: pts}
+	s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2.2), Shape: draw.CircleGlyph{}}
+	return s
+}
+
+// vmarker is a vertical line across the whole plot at x. It has no data
+// range of its own so that it never stretches an axis.
+type vmarker struct {
+	x     float64
+	style draw.LineStyle
+}
+
+func vline(x float64, c color.Color, dashes []vg.Length) *vmarker {
+	return &vmarker{x: x, style: draw.LineStyle{Color: c, Width: vg.Points(1.3), Dashes: dashes}}
+}
+
+func (m *vmarker) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	x := trX(m.x)
+	if x < c.Min.X || x > c.Max.X {
+		return
+	}
+	c.StrokeLine2(m.style, x, c.Min.Y, x, c.Max.Y)
+}
+
+func (m *vmarker) Thumbnail(c *draw.Canvas) {
+	x := (c.Min.X + c.Max.X) / 2
+	c.StrokeLine2(m.style, x, c.Min.Y, x, c.Max.Y)
+}
+
+// envelope reduces a series, sorted by x, to at most n columns over
+// [lo, hi]. Each column keeps its first, lowest, highest and last values,
+// drawn at the column's first x, so that a spike one sample wide keeps its
+// full height and a step line still steps where the data did.
+func envelope(xs, ys []float64, lo, hi float64, n int) plotter.XYs {
+	if len(xs) <= n {
+		pts := make(plotter.XYs, len(xs))
+		for i := range xs {
+			pts[i] = plotter.XY{X: xs[i], Y: ys[i]}
+		}
+		return pts
+	}
+	pts := make(plotter.XYs, 0, 4*n)
+	add := func(x, y float64) {
+		if k := len(pts); k > 0 && pts[k-1].Y == y {
+			return
+		}
+		pts = append(pts, plotter.XY{X: x, Y: y})
+	}
+	scale := float64(n) / (hi - lo)
+	for i := 0; i < len(xs); {
+		col := int((xs[i] - lo) * scale)
+		x0, first := xs[i], ys[i]
+		mn, mx, last := first, first, first
+		j := i + 1
+		for ; j < len(xs) && int((xs[j]-lo)*scale) == col; j++ {
+			mn, mx, last = math.Min(mn, ys[j]), math.Max(mx, ys[j]), ys[j]
+		}
+		add(x0, first)
+		add(x0, mn)
+		add(x0, mx)
+		add(x0, last)
+		i = j
+	}
+	// The last point carries the end of the series, even when its value
+	// repeats, so the line reaches it.
+	if pts[len(pts)-1].X != xs[len(xs)-1] {
+		pts = append(pts, plotter.XY{X: xs[len(xs)-1], Y: ys[len(ys)-1]})
+	}
+	return pts
+}
+
+// markerColumns keeps, per column, the lowest and highest failure so that
+// hundreds of thousands of failures become a few hundred dots that still
+// show where and at what load they happened.
+type markerColumns struct {
+	lo, scale float64
+	cols      map[int][2]plotter.XY
+}
+
+func newMarkerColumns(lo, hi float64, n int) *markerColumns {
+	return &markerColumns{lo: lo, scale: float64(n) / (hi - lo), cols: map[int][2]plotter.XY{}}
+}
+
+func (m *markerColumns) add(x, y float64) {
+	c := int((x - m.lo) * m.scale)
+	v, ok := m.cols[c]
+	if !ok {
+		m.cols[c] = [2]plotter.XY{{X: x, Y: y}, {X: x, Y: y}}
+		return
+	}
+	if y < v[0].Y {
+		v[0] = plotter.XY{X: x, Y: y}
+	}
+	if y > v[1].Y {
+		v[1] = plotter.XY{X: x, Y: y}
+	}
+	m.cols[c] = v
+}
+
+func (m *markerColumns) points() plotter.XYs {
+	keys := make([]int, 0, len(m.cols))
+	for k := range m.cols {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var pts plotter.XYs
+	for _, k := range keys {
+		v := m.cols[k]
+		pts = append(pts, v[0])
+		if v[1] != v[0] {
+			pts = append(pts, v[1])
+		}
+	}
+	return pts
+}
+
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return Thousands(n) + " " + noun + "s"
+}
+
+// padRange widens an empty range so that a single point still gets axes.
+func padRange(lo, hi, pad float64) (float64, float64) {
+	if hi-lo < 1e-9 {
+		return lo - pad, hi + pad
+	}
+	return lo, hi
+}
+
+func maxOf(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+// niceMax rounds an axis maximum up to 1, 2, 2.5 or 5 times a power of ten.
+func niceMax(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, f := range []float64{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
+		if f*mag >= v-1e-9 {
+			return f * mag
+		}
+	}
+	return 10 * mag
+}
+
+// niceTicker puts about six labelled ticks on round values; gonum's
+// default gives three, too few to read a concurrency off.
+type niceTicker struct {
+	integer bool
+	// width pads labels with figure spaces (as wide as a digit) to this
+	// many characters; see alignYTicks.
+	width int
+}
+
+func (t niceTicker) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) {
+		return []plot.Tick{{Value: min, Label: formatTick(min, 1)}}
+	}
+	step := niceStep((max - min) / 6)
+	if t.integer {
+		// 2.5 is a fine step for a ratio, not for a count of attempts.
+		if step < 1 {
+			step = 1
+		} else if f := step / math.Pow(10, math.Floor(math.Log10(step))); f == 2.5 {
+			step *= 0.8
+		}
+	}
+	var ticks []plot.Tick
+	start := math.Ceil(min/step-1e-9) * step
+	for v := start; v <= max+step*1e-9; v += step {
+		v = math.Round(v/step) * step
+		label := formatTick(v, step)
+		if n := t.width - len(label); n > 0 {
+			label = strings.Repeat("\u2007", n) + label
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: label})
+		minor := v + step/2
+		if minor < max {
+			ticks = append(ticks, plot.Tick{Value: minor})
+		}
+	}
+	return ticks
+}
+
+func niceStep(raw float64) float64 {
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, f := range []float64{1, 2, 2.5, 5, 10} {
+		if f*mag >= raw {
+			return f * mag
+		}
+	}
+	return 10 * mag
+}
+
+// formatTick writes a tick value with as many decimals as the step needs,
+// so that 0.6000000000000001 prints as 0.6.
+func formatTick(v, step float64) string {
+	if v == 0 {
+		return "0"
+	}
+	decimals := 0
+	for s := step; s-math.Floor(s) > 1e-9*step && decimals < 9; s *= 10 {
+		decimals++
+	}
+	return strconv.FormatFloat(v, 'f', decimals, 64)
+}
+
+// Layout of a figure around its plot.
+const (
+	figPad     = 6 * vg.Millimeter / 3 // 2 mm
+	titleSize  = vg.Length(11)
+	legendSize = vg.Length(8.5)
+	thumbWidth = vg.Length(18)
+)
+
+// draw renders the figure: title, legend strip, plot.
+func (ch *chart) draw(c draw.Canvas) {
+	c.FillPolygon(color.White, []vg.Point{c.Min, {X: c.Max.X, Y: c.Min.Y}, c.Max, {X: c.Min.X, Y: c.Max.Y}})
+	title := textStyle(boldFont, titleSize, colInk)
+	y := c.Max.Y - figPad
+	c.FillText(title, vg.Point{X: c.Min.X + figPad, Y: y}, ch.Title)
+	y -= title.Height(ch.Title) + vg.Points(4)
+
+	leg := textStyle(sansFont, legendSize, colInk)
+	leg.YAlign = draw.YCenter
+	rowH := leg.Height("M") + vg.Points(3)
+	x := c.Min.X + figPad
+	if len(ch.legend) > 0 {
+		y -= rowH / 2
+		for _, e := range ch.legend {
+			w := thumbWidth + vg.Points(4) + leg.Width(e.label) + vg.Points(12)
+			if x+w > c.Max.X-figPad && x > c.Min.X+figPad {
+				x = c.Min.X + figPad
+				y -= rowH
+			}
+			tc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: x, Y: y - rowH/2 + vg.Points(2)},
+				Max: vg.Point{X: x + thumbWidth, Y: y + rowH/2 - vg.Points(2)},
+			}}
+			e.thumb.Thumbnail(&tc)
+			c.FillText(leg, vg.Point{X: x + thumbWidth + vg.Points(4), Y: y}, e.label)
+			x += w
+		}
+		y -= rowH / 2
+	}
+	top := c.Max.Y - y + vg.Points(4)
+	ch.plot.Draw(draw.Crop(c, figPad, -figPad, figPad/2, -top))
+}
