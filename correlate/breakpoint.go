@@ -131,42 +131,45 @@ func firstFailure(attempts []Attempt, i int) *Breakpoint {
 }
 
 // sustained finds the lowest concurrency at and above which most attempts
-// fail: walking down from the highest level, every level passed has more
-// than half of its attempts failed. Levels with too few attempts to say
-// anything (fewer than 3, when the test had 30 or more) neither extend nor
-// stop the walk, so one lucky success high up does not move the
-// breakpoint, and one unlucky failure low down does not either.
+// fail. It is the split of the load curve that best separates "mostly
+// answered below" from "mostly refused at or above": the level c with the
+// fewest attempts on the wrong side of it (failures below c plus successes
+// at or above c), the lowest such c on a tie; and at or above it, more
+// than half must have failed, or there is no sustained breakpoint (only
+// scattered failures). A per-level rule is fooled by noise (a few
+// successes at a sparse high level stop it); a cumulative ratio is fooled
+// by volume (a long healthy ramp below hides the wall).
 func sustained(attempts []Attempt, lr *LayerResult) *Breakpoint {
-	if lr.Failures == 0 {
+	if lr.Failures == 0 || len(lr.Levels) == 0 {
 		return nil
 	}
-	minSupport := int64(3)
-	if lr.Decided < 30 {
-		minSupport = 1
+	var totalOK int64
+	for _, lv := range lr.Levels {
+		totalOK += lv.Attempts - lv.Failures
 	}
-	n := len(lr.Levels)
-	var sa, sf int64
+	var failBelow, okBelow int64
 	best := -1
-	var bestA, bestF int64
-	for i := n - 1; i >= 0; i-- {
-		lv := lr.Levels[i]
-		sa += lv.Attempts
-		sf += lv.Failures
-		if lv.Attempts < minSupport {
-			continue
+	var bestErr int64
+	for i, lv := range lr.Levels {
+		wrong := failBelow + (totalOK - okBelow)
+		if best < 0 || wrong < bestErr {
+			best, bestErr = i, wrong
 		}
-		if 2*lv.Failures <= lv.Attempts {
-			break
-		}
-		best, bestA, bestF = i, sa, sf
+		failBelow += lv.Failures
+		okBelow += lv.Attempts - lv.Failures
 	}
-	if best < 0 {
+	var bestA, bestF int64
+	for _, lv := range lr.Levels[best:] {
+		bestA += lv.Attempts
+		bestF += lv.Failures
+	}
+	if 2*bestF <= bestA {
 		return nil
 	}
 	c := lr.Levels[best].Concurrency
 	bp := &Breakpoint{
 		Concurrency: c, AtOrAbove: bestA, FailedAtOrAbove: bestF, Attempt: -1, Threads: -1,
-		Method: fmt.Sprintf("the lowest concurrency from which, at every level up to the highest seen, more than half of the attempts failed (%d of %d attempts at %d or more failed)", bestF, bestA, c),
+		Method: fmt.Sprintf("the concurrency that best splits the attempts into mostly answered below it and mostly failed at or above it (%d attempts fall on the wrong side); %d of the %d attempts at %d or more failed", bestErr, bestF, bestA, c),
 	}
 	for i := range attempts {
 		at := &attempts[i]

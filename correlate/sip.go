@@ -212,6 +212,11 @@ func (t *sipTracker) add(ev *capture.Event) {
 	} else {
 		t.stats.Responses[m.StatusCode]++
 	}
+	if m.CallID == "" {
+		// Malformed (reported by the capture stage): counted, not followed.
+		t.stats.Orphans++
+		return
+	}
 	key := txnKey{callID: m.CallID, branch: m.Via.Branch, method: m.CSeqMethod}
 	if len(key.branch) < 7 || key.branch[:7] != "z9hG4bK" {
 		key.cseq = m.CSeq

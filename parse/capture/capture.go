@@ -237,12 +237,13 @@ func (f *fileSource) udp(p *pcap.Packet) {
 	if err != nil {
 		f.stats.SIPErrors++
 		f.problem(p, "sip message does not parse", err)
-		if m == nil || m.CallID == "" {
+		if m == nil || (m.Method == "" && m.StatusCode == 0) {
 			return
 		}
-		// A message whose headers parsed but whose body is damaged (a
-		// Content-Length past the datagram's end, as Wireshark flags) still
-		// happened on the wire: keep it, the problem is on record.
+		// A message with a good start line but damaged headers (no
+		// Call-ID) or body (a Content-Length past the datagram's end) still
+		// happened on the wire, and tshark counts it: keep it. The problem
+		// is on record; correlation leaves out what has no Call-ID.
 	}
 	f.stats.SIPMessages++
 	heap.Push(&f.pending, Event{

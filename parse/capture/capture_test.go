@@ -1,0 +1,138 @@
+package capture
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ceiling-dev/ceiling/parse"
+)
+
+const corpus = "../../../shared/corpus/pcap"
+
+// corpusDir returns the shared corpus, skipping when it is absent, except
+// in CI, where its absence is a failure.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(corpus); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus missing in CI: %v", err)
+		}
+		t.Skipf("corpus not present: %v", err)
+	}
+	return corpus
+}
+
+// knownDifferences are captures where ceiling's count differs from
+// tshark's on purpose, with the reason.
+var knownDifferences = map[string]string{
+	"arkime_gtp-iphone_ims_sip.pcap":     "SIP inside GTP-U tunnels is not decapsulated yet",
+	"heplify_erspan_sip_ipv4_udp.pcapng": "SIP inside GRE/ERSPAN tunnels is not decapsulated yet",
+	"wsample_protos_c07-sip-r2.cap":      "Microsoft NetMon 2.x files are not read yet",
+}
+
+// readOracle loads testdata/oracle/sip-udp.tsv: tshark's counts of SIP
+// over UDP per method and status code.
+func readOracle(t *testing.T) map[string]map[string]int {
+	f, err := os.Open("../../testdata/oracle/sip-udp.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		parts := strings.Split(line, "\t")
+		if len(parts) != 3 {
+			t.Fatalf("oracle line %q", line)
+		}
+		n, err := strconv.Atoi(parts[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[parts[0]] == nil {
+			out[parts[0]] = map[string]int{}
+		}
+		out[parts[0]][parts[1]] = n
+	}
+	return out
+}
+
+// countSIP runs a capture through the stage and counts SIP messages per
+// method and status code.
+func countSIP(t *testing.T, path string) (map[string]int, []FileStats) {
+	t.Helper()
+	in, err := parse.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	src, err := Open([]*parse.Input{in}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for {
+		ev, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.SIP == nil || ev.Transport != "udp" {
+			continue
+		}
+		got["frames"]++
+		if ev.SIP.Request {
+			got[ev.SIP.Method]++
+		} else {
+			got[strconv.Itoa(ev.SIP.StatusCode)]++
+		}
+	}
+	return got, src.Stats()
+}
+
+// TestSIPCountsMatchTshark: for every capture of the shared corpus that
+// holds SIP over UDP, ceiling counts the same requests per method and
+// responses per code as tshark (testdata/oracle/sip-udp.sh).
+func TestSIPCountsMatchTshark(t *testing.T) {
+	dir := corpusDir(t)
+	oracle := readOracle(t)
+	names := make([]string, 0, len(oracle))
+	for name := range oracle {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		want := oracle[name]
+		if want["frames"] == 0 {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			if reason, ok := knownDifferences[name]; ok {
+				t.Skip(reason)
+			}
+			got, _ := countSIP(t, filepath.Join(dir, name))
+			for k, n := range want {
+				if got[k] != n {
+					t.Errorf("%s: ceiling %d, tshark %d", k, got[k], n)
+				}
+			}
+			for k, n := range got {
+				if _, ok := want[k]; !ok {
+					t.Errorf("%s: ceiling %d, tshark none", k, n)
+				}
+			}
+		})
+	}
+}
