@@ -38,8 +38,12 @@ type csvReader struct {
 	order reorder
 	fam   family
 
-	label, code, msg, thread, dtype, failMsg, url, hostname, vars *interner
-	threadHosts                                                   map[string]string
+	label, code, msg, dtype, failMsg, url, hostname, vars *interner
+	// threads holds per thread name the interned name, the host its
+	// prefix names and its family stack: one map lookup per row for all
+	// three.
+	threads    map[string]*threadState
+	lastThread *threadState
 
 	stats Stats
 	rows  int64 // data records seen, blank lines excluded
@@ -52,22 +56,20 @@ type csvReader struct {
 // nothing of their load generator.
 func NewCSVReader(r io.Reader, name string, opts Options) (Reader, error) {
 	cr := &csvReader{
-		name:        name,
-		host:        filepath.Base(name),
-		opts:        opts,
-		ids:         newIDNames(&opts),
-		order:       newReorder(opts.Window),
-		fam:         newFamily(),
-		label:       newInterner(4096),
-		code:        newInterner(1024),
-		msg:         newInterner(4096),
-		thread:      newInterner(1 << 16),
-		dtype:       newInterner(64),
-		failMsg:     newInterner(1024),
-		url:         newInterner(4096),
-		hostname:    newInterner(1024),
-		vars:        newInterner(4096),
-		threadHosts: make(map[string]string),
+		name:     name,
+		host:     filepath.Base(name),
+		opts:     opts,
+		ids:      newIDNames(&opts),
+		order:    newReorder(opts.Window),
+		label:    newInterner(4096),
+		code:     newInterner(1024),
+		msg:      newInterner(4096),
+		dtype:    newInterner(64),
+		failMsg:  newInterner(1024),
+		url:      newInterner(4096),
+		hostname: newInterner(1024),
+		vars:     newInterner(4096),
+		threads:  make(map[string]*threadState),
 	}
 	if opts.TimestampFormat != "" {
 		f, err := compileDateFormat(opts.TimestampFormat, opts.Location)
@@ -316,8 +318,19 @@ func (r *csvReader) record() {
 		r.problem("wrong column count", fmt.Sprintf("%d columns, want %d (%s); row skipped", len(f), r.ncols, r.columnsDesc()))
 		return
 	}
-	var s Sample
+	slot, sp := r.order.alloc()
+	if !r.fill(sp, f) {
+		r.order.discard(slot)
+		return
+	}
+	r.order.commit(slot, r.order.nextSeq())
+}
+
+// fill converts the fields of a record into s; false when the row has to
+// be skipped (reported already).
+func (r *csvReader) fill(s *Sample, f [][]byte) bool {
 	var ts int64
+	var th *threadState
 	if r.nvars > 0 {
 		s.Vars = make([]Var, 0, r.nvars)
 	}
@@ -328,12 +341,12 @@ func (r *csvReader) record() {
 		case colTimeStamp:
 			if ts, ok = r.parseTime(b); !ok {
 				r.problem("bad timestamp", "timeStamp "+quoteField(b)+" is neither epoch milliseconds nor "+r.timeFormats()+"; row skipped")
-				return
+				return false
 			}
 		case colElapsed:
 			if s.Elapsed, ok = parseInt(b); !ok {
 				r.problem("bad elapsed", "elapsed "+quoteField(b)+" is not a number; row skipped")
-				return
+				return false
 			}
 		case colLabel:
 			s.Label = r.label.get(b)
@@ -342,7 +355,8 @@ func (r *csvReader) record() {
 		case colResponseMessage:
 			s.Message = r.msg.get(b)
 		case colThreadName:
-			s.Thread = r.thread.get(b)
+			th = r.threadState(b)
+			s.Thread = th.name
 		case colDataType:
 			s.DataType = r.dtype.get(b)
 		case colSuccess:
@@ -372,7 +386,7 @@ func (r *csvReader) record() {
 			n, ok := parseInt(b)
 			if !ok && len(b) > 0 {
 				r.problem("bad number", columnNames[r.cols[i]]+" "+quoteField(b)+" is not a number; row skipped")
-				return
+				return false
 			}
 			switch r.cols[i] {
 			case colBytes:
@@ -400,13 +414,16 @@ func (r *csvReader) record() {
 	if r.opts.TimestampAtEnd {
 		s.Start = ts - s.Elapsed
 	}
+	if th == nil {
+		th = r.threadState(nil)
+	}
 	if s.Host == "" {
-		s.Host = r.hostFromThread(s.Thread)
+		s.Host = th.host
 	}
 	s.File = r.opts.FileIndex
-	s.Line = sc.recLine
-	r.fam.classify(&s)
-	r.order.push(&s, r.order.nextSeq())
+	s.Line = r.sc.recLine
+	r.fam.classify(s, &th.stack)
+	return true
 }
 
 func (r *csvReader) columnsDesc() string {
@@ -426,20 +443,34 @@ func (r *csvReader) timeFormats() string {
 	return "a date in one of JMeter's fallback formats"
 }
 
-// hostFromThread remembers per thread name what threadHost says: a file
-// has few thread names and millions of rows.
-func (r *csvReader) hostFromThread(thread string) string {
-	h, ok := r.threadHosts[thread]
+type threadState struct {
+	name  string
+	host  string // from the distributed-mode prefix, else the file's
+	stack []famEntry
+}
+
+// threadState finds or makes the state of a thread name. Consecutive rows
+// often come from one thread (a parent and its sub-results), hence the
+// check of the last one first.
+func (r *csvReader) threadState(b []byte) *threadState {
+	if t := r.lastThread; t != nil && t.name == string(b) {
+		return t
+	}
+	t, ok := r.threads[string(b)]
 	if !ok {
-		h = threadHost(thread)
-		if h == "" {
-			h = r.host
+		name := string(b)
+		t = &threadState{name: name, host: threadHost(name)}
+		if t.host == "" {
+			t.host = r.host
 		}
-		if len(r.threadHosts) < 1<<16 {
-			r.threadHosts[thread] = h
+		// Past this many names (a generator of unique thread names?) a
+		// thread gets no memory: its rows cannot be told parents.
+		if len(r.threads) < 1<<16 {
+			r.threads[name] = t
 		}
 	}
-	return h
+	r.lastThread = t
+	return t
 }
 
 // parseTime reads a timeStamp: epoch ms, the configured format, or the

@@ -41,7 +41,6 @@ const maxDepth = 12
 // A Transaction Controller that does not generate a parent is written after
 // its children; those are plain samples of their own and stay unattached.
 type family struct {
-	stacks map[string][]famEntry
 	// timed is false when rows have no start time (no timeStamp column):
 	// spans then say nothing and only the label rule applies.
 	timed bool
@@ -56,23 +55,23 @@ type famEntry struct {
 	txn        bool
 }
 
-func newFamily() family { return family{stacks: make(map[string][]famEntry)} }
-
-// classify sets s.Kind and s.Parent and remembers s as a possible parent.
-func (f *family) classify(s *Sample) {
-	st := f.stacks[s.Thread]
+// classify sets s.Kind and s.Parent and remembers s as a possible parent
+// on st, the stack of s's thread.
+func (f *family) classify(s *Sample, stack *[]famEntry) {
+	st := *stack
 	for len(st) > 0 {
 		top := &st[len(st)-1]
 		if f.childOf(top, s) {
 			s.Parent = top.label
-			if !isTransaction(s.Message) && !top.txn {
+			if !top.txn && !isTransaction(s.Message) {
 				s.Kind = SubResult
 			}
 			break
 		}
 		st = st[:len(st)-1]
 	}
-	if isTransaction(s.Message) {
+	txn := isTransaction(s.Message)
+	if txn {
 		s.Kind = Transaction
 	}
 	e := famEntry{label: s.Label, start: s.Start, end: s.Start + s.Elapsed + s.Idle, txn: s.Kind == Transaction}
@@ -80,7 +79,7 @@ func (f *family) classify(s *Sample) {
 		copy(st, st[1:])
 		st = st[:len(st)-1]
 	}
-	f.stacks[s.Thread] = append(st, e)
+	*stack = append(st, e)
 }
 
 func (f *family) childOf(p *famEntry, s *Sample) bool {

@@ -31,6 +31,12 @@ type reorder struct {
 	outOfOrder int64
 }
 
+// arity of the heap: four children per node halve its depth and sit in
+// one cache line. Measured against 2 and 8 on BenchmarkCSV it was ahead by
+// a few percent, within the noise of a shared machine; the pop is a fifth
+// of the reader's time either way, mostly the cache miss on the slab.
+const arity = 4
+
 type orderEntry struct {
 	start int64
 	seq   uint64 // file order breaks ties: a parent before its children
@@ -58,21 +64,38 @@ func (r *reorder) nextSeq() uint64 {
 	return r.seq
 }
 
+// alloc hands out a zeroed sample to fill in place; commit or discard it
+// next. Building a sample where it will wait saves copying 300 bytes per
+// row.
+func (r *reorder) alloc() (int32, *Sample) {
+	if n := len(r.free); n > 0 {
+		slot := r.free[n-1]
+		r.free = r.free[:n-1]
+		r.slab[slot] = Sample{}
+		return slot, &r.slab[slot]
+	}
+	r.slab = append(r.slab, Sample{})
+	slot := int32(len(r.slab) - 1)
+	return slot, &r.slab[slot]
+}
+
+// discard gives back a slot from alloc that was not committed.
+func (r *reorder) discard(slot int32) { r.free = append(r.free, slot) }
+
 // push adds a sample, with seq from nextSeq.
 func (r *reorder) push(s *Sample, seq uint64) {
+	slot, p := r.alloc()
+	*p = *s
+	r.commit(slot, seq)
+}
+
+// commit puts the sample in slot (from alloc) in order.
+func (r *reorder) commit(slot int32, seq uint64) {
+	s := &r.slab[slot]
 	if r.released && s.Start < r.lastOut {
 		// Too late to be put back in place: it goes out next, and is
 		// counted so that the report can say how disordered the file was.
 		r.outOfOrder++
-	}
-	var slot int32
-	if n := len(r.free); n > 0 {
-		slot = r.free[n-1]
-		r.free = r.free[:n-1]
-		r.slab[slot] = *s
-	} else {
-		slot = int32(len(r.slab))
-		r.slab = append(r.slab, *s)
 	}
 	if !r.started || s.Start > r.maxStart {
 		r.maxStart, r.started = s.Start, true
@@ -82,7 +105,7 @@ func (r *reorder) push(s *Sample, seq uint64) {
 	// sift up
 	i := len(r.heap) - 1
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) / arity
 		if !r.less(e, r.heap[p]) {
 			break
 		}
@@ -113,25 +136,27 @@ func (r *reorder) pop() Sample {
 		// sift down
 		i := 0
 		for {
-			c := 2*i + 1
+			c := arity*i + 1
 			if c >= n {
 				break
 			}
-			if c+1 < n && r.less(r.heap[c+1], r.heap[c]) {
-				c++
+			best := c
+			for k := c + 1; k < c+arity && k < n; k++ {
+				if r.less(r.heap[k], r.heap[best]) {
+					best = k
+				}
 			}
-			if !r.less(r.heap[c], last) {
+			if !r.less(r.heap[best], last) {
 				break
 			}
-			r.heap[i] = r.heap[c]
-			i = c
+			r.heap[i] = r.heap[best]
+			i = best
 		}
 		r.heap[i] = last
 	}
 	s := r.slab[top.slot]
-	// Drop the slot's references so that a drained slab does not pin
-	// strings and Vars of samples long delivered.
-	r.slab[top.slot] = Sample{}
+	// The slot keeps its strings until alloc reuses it: the slab is as big
+	// as the window at its fullest, which bounds what it pins.
 	r.free = append(r.free, top.slot)
 	if !r.released || s.Start > r.lastOut {
 		r.lastOut = s.Start
