@@ -30,12 +30,14 @@ const (
 	chartHeight = 3.4 * vg.Inch
 )
 
-// Downsampling limits. A chart is at most about a thousand points wide on
-// any screen or page, so more columns than that only make the SVG bigger.
+// Downsampling limits. A wide chart's plot area is about 650 pt across
+// and a narrow one's about 300: more columns than points only make the
+// SVG bigger, not the chart more exact.
 const (
-	maxColumns = 1000 // step lines: per-column first/min/max/last
-	maxMarkers = 250  // failure markers: per-column lowest and highest, per status
-	maxStatus  = 7    // statuses drawn on their own; the rest are "other"
+	maxColumns       = 800 // wide charts' lines: per-column first/min/max/last
+	maxNarrowColumns = 300 // the same for the narrow charts
+	maxMarkers       = 150 // failure markers: per-column lowest and highest, per status
+	maxStatus        = 7   // statuses drawn on their own; the rest are "other"
 )
 
 // chartSet is the charts of one layer.
@@ -130,13 +132,21 @@ type statusPalette struct {
 	order  []string // at most maxStatus, then "other" if needed
 	colors map[string]color.RGBA
 	top    map[string]bool
+	// The last lookup: attempts come in runs of one status, and a map
+	// lookup per attempt is most of the cost of a 300 000-attempt chart.
+	lastIn, lastOut string
 }
 
 func (sp *statusPalette) key(s string) string {
-	if sp.top[s] {
-		return s
+	if s == sp.lastIn && sp.lastOut != "" {
+		return sp.lastOut
 	}
-	return "other"
+	out := "other"
+	if sp.top[s] {
+		out = s
+	}
+	sp.lastIn, sp.lastOut = s, out
+	return out
 }
 
 func newStatusPalette(counts map[string]int64, failed map[string]bool) *statusPalette {
@@ -254,16 +264,28 @@ func layerCharts(r *correlate.Result, lr *correlate.LayerResult, ta timeAxis) ch
 
 	counts := map[string]int64{}
 	failed := map[string]bool{}
+	// Counted in runs of one status, for the same reason as
+	// statusPalette.key.
+	var run string
+	var runN int64
+	var runFailed bool
+	flush := func() {
+		if runN > 0 {
+			counts[run] += runN
+			failed[run] = failed[run] || runFailed
+		}
+	}
 	for i := range r.Attempts {
 		a := &r.Attempts[i]
 		if a.Hop != 0 || a.Layer != lr.Layer {
 			continue
 		}
-		k := statusKey(a)
-		counts[k]++
-		if a.Failed {
-			failed[k] = true
+		if k := statusKey(a); k != run || runN == 0 {
+			flush()
+			run, runN, runFailed = k, 0, false
 		}
+		runN++
+		runFailed = runFailed || a.Failed
 		if lv.n == 0 || a.Time < lv.tmin {
 			lv.tmin = a.Time
 		}
@@ -272,6 +294,7 @@ func layerCharts(r *correlate.Result, lr *correlate.LayerResult, ta timeAxis) ch
 		}
 		lv.n++
 	}
+	flush()
 	lv.palette = newStatusPalette(counts, failed)
 	lv.xlo, lv.xhi = ta.x(lv.tmin), ta.x(lv.tmax)
 	if len(r.Threads) > 0 {
@@ -343,8 +366,11 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 	if lv.edge.IsValid() {
 		ch.Title += " at " + lv.edge.String()
 	}
-	var xs, ys []float64
+	xs := make([]float64, 0, lv.n)
+	ys := make([]float64, 0, lv.n)
 	markers := map[string]*markerColumns{}
+	var m *markerColumns // markers[lastKey]
+	var lastKey string
 	tlo, thi := lv.xlo, lv.xhi
 	var failures int64
 	for i := range r.Attempts {
@@ -357,11 +383,12 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 		ys = append(ys, float64(a.Concurrency))
 		if a.Failed {
 			failures++
-			k := lv.palette.key(statusKey(a))
-			m := markers[k]
-			if m == nil {
-				m = newMarkerColumns(tlo, thi, maxMarkers)
-				markers[k] = m
+			if k := lv.palette.key(statusKey(a)); k != lastKey || m == nil {
+				if m = markers[k]; m == nil {
+					m = newMarkerColumns(tlo, thi, maxMarkers)
+					markers[k] = m
+				}
+				lastKey = k
 			}
 			m.add(x, float64(a.Concurrency))
 		}
@@ -585,28 +612,30 @@ func codesChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 func failureRatioChart(lv *layerView) *chart {
 	lr := lv.lr
 	ch := &chart{Name: "failure-ratio", Title: layerName(lr.Layer) + ": failure ratio by concurrency"}
-	var xs, ys []float64
+	var decided []correlate.Level
 	for _, l := range lr.Levels {
-		if l.Attempts == 0 {
-			continue
+		if l.Attempts > 0 {
+			decided = append(decided, l)
 		}
-		xs = append(xs, float64(l.Concurrency))
-		ys = append(ys, 100*float64(l.Failures)/float64(l.Attempts))
 	}
-	if len(xs) == 0 {
+	if len(decided) == 0 {
 		ch.Empty = "No attempt at this layer had a known outcome, so there is no load curve."
 		return ch
+	}
+	bins, grouped := binLevels(decided, maxNarrowColumns)
+	pts := make(plotter.XYs, len(bins))
+	for i, b := range bins {
+		pts[i] = plotter.XY{X: b.x, Y: 100 * float64(b.failures) / float64(b.attempts)}
 	}
 	p := newPlot()
 	p.X.Label.Text = lr.Layer.Unit()
 	p.Y.Label.Text = "failed (%)"
 	p.X.Tick.Marker = niceTicker{integer: true}
-	lo, hi := padRange(xs[0], xs[len(xs)-1], 1)
-	pts := envelope(xs, ys, lo, hi, maxColumns)
+	lo, hi := padRange(float64(decided[0].Concurrency), float64(decided[len(decided)-1].Concurrency), 1)
 	ln := line(pts, colLoad, 1.4)
 	p.Add(ln)
 	ch.legend = append(ch.legend, legendEntry{"failed / decided attempts", ln})
-	if len(xs) <= 150 {
+	if len(pts) <= 150 {
 		p.Add(dots(pts, colLoad))
 	}
 	addLevelMarkers(p, ch, lv)
@@ -614,55 +643,49 @@ func failureRatioChart(lv *layerView) *chart {
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Y.Tick.Marker = niceTicker{}
 	ch.plot = p
-	ch.Caption = "Per concurrency level: the share of attempts made at that level that failed. Levels with few attempts are noisy."
+	ch.Caption = "Per concurrency level: the share of the attempts made at that level that failed. Levels with few attempts are noisy."
+	if grouped {
+		ch.Caption += fmt.Sprintf(" The %s levels are grouped into %d bins of adjacent levels; each point is the failure ratio of all the attempts in its bin.", Thousands(int64(len(decided))), len(bins))
+	}
 	return ch
 }
 
 func responseTimeChart(lv *layerView) *chart {
 	lr := lv.lr
 	ch := &chart{Name: "response-time", Title: layerName(lr.Layer) + ": response time by concurrency"}
-	type pct struct {
-		name string
-		col  color.RGBA
-		get  func(correlate.Level) int64
-	}
-	pcts := []pct{
-		{"p50", colP50, func(l correlate.Level) int64 { return l.P50 }},
-		{"p90", colP90, func(l correlate.Level) int64 { return l.P90 }},
-		{"p99", colP99, func(l correlate.Level) int64 { return l.P99 }},
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
+	var timed []correlate.Level
 	for _, l := range lr.Levels {
-		if l.P50 >= 0 {
-			lo = math.Min(lo, float64(l.Concurrency))
-			hi = math.Max(hi, float64(l.Concurrency))
+		if l.P50 >= 0 && l.Attempts > 0 {
+			timed = append(timed, l)
 		}
 	}
-	if math.IsInf(lo, 1) {
+	if len(timed) == 0 {
 		ch.Empty = "No attempt at this layer was answered, so there are no response times."
 		return ch
 	}
-	lo, hi = padRange(lo, hi, 1)
+	bins, grouped := binLevels(timed, maxNarrowColumns)
+	lo, hi := padRange(float64(timed[0].Concurrency), float64(timed[len(timed)-1].Concurrency), 1)
 	p := newPlot()
 	p.X.Label.Text = lr.Layer.Unit()
 	p.Y.Label.Text = "response time (ms)"
 	p.X.Tick.Marker = niceTicker{integer: true}
+	names := []string{"p50", "p90", "p99"}
+	cols := []color.RGBA{colP50, colP90, colP99}
 	ymax := 0.0
-	lines := make([]*plotter.Line, len(pcts))
-	for i, pc := range pcts {
-		var xs, ys []float64
-		for _, l := range lr.Levels {
-			if v := pc.get(l); v >= 0 {
-				xs = append(xs, float64(l.Concurrency))
-				ys = append(ys, float64(v)/1e6)
+	lines := make([]*plotter.Line, len(names))
+	for i := range names {
+		var pts plotter.XYs
+		for _, b := range bins {
+			if b.p[i] >= 0 {
+				pts = append(pts, plotter.XY{X: b.x, Y: b.p[i]})
+				ymax = math.Max(ymax, b.p[i])
 			}
 		}
-		if len(xs) == 0 {
+		if len(pts) == 0 {
 			continue
 		}
-		lines[i] = line(envelope(xs, ys, lo, hi, maxColumns), pc.col, 1.3)
-		ch.legend = append(ch.legend, legendEntry{pc.name, lines[i]})
-		ymax = math.Max(ymax, maxOf(ys))
+		lines[i] = line(pts, cols[i], 1.3)
+		ch.legend = append(ch.legend, legendEntry{names[i], lines[i]})
 	}
 	// p99 underneath: where few attempts make the percentiles equal, the
 	// median stays visible.
@@ -670,7 +693,7 @@ func responseTimeChart(lv *layerView) *chart {
 		if lines[i] != nil {
 			p.Add(lines[i])
 			if len(lines[i].XYs) <= fewPoints {
-				p.Add(dots(lines[i].XYs, pcts[i].col))
+				p.Add(dots(lines[i].XYs, cols[i]))
 			}
 		}
 	}
@@ -680,7 +703,80 @@ func responseTimeChart(lv *layerView) *chart {
 	p.Y.Tick.Marker = niceTicker{}
 	ch.plot = p
 	ch.Caption = "Percentiles of the time to the final answer (any status) of the attempts made at each concurrency level."
+	if grouped {
+		ch.Caption += fmt.Sprintf(" The %s levels are grouped into %d bins of adjacent levels; each point is its levels' percentiles averaged, weighted by attempts (an approximation: percentiles do not add up).", Thousands(int64(len(timed))), len(bins))
+	}
 	return ch
+}
+
+// levelBin is one or more adjacent concurrency levels drawn as one point.
+type levelBin struct {
+	x                  float64 // concurrency, weighted by attempts
+	attempts, failures int64
+	p                  [3]float64 // p50, p90, p99 in ms; -1 when unknown
+}
+
+// binLevels draws levels one point each when there are at most n, and
+// otherwise groups adjacent levels into at most n bins of equal width. A
+// min/max envelope, right for a time series, would turn a noisy load
+// curve into a solid band; a bin's failure ratio stays exact (sums), and
+// its percentiles become attempts-weighted means.
+func binLevels(levels []correlate.Level, n int) (bins []levelBin, grouped bool) {
+	ms := func(v int64) float64 {
+		if v < 0 {
+			return -1
+		}
+		return float64(v) / 1e6
+	}
+	if len(levels) <= n {
+		for _, l := range levels {
+			bins = append(bins, levelBin{x: float64(l.Concurrency), attempts: l.Attempts, failures: l.Failures, p: [3]float64{ms(l.P50), ms(l.P90), ms(l.P99)}})
+		}
+		return bins, false
+	}
+	lo, hi := float64(levels[0].Concurrency), float64(levels[len(levels)-1].Concurrency)
+	scale := float64(n) / (hi - lo + 1)
+	type acc struct {
+		cx, w float64
+		pw    [3]float64
+		psum  [3]float64
+	}
+	var cur levelBin
+	var a acc
+	col := -1
+	flush := func() {
+		if col < 0 {
+			return
+		}
+		cur.x = a.cx / a.w
+		for i := range cur.p {
+			cur.p[i] = -1
+			if a.pw[i] > 0 {
+				cur.p[i] = a.psum[i] / a.pw[i]
+			}
+		}
+		bins = append(bins, cur)
+	}
+	for _, l := range levels {
+		c := int((float64(l.Concurrency) - lo) * scale)
+		if c != col {
+			flush()
+			col, cur, a = c, levelBin{}, acc{}
+		}
+		w := float64(max(l.Attempts, 1))
+		a.cx += float64(l.Concurrency) * w
+		a.w += w
+		cur.attempts += l.Attempts
+		cur.failures += l.Failures
+		for i, v := range [3]int64{l.P50, l.P90, l.P99} {
+			if v >= 0 {
+				a.psum[i] += ms(v) * w
+				a.pw[i] += w
+			}
+		}
+	}
+	flush()
+	return bins, true
 }
 
 // newPlot is a gonum plot in the report's style.
@@ -810,38 +906,35 @@ func envelope(xs, ys []float64, lo, hi float64, n int) plotter.XYs {
 // show where and at what load they happened.
 type markerColumns struct {
 	lo, scale float64
-	cols      map[int][2]plotter.XY
+	cols      [][2]plotter.XY
+	set       []bool
 }
 
 func newMarkerColumns(lo, hi float64, n int) *markerColumns {
-	return &markerColumns{lo: lo, scale: float64(n) / (hi - lo), cols: map[int][2]plotter.XY{}}
+	return &markerColumns{lo: lo, scale: float64(n) / (hi - lo), cols: make([][2]plotter.XY, n+1), set: make([]bool, n+1)}
 }
 
 func (m *markerColumns) add(x, y float64) {
-	c := int((x - m.lo) * m.scale)
-	v, ok := m.cols[c]
-	if !ok {
-		m.cols[c] = [2]plotter.XY{{X: x, Y: y}, {X: x, Y: y}}
+	c := min(max(int((x-m.lo)*m.scale), 0), len(m.cols)-1)
+	pt := plotter.XY{X: x, Y: y}
+	if !m.set[c] {
+		m.cols[c], m.set[c] = [2]plotter.XY{pt, pt}, true
 		return
 	}
-	if y < v[0].Y {
-		v[0] = plotter.XY{X: x, Y: y}
+	if y < m.cols[c][0].Y {
+		m.cols[c][0] = pt
 	}
-	if y > v[1].Y {
-		v[1] = plotter.XY{X: x, Y: y}
+	if y > m.cols[c][1].Y {
+		m.cols[c][1] = pt
 	}
-	m.cols[c] = v
 }
 
 func (m *markerColumns) points() plotter.XYs {
-	keys := make([]int, 0, len(m.cols))
-	for k := range m.cols {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
 	var pts plotter.XYs
-	for _, k := range keys {
-		v := m.cols[k]
+	for c, v := range m.cols {
+		if !m.set[c] {
+			continue
+		}
 		pts = append(pts, v[0])
 		if v[1] != v[0] {
 			pts = append(pts, v[1])
@@ -945,6 +1038,9 @@ func formatTick(v, step float64) string {
 	decimals := 0
 	for s := step; s-math.Floor(s) > 1e-9*step && decimals < 9; s *= 10 {
 		decimals++
+	}
+	if decimals == 0 && math.Abs(v) >= 10000 {
+		return Thousands(int64(v))
 	}
 	return strconv.FormatFloat(v, 'f', decimals, 64)
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"container/heap"
 	"fmt"
 	"math/rand"
 	"net/netip"
@@ -45,11 +46,11 @@ func spikeDocument(o spikeOptions) *Document {
 	rng := rand.New(rand.NewSource(o.seed))
 	start := testStartTime.UnixNano()
 	end := start + int64(o.duration)
-	var active []int64 // end times of dialogs in progress
-	// next[i] is when thread i makes its next call.
-	next := make([]int64, o.threads)
-	for i := range next {
-		next[i] = start + int64(float64(i)/o.rampRate*1e9) + int64(rng.Intn(200))*1e6
+	active := &int64Heap{} // end times of dialogs in progress
+	// calls holds each thread's next call, earliest first.
+	calls := &callHeap{}
+	for i := 0; i < o.threads; i++ {
+		heap.Push(calls, threadCall{start + int64(float64(i)/o.rampRate*1e9) + int64(rng.Intn(200))*1e6, i})
 	}
 	threadsAt := func(t int64) int32 {
 		n := int32(float64(t-start)/1e9*o.rampRate) + 1
@@ -60,25 +61,15 @@ func spikeDocument(o spikeOptions) *Document {
 	}
 	var attempts []correlate.Attempt
 	for {
-		// The thread whose call comes next.
-		ti := 0
-		for i := range next {
-			if next[i] < next[ti] {
-				ti = i
-			}
-		}
-		t := next[ti]
+		c := heap.Pop(calls).(threadCall)
+		t, ti := c.time, c.thread
 		if t >= end {
 			break
 		}
-		live := active[:0]
-		for _, e := range active {
-			if e > t {
-				live = append(live, e)
-			}
+		for active.Len() > 0 && (*active)[0] <= t {
+			heap.Pop(active)
 		}
-		active = live
-		conc := int32(len(active)) + 1
+		conc := int32(active.Len()) + 1
 		rt := int64(60+rng.Intn(40)) * 1e6
 		if conc > 80 {
 			// The edge slows as it fills.
@@ -116,12 +107,12 @@ func spikeDocument(o spikeOptions) *Document {
 			if o.jtl {
 				a.Detail.Sample = sampleRef(ti, a, seq)
 			}
-			next[ti] = t + int64(o.retry)
+			heap.Push(calls, threadCall{t + int64(o.retry), ti})
 		} else {
 			a.Ended = t + int64(o.hold) + int64(rng.Intn(2000))*1e6
-			active = append(active, a.Ended)
+			heap.Push(active, a.Ended)
 			a.Outcome, a.Status = correlate.Answered, "200"
-			next[ti] = a.Ended + int64(200+rng.Intn(800))*1e6
+			heap.Push(calls, threadCall{a.Ended + int64(200+rng.Intn(800))*1e6, ti})
 		}
 		for k := 0; k < max(o.scale, 1); k++ {
 			b := a
@@ -158,6 +149,42 @@ func spikeDocument(o spikeOptions) *Document {
 		}
 	}
 	return d
+}
+
+type threadCall struct {
+	time   int64
+	thread int
+}
+
+type callHeap []threadCall
+
+func (h callHeap) Len() int { return len(h) }
+func (h callHeap) Less(i, j int) bool {
+	if h[i].time != h[j].time {
+		return h[i].time < h[j].time
+	}
+	return h[i].thread < h[j].thread
+}
+func (h callHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *callHeap) Push(x any)   { *h = append(*h, x.(threadCall)) }
+func (h *callHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type int64Heap []int64
+
+func (h int64Heap) Len() int           { return len(h) }
+func (h int64Heap) Less(i, j int) bool { return h[i] < h[j] }
+func (h int64Heap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *int64Heap) Push(x any)        { *h = append(*h, x.(int64)) }
+func (h *int64Heap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 func sampleRef(thread int, a correlate.Attempt, seq int) *correlate.SampleRef {
