@@ -48,9 +48,12 @@ type Analyzer struct {
 	jtlAttempts []Attempt // Time on the JMeter clock until Finish
 	inflight    map[Layer]*endHeap
 
-	hostThreads   map[string]int32
-	totalThreads  int32
-	threadsPerSec map[int64]int32 // JMeter-clock second → max total threads
+	threads *threadBook
+	// The samples that give attempts their thread counts once the book is
+	// complete: matched capture attempts by index, JTL attempts in order.
+	sipRefs   map[int32]threadRef
+	jtlRefs   []threadRef
+	breachRef threadRef
 
 	offsets     []int64
 	offsetsSeen int64
@@ -63,10 +66,10 @@ type Analyzer struct {
 }
 
 type pendingSample struct {
-	start   int64 // ms, JMeter clock
-	threads int32
-	ref     SampleRef
-	failed  bool
+	start  int64 // ms, JMeter clock
+	tref   threadRef
+	ref    SampleRef
+	failed bool
 }
 
 // New makes an Analyzer.
@@ -81,13 +84,13 @@ func New(opts Options) *Analyzer {
 		opts.TimeMatchWindow = time.Second
 	}
 	return &Analyzer{
-		opts:          opts,
-		sip:           newSIPTracker(int64(opts.TimerB), int64(opts.TimerF), opts.Edges),
-		inflight:      make(map[Layer]*endHeap),
-		hostThreads:   make(map[string]int32),
-		threadsPerSec: make(map[int64]int32),
-		rng:           rand.New(rand.NewSource(1)),
-		breaches:      Breaches{ByLabel: map[string]int64{}, Messages: map[string]int64{}},
+		opts:     opts,
+		sip:      newSIPTracker(int64(opts.TimerB), int64(opts.TimerF), opts.Edges),
+		inflight: make(map[Layer]*endHeap),
+		threads:  newThreadBook(),
+		sipRefs:  make(map[int32]threadRef),
+		rng:      rand.New(rand.NewSource(1)),
+		breaches: Breaches{ByLabel: map[string]int64{}, Messages: map[string]int64{}},
 	}
 }
 
@@ -125,17 +128,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 	if !a.captureClosed {
 		a.EndCapture(a.captureEnd)
 	}
-	// Threads: allThreads is per load generator; the load offered is the
-	// sum over generators of what each last said.
-	if s.AllThreads > 0 || s.Host != "" {
-		old := a.hostThreads[s.Host]
-		a.hostThreads[s.Host] = int32(s.AllThreads)
-		a.totalThreads += int32(s.AllThreads) - old
-	}
-	sec := floorDiv(s.Start, 1000)
-	if a.totalThreads > a.threadsPerSec[sec] {
-		a.threadsPerSec[sec] = a.totalThreads
-	}
+	tref := a.threads.observe(s.Host, s.End(), s.AllThreads)
 	if !s.Counts() {
 		return
 	}
@@ -146,16 +139,16 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 		Thread: s.Thread, Host: s.Host, AllThreads: s.AllThreads, File: s.File, Line: s.Line,
 	}
 	if c.breach {
-		a.breach(s, c)
+		a.breach(s, c, tref)
 	}
 	if c.layer == LayerSIP && len(a.callIndex) > 0 {
-		a.joinSIP(s, c, ref)
+		a.joinSIP(s, c, ref, tref)
 		return
 	}
-	a.jtlAttempt(s, c, ref)
+	a.jtlAttempt(s, c, ref, tref)
 }
 
-func (a *Analyzer) breach(s *jtl.Sample, c sampleClass) {
+func (a *Analyzer) breach(s *jtl.Sample, c sampleClass, tref threadRef) {
 	a.breaches.Count++
 	a.breaches.ByLabel[s.Label]++
 	msg := s.FailureMessage
@@ -166,15 +159,16 @@ func (a *Analyzer) breach(s *jtl.Sample, c sampleClass) {
 		a.breaches.Messages[msg]++
 	}
 	if a.breaches.First == nil {
-		a.breaches.First = &Breakpoint{Time: s.Start * 1e6, Threads: a.totalThreads, CallID: s.CallID, TraceID: s.TraceID, Status: c.status, Attempt: -1,
+		a.breachRef = tref
+		a.breaches.First = &Breakpoint{Time: s.Start * 1e6, Threads: -1, CallID: s.CallID, TraceID: s.TraceID, Status: c.status, Attempt: -1,
 			Method: "the earliest sample JMeter marked failed while the edge answered " + c.status}
 	}
 }
 
 // joinSIP ties a SIP sample to the dialog the capture saw.
-func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef) {
+func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
 	if s.CallID == "" {
-		a.noID = append(a.noID, pendingSample{start: s.Start, threads: a.totalThreads, ref: ref, failed: c.failed})
+		a.noID = append(a.noID, pendingSample{start: s.Start, tref: tref, ref: ref, failed: c.failed})
 		return
 	}
 	i, ok := a.callIndex[s.CallID]
@@ -191,7 +185,7 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef) {
 	}
 	at.Match = ByCallID
 	at.Source |= FromJTL
-	at.Threads = a.totalThreads
+	a.sipRefs[i] = tref
 	a.corr.Matched++
 	a.corr.ByCallID++
 	a.addOffset(at.Time - s.Start*1e6)
@@ -223,7 +217,7 @@ func (a *Analyzer) addOffset(d int64) {
 
 // jtlAttempt records a sample as an attempt of its own: its layer is not
 // in the capture, or there is no capture.
-func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef) {
+func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
 	h := a.inflight[c.layer]
 	if h == nil {
 		h = &endHeap{}
@@ -239,7 +233,7 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef) {
 		Answered:    s.End() * 1e6,
 		Ended:       s.End() * 1e6,
 		Concurrency: int32(len(*h)),
-		Threads:     a.totalThreads,
+		Threads:     -1,
 		Status:      c.status,
 		Failed:      c.failed,
 		CallID:      s.CallID,
@@ -264,6 +258,7 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef) {
 		at.Detail = &Detail{RetryAfter: -1, ReasonPhrase: s.Message, Sample: &r}
 	}
 	a.jtlAttempts = append(a.jtlAttempts, at)
+	a.jtlRefs = append(a.jtlRefs, tref)
 }
 
 type endHeap []int64
@@ -297,26 +292,28 @@ func (a *Analyzer) Finish() *Result {
 	off := a.corr.ClockOffset
 	a.matchByTime(off)
 
-	secs := make([]int64, 0, len(a.threadsPerSec))
-	for s := range a.threadsPerSec {
-		secs = append(secs, s)
-	}
-	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
-
 	// Attempts the capture saw that no sample claimed, and the load
-	// JMeter offered when they were made.
+	// JMeter offered when each attempt was made.
+	a.threads.finish()
+	haveThreads := !a.threads.empty()
 	sipSamples := a.anySIPSamples()
 	for i := range a.sip.attempts {
 		at := &a.sip.attempts[i]
 		if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && sipSamples {
 			a.corr.UnmatchedCapture++
 		}
-		if at.Threads < 0 && len(secs) > 0 {
-			at.Threads = a.threadsAt(secs, at.Time-off)
+		if !haveThreads {
+			continue
+		}
+		if ref, ok := a.sipRefs[int32(i)]; ok {
+			at.Threads = a.threads.resolve(ref)
+		} else {
+			at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
 		}
 	}
 	for i := range a.jtlAttempts {
 		at := &a.jtlAttempts[i]
+		at.Threads = a.threads.resolve(a.jtlRefs[i])
 		at.Time += off
 		at.Answered += off
 		at.Ended += off
@@ -333,11 +330,12 @@ func (a *Analyzer) Finish() *Result {
 			}
 		}
 	}
-	for _, s := range secs {
-		r.Threads = append(r.Threads, Point{Time: s*1e9 + off, Value: a.threadsPerSec[s]})
+	for _, p := range a.threads.series() {
+		r.Threads = append(r.Threads, Point{Time: p.Time + off, Value: p.Value})
 	}
 	if r.Breaches.First != nil {
 		r.Breaches.First.Time += off
+		r.Breaches.First.Threads = a.threads.resolve(a.breachRef)
 	}
 
 	hasCapture := a.captureEvents > 0
@@ -419,7 +417,7 @@ func (a *Analyzer) matchByTime(off int64) {
 		j++
 		at.Match = ByTime
 		at.Source |= FromJTL
-		at.Threads = p.threads
+		a.sipRefs[int32(free[j-1])] = p.tref
 		a.corr.Matched++
 		a.corr.ByTime++
 		if at.Failed {
@@ -430,18 +428,6 @@ func (a *Analyzer) matchByTime(off int64) {
 			at.Detail.Sample = &r
 		}
 	}
-}
-
-// threadsAt is JMeter's total threads at a JMeter-clock instant (ns): the
-// value of that second, else of the closest second before it; secs is
-// the sorted list of seconds the JTL covers.
-func (a *Analyzer) threadsAt(secs []int64, t int64) int32 {
-	sec := floorDiv(t, 1e9)
-	i := sort.Search(len(secs), func(i int) bool { return secs[i] > sec })
-	if i == 0 {
-		return -1
-	}
-	return a.threadsPerSec[secs[i-1]]
 }
 
 func (a *Analyzer) notes(r *Result) []string {

@@ -49,11 +49,10 @@ type decoder struct {
 	tcp   layers.TCP
 	sctp  layers.SCTP
 
-	layers    gopacket.DecodingLayerSparse
-	v4, v6    *gopacket.DecodingLayerParser
-	inner     map[gopacket.LayerType]*gopacket.DecodingLayerParser // for reassembled datagrams, by first layer
-	decoded   []gopacket.LayerType
-	truncated bool
+	layers  gopacket.DecodingLayerSparse
+	v4, v6  *gopacket.DecodingLayerParser
+	inner   map[gopacket.LayerType]*gopacket.DecodingLayerParser // for reassembled datagrams, by first layer
+	decoded []gopacket.LayerType
 }
 
 func newDecoder() *decoder {
@@ -111,8 +110,16 @@ func (d *decoder) ip(ether uint16, b []byte, p *Packet, f *fragment) (isFragment
 	if v := b[0] >> 4; v != want {
 		return false, failf("IP version %d where the link layer announced IPv%d", v, want)
 	}
+	if want == 6 && len(b) >= 40 && b[4] == 0 && b[5] == 0 && b[6] != 0 {
+		// gopacket reads a zero payload length as a jumbogram and wants
+		// the hop-by-hop option that says so; without one the packet is
+		// simply empty (a bare "no next header", say), as tshark has it.
+		p.Src = netip.AddrFrom16([16]byte(b[8:24]))
+		p.Dst = netip.AddrFrom16([16]byte(b[24:40]))
+		p.Transport = OtherTransport
+		return false, nil
+	}
 	err = parser.DecodeLayers(b, &d.decoded)
-	d.truncated = parser.Truncated
 	if len(d.decoded) == 0 {
 		return false, failf("bad IPv%d header: %v", want, err)
 	}
@@ -166,7 +173,6 @@ func (d *decoder) reassembled(proto uint8, b []byte, p *Packet) error {
 	if parser == nil {
 		if _, ok := d.layers.Decoder(first); !ok {
 			d.decoded = d.decoded[:0]
-			d.truncated = false
 			p.Transport, p.Payload, p.PayloadLen = OtherTransport, b, len(b)
 			return nil
 		}
@@ -174,7 +180,6 @@ func (d *decoder) reassembled(proto uint8, b []byte, p *Packet) error {
 		d.inner[first] = parser
 	}
 	err := parser.DecodeLayers(b, &d.decoded)
-	d.truncated = parser.Truncated
 	if len(d.decoded) == 0 {
 		if err == nil {
 			err = errors.New("empty")

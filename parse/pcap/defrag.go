@@ -11,7 +11,11 @@ import (
 //
 // Policy, so that the same capture always gives the same datagrams:
 //   - fragments are keyed by source, destination, identification and
-//     protocol (RFC 791, RFC 8200);
+//     protocol (RFC 791, RFC 8200), and by the pcapng interface they were
+//     captured on: two interfaces are two vantage points, and a packet seen
+//     on both (a capture on "any" merged with one on eth0, say) is
+//     delivered once from each, fragmented or not. tshark reassembles
+//     across interfaces and so counts such a datagram once;
 //   - where fragments overlap, the bytes that arrived first are kept; if the
 //     later ones differ the set is marked and reported when it completes;
 //   - the first last-fragment (more=false) fixes the datagram's length;
@@ -28,6 +32,7 @@ type fragKey struct {
 	src, dst netip.Addr
 	id       uint32
 	proto    uint8
+	iface    int32
 }
 
 type span struct{ lo, hi int }
@@ -117,12 +122,12 @@ func (d *defrag) add(f *fragment, fr frame) *fragSet {
 func (d *defrag) put(s *fragSet, lo int, data []byte) {
 	hi := lo + len(data)
 	if hi > len(s.buf) {
+		d.bytes += hi - len(s.buf)
 		if hi > cap(s.buf) {
 			nb := make([]byte, hi, max(hi, min(2*cap(s.buf), maxDatagram)))
 			copy(nb, s.buf)
 			s.buf = nb
 		}
-		d.bytes += hi - len(s.buf)
 		s.buf = s.buf[:hi]
 	}
 	// Walk the spans held, filling the gaps between them.

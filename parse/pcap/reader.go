@@ -35,13 +35,13 @@ type Options struct {
 }
 
 const (
-	// bufSize is the reader's own buffer: large enough to peek at any
-	// record header, and at a whole record where pcapgo cannot be used.
-	bufSize = 1 << 20
-	// maxCaplen is the largest packet record accepted. libpcap and
-	// Wireshark cap IP link types at 262144 bytes; a record claiming far
-	// more is a damaged header, not a packet.
-	maxCaplen = bufSize - 64
+	// maxCaplen is the largest packet record accepted: libpcap's and
+	// Wireshark's limit for every link type ceiling reads. A record
+	// claiming more is a damaged header, not a packet.
+	maxCaplen = 262144
+	// bufSize is the reader's own buffer: it holds a whole record of
+	// maxCaplen where the reader must read one without pcapgo.
+	bufSize = maxCaplen + 64<<10
 )
 
 // Reader reads one capture file, pcap or pcapng, and hands out its IP
@@ -111,14 +111,14 @@ func NewReader(in *parse.Input, opts Options) (*Reader, error) {
 // NewReaderFrom reads a capture from r, telling pcap from pcapng (and
 // gzip) by the content. name is used in problems and errors.
 func NewReaderFrom(r io.Reader, name string, opts Options) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 4096)
 	head, err := br.Peek(2)
 	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip header: %v", name, err)
 		}
-		br = bufio.NewReaderSize(zr, 64<<10)
+		br = bufio.NewReaderSize(zr, 4096)
 	} else if len(head) == 0 {
 		if err != nil && err != io.EOF {
 			return nil, fmt.Errorf("%s: %v", name, err)
@@ -678,6 +678,7 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 	if isFragment {
 		st.Fragments++
 		f := &r.fr
+		f.key.iface = int32(fi.iface)
 		if f.off+f.wire > maxDatagram {
 			st.Skipped++
 			r.problem("bad ip fragment", r.num, fi.off, fmt.Sprintf("IP fragment at offset %d of %d bytes ends past the largest datagram (65535 bytes)", f.off, f.wire))

@@ -1,0 +1,265 @@
+package pcap
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ceiling-dev/ceiling/parse"
+)
+
+// The oracle is tshark: testdata/pcap/oracle.sh counted, for every capture
+// of the shared corpus and of testdata/pcap, the frames, IP and transport
+// packets, fragments and reassembled datagrams as tshark sees them, into
+// testdata/pcap/oracle.tsv. TestOracle holds ours against those numbers.
+//
+// Two kinds of column. tshark's display filters ("udp", "ipv6") match a
+// header anywhere in the frame: inside a GRE, GTP-U or IP-in-IP tunnel, or
+// quoted in an ICMP error. ceiling does not open tunnels: it delivers the
+// outer packet (Transport OtherTransport for GRE and IPIP, UDP for GTP-U)
+// and the correlator works on the edge's own addresses. So our counts are
+// held equal to the o_* columns, tshark's outermost IP header and the one
+// after it as frame.protocols lists them, and wherever a display-filter
+// count differs, the difference is pinned below with its reason.
+
+// corpusDir finds the shared capture corpus: $CEILING_CORPUS/pcap, or
+// shared/corpus/pcap beside the repository, as the workplace lays it out.
+func corpusDir() string {
+	if d := os.Getenv("CEILING_CORPUS"); d != "" {
+		return filepath.Join(d, "pcap")
+	}
+	return filepath.Join("..", "..", "..", "shared", "corpus", "pcap")
+}
+
+const testdataDir = "../../testdata/pcap"
+
+// needCorpus skips a test when the shared corpus is not there, on a
+// developer's machine, and fails it in CI, where it must be.
+func needCorpus(t testing.TB) string {
+	t.Helper()
+	d := corpusDir()
+	if _, err := os.Stat(d); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s missing: the shared corpus must be beside the repository in CI", d)
+		}
+		t.Skipf("shared corpus not found: %v", err)
+	}
+	return d
+}
+
+// oracleRow is one line of oracle.tsv.
+type oracleRow struct {
+	src, file                              string
+	frames, ip, ipv6, udp, tcp             int64
+	frags, reasm                           int64
+	outerIP, outerIPv6, outerUDP, outerTCP int64
+}
+
+func readOracle(t *testing.T) []oracleRow {
+	t.Helper()
+	f, err := os.Open(filepath.Join(testdataDir, "oracle.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []oracleRow
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		c := strings.Split(sc.Text(), "\t")
+		if c[0] == "src" {
+			continue
+		}
+		if len(c) != 14 {
+			t.Fatalf("oracle.tsv: %d columns in %q", len(c), sc.Text())
+		}
+		n := make([]int64, 12)
+		for i := range n {
+			if n[i], err = strconv.ParseInt(c[i+2], 10, 64); err != nil {
+				t.Fatalf("oracle.tsv: %q: %v", sc.Text(), err)
+			}
+		}
+		rows = append(rows, oracleRow{c[0], c[1], n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], n[9], n[10]})
+	}
+	return rows
+}
+
+// tsharkDiffers pins every display-filter count of tshark's that ours does
+// not equal, by file and column, with the reason. Our value is the o_*
+// column's (checked separately); the test fails if a pinned difference
+// disappears, so that this list stays true.
+var tsharkDiffers = map[string]map[string]string{
+	"arkime_gtp-iphone_ims_sip.pcap": {
+		"ipv6": "99 IPv6 packets are inside GTP-U tunnels (UDP 2152); we deliver the outer IPv4/UDP",
+		"tcp":  "58 TCP segments are inside GTP-U; outside they are UDP to port 2152",
+	},
+	"heplify_erspan_sip_ipv4_udp.pcapng": {
+		"udp": "all 140 UDP datagrams are inside GRE/ERSPAN; we deliver the outer GRE packet as OtherTransport",
+	},
+	"goffinet_private-test-sip.pcapng": {
+		"udp": "3 ICMP port-unreachable errors quote the UDP header of what they answer; they are ICMP to us",
+	},
+	"sngrep_ipip.pcap": {
+		"tcp": "2 TCP segments are inside IP-in-IP; we deliver the outer IPv4 packet (protocol 4) as OtherTransport",
+	},
+	"wsample_h223-over-rtp.pcap.gz": {
+		"udp": "2 ICMP port-unreachable errors quote a UDP header; they are ICMP to us",
+	},
+}
+
+// ourCounts reads a capture to the end and counts as oracle.sh does.
+type ourCounts struct {
+	stats    Stats
+	udp, tcp int64
+	problems *parse.Problems
+}
+
+func countFile(t testing.TB, path string) ourCounts {
+	t.Helper()
+	in, err := parse.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var c ourCounts
+	c.problems = &parse.Problems{}
+	r, err := NewReader(in, Options{Problems: c.problems})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch p.Transport {
+		case UDP:
+			c.udp++
+		case TCP:
+			c.tcp++
+		}
+	}
+	c.stats = r.Stats()
+	return c
+}
+
+func TestOracle(t *testing.T) {
+	rows := readOracle(t)
+	var corpus string
+	seen := map[string]bool{}
+	for _, row := range rows {
+		seen[row.file] = true
+		t.Run(row.src+"/"+row.file, func(t *testing.T) {
+			dir := testdataDir
+			if row.src == "corpus" {
+				if corpus == "" {
+					corpus = needCorpus(t)
+				}
+				dir = corpus
+			}
+			c := countFile(t, filepath.Join(dir, row.file))
+			s := c.stats
+			// Ours against tshark's outermost headers, and its frame,
+			// fragment and reassembly counts: all must be equal.
+			for _, x := range []struct {
+				name       string
+				ours, want int64
+			}{
+				{"frames", s.Frames, row.frames},
+				{"o_ip", s.IPv4, row.outerIP},
+				{"o_ipv6", s.IPv6, row.outerIPv6},
+				{"o_udp", c.udp, row.outerUDP},
+				{"o_tcp", c.tcp, row.outerTCP},
+				{"frags", s.Fragments, row.frags},
+				{"reasm", s.Reassembled, row.reasm},
+			} {
+				if x.ours != x.want {
+					t.Errorf("%s: ours %d, tshark %d", x.name, x.ours, x.want)
+				}
+			}
+			// Ours against tshark's display filters: equal, or a
+			// difference pinned with its reason.
+			for _, x := range []struct {
+				name         string
+				ours, tshark int64
+			}{
+				{"ip", s.IPv4, row.ip},
+				{"ipv6", s.IPv6, row.ipv6},
+				{"udp", c.udp, row.udp},
+				{"tcp", c.tcp, row.tcp},
+			} {
+				why, pinned := tsharkDiffers[row.file][x.name]
+				switch {
+				case x.ours != x.tshark && !pinned:
+					t.Errorf("%s: ours %d, tshark -Y %s %d, and no reason pinned", x.name, x.ours, x.name, x.tshark)
+				case x.ours == x.tshark && pinned:
+					t.Errorf("%s: ours and tshark agree (%d) but a difference is pinned: %s", x.name, x.ours, why)
+				case pinned:
+					t.Logf("%s: ours %d, tshark -Y %s %d: %s", x.name, x.ours, x.name, x.tshark, why)
+				}
+			}
+		})
+	}
+	for f := range tsharkDiffers {
+		if !seen[f] {
+			t.Errorf("difference pinned for %s, which oracle.tsv does not list", f)
+		}
+	}
+}
+
+// TestOracleCoversCorpus makes sure every capture of the corpus is in
+// oracle.tsv or known to be unreadable, so a file added to the corpus is
+// not silently left out.
+func TestOracleCoversCorpus(t *testing.T) {
+	dir := needCorpus(t)
+	listed := map[string]bool{}
+	for _, row := range readOracle(t) {
+		if row.src == "corpus" {
+			listed[row.file] = true
+		}
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !listed[f.Name()] && !unreadable[f.Name()] {
+			t.Errorf("%s is in the corpus but not in oracle.tsv: run testdata/pcap/oracle.sh", f.Name())
+		}
+	}
+}
+
+// unreadable are the corpus files that are no pcap or pcapng at all, as
+// capinfos says ("File type: Microsoft NetMon 2.x"). Of the corpus's .cap
+// files only this one is NetMon; wsample_SIP_DTMF2.cap is a plain pcap.
+var unreadable = map[string]bool{
+	"wsample_protos_c07-sip-r2.cap": true,
+}
+
+// TestUnreadable checks that a NetMon capture gets a clear error from both
+// ways in, naming the file and saying how to convert it.
+func TestUnreadable(t *testing.T) {
+	dir := needCorpus(t)
+	for name := range unreadable {
+		path := filepath.Join(dir, name)
+		_, err := parse.Open(path)
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "Network Monitor") || !strings.Contains(err.Error(), "editcap") {
+			t.Errorf("parse.Open(%s): %v, want an error naming the file, NetMon, and how to convert it", name, err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = NewReaderFrom(f, path, Options{})
+		f.Close()
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "editcap") {
+			t.Errorf("NewReaderFrom(%s): %v, want an error naming the file and how to convert it", name, err)
+		}
+	}
+}
