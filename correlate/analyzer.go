@@ -372,7 +372,7 @@ func (a *Analyzer) settleOffset(r *Result) {
 		n := len(a.offsets)
 		a.corr.ClockOffset = a.offsets[n/2]
 		a.corr.OffsetSpread = a.offsets[n*3/4] - a.offsets[n/4]
-		a.corr.OffsetBasis = fmt.Sprintf("median of %d Call-ID matches", a.offsetsSeen)
+		a.corr.OffsetBasis = fmt.Sprintf("median of %s Call-ID matches", thousands(a.offsetsSeen))
 	case len(a.noID) > 0:
 		// No shared IDs: line the first SIP sample up with the first
 		// INVITE on the wire, which is right when both saw the start of

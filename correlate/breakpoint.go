@@ -265,7 +265,7 @@ func verdictText(r *Result, lr *LayerResult, v *Verdict) string {
 	fmt.Fprintf(&b, ", at %s", formatTime(ff.Time))
 	b.WriteString(".")
 	if s := v.Sustained; s != nil {
-		fmt.Fprintf(&b, " From %d %s up, most attempts failed (%d of %d).", s.Concurrency, lr.Layer.Unit(), s.FailedAtOrAbove, s.AtOrAbove)
+		fmt.Fprintf(&b, " From %d %s up, most attempts failed (%s of %s).", s.Concurrency, lr.Layer.Unit(), thousands(s.FailedAtOrAbove), thousands(s.AtOrAbove))
 	}
 	fmt.Fprintf(&b, " %s of %s attempts failed", thousands(lr.Failures), thousands(lr.Decided))
 	if n := lr.Codes[ff.Status]; n > 0 && n != lr.Failures {

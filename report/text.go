@@ -28,7 +28,7 @@ func WriteText(w io.Writer, d *Document) error {
 		b.WriteString("\n")
 	}
 	if s := v.Sustained; s != nil {
-		fmt.Fprintf(&b, "  sustained:     from %d %s (%d of %d attempts at or above failed)\n", s.Concurrency, v.Layer.Unit(), s.FailedAtOrAbove, s.AtOrAbove)
+		fmt.Fprintf(&b, "  sustained:     from %d %s (%s of %s attempts at or above failed)\n", s.Concurrency, v.Layer.Unit(), Thousands(s.FailedAtOrAbove), Thousands(s.AtOrAbove))
 	}
 	for _, lr := range r.Layers {
 		fmt.Fprintf(&b, "  %s (%s): %s attempts, %s failed (%.1f%%)", lr.Layer, lr.Basis, Thousands(lr.Attempts), Thousands(lr.Failures), 100*lr.FailureRatio())
