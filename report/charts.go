@@ -109,7 +109,7 @@ var (
 
 	successColors = []color.RGBA{{0x2e, 0x7d, 0x32, 0xff}, {0x81, 0xc7, 0x84, 0xff}, {0x1b, 0x5e, 0x20, 0xff}}
 	failureColors = []color.RGBA{{0xad, 0x14, 0x57, 0xff}, {0x00, 0x83, 0x8f, 0xff}, {0x6d, 0x4c, 0x41, 0xff}, {0xf9, 0xa8, 0x25, 0xff}, {0x28, 0x35, 0x93, 0xff}, {0x9e, 0x9d, 0x24, 0xff}}
-	neutralColor  = color.RGBA{0x78, 0x90, 0x9c, 0xff}
+	neutralColors = []color.RGBA{{0x78, 0x90, 0x9c, 0xff}, {0xb0, 0xbe, 0xc5, 0xff}, {0x45, 0x5a, 0x64, 0xff}, {0x9e, 0x9e, 0x9e, 0xff}}
 	fixedColors   = map[string]color.RGBA{
 		"503":     {0xd3, 0x2f, 0x2f, 0xff},
 		"429":     {0xef, 0x6c, 0x00, 0xff},
@@ -154,12 +154,23 @@ func newStatusPalette(counts map[string]int64, failed map[string]bool) *statusPa
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	// Accepted work first, then failures by how often they happened: the
-	// reader looks for the green line giving way to the red one.
+	// Accepted work first (the bottom of the stack), then what is neither
+	// accepted nor a failure (a redirect, a cancel), then failures; each
+	// by how often it happened. The reader looks for the green giving way
+	// to the red.
+	rank := func(k string) int {
+		switch {
+		case failed[k]:
+			return 2
+		case isSuccess(k):
+			return 0
+		}
+		return 1
+	}
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
-		if failed[a] != failed[b] {
-			return !failed[a]
+		if rank(a) != rank(b) {
+			return rank(a) < rank(b)
 		}
 		if counts[a] != counts[b] {
 			return counts[a] > counts[b]
@@ -176,16 +187,17 @@ func newStatusPalette(counts map[string]int64, failed map[string]bool) *statusPa
 		sp.order = append(sp.order, k)
 		sp.top[k] = true
 	}
-	var ns, nf int
+	var ns, nn, nf int
 	for _, k := range sp.order {
 		switch c, ok := fixedColors[k]; {
-		case ok:
+		case ok && failed[k]:
 			sp.colors[k] = c
-		case !failed[k] && isSuccess(k):
+		case rank(k) == 0:
 			sp.colors[k] = successColors[ns%len(successColors)]
 			ns++
-		case !failed[k]:
-			sp.colors[k] = neutralColor
+		case rank(k) == 1:
+			sp.colors[k] = neutralColors[nn%len(neutralColors)]
+			nn++
 		default:
 			sp.colors[k] = failureColors[nf%len(failureColors)]
 			nf++
@@ -230,10 +242,7 @@ func buildCharts(d *Document) []chartSet {
 	sort.SliceStable(layers, func(i, j int) bool {
 		return r.Verdict.Failed && layers[i].Layer == r.Verdict.Layer && layers[j].Layer != r.Verdict.Layer
 	})
-	ta := timeAxis{start: r.Start}
-	if len(r.Threads) > 0 && (ta.start == 0 || r.Threads[0].Time < ta.start) {
-		ta.start = r.Threads[0].Time
-	}
+	ta := timeAxis{start: testStart(r)}
 	var sets []chartSet
 	for _, lr := range layers {
 		sets = append(sets, layerCharts(r, lr, ta))
@@ -991,7 +1000,7 @@ type niceTicker struct {
 
 func (t niceTicker) Ticks(min, max float64) []plot.Tick {
 	if !(max > min) {
-		return []plot.Tick{{Value: min, Label: formatTick(min, 1)}}
+		return []plot.Tick{{Value: min, Label: formatTick(min, 1, false)}}
 	}
 	step := niceStep((max - min) / 6)
 	if t.integer {
@@ -1002,11 +1011,14 @@ func (t niceTicker) Ticks(min, max float64) []plot.Tick {
 			step *= 0.8
 		}
 	}
+	// Thousands separators on every label or none: "5000" beside "10,000"
+	// reads as a mistake.
+	sep := math.Max(math.Abs(min), math.Abs(max)) >= 10000
 	var ticks []plot.Tick
 	start := math.Ceil(min/step-1e-9) * step
 	for v := start; v <= max+step*1e-9; v += step {
 		v = math.Round(v/step) * step
-		label := formatTick(v, step)
+		label := formatTick(v, step, sep)
 		if n := t.width - len(label); n > 0 {
 			label = strings.Repeat("\u2007", n) + label
 		}
@@ -1030,8 +1042,9 @@ func niceStep(raw float64) float64 {
 }
 
 // formatTick writes a tick value with as many decimals as the step needs,
-// so that 0.6000000000000001 prints as 0.6.
-func formatTick(v, step float64) string {
+// so that 0.6000000000000001 prints as 0.6, and with thousands separators
+// when sep is set and the value is whole.
+func formatTick(v, step float64, sep bool) string {
 	if v == 0 {
 		return "0"
 	}
@@ -1039,7 +1052,7 @@ func formatTick(v, step float64) string {
 	for s := step; s-math.Floor(s) > 1e-9*step && decimals < 9; s *= 10 {
 		decimals++
 	}
-	if decimals == 0 && math.Abs(v) >= 10000 {
+	if decimals == 0 && sep {
 		return Thousands(int64(v))
 	}
 	return strconv.FormatFloat(v, 'f', decimals, 64)

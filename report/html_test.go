@@ -332,52 +332,6 @@ func TestHTMLDegenerate(t *testing.T) {
 	})
 }
 
-func TestBucketWidth(t *testing.T) {
-	for _, tc := range []struct {
-		dur  time.Duration
-		want time.Duration
-	}{
-		{0, 10 * time.Millisecond},
-		{time.Second, 10 * time.Millisecond},
-		{3 * time.Second, 20 * time.Millisecond},
-		{5 * time.Second, 50 * time.Millisecond},
-		{12 * time.Second, 100 * time.Millisecond},
-		{90 * time.Second, 500 * time.Millisecond},
-		{10 * time.Minute, time.Second},
-		{3 * time.Hour, time.Second},
-	} {
-		if got := time.Duration(bucketWidth(int64(tc.dur))); got != tc.want {
-			t.Errorf("bucketWidth(%v) = %v, want %v", tc.dur, got, tc.want)
-		}
-	}
-}
-
-func TestEnvelopeKeepsSpikes(t *testing.T) {
-	n := 100_000
-	xs := make([]float64, n)
-	ys := make([]float64, n)
-	for i := range xs {
-		xs[i] = float64(i)
-		ys[i] = 10
-	}
-	ys[54_321] = 500 // one sample wide
-	ys[77_777] = 0
-	pts := envelope(xs, ys, 0, float64(n-1), maxColumns)
-	if len(pts) > 4*maxColumns+1 {
-		t.Fatalf("%d points, want at most %d", len(pts), 4*maxColumns+1)
-	}
-	var hi, lo = 0.0, 1e9
-	for _, p := range pts {
-		hi, lo = max(hi, p.Y), min(lo, p.Y)
-	}
-	if hi != 500 || lo != 0 {
-		t.Errorf("envelope lost the extremes: %v..%v", lo, hi)
-	}
-	if last := pts[len(pts)-1]; last.X != xs[n-1] {
-		t.Errorf("envelope ends at %v, want %v", last.X, xs[n-1])
-	}
-}
-
 func TestShellJoin(t *testing.T) {
 	got := shellJoin([]string{"ceiling", "--html", "a b.html", "it's", ""})
 	want := `ceiling --html 'a b.html' 'it'\''s' ''`

@@ -1,0 +1,164 @@
+package report
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot"
+
+	"github.com/ceiling-dev/ceiling/correlate"
+)
+
+func TestBucketWidth(t *testing.T) {
+	for _, tc := range []struct {
+		dur  time.Duration
+		want time.Duration
+	}{
+		{0, 10 * time.Millisecond},
+		{time.Second, 10 * time.Millisecond},
+		{3 * time.Second, 20 * time.Millisecond},
+		{5 * time.Second, 50 * time.Millisecond},
+		{12 * time.Second, 100 * time.Millisecond},
+		{90 * time.Second, 500 * time.Millisecond},
+		{10 * time.Minute, time.Second},
+		{3 * time.Hour, time.Second},
+	} {
+		if got := time.Duration(bucketWidth(int64(tc.dur))); got != tc.want {
+			t.Errorf("bucketWidth(%v) = %v, want %v", tc.dur, got, tc.want)
+		}
+	}
+}
+
+func TestEnvelopeKeepsSpikes(t *testing.T) {
+	n := 100_000
+	xs := make([]float64, n)
+	ys := make([]float64, n)
+	for i := range xs {
+		xs[i] = float64(i)
+		ys[i] = 10
+	}
+	ys[54_321] = 500 // one sample wide
+	ys[77_777] = 0
+	pts := envelope(xs, ys, 0, float64(n-1), maxColumns)
+	if len(pts) > 4*maxColumns+1 {
+		t.Fatalf("%d points, want at most %d", len(pts), 4*maxColumns+1)
+	}
+	var hi, lo = 0.0, 1e9
+	for _, p := range pts {
+		hi, lo = max(hi, p.Y), min(lo, p.Y)
+	}
+	if hi != 500 || lo != 0 {
+		t.Errorf("envelope lost the extremes: %v..%v", lo, hi)
+	}
+	if last := pts[len(pts)-1]; last.X != xs[n-1] {
+		t.Errorf("envelope ends at %v, want %v", last.X, xs[n-1])
+	}
+}
+
+func TestStatusPalette(t *testing.T) {
+	counts := map[string]int64{"200": 500, "487": 20, "503": 300, "480": 4, "302": 30}
+	failed := map[string]bool{"503": true, "480": true}
+	sp := newStatusPalette(counts, failed)
+	want := []string{"200", "302", "487", "503", "480"}
+	if strings.Join(sp.order, " ") != strings.Join(want, " ") {
+		t.Errorf("order %v, want %v", sp.order, want)
+	}
+	if sp.colors["503"] != fixedColors["503"] {
+		t.Error("503 is not drawn in the capacity red")
+	}
+	if sp.colors["302"] == sp.colors["487"] {
+		t.Error("two statuses share a colour")
+	}
+	many := map[string]int64{}
+	for i := 0; i < 12; i++ {
+		many[string(rune('A'+i))] = int64(i + 1)
+	}
+	sp = newStatusPalette(many, nil)
+	if n := len(sp.order); n != maxStatus+1 || sp.order[n-1] != "other" {
+		t.Errorf("order %v: want %d statuses and other", sp.order, maxStatus)
+	}
+	if sp.key("A") != "other" || sp.key("L") != "L" || sp.key("A") != "other" {
+		t.Error("key does not fold the rare statuses into other")
+	}
+}
+
+func TestBinLevels(t *testing.T) {
+	var levels []correlate.Level
+	for c := int32(1); c <= 3000; c++ {
+		l := correlate.Level{Concurrency: c, Attempts: 2, P50: int64(c) * 1e6, P90: -1, P99: -1}
+		if c > 2000 {
+			l.Failures = 2
+		}
+		levels = append(levels, l)
+	}
+	bins, grouped := binLevels(levels, 300)
+	if !grouped || len(bins) > 300 {
+		t.Fatalf("%d bins (grouped %v), want at most 300", len(bins), grouped)
+	}
+	var attempts, failures int64
+	for _, b := range bins {
+		attempts += b.attempts
+		failures += b.failures
+		if b.p[1] != -1 {
+			t.Fatal("a percentile no level had appeared")
+		}
+		if d := b.p[0] - b.x; d < -1e-6 || d > 1e-6 {
+			t.Fatalf("bin at %v has p50 %v, want its mean concurrency", b.x, b.p[0])
+		}
+	}
+	if attempts != 6000 || failures != 2000 {
+		t.Errorf("bins hold %d attempts, %d failures; want 6000, 2000", attempts, failures)
+	}
+	few, grouped := binLevels(levels[:10], 300)
+	if grouped || len(few) != 10 || few[3].x != 4 {
+		t.Error("few levels are not drawn one point each")
+	}
+}
+
+func TestTicks(t *testing.T) {
+	labels := func(ticks []plot.Tick) string {
+		var s []string
+		for _, tk := range ticks {
+			if tk.Label != "" {
+				s = append(s, tk.Label)
+			}
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tc := range []struct {
+		t        niceTicker
+		min, max float64
+		want     string
+	}{
+		{niceTicker{}, 0, 1, "0 0.2 0.4 0.6 0.8 1.0"},
+		{niceTicker{integer: true}, 0, 150, "0 20 40 60 80 100 120 140"},
+		{niceTicker{integer: true}, 0, 3, "0 1 2 3"},
+		{niceTicker{}, 0, 30000, "0 5,000 10,000 15,000 20,000 25,000 30,000"},
+		{niceTicker{integer: true, width: 3}, 0, 15, "\u2007\u20070 \u2007\u20072 \u2007\u20074 \u2007\u20076 \u2007\u20078 \u200710 \u200712 \u200714"},
+	} {
+		if got := labels(tc.t.Ticks(tc.min, tc.max)); got != tc.want {
+			t.Errorf("%+v.Ticks(%v, %v) = %q, want %q", tc.t, tc.min, tc.max, got, tc.want)
+		}
+	}
+}
+
+// TestConcurrencyFollowsOneEdge: concurrency is counted per edge, so with
+// two edges the chart follows the one that failed and says so.
+func TestConcurrencyFollowsOneEdge(t *testing.T) {
+	d := realisticSpike()
+	r := d.Result
+	other := netip.MustParseAddrPort("203.0.113.11:5060")
+	for i := range r.Attempts {
+		if i%4 == 0 && !r.Attempts[i].Failed {
+			r.Attempts[i].Edge = other
+		}
+	}
+	r.Layers[0].Edges = append(r.Layers[0].Edges, correlate.EdgeCount{Edge: other, Attempts: 1})
+	sets := buildCharts(d)
+	ch := sets[0].Charts[0]
+	if !strings.Contains(ch.Title, testEdge.String()) || !strings.Contains(ch.Caption, "the layer had 2 edges") {
+		t.Errorf("title %q, caption %q", ch.Title, ch.Caption)
+	}
+}
