@@ -38,6 +38,8 @@ const maxFailureRows = 50
 // support-ticket attachment. All text from the inputs is escaped.
 func WriteHTML(w io.Writer, d *Document) error {
 	v := newHTMLView(d)
+	// Rendered whole before writing, so that a template error leaves no
+	// half report behind.
 	var b bytes.Buffer
 	if err := htmlTemplate.Execute(&b, v); err != nil {
 		return err
@@ -235,59 +237,8 @@ func newHTMLView(d *Document) *htmlView {
 	v.Verdict = newVerdictView(r, start)
 	v.Title = "ceiling: " + v.Verdict.Headline
 
-	sets := buildCharts(d)
-	for _, set := range sets {
-		sv := chartSetView{Layer: layerName(set.Layer), Failing: set.Failing}
-		for _, ch := range set.Charts {
-			cv := chartView{ID: set.Layer.String() + "-" + ch.Name, Title: ch.Title, Caption: ch.Caption, Empty: ch.Empty}
-			if ch.plot != nil {
-				svg, err := renderSVG(ch)
-				if err != nil {
-					cv.Empty = "This chart could not be drawn: " + err.Error()
-				}
-				cv.SVG = svg
-			}
-			if ch.Wide {
-				sv.Wide = append(sv.Wide, cv)
-			} else {
-				sv.Narrow = append(sv.Narrow, cv)
-			}
-		}
-		v.Sets = append(v.Sets, sv)
-	}
-	if len(sets) == 0 {
-		v.NoCharts = "No attempts were found in the inputs, so there is nothing to chart."
-	}
-
-	for _, lr := range r.Layers {
-		row := layerRow{
-			Layer: lr.Layer.String(), Basis: lr.Basis, Attempts: lr.Attempts, Decided: lr.Decided,
-			Failures: lr.Failures, Ratio: lr.FailureRatio(), Codes: formatCodes(lr.Codes),
-			MaxConcurrency: lr.MaxConcurrency, Backend: lr.Backend,
-			Failing: r.Verdict.Failed && r.Verdict.Layer == lr.Layer,
-		}
-		if b := lr.FirstFailure; b != nil {
-			row.First = strconv.Itoa(int(b.Concurrency))
-		}
-		if b := lr.Sustained; b != nil {
-			row.Sustained = strconv.Itoa(int(b.Concurrency))
-		}
-		for _, e := range lr.Edges {
-			s := fmt.Sprintf("%s (%s", e.Edge, Thousands(e.Attempts))
-			if e.Failures > 0 {
-				s += fmt.Sprintf(", %s failed", Thousands(e.Failures))
-			}
-			row.Edges = append(row.Edges, s+")")
-		}
-		v.Layers = append(v.Layers, row)
-		v.FailuresTotal += lr.Failures
-		if lr.FirstFailure != nil && lr.FirstFailure.Method != "" {
-			v.Methods = append(v.Methods, methodRow{lr.Layer.String(), "first failure", lr.FirstFailure.Method})
-		}
-		if lr.Sustained != nil && lr.Sustained.Method != "" {
-			v.Methods = append(v.Methods, methodRow{lr.Layer.String(), "sustained", lr.Sustained.Method})
-		}
-	}
+	v.Sets, v.NoCharts = newChartSetViews(d)
+	v.Layers, v.FailuresTotal, v.Methods = newLayerRows(r)
 	if b := r.Breaches.First; b != nil && b.Method != "" {
 		v.Methods = append(v.Methods, methodRow{"—", "assertion breaches", b.Method})
 	}
@@ -325,6 +276,71 @@ func newHTMLView(d *Document) *htmlView {
 		v.ProblemsMore = n
 	}
 	return v
+}
+
+func newChartSetViews(d *Document) ([]chartSetView, string) {
+	sets := buildCharts(d)
+	if len(sets) == 0 {
+		return nil, "No attempts were found in the inputs, so there is nothing to chart."
+	}
+	var views []chartSetView
+	for _, set := range sets {
+		sv := chartSetView{Layer: layerName(set.Layer), Failing: set.Failing}
+		for _, ch := range set.Charts {
+			cv := chartView{ID: set.Layer.String() + "-" + ch.Name, Title: ch.Title, Caption: ch.Caption, Empty: ch.Empty}
+			if ch.plot != nil {
+				svg, err := renderSVG(ch)
+				if err != nil {
+					cv.Empty = "This chart could not be drawn: " + err.Error()
+				}
+				cv.SVG = svg
+			}
+			if ch.Wide {
+				sv.Wide = append(sv.Wide, cv)
+			} else {
+				sv.Narrow = append(sv.Narrow, cv)
+			}
+		}
+		views = append(views, sv)
+	}
+	return views, ""
+}
+
+func newLayerRows(r *correlate.Result) (rows []layerRow, failures int64, methods []methodRow) {
+	for _, lr := range r.Layers {
+		row := layerRow{
+			Layer: lr.Layer.String(), Basis: lr.Basis, Attempts: lr.Attempts, Decided: lr.Decided,
+			Failures: lr.Failures, Ratio: lr.FailureRatio(), Codes: formatCodes(lr.Codes),
+			MaxConcurrency: lr.MaxConcurrency, Backend: lr.Backend,
+			Failing: r.Verdict.Failed && r.Verdict.Layer == lr.Layer,
+		}
+		if b := lr.FirstFailure; b != nil {
+			row.First = strconv.Itoa(int(b.Concurrency))
+		}
+		if b := lr.Sustained; b != nil {
+			row.Sustained = strconv.Itoa(int(b.Concurrency))
+		}
+		for _, e := range lr.Edges {
+			addr := "no address (JTL only)"
+			if e.Edge.IsValid() {
+				addr = e.Edge.String()
+			}
+			s := fmt.Sprintf("%s (%s", addr, Thousands(e.Attempts))
+			if e.Failures > 0 {
+				s += fmt.Sprintf(", %s failed", Thousands(e.Failures))
+			}
+			row.Edges = append(row.Edges, s+")")
+		}
+		rows = append(rows, row)
+		failures += lr.Failures
+		if lr.FirstFailure != nil && lr.FirstFailure.Method != "" {
+			methods = append(methods, methodRow{lr.Layer.String(), "first failure", lr.FirstFailure.Method})
+		}
+		if lr.Sustained != nil && lr.Sustained.Method != "" {
+			methods = append(methods, methodRow{lr.Layer.String(), "sustained", lr.Sustained.Method})
+		}
+	}
+	return rows, failures, methods
 }
 
 // testStart is time zero for the report: the first attempt, or the first
