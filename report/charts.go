@@ -448,13 +448,20 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 
 	ch.plot = p
 	ch.Caption = fmt.Sprintf("The step line is %s at the edge at the moment each attempt was made, counting the attempt itself.", lr.Layer.Unit())
+	if lr.Basis == "jtl" {
+		ch.Caption = "No capture covered this layer: the step line is JMeter's samples in flight when each sample started, counting the sample itself, not what the edge saw."
+	}
 	if len(xs) > maxColumns {
 		ch.Caption += fmt.Sprintf(" %s attempts are drawn as the lowest and highest value in each of at most %d columns, so a spike one attempt wide keeps its full height.", Thousands(int64(len(xs))), maxColumns)
 	}
 	if len(r.Threads) == 0 {
 		ch.Caption += " JMeter threads are unknown: no JTL was read."
 	} else {
-		ch.Caption += " The dashed grey line is JMeter's active threads (allThreads), moved onto the capture's clock."
+		ch.Caption += " The dashed grey line is JMeter's active threads (allThreads)"
+		if strings.Contains(r.Basis, "capture") {
+			ch.Caption += ", moved onto the capture's clock"
+		}
+		ch.Caption += "."
 	}
 	if failures > 0 {
 		ch.Caption += " Dots are failed attempts, coloured by status."

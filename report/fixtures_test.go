@@ -396,6 +396,31 @@ func noJTL() *Document {
 	return spikeDocument(spikeOptions{threads: 130, rampRate: 2, duration: 90 * time.Second, capacity: 100, hold: 25 * time.Second, retry: 5 * time.Second, seed: 4})
 }
 
+// jtlOnly is the spike as the JTL alone tells it: no capture, no edge
+// addresses, concurrency as samples in flight.
+func jtlOnly() *Document {
+	d := realisticSpike()
+	r := d.Result
+	for i := range r.Attempts {
+		a := &r.Attempts[i]
+		a.Source, a.Match, a.Edge, a.Client, a.Packet = correlate.FromJTL, correlate.Unmatched, netip.AddrPort{}, netip.AddrPort{}, 0
+		if a.Detail != nil {
+			// The JTL knows neither headers nor backends.
+			a.Detail = &correlate.Detail{ReasonPhrase: a.Detail.ReasonPhrase, RetryAfter: -1, Sample: a.Detail.Sample}
+			a.Detail.Sample.File = 0 // the JTL is now the only input
+		}
+	}
+	r.Layers, r.Verdict, r.Breaches = nil, correlate.Verdict{}, correlate.Breaches{}
+	r.Basis = "jtl"
+	fillResult(r)
+	n := int64(len(r.Attempts))
+	r.Correlation = correlate.Correlation{JTLSamples: n, OffsetBasis: "none"}
+	r.Notes = []string{"No capture: every layer's account comes from the JTL alone; concurrency is counted as samples in flight, not as the edge saw it."}
+	d.Inputs = d.Inputs[1:]
+	d.Command = []string{"ceiling", "analyze", "results.jtl"}
+	return d
+}
+
 func allFailures() *Document {
 	// An edge whose trunk is down: every INVITE refused at once, so no
 	// dialog ever holds a slot.

@@ -26,6 +26,7 @@ var htmlCases = []struct {
 	{"no-jtl", noJTL},
 	{"all-failures", allFailures},
 	{"two-layers", twoLayers},
+	{"jtl-only", jtlOnly},
 }
 
 func renderHTML(t testing.TB, d *Document) string {
@@ -324,6 +325,17 @@ func TestHTMLDegenerate(t *testing.T) {
 		first := strings.Index(s, `<figure id="`)
 		if !strings.HasPrefix(s[first:], `<figure id="`+failing+`-`) {
 			t.Errorf("the failing layer (%s) is not charted first", failing)
+		}
+	})
+	t.Run("jtl-only", func(t *testing.T) {
+		s := renderHTML(t, jtlOnly())
+		for _, want := range []string{"No capture was read", "no address (JTL only)", "samples in flight"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("lacks %q", want)
+			}
+		}
+		if strings.Contains(s, "invalid AddrPort") || strings.Contains(s, "capture&#39;s clock") {
+			t.Error("speaks of a capture that was not there")
 		}
 	})
 	t.Run("nil-result", func(t *testing.T) {
