@@ -105,7 +105,9 @@ type Attempt struct {
 	Retransmits int32 // request retransmissions on the wire
 
 	// File and Packet locate the first packet of the attempt; Packet is 0
-	// for an attempt known only from the JTL.
+	// for an attempt known only from the JTL. File is the index of the
+	// input among all the inputs of the run (report.Document.Inputs), for
+	// JTL attempts too.
 	File   int
 	Packet int64
 
@@ -142,7 +144,7 @@ type SampleRef struct {
 	Thread     string
 	Host       string
 	AllThreads int
-	File       int
+	File       int // index among all the inputs, as Attempt.File
 	Line       int64
 }
 
