@@ -107,6 +107,11 @@ func TestTruncatedEverywhere(t *testing.T) {
 			}
 			ends, head := recordEnds(t, data)
 			offsets := packetOffsets(full)
+			for i, off := range offsets {
+				if _, ok := ends[off]; !ok {
+					t.Fatalf("packet %d: offset %d is not where a record starts", i, off)
+				}
+			}
 			for _, n := range cuts(data, ends) {
 				pkts, st, ps, err := readAll(t, data[:n], Options{})
 				if int64(n) < head {

@@ -164,16 +164,17 @@ func (d *decoder) ip(ether uint16, b []byte, p *Packet, f *fragment) (isFragment
 	return false, d.transport(b, wireEnd, err, p)
 }
 
-// reassembled decodes the transport header of a datagram rebuilt from
-// fragments: b is the whole payload behind the IP header (and, for IPv6,
-// behind the fragment header), proto the protocol it starts with.
-func (d *decoder) reassembled(proto uint8, b []byte, p *Packet) error {
+// datagram decodes the transport header of an IP datagram's payload b,
+// which starts with protocol proto: a datagram rebuilt from fragments, or
+// the first fragment of one when the snap length cut it and it cannot be
+// rebuilt. wire is b's length on the wire.
+func (d *decoder) datagram(proto uint8, b []byte, wire int, p *Packet) error {
 	first := noTunnel(layers.IPProtocol(proto).LayerType())
 	parser := d.inner[first]
 	if parser == nil {
 		if _, ok := d.layers.Decoder(first); !ok {
 			d.decoded = d.decoded[:0]
-			p.Transport, p.Payload, p.PayloadLen = OtherTransport, b, len(b)
+			p.Transport, p.Payload, p.PayloadLen = OtherTransport, b, wire
 			return nil
 		}
 		parser = d.parser(first)
@@ -184,9 +185,9 @@ func (d *decoder) reassembled(proto uint8, b []byte, p *Packet) error {
 		if err == nil {
 			err = errors.New("empty")
 		}
-		return failf("reassembled datagram: bad %v header: %v", first, err)
+		return failf("fragmented IP datagram: bad %v header: %v", first, err)
 	}
-	return d.transport(b, len(b), err, p)
+	return d.transport(b, wire, err, p)
 }
 
 // transport fills p from the layers decoded after the IP header. wireEnd is

@@ -220,7 +220,7 @@ func TestReassemblyProblems(t *testing.T) {
 		}
 		data, _ := capture(frames)
 		pkts, st, ps, _ := readAll(t, data, Options{})
-		if len(pkts) != 0 || st.Skipped != 1 || st.Reassembled != 1 || !strings.Contains(ps.First[0].Reason, "reassembled datagram") {
+		if len(pkts) != 0 || st.Skipped != 1 || st.Reassembled != 1 || !strings.Contains(ps.First[0].Reason, "fragmented IP datagram: bad") {
 			t.Fatalf("packets %v, stats %+v, problems %v", pkts, st, ps.First)
 		}
 	})

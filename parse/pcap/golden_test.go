@@ -90,15 +90,17 @@ func listing(t testing.TB, path string) (summary, packets []byte) {
 
 // TestGolden lists every packet of the captures in testdata/pcap and holds
 // the listing to testdata/golden/NAME.golden (go test -update rewrites).
-// The corpus captures get a shorter golden file: the statistics, the
-// problems, a digest of the whole listing and its first 40 packets.
+// The corpus captures, whose licenses do not all let us copy them, get the
+// statistics, the problems and a digest of the listing; on a mismatch the
+// whole listing is written beside the golden file for a diff.
 func TestGolden(t *testing.T) {
 	small, _ := filepath.Glob(filepath.Join(testdataDir, "*.pcap*"))
 	for _, path := range small {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			sum, pkts := listing(t, path)
-			golden(t, filepath.Join("testdata", "golden", name+".golden"), append(sum, pkts...))
+			full := append(sum, pkts...)
+			golden(t, filepath.Join("testdata", "golden", name+".golden"), full, full)
 		})
 	}
 	t.Run("corpus", func(t *testing.T) {
@@ -110,20 +112,18 @@ func TestGolden(t *testing.T) {
 			}
 			t.Run(f.Name(), func(t *testing.T) {
 				sum, pkts := listing(t, filepath.Join(dir, f.Name()))
-				head := pkts
-				if lines := bytes.SplitAfter(pkts, []byte("\n")); len(lines) > 40 {
-					head = bytes.Join(lines[:40], nil)
-				}
-				out := bytes.NewBuffer(sum)
-				fmt.Fprintf(out, "packets sha256 %x\n", sha256.Sum256(pkts))
-				out.Write(head)
-				golden(t, filepath.Join("testdata", "golden", "corpus", f.Name()+".golden"), out.Bytes())
+				out := bytes.NewBuffer(bytes.Clone(sum))
+				fmt.Fprintf(out, "listing of %d packets, sha256 %x\n", bytes.Count(pkts, []byte("\n")), sha256.Sum256(pkts))
+				golden(t, filepath.Join("testdata", "golden", "corpus", f.Name()+".golden"), out.Bytes(), append(sum, pkts...))
 			})
 		}
 	})
 }
 
-func golden(t *testing.T, path string, got []byte) {
+// golden compares got with the file at path, or writes it with -update.
+// On a mismatch it writes detail (got, or more than got) to a .got file
+// beside it, which is not committed.
+func golden(t *testing.T, path string, got, detail []byte) {
 	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -140,7 +140,7 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		gotPath := strings.TrimSuffix(path, ".golden") + ".got"
-		os.WriteFile(gotPath, got, 0o644)
-		t.Errorf("output differs from %s; written to %s for a diff", path, gotPath)
+		os.WriteFile(gotPath, detail, 0o644)
+		t.Errorf("output differs from %s; the listing is in %s", path, gotPath)
 	}
 }

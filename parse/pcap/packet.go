@@ -69,7 +69,13 @@ type Packet struct {
 	Payload    []byte
 	PayloadLen int // length on the wire
 	// Reassembled is set when the datagram was rebuilt from IP fragments;
-	// Num is then the frame that completed it, as in Wireshark.
+	// Num is then the frame that completed it, as in Wireshark, and
+	// Fragments the number of fragment frames that went in (a duplicate
+	// counts). Fragments is 1 without Reassembled for the first fragment
+	// of a datagram that cannot be rebuilt because the capture's snap
+	// length cut it: it is delivered as it is, cut short like any packet
+	// the snap length cut. Its PayloadLen is the UDP header's length, or
+	// for other protocols only this fragment's share.
 	Reassembled bool
 	Fragments   int
 }

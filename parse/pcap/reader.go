@@ -675,41 +675,63 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 		r.problem("undecodable packet", r.num, fi.off, err.Error())
 		return false
 	}
-	if isFragment {
-		st.Fragments++
-		f := &r.fr
-		f.key.iface = int32(fi.iface)
-		if f.off+f.wire > maxDatagram {
-			st.Skipped++
-			r.problem("bad ip fragment", r.num, fi.off, fmt.Sprintf("IP fragment at offset %d of %d bytes ends past the largest datagram (65535 bytes)", f.off, f.wire))
-			return false
-		}
-		if len(f.data) < f.wire {
-			// Its missing bytes would leave a hole in the datagram; the set
-			// is reported as incomplete in its time.
-			st.Skipped++
-			r.problem("bad ip fragment", r.num, fi.off, fmt.Sprintf("IP fragment cut short by the capture's snap length (%d of %d bytes)", len(f.data), f.wire))
-			return false
-		}
-		s := r.frag.add(f, frame{r.num, fi.off, fi.time})
-		if s == nil {
-			return false
-		}
-		st.Reassembled++
-		if s.conflict || s.tooLong {
-			r.problem("ip fragment overlap", r.num, fi.off, fmt.Sprintf("fragments of IP datagram %v → %v id %#x overlap with different data or run past its end: kept the bytes that came first", s.key.src, s.key.dst, s.key.id))
-		}
-		p.Reassembled, p.Fragments = true, s.n
-		if err := r.dec.reassembled(s.key.proto, s.buf, p); err != nil {
-			st.Skipped++
-			r.problem("undecodable packet", r.num, fi.off, err.Error())
-			return false
-		}
+	if isFragment && !r.fragment(p, fi) {
+		return false
 	}
 	if p.Transport != UDP && p.Transport != TCP {
 		st.OtherProto++
 	}
 	st.Packets++
+	return true
+}
+
+// fragment takes the IP fragment r.fr, of the frame p was filled from. It
+// reports whether p now holds a datagram to deliver: the one this fragment
+// completed, or a first fragment that the snap length cut.
+func (r *Reader) fragment(p *Packet, fi frameInfo) bool {
+	st := &r.stats
+	st.Fragments++
+	f := &r.fr
+	f.key.iface = int32(fi.iface)
+	if f.off+f.wire > maxDatagram {
+		st.Skipped++
+		r.problem("bad ip fragment", r.num, fi.off, fmt.Sprintf("IP fragment at offset %d of %d bytes ends past the largest datagram (65535 bytes)", f.off, f.wire))
+		return false
+	}
+	if len(f.data) < f.wire {
+		// Its missing bytes would leave a hole in the datagram. A first
+		// fragment still has the transport header, and the start of
+		// the payload (a SIP start line and headers, with tcpdump -s
+		// 200): it is delivered cut short, as an unfragmented packet
+		// cut by the snap length would be. tshark does the same for
+		// IPv4 (not for IPv6).
+		if f.off == 0 {
+			p.Fragments = 1
+			if err := r.dec.datagram(f.key.proto, f.data, f.wire, p); err != nil {
+				st.Skipped++
+				r.problem("undecodable packet", r.num, fi.off, err.Error())
+				return false
+			}
+			return true
+		}
+		st.Skipped++
+		r.problem("bad ip fragment", r.num, fi.off, fmt.Sprintf("IP fragment cut short by the capture's snap length (%d of %d bytes)", len(f.data), f.wire))
+		return false
+	}
+	s := r.frag.add(f, frame{r.num, fi.off, fi.time})
+	if s == nil {
+		return false
+	}
+	st.Reassembled++
+	if s.conflict || s.tooLong {
+		r.problem("ip fragment overlap", r.num, fi.off, fmt.Sprintf("fragments of IP datagram %v → %v id %#x overlap with different data or run past its end: kept the bytes that came first", s.key.src, s.key.dst, s.key.id))
+	}
+	p.Reassembled, p.Fragments = true, s.n
+	if err := r.dec.datagram(s.key.proto, s.buf, len(s.buf), p); err != nil {
+		st.Skipped++
+		r.problem("undecodable packet", r.num, fi.off, err.Error())
+		return false
+	}
 	return true
 }
 
