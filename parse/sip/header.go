@@ -64,64 +64,72 @@ func FullName(name string) string {
 }
 
 // lookupHeader identifies a header name, case-insensitively. It switches on
-// the length first so that most names are told apart by one comparison.
+// the length and first letter so that a name is compared with at most one
+// candidate: this runs for every header field of every message.
 func lookupHeader(name string) header {
+	if name == "" {
+		return hOther
+	}
+	c := name[0] | 0x20
 	switch len(name) {
 	case 1:
-		c := name[0] | 0x20
 		if c >= 'a' && c <= 'z' {
 			return compactForms[c-'a'].h
 		}
 	case 2:
-		if strings.EqualFold(name, "To") {
+		if c == 't' && equalFold(name, "To") {
 			return hTo
 		}
 	case 3:
-		if strings.EqualFold(name, "Via") {
+		if c == 'v' && equalFold(name, "Via") {
 			return hVia
 		}
 	case 4:
-		if strings.EqualFold(name, "From") {
+		if c == 'f' && equalFold(name, "From") {
 			return hFrom
 		}
-		if strings.EqualFold(name, "CSeq") {
+		if c == 'c' && equalFold(name, "CSeq") {
 			return hCSeq
 		}
 	case 6:
-		if strings.EqualFold(name, "Reason") {
+		if c == 'r' && equalFold(name, "Reason") {
 			return hReason
 		}
-		if strings.EqualFold(name, "Server") {
+		if c == 's' && equalFold(name, "Server") {
 			return hServer
 		}
 	case 7:
-		if strings.EqualFold(name, "Call-ID") {
-			return hCallID
-		}
-		if strings.EqualFold(name, "Contact") {
-			return hContact
-		}
-		if strings.EqualFold(name, "Warning") {
-			return hWarning
+		switch c {
+		case 'c':
+			if equalFold(name, "Call-ID") {
+				return hCallID
+			}
+			if equalFold(name, "Contact") {
+				return hContact
+			}
+		case 'w':
+			if equalFold(name, "Warning") {
+				return hWarning
+			}
 		}
 	case 10:
-		if strings.EqualFold(name, "User-Agent") {
+		if c == 'u' && equalFold(name, "User-Agent") {
 			return hUserAgent
 		}
 	case 11:
-		if strings.EqualFold(name, "Retry-After") {
+		if c == 'r' && equalFold(name, "Retry-After") {
 			return hRetryAfter
 		}
 	case 12:
-		if strings.EqualFold(name, "Content-Type") {
+		if c == 'c' && equalFold(name, "Content-Type") {
 			return hContentType
 		}
 	case 14:
-		if strings.EqualFold(name, "Content-Length") {
+		if c == 'c' && equalFold(name, "Content-Length") {
 			return hContentLength
 		}
 	case 19:
-		if strings.EqualFold(name, "P-Asserted-Identity") {
+		if c == 'p' && equalFold(name, "P-Asserted-Identity") {
 			return hPAssertedIdentity
 		}
 	}
@@ -133,18 +141,32 @@ type correlation struct {
 	from   []string // the list it was built from, to notice a change
 	exact  []string
 	suffix []string
+	// last marks the last letters, lower-cased, of the names and
+	// suffixes: one lookup turns most header names away.
+	last [256]bool
 }
 
 func newCorrelation(names []string) correlation {
 	c := correlation{from: names}
 	for _, n := range names {
 		if strings.HasPrefix(n, "*") {
-			if n[1:] != "" {
-				c.suffix = append(c.suffix, n[1:])
+			n = n[1:]
+			if n != "" {
+				c.suffix = append(c.suffix, n)
 			}
 		} else if n != "" {
 			c.exact = append(c.exact, n)
 		}
+		if n != "" {
+			c.last[lower(n[len(n)-1])] = true
+		}
+	}
+	return c
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
 	return c
 }
@@ -160,13 +182,16 @@ func (c *correlation) same(names []string) bool {
 
 func (c *correlation) match(name string) bool {
 	name = FullName(name)
+	if name == "" || !c.last[lower(name[len(name)-1])] {
+		return false
+	}
 	for _, e := range c.exact {
-		if len(e) == len(name) && strings.EqualFold(e, name) {
+		if len(e) == len(name) && equalFold(e, name) {
 			return true
 		}
 	}
 	for _, s := range c.suffix {
-		if len(name) >= len(s) && strings.EqualFold(name[len(name)-len(s):], s) {
+		if len(name) >= len(s) && equalFold(name[len(name)-len(s):], s) {
 			return true
 		}
 	}

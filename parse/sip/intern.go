@@ -31,7 +31,7 @@ var transports = [...]string{"UDP", "TCP", "TLS", "SCTP", "WS", "WSS", "TLS-SCTP
 // transport: transport tokens are case-insensitive.
 func internTransport(s string) string {
 	for _, t := range transports {
-		if strings.EqualFold(t, s) {
+		if equalFold(t, s) {
 			return t
 		}
 	}

@@ -70,15 +70,27 @@ func startLine(line []byte) int {
 	if isStatusLine(line) {
 		return 0
 	}
-	if len(line) > len(spSIPVersion) && bytes.EqualFold(line[len(line)-len(spSIPVersion):], spSIPVersion) {
+	if len(line) > len(spSIPVersion) && equalFold(line[len(line)-len(spSIPVersion):], " SIP/2.0") {
+		// Method SP+ Request-URI SP SIP/2.0: the URI has no spaces, so
+		// the first space ends the method, unless junk in front holds one.
 		uriEnd := len(line) - len(spSIPVersion)
-		sp := bytes.LastIndexByte(line[:uriEnd], ' ')
-		if sp < 0 || !uriShape(line[sp+1:uriEnd]) {
+		methodEnd := bytes.IndexByte(line[:uriEnd], ' ')
+		if methodEnd < 0 {
 			return -1
 		}
-		methodEnd := sp
-		for methodEnd > 0 && line[methodEnd-1] == ' ' {
-			methodEnd--
+		u := methodEnd + 1
+		for u < uriEnd && line[u] == ' ' {
+			u++
+		}
+		if bytes.IndexByte(line[u:uriEnd], ' ') >= 0 {
+			u = bytes.LastIndexByte(line[:uriEnd], ' ') + 1
+			methodEnd = u - 1
+			for methodEnd > 0 && line[methodEnd-1] == ' ' {
+				methodEnd--
+			}
+		}
+		if !uriShape(line[u:uriEnd]) {
+			return -1
 		}
 		k := methodEnd
 		for k > 0 && tokenChar[line[k-1]] {

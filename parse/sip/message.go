@@ -10,8 +10,6 @@
 // before parsing, to tell SIP from other payloads on any port.
 package sip
 
-import "strings"
-
 // Message is one parsed SIP message. Its strings are copies: a Message
 // outlives the buffer it was parsed from. Body is the exception (see Body).
 //
@@ -123,7 +121,7 @@ func (m *Message) Cause(protocol string) (Cause, bool) {
 		var v string
 		v, rest = nextValue(rest)
 		c := parseCause(v)
-		if strings.EqualFold(c.Protocol, protocol) {
+		if equalFold(c.Protocol, protocol) {
 			return c, true
 		}
 	}
@@ -154,11 +152,11 @@ func parseCause(v string) Cause {
 		var name, val string
 		name, val, params = nextParam(params)
 		switch {
-		case strings.EqualFold(name, "cause"):
+		case equalFold(name, "cause"):
 			if n, ok := atoi(val); ok {
 				c.Code = n
 			}
-		case strings.EqualFold(name, "text"):
+		case equalFold(name, "text"):
 			c.Text = unquote(val)
 		}
 	}

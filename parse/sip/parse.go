@@ -165,8 +165,8 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options) (*Message, int, er
 	if KeepAlive(b) {
 		return nil, len(b), errKeepAlive
 	}
-	f, err := frameMessage(b, &lim)
-	if err != nil {
+	var f frame
+	if err := f.find(b, &lim); err != nil {
 		return nil, f.n, err
 	}
 
@@ -183,6 +183,11 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options) (*Message, int, er
 	return m, f.n, nil
 }
 
+// savedLines is how many header line ends frame.find keeps for fill, so
+// that the lines are scanned once; a message with more is rare enough
+// for fill to find the rest again.
+const savedLines = 40
+
 // frame is where a message lies in the buffer, found before anything is
 // copied so that an incomplete message costs no allocation.
 type frame struct {
@@ -196,6 +201,8 @@ type frame struct {
 	body      []byte
 	n         int
 	fault     *ParseError
+	nls       int             // header line ends found (some may not be saved)
+	nl        [savedLines]int // offsets in b of the first header lines' '\n'
 }
 
 func (f *frame) add(off int, reason string, err error) {
@@ -204,17 +211,18 @@ func (f *frame) add(off int, reason string, err error) {
 	}
 }
 
-func frameMessage(b []byte, lim *limits) (frame, error) {
-	f := frame{cl: -1}
+// find frames the message at the start of b.
+func (f *frame) find(b []byte, lim *limits) error {
+	f.cl = -1
 	i := 0
 	for i < len(b) && (b[i] == '\r' || b[i] == '\n') {
 		i++
 	}
 	if i == len(b) {
 		if lim.datagram {
-			return f, &ParseError{Offset: 0, Reason: "empty payload"}
+			return &ParseError{Offset: 0, Reason: "empty payload"}
 		}
-		return f, &ParseError{Offset: 0, Reason: "no bytes yet", Err: ErrIncomplete}
+		return &ParseError{Offset: 0, Reason: "no bytes yet", Err: ErrIncomplete}
 	}
 
 	// Find the start line, skipping lines of junk: a stream that lost sync
@@ -231,9 +239,9 @@ func frameMessage(b []byte, lim *limits) (frame, error) {
 		} else if !lim.datagram {
 			if len(b)-i > lim.maxHdrBytes {
 				f.n = len(b)
-				return f, &ParseError{Offset: i, Reason: fmt.Sprintf("no SIP start line in %d bytes", len(b)-i)}
+				return &ParseError{Offset: i, Reason: fmt.Sprintf("no SIP start line in %d bytes", len(b)-i)}
 			}
-			return f, &ParseError{Offset: len(b), Reason: "start line not complete", Err: ErrIncomplete}
+			return &ParseError{Offset: len(b), Reason: "start line not complete", Err: ErrIncomplete}
 		}
 		line := b[pos:end]
 		if len(line) > 0 && line[len(line)-1] == '\r' {
@@ -246,7 +254,7 @@ func frameMessage(b []byte, lim *limits) (frame, error) {
 	}
 	if f.start < 0 {
 		f.n = len(b)
-		return f, &ParseError{Offset: i, Reason: "no SIP start line"}
+		return &ParseError{Offset: i, Reason: "no SIP start line"}
 	}
 	f.headers = next
 
@@ -272,21 +280,25 @@ func frameMessage(b []byte, lim *limits) (frame, error) {
 		if nl < 0 {
 			break
 		}
+		if f.nls < savedLines {
+			f.nl[f.nls] = pos + nl
+		}
+		f.nls++
 		pos += nl + 1
 	}
 	if f.hdrEnd < 0 {
 		if !lim.datagram {
 			if len(b)-f.start > lim.maxHdrBytes {
 				f.n = len(b)
-				return f, &ParseError{Offset: f.start, Reason: fmt.Sprintf("header section longer than %d bytes", lim.maxHdrBytes)}
+				return &ParseError{Offset: f.start, Reason: fmt.Sprintf("header section longer than %d bytes", lim.maxHdrBytes)}
 			}
-			return f, &ParseError{Offset: len(b), Reason: "headers not terminated yet", Err: ErrIncomplete}
+			return &ParseError{Offset: len(b), Reason: "headers not terminated yet", Err: ErrIncomplete}
 		}
 		f.hdrEnd, f.truncated = len(b), true
 	}
 	if f.hdrEnd-f.start > lim.maxHdrBytes {
 		f.n = f.hdrEnd
-		return f, &ParseError{Offset: f.start, Reason: fmt.Sprintf("header section longer than %d bytes", lim.maxHdrBytes)}
+		return &ParseError{Offset: f.start, Reason: fmt.Sprintf("header section longer than %d bytes", lim.maxHdrBytes)}
 	}
 
 	if clLine >= 0 {
@@ -319,7 +331,7 @@ func frameMessage(b []byte, lim *limits) (frame, error) {
 		f.n = f.hdrEnd
 		f.add(f.hdrEnd, fmt.Sprintf("content-length %d exceeds the %d-byte limit", f.cl, lim.maxCL), nil)
 	case f.cl >= 0:
-		return f, &ParseError{Offset: len(b), Reason: fmt.Sprintf("body has %d of %d bytes", rest, f.cl), Err: ErrIncomplete}
+		return &ParseError{Offset: len(b), Reason: fmt.Sprintf("body has %d of %d bytes", rest, f.cl), Err: ErrIncomplete}
 	case lim.datagram:
 		f.body = b[f.hdrEnd:]
 		f.n = len(b)
@@ -329,10 +341,8 @@ func frameMessage(b []byte, lim *limits) (frame, error) {
 		f.body = b[f.hdrEnd:f.hdrEnd]
 		f.n = f.hdrEnd
 	}
-	return f, nil
+	return nil
 }
-
-var contentLength = []byte("Content-Length")
 
 // isContentLength reports whether line starts a Content-Length header
 // field, in either form.
@@ -341,7 +351,7 @@ func isContentLength(line []byte) bool {
 	switch {
 	case len(line) > 0 && line[0]|0x20 == 'l':
 		rest = line[1:]
-	case len(line) >= 14 && bytes.EqualFold(line[:14], contentLength):
+	case len(line) >= 14 && line[7] == '-' && equalFold(line[:14], "Content-Length"):
 		rest = line[14:]
 	default:
 		return false
@@ -368,7 +378,13 @@ func headerValueBytes(b []byte) []byte {
 		if nl := bytes.IndexByte(b[pos:], '\n'); nl >= 0 {
 			end = pos + nl
 		}
-		seg := bytes.Trim(b[pos:end], " \t\r")
+		seg := b[pos:end]
+		for len(seg) > 0 && (isWSP(seg[0]) || seg[0] == '\r') {
+			seg = seg[1:]
+		}
+		for len(seg) > 0 && (isWSP(seg[len(seg)-1]) || seg[len(seg)-1] == '\r') {
+			seg = seg[:len(seg)-1]
+		}
 		pos = end + 1
 		folded := pos < len(b) && isWSP(b[pos])
 		if parts == nil && !folded {
@@ -448,12 +464,13 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 			f.add(base+8, fmt.Sprintf("status code %d out of range", m.StatusCode), nil)
 		}
 	} else {
-		// startLine checked the shape: token SP+ URI SP SIP/2.0.
+		// startLine checked the shape: token SP+ URI SP SIP/2.0, the
+		// token starting sl.
 		uriEnd := len(sl) - len(" SIP/2.0")
-		uriStart := strings.LastIndexByte(sl[:uriEnd], ' ') + 1
-		methodEnd := uriStart - 1
-		for methodEnd > 0 && sl[methodEnd-1] == ' ' {
-			methodEnd--
+		methodEnd := strings.IndexByte(sl, ' ')
+		uriStart := methodEnd + 1
+		for uriStart < uriEnd && sl[uriStart] == ' ' {
+			uriStart++
 		}
 		m.Request = true
 		m.Method = internMethod(sl[:methodEnd])
@@ -462,10 +479,18 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 
 	var haveVia, haveFrom, haveTo, haveCSeq, haveCL bool
 	pos := f.headers - base
-	for pos < len(text) {
+	for li := 0; pos < len(text); li++ {
 		lineAt := pos
-		line, next := cutLine(text, pos)
-		pos = next
+		var line string
+		if li < f.nls && li < savedLines {
+			end := f.nl[li] - base
+			line, pos = text[pos:end], end+1
+			if len(line) > 0 && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1]
+			}
+		} else {
+			line, pos = cutLine(text, pos)
+		}
 		if line == "" {
 			break
 		}
@@ -479,13 +504,17 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 			continue
 		}
 		name := trimWSP(line[:colon])
-		if !isToken(name) {
+		h := lookupHeader(name)
+		// A name lookupHeader knows is a token already.
+		if h == hOther && !isToken(name) {
 			f.add(base+lineAt, fmt.Sprintf("bad header name %q", clip(name)), nil)
 			continue
 		}
 		value := trimWSP(line[colon+1:])
 		if pos < len(text) && isWSP(text[pos]) {
-			value, pos = unfold(value, text, pos)
+			var folds int
+			value, pos, folds = unfold(value, text, pos)
+			li += folds
 		}
 		m.Headers++
 		if m.Headers > lim.maxHeaders {
@@ -494,7 +523,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 			break
 		}
 
-		switch lookupHeader(name) {
+		switch h {
 		case hVia:
 			if !haveVia && value != "" {
 				first, _ := nextValue(value)
@@ -528,7 +557,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 				m.Contact, _ = nextValue(value)
 			}
 		case hContentLength:
-			// frameMessage read the first one; a second that disagrees
+			// frame.find read the first one; a second that disagrees
 			// makes the framing a guess.
 			if haveCL {
 				if n, ok := parseLength(value); !ok || n != f.cl {
@@ -561,7 +590,9 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 				m.UserAgent = value
 			}
 		}
-		if p.corr.match(name) {
+		// The last-letter test, inlined here, turns most names away
+		// before the call.
+		if (len(name) == 1 || p.corr.last[lower(name[len(name)-1])]) && p.corr.match(name) {
 			m.Correlation = append(m.Correlation, Header{Name: name, Value: value})
 		}
 	}
@@ -592,14 +623,17 @@ func cutLine(s string, pos int) (line string, next int) {
 }
 
 // unfold joins the continuation lines that start at s[pos] to value, each
-// fold becoming one space (RFC 3261 7.3.1). Folding is rare, so the new
-// string it costs is rare too.
-func unfold(value, s string, pos int) (string, int) {
+// fold becoming one space (RFC 3261 7.3.1), and says where the next field
+// starts and how many lines it took. Folding is rare, so the new string it
+// costs is rare too.
+func unfold(value, s string, pos int) (string, int, int) {
 	var sb strings.Builder
 	sb.WriteString(value)
+	lines := 0
 	for pos < len(s) && isWSP(s[pos]) {
 		var line string
 		line, pos = cutLine(s, pos)
+		lines++
 		if part := trimWSP(line); part != "" {
 			if sb.Len() > 0 {
 				sb.WriteByte(' ')
@@ -607,7 +641,7 @@ func unfold(value, s string, pos int) (string, int) {
 			sb.WriteString(part)
 		}
 	}
-	return sb.String(), pos
+	return sb.String(), pos, lines
 }
 
 // join appends a header field's value to those of earlier fields of the

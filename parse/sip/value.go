@@ -60,10 +60,37 @@ func skipQuoted(s string, i int) int {
 	return len(s)
 }
 
+// equalFold reports whether a and b are equal ignoring ASCII case. Unlike
+// strings.EqualFold it compares lengths first, which settles most of the
+// comparisons a parser makes; header names and parameters are ASCII tokens.
+func equalFold[T string | []byte](a T, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x != y && (x|0x20 != y|0x20 || !isAlpha(x)) {
+			return false
+		}
+	}
+	return true
+}
+
+// The splitters below first look for the separator with IndexByte (a
+// vector search) and only walk byte by byte when a quote or angle bracket
+// comes before it, which real messages rarely have.
+
 // nextValue cuts the first value off a comma-separated header value. Commas
 // inside quoted strings and <URIs> do not separate values: a display name
 // "Smith, John" and a URI parameter list may both hold one.
 func nextValue(s string) (value, rest string) {
+	c := strings.IndexByte(s, ',')
+	if c < 0 {
+		return trimWSP(s), ""
+	}
+	if strings.IndexByte(s[:c], '"') < 0 && strings.IndexByte(s[:c], '<') < 0 {
+		return trimWSP(s[:c]), trimWSP(s[c+1:])
+	}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"':
@@ -83,6 +110,12 @@ func nextValue(s string) (value, rest string) {
 
 // countValues counts the non-empty comma-separated values in s.
 func countValues(s string) int {
+	if strings.IndexByte(s, ',') < 0 {
+		if trimWSP(s) == "" {
+			return 0
+		}
+		return 1
+	}
 	n := 0
 	for s != "" {
 		var v string
@@ -96,6 +129,13 @@ func countValues(s string) int {
 
 // cutParams splits "head;p1=v1;p2" at the first semicolon outside quotes.
 func cutParams(s string) (head, params string) {
+	c := strings.IndexByte(s, ';')
+	if c < 0 {
+		return trimWSP(s), ""
+	}
+	if strings.IndexByte(s[:c], '"') < 0 {
+		return trimWSP(s[:c]), s[c+1:]
+	}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"':
@@ -110,13 +150,19 @@ func cutParams(s string) (head, params string) {
 // nextParam reads one "name[=value]" off a parameter list (the text after a
 // semicolon) and returns the rest after the next semicolon.
 func nextParam(s string) (name, value, rest string) {
-	end := len(s)
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			i = skipQuoted(s, i) - 1
-		} else if s[i] == ';' {
-			end = i
-			break
+	end := strings.IndexByte(s, ';')
+	if end < 0 {
+		end = len(s)
+	}
+	if strings.IndexByte(s[:end], '"') >= 0 {
+		end = len(s)
+		for i := 0; i < len(s); i++ {
+			if s[i] == '"' {
+				i = skipQuoted(s, i) - 1
+			} else if s[i] == ';' {
+				end = i
+				break
+			}
 		}
 	}
 	p := s[:end]
@@ -135,7 +181,7 @@ func paramValue(params, name string) (string, bool) {
 	for params != "" {
 		var n, v string
 		n, v, params = nextParam(params)
-		if strings.EqualFold(n, name) {
+		if equalFold(n, name) {
 			return v, true
 		}
 	}
@@ -198,6 +244,17 @@ func leadingDigits(s string) string {
 // belong to the URI (RFC 3261 20.10), so a ";tag=" there is not the
 // header's tag.
 func addrParams(v string) string {
+	if i := strings.IndexByte(v, '<'); i >= 0 && strings.IndexByte(v[:i], '"') < 0 && strings.IndexByte(v[:i], ';') < 0 {
+		j := strings.IndexByte(v[i:], '>')
+		if j < 0 {
+			return ""
+		}
+		rest := v[i+j+1:]
+		if k := strings.IndexByte(rest, ';'); k >= 0 {
+			return rest[k+1:]
+		}
+		return ""
+	}
 	for i := 0; i < len(v); i++ {
 		switch v[i] {
 		case '"':
@@ -254,11 +311,11 @@ func parseVia(v string) Via {
 		var name, val string
 		name, val, params = nextParam(params)
 		switch {
-		case strings.EqualFold(name, "branch"):
+		case equalFold(name, "branch"):
 			via.Branch = val
-		case strings.EqualFold(name, "received"):
+		case equalFold(name, "received"):
 			via.Received = val
-		case strings.EqualFold(name, "rport"):
+		case equalFold(name, "rport"):
 			if val == "" {
 				val = "-"
 			}
