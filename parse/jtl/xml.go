@@ -44,6 +44,10 @@ type xmlReader struct {
 	thread *interner
 	dtype  *interner
 
+	// charsetErr is set when the declared encoding is refused: nothing of
+	// the file can be read then.
+	charsetErr error
+
 	stats Stats
 	rows  int64 // sample elements begun (top-level and nested)
 	eof   bool
@@ -112,6 +116,7 @@ type byteCounter struct {
 	lines int64
 	last  byte
 	eof   bool
+	err   error // a read error other than EOF: the input cannot be read on
 }
 
 func (c *byteCounter) ReadByte() (byte, error) {
@@ -119,6 +124,8 @@ func (c *byteCounter) ReadByte() (byte, error) {
 	if err != nil {
 		if err == io.EOF {
 			c.eof = true
+		} else {
+			c.err = err
 		}
 		return 0, err
 	}
@@ -172,7 +179,11 @@ func NewXMLReader(r io.Reader, name string, opts Options) (Reader, error) {
 func (r *xmlReader) newDecoder() {
 	r.baseOffset, r.baseLine = r.in.n, r.in.lines
 	d := xml.NewDecoder(r.in)
-	d.CharsetReader = charsetReader
+	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		cr, err := charsetReader(label, in)
+		r.charsetErr = err
+		return cr, err
+	}
 	r.dec = d
 }
 
@@ -621,13 +632,18 @@ func (r *xmlReader) tokenError(err error) {
 		r.finishInput()
 		return
 	}
-	if se == nil {
-		// An I/O error, or an encoding the decoder refused.
+	if r.in.err != nil || r.charsetErr != nil {
 		r.eof = true
 		r.err = fmt.Errorf("%s: %w", r.name, err)
 		return
 	}
-	r.malformed(se.Msg)
+	// Anything else the decoder refuses (a syntax error, an XML version it
+	// does not know) is damage to skip.
+	msg := err.Error()
+	if se != nil {
+		msg = se.Msg
+	}
+	r.malformed(msg)
 }
 
 // malformed drops the top-level sample being read, if any, reports it
@@ -680,8 +696,10 @@ func (r *xmlReader) finishInput() {
 func (r *xmlReader) resync() {
 	br := r.in.br
 	// The decoder may have read one byte past where it stopped; if that
-	// was a newline we are already at the start of a line.
-	if r.in.n > 0 && r.in.last != '\n' {
+	// was a newline we are already at the start of a line. If it read
+	// nothing since the last resync, skip a line anyway so that a line it
+	// cannot start on is never tried twice.
+	if r.in.n > 0 && r.in.last != '\n' || r.in.n == r.baseOffset {
 		r.skipLine()
 	}
 	for {
