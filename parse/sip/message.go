@@ -74,9 +74,9 @@ type Message struct {
 	// Start is the offset in the parsed buffer of the start line: leading
 	// CRLF keep-alives and junk come before it.
 	Start int
-	// Skipped is how many of the bytes before Start were junk rather than
-	// CR or LF (RFC 3261 7.5 lets CRLFs precede a message; anything else
-	// is damage worth reporting).
+	// Skipped is how many bytes before Start were junk: those from the
+	// first byte that is not CR or LF (RFC 3261 7.5 lets CRLFs precede a
+	// message; anything else is damage worth reporting).
 	Skipped int
 
 	// corr backs Correlation so that a message with a couple of

@@ -124,9 +124,10 @@ func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 	return p.parse(nil, b, opts)
 }
 
-// ParseInto is Parse writing into *m, which it clears first, so that a
-// caller that is done with each message before the next saves allocating
-// it. ok reports whether m holds a message (Parse's m != nil).
+// ParseInto is Parse writing into *m, so that a caller that is done with
+// each message before the next saves allocating it. ok reports whether *m
+// holds a message (Parse's m != nil); then nothing of the previous one is
+// left in it. Otherwise *m is untouched.
 func (p *Parser) ParseInto(m *Message, b []byte, opts *Options) (ok bool, n int, err error) {
 	got, n, err := p.parse(m, b, opts)
 	return got != nil, n, err
@@ -196,8 +197,7 @@ type frame struct {
 	headers   int // first header line
 	hdrEnd    int // just past the empty line, or len(b) when truncated
 	truncated bool
-	cl        int  // Content-Length, -1 when absent or bad
-	clBad     bool // a Content-Length header that is not a number
+	cl        int // Content-Length, -1 when absent or bad
 	body      []byte
 	n         int
 	fault     *ParseError
@@ -306,7 +306,6 @@ func (f *frame) find(b []byte, lim *limits) error {
 		if n, ok := parseLength(v); ok {
 			f.cl = n
 		} else {
-			f.clBad = true
 			f.add(clLine, fmt.Sprintf("bad Content-Length %q", clip(string(v))), nil)
 		}
 	}
