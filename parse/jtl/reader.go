@@ -12,7 +12,8 @@ import (
 type Options struct {
 	// Columns names the columns of a CSV file written without a header
 	// (jmeter.save.saveservice.print_field_names=false). Nil means JMeter
-	// 5.x's default column set.
+	// 5.x's default column set, DefaultColumns. A file with a header is
+	// read by its header whatever this says.
 	Columns []string
 	// TimestampFormat is jmeter.save.saveservice.timestamp_format when it
 	// was not "ms": a Java SimpleDateFormat pattern such as
@@ -30,6 +31,9 @@ type Options struct {
 	// Window is how far (in sample time) a row may come after a row that
 	// started later and still be put back in order. Zero means 60 s. A row
 	// later than that is still delivered, counted in Stats.OutOfOrder.
+	// Samples are held in memory for that long: at 1000 samples/s the
+	// default holds about 60000 (~20 MB). A sample whose elapsed time
+	// exceeds the window (a connect timeout of 75 s) is late by nature.
 	Window time.Duration
 	// CallIDVars are the sample-variable names that hold a SIP Call-ID,
 	// matched case-insensitively. Nil means callId, call_id, call-id,
@@ -40,7 +44,9 @@ type Options struct {
 	// ININ-Correlation-Id, traceparent, and any name ending in trace-id or
 	// correlation-id.
 	TraceHeaders []string
-	// Problems receives every row or element that was skipped.
+	// Problems receives every row or element that was skipped, and notes
+	// about the file as a whole (truncation, an unexpected root element)
+	// that skip nothing.
 	Problems *parse.Problems
 	// FileIndex is stored in every Sample's File.
 	FileIndex int
@@ -53,9 +59,11 @@ type Stats struct {
 	Skipped    int64 // rows or elements that could not be used
 	OutOfOrder int64 // samples that arrived later than the reorder window allows
 	// Truncated is set when an XML file ended before </testResults> (a
-	// killed run) or a CSV file ended inside a quoted field.
+	// killed run, or a copy taken while JMeter was writing) or a CSV file
+	// ended inside a quoted field or in the middle of a row.
 	Truncated bool
-	// Columns is the CSV column set in use (header or default), for the report.
+	// Columns is the CSV column set in use (header, Options.Columns or
+	// DefaultColumns), for the report.
 	Columns []string
 	// Delimiter is the CSV delimiter detected.
 	Delimiter rune

@@ -94,6 +94,7 @@ type xframe struct {
 // openSample is a sample between its start and end tags.
 type openSample struct {
 	s          Sample
+	offset     int64 // of the start tag
 	seq        uint64
 	callSrc    int
 	traceSrc   int
@@ -372,7 +373,7 @@ func (r *xmlReader) curSample() *openSample { return r.open[len(r.open)-1] }
 
 func (r *xmlReader) beginSample(t xml.StartElement, fieldMode bool) {
 	r.rows++
-	os := &openSample{seq: r.order.nextSeq(), fieldMode: fieldMode}
+	os := &openSample{seq: r.order.nextSeq(), fieldMode: fieldMode, offset: r.tokOffset}
 	os.s.File = r.opts.FileIndex
 	os.s.Line = r.tokLine
 	s := &os.s
@@ -590,7 +591,7 @@ func (r *xmlReader) finishSample() {
 	os := r.open[len(r.open)-1]
 	r.open = r.open[:len(r.open)-1]
 	if os.bad != "" {
-		r.problem("bad attribute", os.s.Line, -1, fmt.Sprintf("<sample> %s; sample skipped", os.bad), true)
+		r.problem("bad attribute", os.s.Line, os.offset, fmt.Sprintf("<sample> %s; sample skipped", os.bad), true)
 		return
 	}
 	r.deliver(os)
@@ -673,13 +674,13 @@ func (r *xmlReader) finishInput() {
 			os := r.open[len(r.open)-1]
 			r.open = r.open[:len(r.open)-1]
 			if os.bad != "" {
-				r.problem("bad attribute", os.s.Line, -1, fmt.Sprintf("<sample> %s; sample skipped", os.bad), true)
+				r.problem("bad attribute", os.s.Line, os.offset, fmt.Sprintf("<sample> %s; sample skipped", os.bad), true)
 				continue
 			}
 			r.deliver(os)
 		}
 		r.stats.Truncated = true
-		r.problem("truncated xml", first.s.Line, r.in.n,
+		r.problem("truncated xml", first.s.Line, first.offset,
 			"file ends inside a sample element (no </testResults>: the run was killed or the file was copied while being written); samples begun are kept from their attributes", false)
 		return
 	}

@@ -129,7 +129,7 @@ records=2 counted=2 skipped=0 late=0 truncated
 			want: `
 1000+5 "A" rc="200" host=in.xml line=3
 1001+7 "B" rc="503" FAIL host=in.xml line=4
-problem in.xml:4 (offset 234): file ends inside a sample element (no </testResults>: the run was killed or the file was copied while being written); samples begun are kept from their attributes
+problem in.xml:4 (offset 118): file ends inside a sample element (no </testResults>: the run was killed or the file was copied while being written); samples begun are kept from their attributes
 records=2 counted=2 skipped=0 late=0 truncated
 `,
 		},
@@ -152,7 +152,7 @@ records=2 counted=2 skipped=0 late=0 truncated
 1002+5 "C" rc="200" host=in.xml line=7
 1005+5 "F" rc="200" host=in.xml line=10
 problem in.xml:4 (offset 118): malformed XML: unquoted or missing attribute value in element; skipped to the next sample
-problem in.xml:8: <sample> attribute t="x" is not a number; sample skipped
+problem in.xml:8 (offset 260): <sample> attribute t="x" is not a number; sample skipped
 problem in.xml:9 (offset 365): malformed XML in the sample at line 9: </sample> closes <bad>; skipped to the next sample
 problem in.xml:11 (offset 426): <unknownThing> is not a JMeter sample element; skipped
 records=3 counted=3 skipped=4 late=0
