@@ -260,3 +260,22 @@ func TestInterning(t *testing.T) {
 		}
 	}
 }
+
+// Parse shares pooled Parsers between goroutines; run with -race.
+func TestParseConcurrent(t *testing.T) {
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				m, _, err := Parse([]byte(inviteSDP), nil)
+				if err != nil || m.CallID != "3c26b5f0a7e14c1d9b0e8f7a6d5c4b3a@10.20.30.40" {
+					t.Errorf("%v %v", m, err)
+				}
+			}
+			done <- true
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}
