@@ -47,6 +47,7 @@ type xmlReader struct {
 	// charsetErr is set when the declared encoding is refused: nothing of
 	// the file can be read then.
 	charsetErr error
+	latin1     *latin1Reader // the file declared a Latin-1 encoding
 
 	stats Stats
 	rows  int64 // sample elements begun (top-level and nested)
@@ -179,31 +180,44 @@ func NewXMLReader(r io.Reader, name string, opts Options) (Reader, error) {
 
 func (r *xmlReader) newDecoder() {
 	r.baseOffset, r.baseLine = r.in.n, r.in.lines
-	d := xml.NewDecoder(r.in)
-	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		cr, err := charsetReader(label, in)
-		r.charsetErr = err
-		return cr, err
+	if r.latin1 != nil {
+		// A decoder started after a resync sees no declaration: give it
+		// the conversion the first one was asked for.
+		r.latin1 = &latin1Reader{r: r.in}
+		r.dec = xml.NewDecoder(r.latin1)
+		return
 	}
+	d := xml.NewDecoder(r.in)
+	d.CharsetReader = r.charsetReader
 	r.dec = d
 }
 
 // charsetReader accepts the encodings a JMeter install writes in
-// practice. Latin-1 is widened to UTF-8 byte by byte; anything else is
-// refused rather than misread.
-func charsetReader(label string, in io.Reader) (io.Reader, error) {
+// practice. Latin-1 is widened to UTF-8 byte by byte (windows-1252 too,
+// its 0x80-0x9f then read as Latin-1 controls); anything else is refused
+// rather than misread.
+func (r *xmlReader) charsetReader(label string, in io.Reader) (io.Reader, error) {
 	switch strings.ToLower(label) {
 	case "us-ascii", "ascii", "utf8":
 		return in, nil
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252":
-		return &latin1Reader{r: in.(io.ByteReader)}, nil
+		br, ok := in.(io.ByteReader)
+		if !ok {
+			br = bufio.NewReader(in)
+		}
+		r.latin1 = &latin1Reader{r: br}
+		return r.latin1, nil
 	}
-	return nil, fmt.Errorf("XML encoding %q is not supported (re-save the file as UTF-8)", label)
+	r.charsetErr = fmt.Errorf("XML encoding %q is not supported (re-save the file as UTF-8)", label)
+	return nil, r.charsetErr
 }
 
 type latin1Reader struct {
 	r       io.ByteReader
 	pending byte
+	// extra counts the bytes the widening added, to turn the decoder's
+	// offsets (in UTF-8) back into the file's.
+	extra int64
 }
 
 func (l *latin1Reader) ReadByte() (byte, error) {
@@ -217,6 +231,7 @@ func (l *latin1Reader) ReadByte() (byte, error) {
 		return b, err
 	}
 	l.pending = 0x80 | b&0x3f
+	l.extra++
 	return 0xc0 | b>>6, nil
 }
 
@@ -269,7 +284,11 @@ func (r *xmlReader) problem(key string, line, offset int64, reason string, skipp
 
 func (r *xmlReader) pos() (int64, int64) {
 	line, _ := r.dec.InputPos()
-	return r.baseLine + int64(line), r.baseOffset + r.dec.InputOffset()
+	off := r.baseOffset + r.dec.InputOffset()
+	if r.latin1 != nil {
+		off -= r.latin1.extra
+	}
+	return r.baseLine + int64(line), off
 }
 
 // step handles one token.

@@ -199,12 +199,16 @@ records=1 counted=1 skipped=0 late=0
 `,
 		},
 		{
-			name: "latin-1 file",
+			name: "latin-1 file, also after a resync",
 			input: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<testResults>\n" +
-				"<sample t=\"5\" ts=\"1000\" s=\"true\" lb=\"Requ\xeate\" rc=\"200\"/>\n</testResults>\n",
+				"<sample t=\"5\" ts=\"1000\" s=\"true\" lb=\"Requ\xeate\" rc=\"200\"/>\n" +
+				"<sample t=\"5\" ts=\"1001\" s=\"true\" lb=\"broken\" rc=200/>\n" +
+				"<sample t=\"5\" ts=\"1002\" s=\"true\" lb=\"D\xe9j\xe0\" rc=\"200\"/>\n</testResults>\n",
 			want: `
 1000+5 "Requête" rc="200" host=in.xml line=3
-records=1 counted=1 skipped=0 late=0
+1002+5 "Déjà" rc="200" host=in.xml line=5
+problem in.xml:4 (offset 115): malformed XML: unquoted or missing attribute value in element; skipped to the next sample
+records=2 counted=2 skipped=1 late=0
 `,
 		},
 	}
