@@ -51,7 +51,7 @@ func readAll(t testing.TB, data []byte, opts Options) (pkts []string, st Stats, 
 // recordEnds maps each record's offset to where it ends, and returns the
 // length of the file header: for pcap the 24-byte header and 16-byte record
 // headers, for pcapng the block lengths (every block is a record here).
-func recordEnds(t *testing.T, data []byte) (map[int64]int64, int64) {
+func recordEnds(t testing.TB, data []byte) (map[int64]int64, int64) {
 	t.Helper()
 	ends := map[int64]int64{}
 	if bytes.HasPrefix(data, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
@@ -308,6 +308,21 @@ func TestHugeCaplen(t *testing.T) {
 	})
 }
 
+func TestBlockTrailer(t *testing.T) {
+	f := newNg().iface(1, 0).packet(0, 1, udpFrame)
+	bad := len(f.b)
+	f.packet(0, 2, udpFrame).packet(0, 3, udpFrame)
+	end := bad + int(binary.LittleEndian.Uint32(f.b[bad+4:]))
+	binary.LittleEndian.PutUint32(f.b[end-4:], 64)
+	pkts, st, ps, err := readAll(t, f.b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) != 1 || !st.Damaged || ps.First[0].Offset != int64(bad) || !strings.Contains(ps.First[0].Reason, "at its end") {
+		t.Fatalf("packets %d, stats %+v, problems %v", len(pkts), st, ps.First)
+	}
+}
+
 // TestCaplenOverWire: a record that captured more than the wire carried.
 // pcapgo refuses it; tshark reads it, and so do we.
 func TestCaplenOverWire(t *testing.T) {
@@ -323,6 +338,25 @@ func TestCaplenOverWire(t *testing.T) {
 	a, b := pkts[0][strings.Index(pkts[0], " if="):], pkts[1][strings.Index(pkts[1], " if="):]
 	if a != b {
 		t.Errorf("odd record decoded as\n%s\nwant\n%s", b, a)
+	}
+}
+
+// TestCaplenOverWireLarge: the same for a record larger than the reader's
+// buffer.
+func TestCaplenOverWireLarge(t *testing.T) {
+	big := ether(etherIPv4, ipv4("10.0.0.1", "10.0.0.2", 17, 1, 0, false, udpSeg(5060, 5060, make([]byte, 65000))))
+	f := newPcap(1, 262144).addLen(1, big, uint32(len(big)), 60).add(2, udpFrame)
+	pkts, st, ps, err := readAll(t, f.b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) != 2 || !strings.Contains(pkts[0], "len=65000 cap=65000") || ps.Count != 0 {
+		t.Fatalf("packets %v, stats %+v, problems %v", pkts, st, ps.First)
+	}
+	// Cut inside it: truncated.
+	_, st, ps, _ = readAll(t, f.b[:50000], Options{})
+	if !st.Truncated || ps.ByReason["truncated file"] != 1 {
+		t.Fatalf("stats %+v, problems %v", st, ps.First)
 	}
 }
 

@@ -13,16 +13,15 @@ import (
 // itself a DecodingLayerParser decodes IP-in-IP (and 6in4, 4in6) into the
 // same layer value it used for the outer header, so the outer addresses
 // would be lost. ceiling delivers the outer packet with Transport
-// OtherTransport, as it does GRE and GTP.
+// OtherTransport, as it does GRE and GTP. (ipv6Header, ceiling's own,
+// stops there itself.)
 type (
 	ipv4Layer  struct{ layers.IPv4 }
-	ipv6Layer  struct{ layers.IPv6 }
 	extLayer   struct{ layers.IPv6ExtensionSkipper }
 	frag6Layer struct{ layers.IPv6Fragment }
 )
 
 func (l *ipv4Layer) NextLayerType() gopacket.LayerType { return noTunnel(l.IPv4.NextLayerType()) }
-func (l *ipv6Layer) NextLayerType() gopacket.LayerType { return noTunnel(l.IPv6.NextLayerType()) }
 func (l *extLayer) NextLayerType() gopacket.LayerType {
 	return noTunnel(l.IPv6ExtensionSkipper.NextLayerType())
 }
@@ -42,11 +41,11 @@ func noTunnel(t gopacket.LayerType) gopacket.LayerType {
 // layers keep their option slices between packets.
 type decoder struct {
 	ip4   ipv4Layer
-	ip6   ipv6Layer
+	ip6   ipv6Header
 	ext   extLayer
 	frag6 frag6Layer
 	udp   layers.UDP
-	tcp   layers.TCP
+	tcp   tcpHeader
 	sctp  layers.SCTP
 
 	layers  gopacket.DecodingLayerSparse
@@ -110,15 +109,6 @@ func (d *decoder) ip(ether uint16, b []byte, p *Packet, f *fragment) (isFragment
 	if v := b[0] >> 4; v != want {
 		return false, failf("IP version %d where the link layer announced IPv%d", v, want)
 	}
-	if want == 6 && len(b) >= 40 && b[4] == 0 && b[5] == 0 && b[6] != 0 {
-		// gopacket reads a zero payload length as a jumbogram and wants
-		// the hop-by-hop option that says so; without one the packet is
-		// simply empty (a bare "no next header", say), as tshark has it.
-		p.Src = netip.AddrFrom16([16]byte(b[8:24]))
-		p.Dst = netip.AddrFrom16([16]byte(b[24:40]))
-		p.Transport = OtherTransport
-		return false, nil
-	}
 	err = parser.DecodeLayers(b, &d.decoded)
 	if len(d.decoded) == 0 {
 		return false, failf("bad IPv%d header: %v", want, err)
@@ -140,13 +130,10 @@ func (d *decoder) ip(ether uint16, b []byte, p *Packet, f *fragment) (isFragment
 			return true, nil
 		}
 	} else {
-		ip := &d.ip6.IPv6
-		p.Src = netip.AddrFrom16([16]byte(ip.SrcIP))
-		p.Dst = netip.AddrFrom16([16]byte(ip.DstIP))
+		ip := &d.ip6
+		p.Src = netip.AddrFrom16([16]byte(ip.Src))
+		p.Dst = netip.AddrFrom16([16]byte(ip.Dst))
 		wireEnd = 40 + int(ip.Length)
-		if ip.Length == 0 { // a jumbogram: its length is in the hop-by-hop option
-			wireEnd = offsetIn(b, ip.Payload) + len(ip.Payload)
-		}
 		if last := d.decoded[len(d.decoded)-1]; last == layers.LayerTypeIPv6Fragment {
 			fh := &d.frag6.IPv6Fragment
 			if fh.FragmentOffset != 0 || fh.MoreFragments {
@@ -208,13 +195,10 @@ func (d *decoder) transport(b []byte, wireEnd int, err error, p *Packet) error {
 	case layers.LayerTypeTCP:
 		t := &d.tcp
 		p.Transport = TCP
-		p.SrcPort, p.DstPort = uint16(t.SrcPort), uint16(t.DstPort)
-		p.Seq, p.Ack, p.Window = t.Seq, t.Ack, t.Window
-		// gopacket spreads the flags over booleans; byte 13 of the header
-		// has them as on the wire, which is what Packet.Flags promises.
-		p.Flags = t.Contents[13]
+		p.SrcPort, p.DstPort = t.SrcPort, t.DstPort
+		p.Seq, p.Ack, p.Window, p.Flags = t.Seq, t.Ack, t.Window, t.Flags
 		p.Payload = t.Payload
-		p.PayloadLen = wireEnd - offsetIn(b, t.Payload)
+		p.PayloadLen = wireEnd - offsetIn(b, t.Contents) - t.HeaderLen
 	case layers.LayerTypeSCTP:
 		p.Transport = SCTP
 		p.SrcPort, p.DstPort = uint16(d.sctp.SrcPort), uint16(d.sctp.DstPort)

@@ -192,6 +192,12 @@ func (d *defrag) newSet(k fragKey, fr frame) *fragSet {
 // when recycle is called, once the caller is done with the payload.
 func (d *defrag) remove(s *fragSet) {
 	delete(d.sets, s.key)
+	if len(d.sets) == 0 {
+		// Deleted entries leave tombstones that make the map grow, and
+		// allocate, now and then; emptied, it can be reset in place. With
+		// fragments completing as they come, it empties all the time.
+		clear(d.sets)
+	}
 	d.bytes -= len(s.buf)
 	if s.older != nil {
 		s.older.newer = s.newer

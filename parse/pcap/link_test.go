@@ -130,6 +130,8 @@ func TestTransports(t *testing.T) {
 	binary.BigEndian.PutUint16(sctp[0:], 2905)
 	binary.BigEndian.PutUint16(sctp[2:], 5060)
 	ipTCP := ipv4("10.1.1.1", "10.2.2.2", 6, 1, 0, false, data)
+	synOpts := append(tcpSeg(40000, 5061, 1000, 0, SYN, nil), 2, 4, 5, 180, 1, 1, 4, 2, 1, 3, 3, 7) // MSS, NOP, NOP, SACK_PERM, NOP, WS
+	synOpts[12] = 8 << 4
 	for _, c := range []struct {
 		name  string
 		frame []byte
@@ -144,7 +146,11 @@ func TestTransports(t *testing.T) {
 			want: "tcp 10.1.1.1:40000 > 10.2.2.2:5061 [PSH,ACK] seq=1001 ack=2002 win=65535 len=25 cap=25"},
 		{name: "snap cut payload", frame: ether(etherIPv4, ipTCP), cut: 14 + 20 + 20 + 6,
 			want: "tcp 10.1.1.1:40000 > 10.2.2.2:5061 [PSH,ACK] seq=1001 ack=2002 win=65535 len=25 cap=6"},
-		{name: "snap cut in tcp header", frame: ether(etherIPv4, ipTCP), cut: 14 + 20 + 10, prob: "Invalid TCP header"},
+		{name: "snap cut in tcp header", frame: ether(etherIPv4, ipTCP), cut: 14 + 20 + 10, prob: "TCP header of 10 bytes, less than 20"},
+		{name: "snap cut in tcp options", frame: ether(etherIPv4, ipv4("10.1.1.1", "10.2.2.2", 6, 1, 0, false, synOpts)), cut: 14 + 20 + 24,
+			want: "tcp 10.1.1.1:40000 > 10.2.2.2:5061 [SYN] seq=1000 ack=0 win=65535 len=0 cap=0"},
+		{name: "tcp data offset under 5", frame: ether(etherIPv4, ipv4("10.1.1.1", "10.2.2.2", 6, 1, 0, false, func() []byte { b := tcpSeg(1, 2, 0, 0, 0, nil); b[12] = 4 << 4; return b }())),
+			prob: "TCP data offset 4, less than 5"},
 		{name: "snap cut after ip header", frame: ether(etherIPv4, ipTCP), cut: 14 + 20, prob: "TCP header cut off by the capture's snap length"},
 		{name: "ethernet padding", frame: append(ether(etherIPv4, ipv4("10.1.1.1", "10.2.2.2", 17, 1, 0, false, udpSeg(1, 2, []byte("x")))), make([]byte, 17)...),
 			want: "udp 10.1.1.1:1 > 10.2.2.2:2 len=1 cap=1"},

@@ -39,9 +39,11 @@ const (
 	// Wireshark's limit for every link type ceiling reads. A record
 	// claiming more is a damaged header, not a packet.
 	maxCaplen = 262144
-	// bufSize is the reader's own buffer: it holds a whole record of
-	// maxCaplen where the reader must read one without pcapgo.
-	bufSize = maxCaplen + 64<<10
+	// bufSize is the reader's own buffer, which it peeks into: at record
+	// headers, and at whole pcapng blocks up to this size to check their
+	// trailing length. Readers are made per file, and per input when
+	// fuzzing: it is not larger than it needs to be.
+	bufSize = 64 << 10
 )
 
 // Reader reads one capture file, pcap or pcapng, and hands out its IP
@@ -65,7 +67,7 @@ type Reader struct {
 	nano    bool
 	snaplen uint32
 	link    uint16
-	maxCap  uint32
+	odd     []byte // for the records pcapgo refuses
 
 	// pcapng
 	ng    *pcapgo.NgReader
@@ -190,9 +192,6 @@ func (r *Reader) openPcap() error {
 	// The link type is the low 16 bits; the high ones carry the FCS length
 	// flags some writers set.
 	r.link = uint16(r.order.Uint32(h[20:24]))
-	// pcapgo refuses records longer than max(snaplen, 262144); so do we,
-	// before it tries, since a damaged header is the usual reason.
-	r.maxCap = min(max(r.snaplen, 262144), maxCaplen)
 	// pcapgo reuses r.br as its buffer (bufio does not wrap a large
 	// enough *bufio.Reader twice), so r.br's position is pcapgo's.
 	var err error
@@ -216,7 +215,9 @@ func (r *Reader) openPcapng() error {
 		return fmt.Errorf("%s: unreadable pcapng section header", r.name)
 	}
 	r.gate.r = r.br
-	r.ngbr = bufio.NewReaderSize(&r.gate, 64<<10)
+	// pcapgo uses a *bufio.Reader of 4096 bytes or more as it is, so
+	// this one is its buffer; what it reads past goes straight through.
+	r.ngbr = bufio.NewReaderSize(&r.gate, 8<<10)
 	r.gate.allow(int64(blen))
 	var err error
 	r.ng, err = pcapgo.NewNgReader(r.ngbr, pcapgo.NgReaderOptions{WantMixedLinkType: true})
@@ -302,8 +303,10 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside a record header (%d of 16 bytes)", len(h)))
 	}
 	caplen, wire := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
-	if caplen > r.maxCap {
-		return nil, fi, r.damaged(fi.off, fmt.Sprintf("record header claims a %d-byte packet, more than the snap length (%d) allows: the file is damaged here and the rest was not read", caplen, r.snaplen))
+	if caplen > maxCaplen {
+		// pcapgo would refuse it too, past the snap length; tshark
+		// stops at the same place.
+		return nil, fi, r.damaged(fi.off, fmt.Sprintf("record header claims a %d-byte packet, more than any capture holds (%d): the file is damaged here and the rest was not read", caplen, maxCaplen))
 	}
 	if caplen > wire {
 		// pcapgo refuses such a record; Wireshark reads it. Some writers
@@ -326,7 +329,7 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 }
 
 // oddRecord reads a pcap record whose captured length exceeds its length
-// on the wire. caplen is at most maxCap, which fits the buffer.
+// on the wire, into a buffer of its own. caplen is at most maxCaplen.
 func (r *Reader) oddRecord(fi frameInfo, h []byte, caplen int) ([]byte, frameInfo, error) {
 	sec, frac := int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8]))
 	if !r.nano {
@@ -334,13 +337,13 @@ func (r *Reader) oddRecord(fi frameInfo, h []byte, caplen int) ([]byte, frameInf
 	}
 	fi.time = sec*1e9 + frac
 	r.br.Discard(16)
-	data, _ := r.br.Peek(caplen)
-	if len(data) < caplen {
-		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside packet %d (%d of %d bytes)", r.num+1, len(data), caplen))
+	if cap(r.odd) < caplen {
+		r.odd = make([]byte, caplen)
 	}
-	// The bytes stay in the buffer until the next read from it, which
-	// comes after this frame is handled.
-	r.br.Discard(caplen)
+	data := r.odd[:caplen]
+	if n, err := io.ReadFull(r.br, data); err != nil {
+		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside packet %d (%d of %d bytes)", r.num+1, n, caplen))
+	}
 	return data, fi, nil
 }
 
@@ -385,6 +388,20 @@ func (r *Reader) nextPcapng() ([]byte, frameInfo, error) {
 		}
 		if blen < 12 || blen%4 != 0 {
 			return nil, fi, r.damaged(off, fmt.Sprintf("block of type %#x claims %d bytes, which no block has: the rest of the file was not read", typ, blen))
+		}
+		// A block ends with its length again. When the two differ the
+		// length cannot be trusted to find the next block, and Wireshark
+		// stops there too. (A block larger than the buffer is not checked;
+		// one cut short by the end of the file is found when it is read.)
+		if blen <= bufSize {
+			// Peek may move the buffer's contents: h is taken again.
+			whole, _ := r.br.Peek(int(blen))
+			h = whole[:min(len(whole), 28)]
+			if len(whole) == int(blen) {
+				if end := r.u32(whole[blen-4:]); end != blen {
+					return nil, fi, r.damaged(off, fmt.Sprintf("block of type %#x claims %d bytes at its start and %d at its end: the rest of the file was not read", typ, blen, end))
+				}
+			}
 		}
 		switch typ {
 		case blockSHB, blockIDB:
