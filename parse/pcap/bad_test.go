@@ -1,9 +1,11 @@
 package pcap
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -393,9 +395,62 @@ func TestReadError(t *testing.T) {
 		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "f.pcap") {
 			t.Errorf("cut %d: %v, want the read error naming the file", cut, err)
 		}
+		if _, again := r.Next(); again != err {
+			t.Errorf("cut %d: Next after the error: %v, want it again", cut, again)
+		}
 	}
 }
 
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestPcapngSections: blocks ceiling steps over, and a second section in
+// the other byte order, which restarts the interfaces.
+func TestPcapngSections(t *testing.T) {
+	be, err := os.ReadFile(filepath.Join(testdataDir, "gopacket_pcapng_bigendian_test001.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newNg().iface(1, 0).
+		block(4, []byte{1, 0, 4, 0, 10, 0, 0, 1, 'h', 'o', 's', 't', 0, 0, 0, 0}). // name resolution
+		packet(0, 1, udpFrame).
+		block(5, make([]byte, 12)).                                               // interface statistics
+		block(0x40000bad, []byte("custom data")).                                 // a custom block
+		block(10, append([]byte{0x4b, 0x53, 0x4c, 0x54, 4, 0, 0, 0}, "keys"...)). // decryption secrets
+		iface(113, 0).
+		packet(1, 2, append(make([]byte, 14), append([]byte{8, 0}, udpFrame[14:]...)...))
+	second := len(f.b)
+	data := append(f.b, be...)
+	pkts, st, ps, err := readAll(t, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) != 6 || ps.Count != 0 || st.LinkTypes["Ethernet"] != 5 || st.LinkTypes["Linux SLL"] != 1 {
+		t.Fatalf("packets %d, stats %+v, problems %v", len(pkts), st, ps.First)
+	}
+	if !strings.Contains(pkts[1], "if=1 udp 10.0.0.1:5060") {
+		t.Errorf("second packet %q, want it on interface 1, SLL", pkts[1])
+	}
+	want := fmt.Sprintf("3 @%d ", second+int(binary.BigEndian.Uint32(be[4:8]))+int(binary.BigEndian.Uint32(be[binary.BigEndian.Uint32(be[4:8])+4:])))
+	if !strings.HasPrefix(pkts[2], want) {
+		t.Errorf("third packet %q, want it to start %q (after the big-endian section and interface headers)", pkts[2], want)
+	}
+}
+
+func TestNewReaderKinds(t *testing.T) {
+	if _, err := NewReader(nil, Options{}); err == nil {
+		t.Error("NewReader(nil): no error")
+	}
+	in := &parse.Input{Path: "x.jtl", Kind: parse.KindJTLCSV, R: bufio.NewReader(strings.NewReader("timeStamp,elapsed\n"))}
+	if _, err := NewReader(in, Options{}); err == nil || !strings.Contains(err.Error(), "x.jtl") {
+		t.Errorf("NewReader on a JTL: %v", err)
+	}
+	// The kind given wins over the content: a pcapng handed over as pcap
+	// is an error naming the file, not a panic.
+	ng, _ := os.ReadFile(filepath.Join(testdataDir, "lo_ether.pcapng"))
+	in = &parse.Input{Path: "y.pcap", Kind: parse.KindPcap, R: bufio.NewReader(bytes.NewReader(ng))}
+	if _, err := NewReader(in, Options{}); err == nil || !strings.Contains(err.Error(), "y.pcap") {
+		t.Errorf("NewReader on pcapng as pcap: %v", err)
+	}
+}

@@ -86,32 +86,22 @@ type fragment struct {
 	wire int // the fragment's payload length on the wire; data is shorter when the snap length cut it
 }
 
-// decodeError is a packet that cannot be decoded; reason is what goes into
-// the problem report.
-type decodeError struct{ reason string }
-
-func (e *decodeError) Error() string { return e.reason }
-
-func failf(format string, args ...any) error {
-	return &decodeError{fmt.Sprintf(format, args...)}
-}
-
 // ip decodes the IP packet in b (ether says which version the link layer
 // announced) into p, or into f when it is a fragment of a larger datagram.
 func (d *decoder) ip(ether uint16, b []byte, p *Packet, f *fragment) (isFragment bool, err error) {
 	if len(b) == 0 {
-		return false, failf("empty IP packet")
+		return false, fmt.Errorf("empty IP packet")
 	}
 	parser, want := d.v4, byte(4)
 	if ether == etherIPv6 {
 		parser, want = d.v6, 6
 	}
 	if v := b[0] >> 4; v != want {
-		return false, failf("IP version %d where the link layer announced IPv%d", v, want)
+		return false, fmt.Errorf("IP version %d where the link layer announced IPv%d", v, want)
 	}
 	err = parser.DecodeLayers(b, &d.decoded)
 	if len(d.decoded) == 0 {
-		return false, failf("bad IPv%d header: %v", want, err)
+		return false, fmt.Errorf("bad IPv%d header: %v", want, err)
 	}
 	var wireEnd int // the IP packet's length on the wire, counted from b[0]
 	if ether == etherIPv4 {
@@ -172,7 +162,7 @@ func (d *decoder) datagram(proto uint8, b []byte, wire int, p *Packet) error {
 		if err == nil {
 			err = errors.New("empty")
 		}
-		return failf("fragmented IP datagram: bad %v header: %v", first, err)
+		return fmt.Errorf("fragmented IP datagram: bad %v header: %v", first, err)
 	}
 	return d.transport(b, wire, err, p)
 }
@@ -206,16 +196,16 @@ func (d *decoder) transport(b []byte, wireEnd int, err error, p *Packet) error {
 		p.PayloadLen = wireEnd - offsetIn(b, d.sctp.Payload)
 	default:
 		if err != nil {
-			return failf("%v", err)
+			return err
 		}
 		// The parser stops without a word when a layer's payload is
 		// empty, so a transport header that should follow and does not is
 		// found here: the snap length cut the packet, or it lies.
 		if want := d.nextOf(last); want == layers.LayerTypeUDP || want == layers.LayerTypeTCP || want == layers.LayerTypeSCTP {
 			if len(b) < wireEnd {
-				return failf("%v header cut off by the capture's snap length", want)
+				return fmt.Errorf("%v header cut off by the capture's snap length", want)
 			}
-			return failf("%v header missing: the packet ends before it", want)
+			return fmt.Errorf("%v header missing: the packet ends before it", want)
 		}
 		p.Transport = OtherTransport
 		pl := d.payloadOf(last)

@@ -22,7 +22,13 @@ import (
 //     bytes another fragment puts beyond it are dropped;
 //   - a set still open FragmentTimeout of capture time after its first
 //     fragment, or pushed out by MaxFragmentSets or MaxFragmentBytes (oldest
-//     first), is given up, as are the sets still open at the end of the file.
+//     first), is given up, as are the sets still open at the end of the file;
+//   - a fragment that comes after its datagram was completed (captured
+//     twice on one interface, say) starts a set of its own, which is
+//     reported in its time as never completed. Remembering completed
+//     datagrams to drop such copies would also drop a new datagram that
+//     reuses the 16-bit IPv4 identification, which a busy host does
+//     within seconds.
 
 // maxDatagram is the largest payload an IP header can describe (without
 // IPv6 jumbograms, which are never fragmented).

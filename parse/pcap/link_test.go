@@ -2,6 +2,7 @@ package pcap
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -197,6 +198,38 @@ func TestTransports(t *testing.T) {
 			}
 			if c.other != (st.OtherProto == 1) {
 				t.Errorf("OtherProto %d", st.OtherProto)
+			}
+		})
+	}
+}
+
+// TestTimestamps: the resolutions a file can declare, all to Unix ns.
+func TestTimestamps(t *testing.T) {
+	nsPcap := newPcap(1, 65535).add(0, udpFrame).b
+	binary.LittleEndian.PutUint32(nsPcap[0:], 0xa1b23c4d) // nanosecond magic
+	binary.LittleEndian.PutUint32(nsPcap[24:], 1700000000)
+	binary.LittleEndian.PutUint32(nsPcap[28:], 123456789)
+	for _, c := range []struct {
+		name string
+		data []byte
+		want int64
+	}{
+		{"pcap µs", newPcap(1, 65535).add(1_700_000_000_123_456, udpFrame).b, 1_700_000_000_123_456_000},
+		{"pcap ns", nsPcap, 1_700_000_000_123_456_789},
+		{"pcapng default µs", newNg().iface(1, 0).packet(0, 1_700_000_000_123_456, udpFrame).b, 1_700_000_000_123_456_000},
+		{"pcapng ns", newNg().iface(1, 9).packet(0, 1_700_000_000_123_456_789, udpFrame).b, 1_700_000_000_123_456_789},
+		{"pcapng ms", newNg().iface(1, 3).packet(0, 1_700_000_000_123, udpFrame).b, 1_700_000_000_123_000_000},
+		{"pcapng 2^-20", newNg().iface(1, 0x80|20).packet(0, 1_700_000_000<<20|1<<19, udpFrame).b, 1_700_000_000_500_000_000},
+		{"pcapng 2^-32", newNg().iface(1, 0x80|32).packet(0, 1_700_000_000<<32|3<<30, udpFrame).b, 1_700_000_000_750_000_000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pkts, st, ps, err := readAll(t, c.data, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf(" t=%d ", c.want)
+			if len(pkts) != 1 || !strings.Contains(pkts[0], want) || st.FirstTime != c.want || st.LastTime != c.want {
+				t.Fatalf("packets %v (problems %v), want time %d", pkts, ps.First, c.want)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -19,8 +20,7 @@ import (
 // Options tunes a Reader. The zero value is ready to use.
 type Options struct {
 	// Problems receives what could not be read, with file, frame number
-	// and byte offset. When nil the reader keeps its own count, which only
-	// Stats shows.
+	// and byte offset. When nil, what was skipped shows in Stats only.
 	Problems *parse.Problems
 	// MaxFragmentSets bounds the IP datagrams being reassembled at once;
 	// past it the oldest is given up. Zero means 4096.
@@ -55,7 +55,6 @@ const (
 // time, so a packet's offset is the exact start of its block.
 type Reader struct {
 	name     string
-	kind     parse.Kind
 	problems *parse.Problems
 
 	src  countingReader
@@ -74,6 +73,9 @@ type Reader struct {
 	gate  gate
 	ngbr  *bufio.Reader // pcapgo's buffer, fed through gate
 	ngBig bool          // byte order of the current section
+	// binRes holds, per interface of the current section, the exponent of
+	// a binary timestamp resolution (if_tsresol 2^-n), 0 for a decimal one.
+	binRes []uint8
 
 	num   int64 // frames so far
 	pkt   Packet
@@ -83,6 +85,7 @@ type Reader struct {
 	frag  *defrag
 	fr    fragment
 	done  bool
+	err   error // the underlying reader's, returned again by every Next
 }
 
 type linkCount struct {
@@ -149,7 +152,7 @@ func newReader(src io.Reader, name string, kind parse.Kind, opts Options) (*Read
 	if opts.FragmentTimeout <= 0 {
 		opts.FragmentTimeout = 30 * time.Second
 	}
-	r := &Reader{name: name, kind: kind, problems: opts.Problems, dec: newDecoder()}
+	r := &Reader{name: name, problems: opts.Problems, dec: newDecoder()}
 	if r.problems == nil {
 		r.problems = &parse.Problems{}
 	}
@@ -253,6 +256,9 @@ func (r *Reader) sectionHeader(h []byte) (uint32, bool) {
 // skipped; a file that ends inside a record sets Stats.Truncated and ends
 // the stream with io.EOF. Other errors are the underlying reader's.
 func (r *Reader) Next() (*Packet, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
 	for !r.done {
 		// Nobody holds the last packet's payload any more: a reassembled
 		// datagram's buffer can be used again.
@@ -271,6 +277,7 @@ func (r *Reader) Next() (*Packet, error) {
 				r.done = true
 				break
 			}
+			r.err = err
 			return nil, err
 		}
 		if r.frame(data, fi) {
@@ -304,8 +311,8 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 	}
 	caplen, wire := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
 	if caplen > maxCaplen {
-		// pcapgo would refuse it too, past the snap length; tshark
-		// stops at the same place.
+		// pcapgo refuses records past max(snap length, 262144), tshark
+		// past 262144 for these link types: both stop here too.
 		return nil, fi, r.damaged(fi.off, fmt.Sprintf("record header claims a %d-byte packet, more than any capture holds (%d): the file is damaged here and the rest was not read", caplen, maxCaplen))
 	}
 	if caplen > wire {
@@ -376,11 +383,11 @@ func (r *Reader) nextPcapng() ([]byte, frameInfo, error) {
 		var typ, blen uint32
 		if binary.BigEndian.Uint32(h[:4]) == blockSHB {
 			typ = blockSHB
-			ok := false
-			if len(h) >= 12 {
-				blen, ok = r.sectionHeader(h)
+			if len(h) < 12 {
+				return nil, fi, r.cut(off, fmt.Sprintf("the file ends inside a section header (%d of 12 bytes)", len(h)))
 			}
-			if !ok {
+			var ok bool
+			if blen, ok = r.sectionHeader(h); !ok {
 				return nil, fi, r.damaged(off, "section header block with a bad byte-order magic: the rest of the file was not read")
 			}
 		} else {
@@ -415,7 +422,9 @@ func (r *Reader) nextPcapng() ([]byte, frameInfo, error) {
 			r.gate.allow(int64(blen))
 			_, _, err := r.ng.ZeroCopyReadPacketData()
 			if err == io.EOF && r.ngDrained() {
-				continue // the block was read, and pcapgo found the gate shut after it
+				// The block was read, and pcapgo found the gate shut after it.
+				r.noteInterfaces(typ)
+				continue
 			}
 			if err == nil {
 				err = errors.New("pcapgo returned a packet from a block that holds none")
@@ -445,6 +454,10 @@ func (r *Reader) nextPcapng() ([]byte, frameInfo, error) {
 			}
 			continue
 		}
+		var ts uint64 // the raw timestamp, for a binary resolution
+		if typ != blockSPB && len(h) >= 20 {
+			ts = uint64(r.u32(h[12:16]))<<32 | uint64(r.u32(h[16:20]))
+		}
 		r.gate.allow(int64(blen))
 		data, ci, err := r.ng.ZeroCopyReadPacketData()
 		if err != nil || !r.ngDrained() {
@@ -464,13 +477,54 @@ func (r *Reader) nextPcapng() ([]byte, frameInfo, error) {
 				fi.link = uint16(lt)
 			}
 		}
-		if typ == blockSPB {
+		switch {
+		case typ == blockSPB:
 			fi.time = 0 // a simple packet block has no timestamp
-		} else {
+		case fi.iface < len(r.binRes) && r.binRes[fi.iface] != 0:
+			// pcapgo scales a binary fraction by an integer factor:
+			// 1e9/2^20 becomes 953 (0.7 ms off at most), 2^30/1e9
+			// becomes 1 (7% of a second off).
+			i, _ := r.ng.Interface(fi.iface)
+			fi.time = binaryTime(ts, r.binRes[fi.iface], int64(i.TimestampOffset))
+		default:
 			fi.time = unixNano(ci.Timestamp)
 		}
 		return data, fi, nil
 	}
+}
+
+// noteInterfaces keeps what the timestamps need of the interfaces pcapgo
+// has just read: a section header forgets them, an interface block adds one.
+func (r *Reader) noteInterfaces(typ uint32) {
+	if typ == blockSHB {
+		r.binRes = r.binRes[:0]
+		return
+	}
+	var exp uint8
+	if i, err := r.ng.Interface(r.ng.NInterfaces() - 1); err == nil && i.TimestampResolution.Binary() {
+		exp = i.TimestampResolution.Exponent()
+	}
+	r.binRes = append(r.binRes, exp)
+}
+
+// binaryTime converts a timestamp in units of 2^-exp seconds, plus an
+// if_tsoffset in seconds, to Unix ns, clamped to what an int64 holds.
+func binaryTime(ts uint64, exp uint8, offset int64) int64 {
+	sec := ts >> exp
+	hi, lo := bits.Mul64(ts&(1<<exp-1), 1e9)
+	ns := lo>>exp | hi<<(64-exp) // exp is 1 to 63: pcapgo refuses more
+	const maxSec = math.MaxInt64/int64(time.Second) - 1
+	if sec > uint64(maxSec) {
+		return math.MaxInt64
+	}
+	s := int64(sec) + max(min(offset, maxSec), -maxSec)
+	switch {
+	case s > maxSec:
+		return math.MaxInt64
+	case s < -maxSec:
+		return math.MinInt64
+	}
+	return s*int64(time.Second) + int64(ns)
 }
 
 // badPacketBlock checks what pcapgo would trust in a packet block's header:
@@ -533,12 +587,10 @@ func (r *Reader) ngFailed(off int64, blen uint32, num int64, err error) error {
 	}
 	// Put the stream back on the next block boundary.
 	r.ngbr.Discard(r.ngbr.Buffered())
-	if r.gate.n > 0 {
-		if _, err := r.br.Discard(int(r.gate.n)); err != nil {
-			r.gate.n = 0
-			return r.cut(off, fmt.Sprintf("the file ends inside a block (%d bytes claimed)", blen))
-		}
-		r.gate.n = 0
+	rest := r.gate.n
+	r.gate.n = 0
+	if err := r.skip(off, rest); err != nil {
+		return err
 	}
 	reason := fmt.Sprintf("unreadable block: %v", err)
 	if num > 0 {
