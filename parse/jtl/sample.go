@@ -4,6 +4,20 @@
 // JMeter writes a row when a sample ends, so a file is ordered by end time,
 // and threads interleave. Readers restore start-time order with a bounded
 // window (see Options.Window) and never load a whole file.
+//
+// NewReader reads one opened input (parse.Open), NewCSVReader and
+// NewXMLReader read any io.Reader. Merge joins the files of several load
+// generators into one stream; Threads adds up their allThreads, which
+// JMeter counts per generator.
+//
+// Damage is never fatal: a row or element that cannot be used is skipped,
+// counted in Stats.Skipped and reported to Options.Problems with its file,
+// line and byte offset. Next returns an error only when the input itself
+// cannot be read on.
+//
+// Which rows are parts of others follows what JMeter's writers do; see
+// family.go for CSV (parents are written before their sub-results) and
+// xml.go for XML (sub-results are nested).
 package jtl
 
 // Sample is one JMeter sample result, as the rest of ceiling needs it.
