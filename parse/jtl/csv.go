@@ -166,18 +166,30 @@ func (r *csvReader) start() error {
 		r.eof = true
 		return nil
 	}
-	first := head
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
+	// The first line that is not blank decides; blank lines before a
+	// header happen when files are concatenated by hand.
+	var first []byte
+	for len(head) > 0 && len(first) == 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		first = bytes.TrimSpace(line)
 	}
-	first = trimEOL(first)
 	delim, isHeader := detectDelimiter(first, r.expectedColumns())
 	r.sc.delim = delim
 	r.stats.Delimiter = rune(delim)
 	var names []string
 	if isHeader {
-		if err := r.sc.next(); err != nil && err != io.EOF {
-			return err
+		for {
+			if err := r.sc.next(); err != nil && err != io.EOF {
+				return err
+			}
+			if f := r.sc.fields; !(len(f) == 1 && len(f[0]) == 0) || r.sc.noNewline {
+				break
+			}
 		}
 		for _, f := range r.sc.fields {
 			names = append(names, strings.TrimSpace(string(f)))

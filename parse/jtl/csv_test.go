@@ -285,6 +285,14 @@ records=1 counted=1 skipped=0 late=0
 `,
 		},
 		{
+			name:  "blank lines before the header",
+			input: "\n\r\n" + hdr + "1000,5,A,200,OK,T 1-1,true,1\n",
+			want: `
+1000+5 "A" rc="200" tn="T 1-1" host=in.csv na=1 line=4
+records=1 counted=1 skipped=0 late=0
+`,
+		},
+		{
 			name:  "blank lines are ignored",
 			input: hdr + "\n1000,5,A,200,OK,T 1-1,true,1\n\r\n\n",
 			want: `
