@@ -5,6 +5,13 @@
 //
 // It reads files with gopacket's pcapgo (no libpcap, no cgo) and decodes
 // with a DecodingLayerParser, so the hot loop does not allocate per packet.
+// The link layer is decoded here (a few fixed offsets, and tags gopacket
+// does not know), and TCP and IPv6 by layers of this package that skip the
+// option parsing nobody here needs.
+//
+// Tunnels are not opened: a GRE, GTP-U or IP-in-IP packet is delivered as
+// the outer packet. Every packet and every problem carries the frame number
+// and the byte offset of its record, so that a person can look at the bytes.
 package pcap
 
 import (
