@@ -1,6 +1,9 @@
 package jtl
 
 import (
+	"fmt"
+	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -384,4 +387,67 @@ func TestCSVLongLine(t *testing.T) {
 	if len(got.samples) != 2 || got.samples[0].Message != long || got.samples[1].Line != 3 {
 		t.Fatalf("got %d samples; stats %+v", len(got.samples), got.stats)
 	}
+}
+
+// genReader writes n JTL rows on demand, so that a test can stream far
+// more than it could hold.
+type genReader struct {
+	n, i int
+	buf  []byte
+}
+
+func (g *genReader) Read(p []byte) (int, error) {
+	for len(g.buf) < len(p) && g.i < g.n {
+		if g.i == 0 {
+			g.buf = append(g.buf, "timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,URL,\"callId\"\n"...)
+		}
+		g.buf = fmt.Appendf(g.buf, "%d,%d,INVITE,503,Service Unavailable,TG 1-%d,false,sip:edge/%d,%d@lg\n",
+			1_700_000_000_000+int64(g.i)*10, 1+g.i%3000, 1+g.i%200, g.i, g.i)
+		g.i++
+	}
+	if len(g.buf) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, g.buf)
+	g.buf = g.buf[:copy(g.buf, g.buf[n:])]
+	return n, nil
+}
+
+// Several GB must pass in bounded memory: stream 1 M rows (about 90 MB)
+// with unique URLs and Call-IDs and watch the heap.
+func TestCSVBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 90 MB")
+	}
+	const n = 1_000_000
+	r, err := NewCSVReader(&genReader{n: n}, "big.jtl", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms runtime.MemStats
+	var peak uint64
+	count := 0
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		count++
+		if count%100_000 == 0 {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+		}
+	}
+	if count != n {
+		t.Fatalf("%d rows", count)
+	}
+	// 60 s of samples at 100/s is 6000 held; interners are capped.
+	if peak > 48<<20 {
+		t.Fatalf("heap in use reached %d MB", peak>>20)
+	}
+	t.Logf("peak heap in use %d MB", peak>>20)
 }
