@@ -288,6 +288,17 @@ records=1 counted=1 skipped=0 late=0
 `,
 		},
 		{
+			name: "timestamps at the ends of the range",
+			input: "timeStamp,elapsed,label\n" +
+				"999999999999999999,1,A\n-999999999999999999,1,B\n0,1,C\n",
+			want: `
+-999999999999999999+1 "B" rc="" FAIL host=in.csv line=3
+0+1 "C" rc="" FAIL host=in.csv line=4
+999999999999999999+1 "A" rc="" FAIL host=in.csv line=2
+records=3 counted=3 skipped=0 late=0
+`,
+		},
+		{
 			name:  "blank lines before the header",
 			input: "\n\r\n" + hdr + "1000,5,A,200,OK,T 1-1,true,1\n",
 			want: `

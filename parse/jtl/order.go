@@ -121,7 +121,9 @@ func (r *reorder) ready(drain bool) bool {
 	if len(r.heap) == 0 {
 		return false
 	}
-	return drain || len(r.heap) > maxPending || r.maxStart-r.heap[0].start > r.window
+	// maxStart is never below a held start, so the difference taken in
+	// uint64 is exact even for starts at the ends of int64 (damaged input).
+	return drain || len(r.heap) > maxPending || uint64(r.maxStart)-uint64(r.heap[0].start) > uint64(r.window)
 }
 
 func (r *reorder) len() int { return len(r.heap) }

@@ -295,7 +295,7 @@ func (f *dateFormat) parse(v []byte) (int64, bool) {
 	} else if hasAmPm && pm && hour < 12 {
 		hour += 12
 	}
-	if month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+	if year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
 		hour > 23 || minute > 59 || sec > 59 || ms > 999 {
 		return 0, false
 	}
