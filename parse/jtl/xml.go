@@ -44,6 +44,8 @@ type xmlReader struct {
 	thread *interner
 	dtype  *interner
 
+	threadHosts map[string]string
+
 	// charsetErr is set when the declared encoding is refused: nothing of
 	// the file can be read then.
 	charsetErr error
@@ -169,6 +171,8 @@ func NewXMLReader(r io.Reader, name string, opts Options) (Reader, error) {
 		msg:    newInterner(4096),
 		thread: newInterner(1 << 16),
 		dtype:  newInterner(64),
+
+		threadHosts: make(map[string]string),
 	}
 	if b, _ := br.Peek(3); bytes.Equal(b, utf8BOM) {
 		br.Discard(3)
@@ -636,12 +640,23 @@ func (r *xmlReader) deliver(os *openSample) {
 		}
 	}
 	if s.Host == "" {
-		s.Host = threadHost(s.Thread)
-		if s.Host == "" {
-			s.Host = r.host
-		}
+		s.Host = r.hostOf(s.Thread)
 	}
 	r.order.push(s, os.seq)
+}
+
+// hostOf remembers what threadHost says per thread name.
+func (r *xmlReader) hostOf(thread string) string {
+	h, ok := r.threadHosts[thread]
+	if !ok {
+		if h = threadHost(thread); h == "" {
+			h = r.host
+		}
+		if len(r.threadHosts) < 1<<16 {
+			r.threadHosts[thread] = h
+		}
+	}
+	return h
 }
 
 // tokenError handles a decoder error: the end of the input, a file cut
