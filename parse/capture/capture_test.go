@@ -31,9 +31,7 @@ func corpusDir(t *testing.T) string {
 // knownDifferences are captures where ceiling's count differs from
 // tshark's on purpose, with the reason.
 var knownDifferences = map[string]string{
-	"arkime_gtp-iphone_ims_sip.pcap":     "SIP inside GTP-U tunnels is not decapsulated yet",
-	"heplify_erspan_sip_ipv4_udp.pcapng": "SIP inside GRE/ERSPAN tunnels is not decapsulated yet",
-	"wsample_protos_c07-sip-r2.cap":      "Microsoft NetMon 2.x files are not read yet",
+	"wsample_protos_c07-sip-r2.cap": "Microsoft NetMon 2.x files are not read yet",
 }
 
 // readOracle loads testdata/oracle/sip-udp.tsv: tshark's counts of SIP

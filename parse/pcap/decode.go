@@ -48,8 +48,11 @@ type decoder struct {
 	tcp   tcpHeader
 	sctp  layers.SCTP
 
-	layers  gopacket.DecodingLayerSparse
-	v4, v6  *gopacket.DecodingLayerParser
+	layers gopacket.DecodingLayerSparse
+	v4, v6 *gopacket.DecodingLayerParser
+	// dgProto is the protocol of the last datagram decoded by datagram,
+	// whose layers may all be unknown (a tunnel).
+	dgProto uint8
 	inner   map[gopacket.LayerType]*gopacket.DecodingLayerParser // for reassembled datagrams, by first layer
 	decoded []gopacket.LayerType
 }
@@ -146,6 +149,7 @@ func (d *decoder) ip(ether uint16, b []byte, p *Packet, f *fragment) (isFragment
 // the first fragment of one when the snap length cut it and it cannot be
 // rebuilt. wire is b's length on the wire.
 func (d *decoder) datagram(proto uint8, b []byte, wire int, p *Packet) error {
+	d.dgProto = proto
 	first := noTunnel(layers.IPProtocol(proto).LayerType())
 	parser := d.inner[first]
 	if parser == nil {
@@ -221,6 +225,28 @@ func (d *decoder) transport(b []byte, wireEnd int, err error, p *Packet) error {
 		p.Payload = p.Payload[:p.PayloadLen]
 	}
 	return nil
+}
+
+// proto is the IP protocol number the last decoded IP header (or
+// extension header) announced: what Payload holds for an OtherTransport
+// packet.
+func (d *decoder) proto() uint8 {
+	if len(d.decoded) == 0 {
+		return d.dgProto
+	}
+	switch d.decoded[len(d.decoded)-1] {
+	case layers.LayerTypeIPv4:
+		return uint8(d.ip4.Protocol)
+	case layers.LayerTypeIPv6:
+		return uint8(d.ip6.NextHeader)
+	case layers.LayerTypeIPv6Fragment:
+		return uint8(d.frag6.NextHeader)
+	default:
+		if l, ok := d.layers.Decoder(d.decoded[len(d.decoded)-1]); ok && l == &d.ext {
+			return uint8(d.ext.NextHeader)
+		}
+	}
+	return 0
 }
 
 func (d *decoder) nextOf(t gopacket.LayerType) gopacket.LayerType {

@@ -98,17 +98,19 @@ type diff struct {
 
 var differs = map[string]map[string]diff{
 	"arkime_gtp-iphone_ims_sip.pcap": {
-		"ipv6": {0, "99 IPv6 packets are inside GTP-U tunnels (UDP port 2152); we deliver the outer IPv4/UDP packet"},
-		"tcp":  {0, "58 TCP segments are inside GTP-U; outside they are UDP to port 2152"},
+		"ipv6":  {0, "99 IPv6 packets are inside GTP-U tunnels (UDP port 2152); Stats.IPv6 counts frames by their outermost IP version"},
+		"o_udp": {40, "the 106 outer datagrams are GTP-U: we deliver what is inside (40 UDP, 58 TCP, 8 ICMPv6)"},
+		"o_tcp": {58, "as o_udp: the TCP segments come out of GTP-U"},
+		"udp":   {40, "tshark's udp filter matches the outer GTP-U datagram of every tunnelled packet; we count the inner packet's own transport"},
 	},
 	"heplify_erspan_sip_ipv4_udp.pcapng": {
-		"udp": {0, "all 140 UDP datagrams are inside GRE/ERSPAN; we deliver the outer GRE packet as OtherTransport"},
+		"o_udp": {140, "all 140 UDP datagrams are inside GRE (transparent Ethernet bridging): we deliver them from inside"},
 	},
 	"goffinet_private-test-sip.pcapng": {
 		"udp": {2000, "3 ICMP port-unreachable errors quote the UDP header of what they answer; they are ICMP to us"},
 	},
 	"sngrep_ipip.pcap": {
-		"tcp": {2, "2 TCP segments are inside IP-in-IP; we deliver the outer IPv4 packet (protocol 4) as OtherTransport"},
+		"o_tcp": {4, "2 of the 4 TCP segments are inside IP-in-IP: we deliver them from inside"},
 	},
 	"wsample_h223-over-rtp.pcap.gz": {
 		"udp": {728, "2 ICMP port-unreachable errors quote a UDP header; they are ICMP to us"},

@@ -9,8 +9,9 @@
 // does not know), and TCP and IPv6 by layers of this package that skip the
 // option parsing nobody here needs.
 //
-// Tunnels are not opened: a GRE, GTP-U or IP-in-IP packet is delivered as
-// the outer packet. Every packet and every problem carries the frame number
+// Tunnels are opened (GRE with ERSPAN or Ethernet bridging, GTP-U, VXLAN,
+// IP-in-IP): the packet is delivered with the innermost headers and
+// Packet.Tunnel names the outermost encapsulation. Every packet and every problem carries the frame number
 // and the byte offset of its record, so that a person can look at the bytes.
 package pcap
 
@@ -85,6 +86,9 @@ type Packet struct {
 	// for other protocols only this fragment's share.
 	Reassembled bool
 	Fragments   int
+	// Tunnel names the outermost encapsulation the packet came out of
+	// ("gre/erspan", "gtp-u", "ipip", "vxlan"), "" when it came bare.
+	Tunnel string
 }
 
 // SrcAddrPort and DstAddrPort give the endpoints as one value.
@@ -102,6 +106,7 @@ type Stats struct {
 	Fragments   int64 // IP fragments seen
 	Reassembled int64 // datagrams rebuilt from fragments
 	Incomplete  int64 // fragment sets that never completed (evicted or at end of file)
+	Tunneled    int64 // packets delivered from inside a tunnel
 	Skipped     int64 // frames that could not be decoded (reported as problems)
 	Truncated   bool  // the file ended inside a record
 	// Damaged is set when reading stopped early at a record header that

@@ -747,10 +747,45 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 	if isFragment && !r.fragment(p, fi) {
 		return false
 	}
+	if !r.decapsulate(p, fi) {
+		return false
+	}
 	if p.Transport != UDP && p.Transport != TCP {
 		st.OtherProto++
 	}
 	st.Packets++
+	return true
+}
+
+// decapsulate replaces p by what a tunnel carries, as often as tunnels are
+// nested. It reports false when the inner packet is dropped (it does not
+// decode, or it is a fragment of an inner datagram still incomplete).
+func (r *Reader) decapsulate(p *Packet, fi frameInfo) bool {
+	outer := ""
+	for depth := 0; depth < maxTunnelDepth; depth++ {
+		ether, inner, kind := tunnelOf(p, r.dec.proto())
+		if kind == "" {
+			break
+		}
+		if outer == "" {
+			outer = kind
+			r.stats.Tunneled++
+		}
+		num, off, t, iface := p.Num, p.Offset, p.Time, p.Interface
+		*p = Packet{Num: num, Offset: off, Time: t, Interface: iface, Tunnel: outer}
+		isFragment, err := r.dec.ip(ether, inner, p, &r.fr)
+		if err != nil {
+			r.stats.Skipped++
+			r.problem("undecodable packet", r.num, fi.off, "inside "+kind+": "+err.Error())
+			return false
+		}
+		if isFragment {
+			if !r.fragment(p, fi) {
+				return false
+			}
+			p.Tunnel = outer
+		}
+	}
 	return true
 }
 

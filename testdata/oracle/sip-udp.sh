@@ -8,11 +8,12 @@
 # status code ("503"); "frames" counts SIP-over-UDP frames.
 set -euo pipefail
 dir=${1:-../shared/corpus/pcap}
-echo "# tshark $(tshark --version | head -1 | awk '{print $3}'); filter: sip && udp && !icmp && !icmpv6"
+echo "# tshark $(tshark --version | head -1 | awk '{print $3}'); filter: sip && udp && !tcp && !icmp && !icmpv6"
 for f in "$dir"/*; do
 	base=$(basename "$f")
-	# SIP quoted inside ICMP errors is not traffic: leave it out.
-	tshark -r "$f" -Y 'sip && udp && !icmp && !icmpv6' -T fields \
+	# SIP quoted inside ICMP errors is not traffic, and SIP over TCP inside a
+	# UDP tunnel (GTP-U) is not SIP over UDP: leave both out.
+	tshark -r "$f" -Y 'sip && udp && !tcp && !icmp && !icmpv6' -T fields \
 		-e sip.Method -e sip.Status-Code 2>/dev/null |
 		awk -v f="$base" -F'\t' '
 			{ frames++; k = ($1 != "" ? $1 : $2); if (k != "") n[k]++ }
