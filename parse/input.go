@@ -20,6 +20,8 @@ const (
 	KindJTLXML
 	KindPcap
 	KindPcapng
+	// KindNetmon is a Microsoft Network Monitor 2.x capture.
+	KindNetmon
 )
 
 // String gives the names the JSON summary uses for inputs[].kind.
@@ -33,12 +35,14 @@ func (k Kind) String() string {
 		return "pcap"
 	case KindPcapng:
 		return "pcapng"
+	case KindNetmon:
+		return "netmon"
 	}
 	return "unknown"
 }
 
 // IsCapture reports whether k is a packet capture.
-func (k Kind) IsCapture() bool { return k == KindPcap || k == KindPcapng }
+func (k Kind) IsCapture() bool { return k == KindPcap || k == KindPcapng || k == KindNetmon }
 
 // IsJTL reports whether k is a JMeter results file.
 func (k Kind) IsJTL() bool { return k == KindJTLCSV || k == KindJTLXML }
@@ -55,6 +59,8 @@ func Sniff(head []byte) Kind {
 			return KindPcap
 		case bytes.Equal(head[:4], []byte{0x0a, 0x0d, 0x0d, 0x0a}):
 			return KindPcapng
+		case string(head[:4]) == "GMBU":
+			return KindNetmon
 		}
 	}
 	text := bytes.TrimPrefix(head, []byte{0xef, 0xbb, 0xbf})
@@ -153,7 +159,7 @@ func (c countingReader) Read(p []byte) (int, error) {
 
 // ErrUnknownKind is wrapped by Open's error for a file that is none of the
 // kinds ceiling reads.
-var ErrUnknownKind = errors.New("not a JMeter JTL (CSV or XML), pcap or pcapng file")
+var ErrUnknownKind = errors.New("not a JMeter JTL (CSV or XML), pcap, pcapng or NetMon file")
 
 // Open opens path, looks through gzip, and tells its kind. A file that
 // cannot be opened, an empty file, and a file of no known kind are errors
@@ -199,11 +205,7 @@ func Open(path string) (*Input, error) {
 	in.Kind = Sniff(head)
 	if in.Kind == KindUnknown {
 		in.Close()
-		what := ErrUnknownKind.Error()
-		if len(head) >= 4 && string(head[:4]) == "GMBU" {
-			what = "a Microsoft Network Monitor capture, which ceiling does not read; convert it with: editcap -F pcapng IN OUT"
-		}
-		return nil, fmt.Errorf("%s: %w", path, errors.New(what))
+		return nil, fmt.Errorf("%s: %w", path, ErrUnknownKind)
 	}
 	return in, nil
 }

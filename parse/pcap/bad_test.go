@@ -216,8 +216,8 @@ func TestEmptyAndGarbage(t *testing.T) {
 		want string // in the error
 	}{
 		{"empty", nil, "empty"},
-		{"garbage", garbage, "not a pcap or pcapng"},
-		{"text", []byte("timeStamp,elapsed,label\n"), "not a pcap or pcapng"},
+		{"garbage", garbage, "not a pcap, pcapng or NetMon"},
+		{"text", []byte("timeStamp,elapsed,label\n"), "not a pcap, pcapng or NetMon"},
 		{"pcap magic only", []byte{0xd4, 0xc3, 0xb2, 0xa1}, "cut short"},
 		{"pcapng magic only", []byte{0x0a, 0x0d, 0x0d, 0x0a}, "cut short"},
 		{"pcapng bad byte order", append([]byte{0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 1, 2, 3, 4}, make([]byte, 16)...), "unreadable pcapng"},

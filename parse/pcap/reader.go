@@ -77,6 +77,9 @@ type Reader struct {
 	// a binary timestamp resolution (if_tsresol 2^-n), 0 for a decimal one.
 	binRes []uint8
 
+	// NetMon 2.x, read whole
+	netmon *netmonFile
+
 	num   int64 // frames so far
 	pkt   Packet
 	stats Stats
@@ -133,10 +136,7 @@ func NewReaderFrom(r io.Reader, name string, opts Options) (*Reader, error) {
 	head, _ = br.Peek(512)
 	kind := parse.Sniff(head)
 	if !kind.IsCapture() {
-		if len(head) >= 4 && string(head[:4]) == "GMBU" {
-			return nil, fmt.Errorf("%s: a Microsoft Network Monitor capture, which ceiling does not read; convert it with: editcap -F pcapng IN OUT", name)
-		}
-		return nil, fmt.Errorf("%s: not a pcap or pcapng capture", name)
+		return nil, fmt.Errorf("%s: not a pcap, pcapng or NetMon capture", name)
 	}
 	return newReader(br, name, kind, opts)
 }
@@ -160,9 +160,12 @@ func newReader(src io.Reader, name string, kind parse.Kind, opts Options) (*Read
 	r.src.r = src
 	r.br = bufio.NewReaderSize(&r.src, bufSize)
 	var err error
-	if kind == parse.KindPcapng {
+	switch kind {
+	case parse.KindPcapng:
 		err = r.openPcapng()
-	} else {
+	case parse.KindNetmon:
+		err = r.openNetmon()
+	default:
 		err = r.openPcap()
 	}
 	if err != nil {
@@ -266,7 +269,9 @@ func (r *Reader) Next() (*Packet, error) {
 		var data []byte
 		var fi frameInfo
 		var err error
-		if r.ng != nil {
+		if r.netmon != nil {
+			data, fi, err = r.nextNetmon()
+		} else if r.ng != nil {
 			data, fi, err = r.nextPcapng()
 		} else {
 			data, fi, err = r.nextPcap()
