@@ -164,7 +164,12 @@ var ErrUnknownKind = errors.New("not a JMeter JTL (CSV or XML), pcap, pcapng or 
 // Open opens path, looks through gzip, and tells its kind. A file that
 // cannot be opened, an empty file, and a file of no known kind are errors
 // that name the file.
-func Open(path string) (*Input, error) {
+func Open(path string) (*Input, error) { return OpenAs(path, KindUnknown) }
+
+// OpenAs is Open, with a kind to assume for a text file whose content says
+// nothing: a JTL CSV written without a header whose first column is not a
+// time, when the user has named its columns.
+func OpenAs(path string, fallback Kind) (*Input, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -203,9 +208,27 @@ func Open(path string) (*Input, error) {
 		return nil, fmt.Errorf("%s: empty file", path)
 	}
 	in.Kind = Sniff(head)
+	if in.Kind == KindUnknown && fallback == KindJTLCSV && isText(head) {
+		in.Kind = KindJTLCSV
+	}
 	if in.Kind == KindUnknown {
 		in.Close()
 		return nil, fmt.Errorf("%s: %w", path, ErrUnknownKind)
 	}
 	return in, nil
+}
+
+// isText reports whether the first line of head is text (no control bytes
+// but tab and CR).
+func isText(head []byte) bool {
+	line := head
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	for _, c := range line {
+		if c < 0x20 && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return len(line) > 0
 }

@@ -79,8 +79,14 @@ func Run(cfg Config) (*report.Document, error) {
 			}
 		}
 	)
+	// Named columns say the user knows a header-less CSV is a JTL, even
+	// one whose first column is not a time.
+	fallback := parse.KindUnknown
+	if len(cfg.JTL.Columns) > 0 {
+		fallback = parse.KindJTLCSV
+	}
 	for i, p := range cfg.Paths {
-		in, err := parse.Open(p)
+		in, err := parse.OpenAs(p, fallback)
 		if err != nil {
 			closeAll()
 			if cfg.DisplayNames != nil {

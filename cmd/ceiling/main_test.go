@@ -197,3 +197,16 @@ func TestDamagedInputsAreSkipped(t *testing.T) {
 		t.Errorf("inputs %+v", s.Inputs)
 	}
 }
+
+// A header-less JTL whose first column is a label is only recognisable
+// once its columns are named.
+func TestHeaderlessWithColumns(t *testing.T) {
+	path := "../../testdata/jtl/jmeter_Bug52968.csv"
+	if code, _, stderr := runCLI(t, "analyze", path); code != ExitBadInput || !strings.Contains(stderr, "not a JMeter JTL") {
+		t.Errorf("without columns: exit %d %q", code, stderr)
+	}
+	code, out, stderr := runCLI(t, "analyze", path, "--jtl-columns", "label,responseCode,responseMessage,threadName,dataType,success,grpThreads,allThreads,SampleCount,ErrorCount")
+	if code != ExitOK || !strings.Contains(out, "60 samples") {
+		t.Errorf("with columns: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
