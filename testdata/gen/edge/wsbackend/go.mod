@@ -1,0 +1,3 @@
+module ceiling-edge-wsbackend
+
+go 1.21
