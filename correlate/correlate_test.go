@@ -355,3 +355,43 @@ func TestSustainedIgnoresNoise(t *testing.T) {
 		t.Errorf("first failure %+v", ff)
 	}
 }
+
+// Samples without a Call-ID are matched to the INVITEs on the wire by time
+// and order, counted apart as a weaker match; the clock offset comes from
+// lining up the first of each.
+func TestJoinByTime(t *testing.T) {
+	w := &wire{}
+	w.call("c1", 0, 2000)
+	w.call("c2", 300, 2000)
+	w.reject("r3", 600, 503)
+	jt := (t0 / 1e6) + 5000 // JMeter's clock 5 s ahead
+	samples := []jtl.Sample{
+		{Start: jt + 0, Elapsed: 2010, Code: "200", Success: true, Label: "SIP INVITE", AllThreads: 1, Host: "g"},
+		{Start: jt + 302, Elapsed: 2010, Code: "200", Success: true, Label: "SIP INVITE", AllThreads: 2, Host: "g"},
+		{Start: jt + 601, Elapsed: 3, Code: "503", Label: "SIP INVITE", AllThreads: 3, Host: "g"},
+		{Start: jt + 9000, Elapsed: 3, Code: "503", Label: "SIP INVITE", AllThreads: 3, Host: "g"},
+	}
+	r := run(t, w, samples, Options{})
+	c := r.Correlation
+	if c.ByTime != 3 || c.ByCallID != 0 || c.Matched != 3 || c.UnmatchedJTL != 1 || c.ClockOffset != -5000e6 {
+		t.Errorf("correlation %+v", c)
+	}
+	ff := r.Verdict.FirstFailure
+	if ff.CallID != "r3" || ff.Threads != 3 {
+		t.Errorf("first failure %+v", ff)
+	}
+	if r.Attempts[ff.Attempt].Match != ByTime {
+		t.Errorf("match %v", r.Attempts[ff.Attempt].Match)
+	}
+}
+
+// --clock-offset overrides the estimate.
+func TestForcedOffset(t *testing.T) {
+	w := &wire{}
+	w.reject("r1", 0, 503)
+	d := 42 * time.Millisecond
+	r := run(t, w, []jtl.Sample{{Start: t0 / 1e6, Code: "503", CallID: "r1", AllThreads: 1}}, Options{ClockOffset: &d})
+	if r.Correlation.ClockOffset != int64(d) || r.Correlation.OffsetBasis != "given with --clock-offset" {
+		t.Errorf("%+v", r.Correlation)
+	}
+}
