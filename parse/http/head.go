@@ -1,0 +1,295 @@
+package http
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// fields is what a head's header lines say, before it is copied into a
+// Request or a Response.
+type fields struct {
+	headers                         []Header
+	host, upgrade, connection, date string
+	wsKey, wsProto, wsVersion       string
+	wsAccept, wsExt, retryAfter     string
+	trace                           []Header
+
+	contentLength int64 // -1: none
+	clBad         string
+	te            string
+	badLines      int
+}
+
+// join adds a repeated field's value the way RFC 9110 §5.3 combines them.
+func join(old, v string) string {
+	if old == "" {
+		return v
+	}
+	if v == "" {
+		return old
+	}
+	return old + ", " + v
+}
+
+// readFields parses the header lines of s (the whole head as one string,
+// which the returned strings share, so a head costs one allocation for
+// all of its text). s starts after the start line's end; nlines sizes the
+// Headers slice.
+func readFields(s string, nlines int, tn *traceNames) fields {
+	f := fields{contentLength: -1, headers: make([]Header, 0, nlines)}
+	for len(s) > 0 {
+		var line string
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			line, s = s, ""
+		}
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// obs-fold: a continuation of the previous field's value.
+			if len(f.headers) == 0 {
+				f.badLines++
+				continue
+			}
+			h := &f.headers[len(f.headers)-1]
+			h.Value = join(h.Value, strings.Trim(line, " \t"))
+			f.apply(h.Name, h.Value, tn, true)
+			continue
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 {
+			f.badLines++
+			continue
+		}
+		name := line[:colon]
+		if t := strings.TrimRight(name, " \t"); len(t) != len(name) {
+			// RFC 9112 §5.1 forbids space before the colon; a server must
+			// reject it. Kept, so that what the head said stays visible.
+			f.badLines++
+			name = t
+			if name == "" {
+				continue
+			}
+		}
+		value := strings.Trim(line[colon+1:], " \t")
+		f.headers = append(f.headers, Header{name, value})
+		f.apply(name, value, tn, false)
+	}
+	return f
+}
+
+// apply notes a field ceiling cares about. refold says the value replaces
+// the last one given for name (an obs-fold continued it).
+func (f *fields) apply(name, value string, tn *traceNames, refold bool) {
+	set := func(p *string) {
+		if refold {
+			*p = value
+		} else {
+			*p = join(*p, value)
+		}
+	}
+	switch len(name) {
+	case 4:
+		if strings.EqualFold(name, "host") {
+			if f.host == "" || refold {
+				f.host = value
+			}
+			return
+		}
+		if strings.EqualFold(name, "date") {
+			f.date = value
+			return
+		}
+	case 7:
+		if strings.EqualFold(name, "upgrade") {
+			set(&f.upgrade)
+			return
+		}
+	case 10:
+		if strings.EqualFold(name, "connection") {
+			set(&f.connection)
+			return
+		}
+	case 11:
+		if strings.EqualFold(name, "retry-after") {
+			f.retryAfter = value
+			return
+		}
+	case 14:
+		if strings.EqualFold(name, "content-length") {
+			f.setContentLength(value)
+			return
+		}
+	case 17:
+		if strings.EqualFold(name, "transfer-encoding") {
+			set(&f.te)
+			return
+		}
+		if strings.EqualFold(name, "sec-websocket-key") {
+			set(&f.wsKey)
+			return
+		}
+	case 20:
+		if strings.EqualFold(name, "sec-websocket-accept") {
+			set(&f.wsAccept)
+			return
+		}
+	case 21:
+		if strings.EqualFold(name, "sec-websocket-version") {
+			set(&f.wsVersion)
+			return
+		}
+	case 22:
+		if strings.EqualFold(name, "sec-websocket-protocol") {
+			set(&f.wsProto)
+			return
+		}
+	case 24:
+		if strings.EqualFold(name, "sec-websocket-extensions") {
+			set(&f.wsExt)
+			return
+		}
+	}
+	if !refold && tn.match(name) {
+		f.trace = append(f.trace, Header{name, value})
+		if strings.EqualFold(name, "traceparent") {
+			if id := traceParentID(value); id != "" {
+				f.trace = append(f.trace, Header{"traceparent.trace-id", id})
+			}
+		}
+	}
+}
+
+// setContentLength takes one Content-Length field. RFC 9110 §8.6 allows a
+// list of identical values (a proxy's merge); anything else leaves the
+// body's end unknown.
+func (f *fields) setContentLength(v string) {
+	for {
+		elem, rest, more := strings.Cut(v, ",")
+		elem = strings.Trim(elem, " \t")
+		n, ok := parseLength(elem)
+		switch {
+		case !ok:
+			f.clBad = "bad Content-Length " + strconv.Quote(clip(v))
+			return
+		case f.contentLength >= 0 && f.contentLength != n:
+			f.clBad = "conflicting Content-Length values"
+			return
+		}
+		f.contentLength = n
+		if !more {
+			return
+		}
+		v = rest
+	}
+}
+
+// parseLength reads a non-negative decimal that fits an int64.
+func parseLength(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) {
+			return 0, false
+		}
+		if n > (math.MaxInt64-int64(c-'0'))/10 {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// clip shortens what goes into a problem's reason.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// lastCoding returns the last transfer coding of a Transfer-Encoding
+// value, lower case, without parameters.
+func lastCoding(te string) string {
+	if i := strings.LastIndexByte(te, ','); i >= 0 {
+		te = te[i+1:]
+	}
+	if i := strings.IndexByte(te, ';'); i >= 0 {
+		te = te[:i]
+	}
+	return strings.ToLower(strings.Trim(te, " \t"))
+}
+
+// hasToken reports whether the comma-separated list v holds tok
+// (case-insensitive): "keep-alive, Upgrade" holds "upgrade".
+func hasToken(v, tok string) bool {
+	for v != "" {
+		var elem string
+		elem, v, _ = strings.Cut(v, ",")
+		if i := strings.IndexByte(elem, ';'); i >= 0 {
+			elem = elem[:i]
+		}
+		if strings.EqualFold(strings.Trim(elem, " \t"), tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// HTTP-date layouts, RFC 9110 §5.6.7: the preferred one and two obsolete.
+var dateLayouts = []string{
+	"Mon, 02 Jan 2006 15:04:05 GMT",
+	"Monday, 02-Jan-06 15:04:05 GMT",
+	"Mon Jan _2 15:04:05 2006",
+}
+
+func parseDate(s string) (time.Time, bool) {
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// retryAfter turns a Retry-After value into seconds; see
+// Response.RetryAfter. now is the response's time in Unix ns.
+func retryAfter(v, date string, now int64) int {
+	if v == "" {
+		return -1
+	}
+	if n, ok := parseLength(v); ok {
+		if n > math.MaxInt32 {
+			return math.MaxInt32
+		}
+		return int(n)
+	}
+	at, ok := parseDate(v)
+	if !ok {
+		return -1
+	}
+	var ref time.Time
+	if d, ok := parseDate(date); ok {
+		ref = d
+	} else if now > 0 {
+		ref = time.Unix(0, now)
+	} else {
+		return -1
+	}
+	s := at.Sub(ref) / time.Second
+	switch {
+	case s < 0:
+		return 0
+	case s > math.MaxInt32:
+		return math.MaxInt32
+	}
+	return int(s)
+}

@@ -1,0 +1,431 @@
+package http
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// Options tune a parser. The zero value (or nil) gives the defaults.
+type Options struct {
+	// TraceHeaders names the headers copied into TraceIDs
+	// (case-insensitive; a leading "*" matches a suffix, see
+	// DefaultTraceHeaders). Nil means DefaultTraceHeaders; an empty,
+	// non-nil slice keeps none.
+	TraceHeaders []string
+	// MaxHeaderBytes bounds a head (start line, fields, final CRLF) and a
+	// chunked trailer; 0 means DefaultMaxHeaderBytes, and less than 1024
+	// is raised to 1024. It is also how many bytes a RequestParser holds
+	// while it waits to learn how an upgrade request was answered.
+	MaxHeaderBytes int
+	// MaxHeaders bounds the header fields of one head; 0 means
+	// DefaultMaxHeaders.
+	MaxHeaders int
+	// BodyEvidence is how many first bytes of each body are kept in
+	// Body.Head; 0 means DefaultBodyEvidence, negative keeps none.
+	BodyEvidence int
+}
+
+// The defaults are far above what real clients and servers send (a big
+// head is a few KB, nginx refuses more than 32 KB) and keep what a broken
+// or hostile stream can make a parser hold small.
+const (
+	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxHeaders     = 500
+	DefaultBodyEvidence   = 256
+)
+
+// maxChunkLine bounds a chunk-size line with its extensions.
+const maxChunkLine = 4096
+
+// maxPending bounds the requests a parser remembers as unanswered (the
+// ExpectMethod queue, the requests waiting for Answer): deeper pipelining
+// than this is not a client, and the oldest are dropped.
+const maxPending = 1024
+
+// maxHeldPieces bounds the gaps recorded while bytes are held.
+const maxHeldPieces = 64
+
+// Stats counts what a parser did. They never decrease.
+type Stats struct {
+	Bytes    int64 // bytes fed
+	GapBytes int64 // bytes the capture lost (Gap)
+	Heads    int64 // request or response heads read
+	Problems int64 // KindProblem events
+	// Resyncs counts the times a start line was found again after a
+	// problem or a gap, and Skipped the bytes passed over looking for one.
+	Resyncs int64
+	Skipped int64
+	// BadHeaderLines counts header lines that broke the rules without
+	// breaking the framing: no colon (skipped), space before the colon,
+	// a fold with nothing to continue.
+	BadHeaderLines int64
+	// Unmatched counts responses with no ExpectMethod queued, and answers
+	// given to a RequestParser with no request waiting.
+	Unmatched int64
+	// Guessed counts upgrade requests whose answer never came and whose
+	// fate a RequestParser decided from the bytes that followed (see
+	// RequestParser.Answer).
+	Guessed int64
+	// UpgradeBytes counts the bytes handed on as KindUpgrade data.
+	UpgradeBytes int64
+}
+
+type state uint8
+
+const (
+	stHead       state = iota // reading a head (or the CRLFs before one)
+	stHunt                    // looking for a start line after a problem
+	stLength                  // in a Content-Length body
+	stChunkSize               // reading a chunk-size line
+	stChunkData               // in a chunk's data
+	stChunkEnd                // expecting the CRLF after chunk data
+	stTrailer                 // reading the trailer of a chunked body
+	stUntilClose              // in a body that the end of the stream ends
+	stHeld                    // after an upgrade request: holding bytes until its answer is known
+	stUpgraded                // no longer HTTP
+)
+
+// Kinds of request, as Answer needs to know them.
+const (
+	reqPlain   = iota
+	reqUpgrade // Upgrade with Connection: upgrade
+	reqConnect
+	reqPreface // the HTTP/2 connection preface
+)
+
+// What Answer said about the upgrade request whose body is being read.
+const (
+	answerNone = iota
+	answerSwitch
+	answerRefused
+)
+
+// heldPiece is a stretch of held bytes (n > 0, in held) or a gap.
+type heldPiece struct {
+	t   int64
+	n   int
+	gap int64
+}
+
+// parser is the machine under both RequestParser and ResponseParser.
+type parser struct {
+	resp       bool
+	maxHead    int
+	maxHeaders int
+	evidence   int
+	tn         traceNames
+
+	off    int64 // stream offset of the next byte fed
+	state  state
+	ev     []Event
+	closed bool
+
+	head     []byte // the head so far
+	headOff  int64
+	headT    int64
+	lines    int // lines of the head completed, start line included
+	lastLine int // where the incomplete line starts in head
+
+	skip    bool   // hunting: discarding up to the next LF
+	line    []byte // candidate start line, chunk-size line, trailer line
+	lineOff int64
+	lineT   int64
+	trailer int  // trailer bytes so far
+	sawCR   bool // stChunkEnd: the CR came
+
+	req     *Request
+	rsp     *Response
+	body    *Body
+	remain  int64
+	evStop  bool  // a gap cut the body: Body.Head keeps what came before
+	upgrade uint8 // the kind of the current request (request side)
+
+	// Request side: the unanswered requests, the number of the current
+	// one, and the answer to it when that came before its body ended.
+	pending  []pendingReq
+	seq      int64
+	curSeq   int64
+	answered int
+	// response side: methods of the requests not yet answered.
+	methods []string
+
+	held      []byte
+	pieces    []heldPiece
+	heldOff   int64
+	mustGuess bool // holding has gone on too long: decide from the bytes
+
+	stats Stats
+}
+
+func (p *parser) init(o *Options, resp bool) {
+	if o == nil {
+		o = &Options{}
+	}
+	p.resp = resp
+	p.maxHead = o.MaxHeaderBytes
+	if p.maxHead == 0 {
+		p.maxHead = DefaultMaxHeaderBytes
+	}
+	// The first line's verdict needs its first maxMethod+1 bytes before
+	// the size limit can be reached, or chunking would change the outcome.
+	p.maxHead = max(p.maxHead, 1024)
+	p.maxHeaders = o.MaxHeaders
+	if p.maxHeaders <= 0 {
+		p.maxHeaders = DefaultMaxHeaders
+	}
+	p.evidence = o.BodyEvidence
+	switch {
+	case p.evidence == 0:
+		p.evidence = DefaultBodyEvidence
+	case p.evidence < 0:
+		p.evidence = 0
+	}
+	p.tn = newTraceNames(o.TraceHeaders)
+}
+
+func (p *parser) emit(e Event) { p.ev = append(p.ev, e) }
+
+func (p *parser) problem(class error, at, t int64, reason string) {
+	p.stats.Problems++
+	p.emit(Event{Kind: KindProblem, Time: t, Offset: at, Err: &Error{Offset: at, Reason: reason, Err: class}})
+}
+
+func (p *parser) feed(b []byte, t int64) []Event {
+	p.ev = p.ev[:0]
+	if p.closed || len(b) == 0 {
+		return p.ev
+	}
+	p.stats.Bytes += int64(len(b))
+	p.run(b, t)
+	return p.ev
+}
+
+// run consumes b. Each step consumes a prefix of b and may change the
+// state; p.off is the offset of b[0] during a step and moves after it.
+func (p *parser) run(b []byte, t int64) {
+	for len(b) > 0 {
+		var n int
+		switch p.state {
+		case stHead:
+			n = p.inHead(b, t)
+		case stHunt:
+			n = p.inHunt(b, t)
+		case stLength, stChunkData, stUntilClose:
+			n = p.inBody(b, t)
+		case stChunkSize:
+			n = p.inChunkSize(b, t)
+		case stChunkEnd:
+			n = p.inChunkEnd(b, t)
+		case stTrailer:
+			n = p.inTrailer(b, t)
+		case stHeld:
+			n = p.inHeld(b, t)
+		case stUpgraded:
+			p.stats.UpgradeBytes += int64(len(b))
+			p.emit(Event{Kind: KindUpgrade, Time: t, Offset: p.off, Data: b})
+			n = len(b)
+		}
+		p.off += int64(n)
+		b = b[n:]
+		p.settle()
+	}
+}
+
+// settle decides a held upgrade when holding has gone on too long.
+func (p *parser) settle() {
+	if p.mustGuess {
+		p.mustGuess = false
+		p.decide(p.guess(), p.pieces[len(p.pieces)-1].t)
+	}
+}
+
+// prefix returns the first maxMethod+1 bytes of a followed by b, which is
+// all plausibleStart looks at.
+func prefix(a, b []byte, buf *[maxMethod + 1]byte) []byte {
+	if len(a) > maxMethod {
+		return a[:maxMethod+1]
+	}
+	n := copy(buf[:], a)
+	n += copy(buf[n:], b)
+	return buf[:n]
+}
+
+func trimEOL(l []byte) []byte {
+	l = bytes.TrimSuffix(l, []byte{'\n'})
+	return bytes.TrimSuffix(l, []byte{'\r'})
+}
+
+func (p *parser) startName() string {
+	if p.resp {
+		return "status line"
+	}
+	return "request line"
+}
+
+// hunt starts looking for a start line. skip says the bytes up to the next
+// LF are the rest of a line already judged.
+func (p *parser) hunt(skip bool) {
+	p.state = stHunt
+	p.skip = skip
+	p.line = p.line[:0]
+	p.head = p.head[:0]
+}
+
+func (p *parser) inHead(b []byte, t int64) int {
+	i := 0
+	if len(p.head) == 0 {
+		// RFC 9112 §2.2: empty lines before a request line are ignored.
+		for i < len(b) && (b[i] == '\r' || b[i] == '\n') {
+			i++
+		}
+		if i == len(b) {
+			return i
+		}
+		p.headOff, p.headT = p.off+int64(i), t
+		p.lines, p.lastLine = 0, 0
+	}
+	for i < len(b) {
+		end, nl := len(b), false
+		if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
+			end, nl = i+k+1, true
+		}
+		seg := b[i:end]
+		if p.lines == 0 {
+			var buf [maxMethod + 1]byte
+			if !plausibleStart(prefix(p.head, seg, &buf), p.resp) {
+				p.stats.Skipped += int64(len(p.head) + len(seg))
+				p.problem(ErrStartLine, p.headOff, t, "bad "+p.startName())
+				p.hunt(!nl)
+				return end
+			}
+		}
+		if len(p.head)+len(seg) > p.maxHead {
+			p.stats.Skipped += int64(len(p.head) + len(seg))
+			p.problem(ErrHeaderTooLarge, p.headOff, t, "head longer than "+strconv.Itoa(p.maxHead)+" bytes")
+			p.hunt(!nl)
+			return end
+		}
+		p.head = append(p.head, seg...)
+		i = end
+		if !nl {
+			return i
+		}
+		line := trimEOL(p.head[p.lastLine:])
+		switch {
+		case p.lines == 0:
+			var ok bool
+			if p.resp {
+				_, _, _, ok = statusLine(line)
+			} else {
+				_, _, _, ok = requestLine(line, false)
+			}
+			if !ok {
+				p.stats.Skipped += int64(len(p.head))
+				p.problem(ErrStartLine, p.headOff, t, "bad "+p.startName())
+				p.hunt(false)
+				return i
+			}
+		case len(line) == 0:
+			p.finishHead(p.off+int64(i), t)
+			return i
+		case p.lines > p.maxHeaders:
+			p.stats.Skipped += int64(len(p.head))
+			p.problem(ErrTooManyHeaders, p.headOff, t, "more than "+strconv.Itoa(p.maxHeaders)+" header fields")
+			p.hunt(false)
+			return i
+		}
+		p.lines++
+		p.lastLine = len(p.head)
+	}
+	return i
+}
+
+// inHunt looks for a line that is a start line beyond doubt (a version,
+// an upper-case method) and resumes there.
+func (p *parser) inHunt(b []byte, t int64) int {
+	i := 0
+	for i < len(b) {
+		if p.skip {
+			k := bytes.IndexByte(b[i:], '\n')
+			if k < 0 {
+				p.stats.Skipped += int64(len(b) - i)
+				return len(b)
+			}
+			p.stats.Skipped += int64(k + 1)
+			i += k + 1
+			p.skip = false
+			continue
+		}
+		if len(p.line) == 0 {
+			if b[i] == '\r' || b[i] == '\n' {
+				p.stats.Skipped++
+				i++
+				continue
+			}
+			p.lineOff, p.lineT = p.off+int64(i), t
+		}
+		end, nl := len(b), false
+		if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
+			end, nl = i+k+1, true
+		}
+		seg := b[i:end]
+		var buf [maxMethod + 1]byte
+		if !plausibleStart(prefix(p.line, seg, &buf), p.resp) || len(p.line)+len(seg) > p.maxHead {
+			p.stats.Skipped += int64(len(p.line) + len(seg))
+			p.line = p.line[:0]
+			p.skip = !nl
+			i = end
+			continue
+		}
+		p.line = append(p.line, seg...)
+		i = end
+		if !nl {
+			return i
+		}
+		if p.resync() {
+			return i
+		}
+	}
+	return i
+}
+
+// resync checks the complete line in p.line; when it is a start line the
+// head begins with it. Otherwise the line is dropped.
+func (p *parser) resync() bool {
+	line := trimEOL(p.line)
+	var ok bool
+	if p.resp {
+		_, _, _, ok = statusLine(line)
+	} else {
+		_, _, _, ok = requestLine(line, true)
+	}
+	if !ok {
+		p.stats.Skipped += int64(len(p.line))
+		p.line = p.line[:0]
+		return false
+	}
+	p.stats.Resyncs++
+	p.head = append(p.head[:0], p.line...)
+	p.line = p.line[:0]
+	p.headOff, p.headT = p.lineOff, p.lineT
+	p.lines, p.lastLine = 1, len(p.head)
+	p.state = stHead
+	return true
+}
+
+// finishHead turns the complete head into a message; at is the offset
+// just after it.
+func (p *parser) finishHead(at, t int64) {
+	p.stats.Heads++
+	s := string(p.head)
+	nl := bytes.IndexByte(p.head, '\n')
+	line := trimEOL(p.head[:nl+1])
+	f := readFields(s[nl+1:], p.lines-1, &p.tn)
+	p.stats.BadHeaderLines += int64(f.badLines)
+	if p.resp {
+		p.responseHead(line, s, &f, at, t)
+	} else {
+		p.requestHead(line, s, &f, at, t)
+	}
+	p.head = p.head[:0]
+}

@@ -1,0 +1,109 @@
+package http
+
+import "strings"
+
+// DefaultTraceHeaders are the trace and correlation headers kept when
+// Options names none: the ones DESIGN.md lists, and any name ending in
+// trace-id or correlation-id (x-amzn-trace-id, X-Correlation-Id).
+var DefaultTraceHeaders = []string{"x-trace-id", "X-Request-Id", "ININ-Correlation-Id", "traceparent", "*trace-id", "*correlation-id"}
+
+// traceNames matches header names against Options.TraceHeaders. A name
+// that starts with "*" matches as a suffix, and a suffix ignores '-' and
+// '_' on both sides, as parse/jtl does, so that "*trace-id" also takes
+// x-b3-traceid and a JTL and a capture agree on what a trace header is.
+type traceNames struct {
+	exact  []string // as given; compared with EqualFold
+	suffix []string // lower case, without '-' and '_'
+}
+
+func newTraceNames(names []string) traceNames {
+	if names == nil {
+		names = DefaultTraceHeaders
+	}
+	var t traceNames
+	for _, n := range names {
+		if s, ok := strings.CutPrefix(n, "*"); ok {
+			t.suffix = append(t.suffix, squash(s))
+		} else if n != "" {
+			t.exact = append(t.exact, n)
+		}
+	}
+	return t
+}
+
+// squash lowers s and drops '-' and '_'.
+func squash(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '-' || c == '_':
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func (t *traceNames) match(name string) bool {
+	for _, e := range t.exact {
+		if len(e) == len(name) && strings.EqualFold(e, name) {
+			return true
+		}
+	}
+	for _, s := range t.suffix {
+		if hasSquashedSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSquashedSuffix reports whether squash(name) ends in suf without
+// building squash(name): it runs for every header of every message.
+func hasSquashedSuffix(name, suf string) bool {
+	i := len(name) - 1
+	for j := len(suf) - 1; j >= 0; j-- {
+		for i >= 0 && (name[i] == '-' || name[i] == '_') {
+			i--
+		}
+		if i < 0 {
+			return false
+		}
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != suf[j] {
+			return false
+		}
+		i--
+	}
+	return true
+}
+
+// traceParentID returns the trace-id field of a W3C traceparent value
+// ("00-<32 hex>-<16 hex>-<2 hex>"), or "" when v is not one or the id is
+// the invalid all-zero one.
+func traceParentID(v string) string {
+	if len(v) < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' {
+		return ""
+	}
+	id := v[3:35]
+	zero := true
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return ""
+		}
+		if c != '0' {
+			zero = false
+		}
+	}
+	if zero {
+		return ""
+	}
+	return id
+}
