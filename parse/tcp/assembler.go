@@ -1,0 +1,1137 @@
+package tcp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/pcap"
+)
+
+// Handler receives what an Assembler makes of the packets. Its methods are
+// called from within Assembler.Packet, Advance and Finish, one at a time;
+// they must not call back into the Assembler.
+//
+// For each connection the calls are: Open, then at most one Established,
+// then Data and Gap in stream order for each side (the two sides
+// interleave as the capture has them), then exactly one Close.
+type Handler interface {
+	// Open is called for the first packet of a connection (its first SYN,
+	// or whatever came first when the capture began mid-stream), in
+	// capture order. That packet is counted in c before the call; its data,
+	// if any, is delivered after it.
+	Open(c *Conn)
+	// Established is called when the handshake completes (the client's
+	// ACK of the SYN-ACK). It is not called for a mid-stream connection.
+	Established(c *Conn)
+	// Data delivers the next bytes a side sent, each byte once, in
+	// sequence order, with the time and frame number of the packet that
+	// carried them. b is valid only during the call. Data held behind a
+	// hole is delivered when the hole is filled or given up, which may be
+	// several packets later than the packet that carried it: t and packet
+	// are always that packet's.
+	Data(c *Conn, from Side, b []byte, t int64, packet int64)
+	// Gap says that the next n bytes of a side's stream were sent but will
+	// never be seen (lost by the capture, cut by its snap length, or given
+	// up to bound memory); the stream goes on after them.
+	Gap(c *Conn, from Side, n int64)
+	// Close is called once, with the final State, End and Ending. Every
+	// byte was delivered or declared a gap before it. The Assembler does
+	// not touch c afterwards.
+	Close(c *Conn)
+}
+
+// Options tune an Assembler. The zero value is ready to use.
+type Options struct {
+	// File is copied into every Conn, to say which input it came from.
+	File int
+	// FileName and Problems are for reporting damage: a problem names the
+	// file, the frame number and the byte offset of its record. When
+	// Problems is nil, damage shows in Stats only.
+	FileName string
+	Problems *parse.Problems
+
+	// MaxConns bounds the connections tracked at once, closed ones still
+	// absorbing stragglers included. When it is reached, the one closest
+	// to timing out is given up (Ending EndEvicted) for the new one. Zero
+	// means 1<<20.
+	MaxConns int
+	// MaxBuffered bounds the bytes held ahead of a hole in one direction.
+	// Past it, the hole is declared a gap and what follows is delivered.
+	// Zero means 4 MiB.
+	MaxBuffered int64
+	// MaxBufferedTotal bounds the bytes held by all connections together,
+	// out-of-order data and history. Past it, a direction that needs to
+	// hold more gives up its hole instead, and history is not kept. Zero
+	// means 256 MiB.
+	MaxBufferedTotal int64
+	// HistoryBytes is how much delivered but not yet acknowledged data is
+	// kept per direction to tell a retransmission with different bytes (a
+	// conflict) from a faithful one. Zero means 16 KiB; negative, none
+	// (then only conflicts with held out-of-order data are found).
+	HistoryBytes int
+
+	// IdleTimeout gives up a connection that has been silent this long in
+	// capture time, as Zeek's tcp_inactivity_timeout does. Zero means 5
+	// minutes; negative, never (connections are then closed only by FIN,
+	// RST, eviction or Finish).
+	IdleTimeout time.Duration
+	// SynTimeout is how long after the client's last SYN an unanswered
+	// attempt still counts as opening: End of an S0 connection is its last
+	// SYN plus SynTimeout (or the end of the capture, if sooner). The
+	// attempt is given up once SynTimeout plus twice the last interval
+	// between SYNs has passed without another, so that the client's
+	// exponential backoff does not split one attempt into several. Zero
+	// means 3 s.
+	SynTimeout time.Duration
+	// Linger is how long a closed connection's addresses and ports are
+	// remembered, to absorb the last ACK, retransmitted FINs and RSTs
+	// without taking them for a new connection; and how long a connection
+	// with both FINs waits for the data missing before them. Zero means 5
+	// s, Zeek's tcp_close_delay.
+	Linger time.Duration
+}
+
+// Stats counts what an Assembler has seen.
+type Stats struct {
+	Packets    int64 // TCP packets given to Packet
+	NotTCP     int64 // other packets given to Packet, ignored
+	Damaged    int64 // packets not used: flags that cannot go together (reported as problems)
+	AfterClose int64 // packets for a connection already closed, absorbed
+	// AfterCloseBytes is the payload those packets carried.
+	AfterCloseBytes int64
+
+	Conns       int64 // connections opened
+	Open        int   // connections open now
+	MaxOpen     int   // most connections open at once
+	Tracked     int   // connections tracked now, closed ones lingering included
+	SynTimeouts int64 // closed with EndSynTimeout
+	IdleClosed  int64 // closed with EndIdle
+	Evicted     int64 // closed with EndEvicted (or forgotten while lingering)
+	Reused      int64 // closed with EndReused
+
+	PayloadBytes     int64 // TCP payload on the wire, every copy
+	DeliveredBytes   int64 // given to Handler.Data
+	GapBytes         int64 // given to Handler.Gap
+	Retransmitted    int64 // segment counts, as in Conn
+	OutOfOrder       int64
+	Overlaps         int64
+	OverlapConflicts int64
+	KeepAlives       int64 // keep-alive segments (one byte or none, just before what was sent)
+	ZeroWindowProbes int64 // one-byte segments sent into a closed window
+	IgnoredRST       int64 // resets outside the window, ignored
+	BadSynAck        int64 // SYN-ACKs that acknowledge another SYN, ignored
+	SnapCut          int64 // segments whose payload the snap length cut (the rest is a gap)
+	DataAfterFIN     int64 // segments with bytes past their side's FIN (dropped)
+
+	Held     int64 // bytes held now (out-of-order data and history)
+	MaxHeld  int64 // most bytes held at once
+	Overflow int64 // holes given up because a buffer bound was reached
+	Problems int64 // problems reported
+}
+
+// Assembler puts TCP streams back together from packets in capture order
+// and tells a Handler about connections and their bytes. It is not safe
+// for concurrent use. Its memory is bounded by Options.MaxConns,
+// MaxBuffered and MaxBufferedTotal, whatever the input.
+type Assembler struct {
+	h      Handler
+	opts   Options
+	conns  map[key]*conn
+	timers timerHeap
+	pool   pool
+	now    int64
+	lastID uint64
+	stats  Stats
+
+	synTimeout, idle, linger int64
+	histSize                 int
+}
+
+// key is a connection's addresses and ports, the lower endpoint first, so
+// that both directions find the same entry.
+type key struct {
+	aHi, aLo, bHi, bLo uint64
+	aPort, bPort       uint16
+}
+
+// conn is a Conn with the Assembler's own state.
+type conn struct {
+	Conn
+	key       key
+	clientIsA bool // the client is the key's a endpoint
+	half      [2]half
+
+	synSeen, synAckSeen, established bool
+	synAckAck                        uint32 // the SYN-ACK's acknowledgement
+	fin                              [2]bool
+	active                           [2]bool // sent a packet other than a RST
+	sentAck                          [2]bool // sent an ACK that was not a SYN
+	lastSyn, prevSyn                 int64
+	finishing                        bool // both FINs seen; waiting for what is missing before them
+	dead                             bool // closed; kept to absorb stragglers until closedAt+Linger
+	closedAt                         int64
+	deadline                         int64 // as the timer heap has it; may be earlier than the real one
+	heapIdx                          int
+}
+
+const (
+	// maxAckAhead is how far past the delivered data an acknowledgement
+	// may reach and still be believed: a TCP window is at most 1 GiB.
+	maxAckAhead = 1 << 30
+	// rstSlack is how far outside the data seen a reset's sequence number
+	// may be and still end the connection. The window scale is not known
+	// (options are not decoded), so this stands for a generous window.
+	rstSlack = 1 << 20
+)
+
+// NewAssembler makes an Assembler that reports to h.
+func NewAssembler(h Handler, opts Options) *Assembler {
+	if h == nil {
+		h = nopHandler{}
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 1 << 20
+	}
+	if opts.MaxBuffered <= 0 {
+		opts.MaxBuffered = 4 << 20
+	}
+	if opts.MaxBufferedTotal <= 0 {
+		opts.MaxBufferedTotal = 256 << 20
+	}
+	if opts.HistoryBytes == 0 {
+		opts.HistoryBytes = 16 << 10
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 5 * time.Minute
+	}
+	if opts.SynTimeout <= 0 {
+		opts.SynTimeout = 3 * time.Second
+	}
+	if opts.Linger <= 0 {
+		opts.Linger = 5 * time.Second
+	}
+	a := &Assembler{
+		h:          h,
+		opts:       opts,
+		conns:      make(map[key]*conn),
+		synTimeout: int64(opts.SynTimeout),
+		idle:       int64(opts.IdleTimeout),
+		linger:     int64(opts.Linger),
+	}
+	if opts.IdleTimeout < 0 {
+		a.idle = math.MaxInt64 / 4
+	}
+	if opts.HistoryBytes > 0 {
+		// A power of two, for the ring's arithmetic.
+		a.histSize = 1 << (classOf(opts.HistoryBytes) + minClassShift)
+	}
+	a.pool.maxFree = min(64<<20, opts.MaxBufferedTotal)
+	return a
+}
+
+// Stats says what the Assembler has seen so far.
+func (a *Assembler) Stats() Stats {
+	s := a.stats
+	s.Tracked = len(a.conns)
+	return s
+}
+
+// Packet takes the next packet in capture order. Packets of other
+// transports are counted and ignored. The packet's payload is not kept
+// past the call.
+func (a *Assembler) Packet(p *pcap.Packet) {
+	if p.Transport != pcap.TCP {
+		a.stats.NotTCP++
+		return
+	}
+	a.stats.Packets++
+	a.advance(p.Time)
+
+	payload, wire := p.Payload, p.PayloadLen
+	if wire < len(payload) {
+		a.problem("tcp payload length inconsistent", p, fmt.Sprintf("TCP payload of %d bytes, more than the %d its headers give", len(payload), wire))
+		wire = max(wire, 0)
+		payload = payload[:wire]
+	}
+	fl := p.Flags
+	if fl&pcap.SYN != 0 && fl&(pcap.RST|pcap.FIN) != 0 {
+		a.stats.Damaged++
+		a.problem("bad tcp flags", p, fmt.Sprintf("TCP segment with flags %#02x: SYN cannot go with RST or FIN", fl))
+		return
+	}
+	a.stats.PayloadBytes += int64(wire)
+
+	k, srcIsA := makeKey(p)
+	c := a.conns[k]
+	bareSyn := fl&(pcap.SYN|pcap.ACK) == pcap.SYN
+	if c != nil {
+		if c.dead {
+			if !bareSyn || a.straggler(c, srcIsA, p.Seq) {
+				a.stats.AfterClose++
+				a.stats.AfterCloseBytes += int64(wire)
+				return
+			}
+			a.forget(c)
+			c = nil
+		} else if bareSyn && a.newSyn(c, srcIsA, p.Seq) {
+			end := p.Time
+			if c.opening() {
+				end = min(end, c.lastSyn+a.synTimeout)
+			}
+			a.stats.Reused++
+			a.close(c, EndReused, end)
+			c = nil
+		}
+	}
+	if c == nil {
+		c = a.open(k, srcIsA, p)
+	}
+	s := Client
+	if srcIsA != c.clientIsA {
+		s = Server
+	}
+	a.segment(c, s, p, payload, wire)
+	if !c.dead && c.heapIdx >= 0 {
+		a.reschedule(c)
+	}
+}
+
+// Advance fires the timeouts due by capture time now: SYNs given up,
+// idle connections, lingering closed ones forgotten. Packet does it too,
+// with each packet's time; Advance is for a caller that knows the time
+// has moved on without a TCP packet (other traffic, or another file).
+func (a *Assembler) Advance(now int64) { a.advance(now) }
+
+// Finish ends the input: every connection still open is closed, in the
+// order they were opened, with its state as it stands; an unanswered SYN
+// as S0 (End its last SYN plus SynTimeout, or now if sooner), any other
+// with Ending EndCapture and End now (EndFIN if both FINs were seen). The
+// Assembler is then empty and may be fed again.
+func (a *Assembler) Finish(now int64) {
+	a.advance(now)
+	live := make([]*conn, 0, len(a.conns))
+	for _, c := range a.conns {
+		if !c.dead {
+			live = append(live, c)
+		}
+	}
+	slices.SortFunc(live, func(x, y *conn) int {
+		if x.ID < y.ID {
+			return -1
+		}
+		return 1
+	})
+	for _, c := range live {
+		switch {
+		case c.finishing:
+			a.close(c, EndFIN, max(c.FinAt[0], c.FinAt[1]))
+		case c.opening():
+			a.close(c, EndCapture, min(a.now, c.lastSyn+a.synTimeout))
+		default:
+			a.close(c, EndCapture, a.now)
+		}
+	}
+	clear(a.conns)
+	for _, c := range a.timers {
+		c.heapIdx = -1
+	}
+	a.timers = a.timers[:0]
+}
+
+func (a *Assembler) problem(why string, p *pcap.Packet, reason string) {
+	a.stats.Problems++
+	if a.opts.Problems == nil {
+		return
+	}
+	a.opts.Problems.Add(why, parse.Problem{File: a.opts.FileName, Packet: p.Num, Offset: p.Offset, Reason: reason})
+}
+
+func makeKey(p *pcap.Packet) (key, bool) {
+	s, d := p.Src.As16(), p.Dst.As16()
+	sh, sl := binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:])
+	dh, dl := binary.BigEndian.Uint64(d[:8]), binary.BigEndian.Uint64(d[8:])
+	srcFirst := sh < dh || sh == dh && (sl < dl || sl == dl && p.SrcPort <= p.DstPort)
+	if srcFirst {
+		return key{sh, sl, dh, dl, p.SrcPort, p.DstPort}, true
+	}
+	return key{dh, dl, sh, sl, p.DstPort, p.SrcPort}, false
+}
+
+// opening reports whether the connection is a SYN nobody answered yet.
+func (c *conn) opening() bool {
+	return c.synSeen && !c.synAckSeen && !c.active[Server] && !c.established
+}
+
+// newSyn reports whether a SYN without ACK on a live connection starts a
+// new one: anything but the client's own SYN again (same initial sequence
+// number), or the client's original SYN seen after the SYN-ACK. A
+// different initial sequence number is a new connection on the same port:
+// the old one is over, whether or not its end was seen.
+func (a *Assembler) newSyn(c *conn, srcIsA bool, seq uint32) bool {
+	if srcIsA != c.clientIsA {
+		return true
+	}
+	if c.synSeen {
+		return seq != c.ISN[Client]
+	}
+	return !(c.synAckSeen && seq+1 == c.synAckAck)
+}
+
+// straggler reports whether a SYN without ACK for a closed connection is a
+// late copy of its own SYN rather than a new connection.
+func (a *Assembler) straggler(c *conn, srcIsA bool, seq uint32) bool {
+	return (c.Ending == EndFIN || c.Ending == EndRST) && srcIsA == c.clientIsA && c.synSeen && seq == c.ISN[Client]
+}
+
+func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
+	if len(a.conns) >= a.opts.MaxConns {
+		a.evict()
+	}
+	c := &conn{key: k, heapIdx: -1}
+	c.half[0].reset()
+	c.half[1].reset()
+	a.lastID++
+	c.ID = a.lastID
+	c.File = a.opts.File
+	c.Start = p.Time
+	c.FirstPacket = p.Num
+	switch p.Flags & (pcap.SYN | pcap.ACK) {
+	case pcap.SYN:
+		c.clientIsA = srcIsA
+	case pcap.SYN | pcap.ACK:
+		c.clientIsA = !srcIsA
+	default:
+		c.Midstream = true
+		srcIsClient := true
+		if p.SrcPort != p.DstPort {
+			srcIsClient = p.SrcPort > p.DstPort
+		}
+		c.clientIsA = srcIsA == srcIsClient
+	}
+	if c.clientIsA == srcIsA {
+		c.Client, c.Server = p.SrcAddrPort(), p.DstAddrPort()
+	} else {
+		c.Client, c.Server = p.DstAddrPort(), p.SrcAddrPort()
+	}
+	a.conns[k] = c
+	c.deadline = math.MaxInt64
+	a.timers.push(c)
+	a.stats.Conns++
+	a.stats.Open++
+	a.stats.MaxOpen = max(a.stats.MaxOpen, a.stats.Open)
+	return c
+}
+
+// segment applies one packet to its connection.
+func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wire int) {
+	fl := p.Flags
+	first := c.Packets[0]+c.Packets[1] == 0
+	c.Packets[s]++
+	c.Bytes[s] += int64(wire)
+	c.Last = p.Time
+	c.LastPacket = p.Num
+	h := &c.half[s]
+
+	if fl&pcap.RST != 0 {
+		if first {
+			a.h.Open(&c.Conn)
+		}
+		a.rst(c, s, p)
+		return
+	}
+	seq := p.Seq
+	if fl&pcap.SYN != 0 {
+		ok := a.syn(c, s, p)
+		if first {
+			a.h.Open(&c.Conn)
+		}
+		if !ok {
+			return
+		}
+		seq++
+	}
+	c.active[s] = true
+	if !h.known {
+		// Mid-stream. A one-byte segment just before what the peer has
+		// acknowledged is a keep-alive, not the start of the stream.
+		base := seq
+		if h.ackRawOK && wire == 1 && h.ackRaw == seq+1 {
+			base = seq + 1
+		}
+		h.setBase(base)
+	}
+	if first && fl&pcap.SYN == 0 {
+		a.h.Open(&c.Conn)
+	}
+	off := h.off(seq)
+	if fl&pcap.ACK != 0 {
+		a.ack(c, s, p)
+	}
+	if wire > 0 {
+		a.data(c, s, off, payload, int64(wire), p)
+	}
+	if fl&pcap.FIN != 0 && !c.dead {
+		a.fin(c, s, off+int64(wire), p)
+	}
+	if c.dead {
+		return
+	}
+	if c.finishing && c.half[0].done() && c.half[1].done() {
+		a.close(c, EndFIN, max(c.FinAt[0], c.FinAt[1]))
+		return
+	}
+	c.State = c.state()
+}
+
+// syn handles the SYN flag; false means the packet is ignored.
+func (a *Assembler) syn(c *conn, s Side, p *pcap.Packet) bool {
+	h := &c.half[s]
+	if s == Client && p.Flags&pcap.ACK == 0 {
+		if !c.synSeen {
+			c.synSeen = true
+			c.ISN[Client] = p.Seq
+			c.lastSyn, c.prevSyn = p.Time, p.Time
+			if !h.known {
+				h.setBase(p.Seq + 1)
+			}
+		} else {
+			c.SynRetransmits++
+			c.prevSyn, c.lastSyn = c.lastSyn, p.Time
+		}
+		return true
+	}
+	if s == Client {
+		// A SYN-ACK from the side taken for the client: the roles were
+		// guessed from a mid-stream packet and cannot change now.
+		a.stats.BadSynAck++
+		return false
+	}
+	if !c.synAckSeen {
+		// It must acknowledge the client's SYN (and any data the SYN
+		// carried, as with TCP Fast Open).
+		if o := c.half[Client].off(p.Ack); c.synSeen && p.Flags&pcap.ACK != 0 && (o < 0 || o > c.half[Client].highest) {
+			a.stats.BadSynAck++
+			return false
+		}
+		c.synAckSeen = true
+		c.SynAck = p.Time
+		c.ISN[Server] = p.Seq
+		c.synAckAck = p.Ack
+		if !h.known {
+			h.setBase(p.Seq + 1)
+		}
+		return true
+	}
+	if p.Seq != c.ISN[Server] {
+		a.stats.BadSynAck++
+		return false
+	}
+	return true // the SYN-ACK again
+}
+
+// ack handles the acknowledgement a side sends: for the handshake, and
+// about the peer's stream.
+func (a *Assembler) ack(c *conn, s Side, p *pcap.Packet) {
+	syn := p.Flags&pcap.SYN != 0
+	if !syn {
+		c.sentAck[s] = true
+	}
+	if !c.established && !c.Midstream && !syn {
+		if s == Client && c.synAckSeen && int32(p.Ack-(c.ISN[Server]+1)) >= 0 ||
+			!c.synAckSeen && c.synSeen && c.sentAck[Client] && c.sentAck[Server] {
+			c.established = true
+			c.Established = p.Time
+			c.State = c.state()
+			a.h.Established(&c.Conn)
+		}
+	}
+	peer := &c.half[s.Other()]
+	if !peer.known {
+		peer.ackRaw, peer.ackRawOK = p.Ack, true
+		return
+	}
+	o := peer.off(p.Ack)
+	peer.winClosed, peer.winAt = p.Window == 0, o
+	if o > peer.acked && o-peer.next < maxAckAhead {
+		peer.acked = o
+	}
+	a.trimHistory(peer, o)
+	if peer.hasProbe && o > peer.probeAt && peer.next == peer.probeAt {
+		// The peer took the probe byte: it is part of the stream.
+		peer.hasProbe = false
+		if peer.probeCut {
+			a.gap(c, s.Other(), 1)
+		} else {
+			b := [1]byte{peer.probe}
+			a.deliver(c, s.Other(), b[:], peer.probeTime, peer.probePkt)
+		}
+		a.drain(c, s.Other())
+	}
+	if peer.acked > peer.next && (len(peer.held) > 0 || peer.fin >= 0) {
+		to := peer.acked
+		if peer.fin >= 0 {
+			to = min(to, peer.fin)
+		}
+		a.gapTo(c, s.Other(), to)
+	}
+}
+
+// data takes n bytes a side sent at stream offset off; d is what the
+// capture kept of them (shorter when the snap length cut the packet).
+func (a *Assembler) data(c *conn, s Side, off int64, d []byte, n int64, p *pcap.Packet) {
+	h := &c.half[s]
+	lost := n - int64(len(d))
+	if lost > 0 {
+		a.stats.SnapCut++
+		a.problem("tcp payload cut by snap length", p, fmt.Sprintf("TCP payload cut by the capture's snap length (%d of %d bytes); the rest is a gap", len(d), n))
+	}
+	if h.fin >= 0 && off+n > h.fin {
+		a.stats.DataAfterFIN++
+		a.problem("tcp data after fin", p, fmt.Sprintf("%d bytes of TCP payload past the sender's FIN, dropped", min(n, off+n-h.fin)))
+		if off >= h.fin {
+			return
+		}
+		n = h.fin - off
+		if int64(len(d)) > n {
+			d = d[:n]
+		}
+		lost = n - int64(len(d))
+	}
+	h.highest = max(h.highest, off+n)
+	if n == 1 && off == h.next-1 && p.Flags&(pcap.SYN|pcap.FIN) == 0 {
+		// A keep-alive: one byte again, or garbage, just before what was
+		// sent, to make the peer answer.
+		a.stats.KeepAlives++
+		return
+	}
+	if n == 1 && off == h.next && h.winClosed && h.winAt == h.next && len(h.held) == 0 {
+		a.stats.ZeroWindowProbes++
+		h.hasProbe, h.probeAt, h.probeTime, h.probePkt = true, off, p.Time, p.Num
+		h.probeCut = len(d) == 0
+		if !h.probeCut {
+			h.probe = d[0]
+		}
+		return
+	}
+	if h.hasProbe && off <= h.probeAt {
+		h.hasProbe = false // the window opened and the byte came for real
+	}
+	a.insert(c, s, off, d, lost, p.Time, p.Num)
+}
+
+// insert adds a segment to a side's stream: what is new is delivered, or
+// held if it is ahead of a hole; what repeats bytes already seen is
+// compared with them (the first copy wins) and counted.
+func (a *Assembler) insert(c *conn, s Side, off int64, d []byte, lost int64, t, pkt int64) {
+	h := &c.half[s]
+	ahead := off > h.next
+	var fresh, repeated, conflict bool
+	for {
+		if off < h.next {
+			// Bytes already delivered: compare what history still holds.
+			repeated = true
+			k := h.next - off
+			if k >= int64(len(d))+lost {
+				conflict = conflict || h.hist.differs(off, d)
+				break
+			}
+			cut := min(k, int64(len(d)))
+			conflict = conflict || h.hist.differs(off, d[:cut])
+			d = d[cut:]
+			lost -= k - cut
+			off = h.next
+		}
+		if off > h.next && h.acked > h.next {
+			// The peer acknowledged bytes before this segment that were
+			// never seen: they will not come.
+			a.gapTo(c, s, min(h.acked, off))
+			continue
+		}
+		if off == h.next {
+			f, r, x := a.inOrder(c, s, d, lost, t, pkt)
+			fresh, repeated, conflict = fresh || f, repeated || r, conflict || x
+			break
+		}
+		if h.heldBytes+int64(len(d)) > a.opts.MaxBuffered || a.stats.Held+int64(len(d)) > a.opts.MaxBufferedTotal {
+			// No room to hold it: give up the first hole and go on.
+			a.stats.Overflow++
+			to := off
+			if len(h.held) > 0 {
+				to = min(to, h.held[0].off)
+			}
+			a.gapTo(c, s, to)
+			continue
+		}
+		f, r, x := a.hold(c, s, off, d, lost, t, pkt)
+		fresh, repeated, conflict = fresh || f, repeated || r, conflict || x
+		break
+	}
+	switch {
+	case fresh && repeated:
+		c.Overlaps[s]++
+		a.stats.Overlaps++
+	case fresh && ahead:
+		c.OutOfOrder[s]++
+		a.stats.OutOfOrder++
+	case !fresh && repeated:
+		c.Retransmitted[s]++
+		a.stats.Retransmitted++
+	}
+	if conflict {
+		c.OverlapConflicts[s]++
+		a.stats.OverlapConflicts++
+	}
+}
+
+// inOrder delivers a segment that starts at next, around (and after) any
+// held pieces it overlaps: those came first, and win.
+func (a *Assembler) inOrder(c *conn, s Side, d []byte, lost int64, t, pkt int64) (fresh, repeated, conflict bool) {
+	h := &c.half[s]
+	for int64(len(d))+lost > 0 {
+		if len(h.held) > 0 && h.held[0].off <= h.next {
+			g := &h.held[0]
+			k := h.next - g.off
+			n := min(g.n-k, int64(len(d))+lost)
+			if g.data != nil && len(d) > 0 {
+				m := min(n, int64(len(d)), int64(len(g.data))-k)
+				if m > 0 && string(g.data[k:k+m]) != string(d[:m]) {
+					conflict = true
+				}
+			}
+			repeated = true
+			a.drainOne(c, s)
+			cut := min(n, int64(len(d)))
+			d = d[cut:]
+			lost -= n - cut
+			continue
+		}
+		lim := int64(len(d)) + lost
+		if len(h.held) > 0 {
+			lim = min(lim, h.held[0].off-h.next)
+		}
+		fresh = true
+		if m := min(lim, int64(len(d))); m > 0 {
+			a.deliver(c, s, d[:m], t, pkt)
+			d = d[m:]
+			lim -= m
+		}
+		if lim > 0 {
+			a.gap(c, s, lim)
+			lost -= lim
+		}
+	}
+	a.drain(c, s)
+	return
+}
+
+// hold keeps the new parts of a segment that came ahead of a hole.
+func (a *Assembler) hold(c *conn, s Side, off int64, d []byte, lost int64, t, pkt int64) (fresh, repeated, conflict bool) {
+	h := &c.half[s]
+	end := off + int64(len(d)) + lost
+	dataEnd := off + int64(len(d))
+	i, _ := slices.BinarySearchFunc(h.held, off, func(g segment, o int64) int {
+		if g.end() <= o {
+			return -1
+		}
+		return 1
+	})
+	for cur := off; cur < end; {
+		if i < len(h.held) && h.held[i].off <= cur {
+			g := &h.held[i]
+			stop := min(end, g.end())
+			if g.data != nil && cur < dataEnd {
+				hi := min(stop, dataEnd, g.off+int64(len(g.data)))
+				if hi > cur && string(g.data[cur-g.off:hi-g.off]) != string(d[cur-off:hi-off]) {
+					conflict = true
+				}
+			}
+			repeated = true
+			cur = stop
+			i++
+			continue
+		}
+		stop := end
+		if i < len(h.held) {
+			stop = min(stop, h.held[i].off)
+		}
+		fresh = true
+		if cur < dataEnd {
+			e := min(stop, dataEnd)
+			buf := a.pool.get(int(e - cur))
+			copy(buf, d[cur-off:e-off])
+			h.held = slices.Insert(h.held, i, segment{off: cur, n: e - cur, data: buf, time: t, pkt: pkt})
+			h.heldBytes += e - cur
+			a.addHeld(e - cur)
+			i++
+			cur = e
+		}
+		if cur < stop {
+			h.held = slices.Insert(h.held, i, segment{off: cur, n: stop - cur, time: t, pkt: pkt})
+			i++
+			cur = stop
+		}
+	}
+	return
+}
+
+// deliver hands in-order bytes to the handler.
+func (a *Assembler) deliver(c *conn, s Side, b []byte, t, pkt int64) {
+	h := &c.half[s]
+	off := h.next
+	h.next += int64(len(b))
+	c.Delivered[s] += int64(len(b))
+	a.stats.DeliveredBytes += int64(len(b))
+	if a.histSize > 0 && h.acked < h.next {
+		if h.hist.buf == nil && a.stats.Held+int64(a.histSize) <= a.opts.MaxBufferedTotal {
+			h.hist.buf = a.pool.get(a.histSize)
+			a.addHeld(int64(a.histSize))
+			h.hist.start, h.hist.end = off, off
+		}
+		if h.hist.buf != nil {
+			h.hist.add(off, b)
+		}
+	}
+	a.h.Data(&c.Conn, s, b, t, pkt)
+}
+
+// gap declares the next n bytes of a side lost.
+func (a *Assembler) gap(c *conn, s Side, n int64) {
+	c.half[s].next += n
+	c.GapBytes[s] += n
+	a.stats.GapBytes += n
+	a.h.Gap(&c.Conn, s, n)
+}
+
+// gapTo moves a side's stream on to offset to, delivering what is held on
+// the way and declaring the holes between gaps.
+func (a *Assembler) gapTo(c *conn, s Side, to int64) {
+	h := &c.half[s]
+	for h.next < to {
+		if len(h.held) > 0 && h.held[0].off <= h.next {
+			a.drainOne(c, s)
+			continue
+		}
+		stop := to
+		if len(h.held) > 0 {
+			stop = min(stop, h.held[0].off)
+		}
+		a.gap(c, s, stop-h.next)
+	}
+	a.drain(c, s)
+}
+
+// drain delivers the held pieces that the stream has reached.
+func (a *Assembler) drain(c *conn, s Side) {
+	h := &c.half[s]
+	for len(h.held) > 0 && h.held[0].off <= h.next {
+		a.drainOne(c, s)
+	}
+}
+
+// drainOne delivers (or declares lost) the first held piece, which starts
+// at or before next, and forgets it.
+func (a *Assembler) drainOne(c *conn, s Side) {
+	h := &c.half[s]
+	g := h.held[0]
+	h.held[0] = segment{}
+	h.held = h.held[1:]
+	if len(h.held) == 0 {
+		h.held = h.held[:0:0]
+	}
+	if g.data != nil {
+		h.heldBytes -= g.n
+		a.addHeld(-g.n)
+	}
+	if k := h.next - g.off; k < g.n {
+		if g.data != nil {
+			a.deliver(c, s, g.data[k:], g.time, g.pkt)
+		} else {
+			a.gap(c, s, g.n-k)
+		}
+	}
+	if g.data != nil {
+		a.pool.put(g.data)
+	}
+}
+
+// fin notes a side's FIN at stream offset at.
+func (a *Assembler) fin(c *conn, s Side, at int64, p *pcap.Packet) {
+	h := &c.half[s]
+	if c.fin[s] {
+		return // the FIN again (or another one: the first stands)
+	}
+	if at < h.next {
+		a.problem("tcp fin before data", p, fmt.Sprintf("TCP FIN at %d bytes into the stream, before the %d already seen", at, h.next))
+		at = h.next
+	}
+	c.fin[s] = true
+	c.FinAt[s] = p.Time
+	h.fin = at
+	for len(h.held) > 0 && h.held[len(h.held)-1].end() > at {
+		g := &h.held[len(h.held)-1]
+		if g.off >= at {
+			a.releaseSeg(h, g)
+			h.held = h.held[:len(h.held)-1]
+			a.stats.DataAfterFIN++
+			continue
+		}
+		if g.data != nil {
+			cut := g.end() - at
+			h.heldBytes -= cut
+			a.addHeld(-cut)
+			g.data = g.data[:at-g.off]
+		}
+		g.n = at - g.off
+		a.stats.DataAfterFIN++
+	}
+	c.HalfClosed = c.fin[0] != c.fin[1]
+	if c.fin[0] && c.fin[1] {
+		c.finishing = true
+	}
+	c.State = c.state()
+	if h.acked > h.next {
+		a.gapTo(c, s, min(h.acked, h.fin))
+	}
+}
+
+// rst handles a reset: one in the window ends the connection.
+func (a *Assembler) rst(c *conn, s Side, p *pcap.Packet) {
+	if c.fin[0] && c.fin[1] {
+		// Both sides had closed: the reset only hurries the end.
+		a.close(c, EndFIN, max(c.FinAt[0], c.FinAt[1]))
+		return
+	}
+	h, peer := &c.half[s], &c.half[s.Other()]
+	ok := true
+	if h.known {
+		o := h.off(p.Seq)
+		ok = o >= h.next-rstSlack && o <= max(h.highest, h.acked)+rstSlack
+	} else if p.Flags&pcap.ACK != 0 && peer.known {
+		// Nothing seen from this side, as with a reset answering a SYN:
+		// it must acknowledge something the peer sent.
+		o := peer.off(p.Ack)
+		ok = o >= peer.next-rstSlack && o <= max(peer.highest, peer.acked)+rstSlack
+	}
+	if !ok {
+		a.stats.IgnoredRST++
+		return
+	}
+	c.Reset = true
+	c.ResetBy = s
+	a.close(c, EndRST, p.Time)
+}
+
+// close ends a connection: what is held is delivered, the holes declared,
+// the state settled, and the handler told. A connection that ended by
+// FIN, RST or SYN timeout lingers to absorb stragglers; any other is
+// forgotten at once.
+func (a *Assembler) close(c *conn, e Ending, end int64) {
+	for s := Client; s <= Server; s++ {
+		h := &c.half[s]
+		h.hasProbe = false
+		to := h.heldEnd()
+		if h.fin >= 0 {
+			to = max(to, h.fin)
+		} else if h.acked > to {
+			to = h.acked
+		}
+		a.gapTo(c, s, to)
+		a.releaseHistory(h)
+	}
+	c.Ending = e
+	c.End = end
+	c.HalfClosed = c.fin[0] != c.fin[1]
+	c.State = c.state()
+	a.stats.Open--
+	a.h.Close(&c.Conn)
+	switch e {
+	case EndFIN, EndRST, EndSynTimeout:
+		c.dead = true
+		c.closedAt = a.now
+		a.reschedule(c)
+	default:
+		a.forget(c)
+	}
+}
+
+// forget drops a connection from the table and the timers.
+func (a *Assembler) forget(c *conn) {
+	if a.conns[c.key] == c {
+		delete(a.conns, c.key)
+	}
+	if c.heapIdx >= 0 {
+		a.timers.remove(c.heapIdx)
+	}
+	for s := range c.half {
+		h := &c.half[s]
+		for i := range h.held {
+			a.releaseSeg(h, &h.held[i])
+		}
+		h.held = nil
+		a.releaseHistory(h)
+	}
+}
+
+func (a *Assembler) releaseSeg(h *half, g *segment) {
+	if g.data != nil {
+		h.heldBytes -= g.n
+		a.addHeld(-g.n)
+		a.pool.put(g.data)
+		g.data = nil
+	}
+}
+
+func (a *Assembler) trimHistory(h *half, to int64) {
+	if h.hist.buf == nil {
+		return
+	}
+	h.hist.trim(to)
+	if h.hist.start >= h.hist.end {
+		a.releaseHistory(h)
+	}
+}
+
+func (a *Assembler) releaseHistory(h *half) {
+	if h.hist.buf != nil {
+		a.pool.put(h.hist.buf)
+		a.addHeld(-int64(len(h.hist.buf)))
+		h.hist = history{}
+	}
+}
+
+func (a *Assembler) addHeld(n int64) {
+	a.stats.Held += n
+	a.stats.MaxHeld = max(a.stats.MaxHeld, a.stats.Held)
+}
+
+// deadlineOf is when the connection is next due for a timeout.
+func (a *Assembler) deadlineOf(c *conn) int64 {
+	switch {
+	case c.dead:
+		return c.closedAt + a.linger
+	case c.finishing:
+		return max(c.FinAt[0], c.FinAt[1]) + a.linger
+	case c.opening():
+		return c.lastSyn + a.synTimeout + 2*(c.lastSyn-c.prevSyn)
+	}
+	return c.Last + a.idle
+}
+
+// reschedule moves a connection's timer earlier if its deadline came
+// closer. A deadline that moved later is left for the heap to find stale,
+// so that a packet costs no heap work.
+func (a *Assembler) reschedule(c *conn) {
+	if d := a.deadlineOf(c); d < c.deadline {
+		c.deadline = d
+		a.timers.fix(c.heapIdx)
+	}
+}
+
+func (a *Assembler) advance(now int64) {
+	a.now = max(a.now, now)
+	for len(a.timers) > 0 {
+		c := a.timers[0]
+		if c.deadline > a.now {
+			return
+		}
+		if d := a.deadlineOf(c); d > c.deadline {
+			c.deadline = d
+			a.timers.fix(0)
+			continue
+		}
+		a.expire(c)
+	}
+}
+
+func (a *Assembler) expire(c *conn) {
+	switch {
+	case c.dead:
+		a.forget(c)
+	case c.finishing:
+		a.close(c, EndFIN, max(c.FinAt[0], c.FinAt[1]))
+	case c.opening():
+		a.stats.SynTimeouts++
+		a.close(c, EndSynTimeout, c.lastSyn+a.synTimeout)
+	default:
+		a.stats.IdleClosed++
+		a.close(c, EndIdle, c.Last+a.idle)
+	}
+}
+
+// evict makes room for one more connection: the one closest to its
+// timeout goes (a lingering closed one is simply forgotten).
+func (a *Assembler) evict() {
+	for len(a.timers) > 0 {
+		c := a.timers[0]
+		if d := a.deadlineOf(c); d > c.deadline {
+			c.deadline = d
+			a.timers.fix(0)
+			continue
+		}
+		if c.dead {
+			a.forget(c)
+			return
+		}
+		a.stats.Evicted++
+		end := a.now
+		if c.opening() {
+			end = min(end, c.lastSyn+a.synTimeout)
+		}
+		a.close(c, EndEvicted, end)
+		return
+	}
+}
+
+// state settles the Zeek-style state from what was seen.
+func (c *conn) state() State {
+	up := c.established || c.Midstream && c.active[Client] && c.active[Server]
+	if c.Reset {
+		if c.ResetBy == Server {
+			switch {
+			case c.synSeen && !c.established:
+				return REJ
+			case !c.active[Client]:
+				return RSTRH
+			}
+			return RSTR
+		}
+		switch {
+		case c.synSeen && !c.synAckSeen && !c.active[Server]:
+			return RSTOS0
+		case !c.active[Server]:
+			return OTH
+		}
+		return RSTO
+	}
+	switch {
+	case c.fin[Client] && c.fin[Server]:
+		return SF
+	case c.fin[Client]:
+		if !c.active[Server] {
+			return SH
+		}
+		return S2
+	case c.fin[Server]:
+		if !c.active[Client] {
+			return SHR
+		}
+		return S3
+	case c.opening():
+		return S0
+	case up:
+		return S1
+	}
+	return OTH
+}
+
+type nopHandler struct{}
+
+func (nopHandler) Open(*Conn)                             {}
+func (nopHandler) Established(*Conn)                      {}
+func (nopHandler) Data(*Conn, Side, []byte, int64, int64) {}
+func (nopHandler) Gap(*Conn, Side, int64)                 {}
+func (nopHandler) Close(*Conn)                            {}

@@ -1,0 +1,83 @@
+package tcp
+
+// half is the reassembly state of one direction of a connection: the bytes
+// one side sends. Positions are stream offsets (int64, counted from the
+// sequence number after the SYN, or from the first one seen mid-stream), so
+// that the 32-bit sequence space wraps without anyone noticing; a sequence
+// number is turned into an offset relative to next, and so it can be up to
+// 2 GiB either side of it.
+type half struct {
+	base  uint32 // the sequence number of stream offset 0
+	known bool   // base is set: this side has sent something (or its SYN was seen)
+
+	next    int64 // offset of the next byte to deliver
+	highest int64 // offset just past the furthest byte seen
+	// acked is the furthest offset the peer acknowledged. When it is past
+	// next, the bytes in between were received by the peer and never seen
+	// by the capture: they will not come again (a sender does not resend
+	// what was acknowledged), and are declared a gap once something shows
+	// that they are not merely late: data beyond them, the FIN, or the end.
+	acked int64
+	fin   int64 // offset of the FIN, -1 while none
+
+	// held is the data that came ahead of a hole, in offset order, not
+	// overlapping; each piece starts past next.
+	held      []segment
+	heldBytes int64
+
+	hist history
+
+	// A zero-window probe: one byte sent at next while the peer's window
+	// was closed. It is kept aside, not delivered, unless the peer
+	// acknowledges it.
+	winClosed bool  // the peer's last segment advertised a zero window…
+	winAt     int64 // …with this acknowledgement
+	probe     byte
+	probeAt   int64
+	probeTime int64
+	probePkt  int64
+	hasProbe  bool
+	probeCut  bool // the probe byte itself was not captured
+
+	// Before this side has sent anything, the peer's last acknowledgement
+	// of it, to tell a keep-alive from the start of the stream.
+	ackRaw   uint32
+	ackRawOK bool
+}
+
+// segment is a piece of held stream: data, or (data nil) bytes known to be
+// lost, such as the part of a segment the snap length cut.
+type segment struct {
+	off  int64
+	n    int64
+	data []byte // from the pool; nil for a lost range
+	time int64
+	pkt  int64
+}
+
+func (s *segment) end() int64 { return s.off + s.n }
+
+func (h *half) reset() {
+	*h = half{fin: -1}
+}
+
+// setBase makes seq stream offset 0.
+func (h *half) setBase(seq uint32) {
+	h.base, h.known = seq, true
+}
+
+// off turns a sequence number into a stream offset, the one nearest next.
+func (h *half) off(seq uint32) int64 {
+	return h.next + int64(int32(seq-(h.base+uint32(h.next))))
+}
+
+// done reports whether everything up to the FIN was delivered.
+func (h *half) done() bool { return h.fin >= 0 && h.next >= h.fin }
+
+// heldEnd is the offset past the last held byte, or next.
+func (h *half) heldEnd() int64 {
+	if len(h.held) == 0 {
+		return h.next
+	}
+	return h.held[len(h.held)-1].end()
+}
