@@ -242,7 +242,7 @@ start_server() {
         >"$WORK/nginx.log" 2>&1 &
       PIDS+=($!); wait_for "nginx on 80" 20 listening tcp 80 ;;
     kamailio-udp|kamailio-tcp)
-      local cfg=$SPIKE/kamailio.cfg max=$SIP_LIMIT
+      local cfg=$SPIKE/kamailio.cfg max=${SIP_LIMIT:-}
       [[ $what == kamailio-tcp ]] && { cfg=$HERE/kamailio-tcp.cfg; max=$LIMIT; }
       mkdir -p "$WORK/kamailio-run"
       ip netns exec "$NS" "${PRIO[@]}" timeout -k 5 "$budget" kamailio -f "$cfg" -DD -E -m 64 -M 8 \

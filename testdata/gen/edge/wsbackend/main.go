@@ -251,9 +251,26 @@ type countedConn struct {
 	once sync.Once
 }
 
+// Close leaves the limit at once, but closes the TCP connection gracefully: FIN first, then
+// whatever the client still sends (its close_notify) is read and dropped until its FIN (at most
+// 5 s), and only then the socket is closed, so that the client's close_notify does not meet a
+// closed socket and draw an RST.
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.l.active.Add(-1) })
-	return c.Conn.Close()
+	first := false
+	c.once.Do(func() { c.l.active.Add(-1); first = true })
+	tc, ok := c.Conn.(*net.TCPConn)
+	if !ok || !first {
+		return c.Conn.Close()
+	}
+	if err := tc.CloseWrite(); err != nil {
+		return tc.Close()
+	}
+	go func() {
+		tc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, tc)
+		tc.Close()
+	}()
+	return nil
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
