@@ -143,9 +143,13 @@ type Assembler struct {
 	conns  map[key]*conn
 	timers timerHeap
 	pool   pool
-	now    int64
+	now    int64 // the capture clock
+	leap   int64 // a time far ahead of the clock, waiting for a second packet to confirm it
 	lastID uint64
-	stats  Stats
+	// clockSet is set once the clock has a time (0 is a time, in crafted
+	// captures).
+	clockSet bool
+	stats    Stats
 
 	synTimeout, idle, linger int64
 	histSize                 int
@@ -165,17 +169,17 @@ type conn struct {
 	clientIsA bool // the client is the key's a endpoint
 	half      [2]half
 
-	synSeen, synAckSeen, established bool
-	synAckAck                        uint32 // the SYN-ACK's acknowledgement
-	fin                              [2]bool
-	active                           [2]bool // sent a packet other than a RST
-	sentAck                          [2]bool // sent an ACK that was not a SYN
-	lastSyn, prevSyn                 int64
-	finishing                        bool // both FINs seen; waiting for what is missing before them
-	dead                             bool // closed; kept to absorb stragglers until closedAt+Linger
-	closedAt                         int64
-	deadline                         int64 // as the timer heap has it; may be earlier than the real one
-	heapIdx                          int
+	synAckAck uint32  // the SYN-ACK's acknowledgement
+	active    [2]bool // sent a packet other than a RST
+	sentAck   [2]bool // sent an ACK that was not a SYN
+	lastSyn   int64   // the last SYN's time, for End
+	// The same on the capture clock (see clock), for the timers.
+	lastT, synT, prevSynT, finT int64
+	finishing                   bool // both FINs seen; waiting for what is missing before them
+	dead                        bool // closed; kept to absorb stragglers until closedAt+Linger
+	closedAt                    int64
+	deadline                    int64 // as the timer heap has it; may be earlier than the real one
+	heapIdx                     int
 }
 
 const (
@@ -186,6 +190,8 @@ const (
 	// may be and still end the connection. The window scale is not known
 	// (options are not decoded), so this stands for a generous window.
 	rstSlack = 1 << 20
+	// maxLeap is how far the clock moves on one packet's word alone.
+	maxLeap = int64(time.Hour)
 )
 
 // NewAssembler makes an Assembler that reports to h.
@@ -249,7 +255,8 @@ func (a *Assembler) Packet(p *pcap.Packet) {
 		return
 	}
 	a.stats.Packets++
-	a.advance(p.Time)
+	a.clock(p.Time)
+	a.advance(a.now)
 
 	payload, wire := p.Payload, p.PayloadLen
 	if wire < len(payload) {
@@ -304,7 +311,10 @@ func (a *Assembler) Packet(p *pcap.Packet) {
 // idle connections, lingering closed ones forgotten. Packet does it too,
 // with each packet's time; Advance is for a caller that knows the time
 // has moved on without a TCP packet (other traffic, or another file).
-func (a *Assembler) Advance(now int64) { a.advance(now) }
+func (a *Assembler) Advance(now int64) {
+	a.clock(now)
+	a.advance(a.now)
+}
 
 // Finish ends the input: every connection still open is closed, in the
 // order they were opened, with its state as it stands; an unanswered SYN
@@ -312,7 +322,8 @@ func (a *Assembler) Advance(now int64) { a.advance(now) }
 // with Ending EndCapture and End now (EndFIN if both FINs were seen). The
 // Assembler is then empty and may be fed again.
 func (a *Assembler) Finish(now int64) {
-	a.advance(now)
+	a.clock(now)
+	a.advance(a.now)
 	live := make([]*conn, 0, len(a.conns))
 	for _, c := range a.conns {
 		if !c.dead {
@@ -363,7 +374,7 @@ func makeKey(p *pcap.Packet) (key, bool) {
 
 // opening reports whether the connection is a SYN nobody answered yet.
 func (c *conn) opening() bool {
-	return c.synSeen && !c.synAckSeen && !c.active[Server] && !c.established
+	return c.SynSeen && !c.SynAckSeen && !c.active[Server] && !c.Handshake
 }
 
 // newSyn reports whether a SYN without ACK on a live connection starts a
@@ -375,16 +386,16 @@ func (a *Assembler) newSyn(c *conn, srcIsA bool, seq uint32) bool {
 	if srcIsA != c.clientIsA {
 		return true
 	}
-	if c.synSeen {
+	if c.SynSeen {
 		return seq != c.ISN[Client]
 	}
-	return !(c.synAckSeen && seq+1 == c.synAckAck)
+	return !(c.SynAckSeen && seq+1 == c.synAckAck)
 }
 
 // straggler reports whether a SYN without ACK for a closed connection is a
 // late copy of its own SYN rather than a new connection.
 func (a *Assembler) straggler(c *conn, srcIsA bool, seq uint32) bool {
-	return (c.Ending == EndFIN || c.Ending == EndRST) && srcIsA == c.clientIsA && c.synSeen && seq == c.ISN[Client]
+	return (c.Ending == EndFIN || c.Ending == EndRST) && srcIsA == c.clientIsA && c.SynSeen && seq == c.ISN[Client]
 }
 
 func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
@@ -433,6 +444,7 @@ func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wir
 	c.Packets[s]++
 	c.Bytes[s] += int64(wire)
 	c.Last = p.Time
+	c.lastT = a.now
 	c.LastPacket = p.Num
 	h := &c.half[s]
 
@@ -491,16 +503,18 @@ func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wir
 func (a *Assembler) syn(c *conn, s Side, p *pcap.Packet) bool {
 	h := &c.half[s]
 	if s == Client && p.Flags&pcap.ACK == 0 {
-		if !c.synSeen {
-			c.synSeen = true
+		if !c.SynSeen {
+			c.SynSeen = true
 			c.ISN[Client] = p.Seq
-			c.lastSyn, c.prevSyn = p.Time, p.Time
+			c.lastSyn = p.Time
+			c.synT, c.prevSynT = a.now, a.now
 			if !h.known {
 				h.setBase(p.Seq + 1)
 			}
 		} else {
 			c.SynRetransmits++
-			c.prevSyn, c.lastSyn = c.lastSyn, p.Time
+			c.lastSyn = p.Time
+			c.prevSynT, c.synT = c.synT, a.now
 		}
 		return true
 	}
@@ -510,14 +524,14 @@ func (a *Assembler) syn(c *conn, s Side, p *pcap.Packet) bool {
 		a.stats.BadSynAck++
 		return false
 	}
-	if !c.synAckSeen {
+	if !c.SynAckSeen {
 		// It must acknowledge the client's SYN (and any data the SYN
 		// carried, as with TCP Fast Open).
-		if o := c.half[Client].off(p.Ack); c.synSeen && p.Flags&pcap.ACK != 0 && (o < 0 || o > c.half[Client].highest) {
+		if o := c.half[Client].off(p.Ack); c.SynSeen && p.Flags&pcap.ACK != 0 && (o < 0 || o > c.half[Client].highest) {
 			a.stats.BadSynAck++
 			return false
 		}
-		c.synAckSeen = true
+		c.SynAckSeen = true
 		c.SynAck = p.Time
 		c.ISN[Server] = p.Seq
 		c.synAckAck = p.Ack
@@ -540,10 +554,10 @@ func (a *Assembler) ack(c *conn, s Side, p *pcap.Packet) {
 	if !syn {
 		c.sentAck[s] = true
 	}
-	if !c.established && !c.Midstream && !syn {
-		if s == Client && c.synAckSeen && int32(p.Ack-(c.ISN[Server]+1)) >= 0 ||
-			!c.synAckSeen && c.synSeen && c.sentAck[Client] && c.sentAck[Server] {
-			c.established = true
+	if !c.Handshake && !c.Midstream && !syn {
+		if s == Client && c.SynAckSeen && int32(p.Ack-(c.ISN[Server]+1)) >= 0 ||
+			!c.SynAckSeen && c.SynSeen && c.sentAck[Client] && c.sentAck[Server] {
+			c.Handshake = true
 			c.Established = p.Time
 			c.State = c.state()
 			a.h.Established(&c.Conn)
@@ -861,14 +875,14 @@ func (a *Assembler) drainOne(c *conn, s Side) {
 // fin notes a side's FIN at stream offset at.
 func (a *Assembler) fin(c *conn, s Side, at int64, p *pcap.Packet) {
 	h := &c.half[s]
-	if c.fin[s] {
+	if c.FinSeen[s] {
 		return // the FIN again (or another one: the first stands)
 	}
 	if at < h.next {
 		a.problem("tcp fin before data", p, fmt.Sprintf("TCP FIN at %d bytes into the stream, before the %d already seen", at, h.next))
 		at = h.next
 	}
-	c.fin[s] = true
+	c.FinSeen[s] = true
 	c.FinAt[s] = p.Time
 	h.fin = at
 	for len(h.held) > 0 && h.held[len(h.held)-1].end() > at {
@@ -888,9 +902,10 @@ func (a *Assembler) fin(c *conn, s Side, at int64, p *pcap.Packet) {
 		g.n = at - g.off
 		a.stats.DataAfterFIN++
 	}
-	c.HalfClosed = c.fin[0] != c.fin[1]
-	if c.fin[0] && c.fin[1] {
+	c.HalfClosed = c.FinSeen[0] != c.FinSeen[1]
+	if c.FinSeen[0] && c.FinSeen[1] {
 		c.finishing = true
+		c.finT = a.now
 	}
 	c.State = c.state()
 	if h.acked > h.next {
@@ -900,7 +915,7 @@ func (a *Assembler) fin(c *conn, s Side, at int64, p *pcap.Packet) {
 
 // rst handles a reset: one in the window ends the connection.
 func (a *Assembler) rst(c *conn, s Side, p *pcap.Packet) {
-	if c.fin[0] && c.fin[1] {
+	if c.FinSeen[0] && c.FinSeen[1] {
 		// Both sides had closed: the reset only hurries the end.
 		a.close(c, EndFIN, max(c.FinAt[0], c.FinAt[1]))
 		return
@@ -910,11 +925,18 @@ func (a *Assembler) rst(c *conn, s Side, p *pcap.Packet) {
 	if h.known {
 		o := h.off(p.Seq)
 		ok = o >= h.next-rstSlack && o <= max(h.highest, h.acked)+rstSlack
-	} else if p.Flags&pcap.ACK != 0 && peer.known {
-		// Nothing seen from this side, as with a reset answering a SYN:
-		// it must acknowledge something the peer sent.
+	} else if h.ackRawOK && !c.SynSeen {
+		// Mid-stream, nothing seen from this side yet: the peer's
+		// acknowledgement says where its stream is.
+		o := int64(int32(p.Seq - h.ackRaw))
+		ok = o >= -rstSlack && o <= rstSlack
+	} else if peer.known && c.SynSeen {
+		// Nothing seen from this side, as with a reset answering a SYN.
+		// As the client would (RFC 9293, 3.10.7.3), take it only if it
+		// acknowledges something the peer sent: the SYN, at least. A
+		// forged reset acknowledges the SYN's own number, or nothing.
 		o := peer.off(p.Ack)
-		ok = o >= peer.next-rstSlack && o <= max(peer.highest, peer.acked)+rstSlack
+		ok = p.Flags&pcap.ACK != 0 && o >= 0 && o <= max(peer.highest, peer.acked)
 	}
 	if !ok {
 		a.stats.IgnoredRST++
@@ -944,7 +966,7 @@ func (a *Assembler) close(c *conn, e Ending, end int64) {
 	}
 	c.Ending = e
 	c.End = end
-	c.HalfClosed = c.fin[0] != c.fin[1]
+	c.HalfClosed = c.FinSeen[0] != c.FinSeen[1]
 	c.State = c.state()
 	a.stats.Open--
 	a.h.Close(&c.Conn)
@@ -1014,11 +1036,11 @@ func (a *Assembler) deadlineOf(c *conn) int64 {
 	case c.dead:
 		return c.closedAt + a.linger
 	case c.finishing:
-		return max(c.FinAt[0], c.FinAt[1]) + a.linger
+		return c.finT + a.linger
 	case c.opening():
-		return c.lastSyn + a.synTimeout + 2*(c.lastSyn-c.prevSyn)
+		return c.synT + a.synTimeout + 2*(c.synT-c.prevSynT)
 	}
-	return c.Last + a.idle
+	return c.lastT + a.idle
 }
 
 // reschedule moves a connection's timer earlier if its deadline came
@@ -1031,11 +1053,30 @@ func (a *Assembler) reschedule(c *conn) {
 	}
 }
 
+// clock moves the capture clock on to t, which the timers run on. It never
+// goes back (packets from several interfaces come a little out of order),
+// and it does not leap forward on one packet alone: a time more than
+// maxLeap ahead must be confirmed by the next one. Captures do hold lone
+// packets with a wild timestamp (a SYN-ACK dated 24 years later), and
+// leaping on one would time out every connection at once.
+func (a *Assembler) clock(t int64) {
+	switch {
+	case !a.clockSet:
+		a.now, a.clockSet = t, true
+	case t <= a.now:
+		a.leap = 0
+	case t-a.now <= maxLeap || a.leap != 0 && t-a.leap <= maxLeap && a.leap-t <= maxLeap:
+		a.now, a.leap = t, 0
+	default:
+		a.leap = t
+	}
+}
+
+// advance fires the timers due by the clock.
 func (a *Assembler) advance(now int64) {
-	a.now = max(a.now, now)
 	for len(a.timers) > 0 {
 		c := a.timers[0]
-		if c.deadline > a.now {
+		if c.deadline > now {
 			return
 		}
 		if d := a.deadlineOf(c); d > c.deadline {
@@ -1088,11 +1129,11 @@ func (a *Assembler) evict() {
 
 // state settles the Zeek-style state from what was seen.
 func (c *conn) state() State {
-	up := c.established || c.Midstream && c.active[Client] && c.active[Server]
+	up := c.Handshake || c.Midstream && c.active[Client] && c.active[Server]
 	if c.Reset {
 		if c.ResetBy == Server {
 			switch {
-			case c.synSeen && !c.established:
+			case c.SynSeen && !c.Handshake:
 				return REJ
 			case !c.active[Client]:
 				return RSTRH
@@ -1100,7 +1141,7 @@ func (c *conn) state() State {
 			return RSTR
 		}
 		switch {
-		case c.synSeen && !c.synAckSeen && !c.active[Server]:
+		case c.SynSeen && !c.SynAckSeen && !c.active[Server]:
 			return RSTOS0
 		case !c.active[Server]:
 			return OTH
@@ -1108,14 +1149,14 @@ func (c *conn) state() State {
 		return RSTO
 	}
 	switch {
-	case c.fin[Client] && c.fin[Server]:
+	case c.FinSeen[Client] && c.FinSeen[Server]:
 		return SF
-	case c.fin[Client]:
+	case c.FinSeen[Client]:
 		if !c.active[Server] {
 			return SH
 		}
 		return S2
-	case c.fin[Server]:
+	case c.FinSeen[Server]:
 		if !c.active[Client] {
 			return SHR
 		}

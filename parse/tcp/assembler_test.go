@@ -354,7 +354,7 @@ func TestCases(t *testing.T) {
 			f := newFlow()
 			tc.build(f)
 			rec := newRecorder()
-			rec.keep = true
+			rec.keep, rec.marks = true, true
 			probs := &parse.Problems{}
 			opts := tc.opts
 			opts.Problems, opts.FileName, opts.File = probs, "hand.pcap", 3

@@ -170,6 +170,14 @@ type Conn struct {
 	// FinAt is when each side's first FIN was seen.
 	FinAt [2]int64
 
+	// What was seen of the opening and the close, apart from the times
+	// above, which cannot say "not seen" in a capture whose clock starts at
+	// 0 (crafted files do).
+	SynSeen    bool    // the client's SYN
+	SynAckSeen bool    // the server's SYN-ACK
+	Handshake  bool    // the handshake completed (Established is its time)
+	FinSeen    [2]bool // each side's FIN
+
 	State  State
 	Ending Ending
 	// ResetBy is who sent the reset, for RSTO, RSTR, RSTOS0, RSTRH and REJ.
@@ -220,7 +228,7 @@ type Conn struct {
 // handshake's completion. It is 0 when the connection was not seen to be
 // established.
 func (c *Conn) SetupTime() time.Duration {
-	if c.Established == 0 {
+	if !c.Handshake {
 		return 0
 	}
 	return time.Duration(c.Established - c.Start)

@@ -22,6 +22,7 @@ type recorder struct {
 	log     strings.Builder
 	quiet   bool // count and check only, do not log (big inputs)
 	keep    bool // keep the reassembled streams
+	marks   bool // and mark the gaps in them
 	errs    []string
 	conns   []*Conn
 	streams map[*Conn]*[2][]byte
@@ -105,7 +106,7 @@ func (r *recorder) Gap(c *Conn, from Side, n int64) {
 		r.errorf("Gap of %d on connection %d", n, c.ID)
 	}
 	r.gaps[c][from] += n
-	if r.keep {
+	if r.keep && r.marks {
 		r.streams[c][from] = fmt.Appendf(r.streams[c][from], "[gap %d]", n)
 	}
 	if !r.quiet {
