@@ -111,10 +111,10 @@ for pkt in json.load(sys.stdin):
                     d += " close=%s" % code
                 reason = first(w, "websocket.payload.close.reason")
                 if reason is not None:
-                    d += " reason=%s" % json.dumps(reason)
+                    d += " reason=%s" % json.dumps(reason, ensure_ascii=False)
                 text = first(w, "websocket.payload.text")
                 if text is not None:
-                    d += " text=%s" % json.dumps(text.encode("utf-8", "surrogateescape")[:64].decode("utf-8", "replace"))
+                    d += " text=%s" % json.dumps(text.encode("utf-8", "surrogateescape")[:64].decode("utf-8", "replace"), ensure_ascii=False)
                 print("%s\tframe\t%s" % (name, d))
 ' "$cap" "$here/streams.tsv" >>"$out"
 done
