@@ -74,7 +74,7 @@ func NewResponseParser(o *Options) *ResponseParser {
 // ExpectMethod queues the method of the next request on the connection.
 func (r *ResponseParser) ExpectMethod(m string) {
 	if len(r.p.methods) >= maxPending {
-		r.p.methods = r.p.methods[1:]
+		r.p.methods = popFront(r.p.methods)
 		r.p.stats.Unmatched++
 	}
 	r.p.methods = append(r.p.methods, m)
@@ -141,7 +141,7 @@ func (p *parser) answer(code int, t int64) []Event {
 		return p.ev
 	}
 	e := p.pending[0]
-	p.pending = p.pending[1:]
+	p.pending = popFront(p.pending)
 	if e.kind == reqPlain || e.seq != p.curSeq || p.closed {
 		return p.ev
 	}
@@ -157,4 +157,14 @@ func (p *parser) answer(code int, t int64) []Event {
 		p.answered = a
 	}
 	return p.ev
+}
+
+// popFront drops a queue's first element. It moves the rest down rather
+// than reslicing, so that the queue keeps its array instead of allocating
+// a new one with every other append; queues are a few entries long.
+func popFront[T any](q []T) []T {
+	n := copy(q, q[1:])
+	var zero T
+	q[n] = zero
+	return q[:n]
 }

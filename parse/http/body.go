@@ -28,7 +28,7 @@ func requestFields(line []byte, s string) (method, target, proto string) {
 
 func (p *parser) pushPending(kind uint8) {
 	if len(p.pending) >= maxPending {
-		p.pending = p.pending[1:]
+		p.pending = popFront(p.pending)
 		p.stats.Unmatched++
 	}
 	p.seq++
@@ -92,8 +92,7 @@ func (p *parser) responseHead(line []byte, s string, f *fields, at, t int64) {
 	if len(p.methods) > 0 {
 		method = p.methods[0]
 		if final {
-			p.methods[0] = ""
-			p.methods = p.methods[1:]
+			p.methods = popFront(p.methods)
 		}
 	} else if final {
 		p.stats.Unmatched++
@@ -189,7 +188,7 @@ func (p *parser) next(at, t int64) {
 		case answerRefused:
 		default:
 			p.state = stHeld
-			p.heldOff = at
+			p.heldOff, p.heldGaps = at, 0
 			p.held, p.pieces = p.held[:0], p.pieces[:0]
 		}
 	}
@@ -365,12 +364,18 @@ func (p *parser) inTrailer(b []byte, t int64) int {
 }
 
 // inHeld keeps the bytes after an upgrade request until Answer says what
-// they are, or there are too many to wait any longer.
+// they are, or there are too many to wait any longer. Whether to stop
+// waiting depends only on the bytes and gaps held, never on how they were
+// fed: a stretch fed in many calls is one piece once there are many.
 func (p *parser) inHeld(b []byte, t int64) int {
 	n := min(len(b), p.maxHead-len(p.held))
 	p.held = append(p.held, b[:n]...)
-	p.pieces = append(p.pieces, heldPiece{t: t, n: n})
-	if len(p.held) >= p.maxHead || len(p.pieces) >= maxHeldPieces {
+	if k := len(p.pieces) - 1; k >= 0 && p.pieces[k].n > 0 && (p.pieces[k].t == t || len(p.pieces) >= maxHeldPieces) {
+		p.pieces[k].n += n
+	} else {
+		p.pieces = append(p.pieces, heldPiece{t: t, n: n})
+	}
+	if len(p.held) >= p.maxHead {
 		p.mustGuess = true
 	}
 	return n
@@ -474,7 +479,7 @@ func (p *parser) gapAt(n, t int64) {
 		p.body.Gap += n
 	case stHeld:
 		p.pieces = append(p.pieces, heldPiece{t: t, gap: n})
-		if len(p.pieces) >= maxHeldPieces {
+		if p.heldGaps++; p.heldGaps >= maxHeldGaps {
 			p.mustGuess = true
 		}
 	case stUpgraded:

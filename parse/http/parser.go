@@ -42,8 +42,13 @@ const maxChunkLine = 4096
 // than this is not a client, and the oldest are dropped.
 const maxPending = 1024
 
-// maxHeldPieces bounds the gaps recorded while bytes are held.
-const maxHeldPieces = 64
+// While bytes are held, maxHeldPieces bounds the stretches kept apart for
+// their times (later ones merge), and maxHeldGaps the gaps: so many lost
+// stretches say the answer will not be told.
+const (
+	maxHeldPieces = 64
+	maxHeldGaps   = 16
+)
 
 // Stats counts what a parser did. They never decrease.
 type Stats struct {
@@ -152,6 +157,7 @@ type parser struct {
 	held      []byte
 	pieces    []heldPiece
 	heldOff   int64
+	heldGaps  int
 	mustGuess bool // holding has gone on too long: decide from the bytes
 
 	stats Stats
@@ -283,6 +289,11 @@ func (p *parser) inHead(b []byte, t int64) int {
 		}
 		p.headOff, p.headT = p.off+int64(i), t
 		p.lines, p.lastLine = 0, 0
+		if p.head == nil {
+			// Most heads fit; growing from nothing would allocate a
+			// few times for the first one.
+			p.head = make([]byte, 0, 1024)
+		}
 	}
 	for i < len(b) {
 		end, nl := len(b), false

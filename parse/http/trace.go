@@ -16,10 +16,18 @@ type traceNames struct {
 	suffix []string // lower case, without '-' and '_'
 }
 
+// defaultTraceNames is built once: most parsers use the defaults, and a
+// parser per connection should not rebuild them.
+var defaultTraceNames = buildTraceNames(DefaultTraceHeaders)
+
 func newTraceNames(names []string) traceNames {
 	if names == nil {
-		names = DefaultTraceHeaders
+		return defaultTraceNames
 	}
+	return buildTraceNames(names)
+}
+
+func buildTraceNames(names []string) traceNames {
 	var t traceNames
 	for _, n := range names {
 		if s, ok := strings.CutPrefix(n, "*"); ok {
