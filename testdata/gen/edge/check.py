@@ -197,6 +197,29 @@ def peak(items, start_key="start", end_key="end", only=None):
     return best
 
 
+def sustained(items, failed):
+    """The lowest concurrency at and above which most attempts fail: the smallest level c such
+    that at every level c' >= c that has attempts, more than half of the attempts made at
+    concurrency c' failed (an attempt's concurrency counted at its start, itself included)."""
+    by = {}
+    for it in items:
+        by.setdefault(active_at(items, it["start"]["no"]), []).append(bool(failed(it)))
+    best = None
+    for c in sorted(by, reverse=True):
+        if sum(by[c]) * 2 > len(by[c]):
+            best = c
+        else:
+            break
+    if best is None:
+        return None
+    sel = [f for c, fs in by.items() if c >= best for f in fs]
+    below = [f for c, fs in by.items() if c < best for f in fs]
+    return {"concurrency": best, "attempts_at_or_above": len(sel), "failed_share_at_or_above": round(sum(sel) / len(sel), 3),
+            "attempts_below": len(below), "failed_below": sum(below),
+            "by_level": {str(c): [len(fs), sum(fs)] for c, fs in sorted(by.items())},
+            "definition": " ".join(sustained.__doc__.split(":", 1)[1].split())}
+
+
 # ---------------------------------------------------------------- layers
 
 def ws_layer(pkts, port, jtl):
@@ -245,11 +268,12 @@ def ws_layer(pkts, port, jtl):
         }
     # JTL: every trace ID on the wire, each responseCode = the capture's status
     by_trace = {a["trace"]: a for a in attempts}
-    rows = [r for r in jtl if r.get("traceId", "").startswith("ws-")]
+    rows = [r for r in jtl if r["label"] == "WS upgrade"]
     missing = [r["traceId"] for r in rows if r["traceId"] not in by_trace]
     mism = [(r["traceId"], r["responseCode"], by_trace[r["traceId"]]["code"]) for r in rows
             if r["traceId"] in by_trace and r["responseCode"] != str(by_trace[r["traceId"]]["code"])]
     resp_mism = [r["traceId"] for r in rows if r["traceId"] in by_trace and r.get("respTraceId", "") != by_trace[r["traceId"]]["resp_trace"]]
+    res["sustained"] = sustained(attempts, lambda a: a["code"] != 101)
     res["jtl"] = {"rows": len(rows), "codes": dict(Counter(r["responseCode"] for r in rows)),
                   "trace_ids_not_in_capture": len(missing), "code_mismatches": len(mism),
                   "resp_trace_id_mismatches": len(resp_mism),
@@ -289,6 +313,7 @@ def tcp_layer(pkts, port, jtl, prefix):
                                 "concurrency": active_at(conns, first["start"]["no"]),
                                 "established_others": sum(1 for c in conns if c["synack"] and c["start"]["no"] < first["start"]["no"]
                                                           and (c["end"] is None or c["end"]["no"] > first["start"]["no"]))}
+    res["sustained"] = sustained(conns, lambda c: c["refused"])
     # HTTP requests carried by the established connections
     traces = {}
     for c in conns:
@@ -359,7 +384,8 @@ def sip_layer(pkts, port, uas_port, jtl):
                                 "time": iso(first["start"]["t"]),
                                 "status": str(first["final"]) if first["final"] else "timeout", "call_id": first["cid"],
                                 "concurrency": active_at(ds, first["start"]["no"])}
-    rows = [r for r in jtl if r.get("callId")]
+    res["sustained"] = sustained(ds, lambda d: d["final"] is None or d["final"] >= 400)
+    rows = [r for r in jtl if r["label"].startswith("SIP INVITE")]
     missing = [r["callId"] for r in rows if r["callId"] not in dialogs]
     mism = [r["callId"] for r in rows if r["callId"] in dialogs and r["responseCode"] != str(dialogs[r["callId"]]["final"])]
     res["jtl"] = {"rows": len(rows), "codes": dict(Counter(r["responseCode"] for r in rows)),
@@ -420,7 +446,7 @@ def main():
             checks["first_failure_concurrency_is_limit_plus_1"] = first is not None and ws["first_failure"]["concurrency"] == a.limit + 1
             checks["open_101_never_above_limit"] = ws["peak_open_101"] <= a.limit
         verdict = {"layer": "websocket", "status": want, "kind": "capacity" if want == "503" else "rate_limit",
-                   "first_failure": ws.get("first_failure")}
+                   "first_failure": ws.get("first_failure"), "sustained": ws.get("sustained")}
 
     elif fx == "tcp-refused":
         tcp, first, conns, traces = tcp_layer(pkts, 8080, jtl, "http")
@@ -445,7 +471,7 @@ def main():
             tcp["first_failure"]["jtl_allThreads"] = int(fr["allThreads"])
             tcp["first_failure"]["jtl_timeStamp"] = int(fr["timeStamp"])
             tcp["first_failure"]["jtl_minus_capture_ms"] = round(int(fr["timeStamp"]) - first["start"]["t"] * 1000, 3)
-        verdict = {"layer": "tcp", "status": "refused", "kind": "capacity", "first_failure": tcp.get("first_failure")}
+        verdict = {"layer": "tcp", "status": "refused", "kind": "capacity", "first_failure": tcp.get("first_failure"), "sustained": tcp.get("sustained")}
 
     elif fx == "ephemeral-ports":
         tcp, first, conns, traces = tcp_layer(pkts, 8080, jtl, "http")
@@ -511,6 +537,7 @@ def main():
                                     "time": iso(first["start"]["t"]), "status": "alert:" + descs.most_common(1)[0][0],
                                     "concurrency": active_at(conns, first["start"]["no"]),
                                     "concurrency_at_client_hello": active_at(conns, h["no"]) if h else None}
+        tls["sustained"] = sustained(conns, lambda c: c in alerted)
         out["tls"] = tls
         out["tcp"] = tcp
         bad = [r for r in jtl if r["responseCode"] != "200"]
@@ -530,7 +557,7 @@ def main():
         checks["jtl_failures_equal_alerted_connections"] = len(bad) == len(alerted)
         checks["every_ok_trace_id_in_decrypted_capture"] = tcp["jtl"]["ok_trace_ids_not_in_capture"] == 0
         verdict = {"layer": "tls", "status": tls["first_failure"]["status"] if first else None, "kind": "capacity",
-                   "first_failure": tls.get("first_failure")}
+                   "first_failure": tls.get("first_failure"), "sustained": tls.get("sustained")}
 
     elif fx == "sip-tcp-limit":
         sip, first = sip_layer(pkts, 5060, 5070, jtl)
@@ -544,7 +571,7 @@ def main():
         checks["first_failure_is_503"] = first is not None and first["final"] == 503
         checks["first_failure_concurrency_is_limit_plus_1"] = first is not None and sip["first_failure"]["concurrency"] == a.limit + 1
         checks["admitted_never_above_limit"] = sip["peak_admitted"] <= a.limit
-        verdict = {"layer": "sip", "status": "503", "kind": "capacity", "first_failure": sip.get("first_failure")}
+        verdict = {"layer": "sip", "status": "503", "kind": "capacity", "first_failure": sip.get("first_failure"), "sustained": sip.get("sustained")}
 
     elif fx in ("mixed-ws-first", "mixed-sip-first"):
         sip, sfirst = sip_layer(pkts, 5060, 5070, jtl)
@@ -567,6 +594,7 @@ def main():
         layer = "websocket" if fx == "mixed-ws-first" else "sip"
         verdict = {"layer": layer, "status": "503", "kind": "capacity",
                    "first_failure": (ws if layer == "websocket" else sip).get("first_failure"),
+                   "sustained": (ws if layer == "websocket" else sip).get("sustained"),
                    "other_layer_first_failure": {"layer": "sip" if layer == "websocket" else "websocket",
                                                  **((sip if layer == "websocket" else ws).get("first_failure") or {})}}
     else:

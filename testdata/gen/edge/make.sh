@@ -19,8 +19,8 @@
 # and checks the run (concurrency at the first failure = LIMIT+1, every trace ID / Call-ID in
 # the capture, no retransmissions or stalls...). A run that fails a check is thrown away and
 # run again, up to ATTEMPTS times; only a run that passes writes testdata/fixtures/<name>/:
-#   capture.pcapng.gz  results.jtl  meta.json  plan.jmx  README.md (kept, not generated)
-#   (+ keylog.txt for tls-handshake-fail)
+#   capture.pcapng.gz  results.jtl  meta.json  plan.jmx  README.md (by readme.py from meta.json)
+#   (+ nginx.conf for the nginx fixtures, keylog.txt for tls-handshake-fail)
 #
 # Needs root (netns, tcpdump, iptables) and the Debian 12 packages: nginx kamailio sip-tester
 # jmeter jmeter-java jmeter-http openjdk-17-jdk-headless tcpdump tshark wireshark-common
@@ -42,6 +42,7 @@ SPIKE=$REPO/testdata/gen/spike
 OUT=${OUT:-$REPO/testdata/fixtures}
 ATTEMPTS=${ATTEMPTS:-3}
 JMETER_HOME=${JMETER_HOME:-/usr/share/jmeter}
+USER_DURATION=${DURATION:-}
 ALL=(ws-limit-conn ws-rate-limit tcp-refused sip-tcp-limit tls-handshake-fail mixed-ws-first mixed-sip-first ephemeral-ports)
 
 log() { printf '[edge/make.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -130,7 +131,7 @@ log "go build: wsbackend"
 # (HOLD > the time to reach LIMIT+1), so that the edge's own count and the capture's agree.
 params_common() {
   PAUSE_MS=${PAUSE_MS:-1000}; JITTER_MS=${JITTER_MS:-500}
-  DURATION=${DURATION:-35}
+  DURATION=${USER_DURATION:-35}
   JPROPS=()
 }
 params_ws-limit-conn() {
@@ -146,7 +147,7 @@ params_ws-limit-conn() {
 }
 params_ws-rate-limit() {
   LIMIT=${LIMIT:-0}; RATE=${RATE:-10}; BURST=${BURST:-5}
-  THREADS=${THREADS:-30}; RAMP=${RAMP:-15}; HOLD_MS=${HOLD_MS:-2000}; DURATION=${DURATION:-30}
+  THREADS=${THREADS:-30}; RAMP=${RAMP:-15}; HOLD_MS=${HOLD_MS:-2000}; DURATION=${USER_DURATION:-25}
   NGINX_LIMIT="            limit_req zone=ws_rate burst=$BURST nodelay;
             limit_req_status 429;"
   SERVERS=(wsbackend nginx)
@@ -385,6 +386,7 @@ with open(sys.argv[2], "w") as f:
     json.dump(meta, f, indent=2)
     f.write("\n")
 PY
+  python3 "$HERE/readme.py" "$dest/meta.json" >"$dest/README.md"
   ls -l "$dest" >&2
 }
 
