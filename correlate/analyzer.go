@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ceiling-dev/ceiling/parse/capture"
@@ -42,8 +43,16 @@ type Analyzer struct {
 	captureEnd    int64
 	captureClosed bool
 
-	// The join: Call-ID → hop-0 SIP attempt.
-	callIndex map[string]int32
+	conn *connTracker
+
+	// The joins: Call-ID → hop-0 SIP attempt; trace ID → hop-0 attempts.
+	callIndex  map[string]int32
+	traceIndex map[string][]int32
+	// covered says which layers the capture saw hop-0 attempts of: their
+	// samples are joined to the wire, not counted again.
+	covered map[Layer]bool
+	// sampled counts the samples per layer, for the unmatched count.
+	sampled map[Layer]int64
 
 	jtlAttempts []Attempt // Time on the JMeter clock until Finish
 	inflight    map[Layer]*endHeap
@@ -59,17 +68,21 @@ type Analyzer struct {
 	offsetsSeen int64
 	rng         *rand.Rand
 
-	noID []pendingSample // SIP samples without a Call-ID, for time matching
+	// Samples with no shared ID of a layer the capture covers, matched by
+	// time and order (SIP) or by flow (the others) once the clock offset
+	// is known.
+	noID map[Layer][]pendingSample
 
 	corr     Correlation
 	breaches Breaches
 }
 
 type pendingSample struct {
-	start  int64 // ms, JMeter clock
-	tref   threadRef
-	ref    SampleRef
-	failed bool
+	start   int64 // ms, JMeter clock
+	connect int64 // ms the sample spent connecting (a connect error's whole elapsed)
+	class   sampleClass
+	sample  SampleRef
+	tref    threadRef
 }
 
 // New makes an Analyzer.
@@ -83,7 +96,7 @@ func New(opts Options) *Analyzer {
 	if opts.TimeMatchWindow == 0 {
 		opts.TimeMatchWindow = time.Second
 	}
-	return &Analyzer{
+	an := &Analyzer{
 		opts:     opts,
 		sip:      newSIPTracker(int64(opts.TimerB), int64(opts.TimerF), opts.Edges),
 		inflight: make(map[Layer]*endHeap),
@@ -91,7 +104,12 @@ func New(opts Options) *Analyzer {
 		sipRefs:  make(map[int32]threadRef),
 		rng:      rand.New(rand.NewSource(1)),
 		breaches: Breaches{ByLabel: map[string]int64{}, Messages: map[string]int64{}},
+		noID:     map[Layer][]pendingSample{},
+		covered:  map[Layer]bool{},
+		sampled:  map[Layer]int64{},
 	}
+	an.conn = newConnTracker(&an.sip.attempts, opts.Edges)
+	return an
 }
 
 // AddEvent takes one capture event; events must come in time order.
@@ -100,8 +118,12 @@ func (a *Analyzer) AddEvent(ev *capture.Event) {
 	if ev.Time > a.captureEnd {
 		a.captureEnd = ev.Time
 	}
-	if ev.SIP != nil {
+	switch ev.Kind {
+	case capture.KindSIP:
 		a.sip.add(ev)
+	default:
+		a.sip.advance(ev.Time)
+		a.conn.add(ev)
 	}
 }
 
@@ -115,10 +137,18 @@ func (a *Analyzer) EndCapture(end int64) {
 	a.sip.finish(end)
 	a.captureClosed = true
 	a.callIndex = make(map[string]int32)
+	a.traceIndex = make(map[string][]int32)
 	for i := range a.sip.attempts {
 		at := &a.sip.attempts[i]
-		if at.Hop == 0 && at.Outcome != Challenged {
+		if at.Hop != 0 || at.Outcome == Challenged {
+			continue
+		}
+		a.covered[at.Layer] = true
+		if at.Layer == LayerSIP {
 			a.callIndex[at.CallID] = int32(i)
+		}
+		if at.TraceID != "" {
+			a.traceIndex[at.TraceID] = append(a.traceIndex[at.TraceID], int32(i))
 		}
 	}
 }
@@ -141,11 +171,39 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 	if c.breach {
 		a.breach(s, c, tref)
 	}
-	if c.layer == LayerSIP && len(a.callIndex) > 0 {
+	a.sampled[c.layer]++
+	switch {
+	case s.CallID != "" && len(a.callIndex) > 0:
 		a.joinSIP(s, c, ref, tref)
-		return
+	case s.TraceID != "" && a.joinTrace(s, c, ref, tref):
+	case a.coveredBy(c.layer):
+		a.noID[c.layer] = append(a.noID[c.layer], pendingSample{start: s.Start, connect: connectTime(s, c), class: c, sample: ref, tref: tref})
+	default:
+		a.jtlAttempt(s, c, ref, tref)
 	}
-	a.jtlAttempt(s, c, ref, tref)
+}
+
+// coveredBy reports whether the capture saw the layer a sample failed or
+// succeeded at, so that the sample is the same work as an attempt there.
+// A connect error is a tcp sample: the capture covers it when it saw TCP
+// connections at all.
+func (a *Analyzer) coveredBy(l Layer) bool {
+	switch l {
+	case LayerClient:
+		return false
+	case LayerTCP, LayerTLS:
+		return a.covered[LayerTCP]
+	}
+	return a.covered[l]
+}
+
+// connectTime is how long a sample spent connecting: its Connect column,
+// or for a connect error the whole sample.
+func connectTime(s *jtl.Sample, c sampleClass) int64 {
+	if c.failed && (c.layer == LayerTCP || c.layer == LayerTLS) {
+		return s.Elapsed
+	}
+	return s.Connect
 }
 
 func (a *Analyzer) breach(s *jtl.Sample, c sampleClass, tref threadRef) {
@@ -167,29 +225,55 @@ func (a *Analyzer) breach(s *jtl.Sample, c sampleClass, tref threadRef) {
 
 // joinSIP ties a SIP sample to the dialog the capture saw.
 func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
-	if s.CallID == "" {
-		a.noID = append(a.noID, pendingSample{start: s.Start, tref: tref, ref: ref, failed: c.failed})
-		return
-	}
 	i, ok := a.callIndex[s.CallID]
 	if !ok {
 		a.corr.CallIDNotInCapture++
 		a.corr.UnmatchedJTL++
 		return
 	}
-	at := &a.sip.attempts[i]
-	if at.Match != Unmatched {
+	if a.sip.attempts[i].Match != Unmatched {
 		// A second sample with the same Call-ID (a sampler that writes
 		// one row per request of the call): the first one joined.
 		return
 	}
-	at.Match = ByCallID
-	at.Source |= FromJTL
-	a.sipRefs[i] = tref
-	a.corr.Matched++
+	a.join(int(i), ByCallID, s.Start, c, ref, tref)
 	a.corr.ByCallID++
-	a.addOffset(at.Time - s.Start*1e6)
-	if c.failed != at.Failed || (c.failed && c.status != at.Status) {
+}
+
+// joinTrace ties a sample to the attempt on the wire that carried its
+// trace ID, preferring one of the sample's own layer. It reports whether
+// it found one.
+func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) bool {
+	ids := a.traceIndex[s.TraceID]
+	best := -1
+	for _, i := range ids {
+		at := &a.sip.attempts[i]
+		if at.Match != Unmatched {
+			continue
+		}
+		if best < 0 || (at.Layer == c.layer && a.sip.attempts[best].Layer != c.layer) {
+			best = int(i)
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	a.join(best, ByTraceID, s.Start, c, ref, tref)
+	a.corr.ByTraceID++
+	return true
+}
+
+// join records that sample and attempt i are the same work.
+func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref SampleRef, tref threadRef) {
+	at := &a.sip.attempts[i]
+	at.Match = how
+	at.Source |= FromJTL
+	a.sipRefs[int32(i)] = tref
+	a.corr.Matched++
+	if how == ByCallID || how == ByTraceID {
+		a.addOffset(at.Time - start*1e6)
+	}
+	if c.failed != at.Failed || (c.failed && c.layer == at.Layer && c.status != at.Status) {
 		a.corr.Disagreements++
 	}
 	if at.Failed {
@@ -287,7 +371,7 @@ func (a *Analyzer) Finish() *Result {
 	if !a.captureClosed {
 		a.EndCapture(a.captureEnd)
 	}
-	r := &Result{SIP: a.sip.stats, Breaches: a.breaches}
+	r := &Result{SIP: a.sip.stats, Conn: a.conn.stats, Breaches: a.breaches}
 	a.settleOffset(r)
 	off := a.corr.ClockOffset
 	a.matchByTime(off)
@@ -296,10 +380,9 @@ func (a *Analyzer) Finish() *Result {
 	// JMeter offered when each attempt was made.
 	a.threads.finish()
 	haveThreads := !a.threads.empty()
-	sipSamples := a.anySIPSamples()
 	for i := range a.sip.attempts {
 		at := &a.sip.attempts[i]
-		if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && sipSamples {
+		if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && a.sampled[at.Layer] > 0 {
 			a.corr.UnmatchedCapture++
 		}
 		if !haveThreads {
@@ -356,10 +439,6 @@ func (a *Analyzer) Finish() *Result {
 	return r
 }
 
-func (a *Analyzer) anySIPSamples() bool {
-	return a.corr.ByCallID+a.corr.CallIDNotInCapture+int64(len(a.noID)) > 0
-}
-
 // settleOffset fixes the clock offset: forced, or the median of the
 // Call-ID matches.
 func (a *Analyzer) settleOffset(r *Result) {
@@ -374,13 +453,20 @@ func (a *Analyzer) settleOffset(r *Result) {
 		a.corr.OffsetSpread = a.offsets[n*3/4] - a.offsets[n/4]
 		a.corr.OffsetBasis = fmt.Sprintf("median of %s Call-ID matches", thousands(a.offsetsSeen))
 	case len(a.noID) > 0:
-		// No shared IDs: line the first SIP sample up with the first
-		// INVITE on the wire, which is right when both saw the start of
-		// the test.
+		// No shared IDs: line the first sample up with the first attempt
+		// of its layer on the wire, which is right when both saw the
+		// start of the test.
+		var first *pendingSample
+		for _, ps := range a.noID {
+			if len(ps) > 0 && (first == nil || ps[0].start < first.start) {
+				first = &ps[0]
+			}
+		}
 		for i := range a.sip.attempts {
-			if a.sip.attempts[i].Hop == 0 {
-				a.corr.ClockOffset = a.sip.attempts[i].Time - a.noID[0].start*1e6
-				a.corr.OffsetBasis = "first INVITE on the wire lined up with the first SIP sample (no shared IDs)"
+			at := &a.sip.attempts[i]
+			if first != nil && at.Hop == 0 && at.Layer == first.class.layer {
+				a.corr.ClockOffset = at.Time - first.start*1e6
+				a.corr.OffsetBasis = "first attempt on the wire lined up with the first sample (no shared IDs)"
 				break
 			}
 		}
@@ -389,43 +475,67 @@ func (a *Analyzer) settleOffset(r *Result) {
 	}
 }
 
-// matchByTime pairs SIP samples without a Call-ID with unmatched attempts
-// on the wire, in order, within the window: a weaker match, counted apart.
+// matchByTime pairs the samples that share no ID with an attempt on the
+// wire with unmatched attempts of their layer, in order, within the
+// window: by time and order for SIP, by flow (connection time) for the
+// others; weaker matches, counted apart. A connect error that finds no
+// SYN on the wire was never tried on the network: the load generator
+// failed (ports, no route), whatever the exception says.
 func (a *Analyzer) matchByTime(off int64) {
-	if len(a.noID) == 0 {
-		return
-	}
 	win := int64(a.opts.TimeMatchWindow)
-	var free []int
-	for i := range a.sip.attempts {
-		at := &a.sip.attempts[i]
-		if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged {
-			free = append(free, i)
-		}
+	layers := make([]Layer, 0, len(a.noID))
+	for l := range a.noID {
+		layers = append(layers, l)
 	}
-	j := 0
-	for _, p := range a.noID {
-		t := p.start*1e6 + off
-		for j < len(free) && a.sip.attempts[free[j]].Time < t-win {
-			j++
+	sort.Slice(layers, func(i, j int) bool { return layers[i] < layers[j] })
+	for _, l := range layers {
+		target := l
+		if l == LayerTLS && !a.covered[LayerTLS] {
+			target = LayerTCP
 		}
-		if j >= len(free) || a.sip.attempts[free[j]].Time > t+win {
-			a.corr.UnmatchedJTL++
-			continue
-		}
-		at := &a.sip.attempts[free[j]]
-		j++
-		at.Match = ByTime
-		at.Source |= FromJTL
-		a.sipRefs[int32(free[j-1])] = p.tref
-		a.corr.Matched++
-		a.corr.ByTime++
-		if at.Failed {
-			if at.Detail == nil {
-				at.Detail = &Detail{RetryAfter: -1}
+		var free []int
+		for i := range a.sip.attempts {
+			at := &a.sip.attempts[i]
+			if at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged {
+				free = append(free, i)
 			}
-			r := p.ref
-			at.Detail.Sample = &r
+		}
+		how := ByFlow
+		if l == LayerSIP {
+			how = ByTime
+		}
+		j := 0
+		for _, p := range a.noID[l] {
+			lo := p.start*1e6 + off - win
+			hi := p.start*1e6 + off + p.connect*1e6 + win
+			for j < len(free) && a.sip.attempts[free[j]].Time < lo {
+				j++
+			}
+			if j < len(free) && a.sip.attempts[free[j]].Time <= hi {
+				a.join(free[j], how, p.start, p.class, p.sample, p.tref)
+				if how == ByFlow {
+					a.corr.ByFlow++
+				} else {
+					a.corr.ByTime++
+				}
+				j++
+				continue
+			}
+			if p.class.failed && (l == LayerTCP || l == LayerTLS) && p.class.status != "reset" {
+				// No connection attempt on the wire for this connect
+				// error: the load generator never sent a SYN.
+				a.corr.NoSYN++
+				c := p.class
+				c.layer, c.status = LayerClient, "no-syn:"+p.class.status
+				if strings.Contains(strings.ToLower(p.sample.Message), "cannot assign requested address") ||
+					strings.Contains(p.sample.Code, "BindException") {
+					c.status = "ephemeral-ports"
+				}
+				s := jtl.Sample{Start: p.start, Elapsed: p.sample.Elapsed, Code: p.sample.Code, Message: p.sample.Message, Label: p.sample.Label}
+				a.jtlAttempt(&s, c, p.sample, p.tref)
+				continue
+			}
+			a.corr.UnmatchedJTL++
 		}
 	}
 }

@@ -12,6 +12,7 @@ type Result struct {
 	Layers      []*LayerResult
 	Correlation Correlation
 	SIP         SIPStats
+	Conn        ConnStats
 	Breaches    Breaches
 	// Attempts is every attempt, in time order; hop-0 attempts are the
 	// ones counted in Layers.
@@ -130,6 +131,9 @@ type Correlation struct {
 	UnmatchedCapture int64
 	// CallIDNotInCapture counts samples whose Call-ID the capture never saw.
 	CallIDNotInCapture int64
+	// NoSYN counts connect errors in the JTL for which the capture holds
+	// no connection attempt: the load generator failed before the wire.
+	NoSYN int64
 	// Disagreements counts matched pairs where the JTL's code and the
 	// capture's differ.
 	Disagreements int64

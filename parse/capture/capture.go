@@ -15,22 +15,83 @@ import (
 	"net/netip"
 
 	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/http"
 	"github.com/ceiling-dev/ceiling/parse/pcap"
 	"github.com/ceiling-dev/ceiling/parse/sip"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
+)
+
+// Kind says what an Event reports.
+type Kind uint8
+
+const (
+	// KindSIP: a SIP message (over UDP, TCP or WebSocket).
+	KindSIP Kind = iota
+	// KindConnOpen: a TCP connection's first SYN, or its first packet
+	// when the capture began mid-stream. Only Conn's identity and Start
+	// may be read: the rest changes as the connection goes on.
+	KindConnOpen
+	// KindConnClose: a TCP connection ended; Conn is final.
+	KindConnClose
+	// KindRequest: an HTTP request head (a WebSocket upgrade among them).
+	KindRequest
+	// KindResponse: an HTTP response head.
+	KindResponse
+	// KindWSClose: a WebSocket close frame.
+	KindWSClose
+	// KindTLS: a TLS handshake reached its end: completed, or failed
+	// (an alert, the connection closed during it).
+	KindTLS
+	// KindTLSHello: a TLS ClientHello: a handshake began.
+	KindTLSHello
 )
 
 // Event is one protocol event seen in a capture.
 type Event struct {
+	Kind   Kind
 	Time   int64 // Unix ns, the capture host's clock
-	File   int   // index of the capture among the inputs
+	File   int   // index of the capture among all the inputs
 	Packet int64 // frame number in that file (the completing frame of a reassembled datagram)
 	Offset int64 // byte offset of that frame's record
 
 	Src, Dst  netip.AddrPort
-	Transport string // "udp", later "tcp", "tls", "ws", "wss"
+	Transport string // "udp", "tcp", "ws", "tls"
 
-	// SIP is set for a SIP message.
+	// SIP is set for KindSIP.
 	SIP *sip.Message
+	// Conn is the TCP connection the event happened on, nil over UDP.
+	Conn *tcp.Conn
+	// Request and Response are set for KindRequest and KindResponse.
+	Request  *http.Request
+	Response *http.Response
+	// WSClose is set for KindWSClose.
+	WSClose *WSClose
+	// TLS is set for KindTLS and KindTLSHello.
+	TLS *TLSHandshake
+}
+
+// WSClose is a WebSocket close frame.
+type WSClose struct {
+	FromClient bool
+	Code       int // 0 when the frame had no status code
+	Reason     string
+}
+
+// TLSHandshake is what a connection's TLS handshake came to, seen without
+// keys.
+type TLSHandshake struct {
+	SNI string
+	// Version is the version the server chose ("TLS 1.3"), "" before a
+	// ServerHello.
+	Version string
+	Cipher  string
+	// Completed is set when the handshake finished.
+	Completed bool
+	// Status is DESIGN.md's tls status of a failure: "alert:<description>",
+	// "closed"; "" when it completed.
+	Status string
+	// AlertFromServer is set when the failing alert came from the server.
+	AlertFromServer bool
 }
 
 // Options tune the capture stage.
@@ -248,7 +309,7 @@ func (f *fileSource) udp(p *pcap.Packet) {
 	f.stats.SIPMessages++
 	heap.Push(&f.pending, Event{
 		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
-		Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
+		Kind: KindSIP, Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
 		SIP: m,
 	})
 }

@@ -1,0 +1,415 @@
+package correlate
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/ceiling-dev/ceiling/parse/capture"
+	"github.com/ceiling-dev/ceiling/parse/http"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
+)
+
+// connTracker follows what happens on TCP connections: the connections
+// themselves (tcp layer), their TLS handshakes (tls), and the HTTP
+// requests and WebSocket upgrades on them (http, websocket). It appends
+// attempts to the same list as the SIP tracker, so that every layer's
+// attempts share one index space.
+type connTracker struct {
+	attempts *[]Attempt
+	edges    map[netip.AddrPort]bool // given with --edge
+	// hop-0 servers and clients seen, to tell the edge's own connections
+	// to its backends from the load generator's.
+	servers map[netip.Addr]bool
+	clients map[netip.Addr]bool
+
+	conns map[uint64]*connState
+
+	tcpActive map[netip.AddrPort]int32 // connections opening or open per edge
+	wsActive  map[netip.AddrPort]int32 // upgrades awaiting an answer, and WebSockets up
+	httpBusy  map[netip.AddrPort]int32 // plain requests awaiting an answer
+
+	stats ConnStats
+}
+
+// ConnStats counts what the connection layers saw beyond attempts.
+type ConnStats struct {
+	Midstream      int64 // connections begun before the capture: not attempts
+	AcceptMismatch int64 // 101s whose Sec-WebSocket-Accept did not match the key
+	Responses      int64 // HTTP responses seen
+	Orphans        int64 // responses with no request seen on their connection
+	CloseCodes     map[int]int64
+}
+
+type connState struct {
+	hop     uint8
+	tcp     int // attempt index of the connection, -1 for mid-stream
+	counted bool
+	tls     int // attempt index of the TLS handshake, -1 when none
+	pending []pendingReq
+	ws      int // attempt index of the WebSocket up on it, -1 when none
+	wsUp    bool
+}
+
+type pendingReq struct {
+	attempt int
+	ws      bool
+	key     string
+}
+
+func newConnTracker(attempts *[]Attempt, edges []netip.AddrPort) *connTracker {
+	t := &connTracker{
+		attempts:  attempts,
+		servers:   map[netip.Addr]bool{},
+		clients:   map[netip.Addr]bool{},
+		conns:     map[uint64]*connState{},
+		tcpActive: map[netip.AddrPort]int32{},
+		wsActive:  map[netip.AddrPort]int32{},
+		httpBusy:  map[netip.AddrPort]int32{},
+		stats:     ConnStats{CloseCodes: map[int]int64{}},
+	}
+	if len(edges) > 0 {
+		t.edges = map[netip.AddrPort]bool{}
+		for _, e := range edges {
+			t.edges[e] = true
+		}
+	}
+	return t
+}
+
+func (t *connTracker) at(i int) *Attempt { return &(*t.attempts)[i] }
+
+func (t *connTracker) add(ev *capture.Event) {
+	switch ev.Kind {
+	case capture.KindConnOpen:
+		t.open(ev)
+	case capture.KindConnClose:
+		t.close(ev)
+	case capture.KindTLSHello:
+		t.tlsHello(ev)
+	case capture.KindTLS:
+		t.tlsEnd(ev)
+	case capture.KindRequest:
+		t.request(ev)
+	case capture.KindResponse:
+		t.response(ev)
+	case capture.KindWSClose:
+		t.wsClose(ev, ev.Time)
+	}
+}
+
+// hopOf tells the load generator's connections to the edge (0) from the
+// edge's own to its backends (1): with --edge, by the server's address;
+// otherwise a connection from an address that is itself a server, and not
+// also a client of the edge, is the edge talking onwards. On one host
+// (everything on 127.0.0.1) the two cannot be told apart by address:
+// every connection is hop 0 and counts at its own server address.
+func (t *connTracker) hopOf(c *tcp.Conn) uint8 {
+	if t.edges != nil {
+		if t.edges[c.Server] {
+			return 0
+		}
+		return 1
+	}
+	if t.servers[c.Client.Addr()] && !t.clients[c.Client.Addr()] {
+		return 1
+	}
+	return 0
+}
+
+func (t *connTracker) open(ev *capture.Event) {
+	c := ev.Conn
+	st := &connState{tcp: -1, tls: -1, ws: -1}
+	t.conns[c.ID] = st
+	if c.Midstream {
+		t.stats.Midstream++
+		st.hop = t.hopOf(c)
+		return
+	}
+	st.hop = t.hopOf(c)
+	if st.hop == 0 {
+		t.servers[c.Server.Addr()] = true
+		t.clients[c.Client.Addr()] = true
+	}
+	t.tcpActive[c.Server]++
+	st.counted = true
+	*t.attempts = append(*t.attempts, Attempt{
+		Layer: LayerTCP, Hop: st.hop, Time: c.Start, Concurrency: t.tcpActive[c.Server], Threads: -1,
+		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
+		File: ev.File, Packet: c.FirstPacket,
+	})
+	st.tcp = len(*t.attempts) - 1
+}
+
+// tcpOutcome reads a closed connection's state as an attempt's outcome.
+func tcpOutcome(c *tcp.Conn) (Outcome, string) {
+	switch c.State {
+	case tcp.REJ:
+		return Rejected, "refused"
+	case tcp.S0, tcp.SH, tcp.RSTOS0:
+		if c.Ending == tcp.EndCapture || c.Ending == tcp.EndEvicted {
+			return Unanswered, "unanswered"
+		}
+		return TimedOut, "timeout"
+	case tcp.RSTR:
+		return Rejected, "reset"
+	}
+	if c.Established != 0 || c.SynAck != 0 {
+		return Answered, "established"
+	}
+	return Unanswered, "unanswered"
+}
+
+func (t *connTracker) close(ev *capture.Event) {
+	c := ev.Conn
+	st := t.conns[c.ID]
+	if st == nil {
+		return
+	}
+	delete(t.conns, c.ID)
+	end := c.End
+	if end == 0 {
+		end = ev.Time
+	}
+	// What was still waiting on the connection ends with it.
+	for _, p := range st.pending {
+		a := t.at(p.attempt)
+		if a.Outcome == Pending {
+			a.Outcome, a.Status, a.Failed = Rejected, "closed", true
+			a.Kind = KindError
+			a.Ended = end
+			if c.Ending == tcp.EndCapture {
+				a.Outcome, a.Status, a.Failed, a.Kind = Unanswered, "unanswered", false, KindNone
+			}
+		}
+		if p.ws {
+			t.wsActive[c.Server]--
+		} else {
+			t.httpBusy[c.Server]--
+		}
+	}
+	st.pending = nil
+	if st.ws >= 0 && st.wsUp {
+		t.wsEnd(st, c.Server, end)
+	}
+	if st.tls >= 0 {
+		if a := t.at(st.tls); a.Outcome == Pending {
+			if c.Ending == tcp.EndCapture {
+				a.Outcome, a.Status = Unanswered, "unanswered"
+			} else {
+				a.Outcome, a.Status, a.Failed, a.Kind = Rejected, "closed", true, KindError
+				a.Answered = end
+			}
+			a.Ended = end
+		}
+	}
+	if st.counted {
+		t.tcpActive[c.Server]--
+	}
+	if st.tcp < 0 {
+		return
+	}
+	a := t.at(st.tcp)
+	a.Ended = end
+	a.Outcome, a.Status = tcpOutcome(c)
+	switch {
+	case c.Established != 0:
+		a.Answered = c.Established
+	case c.State == tcp.REJ:
+		a.Answered = end
+	}
+	if a.Outcome == Rejected || a.Outcome == TimedOut {
+		a.Failed = true
+		a.Kind = kindOf(LayerTCP, a.Status)
+		a.Detail = &Detail{RetryAfter: -1, ReasonPhrase: c.State.Describe(), FinalPacket: c.LastPacket}
+		if c.SynRetransmits > 0 {
+			a.Retransmits = int32(c.SynRetransmits)
+		}
+	}
+}
+
+func (t *connTracker) tlsHello(ev *capture.Event) {
+	c := ev.Conn
+	st := t.conns[c.ID]
+	if st == nil || st.tls >= 0 {
+		return
+	}
+	*t.attempts = append(*t.attempts, Attempt{
+		Layer: LayerTLS, Hop: st.hop, Time: ev.Time, Concurrency: t.tcpActive[c.Server], Threads: -1,
+		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
+		File: ev.File, Packet: ev.Packet,
+	})
+	st.tls = len(*t.attempts) - 1
+}
+
+func (t *connTracker) tlsEnd(ev *capture.Event) {
+	c := ev.Conn
+	st := t.conns[c.ID]
+	if st == nil || st.tls < 0 {
+		return
+	}
+	a := t.at(st.tls)
+	if a.Outcome != Pending {
+		return
+	}
+	h := ev.TLS
+	a.Answered = ev.Time
+	if h.Completed {
+		a.Outcome, a.Status = Answered, "completed"
+		return
+	}
+	a.Outcome, a.Status, a.Failed = Rejected, h.Status, true
+	a.Kind = kindOf(LayerTLS, h.Status)
+	a.Detail = &Detail{RetryAfter: -1, FinalPacket: ev.Packet, ReasonPhrase: tlsPhrase(h)}
+}
+
+func tlsPhrase(h *capture.TLSHandshake) string {
+	var parts []string
+	if strings.HasPrefix(h.Status, "alert:") {
+		who := "client"
+		if h.AlertFromServer {
+			who = "server"
+		}
+		parts = append(parts, "fatal alert "+strings.TrimPrefix(h.Status, "alert:")+" from the "+who)
+	} else if h.Status == "closed" {
+		parts = append(parts, "connection closed during the handshake")
+	}
+	if h.SNI != "" {
+		parts = append(parts, "SNI "+h.SNI)
+	}
+	if h.Version != "" {
+		parts = append(parts, h.Version)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (t *connTracker) request(ev *capture.Event) {
+	c := ev.Conn
+	st := t.conns[c.ID]
+	if st == nil {
+		return
+	}
+	r := ev.Request
+	ws := http.IsWebSocketUpgrade(r)
+	layer := LayerHTTP
+	var conc int32
+	if ws {
+		layer = LayerWebSocket
+		t.wsActive[c.Server]++
+		conc = t.wsActive[c.Server]
+	} else {
+		t.httpBusy[c.Server]++
+		conc = t.httpBusy[c.Server]
+	}
+	*t.attempts = append(*t.attempts, Attempt{
+		Layer: layer, Hop: st.hop, Time: ev.Time, Concurrency: conc, Threads: -1,
+		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
+		TraceID: traceOf(r.TraceIDs), File: ev.File, Packet: ev.Packet,
+	})
+	st.pending = append(st.pending, pendingReq{attempt: len(*t.attempts) - 1, ws: ws, key: r.WebSocketKey})
+}
+
+// traceOf picks the trace ID among the headers the parser kept: the
+// trace-id field of a traceparent over the whole header, else the first.
+func traceOf(hs []http.Header) string {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "traceparent.trace-id") {
+			return h.Value
+		}
+	}
+	if len(hs) > 0 {
+		return hs[0].Value
+	}
+	return ""
+}
+
+func (t *connTracker) response(ev *capture.Event) {
+	c := ev.Conn
+	st := t.conns[c.ID]
+	if st == nil {
+		return
+	}
+	t.stats.Responses++
+	r := ev.Response
+	if r.Code < 200 && r.Code != 101 {
+		return // interim
+	}
+	if len(st.pending) == 0 {
+		t.stats.Orphans++
+		return
+	}
+	p := st.pending[0]
+	st.pending = st.pending[1:]
+	a := t.at(p.attempt)
+	a.Answered = ev.Time
+	a.Status = strconv.Itoa(r.Code)
+	if a.TraceID == "" {
+		a.TraceID = traceOf(r.TraceIDs)
+	}
+	if p.ws {
+		if r.Code == 101 {
+			a.Outcome = Answered
+			st.ws, st.wsUp = p.attempt, true
+			if r.WebSocketAccept != http.AcceptKey(p.key) {
+				// The client must fail such a connection (RFC 6455 4.1):
+				// the edge answered, but wrongly.
+				t.stats.AcceptMismatch++
+				a.Outcome, a.Status, a.Failed, a.Kind = Rejected, "bad-accept", true, KindError
+				a.Detail = &Detail{RetryAfter: -1, ReasonPhrase: "Sec-WebSocket-Accept does not match the key", FinalPacket: ev.Packet}
+				t.wsEnd(st, c.Server, ev.Time)
+			}
+			return
+		}
+		t.wsActive[c.Server]--
+		a.Ended = ev.Time
+	} else {
+		t.httpBusy[c.Server]--
+		a.Ended = ev.Time
+		if r.Code < 400 {
+			a.Outcome = Answered
+			if r.Code >= 300 {
+				a.Outcome = Redirected
+			}
+			return
+		}
+	}
+	// Here: an HTTP error, or an upgrade answered by anything but 101 (a
+	// 2xx or 3xx too: the server did not switch, which for a WebSocket
+	// client is a refusal).
+	a.Outcome, a.Failed = Rejected, true
+	a.Kind = kindOf(a.Layer, a.Status)
+	a.Detail = &Detail{RetryAfter: r.RetryAfter, ReasonPhrase: r.Reason, FinalPacket: ev.Packet, Server: headerValue(r.Headers, "Server")}
+}
+
+func headerValue(hs []http.Header, name string) string {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
+}
+
+func (t *connTracker) wsClose(ev *capture.Event, at int64) {
+	c := ev.Conn
+	st := t.conns[c.ID]
+	if st == nil {
+		return
+	}
+	if ev.WSClose != nil {
+		t.stats.CloseCodes[ev.WSClose.Code]++
+	}
+	if st.wsUp {
+		t.wsEnd(st, c.Server, at)
+	}
+}
+
+// wsEnd ends a WebSocket that was up: the first close frame, FIN or RST.
+func (t *connTracker) wsEnd(st *connState, edge netip.AddrPort, at int64) {
+	if !st.wsUp {
+		return
+	}
+	st.wsUp = false
+	t.wsActive[edge]--
+	t.at(st.ws).Ended = at
+}
