@@ -4,6 +4,7 @@ import (
 	"compress/flate"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // windowSize is DEFLATE's largest window: what a message may refer back
@@ -47,23 +48,29 @@ func (r *twoPart) ReadByte() (byte, error) {
 type inflater struct {
 	takeover bool
 	// window is the last windowSize bytes of output, the dictionary of
-	// the next message when the context is taken over; it lives in a
-	// buffer twice that size so that it moves only now and then.
+	// the next message when the context is taken over. It may hold up to
+	// twice that, so that it moves only now and then.
 	window []byte
-	fr     io.ReadCloser
-	src    twoPart
 	// lost says why the context is gone: a message could not be inflated
 	// whole, so later ones that refer back to it cannot be either.
 	lost string
-	buf  []byte
 }
 
+// decoder is what inflating one message needs beyond the context: a
+// flate reader (some 40 KB of tables and window) and an output buffer.
+// Each message is inflated in one go, from its first byte to its last,
+// so decoders are shared by all parsers through a pool instead of one per
+// connection.
+type decoder struct {
+	fr  io.ReadCloser
+	src twoPart
+	buf [8 << 10]byte
+}
+
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
 func newInflater(takeover bool) *inflater {
-	f := &inflater{takeover: takeover, buf: make([]byte, 16<<10)}
-	if takeover {
-		f.window = make([]byte, 0, 2*windowSize)
-	}
-	return f
+	return &inflater{takeover: takeover}
 }
 
 func (f *inflater) remember(b []byte) {
@@ -71,9 +78,8 @@ func (f *inflater) remember(b []byte) {
 		f.window = append(f.window[:0], b[len(b)-windowSize:]...)
 		return
 	}
-	if len(f.window)+len(b) > cap(f.window) {
-		keep := min(len(f.window), windowSize-len(b))
-		n := copy(f.window, f.window[len(f.window)-keep:])
+	if len(f.window)+len(b) > 2*windowSize {
+		n := copy(f.window, f.window[len(f.window)-(windowSize-len(b)):])
 		f.window = f.window[:n]
 	}
 	f.window = append(f.window, b...)
@@ -94,26 +100,28 @@ func (f *inflater) inflate(comp []byte, whole bool, max int64, keep func([]byte)
 	if f.lost != "" {
 		return 0, "an earlier message it may refer to was not inflated (" + f.lost + ")"
 	}
-	f.src = twoPart{comp, nil}
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	d.src = twoPart{comp, nil}
 	if whole {
-		f.src.b = flushTail
+		d.src.b = flushTail
 	}
-	if f.fr == nil {
-		f.fr = flate.NewReaderDict(&f.src, f.dict())
-	} else if err := f.fr.(flate.Resetter).Reset(&f.src, f.dict()); err != nil {
+	if d.fr == nil {
+		d.fr = flate.NewReaderDict(&d.src, f.dict())
+	} else if err := d.fr.(flate.Resetter).Reset(&d.src, f.dict()); err != nil {
 		return 0, err.Error()
 	}
 	for {
-		m, err := f.fr.Read(f.buf)
+		m, err := d.fr.Read(d.buf[:])
 		if m > 0 {
 			if n+int64(m) > max {
 				m = int(max - n)
 				failed = "inflates past " + strconv.FormatInt(max, 10) + " bytes"
 			}
 			n += int64(m)
-			keep(f.buf[:m])
+			keep(d.buf[:m])
 			if f.takeover {
-				f.remember(f.buf[:m])
+				f.remember(d.buf[:m])
 			}
 		}
 		switch {

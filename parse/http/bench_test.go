@@ -1,0 +1,129 @@
+package http
+
+import (
+	"strings"
+	"testing"
+)
+
+// segments cuts b as TCP would on Ethernet.
+func segments(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) > 0 {
+		n := min(len(b), 1448)
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	return out
+}
+
+// BenchmarkCorpus parses both sides of every HTTP connection of the
+// corpus (146 of them, 1 MB: API calls, error pages, a 54 KB page,
+// WebSocket handshakes) through fresh parsers wired as the capture stage
+// will wire them, in Ethernet-sized segments.
+func BenchmarkCorpus(b *testing.B) {
+	conns := readConns(b)
+	var total int64
+	for _, c := range conns {
+		total += int64(len(c.client) + len(c.server))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, c := range conns {
+			parseConnFast(c)
+		}
+	}
+}
+
+// parseConnFast is parseConn without the rendering.
+func parseConnFast(c conn) {
+	cp, sp := NewRequestParser(nil), NewResponseParser(nil)
+	for _, s := range segments(c.client) {
+		for _, e := range cp.Feed(s, 0) {
+			if e.Kind == KindRequest {
+				sp.ExpectMethod(e.Request.Method)
+			}
+		}
+	}
+	for _, s := range segments(c.server) {
+		for _, e := range sp.Feed(s, 0) {
+			if e.Kind == KindResponse {
+				cp.Answer(e.Response.Code, 0)
+			}
+		}
+	}
+	sp.Close(0)
+	cp.Close(0)
+}
+
+// BenchmarkHandshake is the unit of work of a WebSocket spike test: a
+// browser-like upgrade request and its 101, each on a new connection.
+func BenchmarkHandshake(b *testing.B) {
+	req := []byte("GET /sip HTTP/1.1\r\nHost: edge.example.com:8443\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0\r\n" +
+		"Accept: */*\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\nSec-WebSocket-Version: 13\r\n" +
+		"Origin: https://app.example.com\r\nSec-WebSocket-Protocol: sip\r\nSec-WebSocket-Extensions: permessage-deflate\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nConnection: keep-alive, Upgrade\r\nX-Request-Id: 7f3c2a9e-5b1d-4e8f-9a6c-2d4b8e1f0a7c\r\n" +
+		"Pragma: no-cache\r\nCache-Control: no-cache\r\nUpgrade: websocket\r\n\r\n")
+	resp := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
+	b.SetBytes(int64(len(req) + len(resp)))
+	b.ReportAllocs()
+	for b.Loop() {
+		cp, sp := NewRequestParser(nil), NewResponseParser(nil)
+		cp.Feed(req, 0)
+		sp.ExpectMethod("GET")
+		sp.Feed(resp, 0)
+		cp.Answer(101, 0)
+	}
+}
+
+// BenchmarkKeepAlive: one connection carrying 1000 small API requests,
+// or their 503 answers, in Ethernet-sized segments: the steady state.
+func BenchmarkKeepAlive(b *testing.B) {
+	req := strings.Repeat("POST /api/v1/calls HTTP/1.1\r\nHost: edge.example.com\r\nContent-Type: application/json\r\n"+
+		"X-Trace-Id: 4bf92f3577b34da6a3ce929d0e0e4736\r\nContent-Length: 49\r\n\r\n{\"to\":\"+12263382742\",\"from\":\"+15551234567\",\"x\":1}", 1000)
+	resp := strings.Repeat("HTTP/1.1 503 Service Unavailable\r\nServer: nginx\r\nDate: Wed, 25 Nov 2026 10:00:41 GMT\r\n"+
+		"Content-Type: text/html\r\nContent-Length: 190\r\nConnection: keep-alive\r\nRetry-After: 30\r\n\r\n"+
+		"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", 1000)
+	for _, c := range []struct {
+		name string
+		in   string
+		resp bool
+	}{{"requests", req, false}, {"responses", resp, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			segs := segments([]byte(c.in))
+			var heads int64
+			if c.resp {
+				p := NewResponseParser(nil)
+				for _, s := range segs {
+					p.Feed(s, 0)
+				}
+				heads = p.Stats().Heads
+			} else {
+				p := NewRequestParser(nil)
+				for _, s := range segs {
+					p.Feed(s, 0)
+				}
+				heads = p.Stats().Heads
+			}
+			if heads != 1000 {
+				b.Fatalf("%d heads, want 1000", heads)
+			}
+			b.SetBytes(int64(len(c.in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if c.resp {
+					p := NewResponseParser(nil)
+					for _, s := range segs {
+						p.Feed(s, 0)
+					}
+				} else {
+					p := NewRequestParser(nil)
+					for _, s := range segs {
+						p.Feed(s, 0)
+					}
+				}
+			}
+		})
+	}
+}

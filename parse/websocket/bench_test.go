@@ -1,0 +1,83 @@
+package websocket
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func segments(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) > 0 {
+		n := min(len(b), 1448)
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	return out
+}
+
+func benchSides(b *testing.B, sides []wsSide) {
+	var total int64
+	for _, s := range sides {
+		total += int64(len(s.bytes))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range sides {
+			p := NewParser(Options{FromClient: s.fromClient, Extensions: s.ext})
+			for _, seg := range segments(s.bytes) {
+				p.Feed(seg, 0)
+			}
+			p.Close(0)
+		}
+	}
+}
+
+// BenchmarkSIPOverWebSocket: both sides of the corpus's SIP-over-WebSocket
+// call (INVITE, 407, 100, 180, 183, 200, ACK, BYE: 11 text messages of
+// 0.4 to 2.5 KB, the client's masked) in Ethernet-sized segments.
+func BenchmarkSIPOverWebSocket(b *testing.B) {
+	var sides []wsSide
+	for _, s := range realSides(b) {
+		if strings.HasPrefix(s.file, "heplify_sip_tcp_websocket") {
+			sides = append(sides, s)
+		}
+	}
+	benchSides(b, sides)
+}
+
+// BenchmarkCompressed: the permessage-deflate capture's server side, ten
+// small text messages inflated with context takeover.
+func BenchmarkCompressed(b *testing.B) {
+	var sides []wsSide
+	for _, s := range realSides(b) {
+		if strings.HasPrefix(s.file, "suricataverify_websocket_compressed") {
+			sides = append(sides, s)
+		}
+	}
+	benchSides(b, sides)
+}
+
+// BenchmarkSynthetic: larger volumes than the corpus holds: 1000 masked
+// 1 KB SIP-sized text messages, and sixteen 1 MiB masked binary frames of
+// which 64 KiB each are kept.
+func BenchmarkSynthetic(b *testing.B) {
+	text := bytes.Repeat([]byte("INVITE sip:+12263382742@edge SIP/2.0\r\nVia: SIP/2.0/WSS x.invalid;branch=z9hG4bK\r\n"), 13)[:1024]
+	var small, big []byte
+	for range 1000 {
+		small = append(small, frame(true, 0, OpText, key, text)...)
+	}
+	blob := bytes.Repeat([]byte{0x5a}, 1<<20)
+	for range 16 {
+		big = append(big, frame(true, 0, OpBinary, key, blob)...)
+	}
+	for _, c := range []struct {
+		name string
+		b    []byte
+	}{{"text-1KiB", small}, {"binary-1MiB", big}} {
+		b.Run(c.name, func(b *testing.B) {
+			benchSides(b, []wsSide{{fromClient: true, bytes: c.b}})
+		})
+	}
+}
