@@ -777,14 +777,14 @@ func (a *Assembler) hold(c *conn, s Side, off int64, d []byte, lost int64, t, pk
 			e := min(stop, dataEnd)
 			buf := a.pool.get(int(e - cur))
 			copy(buf, d[cur-off:e-off])
-			h.held = slices.Insert(h.held, i, segment{off: cur, n: e - cur, data: buf, time: t, pkt: pkt})
+			h.insertHeld(i, segment{off: cur, n: e - cur, data: buf, time: t, pkt: pkt})
 			h.heldBytes += e - cur
 			a.addHeld(e - cur)
 			i++
 			cur = e
 		}
 		if cur < stop {
-			h.held = slices.Insert(h.held, i, segment{off: cur, n: stop - cur, time: t, pkt: pkt})
+			h.insertHeld(i, segment{off: cur, n: stop - cur, time: t, pkt: pkt})
 			i++
 			cur = stop
 		}
@@ -854,7 +854,7 @@ func (a *Assembler) drainOne(c *conn, s Side) {
 	h.held[0] = segment{}
 	h.held = h.held[1:]
 	if len(h.held) == 0 {
-		h.held = h.held[:0:0]
+		h.held = h.heldBuf[:0]
 	}
 	if g.data != nil {
 		h.heldBytes -= g.n
@@ -993,7 +993,7 @@ func (a *Assembler) forget(c *conn) {
 		for i := range h.held {
 			a.releaseSeg(h, &h.held[i])
 		}
-		h.held = nil
+		h.held, h.heldBuf = nil, nil
 		a.releaseHistory(h)
 	}
 }

@@ -1,5 +1,7 @@
 package tcp
 
+import "slices"
+
 // half is the reassembly state of one direction of a connection: the bytes
 // one side sends. Positions are stream offsets (int64, counted from the
 // sequence number after the SYN, or from the first one seen mid-stream), so
@@ -24,6 +26,10 @@ type half struct {
 	// overlapping; each piece starts past next.
 	held      []segment
 	heldBytes int64
+	// heldBuf is the array held was last allocated in: held is taken
+	// from its front as pieces are delivered, and starts again at its
+	// beginning, so that holding and delivering does not allocate.
+	heldBuf []segment
 
 	hist history
 
@@ -80,4 +86,18 @@ func (h *half) heldEnd() int64 {
 		return h.next
 	}
 	return h.held[len(h.held)-1].end()
+}
+
+// insertHeld puts g at index i of held.
+func (h *half) insertHeld(i int, g segment) {
+	if len(h.held) == cap(h.held) && len(h.held) < cap(h.heldBuf) {
+		// Out of room at the end of the array, free room at its front.
+		n := copy(h.heldBuf[:cap(h.heldBuf)], h.held)
+		h.held = h.heldBuf[:n]
+		clear(h.heldBuf[n:cap(h.heldBuf)])
+	}
+	h.held = slices.Insert(h.held, i, g)
+	if cap(h.held) > cap(h.heldBuf) {
+		h.heldBuf = h.held[:0]
+	}
 }
