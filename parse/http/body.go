@@ -207,7 +207,11 @@ func (p *parser) keep(d []byte) {
 		return
 	}
 	if b.Head == nil {
-		b.Head = make([]byte, 0, p.evidence)
+		n := p.evidence
+		if p.state == stLength && p.remain < int64(n) {
+			n = int(p.remain)
+		}
+		b.Head = make([]byte, 0, n)
 	}
 	n := min(len(d), p.evidence-len(b.Head))
 	b.Head = append(b.Head, d[:n]...)

@@ -22,6 +22,18 @@ type fields struct {
 	badLines      int
 }
 
+// trimOWS drops the optional whitespace (spaces and tabs) around s.
+func trimOWS(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[i:j]
+}
+
 // join adds a repeated field's value the way RFC 9110 §5.3 combines them.
 func join(old, v string) string {
 	if old == "" {
@@ -57,7 +69,7 @@ func readFields(s string, nlines int, tn *traceNames) fields {
 				continue
 			}
 			h := &f.headers[len(f.headers)-1]
-			h.Value = join(h.Value, strings.Trim(line, " \t"))
+			h.Value = join(h.Value, trimOWS(line))
 			f.apply(h.Name, h.Value, tn, true)
 			continue
 		}
@@ -67,7 +79,7 @@ func readFields(s string, nlines int, tn *traceNames) fields {
 			continue
 		}
 		name := line[:colon]
-		if t := strings.TrimRight(name, " \t"); len(t) != len(name) {
+		if t := trimOWS(name); len(t) != len(name) {
 			// RFC 9112 §5.1 forbids space before the colon; a server must
 			// reject it. Kept, so that what the head said stays visible.
 			f.badLines++
@@ -76,7 +88,7 @@ func readFields(s string, nlines int, tn *traceNames) fields {
 				continue
 			}
 		}
-		value := strings.Trim(line[colon+1:], " \t")
+		value := trimOWS(line[colon+1:])
 		f.headers = append(f.headers, Header{name, value})
 		f.apply(name, value, tn, false)
 	}

@@ -187,6 +187,9 @@ func (p *parser) init(o *Options, resp bool) {
 		p.evidence = 0
 	}
 	p.tn = newTraceNames(o.TraceHeaders)
+	// A head and its end, or a few of them: enough that feeding does not
+	// grow the slice in steps.
+	p.ev = make([]Event, 0, 4)
 }
 
 func (p *parser) emit(e Event) { p.ev = append(p.ev, e) }
@@ -257,8 +260,13 @@ func prefix(a, b []byte, buf *[maxMethod + 1]byte) []byte {
 }
 
 func trimEOL(l []byte) []byte {
-	l = bytes.TrimSuffix(l, []byte{'\n'})
-	return bytes.TrimSuffix(l, []byte{'\r'})
+	if n := len(l); n > 0 && l[n-1] == '\n' {
+		l = l[:n-1]
+	}
+	if n := len(l); n > 0 && l[n-1] == '\r' {
+		l = l[:n-1]
+	}
+	return l
 }
 
 func (p *parser) startName() string {
