@@ -285,12 +285,18 @@ func (a *Assembler) Packet(p *pcap.Packet) {
 			a.forget(c)
 			c = nil
 		} else if bareSyn && a.newSyn(c, srcIsA, p.Seq) {
-			end := p.Time
-			if c.opening() {
-				end = min(end, c.lastSyn+a.synTimeout)
-			}
 			a.stats.Reused++
-			a.close(c, EndReused, end)
+			if c.finishing {
+				// Both FINs were seen: it ended then, whatever was missing.
+				a.close(c, EndFIN, max(c.FinAt[0], c.FinAt[1]))
+				a.forget(c)
+			} else {
+				end := p.Time
+				if c.opening() {
+					end = min(end, c.lastSyn+a.synTimeout)
+				}
+				a.close(c, EndReused, end)
+			}
 			c = nil
 		}
 	}
@@ -374,7 +380,14 @@ func makeKey(p *pcap.Packet) (key, bool) {
 
 // opening reports whether the connection is a SYN nobody answered yet.
 func (c *conn) opening() bool {
-	return c.SynSeen && !c.SynAckSeen && !c.active[Server] && !c.Handshake
+	return c.SynSeen && !c.answered()
+}
+
+// answered reports whether the server answered: a SYN-ACK, or data. A
+// bare ACK that does not acknowledge the SYN is not an answer (Zeek does
+// not count one either: SYN, ACK, RST is RSTOS0).
+func (c *conn) answered() bool {
+	return c.SynAckSeen || c.Handshake || c.Bytes[Server] > 0
 }
 
 // newSyn reports whether a SYN without ACK on a live connection starts a
@@ -1141,7 +1154,7 @@ func (c *conn) state() State {
 			return RSTR
 		}
 		switch {
-		case c.SynSeen && !c.SynAckSeen && !c.active[Server]:
+		case c.SynSeen && !c.answered():
 			return RSTOS0
 		case !c.active[Server]:
 			return OTH
@@ -1152,7 +1165,7 @@ func (c *conn) state() State {
 	case c.FinSeen[Client] && c.FinSeen[Server]:
 		return SF
 	case c.FinSeen[Client]:
-		if !c.active[Server] {
+		if c.SynSeen && !c.answered() || !c.SynSeen && !c.active[Server] {
 			return SH
 		}
 		return S2
