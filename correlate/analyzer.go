@@ -135,6 +135,7 @@ func (a *Analyzer) EndCapture(end int64) {
 	}
 	a.captureEnd = end
 	a.sip.finish(end)
+	a.conn.relabel(0)
 	a.captureClosed = true
 	a.callIndex = make(map[string]int32)
 	a.traceIndex = make(map[string][]int32)

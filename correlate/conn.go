@@ -18,12 +18,7 @@ import (
 type connTracker struct {
 	attempts *[]Attempt
 	edges    map[netip.AddrPort]bool // given with --edge
-	// hop-0 servers and clients seen, to tell the edge's own connections
-	// to its backends from the load generator's.
-	servers map[netip.Addr]bool
-	clients map[netip.Addr]bool
-
-	conns map[uint64]*connState
+	conns    map[uint64]*connState
 
 	tcpActive map[netip.AddrPort]int32 // connections opening or open per edge
 	wsActive  map[netip.AddrPort]int32 // upgrades awaiting an answer, and WebSockets up
@@ -60,8 +55,6 @@ type pendingReq struct {
 func newConnTracker(attempts *[]Attempt, edges []netip.AddrPort) *connTracker {
 	t := &connTracker{
 		attempts:  attempts,
-		servers:   map[netip.Addr]bool{},
-		clients:   map[netip.Addr]bool{},
 		conns:     map[uint64]*connState{},
 		tcpActive: map[netip.AddrPort]int32{},
 		wsActive:  map[netip.AddrPort]int32{},
@@ -98,23 +91,67 @@ func (t *connTracker) add(ev *capture.Event) {
 	}
 }
 
-// hopOf tells the load generator's connections to the edge (0) from the
-// edge's own to its backends (1): with --edge, by the server's address;
-// otherwise a connection from an address that is itself a server, and not
-// also a client of the edge, is the edge talking onwards. On one host
-// (everything on 127.0.0.1) the two cannot be told apart by address:
-// every connection is hop 0 and counts at its own server address.
+// hopOf is the hop of a connection as far as --edge says; without it
+// every connection starts at hop 0 and relabel decides once the capture
+// is read.
 func (t *connTracker) hopOf(c *tcp.Conn) uint8 {
-	if t.edges != nil {
-		if t.edges[c.Server] {
-			return 0
-		}
-		return 1
-	}
-	if t.servers[c.Client.Addr()] && !t.clients[c.Client.Addr()] {
+	if t.edges != nil && !t.edges[c.Server] {
 		return 1
 	}
 	return 0
+}
+
+// relabel tells, once the whole capture is read, the edge's connections
+// to its backends from the load generator's to the edge. The load
+// generators are the clients that are nobody's server; an edge is a
+// server at least one of them talked to; a server only edges talked to is
+// a backend, and the attempts there are hop 1. When every client is also
+// a server (everything on one host, 127.0.0.1), addresses cannot tell
+// them apart: every server counts as an edge, unless --edge names them.
+func (t *connTracker) relabel(from int) {
+	if t.edges != nil {
+		return
+	}
+	all := (*t.attempts)[from:]
+	servers := map[netip.Addr]bool{}
+	clientsOf := map[netip.AddrPort]map[netip.Addr]bool{}
+	for i := range all {
+		a := &all[i]
+		if !connLayer(a.Layer) {
+			continue
+		}
+		servers[a.Edge.Addr()] = true
+		m := clientsOf[a.Edge]
+		if m == nil {
+			m = map[netip.Addr]bool{}
+			clientsOf[a.Edge] = m
+		}
+		m[a.Client.Addr()] = true
+	}
+	roots := false
+	backend := map[netip.AddrPort]bool{}
+	for e, cs := range clientsOf {
+		edge := false
+		for c := range cs {
+			if !servers[c] {
+				edge, roots = true, true
+			}
+		}
+		backend[e] = !edge
+	}
+	if !roots {
+		return
+	}
+	for i := range all {
+		a := &all[i]
+		if connLayer(a.Layer) && backend[a.Edge] {
+			a.Hop = 1
+		}
+	}
+}
+
+func connLayer(l Layer) bool {
+	return l == LayerTCP || l == LayerTLS || l == LayerHTTP || l == LayerWebSocket
 }
 
 func (t *connTracker) open(ev *capture.Event) {
@@ -127,10 +164,6 @@ func (t *connTracker) open(ev *capture.Event) {
 		return
 	}
 	st.hop = t.hopOf(c)
-	if st.hop == 0 {
-		t.servers[c.Server.Addr()] = true
-		t.clients[c.Client.Addr()] = true
-	}
 	t.tcpActive[c.Server]++
 	st.counted = true
 	*t.attempts = append(*t.attempts, Attempt{
@@ -149,6 +182,11 @@ func tcpOutcome(c *tcp.Conn) (Outcome, string) {
 	case tcp.S0, tcp.SH, tcp.RSTOS0:
 		if c.Ending == tcp.EndCapture || c.Ending == tcp.EndEvicted {
 			return Unanswered, "unanswered"
+		}
+		if (c.State == tcp.RSTOS0 || c.State == tcp.SH) && c.End-c.Start < 1e9 {
+			// The client gave up at once, before any answer could be
+			// late: its own doing, not the edge's silence.
+			return Cancelled, "cancelled"
 		}
 		return TimedOut, "timeout"
 	case tcp.RSTR:
@@ -256,6 +294,12 @@ func (t *connTracker) tlsEnd(ev *capture.Event) {
 	a.Answered = ev.Time
 	if h.Completed {
 		a.Outcome, a.Status = Answered, "completed"
+		return
+	}
+	if h.Status == "incomplete" || h.Status == "" {
+		// The capture ended, or lost bytes, mid-handshake: no evidence of
+		// a refusal.
+		a.Outcome, a.Status = Unanswered, "unanswered"
 		return
 	}
 	a.Outcome, a.Status, a.Failed = Rejected, h.Status, true

@@ -103,6 +103,12 @@ type Options struct {
 	Window int64
 	// Pcap is passed to each packet reader; its Problems is set per file.
 	Pcap pcap.Options
+	// TCP tunes stream reassembly; File, FileName and Problems are set per
+	// file.
+	TCP tcp.Options
+	// TraceHeaders names the HTTP headers that carry trace IDs; nil means
+	// parse/http's defaults.
+	TraceHeaders []string
 	// Notify, when set, is called for every problem in any file.
 	Notify func(parse.Problem)
 }
@@ -112,12 +118,19 @@ type FileStats struct {
 	Path string
 	Kind parse.Kind
 	pcap.Stats
-	SIPMessages int64 // SIP messages parsed (retransmissions included)
-	SIPErrors   int64 // payloads that looked like SIP and did not parse
-	KeepAlives  int64 // CRLF keep-alives (RFC 5626)
-	UDPOther    int64 // UDP datagrams that are not SIP
-	TCPSegments int64 // TCP segments (not yet reassembled: a later stage)
-	OutOfOrder  int64 // events later than the reorder window allowed
+	SIPMessages                 int64 // SIP messages parsed (retransmissions included)
+	SIPErrors                   int64 // payloads that looked like SIP and did not parse
+	KeepAlives                  int64 // CRLF keep-alives (RFC 5626)
+	UDPOther                    int64 // UDP datagrams that are not SIP
+	TCPSegments                 int64 // TCP segments
+	TCPConns                    int64 // TCP connections
+	TLSConns                    int64 // of them, carrying TLS
+	HTTPConns                   int64 // carrying HTTP
+	WebSockets                  int64 // upgraded to WebSocket (101)
+	HTTPRequests, HTTPResponses int64
+	OutOfOrder                  int64 // events later than the reorder window allowed
+	// TCP is the reassembler's own account.
+	TCP tcp.Stats
 	// Problems holds what this file skipped and where.
 	Problems *parse.Problems
 }
@@ -149,10 +162,14 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 		if fileIndex != nil {
 			idx = fileIndex[i]
 		}
-		s.files = append(s.files, &fileSource{
+		fs := &fileSource{
 			in: in, r: r, index: idx, opts: &s.opts,
 			stats: FileStats{Path: in.Path, Kind: in.Kind, Problems: probs},
-		})
+		}
+		to := opts.TCP
+		to.File, to.FileName, to.Problems = idx, in.Path, probs
+		fs.asm = tcp.NewAssembler(streams{fs}, to)
+		s.files = append(s.files, fs)
 	}
 	return s, nil
 }
@@ -194,6 +211,7 @@ func (s *Source) Stats() []FileStats {
 	out := make([]FileStats, len(s.files))
 	for i, f := range s.files {
 		f.stats.Stats = f.r.Stats()
+		f.stats.TCP = f.asm.Stats()
 		out[i] = f.stats
 	}
 	return out
@@ -233,8 +251,10 @@ type fileSource struct {
 	opts  *Options
 	stats FileStats
 
+	asm      *tcp.Assembler
 	pending  eventHeap // events held back until the window has passed them
 	newest   int64
+	advanced int64 // capture time the assembler's timers were last run at
 	released int64 // time of the last event released, to count late ones
 	eof      bool
 }
@@ -256,6 +276,7 @@ func (f *fileSource) next() (Event, error) {
 		p, err := f.r.Next()
 		if err == io.EOF {
 			f.eof = true
+			f.asm.Finish(f.newest)
 			continue
 		}
 		if err != nil {
@@ -275,7 +296,19 @@ func (f *fileSource) decode(p *pcap.Packet) {
 		f.udp(p)
 	case pcap.TCP:
 		f.stats.TCPSegments++
+		f.asm.Packet(p)
+		// Timers (unanswered SYNs, idle connections) run on capture time;
+		// every 100 ms of it is often enough.
+		if p.Time-f.advanced > 1e8 {
+			f.asm.Advance(p.Time)
+			f.advanced = p.Time
+		}
 	}
+}
+
+// push holds an event until the reorder window has passed it.
+func (f *fileSource) push(ev Event) {
+	heap.Push(&f.pending, ev)
 }
 
 func (f *fileSource) udp(p *pcap.Packet) {
@@ -307,7 +340,7 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		// is on record; correlation leaves out what has no Call-ID.
 	}
 	f.stats.SIPMessages++
-	heap.Push(&f.pending, Event{
+	f.push(Event{
 		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
 		Kind: KindSIP, Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
 		SIP: m,

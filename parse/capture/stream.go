@@ -1,0 +1,433 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/http"
+	"github.com/ceiling-dev/ceiling/parse/sip"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
+	"github.com/ceiling-dev/ceiling/parse/tls"
+	"github.com/ceiling-dev/ceiling/parse/websocket"
+)
+
+// What a TCP connection carries, told from its first bytes.
+type proto uint8
+
+const (
+	protoUnknown proto = iota
+	protoSIP
+	protoHTTP
+	protoTLS
+	protoOther
+)
+
+// sniffLen is how many bytes of a side are held to tell its protocol
+// when they come in smaller pieces.
+const sniffLen = 24
+
+// maxSIPBuffer bounds what the SIP framer holds per side: one message's
+// head and body at the parser's limits.
+const maxSIPBuffer = sip.DefaultMaxHeaderBytes + sip.DefaultMaxBody
+
+// flow is the capture stage's state for one TCP connection.
+type flow struct {
+	f     *fileSource
+	c     *tcp.Conn
+	proto proto
+	sniff [2][]byte
+
+	sip [2]sipFramer
+
+	req  *http.RequestParser
+	resp *http.ResponseParser
+	// upgrade is the request that asked for a WebSocket, until its answer.
+	upgrade *http.Request
+	ws      [2]*websocket.Parser
+	wsSIP   bool // Sec-WebSocket-Protocol: sip (RFC 7118)
+	closed  bool // a WebSocket close frame was reported
+
+	tls *tls.Conn
+	// last is the time and packet of the bytes being fed, for events the
+	// parsers report from inside a Feed.
+	lastT, lastPkt int64
+	lastSide       tcp.Side
+}
+
+type sipFramer struct {
+	buf []byte
+	off int64 // stream offset of buf[0]
+	bad bool  // the framer gave up on this side (a limit was hit)
+}
+
+// streams is the tcp.Handler of a file: it turns connections and their
+// bytes into events.
+type streams struct{ f *fileSource }
+
+func (s streams) Open(c *tcp.Conn) {
+	f := s.f
+	f.stats.TCPConns++
+	c.User = &flow{f: f, c: c}
+	f.push(Event{Kind: KindConnOpen, Time: c.Start, File: f.index, Packet: c.FirstPacket,
+		Src: c.Client, Dst: c.Server, Transport: "tcp", Conn: c})
+}
+
+func (s streams) Established(c *tcp.Conn) {}
+
+func (s streams) Data(c *tcp.Conn, from tcp.Side, b []byte, t, packet int64) {
+	fl := c.User.(*flow)
+	fl.lastT, fl.lastPkt, fl.lastSide = t, packet, from
+	if fl.proto == protoUnknown {
+		fl.sniff[from] = append(fl.sniff[from], b...)
+		if len(fl.sniff[from]) < sniffLen {
+			return
+		}
+		fl.decide(from)
+		for side := tcp.Client; side <= tcp.Server; side++ {
+			held := fl.sniff[side]
+			fl.sniff[side] = nil
+			if len(held) > 0 {
+				fl.feed(side, held, t, packet)
+			}
+		}
+		return
+	}
+	fl.feed(from, b, t, packet)
+}
+
+func (s streams) Gap(c *tcp.Conn, from tcp.Side, n int64) {
+	fl := c.User.(*flow)
+	if fl.proto == protoUnknown {
+		// The first bytes are lost: nothing reliable to tell the protocol
+		// from. Later bytes of this side are looked at afresh.
+		fl.sniff[from] = nil
+		return
+	}
+	t := fl.lastT
+	switch fl.proto {
+	case protoSIP:
+		fr := &fl.sip[from]
+		// A SIP stream has no marker to find the next message by but its
+		// start line: drop what was held and let the parser hunt for one.
+		fr.off += int64(len(fr.buf)) + n
+		fr.buf = fr.buf[:0]
+	case protoHTTP:
+		if from == tcp.Client {
+			fl.httpEvents(from, fl.req.Gap(n, t))
+		} else {
+			fl.httpEvents(from, fl.resp.Gap(n, t))
+		}
+	case protoTLS:
+		fl.tls.Gap(tls.Side(from), n)
+	}
+}
+
+func (s streams) Close(c *tcp.Conn) {
+	fl := c.User.(*flow)
+	f := s.f
+	t := c.End
+	if t == 0 {
+		t = c.Last
+	}
+	if fl.proto == protoUnknown {
+		// Fewer bytes than it takes to sniff: decide on what there is.
+		for side := tcp.Client; side <= tcp.Server; side++ {
+			if len(fl.sniff[side]) > 0 {
+				fl.decide(side)
+				break
+			}
+		}
+		for side := tcp.Client; side <= tcp.Server; side++ {
+			if held := fl.sniff[side]; len(held) > 0 {
+				fl.sniff[side] = nil
+				fl.feed(side, held, c.Last, c.LastPacket)
+			}
+		}
+	}
+	switch fl.proto {
+	case protoSIP:
+		for side := tcp.Client; side <= tcp.Server; side++ {
+			if fr := &fl.sip[side]; len(fr.buf) > 0 && !fr.bad {
+				f.stats.SIPErrors++
+				f.streamProblem(c, side, fr.off, fmt.Sprintf("connection ended inside a SIP message (%d bytes held)", len(fr.buf)))
+			}
+		}
+	case protoHTTP:
+		fl.httpEvents(tcp.Client, fl.req.Close(t))
+		fl.httpEvents(tcp.Server, fl.resp.Close(t))
+		for side := tcp.Client; side <= tcp.Server; side++ {
+			if p := fl.ws[side]; p != nil {
+				fl.wsEvents(side, p.Close(t))
+			}
+		}
+	case protoTLS:
+		fl.tls.Close(tlsCloseReason(c), t, c.LastPacket)
+	}
+	f.push(Event{Kind: KindConnClose, Time: t, File: f.index, Packet: c.LastPacket,
+		Src: c.Client, Dst: c.Server, Transport: "tcp", Conn: c})
+}
+
+func tlsCloseReason(c *tcp.Conn) tls.CloseReason {
+	switch c.Ending {
+	case tcp.EndRST:
+		if c.ResetBy == tcp.Client {
+			return tls.ClientRST
+		}
+		return tls.ServerRST
+	case tcp.EndFIN:
+		if c.FinAt[tcp.Server] != 0 && (c.FinAt[tcp.Client] == 0 || c.FinAt[tcp.Server] < c.FinAt[tcp.Client]) {
+			return tls.ServerFIN
+		}
+		return tls.ClientFIN
+	}
+	return tls.EndOfCapture
+}
+
+// decide tells the connection's protocol from the bytes held of a side.
+func (fl *flow) decide(from tcp.Side) {
+	b := fl.sniff[from]
+	switch {
+	case tls.Looks(b):
+		fl.proto = protoTLS
+		fl.f.stats.TLSConns++
+		fl.tls = tls.NewConn(&tls.Options{OnState: fl.tlsState})
+	case sip.Looks(b):
+		fl.proto = protoSIP
+	case from == tcp.Client && http.LooksLikeRequest(b), from == tcp.Server && http.LooksLikeResponse(b):
+		fl.proto = protoHTTP
+		fl.f.stats.HTTPConns++
+		o := &http.Options{TraceHeaders: fl.f.opts.TraceHeaders}
+		fl.req = http.NewRequestParser(o)
+		fl.resp = http.NewResponseParser(o)
+	default:
+		fl.proto = protoOther
+	}
+}
+
+func (fl *flow) feed(from tcp.Side, b []byte, t, packet int64) {
+	fl.lastT, fl.lastPkt, fl.lastSide = t, packet, from
+	switch fl.proto {
+	case protoSIP:
+		fl.sipBytes(from, b, t, packet, "tcp")
+	case protoHTTP:
+		if from == tcp.Client {
+			fl.httpEvents(from, fl.req.Feed(b, t))
+		} else {
+			fl.httpEvents(from, fl.resp.Feed(b, t))
+		}
+	case protoTLS:
+		fl.tls.Feed(tls.Side(from), b, t, packet)
+	}
+}
+
+// sipBytes frames SIP messages out of one side's stream (RFC 3261 18.3:
+// Content-Length delimits them) and reports each.
+func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport string) {
+	f := fl.f
+	fr := &fl.sip[from]
+	if fr.bad {
+		return
+	}
+	fr.buf = append(fr.buf, b...)
+	opts := f.opts.SIP
+	opts.Datagram = false
+	for len(fr.buf) > 0 {
+		m, n, err := sip.Parse(fr.buf, &opts)
+		if err != nil && errors.Is(err, sip.ErrIncomplete) {
+			if len(fr.buf) > maxSIPBuffer {
+				fr.bad = true
+				f.stats.SIPErrors++
+				f.streamProblem(fl.c, from, fr.off, "SIP message larger than the framer holds; the rest of this side is not read")
+				fr.buf = nil
+			}
+			return
+		}
+		if n <= 0 {
+			n = len(fr.buf)
+		}
+		switch {
+		case err != nil && errors.Is(err, sip.ErrKeepAlive):
+			f.stats.KeepAlives++
+		case err != nil && m == nil:
+			f.stats.SIPErrors++
+			f.streamProblem(fl.c, from, fr.off, "sip: "+err.Error())
+		default:
+			if err != nil {
+				f.stats.SIPErrors++
+				f.streamProblem(fl.c, from, fr.off, "sip message damaged: "+err.Error())
+			}
+			fl.emitSIP(from, m, t, packet, transport)
+		}
+		fr.off += int64(n)
+		fr.buf = fr.buf[n:]
+	}
+	fr.buf = fr.buf[:0:0]
+}
+
+func (fl *flow) emitSIP(from tcp.Side, m *sip.Message, t, packet int64, transport string) {
+	f := fl.f
+	f.stats.SIPMessages++
+	src, dst := fl.c.Client, fl.c.Server
+	if from == tcp.Server {
+		src, dst = dst, src
+	}
+	f.push(Event{Kind: KindSIP, Time: t, File: f.index, Packet: packet, Src: src, Dst: dst,
+		Transport: transport, SIP: m, Conn: fl.c})
+}
+
+func (fl *flow) httpEvents(from tcp.Side, evs []http.Event) {
+	f := fl.f
+	for i := range evs {
+		e := &evs[i]
+		switch e.Kind {
+		case http.KindRequest:
+			f.stats.HTTPRequests++
+			fl.resp.ExpectMethod(e.Request.Method)
+			if http.IsWebSocketUpgrade(e.Request) {
+				fl.upgrade = e.Request
+			}
+			f.push(Event{Kind: KindRequest, Time: e.Request.Time, File: f.index, Packet: fl.lastPkt,
+				Src: fl.c.Client, Dst: fl.c.Server, Transport: "tcp", Conn: fl.c, Request: e.Request})
+		case http.KindResponse:
+			r := e.Response
+			f.stats.HTTPResponses++
+			f.push(Event{Kind: KindResponse, Time: r.Time, File: f.index, Packet: fl.lastPkt,
+				Src: fl.c.Server, Dst: fl.c.Client, Transport: "tcp", Conn: fl.c, Response: r})
+			if r.Code == 101 && fl.upgrade != nil {
+				fl.startWS(r)
+			}
+			if r.Code >= 200 || r.Code == 101 {
+				fl.upgradeDone(r.Code)
+			}
+			fl.httpEvents(tcp.Client, fl.req.Answer(r.Code, r.Time))
+		case http.KindUpgrade:
+			if p := fl.ws[from]; p != nil {
+				if e.Gap > 0 {
+					fl.wsEvents(from, p.Gap(e.Gap, e.Time))
+				} else if len(e.Data) > 0 {
+					fl.wsEvents(from, p.Feed(e.Data, e.Time))
+				}
+			}
+		case http.KindProblem:
+			f.streamProblem(fl.c, from, e.Offset, "http: "+e.Err.Error())
+		}
+	}
+}
+
+func (fl *flow) upgradeDone(code int) {
+	if code != 101 {
+		fl.upgrade = nil
+	}
+}
+
+// startWS sets up the WebSocket parsers after a 101 to a WebSocket
+// upgrade.
+func (fl *flow) startWS(r *http.Response) {
+	fl.f.stats.WebSockets++
+	proto := r.WebSocketProtocol
+	if proto == "" && fl.upgrade != nil {
+		proto = fl.upgrade.WebSocketProtocol
+	}
+	fl.wsSIP = hasToken(proto, "sip")
+	fl.ws[tcp.Client] = websocket.NewParser(websocket.Options{FromClient: true, Extensions: r.WebSocketExtensions})
+	fl.ws[tcp.Server] = websocket.NewParser(websocket.Options{FromClient: false, Extensions: r.WebSocketExtensions})
+	fl.upgrade = nil
+}
+
+func hasToken(list, tok string) bool {
+	for _, p := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(p), tok) {
+			return true
+		}
+	}
+	return false
+}
+
+func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
+	f := fl.f
+	for i := range evs {
+		e := &evs[i]
+		switch e.Kind {
+		case websocket.KindMessage:
+			m := e.Message
+			switch m.Opcode {
+			case websocket.OpClose:
+				if fl.closed {
+					continue
+				}
+				fl.closed = true
+				src, dst := fl.c.Client, fl.c.Server
+				if from == tcp.Server {
+					src, dst = dst, src
+				}
+				f.push(Event{Kind: KindWSClose, Time: m.Time, File: f.index, Packet: fl.lastPkt, Src: src, Dst: dst,
+					Transport: "ws", Conn: fl.c, WSClose: &WSClose{FromClient: from == tcp.Client, Code: m.CloseCode, Reason: m.CloseReason}})
+			case websocket.OpText, websocket.OpBinary:
+				if fl.wsSIP || sip.Looks(m.Payload) {
+					opts := f.opts.SIP
+					opts.Datagram = true
+					sm, _, err := sip.Parse(m.Payload, &opts)
+					if err != nil {
+						f.stats.SIPErrors++
+						f.streamProblem(fl.c, from, m.Offset, "sip over websocket: "+err.Error())
+					}
+					if sm != nil && (sm.Method != "" || sm.StatusCode != 0) {
+						fl.emitSIP(from, sm, m.Time, fl.lastPkt, "ws")
+					}
+				}
+			}
+		case websocket.KindProblem:
+			f.streamProblem(fl.c, from, e.Offset, "websocket: "+e.Err.Error())
+		}
+	}
+}
+
+// tlsState reports a TLS handshake's beginning and end as events.
+func (fl *flow) tlsState(h *tls.Handshake) {
+	f := fl.f
+	switch h.State {
+	case tls.ClientHelloOnly:
+		if h.ClientHellos > 1 {
+			return // a second hello after a HelloRetryRequest: same attempt
+		}
+		t, pkt := fl.lastT, fl.lastPkt
+		if h.ClientHello != nil {
+			t, pkt = h.ClientHello.Time, h.ClientHello.Packet
+		}
+		f.push(Event{Kind: KindTLSHello, Time: t, File: f.index, Packet: pkt, Src: fl.c.Client, Dst: fl.c.Server,
+			Transport: "tls", Conn: fl.c, TLS: tlsSummary(h)})
+	case tls.HandshakeComplete, tls.Failed, tls.Incomplete:
+		f.push(Event{Kind: KindTLS, Time: h.Done.Time, File: f.index, Packet: h.Done.Packet, Src: fl.c.Client, Dst: fl.c.Server,
+			Transport: "tls", Conn: fl.c, TLS: tlsSummary(h)})
+	}
+}
+
+func tlsSummary(h *tls.Handshake) *TLSHandshake {
+	s := &TLSHandshake{Completed: h.State == tls.HandshakeComplete, Status: h.Reason}
+	if h.ClientHello != nil {
+		s.SNI = h.ClientHello.SNI
+	}
+	if h.Version != 0 {
+		s.Version = tls.VersionName(h.Version)
+	}
+	if h.CipherSuite != 0 {
+		s.Cipher = tls.CipherSuiteName(h.CipherSuite)
+	}
+	for _, a := range h.Alerts {
+		if strings.HasSuffix(s.Status, a.Name()) {
+			s.AlertFromServer = a.From == tls.Server
+		}
+	}
+	return s
+}
+
+// streamProblem reports damage inside a TCP stream: the file, the
+// connection's first packet, and where in which side's stream.
+func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason string) {
+	f.stats.Problems.Add("bad stream data", parse.Problem{
+		File: f.in.Path, Packet: c.FirstPacket, Offset: -1,
+		Reason: fmt.Sprintf("tcp %v → %v, %s stream offset %d: %s", c.Client, c.Server, side, off, reason),
+	})
+}
