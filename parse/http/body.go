@@ -409,7 +409,9 @@ func (p *parser) decide(sw bool, t int64) {
 				off += pc.gap
 			}
 		}
-		p.pieces = p.pieces[:0]
+		// The events alias held until the next call; nothing is held
+		// again once the protocol has switched.
+		p.held, p.pieces = nil, nil
 		return
 	}
 	// The held bytes are parsed again from where they started. They move

@@ -281,8 +281,10 @@ func (p *parser) startName() string {
 func (p *parser) hunt(skip bool) {
 	p.state = stHunt
 	p.skip = skip
-	p.line = p.line[:0]
-	p.head = p.head[:0]
+	p.line, p.head = p.line[:0], p.head[:0]
+	if cap(p.head) > 8<<10 {
+		p.head = nil // see finishHead
+	}
 }
 
 func (p *parser) inHead(b []byte, t int64) int {
@@ -447,4 +449,9 @@ func (p *parser) finishHead(at, t int64) {
 		p.requestHead(line, s, &f, at, t)
 	}
 	p.head = p.head[:0]
+	if cap(p.head) > 8<<10 {
+		// One huge head must not pin its buffer for the connection's
+		// life: a capture may hold thousands of connections at once.
+		p.head = nil
+	}
 }
