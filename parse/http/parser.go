@@ -281,10 +281,17 @@ func (p *parser) startName() string {
 func (p *parser) hunt(skip bool) {
 	p.state = stHunt
 	p.skip = skip
-	p.line, p.head = p.line[:0], p.head[:0]
-	if cap(p.head) > 8<<10 {
-		p.head = nil // see finishHead
+	p.line, p.head = empty(p.line), empty(p.head)
+}
+
+// empty returns b emptied for reuse, or nil when it is large: one huge
+// head or line must not pin its buffer for the connection's life, and a
+// capture may hold thousands of connections at once.
+func empty(b []byte) []byte {
+	if cap(b) > 8<<10 {
+		return nil
 	}
+	return b[:0]
 }
 
 func (p *parser) inHead(b []byte, t int64) int {
@@ -427,7 +434,7 @@ func (p *parser) resync() bool {
 	}
 	p.stats.Resyncs++
 	p.head = append(p.head[:0], p.line...)
-	p.line = p.line[:0]
+	p.line = empty(p.line)
 	p.headOff, p.headT = p.lineOff, p.lineT
 	p.lines, p.lastLine = 1, len(p.head)
 	p.state = stHead
@@ -448,10 +455,5 @@ func (p *parser) finishHead(at, t int64) {
 	} else {
 		p.requestHead(line, s, &f, at, t)
 	}
-	p.head = p.head[:0]
-	if cap(p.head) > 8<<10 {
-		// One huge head must not pin its buffer for the connection's
-		// life: a capture may hold thousands of connections at once.
-		p.head = nil
-	}
+	p.head = empty(p.head)
 }
