@@ -298,9 +298,13 @@ func TestOracle(t *testing.T) {
 				fol = append(fol, fmt.Sprintf("%d/%d streams equal", followOK, len(of.follow)))
 			}
 			st := a.Stats()
-			fmt.Fprintf(&table, "%-44s %6d %6d %6d %6d %5d %5d %5d %5d  %s  (ours: %d gap bytes, %d rexmit segs; tshark %d rexmit)\n",
+			var synRexmit int
+			for _, c := range rec.conns {
+				synRexmit += c.SynRetransmits
+			}
+			fmt.Fprintf(&table, "%-44s %6d %6d %6d %6d %5d %5d %5d %5d  %s  (ours: %d gap bytes, %d data + %d SYN retransmissions; tshark %d SYN, data and FIN)\n",
 				name, of.conv, len(rec.conns), len(of.streams), len(tuples), nSyn, nRst, nFin, nBytes, strings.Join(fol, " "),
-				st.GapBytes, st.Retransmitted+st.Overlaps, sumRexmit(of.streams))
+				st.GapBytes, st.Retransmitted+st.Overlaps, synRexmit, sumRexmit(of.streams))
 
 			var g strings.Builder
 			for _, c := range rec.conns {
