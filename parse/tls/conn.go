@@ -96,6 +96,7 @@ type dir struct {
 	first    uint8
 	finished bool // a Decrypter opened this side's Finished
 	closed   bool // FIN
+	afterFIN bool // bytes came after the FIN (reported once)
 	dataLost bool // for Plaintext.Lost
 	problems int
 }
@@ -152,7 +153,10 @@ func (c *Conn) Feed(from Side, b []byte, t, packet int64) {
 	c.now = Seen{Time: t, Packet: packet}
 	c.h.Dir(from).Bytes += int64(len(b))
 	if d.closed {
-		c.problem(d, d.pos, "data after fin", "")
+		if !d.afterFIN {
+			d.afterFIN = true
+			c.problem(d, d.pos, "data after fin", "")
+		}
 		d.pos += int64(len(b))
 		return
 	}
@@ -212,6 +216,12 @@ func (c *Conn) Gap(from Side, n int64) {
 			c.endRecord(d, nil)
 		}
 	default:
+		// The record or header begun before the gap is lost with it.
+		lost := int64(d.hdrN)
+		if d.inRecord {
+			lost = d.pos - d.recOff
+		}
+		c.h.Dir(from).Skipped += lost
 		if n > 0 {
 			d.pos += n
 		}
@@ -275,17 +285,41 @@ func (c *Conn) Close(reason CloseReason, t, packet int64) {
 // is a fault of the sender (or of a capture that did not say it missed
 // bytes); after an RST or at the end of the capture it is expected.
 func (c *Conn) endStream(d *dir, fin bool) {
+	if d.lost {
+		c.tail(d)
+	}
 	if d.inRecord || d.hdrN > 0 {
 		c.h.Dir(d.side).Truncated = true
 		if fin {
 			c.problem(d, d.recOff, "truncated record", fmt.Sprintf("%d of %d bytes", d.length-d.need, d.length))
 		}
 	}
-	if d.lost && len(d.sync) > 0 {
-		c.h.Dir(d.side).Skipped += int64(len(d.sync))
-		d.sync = d.sync[:0]
-	}
 	d.inRecord, d.hdrN = false, 0
+}
+
+// tail ends a stream whose framing is lost: no second header can confirm
+// a boundary any more, but a valid header whose record ends exactly where
+// the stream ends is one (the close_notify after a gap, typically).
+func (c *Conn) tail(d *dir) {
+	skip := len(d.sync)
+	for i := 0; i+headerLen <= len(d.sync); i++ {
+		h := d.sync[i:]
+		if validHeader(h) && i+headerLen+(int(h[3])<<8|int(h[4])) == len(d.sync) {
+			skip = i
+			break
+		}
+	}
+	c.h.Dir(d.side).Skipped += int64(skip)
+	rest := append([]byte(nil), d.sync[skip:]...)
+	d.pos = d.syncOff + int64(skip)
+	d.sync = d.sync[:0]
+	if len(rest) == 0 {
+		return
+	}
+	d.lost = false
+	for len(rest) > 0 {
+		rest = rest[c.step(d, rest):]
+	}
 }
 
 // didItsPart reports whether side s has sent all the handshake it must
@@ -367,10 +401,12 @@ func (c *Conn) begin(d *dir, h []byte) {
 	case typ < TypeChangeCipherSpec || typ > TypeHeartbeat || h[1] != 3 || h[2] > 4:
 		c.problem(d, off, "not a tls record", fmt.Sprintf("header % x", h))
 		c.lose(d, h[1:])
+		c.h.Dir(d.side).Skipped++
 		return
 	case n > MaxRecordLen:
 		c.problem(d, off, "record too long", fmt.Sprintf("%s length %d, limit %d", typ, n, MaxRecordLen))
 		c.lose(d, h[1:])
+		c.h.Dir(d.side).Skipped++
 		return
 	}
 	d.inRecord, d.v2, d.cut = true, false, false

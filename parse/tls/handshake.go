@@ -117,7 +117,10 @@ func (h *Handshake) Dir(s Side) *Direction {
 type Direction struct {
 	Bytes   int64 // stream bytes fed
 	Gap     int64 // stream bytes the capture missed (Gap calls)
-	Skipped int64 // bytes that could not be framed as records (after a gap or damage, before the next record boundary)
+	// Skipped counts bytes in no framed record: a record a gap cut short
+	// before its header was whole or across its end, a header that could
+	// not be one, what was passed over looking for record boundaries.
+	Skipped int64
 	Records int64 // records framed
 
 	// Messages are the handshake messages this side sent in the clear

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -426,16 +427,69 @@ func readFollow(t testing.TB, path string, serverPort int) *followStream {
 	return fs
 }
 
-// run feeds ops to a new Conn and returns its dump.
-func runOps(ops []op) (string, *Conn) {
-	c := NewConn(nil)
-	for _, o := range ops {
-		o.apply(c)
+// runOps feeds ops to a new Conn and returns its dump, state changes and
+// problems included. opts may be nil; its callbacks are replaced.
+func runOps(ops []op, opts *Options) (string, *Conn) {
+	var o Options
+	if opts != nil {
+		o = *opts
 	}
 	var b strings.Builder
+	var c *Conn
+	o.OnState = func(h *Handshake) {
+		fmt.Fprintf(&b, "  state-change %s %q @%d\n", h.State, h.Reason, c.now.Packet)
+	}
+	o.OnProblem = func(e *Error) { fmt.Fprintf(&b, "  problem %s (packet %d)\n", e, e.Packet) }
+	c = NewConn(&o)
+	for _, op := range ops {
+		op.apply(c)
+	}
 	writeHandshake(&b, c.Handshake())
 	return b.String(), c
 }
+
+// split returns ops with each Feed cut into pieces at the given sizes
+// (cycled), keeping each piece's time and packet: what a reassembler that
+// delivers smaller chunks would do.
+func split(ops []op, sizes func() int) []op {
+	var out []op
+	for _, o := range ops {
+		if o.kind != 'f' {
+			out = append(out, o)
+			continue
+		}
+		for d := o.data; len(d) > 0; {
+			n := min(max(1, sizes()), len(d))
+			p := o
+			p.data = d[:n]
+			out = append(out, p)
+			d = d[n:]
+		}
+	}
+	return out
+}
+
+// merge joins consecutive Feeds of the same side, stamped with the last
+// one's time and packet.
+func merge(ops []op) []op {
+	var out []op
+	for _, o := range ops {
+		if n := len(out); n > 0 && o.kind == 'f' && out[n-1].kind == 'f' && out[n-1].side == o.side {
+			p := out[n-1]
+			p.data = append(append([]byte(nil), p.data...), o.data...)
+			p.t, p.pkt = o.t, o.pkt
+			out[n-1] = p
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+var packetRE = regexp.MustCompile(`(@|packet )\d+`)
+
+// unstamped removes packet numbers from a dump.
+func unstamped(s string) string { return packetRE.ReplaceAllString(s, "$1") }
 
 // encodeOps packs ops into a fuzz input: per op a byte (side in bit 0;
 // bits 1-2: 0 Feed, 1 Gap, 2 Close), a 2-byte length, then the data (Feed),
