@@ -171,8 +171,8 @@ func TestConn(t *testing.T) {
 			state: HandshakeComplete,
 		},
 		{
-			name: "the server closes after the client's part, before its own",
-			ops:  with(tls12()[:3], closeOp(ServerFIN)),
+			name:  "the server closes after the client's part, before its own",
+			ops:   with(tls12()[:3], closeOp(ServerFIN)),
 			state: Failed, reason: "closed",
 		},
 		{
@@ -182,13 +182,13 @@ func TestConn(t *testing.T) {
 			state: HandshakeComplete,
 		},
 		{
-			name: "tls 1.2 client rejects the server's Finished: encrypted alert",
-			ops: append(tls12()[:2], feeds(Client, cat(record(TypeHandshake, message(ClientKeyExchange, make([]byte, 33))), ccs(), sealed(TypeHandshake, 40), sealed(TypeAlert, 26)))...),
+			name:  "tls 1.2 client rejects the server's Finished: encrypted alert",
+			ops:   append(tls12()[:2], feeds(Client, cat(record(TypeHandshake, message(ClientKeyExchange, make([]byte, 33))), ccs(), sealed(TypeHandshake, 40), sealed(TypeAlert, 26)))...),
 			state: Failed, reason: "alert:encrypted",
 		},
 		{
-			name: "after the handshake a close_notify is no failure",
-			ops:  append(tls12(), feeds(Client, sealed(TypeAlert, 26), Server, sealed(TypeAlert, 26))...),
+			name:  "after the handshake a close_notify is no failure",
+			ops:   append(tls12(), feeds(Client, sealed(TypeAlert, 26), Server, sealed(TypeAlert, 26))...),
 			state: HandshakeComplete,
 			check: func(t *testing.T, h *Handshake) {
 				if h.AlertCount != 2 || !h.Alerts[0].Encrypted || h.Alerts[1].From != Server {
@@ -275,8 +275,8 @@ func TestConn(t *testing.T) {
 			},
 		},
 		{
-			name: "garbage before the records",
-			ops:  feeds(Client, cat([]byte("\x16\x03\x03hello there, this is not tls"), ch, sealed(TypeApplicationData, 10))),
+			name:  "garbage before the records",
+			ops:   feeds(Client, cat([]byte("\x16\x03\x03hello there, this is not tls"), ch, sealed(TypeApplicationData, 10))),
 			state: ClientHelloOnly,
 			check: func(t *testing.T, h *Handshake) {
 				if h.Problems != 1 || h.Client.Skipped != 31 || h.ClientHello.Offset != 36 {
@@ -313,8 +313,8 @@ func TestConn(t *testing.T) {
 			state: Failed, reason: "alert:handshake_failure",
 		},
 		{
-			name: "malformed client hello",
-			ops:  feeds(Client, record(TypeHandshake, message(ClientHelloType, []byte{3, 3, 1, 2}))),
+			name:  "malformed client hello",
+			ops:   feeds(Client, record(TypeHandshake, message(ClientHelloType, []byte{3, 3, 1, 2}))),
 			state: ClientHelloOnly,
 			check: func(t *testing.T, h *Handshake) {
 				if h.Problems != 1 {
@@ -323,8 +323,8 @@ func TestConn(t *testing.T) {
 			},
 		},
 		{
-			name: "a FIN inside a record",
-			ops:  with(feeds(Client, ch[:20]), closeOp(ClientFIN)),
+			name:  "a FIN inside a record",
+			ops:   with(feeds(Client, ch[:20]), closeOp(ClientFIN)),
 			state: NoHandshake,
 			check: func(t *testing.T, h *Handshake) {
 				if !h.Client.Truncated || h.Problems != 1 {
@@ -333,8 +333,8 @@ func TestConn(t *testing.T) {
 			},
 		},
 		{
-			name: "data after a FIN is reported once and ignored",
-			ops:  append(with(feeds(Client, ch), closeOp(ClientFIN)), feeds(Client, ch, Client, ch)...),
+			name:  "data after a FIN is reported once and ignored",
+			ops:   append(with(feeds(Client, ch), closeOp(ClientFIN)), feeds(Client, ch, Client, ch)...),
 			state: Failed, reason: "closed",
 			check: func(t *testing.T, h *Handshake) {
 				if h.Problems != 1 || h.ClientHellos != 1 {
@@ -490,4 +490,3 @@ func TestAlertNamesMatchWireshark(t *testing.T) {
 		}
 	}
 }
-

@@ -115,8 +115,8 @@ func (h *Handshake) Dir(s Side) *Direction {
 
 // Direction counts what one side sent.
 type Direction struct {
-	Bytes   int64 // stream bytes fed
-	Gap     int64 // stream bytes the capture missed (Gap calls)
+	Bytes int64 // stream bytes fed
+	Gap   int64 // stream bytes the capture missed (Gap calls)
 	// Skipped counts bytes in no framed record: a record a gap cut short
 	// before its header was whole or across its end, a header that could
 	// not be one, what was passed over looking for record boundaries.
