@@ -83,6 +83,9 @@ type pendingSample struct {
 	class   sampleClass
 	sample  SampleRef
 	tref    threadRef
+	// linkOnly: the sample is already an attempt of its own layer; a
+	// match only ties it to the connection under it.
+	linkOnly bool
 }
 
 // New makes an Analyzer.
@@ -181,7 +184,32 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 		a.noID[c.layer] = append(a.noID[c.layer], pendingSample{start: s.Start, connect: connectTime(s, c), class: c, sample: ref, tref: tref})
 	default:
 		a.jtlAttempt(s, c, ref, tref)
+		if l := a.visibleBelow(s, c.layer); l != LayerNone {
+			// The capture cannot see this sample's own layer (HTTP inside
+			// TLS, say) but sees the connection under it: link the two,
+			// so the connection gets its load and the sample its place
+			// on the wire. The sample stays an attempt of its own layer.
+			lc := c
+			lc.layer = l
+			a.noID[l] = append(a.noID[l], pendingSample{start: s.Start, connect: s.Connect, class: lc, sample: ref, tref: tref, linkOnly: true})
+		}
 	}
+}
+
+// visibleBelow names the layer under l that the capture saw for a sample
+// whose own layer it did not: TLS for https:// and wss://, else TCP.
+func (a *Analyzer) visibleBelow(s *jtl.Sample, l Layer) Layer {
+	if l != LayerHTTP && l != LayerWebSocket {
+		return LayerNone
+	}
+	url := strings.ToLower(s.URL)
+	if a.covered[LayerTLS] && (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "wss://")) {
+		return LayerTLS
+	}
+	if a.covered[LayerTCP] {
+		return LayerTCP
+	}
+	return LayerNone
 }
 
 // coveredBy reports whether the capture saw the layer a sample failed or
@@ -406,6 +434,7 @@ func (a *Analyzer) Finish() *Result {
 	r.Attempts = append(r.Attempts, a.sip.attempts...)
 	r.Attempts = append(r.Attempts, a.jtlAttempts...)
 	sort.SliceStable(r.Attempts, func(i, j int) bool { return r.Attempts[i].Time < r.Attempts[j].Time })
+	clientConcurrency(r.Attempts)
 	if n := len(r.Attempts); n > 0 {
 		r.Start, r.End = r.Attempts[0].Time, r.Attempts[n-1].Time
 		for i := range r.Attempts {
@@ -452,25 +481,30 @@ func (a *Analyzer) settleOffset(r *Result) {
 		n := len(a.offsets)
 		a.corr.ClockOffset = a.offsets[n/2]
 		a.corr.OffsetSpread = a.offsets[n*3/4] - a.offsets[n/4]
-		a.corr.OffsetBasis = fmt.Sprintf("median of %s Call-ID matches", thousands(a.offsetsSeen))
+		a.corr.OffsetBasis = fmt.Sprintf("median of %s matches by Call-ID or trace ID", thousands(a.offsetsSeen))
 	case len(a.noID) > 0:
-		// No shared IDs: line the first sample up with the first attempt
-		// of its layer on the wire, which is right when both saw the
-		// start of the test.
+		// No shared IDs. The capture was often taken on the load
+		// generator, or on a host in step with it: try no offset; and
+		// lining the first sample up with the first attempt of its layer
+		// on the wire, which is right when both saw the start of the test.
+		// Keep whichever matches more samples.
 		var first *pendingSample
 		for _, ps := range a.noID {
 			if len(ps) > 0 && (first == nil || ps[0].start < first.start) {
 				first = &ps[0]
 			}
 		}
+		best, bestN, basis := int64(0), a.matchesAt(0), "none found: no shared IDs, and the samples match the wire best with the clocks taken as equal"
 		for i := range a.sip.attempts {
 			at := &a.sip.attempts[i]
 			if first != nil && at.Hop == 0 && at.Layer == first.class.layer {
-				a.corr.ClockOffset = at.Time - first.start*1e6
-				a.corr.OffsetBasis = "first attempt on the wire lined up with the first sample (no shared IDs)"
+				if off := at.Time - first.start*1e6; a.matchesAt(off) > bestN {
+					best, basis = off, "first attempt on the wire lined up with the first sample (no shared IDs)"
+				}
 				break
 			}
 		}
+		a.corr.ClockOffset, a.corr.OffsetBasis = best, basis
 	default:
 		a.corr.OffsetBasis = "none: nothing to match"
 	}
@@ -483,43 +517,25 @@ func (a *Analyzer) settleOffset(r *Result) {
 // SYN on the wire was never tried on the network: the load generator
 // failed (ports, no route), whatever the exception says.
 func (a *Analyzer) matchByTime(off int64) {
-	win := int64(a.opts.TimeMatchWindow)
-	layers := make([]Layer, 0, len(a.noID))
-	for l := range a.noID {
-		layers = append(layers, l)
-	}
-	sort.Slice(layers, func(i, j int) bool { return layers[i] < layers[j] })
-	for _, l := range layers {
-		target := l
-		if l == LayerTLS && !a.covered[LayerTLS] {
-			target = LayerTCP
-		}
-		var free []int
-		for i := range a.sip.attempts {
-			at := &a.sip.attempts[i]
-			if at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged {
-				free = append(free, i)
-			}
-		}
+	for _, l := range a.pendingLayers() {
+		pairs := a.pairs(l, off)
 		how := ByFlow
 		if l == LayerSIP {
 			how = ByTime
 		}
-		j := 0
-		for _, p := range a.noID[l] {
-			lo := p.start*1e6 + off - win
-			hi := p.start*1e6 + off + p.connect*1e6 + win
-			for j < len(free) && a.sip.attempts[free[j]].Time < lo {
-				j++
-			}
-			if j < len(free) && a.sip.attempts[free[j]].Time <= hi {
-				a.join(free[j], how, p.start, p.class, p.sample, p.tref)
+		for k := range a.noID[l] {
+			p := &a.noID[l][k]
+			if i := pairs[k]; i >= 0 {
+				if p.linkOnly {
+					a.link(i, p.tref)
+					continue
+				}
+				a.join(i, how, p.start, p.class, p.sample, p.tref)
 				if how == ByFlow {
 					a.corr.ByFlow++
 				} else {
 					a.corr.ByTime++
 				}
-				j++
 				continue
 			}
 			if p.class.failed && (l == LayerTCP || l == LayerTLS) && p.class.status != "reset" {
@@ -536,9 +552,92 @@ func (a *Analyzer) matchByTime(off int64) {
 				a.jtlAttempt(&s, c, p.sample, p.tref)
 				continue
 			}
-			a.corr.UnmatchedJTL++
+			if !p.linkOnly {
+				a.corr.UnmatchedJTL++
+			}
 		}
 	}
+}
+
+// link ties a sample already counted at its own layer to the connection
+// under it: the connection is no longer unclaimed, and has its load.
+func (a *Analyzer) link(i int, tref threadRef) {
+	at := &a.sip.attempts[i]
+	at.Match = ByFlow
+	at.Source |= FromJTL
+	a.sipRefs[int32(i)] = tref
+	a.corr.Linked++
+}
+
+func (a *Analyzer) pendingLayers() []Layer {
+	layers := make([]Layer, 0, len(a.noID))
+	for l := range a.noID {
+		layers = append(layers, l)
+	}
+	sort.Slice(layers, func(i, j int) bool { return layers[i] < layers[j] })
+	return layers
+}
+
+// pairs finds, for each pending sample of layer l, the attempt on the wire
+// it is (an index into the attempts, -1 for none) given the clock offset:
+// the first free attempt of the layer within the window, preferring one
+// that failed or succeeded as the sample did. It changes nothing, so that
+// offsets can be tried.
+func (a *Analyzer) pairs(l Layer, off int64) []int {
+	win := int64(a.opts.TimeMatchWindow)
+	target := l
+	if l == LayerTLS && !a.covered[LayerTLS] {
+		target = LayerTCP
+	}
+	var free []int
+	for i := range a.sip.attempts {
+		at := &a.sip.attempts[i]
+		if at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged {
+			free = append(free, i)
+		}
+	}
+	used := make([]bool, len(free))
+	out := make([]int, len(a.noID[l]))
+	j := 0
+	for k, p := range a.noID[l] {
+		out[k] = -1
+		lo := p.start*1e6 + off - win
+		hi := p.start*1e6 + off + p.connect*1e6 + win
+		for j < len(free) && (used[j] || a.sip.attempts[free[j]].Time < lo) {
+			j++
+		}
+		first := -1
+		for q := j; q < len(free) && a.sip.attempts[free[q]].Time <= hi; q++ {
+			if used[q] {
+				continue
+			}
+			if first < 0 {
+				first = q
+			}
+			if a.sip.attempts[free[q]].Failed == p.class.failed {
+				first = q
+				break
+			}
+		}
+		if first >= 0 {
+			used[first] = true
+			out[k] = free[first]
+		}
+	}
+	return out
+}
+
+// matchesAt counts the pending samples that find an attempt at offset off.
+func (a *Analyzer) matchesAt(off int64) int {
+	n := 0
+	for _, l := range a.pendingLayers() {
+		for _, i := range a.pairs(l, off) {
+			if i >= 0 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (a *Analyzer) notes(r *Result) []string {
@@ -553,4 +652,44 @@ func (a *Analyzer) notes(r *Result) []string {
 		out = append(out, fmt.Sprintf("%d JTL samples carry a Call-ID the capture never saw (captured on another host or interface, or the capture started late or stopped early).", c.CallIDNotInCapture))
 	}
 	return out
+}
+
+// clientConcurrency counts, for each failure of the load generator itself,
+// what it held at that moment: the TCP connections open on the wire
+// (hop 0), or without a capture of them, the samples in flight at any
+// layer; plus the failed attempt. Running out of ephemeral ports is a
+// ceiling on exactly that.
+func clientConcurrency(all []Attempt) {
+	var starts, ends []int64
+	tcpSeen := false
+	for i := range all {
+		if all[i].Layer == LayerTCP && all[i].Hop == 0 {
+			tcpSeen = true
+			break
+		}
+	}
+	for i := range all {
+		a := &all[i]
+		if a.Hop != 0 || a.Layer == LayerClient || (tcpSeen && a.Layer != LayerTCP) {
+			continue
+		}
+		starts = append(starts, a.Time)
+		if a.Ended != 0 {
+			ends = append(ends, a.Ended)
+		}
+	}
+	if len(starts) == 0 {
+		return
+	}
+	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	sort.Slice(ends, func(i, j int) bool { return ends[i] < ends[j] })
+	for i := range all {
+		a := &all[i]
+		if a.Layer != LayerClient {
+			continue
+		}
+		opened := sort.Search(len(starts), func(k int) bool { return starts[k] > a.Time })
+		closed := sort.Search(len(ends), func(k int) bool { return ends[k] > a.Time })
+		a.Concurrency = int32(opened-closed) + 1
+	}
 }

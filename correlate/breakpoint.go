@@ -134,9 +134,11 @@ func firstFailure(attempts []Attempt, i int) *Breakpoint {
 // fail. It is the split of the load curve that best separates "mostly
 // answered below" from "mostly refused at or above": the level c with the
 // fewest attempts on the wrong side of it (failures below c plus successes
-// at or above c), the lowest such c on a tie; and at or above it, more
-// than half must have failed, or there is no sustained breakpoint (only
-// scattered failures). A per-level rule is fooled by noise (a few
+// at or above c), the lowest such c on a tie; and at or above it more
+// than half of the attempts must have failed, and more than half of all
+// the failures must lie there, or there is no sustained breakpoint
+// (scattered failures; a rate limit, which does not care about
+// concurrency). A per-level rule is fooled by noise (a few
 // successes at a sparse high level stop it); a cumulative ratio is fooled
 // by volume (a long healthy ramp below hides the wall).
 func sustained(attempts []Attempt, lr *LayerResult) *Breakpoint {
@@ -163,7 +165,10 @@ func sustained(attempts []Attempt, lr *LayerResult) *Breakpoint {
 		bestA += lv.Attempts
 		bestF += lv.Failures
 	}
-	if 2*bestF <= bestA {
+	if 2*bestF <= bestA || 2*bestF < lr.Failures {
+		// Not a wall: at or above it most attempts do not fail, or most
+		// failures happen below it (scattered failures, a rate limit that
+		// does not care about concurrency).
 		return nil
 	}
 	c := lr.Levels[best].Concurrency
@@ -206,6 +211,12 @@ func verdict(r *Result) Verdict {
 		Kind:         kindOf(first.Layer, first.FirstFailure.Status),
 		FirstFailure: first.FirstFailure,
 		Sustained:    first.Sustained,
+	}
+	if v.Kind == KindError && first.Layer != LayerClient && wall(first) {
+		// Whatever the edge said (a TLS alert, a 500), it said it from a
+		// concurrency on, and kept saying it above: that is a capacity
+		// limit dressed as an error.
+		v.Kind = KindCapacity
 	}
 	v.Text = verdictText(r, first, &v)
 	return v
@@ -312,4 +323,15 @@ func thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// wall reports whether a layer's failures follow the load: the first
+// failure is at the sustained breakpoint (within 5 %), where most attempts
+// fail from then on.
+func wall(lr *LayerResult) bool {
+	s, ff := lr.Sustained, lr.FirstFailure
+	if s == nil || ff == nil || s.Concurrency < 2 {
+		return false
+	}
+	return float64(ff.Concurrency) >= 0.95*float64(s.Concurrency)
 }

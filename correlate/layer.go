@@ -47,7 +47,7 @@ func (l Layer) Unit() string {
 	case LayerHTTP:
 		return "concurrent requests"
 	case LayerClient:
-		return "concurrent samples"
+		return "connections held by the load generator"
 	}
 	return ""
 }
@@ -68,7 +68,9 @@ type FailureKind uint8
 const (
 	KindNone FailureKind = iota
 	// KindCapacity is a refusal of work: 503, a refused or unanswered
-	// SYN, a load generator out of ephemeral ports.
+	// SYN, or any failure that begins at a concurrency and holds above it
+	// (see verdict). A load generator out of ephemeral ports is not: the
+	// edge refused nothing.
 	KindCapacity
 	// KindRateLimit is 429: the edge throttles, it is not full.
 	KindRateLimit
@@ -110,10 +112,6 @@ func kindOf(l Layer, status string) FailureKind {
 		case "refused", "timeout":
 			// A SYN answered by RST or dropped is a full accept queue or a
 			// connection limit: no room.
-			return KindCapacity
-		}
-	case LayerClient:
-		if status == "ephemeral-ports" {
 			return KindCapacity
 		}
 	}

@@ -131,6 +131,9 @@ type Correlation struct {
 	UnmatchedCapture int64
 	// CallIDNotInCapture counts samples whose Call-ID the capture never saw.
 	CallIDNotInCapture int64
+	// Linked counts samples of a layer the capture could not read (HTTP
+	// inside TLS) tied to the connection under them, by time.
+	Linked int64
 	// NoSYN counts connect errors in the JTL for which the capture holds
 	// no connection attempt: the load generator failed before the wire.
 	NoSYN int64

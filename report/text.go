@@ -42,7 +42,22 @@ func WriteText(w io.Writer, d *Document) error {
 		b.WriteString("\n")
 	}
 	if c := r.Correlation; c.JTLSamples > 0 && strings.Contains(r.Basis, "capture") {
-		fmt.Fprintf(&b, "  correlation: %s of %s JTL samples matched (%s by Call-ID, %s by time)", Thousands(c.Matched), Thousands(c.JTLSamples), Thousands(c.ByCallID), Thousands(c.ByTime))
+		var ways []string
+		for _, w := range []struct {
+			n    int64
+			what string
+		}{{c.ByCallID, "by Call-ID"}, {c.ByTraceID, "by trace ID"}, {c.ByFlow, "by connection and time"}, {c.ByTime, "by time and order"}} {
+			if w.n > 0 {
+				ways = append(ways, Thousands(w.n)+" "+w.what)
+			}
+		}
+		if len(ways) == 0 {
+			ways = append(ways, "none")
+		}
+		fmt.Fprintf(&b, "  correlation: %s of %s JTL samples matched (%s)", Thousands(c.Matched), Thousands(c.JTLSamples), strings.Join(ways, ", "))
+		if c.NoSYN > 0 {
+			fmt.Fprintf(&b, "; %s connect errors with no SYN on the wire", Thousands(c.NoSYN))
+		}
 		fmt.Fprintf(&b, "; clock offset %s (%s)\n", FormatOffset(c.ClockOffset), c.OffsetBasis)
 	}
 	if r.Breaches.Count > 0 {
