@@ -176,7 +176,7 @@ func TestConn(t *testing.T) {
 			state: Failed, reason: "closed",
 		},
 		{
-			name: "tls 1.2 encrypted alert during the handshake",
+			name: "tls 1.2 encrypted alert right after the handshake",
 			ops: append(tls12()[:3], feeds(Server, cat(ccs(), sealed(TypeHandshake, 40)),
 				Client, sealed(TypeAlert, 26))...),
 			state: HandshakeComplete,
