@@ -156,7 +156,6 @@ def main():
         "plan.jmx": "the JMeter test plan of the run (written by `testdata/gen/edge/plans.py`; numbers given with -J, see meta.json)",
         "nginx.conf": "the edge's nginx configuration of the run (work dir paths replaced)",
         "keylog.txt": "TLS secrets of every session (NSS key log / SSLKEYLOGFILE format), written by the server",
-        "README.md": "this file",
     }
     for f in sorted(os.listdir(d)):
         if f in desc:
