@@ -67,7 +67,8 @@ type dir struct {
 	need     int
 	keep     bool
 	v2       bool // an SSLv2-format ClientHello
-	cut      bool // a gap fell inside it: its payload is unusable
+	cut      bool  // a gap fell inside it: its payload is unusable
+	fed      int64 // its bytes fed so far (header included, gaps not)
 	recOff   int64
 	rec      []byte
 
@@ -219,7 +220,7 @@ func (c *Conn) Gap(from Side, n int64) {
 		// The record or header begun before the gap is lost with it.
 		lost := int64(d.hdrN)
 		if d.inRecord {
-			lost = d.pos - d.recOff
+			lost = d.fed
 		}
 		c.h.Dir(from).Skipped += lost
 		if n > 0 {
@@ -362,6 +363,7 @@ func (c *Conn) step(d *dir, in []byte) int {
 		return n
 	}
 	n := min(len(in), d.need)
+	d.fed += int64(n)
 	if d.keep {
 		if len(d.rec) == 0 && n == d.need && c.opts.Decrypter == nil {
 			// The whole payload is here and nobody will write to it.
@@ -390,7 +392,7 @@ func (c *Conn) begin(d *dir, h []byte) {
 	off := d.pos - headerLen
 	if d.side == Client && off == 0 && h[0]&0x80 != 0 && looksV2(h) {
 		d.inRecord, d.v2, d.keep, d.cut = true, true, true, false
-		d.recOff = 0
+		d.recOff, d.fed = 0, headerLen
 		d.length = int(h[0]&0x7f)<<8 | int(h[1])
 		d.need = d.length - 3
 		d.rec = append(d.rec[:0], h[2:5]...)
@@ -411,6 +413,7 @@ func (c *Conn) begin(d *dir, h []byte) {
 	}
 	d.inRecord, d.v2, d.cut = true, false, false
 	d.typ, d.ver, d.length, d.need, d.recOff = typ, uint16(h[1])<<8|uint16(h[2]), n, n, off
+	d.fed = headerLen
 	// Application data is only counted, unless there is a Decrypter to
 	// give it to: that is what keeps bulk streams cheap.
 	d.keep = typ != TypeApplicationData && typ != TypeHeartbeat || c.opts.Decrypter != nil
