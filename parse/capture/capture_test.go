@@ -134,3 +134,96 @@ func TestSIPCountsMatchTshark(t *testing.T) {
 		})
 	}
 }
+
+// httpDifferences are captures where ceiling's HTTP counts differ from
+// tshark's on purpose: key → our count and the reason.
+var httpDifferences = map[string]map[string]struct {
+	ours int
+	why  string
+}{
+	"zeek_http_methods.pcap": {
+		"requests": {17, "a fuzzing capture: tshark takes request lines with a cut version (\"GET / HTTP/1.\") or none for requests; ceiling reports them as damage and counts the responses (all equal to tshark's) without a request"},
+	},
+	"zeek_tcp_retransmit-timeout.pcapng": {
+		"requests": {2, "the request is retransmitted 300 s later, past the TCP idle timeout (5 min, as Zeek): the reassembler gives the first connection up and reads the retransmission on a new one"},
+	},
+}
+
+// TestHTTPCountsMatchTshark: over every corpus capture with HTTP, the
+// capture stage reports as many requests, WebSocket upgrades and responses
+// per status code as tshark dissects (testdata/oracle/http.sh).
+func TestHTTPCountsMatchTshark(t *testing.T) {
+	dir := corpusDir(t)
+	f, err := os.Open("../../testdata/oracle/http.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := map[string]map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		p := strings.Split(line, "\t")
+		n, _ := strconv.Atoi(p[2])
+		if want[p[0]] == nil {
+			want[p[0]] = map[string]int{}
+		}
+		want[p[0]][p[1]] = n
+	}
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			in, err := parse.Open(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			src, err := Open([]*parse.Input{in}, nil, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{"requests": 0, "upgrades": 0}
+			for {
+				ev, err := src.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch ev.Kind {
+				case KindRequest:
+					got["requests"]++
+					if strings.Contains(strings.ToLower(ev.Request.Upgrade), "websocket") {
+						got["upgrades"]++
+					}
+				case KindResponse:
+					got[strconv.Itoa(ev.Response.Code)]++
+				}
+			}
+			for k, n := range want[name] {
+				if d, ok := httpDifferences[name][k]; ok {
+					if got[k] != d.ours {
+						t.Errorf("%s: ceiling %d, pinned %d (tshark %d): %s", k, got[k], d.ours, n, d.why)
+					}
+					continue
+				}
+				if got[k] != n {
+					t.Errorf("%s: ceiling %d, tshark %d", k, got[k], n)
+				}
+			}
+			for k, n := range got {
+				if _, ok := want[name][k]; !ok && n > 0 {
+					t.Errorf("%s: ceiling %d, tshark none", k, n)
+				}
+			}
+		})
+	}
+}

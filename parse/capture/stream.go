@@ -81,10 +81,9 @@ func (s streams) Data(c *tcp.Conn, from tcp.Side, b []byte, t, packet int64) {
 	fl.lastT, fl.lastPkt, fl.lastSide = t, packet, from
 	if fl.proto == protoUnknown {
 		fl.sniff[from] = append(fl.sniff[from], b...)
-		if len(fl.sniff[from]) < sniffLen {
+		if len(fl.sniff[from]) < sniffLen || !fl.decide(false) {
 			return
 		}
-		fl.decide(from)
 		for side := tcp.Client; side <= tcp.Server; side++ {
 			held := fl.sniff[side]
 			fl.sniff[side] = nil
@@ -133,12 +132,7 @@ func (s streams) Close(c *tcp.Conn) {
 	}
 	if fl.proto == protoUnknown {
 		// Fewer bytes than it takes to sniff: decide on what there is.
-		for side := tcp.Client; side <= tcp.Server; side++ {
-			if len(fl.sniff[side]) > 0 {
-				fl.decide(side)
-				break
-			}
-		}
+		fl.decide(true)
 		for side := tcp.Client; side <= tcp.Server; side++ {
 			if held := fl.sniff[side]; len(held) > 0 {
 				fl.sniff[side] = nil
@@ -185,25 +179,37 @@ func tlsCloseReason(c *tcp.Conn) tls.CloseReason {
 	return tls.EndOfCapture
 }
 
-// decide tells the connection's protocol from the bytes held of a side.
-func (fl *flow) decide(from tcp.Side) {
-	b := fl.sniff[from]
+// maxSniff is how much of the client's bytes are held while its first
+// line says nothing and the server has not spoken yet.
+const maxSniff = 4096
+
+// decide tells the connection's protocol from the bytes held of each
+// side, and reports whether it could. A client that opens with a garbled
+// request line (a fuzzer, a broken tool) is still HTTP if the server
+// answers in HTTP, as it does with a 400: so when the client's bytes say
+// nothing, the server's first bytes are waited for. final decides on what
+// there is.
+func (fl *flow) decide(final bool) bool {
+	cl, sv := fl.sniff[tcp.Client], fl.sniff[tcp.Server]
 	switch {
-	case tls.Looks(b):
+	case tls.Looks(cl):
 		fl.proto = protoTLS
 		fl.f.stats.TLSConns++
 		fl.tls = tls.NewConn(&tls.Options{OnState: fl.tlsState})
-	case sip.Looks(b):
+	case sip.Looks(cl) || sip.Looks(sv):
 		fl.proto = protoSIP
-	case from == tcp.Client && http.LooksLikeRequest(b), from == tcp.Server && http.LooksLikeResponse(b):
+	case http.LooksLikeRequest(cl) || http.LooksLikeResponse(sv):
 		fl.proto = protoHTTP
 		fl.f.stats.HTTPConns++
 		o := &http.Options{TraceHeaders: fl.f.opts.TraceHeaders}
 		fl.req = http.NewRequestParser(o)
 		fl.resp = http.NewResponseParser(o)
-	default:
+	case final || len(sv) >= sniffLen || len(cl) >= maxSniff:
 		fl.proto = protoOther
+	default:
+		return false
 	}
+	return true
 }
 
 func (fl *flow) feed(from tcp.Side, b []byte, t, packet int64) {
