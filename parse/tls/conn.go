@@ -11,9 +11,9 @@ type Options struct {
 	Decrypter Decrypter
 	// OnData receives decrypted application data, in order per side.
 	OnData func(*Plaintext)
-	// OnState is called each time Handshake().State changes, after the
-	// change, so that the caller can emit an event at the packet that
-	// decided it.
+	// OnState is called each time Handshake().State (or, after a late
+	// Close, its Reason) changes, after the change, so that the caller
+	// can emit an event at the packet that decided it.
 	OnState func(*Handshake)
 	// OnProblem receives the first problems of each side's stream (8 per
 	// side); Handshake().Problems counts them all.
@@ -37,6 +37,8 @@ type Conn struct {
 	// damaged: bytes went missing before the handshake was decided, so a
 	// close during it may be the capture's fault.
 	damaged bool
+	// failAlert is the alert that failed the handshake, if one did.
+	failAlert *Alert
 }
 
 // Bounds on buffering. A handshake message longer than maxMessage is
@@ -239,6 +241,14 @@ func (c *Conn) Gap(from Side, n int64) {
 // ("closed"), unless the capture missed bytes or ended there
 // (Incomplete); a FIN from a side that has done its part of the
 // handshake waits for the other side.
+//
+// Close is best called when the FIN or RST comes, between the Feeds
+// around it. A reassembler that reports the end only once the connection
+// is over may call it late, once per FIN in the order of their times:
+// the bytes of the other side that came after a FIN were then fed before
+// it. An alert among them that failed the handshake, sent after this FIN
+// by time, is then taken for what it was, the other side's reaction to
+// the close, and the Reason becomes "closed" (with a second OnState).
 func (c *Conn) Close(reason CloseReason, t, packet int64) {
 	if c.ended || reason < EndOfCapture || reason > ServerRST {
 		return
@@ -248,6 +258,14 @@ func (c *Conn) Close(reason CloseReason, t, packet int64) {
 		c.h.Closed, c.h.ClosedAt = reason, c.now
 	}
 	by, ok := reason.By()
+	if ok && c.h.State == Failed && c.failAlert != nil && c.failAlert.From != by && c.failAlert.Time > t {
+		// A late Close: the alert that failed the handshake came after
+		// this side had closed, so it was the other side's reaction.
+		c.h.Reason, c.h.Done, c.failAlert = "closed", c.now, nil
+		if c.opts.OnState != nil {
+			c.opts.OnState(&c.h)
+		}
+	}
 	if !ok || reason.Reset() {
 		c.ended = true
 		for s := Client; s <= Server; s++ {

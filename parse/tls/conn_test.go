@@ -145,6 +145,23 @@ func TestConn(t *testing.T) {
 			},
 		},
 		{
+			name: "a late close: the server's FIN came before the client's alert",
+			ops: with(feeds(Client, ch, Client, alert(2, 50)),
+				op{kind: 'c', reason: ServerFIN, t: 1500, pkt: 15}, op{kind: 'c', reason: ClientFIN, t: 2500, pkt: 25}),
+			state: Failed, reason: "closed",
+			check: func(t *testing.T, h *Handshake) {
+				if h.Done.Packet != 15 || h.Alerts[0].Name() != "decode_error" {
+					t.Errorf("done %+v alerts %+v", h.Done, h.Alerts)
+				}
+			},
+		},
+		{
+			name: "a late close after the alert it caused stays an alert",
+			ops: with(feeds(Client, ch, Server, alert(2, 40)),
+				op{kind: 'c', reason: ClientFIN, t: 2500, pkt: 25}, op{kind: 'c', reason: ServerFIN, t: 2600, pkt: 26}),
+			state: Failed, reason: "alert:handshake_failure",
+		},
+		{
 			name:  "server RST after the client hello",
 			ops:   with(feeds(Client, ch), closeOp(ServerRST)),
 			state: Failed, reason: "closed",

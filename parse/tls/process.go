@@ -126,6 +126,7 @@ func (c *Conn) alert(a Alert) {
 	} else {
 		c.settle(Failed, "alert:"+AlertName(a.Description))
 	}
+	c.failAlert = &a
 }
 
 func (c *Conn) handshakeRecord(d *dir, p []byte, cut bool) {
