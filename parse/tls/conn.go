@@ -68,7 +68,7 @@ type dir struct {
 	length   int
 	need     int
 	keep     bool
-	v2       bool // an SSLv2-format ClientHello
+	v2       bool  // an SSLv2-format ClientHello
 	cut      bool  // a gap fell inside it: its payload is unusable
 	fed      int64 // its bytes fed so far (header included, gaps not)
 	recOff   int64
