@@ -138,6 +138,7 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 	cfg.JTL.CallIDVars = f.callIDVars
 	cfg.JTL.TraceHeaders = f.traceHdrs
 	cfg.Capture.SIP.CorrelationHeaders = f.sipCorr
+	cfg.Capture.TraceHeaders = f.traceHdrs
 	if f.clockOffset != "" {
 		d, err := time.ParseDuration(f.clockOffset)
 		if err != nil {
