@@ -41,8 +41,9 @@ func (r *RequestParser) Close(t int64) []Event { return r.p.close(t) }
 // parser holds those bytes (up to Options.MaxHeaderBytes); when it does
 // not come, because the caller never calls Answer, the response side was
 // not captured, or the client did not wait, it decides from the bytes
-// themselves once that much is held or the stream closes: an HTTP request
-// line means the upgrade was refused. Stats.Guessed counts such guesses.
+// themselves once that much is held (or 16 gaps), or the stream closes: an
+// HTTP request line means the upgrade was refused. Stats.Guessed counts
+// such guesses.
 //
 // Interim responses (1xx but 101) are ignored, so every response code may
 // be passed on as the ResponseParser reports it.
