@@ -9,6 +9,7 @@ import (
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/jtl"
 	"github.com/ceiling-dev/ceiling/parse/sip"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
 )
 
 // wire builds capture events for scenario tests: a tiny SIP world with a
@@ -393,5 +394,46 @@ func TestForcedOffset(t *testing.T) {
 	r := run(t, w, []jtl.Sample{{Start: t0 / 1e6, Code: "503", CallID: "r1", AllThreads: 1}}, Options{ClockOffset: &d})
 	if r.Correlation.ClockOffset != int64(d) || r.Correlation.OffsetBasis != "given with --clock-offset" {
 		t.Errorf("%+v", r.Correlation)
+	}
+}
+
+// A connect error in the JTL with a refused SYN on the wire at that time
+// is that refusal (joined by flow); one with no SYN on the wire is the load
+// generator's own failure, whatever the exception says.
+func TestConnectErrorsAgainstTheWire(t *testing.T) {
+	w := &wire{}
+	srv := netip.MustParseAddrPort("10.0.0.9:8080")
+	open := func(id uint64, ms int64, st tcp.State) {
+		c := &tcp.Conn{ID: id, Client: netip.AddrPortFrom(gen.Addr(), uint16(40000+id)), Server: srv, Start: t0 + ms*1e6, FirstPacket: int64(id)}
+		w.at(ms)
+		w.events = append(w.events, capture.Event{Kind: capture.KindConnOpen, Time: c.Start, Conn: c, Src: c.Client, Dst: srv})
+		end := *c
+		end.State, end.End, end.Ending = st, c.Start+1e6, tcp.EndRST
+		if st == tcp.SF {
+			end.Established, end.SynAck, end.Ending, end.End = c.Start+5e5, c.Start+2e5, tcp.EndFIN, c.Start+5e9
+		}
+		w.events = append(w.events, capture.Event{Kind: capture.KindConnClose, Time: end.End, Conn: &end, Src: c.Client, Dst: srv})
+	}
+	open(1, 0, tcp.SF)
+	open(2, 100, tcp.REJ)
+	base := t0 / 1e6
+	refused := "Non HTTP response code: java.net.ConnectException"
+	samples := []jtl.Sample{
+		{Start: base, Elapsed: 5000, Code: "200", Success: true, URL: "http://10.0.0.9:8080/", AllThreads: 1, Host: "g"},
+		{Start: base + 100, Elapsed: 1, Code: refused, Message: "Non HTTP response message: Connection refused", URL: "http://10.0.0.9:8080/", AllThreads: 2, Host: "g"},
+		{Start: base + 3000, Elapsed: 1, Code: refused, Message: "Non HTTP response message: Connection refused", URL: "http://10.0.0.9:8080/", AllThreads: 3, Host: "g"},
+	}
+	r := run(t, w, samples, Options{})
+	c := r.Correlation
+	if c.ByFlow != 1 || c.NoSYN != 1 {
+		t.Errorf("correlation %+v", c)
+	}
+	v := r.Verdict
+	if v.Layer != LayerTCP || v.Status != "refused" || v.FirstFailure.Threads != 2 {
+		t.Errorf("verdict %v %s %+v", v.Layer, v.Status, v.FirstFailure)
+	}
+	cl := layer(r, LayerClient)
+	if cl == nil || cl.Failures != 1 || cl.Codes["no-syn:refused"] != 1 {
+		t.Errorf("client layer %+v", cl)
 	}
 }
