@@ -7,10 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ceiling-dev/ceiling"
 	"github.com/ceiling-dev/ceiling/parse"
@@ -87,7 +89,41 @@ Examples:
 	fl.StringSliceVar(&f.callIDVars, "call-id-var", nil, "JTL sample variable(s) holding the SIP Call-ID (default: callId, call_id, call-id, sipCallId)")
 	fl.StringSliceVar(&f.traceHdrs, "trace-header", nil, "header or variable names carrying a trace ID (default: x-trace-id, X-Request-Id, ININ-Correlation-Id, traceparent, *-trace-id, *-correlation-id)")
 	fl.StringSliceVar(&f.sipCorr, "sip-correlation-header", nil, "SIP headers to keep as correlation IDs (default: X-Inin-Cnv, *-correlation-id, *-trace-id, …)")
+	for _, ext := range analyzeExtensions {
+		ext.flags(fl)
+	}
 	return cmd
+}
+
+// analyzeRun is what an extension of analyze sees once the analysis ran.
+type analyzeRun struct {
+	Cfg    *pipeline.Config
+	Doc    *report.Document
+	Stdout io.Writer
+	Stderr io.Writer
+	Quiet  bool
+	// Exit is the exit code so far; an extension may raise it (a failed
+	// CI criterion).
+	Exit int
+}
+
+// analyzeExtension adds flags to analyze and a step after its reports:
+// evidence, the support bundle, the CI gate. Each lives in its own file
+// and registers itself in an init function; steps run in order of Order,
+// lowest first.
+type analyzeExtension struct {
+	Order int
+	flags func(*pflag.FlagSet)
+	// prepare may change the configuration before the analysis runs.
+	prepare func(*pipeline.Config) error
+	after   func(*analyzeRun) error
+}
+
+var analyzeExtensions []analyzeExtension
+
+func registerAnalyze(e analyzeExtension) {
+	analyzeExtensions = append(analyzeExtensions, e)
+	sort.SliceStable(analyzeExtensions, func(i, j int) bool { return analyzeExtensions[i].Order < analyzeExtensions[j].Order })
 }
 
 func usageErr(format string, a ...interface{}) error {
@@ -170,6 +206,14 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		}
 	}
 
+	for _, ext := range analyzeExtensions {
+		if ext.prepare != nil {
+			if err := ext.prepare(&cfg); err != nil {
+				return err
+			}
+		}
+	}
+
 	doc, err := pipeline.Run(cfg)
 	if err != nil {
 		var ie *pipeline.InputError
@@ -205,6 +249,17 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		if !f.quiet {
 			fmt.Fprintf(stderr, "ceiling: wrote %d charts to %s\n", len(files), f.pngDir)
 		}
+	}
+	run := &analyzeRun{Cfg: &cfg, Doc: doc, Stdout: stdout, Stderr: stderr, Quiet: f.quiet}
+	for _, ext := range analyzeExtensions {
+		if ext.after != nil {
+			if err := ext.after(run); err != nil {
+				return err
+			}
+		}
+	}
+	if run.Exit != ExitOK {
+		return &exitError{code: run.Exit, err: errors.New("")}
 	}
 	return nil
 }
