@@ -307,10 +307,16 @@ func (c *Conn) endStream(d *dir, fin bool) {
 	if d.lost {
 		c.tail(d)
 	}
-	if d.inRecord || d.hdrN > 0 {
+	switch {
+	case d.inRecord:
 		c.h.Dir(d.side).Truncated = true
 		if fin {
 			c.problem(d, d.recOff, "truncated record", fmt.Sprintf("%d of %d bytes", d.length-d.need, d.length))
+		}
+	case d.hdrN > 0:
+		c.h.Dir(d.side).Truncated = true
+		if fin {
+			c.problem(d, d.pos-int64(d.hdrN), "truncated record", fmt.Sprintf("%d of %d header bytes", d.hdrN, headerLen))
 		}
 	}
 	d.inRecord, d.hdrN = false, 0
