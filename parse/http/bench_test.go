@@ -3,6 +3,7 @@ package http
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // segments cuts b as TCP would on Ethernet.
@@ -28,11 +29,13 @@ func BenchmarkCorpus(b *testing.B) {
 	}
 	b.SetBytes(total)
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		for _, c := range conns {
 			parseConnFast(c)
 		}
 	}
+	reportCPU(b, total, cpu)
 }
 
 // parseConnFast is parseConn without the rendering.
@@ -68,6 +71,7 @@ func BenchmarkHandshake(b *testing.B) {
 		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
 	b.SetBytes(int64(len(req) + len(resp)))
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		cp, sp := NewRequestParser(nil), NewResponseParser(nil)
 		cp.Feed(req, 0)
@@ -75,6 +79,7 @@ func BenchmarkHandshake(b *testing.B) {
 		sp.Feed(resp, 0)
 		cp.Answer(101, 0)
 	}
+	reportCPU(b, int64(len(req)+len(resp)), cpu)
 }
 
 // BenchmarkKeepAlive: one connection carrying 1000 small API requests,
@@ -111,6 +116,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 			}
 			b.SetBytes(int64(len(c.in)))
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				if c.resp {
 					p := NewResponseParser(nil)
@@ -124,6 +130,15 @@ func BenchmarkKeepAlive(b *testing.B) {
 					}
 				}
 			}
+			reportCPU(b, int64(len(c.in)), cpu)
 		})
+	}
+}
+
+// reportCPU adds MB per CPU-second of the loop that started at cpu (see
+// cpuTime), when the platform tells CPU time.
+func reportCPU(b *testing.B, bytes int64, cpu time.Duration) {
+	if s := (cpuTime() - cpu).Seconds(); s > 0 {
+		b.ReportMetric(float64(bytes)*float64(b.N)/s/1e6, "MB/cpu-s")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func segments(b []byte) [][]byte {
@@ -23,6 +24,7 @@ func benchSides(b *testing.B, sides []wsSide) {
 	}
 	b.SetBytes(total)
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		for _, s := range sides {
 			p := NewParser(Options{FromClient: s.fromClient, Extensions: s.ext})
@@ -32,6 +34,7 @@ func benchSides(b *testing.B, sides []wsSide) {
 			p.Close(0)
 		}
 	}
+	reportCPU(b, total, cpu)
 }
 
 // BenchmarkSIPOverWebSocket: both sides of the corpus's SIP-over-WebSocket
@@ -79,5 +82,13 @@ func BenchmarkSynthetic(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			benchSides(b, []wsSide{{fromClient: true, bytes: c.b}})
 		})
+	}
+}
+
+// reportCPU adds MB per CPU-second of the loop that started at cpu (see
+// cpuTime), when the platform tells CPU time.
+func reportCPU(b *testing.B, bytes int64, cpu time.Duration) {
+	if s := (cpuTime() - cpu).Seconds(); s > 0 {
+		b.ReportMetric(float64(bytes)*float64(b.N)/s/1e6, "MB/cpu-s")
 	}
 }
