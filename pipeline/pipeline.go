@@ -35,6 +35,10 @@ type Config struct {
 	// prints the first ones as they happen).
 	Notify func(parse.Problem)
 
+	// OnOpen, when set, is given the inputs once they are open, before
+	// they are read: the CLI polls their BytesRead for progress.
+	OnOpen func([]*parse.Input)
+
 	Tool    string
 	Command []string
 	// Now stamps the report; zero means time.Now.
@@ -106,6 +110,9 @@ func Run(cfg Config) (*report.Document, error) {
 		}
 	}
 	defer closeAll()
+	if cfg.OnOpen != nil {
+		cfg.OnOpen(inputs)
+	}
 
 	an := correlate.New(cfg.Correlate)
 	docInputs := make([]report.Input, len(inputs))

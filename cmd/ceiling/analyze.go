@@ -214,7 +214,12 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		}
 	}
 
+	var prog *progress
+	if !f.quiet && isTerminal(stderr) {
+		cfg.OnOpen = func(in []*parse.Input) { prog = startProgress(stderr, in, 250*time.Millisecond) }
+	}
 	doc, err := pipeline.Run(cfg)
+	prog.end()
 	if err != nil {
 		var ie *pipeline.InputError
 		if errors.As(err, &ie) {
