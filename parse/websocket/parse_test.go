@@ -203,3 +203,32 @@ func TestHugeFrame(t *testing.T) {
 		t.Errorf("events %+v", evs)
 	}
 }
+
+// TestConcurrentInflate runs compressed streams on several goroutines at
+// once: the flate decoders are shared through a pool, the contexts are
+// not (go test -race).
+func TestConcurrentInflate(t *testing.T) {
+	var stream []byte
+	for _, d := range deflated {
+		stream = append(stream, frame(true, RSV1, OpText, nil, d)...)
+	}
+	want := run(Options{Extensions: deflateExt}, []op{feed(stream)}, whole)
+	done := make(chan string)
+	for g := range 8 {
+		go func() {
+			var got string
+			for range 50 {
+				got = run(Options{Extensions: deflateExt}, []op{feed(stream)}, randomSplits(uint64(g)))
+				if got != want {
+					break
+				}
+			}
+			done <- got
+		}()
+	}
+	for range 8 {
+		if got := <-done; got != want {
+			t.Fatalf("concurrent run:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}
