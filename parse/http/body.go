@@ -12,7 +12,7 @@ type pendingReq struct {
 	seq  int64
 }
 
-// headFields slices the start line of a complete head. line is the
+// requestFields slices the request line of a complete head. line is the
 // start line (without its line end) in p.head, s the head as a string:
 // the returned strings share s.
 func requestFields(line []byte, s string) (method, target, proto string) {
