@@ -39,6 +39,9 @@ type Conn struct {
 	damaged bool
 	// failAlert is the alert that failed the handshake, if one did.
 	failAlert *Alert
+	// What the Decrypter and OnData are handed, reused.
+	rec   Record
+	plain Plaintext
 }
 
 // Bounds on buffering. A handshake message longer than maxMessage is
@@ -46,6 +49,7 @@ type Conn struct {
 // the next header while looking for record boundaries again.
 const (
 	maxMessage       = 64 << 10
+	keepBuffer       = 4 << 10
 	syncCap          = headerLen + MaxRecordLen + headerLen
 	maxAlerts        = 8
 	maxMessages      = 16
@@ -337,7 +341,7 @@ func (c *Conn) tail(d *dir) {
 	c.h.Dir(d.side).Skipped += int64(skip)
 	rest := append([]byte(nil), d.sync[skip:]...)
 	d.pos = d.syncOff + int64(skip)
-	d.sync = d.sync[:0]
+	d.sync = release(d.sync, true)
 	if len(rest) == 0 {
 		return
 	}
@@ -406,9 +410,20 @@ func (c *Conn) step(d *dir, in []byte) int {
 			p = nil
 		}
 		c.endRecord(d, p)
-		d.rec = d.rec[:0]
+		d.rec = release(d.rec, c.opts.Decrypter == nil)
 	}
 	return n
+}
+
+// release empties a buffer for reuse, or drops it when it grew large and
+// will seldom be needed again: without a Decrypter only handshake records
+// are buffered, and a capture may hold thousands of connections that
+// live long after their handshake.
+func release(b []byte, drop bool) []byte {
+	if drop && cap(b) > keepBuffer {
+		return nil
+	}
+	return b[:0]
 }
 
 // begin starts a record at header h, whose 5 bytes were just read.
@@ -488,7 +503,7 @@ func (c *Conn) hunt(d *dir, in []byte) int {
 			d.lost = false
 			d.replay = append([]byte(nil), d.sync[i:]...)
 			d.pos = d.syncOff + int64(i)
-			d.sync = d.sync[:0]
+			d.sync = release(d.sync, true)
 			return n
 		}
 	}

@@ -507,3 +507,23 @@ func TestAlertNamesMatchWireshark(t *testing.T) {
 		}
 	}
 }
+
+// TestBuffersReleased: a connection that is done with its handshake holds
+// no large buffer, however large its handshake records were.
+func TestBuffersReleased(t *testing.T) {
+	chain := vec24b(cat(vec24b(testCert(t, "big.example")), vec24b(make([]byte, 12000))))
+	flight := record(TypeHandshake, cat(serverHello(VersionTLS12, 0xc02f, false), message(Certificate, chain), message(ServerHelloDone, nil)))
+	ops := append(feeds(Client, record(TypeHandshake, clientHello(helloOpts{}))), split(feeds(Server, flight), func() int { return 1448 })...)
+	ops = append(ops, tls12()[2:]...)
+	_, c := runOps(ops, nil)
+	h := c.Handshake()
+	if h.State != HandshakeComplete || h.Certificates != 2 || h.CommonName != "big.example" {
+		t.Fatalf("state %s certificates %d %q", h.State, h.Certificates, h.CommonName)
+	}
+	for s := range c.dirs {
+		d := &c.dirs[s]
+		if cap(d.rec) > keepBuffer || cap(d.plain.buf) > keepBuffer || cap(d.sync) > keepBuffer {
+			t.Errorf("%s holds %d, %d, %d bytes", Side(s), cap(d.rec), cap(d.plain.buf), cap(d.sync))
+		}
+	}
+}

@@ -36,7 +36,8 @@ type Session struct {
 	CipherSuite  uint16
 }
 
-// Record is one protected record handed to a Decrypter.
+// Record is one protected record handed to a Decrypter, valid only during
+// the call.
 type Record struct {
 	From    Side
 	Type    ContentType // outer type: application_data in TLS 1.3
@@ -69,10 +70,10 @@ type Decrypter interface {
 	Open(s *Session, r *Record) (ContentType, []byte, error)
 }
 
-// Plaintext is a piece of one side's decrypted application data.
+// Plaintext is a piece of one side's decrypted application data. It
+// belongs to the Conn and is valid only during the OnData call.
 type Plaintext struct {
 	From Side
-	// Data belongs to the Conn and is valid only during the callback.
 	Data []byte
 	// Lost is set when records of this side's application data could not
 	// be opened (or were cut by a gap) since the previous piece: the

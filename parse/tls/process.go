@@ -49,11 +49,14 @@ func (c *Conn) open(d *dir, p []byte) (ContentType, []byte, bool) {
 	if c.opts.Decrypter == nil || p == nil {
 		return 0, nil, false
 	}
-	r := Record{
+	// One Record per Conn, not per record: the Decrypter sees it only
+	// during the call.
+	c.rec = Record{
 		From: d.side, Type: d.typ, Version: d.ver, Payload: p,
 		Epoch: epoch, Seq: seq, SeqLost: seqLost, Offset: d.recOff, Seen: c.now,
 	}
-	inner, plain, err := c.opts.Decrypter.Open(&c.sess, &r)
+	inner, plain, err := c.opts.Decrypter.Open(&c.sess, &c.rec)
+	c.rec.Payload = nil
 	if err != nil {
 		c.h.Dir(d.side).Undecrypted++
 		d.dataLost = true
@@ -225,7 +228,9 @@ func (c *Conn) inner(d *dir, typ ContentType, plain []byte) {
 		hd.AppDataRecords++
 		hd.AppDataBytes += int64(d.length)
 		if c.opts.OnData != nil && len(plain) > 0 {
-			c.opts.OnData(&Plaintext{From: d.side, Data: plain, Lost: d.dataLost, Seen: c.now})
+			c.plain = Plaintext{From: d.side, Data: plain, Lost: d.dataLost, Seen: c.now}
+			c.opts.OnData(&c.plain)
+			c.plain.Data = nil
 		}
 		d.dataLost = false
 	}
@@ -274,7 +279,7 @@ func (c *Conn) messages(d *dir, m *msgStream, p []byte, off int64, opened bool) 
 		if m.got == m.length {
 			m.hdrN = 0
 			c.message(d, m.typ, m.buf, m.off, m.length > len(m.buf), opened)
-			m.buf = m.buf[:0]
+			m.buf = release(m.buf, true)
 		}
 	}
 }
