@@ -485,6 +485,13 @@ func (c *Conn) lose(d *dir, seed []byte) {
 // another: one header can be chance, two in a row rarely are. The decision
 // depends only on the bytes, never on how they were chunked.
 func (c *Conn) hunt(d *dir, in []byte) int {
+	if len(d.sync) == syncCap {
+		// Cannot happen (a full buffer always settles its first
+		// candidate), but a stalled Feed would loop for ever.
+		c.h.Dir(d.side).Skipped++
+		d.syncOff++
+		d.sync = d.sync[:copy(d.sync, d.sync[1:])]
+	}
 	n := min(len(in), syncCap-len(d.sync))
 	d.sync = append(d.sync, in[:n]...)
 	d.pos += int64(n)
