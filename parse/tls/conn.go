@@ -25,8 +25,9 @@ type Options struct {
 // keeps what a Decrypter needs. Feed it each side's bytes in stream order,
 // in any chunks, interleaved as the capture saw them; tell it about bytes
 // the capture missed with Gap and about the end with Close. A Conn never
-// panics on any input, buffers at most one record (and one handshake
-// message of up to 64 KiB) per side, and is not safe for concurrent use.
+// panics on any input, and buffers per side at most one record (two while
+// it looks for record boundaries after damage) and 64 KiB of one
+// handshake message; it is not safe for concurrent use.
 type Conn struct {
 	opts  Options
 	h     Handshake
