@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ceiling-dev/ceiling/correlate"
 )
@@ -45,7 +46,7 @@ type junitSuite struct {
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out,omitempty"`
+	SystemOut  *junitText      `xml:"system-out,omitempty"`
 }
 
 type junitProperty struct {
@@ -58,13 +59,43 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
 }
 
+// Texts are CDATA: encoding/xml would write every newline of character
+// data as &#xA;, which CI systems then show as it is.
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
+}
+
+type junitText struct {
+	Text string `xml:",cdata"`
+}
+
+// cdataText makes a CDATA element; nil for nothing, so that it is left out.
+func cdataText(s string) *junitText {
+	if s == "" {
+		return nil
+	}
+	return &junitText{xmlSafe(s)}
+}
+
+// xmlSafe replaces what XML 1.0 cannot hold (control characters, invalid
+// UTF-8) by U+FFFD. encoding/xml does so in attributes and escaped text,
+// but writes CDATA as it is, and a Call-ID or a JTL message may hold
+// anything.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF, r == utf8.RuneError:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 // WriteJUnit writes a test suite for CI systems: one test case per layer
@@ -111,26 +142,26 @@ func WriteJUnit(w io.Writer, d *Document, checks []JUnitCheck) error {
 			c.Failure = &junitFailure{
 				Message: fmt.Sprintf("%s: %s of %s attempts failed", FailurePhrase(name, ff), Thousands(lr.Failures), Thousands(lr.Attempts)),
 				Type:    name + "." + ff.Status,
-				Text:    b.String(),
+				Text:    xmlSafe(b.String()),
 			}
 			suite.Failures++
 		} else {
-			c.SystemOut = b.String()
+			c.SystemOut = cdataText(b.String())
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
 	for _, ch := range checks {
 		c := junitCase{Name: ch.Name, Classname: "ceiling.fail-on", Time: seconds(0)}
 		if ch.Failed {
-			c.Failure = &junitFailure{Message: ch.Message, Type: "fail-on", Text: ch.Name + ": " + ch.Message + "\n"}
+			c.Failure = &junitFailure{Message: ch.Message, Type: "fail-on", Text: xmlSafe(ch.Name + ": " + ch.Message + "\n")}
 			suite.Failures++
 		} else {
-			c.SystemOut = ch.Name + ": " + ch.Message + "\n"
+			c.SystemOut = cdataText(ch.Name + ": " + ch.Message + "\n")
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
 	suite.Tests = len(suite.Cases)
-	suite.SystemOut = r.Verdict.Text
+	suite.SystemOut = cdataText(r.Verdict.Text)
 
 	doc := junitSuites{Name: "ceiling", Tests: suite.Tests, Failures: suite.Failures, Time: suite.Time, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
