@@ -12,4 +12,10 @@ const (
 	ExitBadInput = 3
 	// ExitOutput: a report could not be written.
 	ExitOutput = 4
+	// ExitRegression: ceiling compare found NEW worse than OLD (a first
+	// failure fell beyond --tolerance, a failure appeared, or a lower
+	// layer failed first). Apart from ExitFailed so that a job can tell
+	// "this run breaks its own criteria" from "this run is worse than
+	// the last".
+	ExitRegression = 5
 )
