@@ -28,7 +28,8 @@ func (o Op) ordering() bool { return o >= Lt }
 
 // Criterion is one condition that fails the gate when it holds.
 type Criterion struct {
-	// Text is the criterion as written, without the spaces around it.
+	// Text is the criterion as written, from its path to the end of its
+	// value.
 	Text string
 	// Path is the value's path in canonical form (lower case, without the
 	// verdict. or layers. prefix).
@@ -65,7 +66,7 @@ func (e *SyntaxError) Error() string {
 	pos := min(max(e.Pos, 0), len(e.Input))
 	col := utf8.RuneCountInString(e.Input[:pos]) + 1
 	shown := strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
+		if r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\v' {
 			return ' '
 		}
 		return r
@@ -119,7 +120,9 @@ func (p *parser) spaces() {
 	}
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // isStop ends a path or a bare word.
 func isStop(c byte) bool {
@@ -192,13 +195,13 @@ func (p *parser) criterion() (Criterion, error) {
 		c.lit = parseWord(p.in[valPos:p.i])
 	}
 	c.Literal = p.in[valPos:p.i]
+	c.Text = p.in[start:p.i]
 
 	// Nothing but spaces before the next comma.
 	p.spaces()
 	if p.i < len(p.in) && p.in[p.i] != ',' {
 		return Criterion{}, p.errf(p.i, "unexpected %q after the value; separate criteria with commas", firstRune(p.in[p.i:]))
 	}
-	c.Text = strings.TrimSpace(p.in[start:p.i])
 	if err := c.check(); err != nil {
 		return Criterion{}, p.errf(valPos, "%v", err)
 	}
