@@ -1,0 +1,250 @@
+package evidence
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/pcap"
+	"github.com/ceiling-dev/ceiling/parse/sip"
+)
+
+// outFrame is a frame to write: the original record's bytes and time.
+type outFrame struct {
+	file     int
+	num      int64 // frame number in its capture (0 for a held fragment whose number is unknown)
+	time     int64
+	link     uint16
+	wire     int
+	data     []byte
+	comments []string
+}
+
+// scanner reads one capture twice over, in step: parse/pcap decodes the
+// packets (the same decoding the analysis saw, fragments reassembled,
+// tunnels opened), and a frameReader over a second opening of the file
+// gives each packet's record as it is in the file, found by its offset.
+// What it keeps: the keys, the fragments of datagrams still incomplete,
+// and the frames about to be written.
+type scanner struct {
+	x     *extraction
+	file  int
+	name  string
+	keys  *fileKeys
+	dec   *pcap.Reader
+	raw   *frameReader
+	ins   []*parse.Input
+	cur   frame
+	have  bool // cur holds a frame not yet passed
+	eof   bool // the frame reader is done
+	hold  *fragHold
+	queue []outFrame
+	sip   sip.Options
+	// lost counts packets whose record was not where parse/pcap said: a
+	// damaged file the two readers read differently.
+	lost int64
+}
+
+func (x *extraction) openScanner(file int, keys *fileKeys) (*scanner, error) {
+	path := x.opts.Paths[file]
+	name := x.name(file)
+	dIn, err := parse.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	rIn, err := parse.Open(path)
+	if err != nil {
+		dIn.Close()
+		return nil, err
+	}
+	s := &scanner{x: x, file: file, name: name, keys: keys, ins: []*parse.Input{dIn, rIn}}
+	if !dIn.Kind.IsCapture() {
+		s.close()
+		return nil, fmt.Errorf("%s: not a capture (%v), but attempts name it as theirs", name, dIn.Kind)
+	}
+	dIn.Path, rIn.Path = name, name
+	po := x.opts.Pcap
+	// The analysis reported every problem of the file already.
+	po.Problems = &parse.Problems{}
+	if s.dec, err = pcap.NewReader(dIn, po); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.raw, err = newFrameReader(rIn); err != nil {
+		s.close()
+		return nil, err
+	}
+	sets, bytes, timeout := po.MaxFragmentSets, po.MaxFragmentBytes, int64(po.FragmentTimeout)
+	if sets <= 0 {
+		sets = 4096
+	}
+	if bytes <= 0 {
+		bytes = 64 << 20
+	}
+	if timeout <= 0 {
+		timeout = 30e9
+	}
+	s.hold = newFragHold(sets, bytes, timeout)
+	s.sip = x.opts.SIP
+	s.sip.Datagram = true
+	return s, nil
+}
+
+func (s *scanner) close() {
+	for _, in := range s.ins {
+		in.Close()
+	}
+}
+
+// next returns the next frame of this capture to write, or io.EOF.
+func (s *scanner) next() (outFrame, error) {
+	for len(s.queue) == 0 {
+		p, err := s.dec.Next()
+		if err == io.EOF {
+			return outFrame{}, io.EOF
+		}
+		if err != nil {
+			return outFrame{}, err
+		}
+		if !s.seek(p.Offset) {
+			s.lost++
+			continue
+		}
+		s.packet(p)
+	}
+	f := s.queue[0]
+	s.queue = s.queue[1:]
+	if len(s.queue) == 0 {
+		s.queue = nil
+	}
+	return f, nil
+}
+
+// seek moves the frame reader to the record at off, holding the IP
+// fragments it passes: parse/pcap delivers a reassembled datagram with its
+// last fragment, and only then is it known whether the datagram, and so
+// every fragment of it, is evidence.
+func (s *scanner) seek(off int64) bool {
+	for {
+		if !s.have {
+			if s.eof || s.raw.next(&s.cur) != nil {
+				s.eof = true
+				return false
+			}
+			s.have = true
+		}
+		switch {
+		case s.cur.off == off:
+			return true
+		case s.cur.off > off:
+			return false
+		}
+		if k, ok := fragmentOf(&s.cur); ok {
+			s.hold.add(k, 0, &s.cur)
+		}
+		s.have = false
+	}
+}
+
+// hit is one chosen item a packet belongs to, with its ladder step.
+type hit struct {
+	ref   ref
+	label string
+	bad   bool
+	dedup string
+}
+
+// packet looks the packet up in the keys and queues its frame (and the
+// fragments it was rebuilt from) when it belongs to a chosen attempt.
+func (s *scanner) packet(p *pcap.Packet) {
+	hits := s.match(p)
+	s.have = false // this record is passed, whatever comes of it
+	var frags []heldFrame
+	if p.Reassembled {
+		if k, ok := fragmentOf(&s.cur); ok {
+			frags = s.hold.take(k)
+		}
+	}
+	if len(hits) == 0 {
+		return
+	}
+	comments := s.x.record(s.file, p, hits)
+	for _, h := range frags {
+		s.queue = append(s.queue, outFrame{file: s.file, time: h.time, link: h.link, wire: h.wire, data: h.data, comments: comments})
+	}
+	s.queue = append(s.queue, outFrame{file: s.file, num: p.Num, time: s.cur.time, link: s.cur.link, wire: s.cur.wire,
+		data: append([]byte(nil), s.cur.data...), comments: comments})
+	s.x.count(hits, int64(len(frags)+1))
+}
+
+// match finds the chosen items a packet belongs to.
+func (s *scanner) match(p *pcap.Packet) []hit {
+	k := s.keys
+	var hits []hit
+	switch p.Transport {
+	case pcap.UDP:
+		if len(k.calls) == 0 || !sip.Looks(p.Payload) {
+			return nil
+		}
+		m, _, _ := sip.Parse(p.Payload, &s.sip)
+		if m == nil || m.CallID == "" {
+			return nil
+		}
+		refs := k.calls[m.CallID]
+		if len(refs) == 0 {
+			return nil
+		}
+		label, bad := sipLabel(m)
+		dedup := sipDedup(p, m)
+		for _, r := range refs {
+			hits = append(hits, hit{r, label, bad, dedup})
+		}
+	case pcap.TCP:
+		t := makeTuple(p.SrcAddrPort(), p.DstAddrPort())
+		for _, cs := range k.conns[t] {
+			if !s.inConn(cs, p) {
+				continue
+			}
+			fromClient := p.SrcAddrPort() == cs.client
+			label, bad := tcpLabel(p, cs, fromClient)
+			dedup := fmt.Sprintf("tcp %v %d %d %s", p.SrcAddrPort(), p.Seq, p.Flags&^(pcap.PSH|pcap.ACK), label)
+			for _, r := range cs.refs {
+				hits = append(hits, hit{r, label, bad, dedup})
+			}
+		}
+		for _, ss := range k.segs[t] {
+			if len(p.Payload) == 0 || !bytes.Contains(p.Payload, ss.callID) {
+				continue
+			}
+			label, bad := payloadLabel(p.Payload, nil, false)
+			dedup := fmt.Sprintf("seg %v %d %s", p.SrcAddrPort(), p.Seq, label)
+			for _, r := range ss.refs {
+				hits = append(hits, hit{r, label, bad, dedup})
+			}
+		}
+	}
+	return hits
+}
+
+// inConn follows a chosen connection through its packets.
+func (s *scanner) inConn(cs *connSel, p *pcap.Packet) bool {
+	if cs.done {
+		return false
+	}
+	if !cs.active {
+		if cs.start != 0 && p.Num != cs.start {
+			return false
+		}
+		cs.active = true
+	}
+	if p.Flags&(pcap.SYN|pcap.ACK) == pcap.SYN && p.SrcAddrPort() == cs.client {
+		if cs.haveISN && p.Seq != cs.isn {
+			// The client opened a new connection on the same port.
+			cs.done = true
+			return false
+		}
+		cs.isn, cs.haveISN = p.Seq, true
+	}
+	return true
+}
