@@ -339,14 +339,16 @@ func (c *Criterion) resolve(raw string) error {
 	if r := layerRank(name); r < 0 || r >= len(layerNames) {
 		lsub := strings.ToLower(sub)
 		if prefixed || layerFields[lsub] != nil || strings.HasPrefix(lsub, "codes.") {
-			msg := fmt.Sprintf("unknown layer %q: want one of %s", name, strings.Join(layerNames, ", "))
+			best, bestD := "", 3 // two letters off at most: a typo
 			for _, l := range layerNames {
-				if distance(name, l) <= 2 {
-					msg = fmt.Sprintf("unknown layer %q: did you mean %s?", name, l)
-					break
+				if d := distance(name, l); d < bestD {
+					best, bestD = l, d
 				}
 			}
-			return fmt.Errorf("%s", msg)
+			if best != "" {
+				return fmt.Errorf("unknown layer %q: did you mean %s?", name, best)
+			}
+			return fmt.Errorf("unknown layer %q: want one of %s", name, strings.Join(layerNames, ", "))
 		}
 		return unknownPath(raw, "")
 	}
