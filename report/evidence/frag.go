@@ -140,7 +140,7 @@ func vlan(typ uint16, b []byte) (uint16, []byte) {
 // heldFrame is a fragment kept until its datagram is complete: only then
 // does the packet it makes say whether it is evidence.
 type heldFrame struct {
-	num  int64
+	off  int64
 	time int64
 	link uint16
 	wire int
@@ -166,7 +166,7 @@ func newFragHold(maxSets, maxBytes int, timeout int64) *fragHold {
 }
 
 // add keeps a copy of a fragment frame.
-func (h *fragHold) add(k fragKey, num int64, f *frame) {
+func (h *fragHold) add(k fragKey, f *frame) {
 	h.expire(f.time)
 	if _, ok := h.sets[k]; !ok {
 		for len(h.sets) >= h.maxSets || (h.bytes+len(f.data) > h.maxBytes && len(h.order) > 0) {
@@ -177,7 +177,7 @@ func (h *fragHold) add(k fragKey, num int64, f *frame) {
 		h.order = append(h.order, k)
 		h.first[k] = f.time
 	}
-	h.sets[k] = append(h.sets[k], heldFrame{num: num, time: f.time, link: f.link, wire: f.wire, data: append([]byte(nil), f.data...)})
+	h.sets[k] = append(h.sets[k], heldFrame{off: f.off, time: f.time, link: f.link, wire: f.wire, data: append([]byte(nil), f.data...)})
 	h.bytes += len(f.data)
 }
 
@@ -212,6 +212,18 @@ func (h *fragHold) expire(now int64) {
 			h.drop(k)
 		}
 	}
+}
+
+// oldest gives the time of the first fragment of the oldest datagram
+// held, if any: sets are kept in the order they began.
+func (h *fragHold) oldest() (int64, bool) {
+	for len(h.order) > 0 {
+		if t, live := h.first[h.order[0]]; live {
+			return t, true
+		}
+		h.order = h.order[1:]
+	}
+	return 0, false
 }
 
 func (h *fragHold) evictOldest() bool {

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"container/heap"
 	"fmt"
 	"io"
 
@@ -14,6 +15,7 @@ import (
 type outFrame struct {
 	file     int
 	num      int64 // frame number in its capture (0 for a held fragment whose number is unknown)
+	off      int64 // offset of its record, to keep the file's order among frames of one time
 	time     int64
 	link     uint16
 	wire     int
@@ -28,18 +30,22 @@ type outFrame struct {
 // What it keeps: the keys, the fragments of datagrams still incomplete,
 // and the frames about to be written.
 type scanner struct {
-	x     *extraction
-	file  int
-	name  string
-	keys  *fileKeys
-	dec   *pcap.Reader
-	raw   *frameReader
-	ins   []*parse.Input
-	cur   frame
-	have  bool // cur holds a frame not yet passed
-	eof   bool // the frame reader is done
-	hold  *fragHold
-	queue []outFrame
+	x    *extraction
+	file int
+	name string
+	keys *fileKeys
+	dec  *pcap.Reader
+	raw  *frameReader
+	ins  []*parse.Input
+	cur  frame
+	have bool // cur holds a frame not yet passed
+	eof  bool // the frame reader is done
+	hold *fragHold
+	// queue holds the frames found, in time order, until no fragment
+	// still held can come before them: the fragments of a datagram are
+	// written when its last one arrives, and frames found meanwhile wait.
+	queue frameQueue
+	done  bool // parse/pcap has no more packets
 	sip   sip.Options
 	// lost counts packets whose record was not where parse/pcap said: a
 	// damaged file the two readers read differently.
@@ -99,10 +105,19 @@ func (s *scanner) close() {
 
 // next returns the next frame of this capture to write, or io.EOF.
 func (s *scanner) next() (outFrame, error) {
-	for len(s.queue) == 0 {
+	for {
+		if len(s.queue) > 0 {
+			if t, held := s.hold.oldest(); s.done || !held || s.queue[0].time <= t {
+				return heap.Pop(&s.queue).(outFrame), nil
+			}
+		}
+		if s.done {
+			return outFrame{}, io.EOF
+		}
 		p, err := s.dec.Next()
 		if err == io.EOF {
-			return outFrame{}, io.EOF
+			s.done = true
+			continue
 		}
 		if err != nil {
 			return outFrame{}, err
@@ -113,12 +128,25 @@ func (s *scanner) next() (outFrame, error) {
 		}
 		s.packet(p)
 	}
-	f := s.queue[0]
-	s.queue = s.queue[1:]
-	if len(s.queue) == 0 {
-		s.queue = nil
+}
+
+// frameQueue orders frames by time, then by their place in the file.
+type frameQueue []outFrame
+
+func (q frameQueue) Len() int { return len(q) }
+func (q frameQueue) Less(i, j int) bool {
+	if q[i].time != q[j].time {
+		return q[i].time < q[j].time
 	}
-	return f, nil
+	return q[i].off < q[j].off
+}
+func (q frameQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *frameQueue) Push(x any)   { *q = append(*q, x.(outFrame)) }
+func (q *frameQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
 }
 
 // seek moves the frame reader to the record at off, holding the IP
@@ -141,7 +169,7 @@ func (s *scanner) seek(off int64) bool {
 			return false
 		}
 		if k, ok := fragmentOf(&s.cur); ok {
-			s.hold.add(k, 0, &s.cur)
+			s.hold.add(k, &s.cur)
 		}
 		s.have = false
 	}
@@ -171,9 +199,9 @@ func (s *scanner) packet(p *pcap.Packet) {
 	}
 	comments := s.x.record(s.file, p, hits)
 	for _, h := range frags {
-		s.queue = append(s.queue, outFrame{file: s.file, time: h.time, link: h.link, wire: h.wire, data: h.data, comments: comments})
+		heap.Push(&s.queue, outFrame{file: s.file, off: h.off, time: h.time, link: h.link, wire: h.wire, data: h.data, comments: comments})
 	}
-	s.queue = append(s.queue, outFrame{file: s.file, num: p.Num, time: s.cur.time, link: s.cur.link, wire: s.cur.wire,
+	heap.Push(&s.queue, outFrame{file: s.file, num: p.Num, off: s.cur.off, time: s.cur.time, link: s.cur.link, wire: s.cur.wire,
 		data: append([]byte(nil), s.cur.data...), comments: comments})
 	s.x.count(hits, int64(len(frags)+1))
 }

@@ -58,7 +58,8 @@ func (s Selection) Attempts() []int {
 // breakpoint on, the attempt that marks the sustained breakpoint with the
 // failures right after it (when it is not among those), and the last
 // (n+1)/2 hop-0 attempts of that layer that were answered before the first
-// failure, for contrast. With no failure, it chooses the n answered
+// failure, for contrast (TCP connections when the load generator itself
+// failed, which leaves nothing on the wire). With no failure, it chooses the n answered
 // attempts at the highest concurrency of the highest layer. Attempts seen
 // on the wire are preferred to those known only from the JTL, which have no
 // packets to show.
@@ -107,6 +108,11 @@ func Default(res *correlate.Result, n int) Selection {
 	want := (n + 1) / 2
 	before := v.FirstFailure.Time
 	edge := v.FirstFailure.Edge
+	if layer == correlate.LayerClient {
+		// The load generator's own failures left nothing on the wire:
+		// the connections it did open before are what there is to see.
+		layer = correlate.LayerTCP
+	}
 	ids := map[string]bool{}
 	for _, it := range sel.Items {
 		ids[workID(&res.Attempts[it.Attempt])] = true
