@@ -57,6 +57,8 @@ What comes out:
   -o, --html FILE    one self-contained HTML report (charts, tables; no network)
   --json FILE        the JSON summary (schema ceiling.summary/v1) for CI jobs
   --png DIR          the report's charts as PNG files
+  --junit FILE       JUnit XML: a test case per layer and per --fail-on criterion
+  --fail-on CRIT     exit 1 when a criterion holds ('sip.first_failure.concurrency<200')
 
 Concurrency is counted in the failing layer's own units from the capture
 (SIP: dialogs in progress at the edge, counting the rejected INVITE
