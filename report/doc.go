@@ -19,6 +19,10 @@ type Document struct {
 	// Problems are the first few things the readers skipped, with where.
 	Problems []parse.Problem
 	Result   *correlate.Result
+	// Ladders are the message ladders of chosen attempts (the first
+	// failures and one answered just before), when the captures were read
+	// again for evidence (report/evidence); nil otherwise.
+	Ladders []Ladder
 }
 
 // Input is one input file's account.

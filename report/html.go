@@ -66,6 +66,7 @@ type htmlView struct {
 
 	Failures      []failureRow
 	FailuresTotal int64
+	Ladders       []ladderView
 
 	Correlation *correlationView
 	Breaches    *breachesView
@@ -154,6 +155,13 @@ type failureRow struct {
 	Server       string
 	Relayed      string
 	Sample       *sampleView
+}
+
+type ladderView struct {
+	Title  string
+	Note   string
+	Failed bool
+	SVG    template.HTML
 }
 
 type sampleView struct {
@@ -252,6 +260,11 @@ func newHTMLView(d *Document) *htmlView {
 		if len(v.Failures) == maxFailureRows {
 			break
 		}
+	}
+
+	for i := range d.Ladders {
+		l := &d.Ladders[i]
+		v.Ladders = append(v.Ladders, ladderView{Title: l.Title, Note: l.Note, Failed: l.Failed, SVG: LadderSVG(l)})
 	}
 
 	v.Correlation = newCorrelationView(r)

@@ -61,7 +61,6 @@ const (
 	ladderRowH    = 28  // one message
 	ladderPad     = 10
 	ladderMaxText = 48 // runes of a label before it is cut with "…"
-	ladderMaxAddr = 2  // addresses shown under a party's role
 )
 
 // LadderSVG draws a ladder as an inline SVG element: a column per party
@@ -93,18 +92,8 @@ func LadderSVG(l *Ladder) template.HTML {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" rx="4" fill="#f5f7f9" stroke="#b9c0c8"/>`,
 			x-ladderColW/2+12, ladderPad, ladderColW-24, ladderHeadH)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, x, ladderPad+17, svgText(c.Role))
-		addrs := c.Addrs
-		more := 0
-		if len(addrs) > ladderMaxAddr {
-			more = len(addrs) - ladderMaxAddr
-			addrs = addrs[:ladderMaxAddr]
-		}
-		line := strings.Join(addrs, ", ")
-		if more > 0 {
-			line += fmt.Sprintf(" +%d", more)
-		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10.5" fill="#5f6770" font-family="ui-monospace,Menlo,Consolas,'Liberation Mono',monospace">%s</text>`,
-			x, ladderPad+34, svgText(ladderCut(line, 2*ladderMaxText/3+4)))
+			x, ladderPad+34, svgText(addrLine(c.Addrs)))
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#b9c0c8" stroke-dasharray="4 3"/>`, x, top, x, bottom)
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="10.5" fill="#5f6770">ms since first · Δ ms</text>`, ladderPad, ladderPad+17)
@@ -118,8 +107,12 @@ func LadderSVG(l *Ladder) template.HTML {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-family="ui-monospace,Menlo,Consolas,'Liberation Mono',monospace" font-size="11">%s</text>`,
 			ladderPad, y+4, svgText(ladderMS(s.Time-first)))
 		if i > 0 {
+			d := ladderMS(s.Time - prev)
+			if s.Time >= prev {
+				d = "+" + d
+			}
 			fmt.Fprintf(&b, `<text x="%d" y="%d" font-family="ui-monospace,Menlo,Consolas,'Liberation Mono',monospace" font-size="10.5" fill="#5f6770">%s</text>`,
-				ladderPad+78, y+4, svgText("+"+ladderMS(s.Time-prev)))
+				ladderPad+78, y+4, svgText(d))
 		}
 		prev = s.Time
 		color := "#1f2328"
@@ -156,10 +149,36 @@ func LadderSVG(l *Ladder) template.HTML {
 		y := top + ladderPad + rows*ladderRowH - 8
 		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#5f6770">… %d more %s not drawn</text>`, ladderTimeW+12, y, l.Omitted, ladderPlural(l.Omitted))
 	case len(l.Steps) == 0:
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#5f6770">no packets of this attempt were found in the capture</text>`, ladderTimeW+12, top+ladderPad+ladderRowH-8)
+		why := l.Note
+		if why == "" {
+			why = "no packet of this attempt was found in the capture"
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#5f6770">%s</text>`, ladderTimeW+12, top+ladderPad+ladderRowH-8, svgText(why))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// addrLine lists a party's endpoints in the room its box has: as many as
+// fit whole, then how many more.
+func addrLine(addrs []string) string {
+	const room = 30 // monospace characters across a party's box
+	line := ""
+	for i, a := range addrs {
+		next := a
+		if i > 0 {
+			next = line + ", " + a
+		}
+		rest := ""
+		if i+1 < len(addrs) {
+			rest = fmt.Sprintf(" +%d", len(addrs)-i-1)
+		}
+		if i > 0 && utf8.RuneCountInString(next+rest) > room {
+			return line + fmt.Sprintf(" +%d", len(addrs)-i)
+		}
+		line = next
+	}
+	return ladderCut(line, room+6)
 }
 
 func clampCol(i, n int) int {
