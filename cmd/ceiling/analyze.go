@@ -75,11 +75,21 @@ Examples:
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&f.demo, "demo", false, "analyse the demo spike test shipped inside ceiling (JMeter against kamailio limited to 100 dialogs)")
 	fl.StringVarP(&f.html, "html", "o", "", "write the HTML report to `FILE`")
 	fl.StringVar(&f.jsonOut, "json", "", "write the JSON summary to `FILE` (- for stdout)")
 	fl.StringVar(&f.pngDir, "png", "", "write the charts as PNG files into `DIR`")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing on stdout unless asked (--json -)")
+	f.analysisFlags(fl)
+	for _, ext := range analyzeExtensions {
+		ext.flags(fl)
+	}
+	return cmd
+}
+
+// analysisFlags are the flags that say how to read the inputs, shared by
+// every command that runs the analysis (analyze, extract).
+func (f *analyzeFlags) analysisFlags(fl *pflag.FlagSet) {
+	fl.BoolVar(&f.demo, "demo", false, "analyse the demo spike test shipped inside ceiling (JMeter against kamailio limited to 100 dialogs)")
 	fl.StringVar(&f.clockOffset, "clock-offset", "", "capture clock minus JMeter clock (e.g. 1.5s, -200ms), instead of estimating it from matched calls")
 	fl.StringVar(&f.ts, "ts", "start", "what JTL timeStamp means: start (stock JMeter) or end (sampleresult.timestamp.start=false)")
 	fl.StringVar(&f.columns, "jtl-columns", "", "comma-separated column names of a header-less JTL CSV (default: JMeter 5.x's)")
@@ -91,10 +101,6 @@ Examples:
 	fl.StringSliceVar(&f.callIDVars, "call-id-var", nil, "JTL sample variable(s) holding the SIP Call-ID (default: callId, call_id, call-id, sipCallId)")
 	fl.StringSliceVar(&f.traceHdrs, "trace-header", nil, "header or variable names carrying a trace ID (default: x-trace-id, X-Request-Id, ININ-Correlation-Id, traceparent, *-trace-id, *-correlation-id)")
 	fl.StringSliceVar(&f.sipCorr, "sip-correlation-header", nil, "SIP headers to keep as correlation IDs (default: X-Inin-Cnv, *-correlation-id, *-trace-id, …)")
-	for _, ext := range analyzeExtensions {
-		ext.flags(fl)
-	}
-	return cmd
 }
 
 // analyzeRun is what an extension of analyze sees once the analysis ran.
@@ -132,8 +138,12 @@ func usageErr(format string, a ...interface{}) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
 }
 
-func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stderr io.Writer) error {
-	cfg := pipeline.Config{
+// analysisConfig turns the analysis flags and the inputs into the
+// pipeline's configuration. cleanup removes what it made (the demo's files);
+// it is not nil even on error.
+func (f *analyzeFlags) analysisConfig(args []string, stderr io.Writer) (cfg pipeline.Config, cleanup func(), err error) {
+	cleanup = func() {}
+	cfg = pipeline.Config{
 		Paths:   args,
 		Tool:    "ceiling " + toolVersion(),
 		Command: append([]string{"ceiling"}, os.Args[1:]...),
@@ -141,25 +151,25 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 	if f.demo {
 		dir, err := os.MkdirTemp("", "ceiling-demo-")
 		if err != nil {
-			return &exitError{code: ExitOutput, err: err}
+			return cfg, cleanup, &exitError{code: ExitOutput, err: err}
 		}
-		defer os.RemoveAll(dir)
+		cleanup = func() { os.RemoveAll(dir) }
 		paths, names, err := ceiling.WriteDemo(dir)
 		if err != nil {
-			return &exitError{code: ExitOutput, err: err}
+			return cfg, cleanup, &exitError{code: ExitOutput, err: err}
 		}
 		cfg.Paths = append(paths, cfg.Paths...)
 		cfg.DisplayNames = append(names, cfg.Paths[len(paths):]...)
 	}
 	if len(cfg.Paths) == 0 {
-		return usageErr("no input files: give JTL files and captures, or --demo")
+		return cfg, cleanup, usageErr("no input files: give JTL files and captures, or --demo")
 	}
 	switch f.ts {
 	case "start":
 	case "end":
 		cfg.JTL.TimestampAtEnd = true
 	default:
-		return usageErr("--ts must be start or end, not %q", f.ts)
+		return cfg, cleanup, usageErr("--ts must be start or end, not %q", f.ts)
 	}
 	if f.columns != "" {
 		for _, c := range strings.Split(f.columns, ",") {
@@ -169,7 +179,7 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 	cfg.JTL.TimestampFormat = f.tsFormat
 	loc, err := time.LoadLocation(f.tz)
 	if err != nil {
-		return usageErr("--tz: %v", err)
+		return cfg, cleanup, usageErr("--tz: %v", err)
 	}
 	cfg.JTL.Location = loc
 	cfg.JTL.Window = f.window
@@ -180,19 +190,19 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 	if f.clockOffset != "" {
 		d, err := time.ParseDuration(f.clockOffset)
 		if err != nil {
-			return usageErr("--clock-offset: %v", err)
+			return cfg, cleanup, usageErr("--clock-offset: %v", err)
 		}
 		cfg.Correlate.ClockOffset = &d
 	}
 	for _, e := range f.edges {
 		ap, err := netip.ParseAddrPort(e)
 		if err != nil {
-			return usageErr("--edge %q: want ADDR:PORT, e.g. 10.0.0.5:5060 or [2001:db8::1]:5061", e)
+			return cfg, cleanup, usageErr("--edge %q: want ADDR:PORT, e.g. 10.0.0.5:5060 or [2001:db8::1]:5061", e)
 		}
 		cfg.Correlate.Edges = append(cfg.Correlate.Edges, ap)
 	}
 	if f.timerB <= 0 {
-		return usageErr("--timer-b must be positive")
+		return cfg, cleanup, usageErr("--timer-b must be positive")
 	}
 	cfg.Correlate.TimerB = f.timerB
 
@@ -206,6 +216,15 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		} else if shown == 11 {
 			fmt.Fprintf(stderr, "ceiling: more problems skipped; the summary counts them all\n")
 		}
+	}
+	return cfg, cleanup, nil
+}
+
+func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stderr io.Writer) error {
+	cfg, cleanup, err := f.analysisConfig(args, stderr)
+	defer cleanup()
+	if err != nil {
+		return err
 	}
 
 	for _, ext := range analyzeExtensions {
