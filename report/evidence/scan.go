@@ -47,6 +47,11 @@ type scanner struct {
 	queue frameQueue
 	done  bool // parse/pcap has no more packets
 	sip   sip.Options
+	// parser and msg are reused from datagram to datagram: most are not
+	// evidence, and need not cost an allocation each.
+	parser    sip.Parser
+	msg       sip.Message
+	callBytes [][]byte // the chosen Call-IDs, when few
 	// lost counts packets whose record was not where parse/pcap said: a
 	// damaged file the two readers read differently.
 	lost int64
@@ -212,11 +217,12 @@ func (s *scanner) match(p *pcap.Packet) []hit {
 	var hits []hit
 	switch p.Transport {
 	case pcap.UDP:
-		if len(k.calls) == 0 || !sip.Looks(p.Payload) {
+		if len(k.calls) == 0 || !sip.Looks(p.Payload) || !s.mayHoldCall(p.Payload) {
 			return nil
 		}
-		m, _, _ := sip.Parse(p.Payload, &s.sip)
-		if m == nil || m.CallID == "" {
+		ok, _, _ := s.parser.ParseInto(&s.msg, p.Payload, &s.sip)
+		m := &s.msg
+		if !ok || m.CallID == "" {
 			return nil
 		}
 		refs := k.calls[m.CallID]
@@ -253,6 +259,30 @@ func (s *scanner) match(p *pcap.Packet) []hit {
 		}
 	}
 	return hits
+}
+
+// maxScanCalls is how many Call-IDs are looked for in a datagram's bytes
+// before parsing it; with more, every SIP datagram is parsed.
+const maxScanCalls = 16
+
+// mayHoldCall tells, without parsing, whether a datagram can be of a
+// chosen dialog: with a few dialogs chosen, most datagrams are not theirs,
+// and searching their bytes is cheaper than parsing them.
+func (s *scanner) mayHoldCall(b []byte) bool {
+	if s.callBytes == nil {
+		if len(s.keys.calls) > maxScanCalls {
+			return true
+		}
+		for id := range s.keys.calls {
+			s.callBytes = append(s.callBytes, []byte(id))
+		}
+	}
+	for _, id := range s.callBytes {
+		if bytes.Contains(b, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // inConn follows a chosen connection through its packets.
