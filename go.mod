@@ -6,6 +6,7 @@ require (
 	github.com/gocarina/gocsv v0.0.0-20240520201108-78e41c74b4b1
 	github.com/gopacket/gopacket v1.7.7
 	github.com/spf13/cobra v1.10.2
+	golang.org/x/crypto v0.52.0
 	golang.org/x/image v0.30.0
 	gonum.org/v1/plot v0.17.0
 )

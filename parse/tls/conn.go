@@ -103,6 +103,9 @@ type dir struct {
 	// ServerHello was: 0 none yet, firstHandshake, firstAlert.
 	first    uint8
 	finished bool // a Decrypter opened this side's Finished
+	// keyed: the Decrypter opened this side's last protected record, so
+	// its Finished, not its records' places, tells when it did its part.
+	keyed    bool
 	closed   bool // FIN
 	afterFIN bool // bytes came after the FIN (reported once)
 	dataLost bool // for Plaintext.Lost
@@ -360,6 +363,9 @@ func (c *Conn) didItsPart(s Side) bool {
 	d := &c.dirs[s]
 	if d.finished {
 		return true
+	}
+	if d.keyed {
+		return false
 	}
 	if is13(c.h.Version) {
 		if s == Client {

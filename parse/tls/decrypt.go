@@ -34,6 +34,10 @@ type Session struct {
 	ServerRandom [32]byte // zero until a ServerHello was seen
 	Version      uint16   // negotiated version, 0 until known
 	CipherSuite  uint16
+
+	// keys is what a KeyLogDecrypter derived for this connection: it lives
+	// and dies with the Conn.
+	keys *sessionKeys
 }
 
 // Record is one protected record handed to a Decrypter, valid only during
@@ -51,6 +55,9 @@ type Record struct {
 	// apart only by reading the handshake, which the Conn does with what
 	// Open returns; until a record is opened the Conn cannot know when a
 	// TLS 1.3 side switched to application keys, and says EpochHandshake.
+	// An Open that succeeds with other numbers (a later sequence number
+	// after a loss, the next epoch) writes them here, and the Conn
+	// numbers the side's next records from them.
 	Epoch Epoch
 	Seq   uint64
 	// SeqLost: records of this epoch went missing (a gap, damage), so

@@ -93,6 +93,8 @@ type conn struct {
 	states         []string // OnState transitions
 	problems       []string
 	ops            []op // what was fed, for replays
+	// data is what OnData was given, when the options set it.
+	data []Plaintext
 }
 
 // op is one call on a Conn.
@@ -197,6 +199,14 @@ func (fl *conn) newConn(opts *Options) {
 		fl.states = append(fl.states, fmt.Sprintf("%s @%d", s, fl.c.now.Packet))
 	}
 	o.OnProblem = func(e *Error) { fl.problems = append(fl.problems, e.Error()+fmt.Sprintf(" (packet %d)", e.Packet)) }
+	if next := o.OnData; next != nil {
+		o.OnData = func(p *Plaintext) {
+			q := *p
+			q.Data = append([]byte(nil), p.Data...)
+			fl.data = append(fl.data, q)
+			next(p)
+		}
+	}
 	fl.c = NewConn(&o)
 }
 

@@ -46,7 +46,11 @@ func (c *Conn) endRecord(d *dir, p []byte) {
 func (c *Conn) open(d *dir, p []byte) (ContentType, []byte, bool) {
 	epoch, seq, seqLost := d.epoch, d.seq, d.seqLost
 	d.seq++
-	if c.opts.Decrypter == nil || p == nil {
+	if c.opts.Decrypter == nil {
+		return 0, nil, false
+	}
+	if p == nil {
+		d.keyed = false // a gap cut it
 		return 0, nil, false
 	}
 	// One Record per Conn, not per record: the Decrypter sees it only
@@ -60,8 +64,16 @@ func (c *Conn) open(d *dir, p []byte) (ContentType, []byte, bool) {
 	if err != nil {
 		c.h.Dir(d.side).Undecrypted++
 		d.dataLost = true
+		d.keyed = false
 		return 0, nil, false
 	}
+	// The Decrypter may have opened it with later numbers than the Conn's
+	// (records the capture missed, a key change it could not see): the
+	// side's next records follow from those. Going back is not believed.
+	if e, n := c.rec.Epoch, c.rec.Seq; e > epoch || e == epoch && n >= seq {
+		d.epoch, d.seq, d.seqLost = e, n+1, false
+	}
+	d.keyed = true
 	return inner, plain, true
 }
 
@@ -387,6 +399,12 @@ func (c *Conn) serverHello(sh *ServerHello, rnd *[32]byte) {
 		// Both sides' next protected records use the handshake keys.
 		for s := range c.dirs {
 			d := &c.dirs[s]
+			if Side(s) == Client && d.epoch == EpochEarly {
+				// 0-RTT data goes on until the client's EndOfEarlyData;
+				// if the server refused it, the client's next record
+				// is under handshake keys, which a Decrypter finds.
+				continue
+			}
 			d.epoch, d.seq, d.seqLost = EpochHandshake, 0, false
 		}
 	}

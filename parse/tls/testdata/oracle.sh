@@ -32,6 +32,32 @@ oracle() {
 for f in gen/*.pcap; do
   oracle "$f" "$(basename "$f")"
 done
+
+# With the key log beside each loopback capture (and, for the pcapng,
+# the secrets block inside it): per frame with TLS, the content types
+# (inner ones once decrypted), the handshake messages (those decrypted
+# too), the alert descriptions and the decrypted application data, into
+# oracle/<capture>.decrypted.tsv. TestOracleDecrypt holds the decrypter
+# to these.
+decrypted() {
+  kl=""
+  [ -z "$3" ] || kl="-o tls.keylog_file:$3"
+  # shellcheck disable=SC2086
+  { printf 'frame\ttcp.stream\ttcp.srcport\ttls.record.content_type\ttls.handshake.type\ttls.alert_message.desc\tdata.data\n'
+    tshark -r "$1" -d tcp.port==45001-45020,tls $kl -Y tls -T fields -E occurrence=a -E aggregator=, \
+      -e frame.number -e tcp.stream -e tcp.srcport -e tls.record.content_type -e tls.handshake.type \
+      -e tls.alert_message.desc -e data.data 2>/dev/null; } > "oracle/$2.decrypted.tsv"
+}
+for f in gen/*.pcap gen/*.pcapng; do
+  [ -e "$f" ] || continue
+  k=${f%.*}.keys
+  if [ -e "$k" ]; then
+    grep -q '^[A-Z]' "$k" || continue
+    decrypted "$f" "$(basename "$f")" "$k"
+  else
+    decrypted "$f" "$(basename "$f")" ""
+  fi
+done
 for f in zeek_tls_tls-1.2-handshake-failure.pcap heplify_sip_ipv4_tcp_retrans.pcap wsample_sip-tls-1.3-and-rtcp_sip.pcap; do
   oracle "$corpus/$f" "$f"
 done
