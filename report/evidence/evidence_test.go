@@ -59,15 +59,16 @@ func tshark(t *testing.T, args ...string) [][]string {
 
 // oracle is what tshark says of an original capture, frame by frame.
 type oracle struct {
-	stream    map[int]string   // frame → tcp.stream
-	streams   map[string][]int // tcp.stream → frames
-	callIDs   map[string][]int // sip.Call-ID → frames
-	fragments map[int][]int    // reassembling frame → its IP fragment frames
+	stream    map[int]string             // frame → tcp.stream
+	streams   map[string][]int           // tcp.stream → frames
+	callIDs   map[string][]int           // sip.Call-ID → frames
+	fragments map[int][]int              // reassembling frame → its IP fragment frames
+	dialogs   map[string]map[string]bool // tcp.stream → the Call-IDs on it
 }
 
 func askOracle(t *testing.T, capture string) *oracle {
 	t.Helper()
-	o := &oracle{stream: map[int]string{}, streams: map[string][]int{}, callIDs: map[string][]int{}, fragments: map[int][]int{}}
+	o := &oracle{stream: map[int]string{}, streams: map[string][]int{}, callIDs: map[string][]int{}, fragments: map[int][]int{}, dialogs: map[string]map[string]bool{}}
 	rows := tshark(t, "-r", capture, "-T", "fields", "-e", "frame.number", "-e", "tcp.stream", "-e", "sip.Call-ID",
 		"-e", "ip.fragment", "-e", "ipv6.fragment", "-E", "occurrence=a", "-E", "aggregator=|")
 	for _, r := range rows {
@@ -85,6 +86,12 @@ func askOracle(t *testing.T, capture string) *oracle {
 		if r[2] != "" {
 			for _, id := range uniq(strings.Split(r[2], "|")) {
 				o.callIDs[id] = append(o.callIDs[id], n)
+				if r[1] != "" {
+					if o.dialogs[r[1]] == nil {
+						o.dialogs[r[1]] = map[string]bool{}
+					}
+					o.dialogs[r[1]][id] = true
+				}
 			}
 		}
 		for _, f := range []string{r[3], r[4]} {
@@ -114,7 +121,8 @@ func uniq(s []string) []string {
 
 // expected is, per the oracle, the frames of one attempt: its dialog's
 // frames by Call-ID on every leg (with their fragments), and the whole TCP
-// stream its first packet was on.
+// stream its first packet was on, unless that stream carries other
+// dialogs too.
 func (o *oracle) expected(a *correlate.Attempt) map[int]bool {
 	want := map[int]bool{}
 	add := func(n int) {
@@ -128,7 +136,7 @@ func (o *oracle) expected(a *correlate.Attempt) map[int]bool {
 			add(n)
 		}
 	}
-	if s, ok := o.stream[int(a.Packet)]; ok && a.Packet > 0 {
+	if s, ok := o.stream[int(a.Packet)]; ok && a.Packet > 0 && len(o.dialogs[s]) <= 1 {
 		for _, n := range o.streams[s] {
 			add(n)
 		}
