@@ -270,7 +270,7 @@ func (r *frameReader) idb(b []byte) {
 				ifc.offset = int64(binary.LittleEndian.Uint64(v))
 			}
 		}
-		opts = opts[4+(n+3)&^3:]
+		opts = opts[min(len(opts), 4+(n+3)&^3):]
 	}
 	r.ifaces = append(r.ifaces, ifc)
 }

@@ -236,7 +236,9 @@ func payloadLabel(b []byte, cs *connSel, fromClient bool) (string, bool) {
 		code := 0
 		if sp := strings.IndexByte(line, ' '); sp > 0 {
 			label = line[sp+1:]
-			code, _ = strconv.Atoi(strings.Fields(label)[0])
+			if f := strings.Fields(label); len(f) > 0 {
+				code, _ = strconv.Atoi(f[0])
+			}
 		}
 		if code == 101 && cs != nil {
 			// From here the connection carries WebSocket frames.
@@ -401,7 +403,10 @@ func wsLabel(b []byte) (string, bool) {
 			key = b[h : h+4]
 			h += 4
 		}
-		payload := b[h:min(int64(len(b)), int64(h)+n)]
+		if n > int64(len(b)) {
+			n = int64(len(b)) // a length no segment holds: the frame runs on past it
+		}
+		payload := b[h:min(len(b), h+int(n))]
 		switch op {
 		case 0:
 			names = append(names, fmt.Sprintf("continuation (%d B)", n))
