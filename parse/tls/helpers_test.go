@@ -65,6 +65,13 @@ var (
 		"tls13-chacha20-hrr.pcap",
 		"tls13-client-rejects-cert.pcap",
 		"tls13-capture-loss.pcap",
+		"tls12-ecdhe-rsa-aes256gcm.pcap",
+		"tls12-ecdhe-ecdsa-aes128gcm.pcap",
+		"tls12-ecdhe-ecdsa-aes256gcm.pcap",
+		"tls12-ecdhe-ecdsa-chacha20.pcap",
+		"tls13-keyupdate.pcap",
+		"tls13-early-data.pcap",
+		"tls13-go-client-rejects-cert.pcap",
 	}
 )
 

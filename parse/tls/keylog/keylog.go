@@ -86,6 +86,12 @@ var unsupported = map[string]bool{
 	"RSA": true, "PMS_CLIENT_RANDOM": true, "ECH_SECRET": true, "ECH_CONFIG": true,
 }
 
+// derived are labels of secrets that follow from the others: OpenSSL
+// 3.0 writes the application traffic secret after each KeyUpdate under
+// these names (with a literal N), and a decrypter derives the same from
+// the secret before. Such lines are counted as Ignored, not reported.
+var derived = map[string]bool{"CLIENT_TRAFFIC_SECRET_N": true, "SERVER_TRAFFIC_SECRET_N": true}
+
 // maxValues bounds the values kept for one label of one client random: a
 // conflict keeps the second value (authentication tells which is right),
 // but a log repeating one random with ever new secrets must not grow
@@ -134,6 +140,9 @@ type Stats struct {
 	// ECH_*).
 	Bad         int64
 	Unsupported int64
+	// Ignored counts lines of secrets that follow from others
+	// (CLIENT_TRAFFIC_SECRET_N after a KeyUpdate), not kept.
+	Ignored int64
 }
 
 // Log is a set of key log secrets, looked up by client random. It is safe
@@ -275,6 +284,10 @@ func (rd *reader) line(b []byte, line, off int64) {
 		}
 	}
 	if lab == numLabels {
+		if derived[label] && len(f) == 3 {
+			rd.log.stats.Ignored++
+			return
+		}
 		if unsupported[label] && len(f) == 3 {
 			rd.log.stats.Unsupported++
 			rd.problem(ProblemUnsupported, line, off, fmt.Sprintf("%s lines are not used (a pre-master secret, or no secret)", label))
@@ -402,6 +415,7 @@ func (l *Log) Merge(o *Log) {
 	l.stats.Conflicts += st.Conflicts
 	l.stats.Bad += st.Bad
 	l.stats.Unsupported += st.Unsupported
+	l.stats.Ignored += st.Ignored
 	l.mu.Unlock()
 }
 

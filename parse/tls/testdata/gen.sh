@@ -1,7 +1,10 @@
 #!/bin/sh
 # gen.sh: make the loopback TLS captures in testdata/gen with real programs.
 #
-#   sudo parse/tls/testdata/gen.sh
+#   sudo parse/tls/testdata/gen.sh [NAME...]
+#
+# With names, only those captures are made again (the others keep their
+# randoms, and the golden files stay valid).
 #
 # Root is needed for a private network namespace: everything runs on that
 # namespace's loopback, so no packet leaves the machine and no other
@@ -18,6 +21,13 @@
 # run, refresh the oracle (oracle.sh) and the golden files
 # (go test ./parse/tls -update).
 set -eu
+only=" $* "
+# want NAME: whether NAME is to be made this run.
+want() {
+  [ "$only" = "  " ] && return 0
+  case $only in *" $1 "*) return 0 ;; esac
+  return 1
+}
 if [ "${GEN_IN_NETNS:-}" != 1 ]; then
   exec unshare --net env GEN_IN_NETNS=1 sh "$0" "$@"
 fi
@@ -41,6 +51,11 @@ openssl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAc
   -days 3650 -extfile "$tmp/ext" -out "$tmp/srv.pem" 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=other-ca \
   -keyout "$tmp/other.key" -out "$tmp/other.pem" 2>/dev/null
+# An ECDSA (P-256) certificate for the same name, for the ECDSA suites.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=edge.example \
+  -keyout "$tmp/ec.key" -out "$tmp/ec.csr" 2>/dev/null
+openssl x509 -req -in "$tmp/ec.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+  -days 3650 -extfile "$tmp/ext" -out "$tmp/ec.pem" 2>/dev/null
 
 # sip N: N SIP OPTIONS requests, one line each, so that the -rev server
 # answers each with a record of its own.
@@ -108,6 +123,7 @@ client() {
 ok() {
   name=$1 port=$2 lines=$3
   shift 3
+  want "$name" || return 0
   sargs="" cargs="" seen=0
   for a in "$@"; do
     if [ "$a" = -- ]; then seen=1; continue; fi
@@ -132,8 +148,20 @@ ok tls13-aes128gcm 45004 3 -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256 --
 ok tls13-chacha20-hrr 45005 3 -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256 -groups X25519 -- -groups P-256:X25519
 ok tls13-aes256gcm-bulk 45006 500 -tls1_3 --
 
+# TLS 1.2, the other ECDHE AEAD suites the decrypter opens (with an ECDSA
+# certificate beside the RSA one: s_server picks by suite).
+ec="-dcert $tmp/ec.pem -dkey $tmp/ec.key"
+ok tls12-ecdhe-rsa-aes256gcm 45014 3 -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384 --
+# shellcheck disable=SC2086
+ok tls12-ecdhe-ecdsa-aes128gcm 45015 3 -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 $ec --
+# shellcheck disable=SC2086
+ok tls12-ecdhe-ecdsa-aes256gcm 45016 3 -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 $ec --
+# shellcheck disable=SC2086
+ok tls12-ecdhe-ecdsa-chacha20 45017 3 -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305 $ec --
+
 # TLS 1.2 resumption: a full handshake, then an abbreviated one with the
 # session of the first (two connections in one capture).
+if want tls12-resumed; then
 capture tls12-resumed 45007
 naccept=2
 server 45007 -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
@@ -142,6 +170,50 @@ connect tls12-resumed 45007 1 -sess_out "$tmp/sess"
 sleep 0.3
 client tls12-resumed 45007 1 -sess_in "$tmp/sess"
 endcapture
+fi
+
+# TLS 1.3 KeyUpdate: s_client's command letters, each alone in a read of
+# its standard input (hence the pauses): K asks the server to update its
+# keys too, k updates only the client's. Each side's application data then
+# spans three epochs.
+if want tls13-keyupdate; then
+capture tls13-keyupdate 45018
+server 45018 -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
+{ sip 2; sleep 0.3; echo K; sleep 0.3; sip 2; sleep 0.3; echo k; sleep 0.3; sip 1; sleep 0.5; } |
+  openssl s_client -connect 127.0.0.1:45018 -servername edge.example -alpn sip -CAfile "$tmp/ca.pem" \
+    -no_ign_eof -keylogfile "$out/tls13-keyupdate.keys" > /dev/null 2>&1 || true
+wait "$srv" 2>/dev/null || true
+endcapture
+fi
+
+# TLS 1.3 0-RTT: a first connection gets a ticket, the second sends a SIP
+# request as early data with it (two connections in one capture). The
+# server is s_server's plain mode (-rev does not read early data).
+if want tls13-early-data; then
+capture tls13-early-data 45019
+sip 1 > "$tmp/early"
+openssl s_server -accept 127.0.0.1:45019 -naccept 2 -quiet -cert "$tmp/srv.pem" -key "$tmp/srv.key" \
+  -tls1_3 -early_data -alpn sip < /dev/null > /dev/null 2>&1 &
+srv=$!
+listening 45019
+connect tls13-early-data 45019 1 -sess_out "$tmp/sess13"
+sleep 0.3
+connect tls13-early-data 45019 1 -sess_in "$tmp/sess13" -early_data "$tmp/early"
+wait "$srv" 2>/dev/null || true
+endcapture
+fi
+
+# A Go client (testdata/goclient) that does not trust the server's CA: it
+# sends bad_certificate encrypted under its handshake keys, the alert
+# only its key log can read.
+if want tls13-go-client-rejects-cert; then
+(cd "$(dirname "$out")/.." && go build -o "$tmp/goclient" ./testdata/goclient)
+capture tls13-go-client-rejects-cert 45020
+server 45020 -tls1_3
+"$tmp/goclient" 127.0.0.1:45020 "$tmp/other.pem" "$out/tls13-go-client-rejects-cert.keys" 2>/dev/null || true
+wait "$srv" 2>/dev/null || true
+endcapture
+fi
 
 # Refusals the server makes: no common cipher (handshake_failure, 40), no
 # common version (protocol_version, 70).
@@ -169,6 +241,7 @@ if how == "rst":
 c.close()
 PY
 for how in fin rst; do
+  want "server-$how-mid-handshake" || continue
   case $how in fin) port=45012 ;; rst) port=45013 ;; esac
   capture "server-$how-mid-handshake" $port
   python3 "$tmp/drop.py" $port $how &
@@ -177,5 +250,14 @@ for how in fin rst; do
   client "server-$how-mid-handshake" $port 1
   endcapture
 done
+
+# A pcapng that carries its key logs (Decryption Secrets Blocks, as
+# `editcap --inject-secrets` writes them) and has none beside it: the TLS
+# 1.2 and TLS 1.3 connections of two captures above.
+if want dsb-tls12-tls13; then
+  mergecap -F pcapng -w "$tmp/merged.pcapng" "$out/tls12-ecdhe-aes128gcm.pcap" "$out/tls13-aes128gcm.pcap"
+  cat "$out/tls12-ecdhe-aes128gcm.keys" "$out/tls13-aes128gcm.keys" > "$tmp/both.keys"
+  editcap --inject-secrets "tls,$tmp/both.keys" "$tmp/merged.pcapng" "$out/dsb-tls12-tls13.pcapng"
+fi
 
 ls -l "$out"

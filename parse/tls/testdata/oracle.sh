@@ -29,6 +29,7 @@ oracle() {
   # shellcheck disable=SC2086
   { printf '%s\n' "$header"; tshark -r "$1" -d tcp.port==45001-45020,tls -Y tls -T fields -E occurrence=a -E aggregator=, $args 2>/dev/null; } > "oracle/$2.tsv"
 }
+# (Not the pcapng: tshark decrypts it with the secrets it carries.)
 for f in gen/*.pcap; do
   oracle "$f" "$(basename "$f")"
 done
