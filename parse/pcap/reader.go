@@ -32,6 +32,9 @@ type Options struct {
 	// its missing fragments after its first one. Zero means 30 s, Linux's
 	// default (net.ipv4.ipfrag_time).
 	FragmentTimeout time.Duration
+	// OnSecrets, when set, receives each pcapng Decryption Secrets Block
+	// (secrets.go) as the reader meets it: before the packets after it.
+	OnSecrets func(*Secrets)
 }
 
 const (
@@ -89,6 +92,8 @@ type Reader struct {
 	fr    fragment
 	done  bool
 	err   error // the underlying reader's, returned again by every Next
+
+	onSecrets func(*Secrets)
 }
 
 type linkCount struct {
@@ -152,7 +157,7 @@ func newReader(src io.Reader, name string, kind parse.Kind, opts Options) (*Read
 	if opts.FragmentTimeout <= 0 {
 		opts.FragmentTimeout = 30 * time.Second
 	}
-	r := &Reader{name: name, problems: opts.Problems, dec: newDecoder()}
+	r := &Reader{name: name, problems: opts.Problems, dec: newDecoder(), onSecrets: opts.OnSecrets}
 	if r.problems == nil {
 		r.problems = &parse.Problems{}
 	}
@@ -439,6 +444,14 @@ func (r *Reader) nextPcapng() ([]byte, frameInfo, error) {
 			}
 			continue
 		case blockEPB, blockPB, blockSPB:
+		case blockDSB:
+			if r.onSecrets != nil {
+				if err := r.secrets(off, int64(blen)); err != nil {
+					return nil, fi, err
+				}
+				continue
+			}
+			fallthrough
 		default:
 			// Statistics, name resolution, decryption secrets, custom
 			// blocks: nothing ceiling uses, and pcapgo would keep the
