@@ -94,3 +94,30 @@ func TestSecretsBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsCutEverywhere cuts the editcap capture at every byte up to
+// the end of its secrets block and a little after: the reader reports
+// the cut, hands over the block only when it is whole, and never fails.
+func TestSecretsCutEverywhere(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "secrets", "dsb-tls12-tls13.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var start, end int64
+	readAll(t, data, Options{OnSecrets: func(s *Secrets) { start, end = s.Offset-16, s.Offset+int64(len(s.Data)) }})
+	for n := 0; n < int(end)+200; n++ {
+		var blocks int
+		_, _, _, err := readAll(t, data[:n], Options{OnSecrets: func(s *Secrets) {
+			blocks++
+			if s.Offset+int64(len(s.Data)) > int64(n) {
+				t.Fatalf("cut at %d: a block past the end", n)
+			}
+		}})
+		if int64(n) >= start && err != nil {
+			t.Fatalf("cut at %d: %v", n, err)
+		}
+		if blocks > 1 || (blocks == 1) != (int64(n) >= end+4) {
+			t.Fatalf("cut at %d: %d blocks", n, blocks)
+		}
+	}
+}
