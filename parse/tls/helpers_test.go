@@ -127,12 +127,19 @@ type tcpDir struct {
 // looks like TLS or uses a TLS port. All ops are recorded.
 func readConns(t testing.TB, path string, opts *Options) []*conn {
 	t.Helper()
+	return readConnsWith(t, path, opts, pcap.Options{})
+}
+
+// readConnsWith is readConns with the capture reader's options (the
+// secrets blocks' callback).
+func readConnsWith(t testing.TB, path string, opts *Options, popts pcap.Options) []*conn {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := pcap.NewReaderFrom(f, path, pcap.Options{})
+	r, err := pcap.NewReaderFrom(f, path, popts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,10 @@ package tls
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/ceiling-dev/ceiling/parse/pcap"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -198,3 +200,228 @@ func TestOracleDecrypt(t *testing.T) {
 
 // readOracleFile reads testdata/oracle/<name>.tsv.
 func readOracleFile(t *testing.T, name string) []oracleRow { return readOracle(t, name) }
+
+// keyText gives the text of a capture's key log.
+func keyText(t testing.TB, capture string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "gen", strings.TrimSuffix(capture, ".pcap")+".keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func logOf(t testing.TB, text string) *keylog.Log {
+	t.Helper()
+	l, err := keylog.Read(strings.NewReader(text), "keys", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// undecrypted gives a dump with the Undecrypted counts cleared, to
+// compare a Conn given wrong keys with one given none.
+func undecrypted(fl *conn) string {
+	var b strings.Builder
+	dump(&b, fl)
+	return regexpUndecrypted.ReplaceAllString(b.String(), "undecrypted 0")
+}
+
+var regexpUndecrypted = regexp.MustCompile(`undecrypted \d+`)
+
+// TestWrongKeys gives every capture a key log that cannot open it: one
+// of another capture (no keys for these connections), and its own with
+// every secret changed (keys, but wrong). Nothing may be decrypted, each
+// connection is counted once as without keys or as wrong, every record
+// counts as failing, and the Conn must learn exactly what it learns
+// without a Decrypter.
+func TestWrongKeys(t *testing.T) {
+	flip := regexp.MustCompile(`(?m)^([A-Z_0-9]+ [0-9a-f]{64} )([0-9a-f])`)
+	for _, name := range keyCaptures {
+		t.Run(name, func(t *testing.T) {
+			plain := readConns(t, capturePath(t, name), nil)
+			other := "tls12-ecdhe-aes128gcm.pcap"
+			if name == other {
+				other = "tls13-aes128gcm.pcap"
+			}
+			wrong := flip.ReplaceAllStringFunc(keyText(t, name), func(s string) string {
+				last := s[len(s)-1]
+				if last == '0' {
+					return s[:len(s)-1] + "1"
+				}
+				return s[:len(s)-1] + "0"
+			})
+			for _, c := range []struct {
+				what string
+				log  *keylog.Log
+				keys Keys
+			}{
+				{"another capture's", logOf(t, keyText(t, other)), KeysMissing},
+				{"changed", logOf(t, wrong), KeysWrong},
+			} {
+				dec := NewDecrypter(c.log)
+				var opened int
+				conns := readConns(t, capturePath(t, name), &Options{Decrypter: dec, OnData: func(*Plaintext) { opened++ }})
+				st := dec.Stats()
+				if opened > 0 || st.Records > 0 || st.Sessions != int64(len(conns)) || st.WithKeys != 0 && c.keys == KeysMissing {
+					t.Errorf("%s key log: %d opened, %+v", c.what, opened, st)
+				}
+				var failed int64
+				for i, fl := range conns {
+					if got, want := undecrypted(fl), undecrypted(plain[i]); got != want {
+						t.Errorf("%s key log: stream %d differs from no key log:\n%s", c.what, fl.index, diff(want, got))
+					}
+					h := fl.c.Handshake()
+					d := fl.c.Session().Decryption()
+					if d.Keys != c.keys || d.Opened != 0 || d.Failed != h.Client.Undecrypted+h.Server.Undecrypted || d.Failed == 0 {
+						t.Errorf("%s key log: stream %d: %+v, undecrypted %d+%d", c.what, fl.index, d, h.Client.Undecrypted, h.Server.Undecrypted)
+					}
+					failed += d.Failed
+				}
+				reason := "no keys"
+				if c.keys == KeysWrong {
+					reason = "authentication"
+				}
+				if st.Failed != failed || st.FailedBy[reason] != failed {
+					t.Errorf("%s key log: %+v, %d records failed", c.what, st, failed)
+				}
+			}
+		})
+	}
+}
+
+// TestPartialKeys: key logs with some of the secrets. The connections or
+// sides they cover are decrypted as with the whole log, the others are
+// reported and left as without keys.
+func TestPartialKeys(t *testing.T) {
+	// Two TLS 1.2 connections, the first one's key only.
+	text := keyText(t, "tls12-resumed.pcap")
+	first := strings.Join(strings.Split(text, "\n")[:2], "\n")
+	dec := NewDecrypter(logOf(t, first))
+	conns := readConns(t, capturePath(t, "tls12-resumed.pcap"), &Options{Decrypter: dec, OnData: func(*Plaintext) {}})
+	if d0, d1 := conns[0].c.Session().Decryption(), conns[1].c.Session().Decryption(); d0.Keys != KeysFound || d0.Failed != 0 || d1.Keys != KeysMissing || d1.Opened != 0 || len(conns[0].data) != 2 || len(conns[1].data) != 0 {
+		t.Errorf("%+v %+v", d0, d1)
+	}
+	if st := dec.Stats(); st.Sessions != 2 || st.WithKeys != 1 || st.WithoutKeys != 1 || st.FailedBy["no keys"] != conns[1].c.Session().Decryption().Failed {
+		t.Errorf("%+v", st)
+	}
+
+	// Several key logs merged, one of them for these connections.
+	l := logOf(t, keyText(t, "tls13-aes128gcm.pcap"))
+	l.Merge(logOf(t, keyText(t, "tls12-resumed.pcap")))
+	l.Merge(logOf(t, keyText(t, "tls13-keyupdate.pcap")))
+	dec = NewDecrypter(l)
+	conns = readConns(t, capturePath(t, "tls12-resumed.pcap"), &Options{Decrypter: dec, OnData: func(*Plaintext) {}})
+	if st := dec.Stats(); st.WithKeys != 2 || st.Failed != 0 {
+		t.Errorf("merged: %+v", st)
+	}
+
+	rows := readOracle(t, "tls13-keyupdate.pcap.decrypted")
+	for _, c := range []struct {
+		what string
+		drop *regexp.Regexp
+		// sides whose data must come out whole, and the Keys verdict
+		whole [2]bool
+		keys  Keys
+	}{
+		// The server's secrets only: its side decrypted, the client's
+		// records reported, its part of the handshake told by place.
+		{"server's", regexp.MustCompile(`(?m)^CLIENT_.*\n`), [2]bool{false, true}, KeysPartial},
+		// The application secrets only (some loggers write no other): the
+		// handshake records stay closed, the data after them opens, from
+		// epoch 3 sequence 0, which the decrypter finds by itself.
+		{"application", regexp.MustCompile(`(?m)^.*HANDSHAKE.*\n`), [2]bool{true, true}, KeysPartial},
+	} {
+		dec := NewDecrypter(logOf(t, c.drop.ReplaceAllString(keyText(t, "tls13-keyupdate.pcap"), "")))
+		fl := readConns(t, capturePath(t, "tls13-keyupdate.pcap"), &Options{Decrypter: dec, OnData: func(*Plaintext) {}})[0]
+		want, _ := tsharkDecViews(rows, 0, fmt.Sprint(fl.client.Port()))
+		got := ourDecViews(fl)
+		h := fl.c.Handshake()
+		for s := Client; s <= Server; s++ {
+			if c.whole[s] != slices.Equal(got[s].data, want[s].data) {
+				t.Errorf("%s secrets: %s data whole %v:\n got  %s\n want %s", c.what, s, !c.whole[s], got[s], want[s])
+			}
+			if !c.whole[s] && (len(got[s].data) != 0 || h.Dir(s).Undecrypted == 0) {
+				t.Errorf("%s secrets: %s: %d undecrypted, data %s", c.what, s, h.Dir(s).Undecrypted, got[s])
+			}
+		}
+		if d := fl.c.Session().Decryption(); d.Keys != c.keys || h.State != HandshakeComplete {
+			t.Errorf("%s secrets: %+v, %s", c.what, d, h.State)
+		}
+	}
+}
+
+// TestCaptureLossDecrypt: the capture whose tcpdump dropped 80 kB of the
+// server's stream in two gaps, hundreds of records. tshark decrypts
+// nothing after the first gap; the decrypter finds the sequence number
+// again (a search bounded by the bytes missed) and opens every record
+// after it. The server (s_server -rev) answers each SIP line with the
+// line reversed, so each record it sent after the gap must be the
+// reverse of one of the client's lines, in order.
+func TestCaptureLossDecrypt(t *testing.T) {
+	name := "tls13-capture-loss.pcap"
+	dec := NewDecrypter(readKeys(t, name))
+	fl := readConns(t, capturePath(t, name), &Options{Decrypter: dec, OnData: func(*Plaintext) {}})[0]
+	var client []byte
+	var lines []string
+	var lost int
+	for _, p := range fl.data {
+		switch {
+		case p.From == Client:
+			client = append(client, p.Data...)
+		default:
+			if p.Lost {
+				lost++
+			}
+			lines = append(lines, string(p.Data))
+		}
+	}
+	sent := strings.SplitAfter(string(client), "\n")
+	i := 0
+	for _, l := range lines {
+		r := []byte(strings.TrimSuffix(l, "\n"))
+		slices.Reverse(r)
+		for i < len(sent) && strings.TrimSuffix(sent[i], "\n") != string(r) {
+			i++
+		}
+		if i == len(sent) {
+			t.Fatalf("the server's %q is no client line reversed, in order", l)
+		}
+	}
+	h := fl.c.Handshake()
+	if len(lines) != 55 || lost != 1 || h.Server.Undecrypted != 0 || h.Server.Gap == 0 || len(sent) != 501 {
+		t.Errorf("%d server records, %d after a loss, %d undecrypted, gap %d, %d client lines", len(lines), lost, h.Server.Undecrypted, h.Server.Gap, len(sent))
+	}
+}
+
+// TestSecretsBlockDecrypt reads a pcapng whose key logs are inside it,
+// in a Decryption Secrets Block, with no key log beside it: the block
+// comes before the packets, the Log grows, and both connections (TLS 1.2
+// and 1.3) decrypt as tshark decrypts them with those secrets.
+func TestSecretsBlockDecrypt(t *testing.T) {
+	name := "dsb-tls12-tls13.pcapng"
+	l := keylog.New()
+	dec := NewDecrypter(l)
+	var probs parse.Problems
+	popts := pcap.Options{OnSecrets: func(s *pcap.Secrets) {
+		l.Merge(keylog.FromSecretsBlock(s.Type, s.Data, name, s.Offset, &probs))
+	}}
+	conns := readConnsWith(t, capturePath(t, name), &Options{Decrypter: dec, OnData: func(*Plaintext) {}}, popts)
+	rows := readOracle(t, name+".decrypted")
+	if len(conns) != 2 || probs.Count != 0 || l.Len() != 2 {
+		t.Fatalf("%d connections, %d sessions in the log, problems %v", len(conns), l.Len(), probs.First)
+	}
+	for _, fl := range conns {
+		want, _ := tsharkDecViews(rows, fl.index, fmt.Sprint(fl.client.Port()))
+		got := ourDecViews(fl)
+		for s := Client; s <= Server; s++ {
+			if got[s].messages != want[s].messages || got[s].alerts != want[s].alerts || !slices.Equal(got[s].data, want[s].data) || len(want[s].data) == 0 {
+				t.Errorf("stream %d %s:\n got  %s\n want %s", fl.index, s, got[s], want[s])
+			}
+		}
+	}
+	if st := dec.Stats(); st.WithKeys != 2 || st.Failed != 0 {
+		t.Errorf("%+v", st)
+	}
+}
