@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ceiling-dev/ceiling/correlate"
+	"github.com/ceiling-dev/ceiling/pipeline"
+	"github.com/ceiling-dev/ceiling/report"
+)
+
+// BenchmarkAnalyze runs `ceiling analyze FILES --json … -o …` in-process:
+// the pipeline with the CLI's defaults, then the JSON summary and the HTML
+// report (written to nowhere). The files are named, space-separated, in
+// CEILING_BENCH_INPUTS; bench/run.sh sets it and takes a CPU profile:
+//
+//	CEILING_BENCH_INPUTS="capture.pcap results.jtl" \
+//	  go test -run XXX -bench Analyze -benchtime 1x -cpuprofile cpu.out ./bench
+//	go tool pprof -top cpu.out
+func BenchmarkAnalyze(b *testing.B) {
+	paths := strings.Fields(os.Getenv("CEILING_BENCH_INPUTS"))
+	if len(paths) == 0 {
+		b.Skip("CEILING_BENCH_INPUTS names no files (bench/run.sh sets it)")
+	}
+	var size int64
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += st.Size()
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		cfg := pipeline.Config{
+			Paths: paths,
+			Tool:  "ceiling bench",
+			Now:   time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
+		}
+		// The CLI's defaults (cmd/ceiling/analyze.go).
+		cfg.JTL.Window = 60 * time.Second
+		cfg.JTL.Location = time.Local
+		cfg.Correlate.TimerB = correlate.DefaultTimerB
+		doc, err := pipeline.Run(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := report.WriteJSON(io.Discard, doc); err != nil {
+			b.Fatal(err)
+		}
+		if err := report.WriteHTML(io.Discard, doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
