@@ -79,6 +79,12 @@ type recordKeys struct {
 	// a KeyUpdate derives the next.
 	secret []byte
 
+	// nonce and aad are built here, not on the stack: given to the
+	// AEAD's interface method, they would escape, an allocation per
+	// record. (A Session's keys serve one Conn, one goroutine.)
+	nonce [nonceSize]byte
+	aad   [13]byte
+
 	opened int64 // records these keys opened
 	// failed counts the records in a row these keys did not open, and
 	// searches the forward searches in a row that found nothing.
@@ -207,18 +213,18 @@ func (k *recordKeys) open(scratch []byte, r *Record, seq uint64) (ContentType, [
 	if dst == nil {
 		dst = p
 	}
-	var nonce [nonceSize]byte
-	var aad [13]byte
+	nonce, aad := &k.nonce, &k.aad
 	switch {
 	case k.suite.tls13:
 		if len(p) < tagSize+1 {
 			return 0, nil, errShort
 		}
-		nonce = k.iv
-		xorSeq(&nonce, seq)
+		*nonce = k.iv
+		xorSeq(nonce, seq)
 		// The additional data is the record header.
-		hdr := [5]byte{byte(r.Type), byte(r.Version >> 8), byte(r.Version), byte(len(p) >> 8), byte(len(p))}
-		plain, err := k.aead.Open(dst[:0], nonce[:], p, hdr[:])
+		hdr := aad[:5]
+		hdr[0], hdr[1], hdr[2], hdr[3], hdr[4] = byte(r.Type), byte(r.Version>>8), byte(r.Version), byte(len(p)>>8), byte(len(p))
+		plain, err := k.aead.Open(dst[:0], nonce[:], p, hdr)
 		if err != nil {
 			return 0, nil, ErrAuthentication
 		}
@@ -236,8 +242,8 @@ func (k *recordKeys) open(scratch []byte, r *Record, seq uint64) (ContentType, [
 		if len(p) < tagSize {
 			return 0, nil, errShort
 		}
-		nonce = k.iv
-		xorSeq(&nonce, seq)
+		*nonce = k.iv
+		xorSeq(nonce, seq)
 	default:
 		// RFC 5288: a 4-byte salt and the record's 8-byte explicit nonce.
 		if len(p) < explicitNonce+tagSize {

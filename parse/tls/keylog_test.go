@@ -3,7 +3,6 @@ package tls
 import (
 	"encoding/hex"
 	"fmt"
-	"github.com/ceiling-dev/ceiling/parse/pcap"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/pcap"
 	"github.com/ceiling-dev/ceiling/parse/tls/keylog"
 )
 
