@@ -80,4 +80,28 @@
 // move TLS 1.3 epochs forward), alerts with their description, and
 // application data for Options.OnData. Without one, protected records
 // stay opaque.
+//
+// KeyLogDecrypter is the Decrypter of this package: it opens TLS 1.2 and
+// TLS 1.3 records of the AES-GCM and ChaCha20-Poly1305 suites with the
+// secrets of an NSS key log (package keylog: SSLKEYLOGFILE files, and the
+// pcapng secrets blocks of editcap --inject-secrets). With it:
+//
+//   - a side whose records open has done its part of the handshake when
+//     its Finished was read, not by the places of its records: the
+//     handshake completes at the later Finished, exactly;
+//   - encrypted alerts are read: "alert:bad_certificate" where, without
+//     keys, the Reason would be "alert:encrypted" (and the TLS 1.3
+//     alerts that look like data, above, are seen);
+//   - application data reaches OnData in order, with Plaintext.Lost
+//     where records could not be opened or the capture missed bytes;
+//   - a record that does not authenticate is counted (Direction.Undecrypted,
+//     DecryptStats.FailedBy), never fatal, and the Conn goes on as without
+//     keys for that side; a connection without keys in the log is counted
+//     once (Session.Decryption, DecryptStats).
+//
+// After a loss the Decrypter finds the sequence number again and the
+// Conn numbers the following records from it; tshark does not (see
+// testdata/README.md). Not decrypted: TLS 1.1 and older, TLS 1.3 drafts,
+// CBC and CCM suites, the new keys of a TLS 1.2 renegotiation, RSA and
+// PMS_CLIENT_RANDOM key log lines (a pre-master secret).
 package tls

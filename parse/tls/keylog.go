@@ -343,16 +343,16 @@ func (d *KeyLogDecrypter) open(st *sessionKeys, s *Session, r *Record) (ContentT
 		st.missing = true
 	}
 	if ek.err == nil && o.usable(ek) {
-		if o.try(ek, r.Epoch, r.Seq) {
+		if o.try(ek, r.Epoch, r.Seq, false) {
 			return o.done()
 		}
 		if r.SeqLost && o.mayTry() && o.searchable(ek) {
 			lo, hi := r.Seq+1, o.bound(r.Epoch, r.Seq)
-			if seq, ok := ek.cands[0].explicitSeq(r); ok && seq >= lo && seq <= hi && o.try(ek, r.Epoch, seq) {
+			if seq, ok := ek.cands[0].explicitSeq(r); ok && seq >= lo && seq <= hi && o.try(ek, r.Epoch, seq, false) {
 				return o.done()
 			}
 			for seq := lo; seq <= hi && o.mayTry(); seq++ {
-				if o.try(ek, r.Epoch, seq) {
+				if o.try(ek, r.Epoch, seq, true) {
 					return o.done()
 				}
 			}
@@ -368,7 +368,7 @@ func (d *KeyLogDecrypter) open(st *sessionKeys, s *Session, r *Record) (ContentT
 				hi = o.bound(next, 0)
 			}
 			for seq := uint64(0); seq <= hi && o.mayTry(); seq++ {
-				if o.try(nk, next, seq) {
+				if o.try(nk, next, seq, true) {
 					return o.done()
 				}
 			}
@@ -459,11 +459,16 @@ func (o *opener) bound(e Epoch, lo uint64) uint64 {
 	return max(hi, lo)
 }
 
-// try tries every candidate of ek with sequence number seq.
-func (o *opener) try(ek *epochKeys, e Epoch, seq uint64) bool {
+// try tries every candidate of ek with sequence number seq; search: the
+// number is a guess, which plausible may rule out cheaply.
+func (o *opener) try(ek *epochKeys, e Epoch, seq uint64, search bool) bool {
 	for i, k := range ek.cands {
 		o.tried = true
 		o.tries++
+		if search && !k.plausible(o.r, seq) {
+			o.work += 16
+			continue
+		}
 		o.work += len(o.r.Payload)
 		typ, plain, err := k.open(o.scratch, o.r, seq)
 		switch err {

@@ -231,3 +231,93 @@ func TestSynth(t *testing.T) {
 
 // hexKey is for messages.
 func hexKey(b []byte) string { return hex.EncodeToString(b) }
+
+// TestPlausible: the cheap check of a guessed TLS 1.3 sequence number
+// never rules out the right one, and rules out most wrong ones.
+func TestPlausible(t *testing.T) {
+	for _, suite := range []uint16{0x1301, 0x1302, 0x1303} {
+		s := aeadSuites[suite]
+		k, err := keys13(s, make([]byte, s.hash.Size()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		passed, wrong := 0, 0
+		for n := range 300 {
+			se := &sealer{k: k, seq: uint64(n * 3)}
+			typ := []ContentType{TypeApplicationData, TypeHandshake, TypeAlert}[n%3]
+			rec := se.seal(typ, fill(n, byte(n)))
+			r := &Record{Type: TypeApplicationData, Version: VersionTLS12, Payload: rec[headerLen:]}
+			if !k.plausible(r, uint64(n*3)) {
+				t.Fatalf("%s: record %d of %d bytes ruled out at its own number", CipherSuiteName(suite), n*3, n)
+			}
+			for d := uint64(1); d <= 20; d++ {
+				wrong++
+				if k.plausible(r, uint64(n*3)+d) {
+					passed++
+				}
+			}
+		}
+		if passed*100 > wrong*5 {
+			t.Errorf("%s: %d of %d wrong numbers pass", CipherSuiteName(suite), passed, wrong)
+		}
+	}
+}
+
+// TestSynthLoss: the capture misses a run of one side's records, the
+// KeyUpdate among them in TLS 1.3. The decrypter finds the sequence
+// number (and the epoch) again, and every record after the gap opens.
+func TestSynthLoss(t *testing.T) {
+	sizes := make([]int, 80)
+	for i := range sizes {
+		sizes[i] = 30 + i*5
+	}
+	for _, suite := range synthSuites {
+		sy := newSynth(t, suite, sizes, 1<<20)
+		t.Run(sy.name, func(t *testing.T) {
+			// The server's stream: lose its records 10 to 30 of 41 (the
+			// KeyUpdate is the 21st in TLS 1.3).
+			var stream []byte
+			var ops []op
+			for _, o := range sy.ops {
+				if o.side == Server {
+					stream = append(stream, o.data...)
+				} else {
+					ops = append(ops, o)
+				}
+			}
+			var offs []int
+			for i := 0; i+headerLen <= len(stream); i += headerLen + (int(stream[i+3])<<8 | int(stream[i+4])) {
+				offs = append(offs, i)
+			}
+			first := 0
+			for first < len(offs) && stream[offs[first]] != byte(TypeApplicationData) {
+				first++
+			}
+			a, b := offs[first+10], offs[first+31]
+			ops = append(ops,
+				op{kind: 'f', side: Server, data: stream[:a], pkt: 100, t: 100},
+				op{kind: 'g', side: Server, n: int64(b - a)},
+				op{kind: 'f', side: Server, data: stream[b:], pkt: 101, t: 101})
+			var got []byte
+			var lost int
+			dec := NewDecrypter(sy.log)
+			_, c := runOps(ops, &Options{Decrypter: dec, OnData: func(p *Plaintext) {
+				if p.From == Server {
+					if p.Lost {
+						lost++
+					}
+					got = append(got, p.Data...)
+				}
+			}})
+			h := c.Handshake()
+			want := sy.data[Server]
+			if h.Server.Undecrypted != 0 || lost != 1 || len(got) >= len(want) || !strings.HasSuffix(string(want), string(got[len(got)-1000:])) {
+				t.Errorf("undecrypted %d, lost %d, %d of %d bytes; %+v", h.Server.Undecrypted, lost, len(got), len(want), dec.Stats())
+			}
+			// Every byte after the gap: what is missing is the lost run.
+			if !strings.HasPrefix(string(want), string(got[:100])) || !strings.Contains(string(want), string(got[len(got)-len(want)/3:])) {
+				t.Errorf("the data around the gap is not the server's")
+			}
+		})
+	}
+}
