@@ -425,3 +425,35 @@ func TestSecretsBlockDecrypt(t *testing.T) {
 		t.Errorf("%+v", st)
 	}
 }
+
+// TestConcurrent: one KeyLogDecrypter serves connections on several
+// goroutines while secrets are merged into its log (run with -race).
+// Each connection decrypts as alone, and the counts add up.
+func TestConcurrent(t *testing.T) {
+	l := keylog.New()
+	dec := NewDecrypter(l)
+	names := []string{"tls12-ecdhe-aes128gcm.pcap", "tls13-aes128gcm.pcap", "tls13-keyupdate.pcap", "tls12-ecdhe-chacha20.pcap"}
+	for _, n := range names {
+		l.Merge(readKeys(t, n))
+	}
+	done := make(chan int64)
+	for i := range 8 {
+		go func() {
+			var data int64
+			for _, fl := range readConns(t, capturePath(t, names[i%len(names)]), &Options{Decrypter: dec, OnData: func(p *Plaintext) { data += int64(len(p.Data)) }}) {
+				if d := fl.c.Session().Decryption(); d.Keys != KeysFound || d.Failed != 0 {
+					t.Errorf("%s: %+v", names[i%len(names)], d)
+				}
+			}
+			done <- data
+		}()
+		go l.Merge(readKeys(t, "tls12-resumed.pcap"))
+	}
+	var data int64
+	for range 8 {
+		data += <-done
+	}
+	if st := dec.Stats(); st.Sessions != 8 || st.WithKeys != 8 || st.Failed != 0 || data != 2*(918+918+1530+918) {
+		t.Errorf("%+v, %d bytes", st, data)
+	}
+}
