@@ -457,3 +457,52 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("%+v, %d bytes", st, data)
 	}
 }
+
+// TestNotDecrypted: connections the decrypter cannot open whatever the
+// log holds: a CBC suite, a TLS 1.3 CCM suite, TLS 1.1, and a capture
+// that began after the hellos. Each is counted once, its records per
+// reason, and left as without keys.
+func TestNotDecrypted(t *testing.T) {
+	ch := append([]byte(nil), record(TypeHandshake, clientHello(helloOpts{versions: []uint16{VersionTLS13, VersionTLS12}, shares: []uint16{0x001d}}))...)
+	copy(ch[11:43], synthRandom[:])
+	log := logOf(t, fmt.Sprintf("CLIENT_RANDOM %x %s\nCLIENT_HANDSHAKE_TRAFFIC_SECRET %x %s\nSERVER_HANDSHAKE_TRAFFIC_SECRET %x %s\n",
+		synthRandom, strings.Repeat("ab", 48), synthRandom, strings.Repeat("cd", 32), synthRandom, strings.Repeat("ef", 32)))
+	tls12 := func(version, suite uint16) []op {
+		return feeds(
+			Client, ch,
+			Server, record(TypeHandshake, cat(serverHello(version, suite, false), message(ServerHelloDone, nil))),
+			Client, cat(ccs(), sealed(TypeHandshake, 40)),
+			Server, cat(ccs(), sealed(TypeHandshake, 40)),
+			Client, sealed(TypeApplicationData, 300),
+		)
+	}
+	midstream := feeds(Client, sealed(TypeApplicationData, 300), Server, sealed(TypeApplicationData, 200), Client, sealed(TypeApplicationData, 100))
+	// Without hellos the Conn does not know protection began: give it a
+	// ChangeCipherSpec first, as a capture that began just before one.
+	midstream = append(feeds(Client, ccs(), Server, ccs()), midstream...)
+	for _, c := range []struct {
+		what   string
+		ops    []op
+		keys   Keys
+		reason string
+	}{
+		{"cbc", tls12(VersionTLS12, 0x002f), KeysUnsupported, "unsupported"},
+		{"tls1.1", tls12(VersionTLS11, 0xc013), KeysUnsupported, "unsupported"},
+		{"ccm", feeds(Client, ch, Server, cat(record(TypeHandshake, serverHello(VersionTLS13, 0x1304, false)), sealed(TypeApplicationData, 90)), Client, sealed(TypeApplicationData, 60)), KeysUnsupported, "unsupported"},
+		{"midstream", midstream, KeysNoHello, "no hello"},
+	} {
+		dec := NewDecrypter(log)
+		plain, _ := runOps(c.ops, nil)
+		got, conn := runOps(c.ops, &Options{Decrypter: dec})
+		st := dec.Stats()
+		d := conn.Session().Decryption()
+		h := conn.Handshake()
+		n := h.Client.Undecrypted + h.Server.Undecrypted
+		if d.Keys != c.keys || n == 0 || d.Failed != n || st.FailedBy[c.reason] != n || st.Sessions != 1 || regexpUndecrypted.ReplaceAllString(got, "") != regexpUndecrypted.ReplaceAllString(plain, "") {
+			t.Errorf("%s: %+v, %+v, %d undecrypted", c.what, d, st, n)
+		}
+		if (c.keys == KeysUnsupported) != (st.Unsupported == 1) || (c.keys == KeysNoHello) != (st.WithoutKeys == 1) {
+			t.Errorf("%s: %+v", c.what, st)
+		}
+	}
+}
