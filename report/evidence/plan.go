@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"net/netip"
+	"sort"
 
 	"github.com/ceiling-dev/ceiling/correlate"
 )
@@ -47,22 +48,43 @@ type connSel struct {
 	tlsCCS [2]bool // each side has switched to encryption
 }
 
-// segSel picks, on a TCP connection that carries several dialogs, the
-// segments that carry one: those whose payload holds its Call-ID.
-type segSel struct {
-	callID []byte
-	refs   []ref
-}
-
 // fileKeys are the keys for one capture.
 type fileKeys struct {
 	calls map[string][]ref // SIP over UDP, by Call-ID
 	conns map[tuple][]*connSel
-	segs  map[tuple][]*segSel
+	// hosts are, per pair of addresses that exchanged chosen dialogs, the
+	// dialogs: every TCP connection between them is framed as SIP, since
+	// a dialog's messages may take any of them (a shared connection, the
+	// far end's own connection for its requests).
+	hosts map[hostPair]*sipCalls
+}
+
+// hostPair is two addresses, in a fixed order.
+type hostPair struct{ a, b netip.Addr }
+
+func makeHostPair(x, y netip.Addr) hostPair {
+	if y.Compare(x) < 0 {
+		x, y = y, x
+	}
+	return hostPair{x, y}
+}
+
+// sipCalls are chosen dialogs by Call-ID.
+type sipCalls struct {
+	refs map[string][]ref
+	ids  []string // the keys of refs, sorted, for a stable order
+}
+
+func (c *sipCalls) add(callID string, r ref) {
+	if _, ok := c.refs[callID]; !ok {
+		c.ids = append(c.ids, callID)
+		sort.Strings(c.ids)
+	}
+	c.refs[callID] = append(c.refs[callID], r)
 }
 
 func (k *fileKeys) empty() bool {
-	return len(k.calls) == 0 && len(k.conns) == 0 && len(k.segs) == 0
+	return len(k.calls) == 0 && len(k.conns) == 0 && len(k.hosts) == 0
 }
 
 type fileTuple struct {
@@ -75,7 +97,8 @@ type fileTuple struct {
 // A SIP dialog is its Call-ID: every UDP datagram carrying it, on every
 // leg (the edge's legs towards backends share it, as a proxy keeps it).
 // Over TCP or WebSocket a dialog is its connection when the connection
-// carries that dialog alone, else the segments holding its Call-ID. A TCP,
+// carries that dialog alone; and on every TCP connection between the same
+// two hosts, the segments carrying its messages (sipStream). A TCP,
 // TLS, HTTP or WebSocket attempt is its TCP connection, found from the
 // tcp attempt that encloses it (same ends, opened before, not ended
 // before).
@@ -84,7 +107,7 @@ func plan(res *correlate.Result, sel Selection) map[int]*fileKeys {
 	get := func(file int) *fileKeys {
 		k := keys[file]
 		if k == nil {
-			k = &fileKeys{calls: map[string][]ref{}, conns: map[tuple][]*connSel{}, segs: map[tuple][]*segSel{}}
+			k = &fileKeys{calls: map[string][]ref{}, conns: map[tuple][]*connSel{}, hosts: map[hostPair]*sipCalls{}}
 			keys[file] = k
 		}
 		return k
@@ -156,15 +179,17 @@ func plan(res *correlate.Result, sel Selection) map[int]*fileKeys {
 		}
 		return best
 	}
+	// dialogsOn counts the dialogs on a connection: a dialog that tried
+	// again (after a 401) is one.
 	dialogsOn := func(t *correlate.Attempt, ft fileTuple) int {
-		n := 0
+		ids := map[string]bool{}
 		for _, j := range sipOn[ft] {
 			s := &res.Attempts[j]
 			if s.Time >= t.Time && (t.Ended == 0 || s.Time <= t.Ended) {
-				n++
+				ids[s.CallID] = true
 			}
 		}
-		return n
+		return len(ids)
 	}
 	addConn := func(k *fileKeys, t tuple, client netip.AddrPort, start int64, r ref) {
 		for _, cs := range k.conns[t] {
@@ -192,16 +217,18 @@ func plan(res *correlate.Result, sel Selection) map[int]*fileKeys {
 			if !a.Client.IsValid() || !a.Edge.IsValid() {
 				continue
 			}
-			if j := enclosing(a, ft); j >= 0 {
-				tc := &res.Attempts[j]
-				if dialogsOn(tc, ft) <= 1 {
-					addConn(k, t, tc.Client, tc.Packet, r.ref)
-					continue
-				}
-			}
 			if a.CallID != "" {
-				// Over UDP this key finds nothing: no TCP on these ends.
-				k.segs[t] = append(k.segs[t], &segSel{callID: []byte(a.CallID), refs: []ref{r.ref}})
+				// Over UDP this finds nothing more: no TCP between them.
+				hp := makeHostPair(a.Client.Addr(), a.Edge.Addr())
+				if k.hosts[hp] == nil {
+					k.hosts[hp] = &sipCalls{refs: map[string][]ref{}}
+				}
+				k.hosts[hp].add(a.CallID, r.ref)
+			}
+			if j := enclosing(a, ft); j >= 0 {
+				if tc := &res.Attempts[j]; dialogsOn(tc, ft) <= 1 {
+					addConn(k, t, tc.Client, tc.Packet, r.ref)
+				}
 			}
 		case correlate.LayerTCP:
 			addConn(k, t, a.Client, a.Packet, r.ref)

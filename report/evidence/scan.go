@@ -45,8 +45,12 @@ type scanner struct {
 	// still held can come before them: the fragments of a datagram are
 	// written when its last one arrives, and frames found meanwhile wait.
 	queue frameQueue
-	done  bool // parse/pcap has no more packets
-	sip   sip.Options
+	// streams frame as SIP the TCP connections between hosts that
+	// exchanged chosen dialogs.
+	streams map[tuple]*sipStream
+	done    bool  // parse/pcap has no more packets
+	now     int64 // the latest packet time so far
+	sip     sip.Options
 	// parser and msg are reused from datagram to datagram: most are not
 	// evidence, and need not cost an allocation each.
 	parser    sip.Parser
@@ -112,7 +116,7 @@ func (s *scanner) close() {
 func (s *scanner) next() (outFrame, error) {
 	for {
 		if len(s.queue) > 0 {
-			if t, held := s.hold.oldest(); s.done || !held || s.queue[0].time <= t {
+			if t, held := s.oldestHeld(); s.done || !held || s.queue[0].time <= t {
 				return heap.Pop(&s.queue).(outFrame), nil
 			}
 		}
@@ -131,8 +135,22 @@ func (s *scanner) next() (outFrame, error) {
 			s.lost++
 			continue
 		}
+		s.now = max(s.now, p.Time)
 		s.packet(p)
 	}
+}
+
+// oldestHeld is the time of the oldest frame held back: a fragment of a
+// datagram not yet whole, a segment of a SIP message not yet whole. No
+// frame later than it may be written yet.
+func (s *scanner) oldestHeld() (int64, bool) {
+	t, ok := s.hold.oldest()
+	for _, st := range s.streams {
+		if u, held := st.oldest(s.now); held && (!ok || u < t) {
+			t, ok = u, true
+		}
+	}
+	return t, ok
 }
 
 // frameQueue orders frames by time, then by their place in the file.
@@ -199,16 +217,30 @@ func (s *scanner) packet(p *pcap.Packet) {
 			frags = s.hold.take(k)
 		}
 	}
-	if len(hits) == 0 {
+	var st *sipStream
+	if p.Transport == pcap.TCP {
+		st = s.stream(p)
+	}
+	if len(hits) == 0 && st == nil {
 		return
 	}
-	comments := s.x.record(s.file, p, hits)
-	for _, h := range frags {
-		heap.Push(&s.queue, outFrame{file: s.file, off: h.off, time: h.time, link: h.link, wire: h.wire, data: h.data, comments: comments})
+	f := outFrame{file: s.file, num: p.Num, off: s.cur.off, time: s.cur.time, link: s.cur.link, wire: s.cur.wire,
+		data: append([]byte(nil), s.cur.data...)}
+	if len(hits) > 0 {
+		comments := s.x.record(s.file, p, hits)
+		for _, h := range frags {
+			heap.Push(&s.queue, outFrame{file: s.file, off: h.off, time: h.time, link: h.link, wire: h.wire, data: h.data, comments: comments})
+		}
+		f.comments = comments
+		heap.Push(&s.queue, f)
+		s.x.count(hits, int64(len(frags)+1))
 	}
-	heap.Push(&s.queue, outFrame{file: s.file, num: p.Num, off: s.cur.off, time: s.cur.time, link: s.cur.link, wire: s.cur.wire,
-		data: append([]byte(nil), s.cur.data...), comments: comments})
-	s.x.count(hits, int64(len(frags)+1))
+	if st != nil {
+		// A segment between hosts that exchanged chosen dialogs. (One
+		// rebuilt from IP fragments is written without them: TCP is
+		// seldom fragmented.)
+		s.streamSegment(st, p, f, len(hits) > 0)
+	}
 }
 
 // match finds the chosen items a packet belongs to.
@@ -244,16 +276,6 @@ func (s *scanner) match(p *pcap.Packet) []hit {
 			label, bad := tcpLabel(p, cs, fromClient)
 			dedup := fmt.Sprintf("tcp %v %d %d %s", p.SrcAddrPort(), p.Seq, p.Flags&^(pcap.PSH|pcap.ACK), label)
 			for _, r := range cs.refs {
-				hits = append(hits, hit{r, label, bad, dedup})
-			}
-		}
-		for _, ss := range k.segs[t] {
-			if len(p.Payload) == 0 || !bytes.Contains(p.Payload, ss.callID) {
-				continue
-			}
-			label, bad := payloadLabel(p.Payload, nil, false)
-			dedup := fmt.Sprintf("seg %v %d %s", p.SrcAddrPort(), p.Seq, label)
-			for _, r := range ss.refs {
 				hits = append(hits, hit{r, label, bad, dedup})
 			}
 		}
