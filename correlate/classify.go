@@ -76,11 +76,19 @@ func sampleLayer(s *jtl.Sample) Layer {
 	case strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://"):
 		return LayerHTTP
 	}
-	label := strings.ToLower(s.Label)
-	switch {
-	case strings.Contains(label, "invite") || strings.Contains(label, "sip"):
-		return LayerSIP
-	case strings.Contains(label, "websocket") || strings.Contains(label, "ws upgrade"):
+	// No URL (SIP samplers, WebSocket samplers, Java samplers write none):
+	// the label's words say it.
+	for _, w := range strings.FieldsFunc(strings.ToLower(s.Label), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}) {
+		switch w {
+		case "invite", "sip", "sips", "register", "call":
+			return LayerSIP
+		case "ws", "wss", "websocket", "websockets", "upgrade":
+			return LayerWebSocket
+		}
+	}
+	if strings.Contains(strings.ToLower(s.Label), "websocket") {
 		return LayerWebSocket
 	}
 	return LayerHTTP

@@ -15,6 +15,7 @@ import (
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/jtl"
+	"github.com/ceiling-dev/ceiling/parse/tls/keylog"
 	"github.com/ceiling-dev/ceiling/report"
 )
 
@@ -26,6 +27,9 @@ type Config struct {
 	// DisplayNames, when set, replaces each path in messages and reports
 	// (the demo's files live in a temporary folder).
 	DisplayNames []string
+
+	// KeyLogs are NSS key log files (SSLKEYLOGFILE) for decrypting TLS.
+	KeyLogs []string
 
 	JTL       jtl.Options
 	Capture   capture.Options
@@ -118,11 +122,19 @@ func Run(cfg Config) (*report.Document, error) {
 	docInputs := make([]report.Input, len(inputs))
 	var problems []*parse.Problems
 
+	// Key logs before the captures they open.
+	keys, keyInputs, err := readKeyLogs(cfg.KeyLogs, cfg.Notify)
+	if err != nil {
+		return nil, err
+	}
+
 	// Captures first: the join looks JTL samples up in the dialogs the
 	// capture saw.
+	var unread []string
 	if len(caps) > 0 {
 		copts := cfg.Capture
 		copts.Notify = cfg.Notify
+		copts.KeyLog = keys
 		src, err := capture.Open(caps, capIdx, copts)
 		if err != nil {
 			return nil, &InputError{Err: err}
@@ -152,6 +164,7 @@ func Run(cfg Config) (*report.Document, error) {
 			}
 			problems = append(problems, st.Problems)
 		}
+		unread = unreadTLS(src.Stats(), keys.Len() > 0)
 		an.EndCapture(last)
 	}
 
@@ -201,9 +214,10 @@ func Run(cfg Config) (*report.Document, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	res.Notes = append(res.Notes, unread...)
 	doc := &report.Document{
 		Tool: cfg.Tool, Generated: now, Command: cfg.Command,
-		Inputs: docInputs, Result: res,
+		Inputs: append(docInputs, keyInputs...), Result: res,
 	}
 	for _, p := range problems {
 		doc.Problems = append(doc.Problems, p.First...)
@@ -215,13 +229,93 @@ func Run(cfg Config) (*report.Document, error) {
 	return doc, nil
 }
 
+// readKeyLogs reads the NSS key logs given, merged. A file that cannot be
+// read is an input error; its bad lines are problems.
+func readKeyLogs(paths []string, notify func(parse.Problem)) (*keylog.Log, []report.Input, error) {
+	log := keylog.New()
+	var ins []report.Input
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, nil, &InputError{Path: p, Err: err}
+		}
+		probs := &parse.Problems{Notify: notify}
+		l, err := keylog.Read(f, p, probs)
+		st, _ := f.Stat()
+		f.Close()
+		if err != nil {
+			return nil, nil, &InputError{Path: p, Err: fmt.Errorf("%s: %w", p, err)}
+		}
+		log.Merge(l)
+		in := report.Input{Path: p, Kind: "keylog", Records: int64(l.Len()), Skipped: probs.Count, SkippedBy: probs.ByReason,
+			Detail: fmt.Sprintf("%s TLS sessions' secrets", report.Thousands(int64(l.Len())))}
+		if st != nil {
+			in.Size = st.Size()
+		}
+		ins = append(ins, in)
+	}
+	return log, ins, nil
+}
+
+// unreadTLS says, per server port and reason, which TLS streams could not
+// be read, so that nobody takes the silence of a layer inside them for
+// health.
+func unreadTLS(stats []capture.FileStats, keylogs bool) []string {
+	total := map[capture.TLSUnreadKey]int64{}
+	for _, st := range stats {
+		for k, n := range st.TLSUnread {
+			total[k] += n
+		}
+	}
+	keys := make([]capture.TLSUnreadKey, 0, len(total))
+	for k := range total {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Port != keys[j].Port {
+			return keys[i].Port < keys[j].Port
+		}
+		return keys[i].Reason < keys[j].Reason
+	})
+	var out []string
+	for _, k := range keys {
+		why := map[string]string{
+			"not-tried":   "no key log given (--keylog, or a pcapng with a secrets block)",
+			"missing":     "the key log has no secrets for them",
+			"wrong":       "the key log's secrets for them do not decrypt them",
+			"partial":     "the key log has the secrets of only part of their records",
+			"no-hello":    "their handshakes are not in the capture, so their keys cannot be looked up",
+			"unsupported": "a TLS version or cipher suite ceiling does not decrypt",
+		}[k.Reason]
+		if (k.Reason == "missing" || k.Reason == "not-tried") && !keylogs {
+			why = "no key log given (--keylog, or a pcapng with a secrets block)"
+		}
+		port := fmt.Sprintf("TLS to port %d", k.Port)
+		switch k.Port {
+		case 5061:
+			port += " (SIP over TLS)"
+		case 443, 8443:
+			port += " (HTTPS, WSS)"
+		}
+		out = append(out, fmt.Sprintf("%s: %s connections could not be read: %s. What they carried is known from the JTL alone; the TCP and TLS facts come from the capture.",
+			port, report.Thousands(total[k]), why))
+	}
+	return out
+}
+
 func captureDetail(st *capture.FileStats) string {
 	s := fmt.Sprintf("%s frames, %s SIP messages", report.Thousands(st.Frames), report.Thousands(st.SIPMessages))
 	if st.Reassembled > 0 {
 		s += fmt.Sprintf(", %s datagrams reassembled from IP fragments", report.Thousands(st.Reassembled))
 	}
-	if st.TCPSegments > 0 {
-		s += fmt.Sprintf(", %s TCP segments (TCP is not analysed yet)", report.Thousands(st.TCPSegments))
+	if st.TCPConns > 0 {
+		s += fmt.Sprintf(", %s TCP connections", report.Thousands(st.TCPConns))
+	}
+	if st.TLSConns > 0 {
+		s += fmt.Sprintf(" (%s TLS, %s decrypted)", report.Thousands(st.TLSConns), report.Thousands(st.TLSDecrypted))
+	}
+	if st.WebSockets > 0 {
+		s += fmt.Sprintf(", %s WebSockets", report.Thousands(st.WebSockets))
 	}
 	if st.SIPErrors > 0 {
 		s += fmt.Sprintf(", %s SIP messages that did not parse", report.Thousands(st.SIPErrors))

@@ -37,6 +37,7 @@ type analyzeFlags struct {
 	callIDVars  []string
 	traceHdrs   []string
 	sipCorr     []string
+	keylogs     []string
 }
 
 func newAnalyze(stdout, stderr io.Writer) *cobra.Command {
@@ -101,6 +102,7 @@ func (f *analyzeFlags) analysisFlags(fl *pflag.FlagSet) {
 	fl.StringSliceVar(&f.callIDVars, "call-id-var", nil, "JTL sample variable(s) holding the SIP Call-ID (default: callId, call_id, call-id, sipCallId)")
 	fl.StringSliceVar(&f.traceHdrs, "trace-header", nil, "header or variable names carrying a trace ID (default: x-trace-id, X-Request-Id, ININ-Correlation-Id, traceparent, *-trace-id, *-correlation-id)")
 	fl.StringSliceVar(&f.sipCorr, "sip-correlation-header", nil, "SIP headers to keep as correlation IDs (default: X-Inin-Cnv, *-correlation-id, *-trace-id, …)")
+	fl.StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log `FILE` (SSLKEYLOGFILE) to decrypt TLS: SIP over TLS, HTTPS, WSS (repeatable; pcapng secrets blocks are read too)")
 }
 
 // analyzeRun is what an extension of analyze sees once the analysis ran.
@@ -187,6 +189,7 @@ func (f *analyzeFlags) analysisConfig(args []string, stderr io.Writer) (cfg pipe
 	cfg.JTL.TraceHeaders = f.traceHdrs
 	cfg.Capture.SIP.CorrelationHeaders = f.sipCorr
 	cfg.Capture.TraceHeaders = f.traceHdrs
+	cfg.KeyLogs = f.keylogs
 	if f.clockOffset != "" {
 		d, err := time.ParseDuration(f.clockOffset)
 		if err != nil {

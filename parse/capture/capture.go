@@ -19,6 +19,8 @@ import (
 	"github.com/ceiling-dev/ceiling/parse/pcap"
 	"github.com/ceiling-dev/ceiling/parse/sip"
 	"github.com/ceiling-dev/ceiling/parse/tcp"
+	"github.com/ceiling-dev/ceiling/parse/tls"
+	"github.com/ceiling-dev/ceiling/parse/tls/keylog"
 )
 
 // Kind says what an Event reports.
@@ -94,6 +96,15 @@ type TLSHandshake struct {
 	AlertFromServer bool
 }
 
+// TLSUnreadKey names a group of TLS connections that could not be read:
+// the server port and the reason ("missing": no key for them in the key
+// log, "wrong", "partial", "no-hello", "unsupported", "not-tried": no key
+// log at all).
+type TLSUnreadKey struct {
+	Port   uint16
+	Reason string
+}
+
 // Options tune the capture stage.
 type Options struct {
 	SIP sip.Options
@@ -109,6 +120,10 @@ type Options struct {
 	// TraceHeaders names the HTTP headers that carry trace IDs; nil means
 	// parse/http's defaults.
 	TraceHeaders []string
+	// KeyLog holds the TLS secrets given with --keylog; the Decryption
+	// Secrets Blocks of pcapng inputs are merged into it as they are read.
+	// Nil means an empty log (secrets blocks only).
+	KeyLog *keylog.Log
 	// Notify, when set, is called for every problem in any file.
 	Notify func(parse.Problem)
 }
@@ -131,6 +146,11 @@ type FileStats struct {
 	OutOfOrder                  int64 // events later than the reorder window allowed
 	// TCP is the reassembler's own account.
 	TCP tcp.Stats
+	// TLSDecrypted counts TLS connections read with keys (some records of
+	// a partial key log included); TLSUnread those whose application data
+	// could not be read, by server port and why.
+	TLSDecrypted int64
+	TLSUnread    map[TLSUnreadKey]int64
 	// Problems holds what this file skipped and where.
 	Problems *parse.Problems
 }
@@ -139,6 +159,7 @@ type FileStats struct {
 type Source struct {
 	opts    Options
 	files   []*fileSource
+	dec     *tls.KeyLogDecrypter
 	merge   mergeHeap
 	started bool
 }
@@ -149,11 +170,21 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 	if opts.Window == 0 {
 		opts.Window = 2e9
 	}
+	if opts.KeyLog == nil {
+		opts.KeyLog = keylog.New()
+	}
 	s := &Source{opts: opts}
+	// One decrypter for every connection of every file: a secrets block
+	// in one capture opens the connections of all of them.
+	s.dec = tls.NewDecrypter(opts.KeyLog)
 	for i, in := range inputs {
 		probs := &parse.Problems{Notify: opts.Notify}
 		po := opts.Pcap
 		po.Problems = probs
+		path := in.Path
+		po.OnSecrets = func(sec *pcap.Secrets) {
+			s.opts.KeyLog.Merge(keylog.FromSecretsBlock(sec.Type, sec.Data, path, sec.Offset, probs))
+		}
 		r, err := pcap.NewReader(in, po)
 		if err != nil {
 			return nil, err
@@ -163,7 +194,7 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 			idx = fileIndex[i]
 		}
 		fs := &fileSource{
-			in: in, r: r, index: idx, opts: &s.opts,
+			in: in, r: r, index: idx, opts: &s.opts, decrypter: s.dec,
 			stats: FileStats{Path: in.Path, Kind: in.Kind, Problems: probs},
 		}
 		to := opts.TCP
@@ -205,6 +236,9 @@ func (s *Source) Next() (Event, error) {
 	}
 	return top.ev, nil
 }
+
+// Decryption is what the decrypter did over the whole run.
+func (s *Source) Decryption() tls.DecryptStats { return s.dec.Stats() }
 
 // Stats returns per-file statistics (complete once Next has returned io.EOF).
 func (s *Source) Stats() []FileStats {
@@ -251,12 +285,13 @@ type fileSource struct {
 	opts  *Options
 	stats FileStats
 
-	asm      *tcp.Assembler
-	pending  eventHeap // events held back until the window has passed them
-	newest   int64
-	advanced int64 // capture time the assembler's timers were last run at
-	released int64 // time of the last event released, to count late ones
-	eof      bool
+	asm       *tcp.Assembler
+	decrypter *tls.KeyLogDecrypter
+	pending   eventHeap // events held back until the window has passed them
+	newest    int64
+	advanced  int64 // capture time the assembler's timers were last run at
+	released  int64 // time of the last event released, to count late ones
+	eof       bool
 }
 
 func (f *fileSource) next() (Event, error) {

@@ -50,6 +50,12 @@ type flow struct {
 	closed  bool // a WebSocket close frame was reported
 
 	tls *tls.Conn
+	// app is the protocol of the application bytes: proto itself for a
+	// plaintext connection, what the decrypted stream carries inside TLS
+	// (told from its first bytes, as proto was).
+	app      proto
+	appSniff [2][]byte
+	secure   bool // the application bytes came out of TLS
 	// last is the time and packet of the bytes being fed, for events the
 	// parsers report from inside a Feed.
 	lastT, lastPkt int64
@@ -104,23 +110,11 @@ func (s streams) Gap(c *tcp.Conn, from tcp.Side, n int64) {
 		fl.sniff[from] = nil
 		return
 	}
-	t := fl.lastT
-	switch fl.proto {
-	case protoSIP:
-		fr := &fl.sip[from]
-		// A SIP stream has no marker to find the next message by but its
-		// start line: drop what was held and let the parser hunt for one.
-		fr.off += int64(len(fr.buf)) + n
-		fr.buf = fr.buf[:0]
-	case protoHTTP:
-		if from == tcp.Client {
-			fl.httpEvents(from, fl.req.Gap(n, t))
-		} else {
-			fl.httpEvents(from, fl.resp.Gap(n, t))
-		}
-	case protoTLS:
+	if fl.proto == protoTLS {
 		fl.tls.Gap(tls.Side(from), n)
+		return
 	}
+	fl.appGap(from, n)
 }
 
 func (s streams) Close(c *tcp.Conn) {
@@ -140,7 +134,20 @@ func (s streams) Close(c *tcp.Conn) {
 			}
 		}
 	}
-	switch fl.proto {
+	if fl.proto == protoTLS {
+		fl.tls.Close(tlsCloseReason(c), t, c.LastPacket)
+		if fl.app == protoUnknown && (len(fl.appSniff[tcp.Client]) > 0 || len(fl.appSniff[tcp.Server]) > 0) {
+			fl.decideApp(true)
+			for side := tcp.Client; side <= tcp.Server; side++ {
+				if held := fl.appSniff[side]; len(held) > 0 {
+					fl.appSniff[side] = nil
+					fl.appFeed(side, held, c.Last, c.LastPacket)
+				}
+			}
+		}
+		f.noteDecryption(c, fl.tls)
+	}
+	switch fl.app {
 	case protoSIP:
 		for side := tcp.Client; side <= tcp.Server; side++ {
 			if fr := &fl.sip[side]; len(fr.buf) > 0 && !fr.bad {
@@ -156,8 +163,6 @@ func (s streams) Close(c *tcp.Conn) {
 				fl.wsEvents(side, p.Close(t))
 			}
 		}
-	case protoTLS:
-		fl.tls.Close(tlsCloseReason(c), t, c.LastPacket)
 	}
 	f.push(Event{Kind: KindConnClose, Time: t, File: f.index, Packet: c.LastPacket,
 		Src: c.Client, Dst: c.Server, Transport: "tcp", Conn: c})
@@ -194,16 +199,14 @@ func (fl *flow) decide(final bool) bool {
 	switch {
 	case tls.Looks(cl):
 		fl.proto = protoTLS
+		fl.secure = true
 		fl.f.stats.TLSConns++
-		fl.tls = tls.NewConn(&tls.Options{OnState: fl.tlsState})
+		fl.tls = tls.NewConn(&tls.Options{OnState: fl.tlsState, Decrypter: fl.f.decrypter, OnData: fl.plaintext})
 	case sip.Looks(cl) || sip.Looks(sv):
-		fl.proto = protoSIP
+		fl.proto, fl.app = protoSIP, protoSIP
 	case http.LooksLikeRequest(cl) || http.LooksLikeResponse(sv):
 		fl.proto = protoHTTP
-		fl.f.stats.HTTPConns++
-		o := &http.Options{TraceHeaders: fl.f.opts.TraceHeaders}
-		fl.req = http.NewRequestParser(o)
-		fl.resp = http.NewResponseParser(o)
+		fl.startHTTP()
 	case final || len(sv) >= sniffLen || len(cl) >= maxSniff:
 		fl.proto = protoOther
 	default:
@@ -214,18 +217,106 @@ func (fl *flow) decide(final bool) bool {
 
 func (fl *flow) feed(from tcp.Side, b []byte, t, packet int64) {
 	fl.lastT, fl.lastPkt, fl.lastSide = t, packet, from
-	switch fl.proto {
+	if fl.proto == protoTLS {
+		fl.tls.Feed(tls.Side(from), b, t, packet)
+		return
+	}
+	fl.appFeed(from, b, t, packet)
+}
+
+// appFeed hands application bytes (plaintext, or decrypted from TLS) to
+// the parser of the protocol they carry.
+func (fl *flow) appFeed(from tcp.Side, b []byte, t, packet int64) {
+	switch fl.app {
 	case protoSIP:
-		fl.sipBytes(from, b, t, packet, "tcp")
+		transport := "tcp"
+		if fl.secure {
+			transport = "tls"
+		}
+		fl.sipBytes(from, b, t, packet, transport)
 	case protoHTTP:
 		if from == tcp.Client {
 			fl.httpEvents(from, fl.req.Feed(b, t))
 		} else {
 			fl.httpEvents(from, fl.resp.Feed(b, t))
 		}
-	case protoTLS:
-		fl.tls.Feed(tls.Side(from), b, t, packet)
 	}
+}
+
+// plaintext takes what the decrypter opened of one side of a TLS
+// connection: the same stream a plaintext connection would have carried.
+func (fl *flow) plaintext(p *tls.Plaintext) {
+	side := tcp.Side(p.From)
+	if p.Lost {
+		fl.appGap(side, -1)
+	}
+	if fl.app == protoUnknown {
+		fl.appSniff[side] = append(fl.appSniff[side], p.Data...)
+		if len(fl.appSniff[side]) < sniffLen || !fl.decideApp(false) {
+			return
+		}
+		for s := tcp.Client; s <= tcp.Server; s++ {
+			held := fl.appSniff[s]
+			fl.appSniff[s] = nil
+			if len(held) > 0 {
+				fl.appFeed(s, held, fl.lastT, fl.lastPkt)
+			}
+		}
+		return
+	}
+	fl.appFeed(side, p.Data, fl.lastT, fl.lastPkt)
+}
+
+// decideApp tells what the decrypted bytes carry.
+func (fl *flow) decideApp(final bool) bool {
+	cl, sv := fl.appSniff[tcp.Client], fl.appSniff[tcp.Server]
+	switch {
+	case sip.Looks(cl) || sip.Looks(sv):
+		fl.app = protoSIP
+	case http.LooksLikeRequest(cl) || http.LooksLikeResponse(sv):
+		fl.startHTTP()
+	case final || len(sv) >= sniffLen || len(cl) >= maxSniff:
+		fl.app = protoOther
+	default:
+		return false
+	}
+	return true
+}
+
+// appGap says n bytes of a side's application stream were lost (-1: an
+// unknown number, as when TLS records could not be opened).
+func (fl *flow) appGap(from tcp.Side, n int64) {
+	t := fl.lastT
+	switch fl.app {
+	case protoUnknown:
+		fl.appSniff[from] = nil
+	case protoSIP:
+		fr := &fl.sip[from]
+		// A SIP stream has no marker to find the next message by but its
+		// start line: drop what was held and let the parser hunt for one.
+		if n > 0 {
+			fr.off += n
+		}
+		fr.off += int64(len(fr.buf))
+		fr.buf = fr.buf[:0]
+	case protoHTTP:
+		if n < 0 {
+			n = 1 // the parsers only need to know the stream has a hole
+		}
+		if from == tcp.Client {
+			fl.httpEvents(from, fl.req.Gap(n, t))
+		} else {
+			fl.httpEvents(from, fl.resp.Gap(n, t))
+		}
+	}
+}
+
+func (fl *flow) startHTTP() {
+	fl.app = protoHTTP
+	fl.f.stats.HTTPConns++
+	o := &http.Options{TraceHeaders: fl.f.opts.TraceHeaders}
+	fl.req = http.NewRequestParser(o)
+	fl.resp = http.NewResponseParser(o)
 }
 
 // sipBytes frames SIP messages out of one side's stream (RFC 3261 18.3:
@@ -295,12 +386,12 @@ func (fl *flow) httpEvents(from tcp.Side, evs []http.Event) {
 				fl.upgrade = e.Request
 			}
 			f.push(Event{Kind: KindRequest, Time: e.Request.Time, File: f.index, Packet: fl.lastPkt,
-				Src: fl.c.Client, Dst: fl.c.Server, Transport: "tcp", Conn: fl.c, Request: e.Request})
+				Src: fl.c.Client, Dst: fl.c.Server, Transport: fl.transport("tcp"), Conn: fl.c, Request: e.Request})
 		case http.KindResponse:
 			r := e.Response
 			f.stats.HTTPResponses++
 			f.push(Event{Kind: KindResponse, Time: r.Time, File: f.index, Packet: fl.lastPkt,
-				Src: fl.c.Server, Dst: fl.c.Client, Transport: "tcp", Conn: fl.c, Response: r})
+				Src: fl.c.Server, Dst: fl.c.Client, Transport: fl.transport("tcp"), Conn: fl.c, Response: r})
 			if r.Code == 101 && fl.upgrade != nil {
 				fl.startWS(r)
 			}
@@ -369,7 +460,7 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 					src, dst = dst, src
 				}
 				f.push(Event{Kind: KindWSClose, Time: m.Time, File: f.index, Packet: fl.lastPkt, Src: src, Dst: dst,
-					Transport: "ws", Conn: fl.c, WSClose: &WSClose{FromClient: from == tcp.Client, Code: m.CloseCode, Reason: m.CloseReason}})
+					Transport: fl.transport("ws"), Conn: fl.c, WSClose: &WSClose{FromClient: from == tcp.Client, Code: m.CloseCode, Reason: m.CloseReason}})
 			case websocket.OpText, websocket.OpBinary:
 				if fl.wsSIP || sip.Looks(m.Payload) {
 					opts := f.opts.SIP
@@ -380,7 +471,7 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 						f.streamProblem(fl.c, from, m.Offset, "sip over websocket: "+err.Error())
 					}
 					if sm != nil && (sm.Method != "" || sm.StatusCode != 0) {
-						fl.emitSIP(from, sm, m.Time, fl.lastPkt, "ws")
+						fl.emitSIP(from, sm, m.Time, fl.lastPkt, fl.transport("ws"))
 					}
 				}
 			}
@@ -388,6 +479,40 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 			f.streamProblem(fl.c, from, e.Offset, "websocket: "+e.Err.Error())
 		}
 	}
+}
+
+// transport names what an event came over: "tcp" or "ws" as they are,
+// "tls" or "wss" once decrypted.
+func (fl *flow) transport(plain string) string {
+	if !fl.secure {
+		return plain
+	}
+	if plain == "ws" {
+		return "wss"
+	}
+	return "tls"
+}
+
+// noteDecryption counts what could not be read of a TLS connection, per
+// server port and reason, for the report to say which streams it could
+// not see into and why.
+func (f *fileSource) noteDecryption(c *tcp.Conn, conn *tls.Conn) {
+	d := conn.Session().Decryption()
+	switch d.Keys {
+	case tls.KeysFound:
+		f.stats.TLSDecrypted++
+		return
+	case tls.KeysNotTried:
+		if h := conn.Handshake(); h.Client.AppDataRecords == 0 && h.Server.AppDataRecords == 0 {
+			return // nothing protected was sent: nothing to read
+		}
+	case tls.KeysPartial:
+		f.stats.TLSDecrypted++
+	}
+	if f.stats.TLSUnread == nil {
+		f.stats.TLSUnread = map[TLSUnreadKey]int64{}
+	}
+	f.stats.TLSUnread[TLSUnreadKey{Port: c.Server.Port(), Reason: d.Keys.String()}]++
 }
 
 // tlsState reports a TLS handshake's beginning and end as events.
