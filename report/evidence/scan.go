@@ -55,7 +55,8 @@ type scanner struct {
 	// evidence, and need not cost an allocation each.
 	parser    sip.Parser
 	msg       sip.Message
-	callBytes [][]byte // the chosen Call-IDs, when few
+	callBytes [][]byte    // the chosen Call-IDs, when few
+	smsg      sip.Message // for the messages framed out of TCP streams
 	// lost counts packets whose record was not where parse/pcap said: a
 	// damaged file the two readers read differently.
 	lost int64
@@ -224,15 +225,18 @@ func (s *scanner) packet(p *pcap.Packet) {
 	if len(hits) == 0 && st == nil {
 		return
 	}
-	f := outFrame{file: s.file, num: p.Num, off: s.cur.off, time: s.cur.time, link: s.cur.link, wire: s.cur.wire,
-		data: append([]byte(nil), s.cur.data...)}
+	// f borrows the record's bytes, which the next record overwrites:
+	// whatever keeps it copies them.
+	f := outFrame{file: s.file, num: p.Num, off: s.cur.off, time: s.cur.time, link: s.cur.link, wire: s.cur.wire, data: s.cur.data}
 	if len(hits) > 0 {
 		comments := s.x.record(s.file, p, hits)
 		for _, h := range frags {
 			heap.Push(&s.queue, outFrame{file: s.file, off: h.off, time: h.time, link: h.link, wire: h.wire, data: h.data, comments: comments})
 		}
-		f.comments = comments
-		heap.Push(&s.queue, f)
+		out := f
+		out.data = append([]byte(nil), f.data...)
+		out.comments = comments
+		heap.Push(&s.queue, out)
 		s.x.count(hits, int64(len(frags)+1))
 	}
 	if st != nil {

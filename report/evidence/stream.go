@@ -48,6 +48,10 @@ type heldSeg struct {
 	p          pcap.Packet // what a ladder needs: ends, time, frame number
 	start, end int
 	written    bool
+	// owned is set once f.data is a copy: a segment whose message ends in
+	// it is framed before the next record is read, and most never need
+	// one.
+	owned bool
 }
 
 // maxStreamBuffer bounds what a direction holds: one message at the SIP
@@ -157,6 +161,11 @@ func (s *scanner) streamSegment(st *sipStream, p *pcap.Packet, f outFrame, writt
 	if len(d.buf) > maxStreamBuffer {
 		d.reset()
 	}
+	for i := range d.held {
+		if h := &d.held[i]; !h.owned {
+			h.f.data, h.owned = append([]byte(nil), h.f.data...), true
+		}
+	}
 }
 
 // frameMessages cuts the whole messages off the front of d.buf.
@@ -164,7 +173,11 @@ func (s *scanner) frameMessages(st *sipStream, d *sipDir, p *pcap.Packet) {
 	opts := s.x.opts.SIP
 	opts.Datagram = false
 	for len(d.buf) > 0 {
-		m, n, err := sip.Parse(d.buf, &opts)
+		var m *sip.Message
+		ok, n, err := s.parser.ParseInto(&s.smsg, d.buf, &opts)
+		if ok {
+			m = &s.smsg
+		}
 		if err != nil && errors.Is(err, sip.ErrIncomplete) {
 			return
 		}
@@ -220,6 +233,9 @@ func (s *scanner) writeMessage(d *sipDir, n int, m *sip.Message, refs []ref) {
 		}
 		h.written = true
 		f := h.f
+		if !h.owned {
+			f.data = append([]byte(nil), f.data...)
+		}
 		f.comments = comments
 		heap.Push(&s.queue, f)
 		k++
@@ -290,6 +306,7 @@ func (s *scanner) streamFallback(st *sipStream, p *pcap.Packet, payload []byte, 
 		return
 	}
 	f.comments = s.x.record(s.file, p, hits)
+	f.data = append([]byte(nil), f.data...)
 	heap.Push(&s.queue, f)
 	s.x.count(hits, 1)
 }
