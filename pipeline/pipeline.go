@@ -287,8 +287,13 @@ func unreadTLS(stats []capture.FileStats, keylogs bool) []string {
 			"no-hello":    "their handshakes are not in the capture, so their keys cannot be looked up",
 			"unsupported": "a TLS version or cipher suite ceiling does not decrypt",
 		}[k.Reason]
-		if (k.Reason == "missing" || k.Reason == "not-tried") && !keylogs {
-			why = "no key log given (--keylog, or a pcapng with a secrets block)"
+		if !keylogs {
+			switch k.Reason {
+			case "missing", "not-tried":
+				why = "no key log given (--keylog, or a pcapng with a secrets block)"
+			case "unsupported":
+				why = "no key log given, and a TLS version or cipher suite ceiling does not decrypt in any case"
+			}
 		}
 		port := fmt.Sprintf("TLS to port %d", k.Port)
 		switch k.Port {
@@ -297,8 +302,12 @@ func unreadTLS(stats []capture.FileStats, keylogs bool) []string {
 		case 443, 8443:
 			port += " (HTTPS, WSS)"
 		}
-		out = append(out, fmt.Sprintf("%s: %s connections could not be read: %s. What they carried is known from the JTL alone; the TCP and TLS facts come from the capture.",
-			port, report.Thousands(total[k]), why))
+		conns := "connections"
+		if total[k] == 1 {
+			conns = "connection"
+		}
+		out = append(out, fmt.Sprintf("%s: %s %s could not be read: %s. What they carried is known from the JTL alone; the TCP and TLS facts come from the capture.",
+			port, report.Thousands(total[k]), conns, why))
 	}
 	return out
 }

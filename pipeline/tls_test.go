@@ -240,3 +240,30 @@ func rewriteKeylog(t *testing.T, path string, edit func(int, []string) []string)
 	}
 	return out
 }
+
+// The public SIP-over-TLS capture (TLS 1.3 draft 21, no key anywhere) is
+// reported as TLS that could not be read, cleanly: the TCP and TLS facts,
+// nothing skipped.
+func TestUnreadableTLSCorpus(t *testing.T) {
+	path := "../../shared/corpus/pcap/wsample_sip-tls-1.3-and-rtcp_sip.pcap"
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	doc, err := Run(Config{Paths: []string{path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := doc.Result
+	if !noted(r, "TLS to port 5061 (SIP over TLS): 1 connection could not be read: no key log given") {
+		t.Errorf("notes %q", r.Notes)
+	}
+	if tl := layerOf(r, correlate.LayerTLS); tl == nil || tl.Attempts != 2 || tl.Failures != 0 {
+		t.Errorf("tls layer %+v", tl)
+	}
+	if doc.Skipped() != 0 || r.Verdict.Failed {
+		t.Errorf("skipped %d, verdict %+v", doc.Skipped(), r.Verdict)
+	}
+}
