@@ -393,6 +393,17 @@ files = {"capture": "capture.pcapng.gz", "tls_keylog": "keylog.txt", "jtl_csv": 
 if os.path.exists(os.path.join(dest, "capture-dsb.pcapng.gz")):
     files["capture_with_decryption_secrets_block"] = "capture-dsb.pcapng.gz"
 files["edge_config"] = "openssl.cnf (+ testdata/gen/tls/kamailio-tls.cfg)" if kind == "sip" else "nginx.conf"
+def expected_correlation(check, kind):
+    # every JTL sample's Call-ID / x-trace-id is in the decrypted capture: with the key log ceiling
+    # should match them all (without it, it can only fall back to the JTL's own view)
+    j = check["sip"]["jtl"] if kind == "sip" else check["websocket"]["jtl"]
+    missing = j["call_ids_not_in_capture"] if kind == "sip" else j["trace_ids_not_in_capture"]
+    return {"jtl_samples": j["rows"], "in_decrypted_capture": j["rows"] - missing,
+            "by": "call_id" if kind == "sip" else "trace_id",
+            "note": "a verdict computed from the JTL alone can give the same numbers; that the decrypted capture was used shows in these matches"}
+TWIN_NOTE = ("the same edge, limit and ramp pace without TLS (made by testdata/gen/edge/make.sh; it ran 40 threads for 35 s with "
+             "1-1.5 s pauses, this run fewer retries): ceiling's verdict on this capture with the key log must equal the twin's: "
+             "same layer, status and first-failure concurrency")
 tc = check["decrypted_counts"]
 meta = {"schema": "ceiling.fixture.tls/v1", "fixture": fx, "generated_by": f"testdata/gen/tls/make.sh {fx}",
         "date": e["START_ISO"], "parameters": params, "tls": tls, "versions": versions, "files": files,
@@ -406,8 +417,9 @@ meta = {"schema": "ceiling.fixture.tls/v1", "fixture": fx, "generated_by": f"tes
                                   "tls_records": check["without_keylog_counts"]["tls_records"],
                                   "frame_protocols": check["without_keylog_counts"]["frame_protocols"]},
         "expected_verdict": check["expected_verdict"],
+        "expected_correlation": expected_correlation(check, kind),
         "plaintext_twin": dict(check.get("plaintext_twin", {}),
-                               note="the same run shape without TLS (made by testdata/gen/edge/make.sh): ceiling's verdict on this capture with the key log must equal the twin's: same layer, status and first-failure concurrency"),
+                               note=TWIN_NOTE),
         "all_checks_passed": all(check["checks"].values()), "check": check}
 with open(sys.argv[2], "w") as f:
     json.dump(meta, f, indent=2)

@@ -51,7 +51,7 @@ def main():
         L.append(f"- sustained: concurrency {su.get('concurrency')} ({su.get('attempts_at_or_above')} attempts at or above, "
                  f"{su.get('failed_share_at_or_above')} of them failed)")
     if tw.get("fixture"):
-        L.append(f"- plaintext twin: `testdata/fixtures/{tw['fixture']}` (same run shape without TLS): "
+        L.append(f"- plaintext twin: `testdata/fixtures/{tw['fixture']}` (the same edge, limit and ramp pace without TLS): "
                  f"layer `{tw.get('layer')}`, status `{tw.get('status')}`, first-failure concurrency {tw.get('first_failure_concurrency')} "
                  f"(LIMIT {tw.get('LIMIT')}): {'the same' if c['checks'].get('same_verdict_as_plaintext_twin') else 'DIFFERENT'}")
     L.append("")
@@ -61,6 +61,13 @@ def main():
               if kind == "sip" else
               "a WebSocket connection counts from the upgrade request until a non-101 answer, or for a 101 until the "
               "first close frame either way or the first FIN or RST."))
+    ec = m.get("expected_correlation")
+    if ec:
+        L.append("")
+        L.append(f"Correlation: all {ec['jtl_samples']} JTL samples have their {'Call-ID' if ec['by'] == 'call_id' else 'x-trace-id'} "
+                 f"in the decrypted capture ({ec['in_decrypted_capture']} of them), so with the key log every sample can be matched "
+                 f"{'by Call-ID' if ec['by'] == 'call_id' else 'by trace ID'}. A verdict from the JTL alone (samples in flight) can give "
+                 "the same numbers: these matches are what shows that the decrypted capture was used.")
     L.append("")
     L.append("## tshark's counts")
     L.append("")
@@ -100,12 +107,11 @@ def main():
     L.append("")
     L.append("Versions: " + "; ".join(f"{k} {val}" for k, val in m["versions"].items()) + ".")
     L.append("")
-    L.append("Re-check the committed files: `python3 testdata/gen/tls/check.py --fixture " + m["fixture"] +
+    L.append("Re-check the committed files (in this folder): `python3 ../../gen/tls/check.py --fixture " + m["fixture"] +
              f" --kind {kind} --pcap capture.pcapng.gz --keylog keylog.txt --jtl results.jtl --limit {p['LIMIT']} "
              f"--tls-version {t['version']} --cipher {t['cipher_suite']}" +
              (" --dsb capture-dsb.pcapng.gz" if "capture_with_decryption_secrets_block" in m["files"] else "") +
-             (f" --twin ../../fixtures/{tw['fixture']}/meta.json" if tw.get("fixture") else "") +
-             "` (in this folder).")
+             (f" --twin ../../fixtures/{tw['fixture']}/meta.json" if tw.get("fixture") else "") + "`")
     print("\n".join(L))
 
 
