@@ -84,6 +84,11 @@ func evidenceAfter(run *analyzeRun) error {
 	return nil
 }
 
+// evidenceHooks adjust the evidence options of every command that writes
+// evidence (analyze --evidence, extract): redaction registers its
+// Options.Rewrite here, from its own file, in an init function.
+var evidenceHooks []func(*evidence.Options) error
+
 // cutEvidence reads the run's captures again for the chosen attempts,
 // writes the pcapng to path (none when path is ""), and returns what it
 // found, the ladders among it.
@@ -92,6 +97,11 @@ func cutEvidence(cfg *pipeline.Config, doc *report.Document, sel evidence.Select
 	opts.Pcap, opts.SIP = cfg.Capture.Pcap, cfg.Capture.SIP
 	if opts.Tool == "" {
 		opts.Tool = cfg.Tool
+	}
+	for _, h := range evidenceHooks {
+		if err := h(&opts); err != nil {
+			return nil, err
+		}
 	}
 	var sum *evidence.Summary
 	extract := func(w io.Writer) error {
