@@ -287,7 +287,7 @@ type fileSource struct {
 
 	asm       *tcp.Assembler
 	decrypter *tls.KeyLogDecrypter
-	pending   eventHeap // events held back until the window has passed them
+	pending   reorder // events held back until the window has passed them
 	newest    int64
 	advanced  int64 // capture time the assembler's timers were last run at
 	released  int64 // time of the last event released, to count late ones
@@ -296,8 +296,8 @@ type fileSource struct {
 
 func (f *fileSource) next() (Event, error) {
 	for {
-		if len(f.pending) > 0 && (f.eof || f.pending[0].Time <= f.newest-f.opts.Window) {
-			ev := heap.Pop(&f.pending).(Event)
+		if f.pending.len() > 0 && (f.eof || f.pending.min().Time <= f.newest-f.opts.Window) {
+			ev := f.pending.pop()
 			if ev.Time < f.released {
 				f.stats.OutOfOrder++
 			} else {
@@ -343,7 +343,7 @@ func (f *fileSource) decode(p *pcap.Packet) {
 
 // push holds an event until the reorder window has passed it.
 func (f *fileSource) push(ev Event) {
-	heap.Push(&f.pending, ev)
+	f.pending.push(ev)
 }
 
 func (f *fileSource) udp(p *pcap.Packet) {
@@ -393,15 +393,65 @@ func (f *fileSource) problem(p *pcap.Packet, key string, err error) {
 	f.stats.Problems.Add(key, parse.Problem{File: f.in.Path, Packet: p.Num, Offset: p.Offset, Reason: reason})
 }
 
+// reorder holds events until the reorder window has passed them and gives
+// them back in time order. A capture is nearly in order, so most events
+// are appended to a queue; only one earlier than the last queued goes to
+// a heap. Events are large, and a heap of them spent its time moving them.
+type reorder struct {
+	fifo []Event
+	head int
+	late eventHeap
+}
+
+func eventLess(a, b *Event) bool {
+	if a.Time != b.Time {
+		return a.Time < b.Time
+	}
+	return a.Packet < b.Packet
+}
+
+func (r *reorder) push(ev Event) {
+	if n := len(r.fifo); n > r.head && eventLess(&ev, &r.fifo[n-1]) {
+		heap.Push(&r.late, ev)
+		return
+	}
+	if r.head > 4096 && r.head > len(r.fifo)/2 {
+		n := copy(r.fifo, r.fifo[r.head:])
+		clear(r.fifo[n:])
+		r.fifo, r.head = r.fifo[:n], 0
+	}
+	r.fifo = append(r.fifo, ev)
+}
+
+func (r *reorder) len() int { return len(r.fifo) - r.head + len(r.late) }
+
+// min is the earliest event held; len must be > 0.
+func (r *reorder) min() *Event {
+	if r.head == len(r.fifo) || (len(r.late) > 0 && eventLess(&r.late[0], &r.fifo[r.head])) {
+		return &r.late[0]
+	}
+	return &r.fifo[r.head]
+}
+
+func (r *reorder) pop() Event {
+	if r.head == len(r.fifo) || (len(r.late) > 0 && eventLess(&r.late[0], &r.fifo[r.head])) {
+		return heap.Pop(&r.late).(Event)
+	}
+	ev := r.fifo[r.head]
+	r.fifo[r.head] = Event{} // let the message go
+	r.head++
+	return ev
+}
+
+// all lists what is held, in no order (for tests).
+func (r *reorder) all() []Event {
+	return append(append([]Event(nil), r.fifo[r.head:]...), r.late...)
+}
+
 type eventHeap []Event
 
-func (h eventHeap) Len() int { return len(h) }
-func (h eventHeap) Less(i, j int) bool {
-	if h[i].Time != h[j].Time {
-		return h[i].Time < h[j].Time
-	}
-	return h[i].Packet < h[j].Packet
-}
+func (h eventHeap) Len() int            { return len(h) }
+func (h eventHeap) Less(i, j int) bool  { return eventLess(&h[i], &h[j]) }
 func (h eventHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
 func (h *eventHeap) Push(x interface{}) { *h = append(*h, x.(Event)) }
 func (h *eventHeap) Pop() interface{} {

@@ -53,7 +53,7 @@ func FuzzStreams(f *testing.F) {
 		c.End, c.Last, c.LastPacket, c.Ending = tm, tm, pkt, tcp.EndFIN
 		h.Close(c)
 		closes := 0
-		for _, ev := range fs.pending {
+		for _, ev := range fs.pending.all() {
 			if ev.Conn != c {
 				t.Fatalf("event %v without its connection", ev.Kind)
 			}
