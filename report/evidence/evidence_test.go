@@ -236,7 +236,12 @@ type run struct {
 
 func analyse(t *testing.T, paths ...string) *report.Document {
 	t.Helper()
-	doc, err := pipeline.Run(pipeline.Config{Paths: paths})
+	return analyseWith(t, pipeline.Config{Paths: paths})
+}
+
+func analyseWith(t *testing.T, cfg pipeline.Config) *report.Document {
+	t.Helper()
+	doc, err := pipeline.Run(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +274,7 @@ const backendSuffix = " (the edge's leg to a backend)"
 // check compares the evidence file with the oracle: exactly the expected
 // frames, the same bytes and times, in time order, each with the comments
 // of the attempts it belongs to. It returns the frames by original number.
-func check(t *testing.T, capture, evidence string, res *correlate.Result, sel Selection) map[int][]string {
+func check(t *testing.T, capture, evidence string, res *correlate.Result, sel Selection, tsharkArgs ...string) map[int][]string {
 	t.Helper()
 	// tshark dissects SIP on the ports it knows; the edges' ports are
 	// named to it, as a person would with Decode As.
@@ -282,7 +287,7 @@ func check(t *testing.T, capture, evidence string, res *correlate.Result, sel Se
 			decodeAs = append(decodeAs, "-d", fmt.Sprintf("tcp.port==%d,sip", p), "-d", fmt.Sprintf("udp.port==%d,sip", p))
 		}
 	}
-	o := askOracle(t, capture, decodeAs...)
+	o := askOracle(t, capture, append(decodeAs, tsharkArgs...)...)
 	orig := readFrames(t, capture)
 	byRecord := map[record]int{}
 	for i, r := range orig {
@@ -440,17 +445,26 @@ func labels(l report.Ladder) string {
 func TestEdgeFixtures(t *testing.T) {
 	needTshark(t)
 	dirs, _ := filepath.Glob("../../testdata/fixtures/*")
+	tlsDirs, _ := filepath.Glob("../../testdata/fixtures-tls/*")
 	if len(dirs) == 0 {
 		t.Fatal("no fixtures")
 	}
-	for _, dir := range dirs {
+	for _, dir := range append(dirs, tlsDirs...) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			caps, _ := filepath.Glob(filepath.Join(dir, "capture.*"))
 			if len(caps) != 1 {
 				t.Skip("no capture")
 			}
 			paths := []string{filepath.Join(dir, "results.jtl"), caps[0]}
-			doc := analyse(t, paths...)
+			cfg := pipeline.Config{Paths: paths}
+			var keys []string
+			if kl := filepath.Join(dir, "keylog.txt"); filepath.Base(filepath.Dir(dir)) == "fixtures-tls" {
+				// SIP over TLS read with its key log, by ceiling and by
+				// tshark alike; the evidence is the TLS connection.
+				cfg.KeyLogs = []string{kl}
+				keys = []string{"-o", "tls.keylog_file:" + kl}
+			}
+			doc := analyseWith(t, cfg)
 			sel := Default(doc.Result, 3)
 			if len(sel.Items) == 0 {
 				t.Fatal("nothing chosen")
@@ -465,7 +479,7 @@ func TestEdgeFixtures(t *testing.T) {
 					}
 				}
 			}
-			check(t, caps[0], out, doc.Result, sel)
+			check(t, caps[0], out, doc.Result, sel, keys...)
 			for i, a := range sum.Attempts {
 				if a.Wire && a.Frames == 0 {
 					t.Errorf("%s: no frames", a.Why)
