@@ -58,6 +58,8 @@ What comes out:
   -o, --html FILE    one self-contained HTML report (charts, tables; no network)
   --json FILE        the JSON summary (schema ceiling.summary/v1) for CI jobs
   --png DIR          the report's charts as PNG files
+  --evidence FILE    a pcapng of the first failures' packets (and a few answered
+                     just before them), each packet commented with the finding
   --junit FILE       JUnit XML: a test case per layer and per --fail-on criterion
   --fail-on CRIT     exit 1 when a criterion holds ('sip.first_failure.concurrency<200')
 
@@ -126,7 +128,10 @@ type analyzeExtension struct {
 	flags func(*pflag.FlagSet)
 	// prepare may change the configuration before the analysis runs.
 	prepare func(*pipeline.Config) error
-	after   func(*analyzeRun) error
+	// report runs once the analysis is done and before any report is
+	// written: what it adds to the Document (ladders) is in every format.
+	report func(*analyzeRun) error
+	after  func(*analyzeRun) error
 }
 
 var analyzeExtensions []analyzeExtension
@@ -252,6 +257,14 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		return &exitError{code: ExitBadInput, err: err}
 	}
 
+	run := &analyzeRun{Cfg: &cfg, Doc: doc, Stdout: stdout, Stderr: stderr, Quiet: f.quiet}
+	for _, ext := range analyzeExtensions {
+		if ext.report != nil {
+			if err := ext.report(run); err != nil {
+				return err
+			}
+		}
+	}
 	if !f.quiet && f.jsonOut != "-" {
 		if err := report.WriteText(stdout, doc); err != nil {
 			return &exitError{code: ExitOutput, err: err}
@@ -279,7 +292,6 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 			fmt.Fprintf(stderr, "ceiling: wrote %d charts to %s\n", len(files), f.pngDir)
 		}
 	}
-	run := &analyzeRun{Cfg: &cfg, Doc: doc, Stdout: stdout, Stderr: stderr, Quiet: f.quiet}
 	for _, ext := range analyzeExtensions {
 		if ext.after != nil {
 			if err := ext.after(run); err != nil {

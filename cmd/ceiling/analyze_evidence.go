@@ -17,7 +17,7 @@ import (
 // It runs first among the extensions (Order 10), so that the support bundle
 // and the CI gate find the evidence written.
 func init() {
-	registerAnalyze(analyzeExtension{Order: 10, flags: evidenceFlags, prepare: evidencePrepare, after: evidenceAfter})
+	registerAnalyze(analyzeExtension{Order: 10, flags: evidenceFlags, prepare: evidencePrepare, report: evidenceReport})
 }
 
 // defaultFailures is how many first failures the default evidence holds;
@@ -39,7 +39,7 @@ var evidenceState struct {
 func evidenceFlags(fl *pflag.FlagSet) {
 	evidenceState.flags = fl
 	fl.StringVar(&evidenceState.out, "evidence", "", "write the packets of the first failures, and of a few attempts answered just before them, to `FILE` (pcapng; each packet's comment names the finding); their ladders go into the HTML report")
-	fl.BoolVar(&evidenceState.ladders, "ladders", false, "draw the message ladders of the first failures in the HTML report, without --evidence (the captures are read a second time)")
+	fl.BoolVar(&evidenceState.ladders, "ladders", true, "draw the message ladders of the first failures and of one answered attempt in the HTML report (the captures are read a second time; --ladders=false skips it)")
 }
 
 // evidencePrepare refuses what cannot work before the analysis runs.
@@ -50,8 +50,23 @@ func evidencePrepare(*pipeline.Config) error {
 	return nil
 }
 
-func evidenceAfter(run *analyzeRun) error {
-	if evidenceState.out == "" && !evidenceState.ladders {
+// evidenceReport cuts the evidence before any report is written, so that
+// the ladders are in the HTML report the first time it is written.
+func evidenceReport(run *analyzeRun) error {
+	html := ""
+	if evidenceState.flags != nil {
+		if f := evidenceState.flags.Lookup("html"); f != nil {
+			html = f.Value.String()
+		}
+	}
+	wantLadders := evidenceState.ladders && html != ""
+	if evidenceState.out == "" && !wantLadders {
+		return nil
+	}
+	if !hasCapture(run.Doc) {
+		if evidenceState.out != "" {
+			fmt.Fprintln(run.Stderr, "ceiling: --evidence: no capture among the inputs, no packets to write")
+		}
 		return nil
 	}
 	sel := evidence.Default(run.Doc.Result, defaultFailures)
@@ -62,26 +77,20 @@ func evidenceAfter(run *analyzeRun) error {
 	if evidenceState.out != "" && !run.Quiet {
 		fmt.Fprintf(run.Stderr, "ceiling: wrote %s (%s)\n", evidenceState.out, evidenceCount(sum))
 	}
-	run.Doc.Ladders = reportLadders(sel, sum)
-
-	// analyze wrote the HTML report before the extensions ran: write it
-	// again, now with the ladders.
-	html := ""
-	if evidenceState.flags != nil {
-		if f := evidenceState.flags.Lookup("html"); f != nil {
-			html = f.Value.String()
-		}
-	}
-	switch html {
-	case "":
-	case "-":
-		fmt.Fprintln(run.Stderr, "ceiling: the HTML report went to stdout before the ladders were drawn: they are not in it; write it to a file to have them")
-	default:
-		if err := writeTo(html, run.Stdout, func(w io.Writer) error { return report.WriteHTML(w, run.Doc) }); err != nil {
-			return &exitError{code: ExitOutput, err: err}
-		}
+	if wantLadders {
+		run.Doc.Ladders = reportLadders(sel, sum)
 	}
 	return nil
+}
+
+func hasCapture(d *report.Document) bool {
+	for _, in := range d.Inputs {
+		switch in.Kind {
+		case "pcap", "pcapng", "netmon":
+			return true
+		}
+	}
+	return false
 }
 
 // evidenceHooks adjust the evidence options of every command that writes

@@ -94,21 +94,21 @@ func TestAnalyzeEvidence(t *testing.T) {
 		}
 	}
 
-	// --ladders alone: the report has them, no capture is written.
+	// An HTML report has them by default, without --evidence.
 	html2 := filepath.Join(dir, "ladders.html")
-	if code, _, stderr := runCLI(t, "analyze", "--demo", "-q", "-o", html2, "--ladders"); code != ExitOK {
+	if code, _, stderr := runCLI(t, "analyze", "--demo", "-q", "-o", html2); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	b, _ = os.ReadFile(html2)
 	if n := strings.Count(string(b), `<svg class="ladder"`); n != 4 {
 		t.Errorf("--ladders: %d ladders", n)
 	}
-	// Without either, no Ladders section.
+	// --ladders=false: no Ladders section (and no second pass).
 	html3 := filepath.Join(dir, "plain.html")
-	runCLI(t, "analyze", "--demo", "-q", "-o", html3)
+	runCLI(t, "analyze", "--demo", "-q", "-o", html3, "--ladders=false")
 	b, _ = os.ReadFile(html3)
 	if strings.Contains(string(b), `id="ladders"`) {
-		t.Error("ladders without --evidence or --ladders")
+		t.Error("ladders with --ladders=false")
 	}
 
 	if code, _, stderr := runCLI(t, "analyze", "--demo", "--evidence", "-"); code != ExitUsage || !strings.Contains(stderr, "extract -o -") {

@@ -58,6 +58,6 @@ Then run it on your own test:
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newAnalyze(stdout, stderr), newCompare(stdout, stderr), newVersion(stdout))
+	root.AddCommand(newAnalyze(stdout, stderr), newExtract(stdout, stderr), newCompare(stdout, stderr), newVersion(stdout))
 	return root
 }
