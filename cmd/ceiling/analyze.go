@@ -153,7 +153,7 @@ func (f *analyzeFlags) analysisConfig(args []string, stderr io.Writer) (cfg pipe
 	cfg = pipeline.Config{
 		Paths:   args,
 		Tool:    "ceiling " + toolVersion(),
-		Command: append([]string{"ceiling"}, os.Args[1:]...),
+		Command: append([]string{"ceiling"}, invocation...),
 	}
 	if f.demo {
 		dir, err := os.MkdirTemp("", "ceiling-demo-")

@@ -16,8 +16,13 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 
+// invocation is the command line run was given, for the reports' record
+// (tests run the CLI in-process, where os.Args is the test binary's).
+var invocation []string
+
 // run is the whole CLI with its world injected, so tests run it in-process.
 func run(args []string, stdout, stderr io.Writer) int {
+	invocation = args
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
