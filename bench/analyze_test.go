@@ -10,10 +10,13 @@ import (
 	"github.com/ceiling-dev/ceiling/correlate"
 	"github.com/ceiling-dev/ceiling/pipeline"
 	"github.com/ceiling-dev/ceiling/report"
+	"github.com/ceiling-dev/ceiling/report/evidence"
 )
 
 // BenchmarkAnalyze runs `ceiling analyze FILES --json … -o …` in-process:
-// the pipeline with the CLI's defaults, then the JSON summary and the HTML
+// the pipeline with the CLI's defaults; with a capture, the second read
+// that cuts the evidence for the HTML report's ladders (on by default,
+// cmd/ceiling/analyze_evidence.go); then the JSON summary and the HTML
 // report (written to nowhere). The files are named, space-separated, in
 // CEILING_BENCH_INPUTS; bench/run.sh sets it and takes a CPU profile:
 //
@@ -49,6 +52,15 @@ func BenchmarkAnalyze(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if hasCapture(doc) {
+			sel := evidence.Default(doc.Result, 3)
+			_, err := evidence.Extract(nil, doc.Result, sel, evidence.Options{
+				Paths: cfg.Paths, Pcap: cfg.Capture.Pcap, SIP: cfg.Capture.SIP, Tool: cfg.Tool,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
 		if err := report.WriteJSON(io.Discard, doc); err != nil {
 			b.Fatal(err)
 		}
@@ -56,4 +68,14 @@ func BenchmarkAnalyze(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func hasCapture(d *report.Document) bool {
+	for _, in := range d.Inputs {
+		switch in.Kind {
+		case "pcap", "pcapng", "netmon":
+			return true
+		}
+	}
+	return false
 }
