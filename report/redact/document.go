@@ -1,0 +1,207 @@
+package redact
+
+import (
+	"net/netip"
+
+	"github.com/ceiling-dev/ceiling/correlate"
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/report"
+)
+
+// Document returns a redacted deep copy of d, which is left as it is.
+// Every string that can carry a number, a URI, a name or an address goes
+// through String (verdict and notes, details, reasons, warnings, sample
+// labels and messages, the command line); addresses through Addr, the
+// JMeter host's name through Host; Call-IDs keep all but a client
+// address in them (CallID) and trace IDs are kept. Input paths are kept:
+// they are the user's own file names, and every format cites them.
+func (r *Redactor) Document(d *report.Document) *report.Document {
+	if d == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := *d
+	paths := map[string]bool{}
+	out.Inputs = make([]report.Input, len(d.Inputs))
+	for i, in := range d.Inputs {
+		paths[in.Path] = true
+		in.Detail = r.text(in.Detail)
+		in.SkippedBy = r.counts(in.SkippedBy)
+		out.Inputs[i] = in
+	}
+	if d.Command != nil {
+		out.Command = make([]string, len(d.Command))
+		for i, a := range d.Command {
+			if paths[a] {
+				out.Command[i] = a
+			} else {
+				out.Command[i] = r.text(a)
+			}
+		}
+	}
+	if d.Problems != nil {
+		out.Problems = make([]parse.Problem, len(d.Problems))
+		for i, p := range d.Problems {
+			if !paths[p.File] {
+				p.File = r.text(p.File)
+			}
+			p.Reason = r.text(p.Reason)
+			out.Problems[i] = p
+		}
+	}
+	out.Result = r.result(d.Result)
+	return &out
+}
+
+func (r *Redactor) result(res *correlate.Result) *correlate.Result {
+	if res == nil {
+		return nil
+	}
+	out := *res
+	v := res.Verdict
+	v.FirstFailure = r.breakpoint(v.FirstFailure)
+	v.Sustained = r.breakpoint(v.Sustained)
+	v.Text = r.text(v.Text)
+	out.Verdict = v
+	if res.Layers != nil {
+		out.Layers = make([]*correlate.LayerResult, len(res.Layers))
+		for i, lr := range res.Layers {
+			out.Layers[i] = r.layer(lr)
+		}
+	}
+	c := res.Correlation
+	c.OffsetBasis = r.text(c.OffsetBasis)
+	out.Correlation = c
+	out.SIP.Requests = r.counts(res.SIP.Requests)
+	out.SIP.Responses = copyMap(res.SIP.Responses)
+	out.Conn.CloseCodes = copyMap(res.Conn.CloseCodes)
+	b := res.Breaches
+	b.First = r.breakpoint(b.First)
+	b.ByLabel = r.counts(b.ByLabel)
+	b.Messages = r.counts(b.Messages)
+	out.Breaches = b
+	if res.Attempts != nil {
+		out.Attempts = make([]correlate.Attempt, len(res.Attempts))
+		for i := range res.Attempts {
+			out.Attempts[i] = r.attempt(&res.Attempts[i])
+		}
+	}
+	out.Threads = append([]correlate.Point(nil), res.Threads...)
+	if res.Notes != nil {
+		out.Notes = make([]string, len(res.Notes))
+		for i, n := range res.Notes {
+			out.Notes[i] = r.text(n)
+		}
+	}
+	return &out
+}
+
+func (r *Redactor) layer(lr *correlate.LayerResult) *correlate.LayerResult {
+	if lr == nil {
+		return nil
+	}
+	out := *lr
+	out.Basis = r.text(lr.Basis)
+	out.Codes = r.counts(lr.Codes)
+	out.Outcomes = r.counts(lr.Outcomes)
+	out.FirstFailure = r.breakpoint(lr.FirstFailure)
+	out.Sustained = r.breakpoint(lr.Sustained)
+	out.Levels = append([]correlate.Level(nil), lr.Levels...)
+	if lr.Edges != nil {
+		out.Edges = make([]correlate.EdgeCount, len(lr.Edges))
+		for i, e := range lr.Edges {
+			e.Edge = r.addrPort(e.Edge)
+			out.Edges[i] = e
+		}
+	}
+	return &out
+}
+
+func (r *Redactor) breakpoint(b *correlate.Breakpoint) *correlate.Breakpoint {
+	if b == nil {
+		return nil
+	}
+	out := *b
+	out.CallID = r.callID(b.CallID)
+	out.Edge = r.addrPort(b.Edge)
+	out.Status = r.text(b.Status)
+	out.Method = r.text(b.Method)
+	return &out
+}
+
+func (r *Redactor) attempt(a *correlate.Attempt) correlate.Attempt {
+	out := *a
+	out.CallID = r.callID(a.CallID)
+	out.Edge = r.addrPort(a.Edge)
+	out.Client = r.addrPort(a.Client)
+	out.Status = r.text(a.Status)
+	if d := a.Detail; d != nil {
+		nd := *d
+		nd.ReasonPhrase = r.text(d.ReasonPhrase)
+		nd.ReasonHeader = r.text(d.ReasonHeader)
+		nd.Warning = r.text(d.Warning)
+		nd.Server = r.text(d.Server)
+		nd.Relayed = r.addrPort(d.Relayed)
+		if s := d.Sample; s != nil {
+			ns := *s
+			ns.Label = r.text(s.Label)
+			ns.Code = r.text(s.Code)
+			ns.Message = r.text(s.Message)
+			ns.Thread = r.text(s.Thread)
+			ns.Host = r.host(s.Host)
+			nd.Sample = &ns
+		}
+		out.Detail = &nd
+	}
+	return out
+}
+
+func (r *Redactor) addrPort(ap netip.AddrPort) netip.AddrPort {
+	if !ap.IsValid() {
+		return ap
+	}
+	return netip.AddrPortFrom(r.p.addr(ap.Addr()), ap.Port())
+}
+
+func (r *Redactor) callID(s string) string {
+	if s == "" {
+		return s
+	}
+	sc := scanner{r: r, final: true}
+	return string(sc.addrsOnly(nil, []byte(s), false))
+}
+
+func (r *Redactor) host(s string) string {
+	if s == "" {
+		return s
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return r.p.addr(a).String()
+	}
+	return r.p.token(kindHost, s)
+}
+
+// counts copies a count map with its keys redacted; keys that become
+// one add up.
+func (r *Redactor) counts(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[r.text(k)] += v
+	}
+	return out
+}
+
+func copyMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
