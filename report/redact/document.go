@@ -50,8 +50,54 @@ func (r *Redactor) Document(d *report.Document) *report.Document {
 			out.Problems[i] = p
 		}
 	}
+	// Call-IDs are learnt first, so that a sentence naming one (a
+	// ladder's title) writes it as the Call-ID fields do.
+	if d.Result != nil {
+		for i := range d.Result.Attempts {
+			r.callID(d.Result.Attempts[i].CallID)
+		}
+	}
 	out.Result = r.result(d.Result)
+	out.Ladders = r.ladders(d.Ladders)
 	return &out
+}
+
+// Ladders returns redacted copies of message ladders: titles, labels and
+// notes as text, the parties' addresses as addresses.
+func (r *Redactor) Ladders(ls []report.Ladder) []report.Ladder {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ladders(ls)
+}
+
+func (r *Redactor) ladders(ls []report.Ladder) []report.Ladder {
+	if ls == nil {
+		return nil
+	}
+	out := make([]report.Ladder, len(ls))
+	for i, l := range ls {
+		l.Title = r.text(l.Title)
+		l.Note = r.text(l.Note)
+		cols := make([]report.LadderColumn, len(l.Columns))
+		for k, c := range l.Columns {
+			c.Role = r.text(c.Role)
+			addrs := make([]string, len(c.Addrs))
+			for j, a := range c.Addrs {
+				addrs[j] = r.text(a)
+			}
+			c.Addrs = addrs
+			cols[k] = c
+		}
+		l.Columns = cols
+		steps := make([]report.LadderStep, len(l.Steps))
+		for k, s := range l.Steps {
+			s.Label = r.text(s.Label)
+			steps[k] = s
+		}
+		l.Steps = steps
+		out[i] = l
+	}
+	return out
 }
 
 func (r *Redactor) result(res *correlate.Result) *correlate.Result {
@@ -168,9 +214,20 @@ func (r *Redactor) callID(s string) string {
 	if s == "" {
 		return s
 	}
+	if q, ok := r.p.callIDs[s]; ok {
+		return q
+	}
 	sc := scanner{r: r, final: true}
-	return string(sc.addrsOnly(nil, []byte(s), false))
+	q := string(sc.addrsOnly(nil, []byte(s), false))
+	if len(r.p.callIDs) < maxCallIDs {
+		r.p.callIDs[s] = q
+	}
+	return q
 }
+
+// maxCallIDs bounds the Call-IDs remembered for free text: a report
+// names a few; a run has as many as calls.
+const maxCallIDs = 1 << 20
 
 func (r *Redactor) host(s string) string {
 	if s == "" {

@@ -38,6 +38,9 @@ type pseudonyms struct {
 	tokenUsed map[string]bool   // kind + "\x00" + pseudonym
 	// users are the user names of 5 characters or more, for known.
 	users map[string]string
+	// callIDs are the Call-IDs redacted so far, for free text that
+	// names one.
+	callIDs map[string]string
 
 	macs    map[[6]byte][6]byte
 	macUsed map[[6]byte]bool
@@ -53,6 +56,7 @@ func (p *pseudonyms) init(r *Redactor) {
 	p.tokens = map[string]string{}
 	p.tokenUsed = map[string]bool{}
 	p.users = map[string]string{}
+	p.callIDs = map[string]string{}
 	p.macs = map[[6]byte][6]byte{}
 	p.macUsed = map[[6]byte]bool{}
 }
@@ -242,16 +246,14 @@ func v6Shaped(h []byte, l int) netip.Addr {
 	for i := range widths {
 		widths[i] = 1
 	}
-	// Spread the rest of the width over the groups, keyed.
-	for extra, i := w-k, 0; extra > 0; i++ {
+	// Spread the rest of the width over the groups, keyed: each unit
+	// goes to a group drawn from the hash, or the next one with room.
+	for extra, i := w-k, 0; extra > 0; i, extra = i+1, extra-1 {
 		g := int(h[16+i%16]) % k
-		if widths[g] < 4 {
-			widths[g]++
-			extra--
+		for widths[g] == 4 {
+			g = (g + 1) % k
 		}
-		if i > 1000 {
-			break
-		}
+		widths[g]++
 	}
 	var b [16]byte
 	b[0], b[1], b[2], b[3] = 0x20, 0x01, 0x0d, 0xb8

@@ -221,7 +221,10 @@ func (r *Redactor) String(s string) string {
 }
 
 func (r *Redactor) text(s string) string {
-	sc := scanner{r: r, final: true}
+	if s == "" {
+		return s
+	}
+	sc := scanner{r: r, final: true, prose: true}
 	out := sc.run(nil, []byte(s))
 	return string(out)
 }
@@ -235,8 +238,7 @@ func (r *Redactor) CallID(s string) string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	sc := scanner{r: r, final: true}
-	return string(sc.addrsOnly(nil, []byte(s), false))
+	return r.callID(s)
 }
 
 // Host returns the pseudonym of a host name of the client side (the

@@ -25,19 +25,33 @@ type scanner struct {
 	final bool
 	// fold is the class of the header a continuation line belongs to.
 	fold hclass
+	// prose: the text is one of a report's strings, which may name a
+	// Call-ID met before (in packets, Call-IDs are in their headers).
+	prose bool
 }
 
 // hclass is how a header's value is treated.
 type hclass uint8
 
 const (
-	hNone   hclass = iota // not a header line
-	hNormal               // names, URIs, numbers, addresses redacted
-	hKeep                 // kept: framing, numbers that are not phone numbers, trace IDs
-	hCallID               // kept but for addresses in it
-	hSecret               // replaced whole: cookies, API keys
-	hAuth                 // credentials: the scheme is kept
+	hNone     hclass = iota // not a header line
+	hNormal                 // names, URIs, numbers, addresses redacted
+	hKeep                   // kept: framing, numbers that are not phone numbers, trace IDs
+	hCallID                 // kept but for addresses in it
+	hSecret                 // replaced whole: cookies, API keys
+	hAuth                   // credentials: the scheme is kept
+	hNameAddr               // From, To, Contact and the like: display names
 )
+
+// Headers whose values are name-addrs: a display name before the URI.
+var nameAddrHeaders = map[string]bool{
+	"from": true, "f": true, "to": true, "t": true, "contact": true, "m": true,
+	"p-asserted-identity": true, "p-preferred-identity": true, "remote-party-id": true,
+	"refer-to": true, "r": true, "referred-by": true, "b": true, "reply-to": true,
+	"diversion": true, "history-info": true, "p-called-party-id": true,
+	"route": true, "record-route": true, "path": true, "service-route": true,
+	"p-served-user": true, "identity": true,
+}
 
 // Headers whose values are framing or protocol numbers. Their digits are
 // not phone numbers, and changing them would break the message
@@ -75,6 +89,8 @@ func (s *scanner) classify(name []byte) hclass {
 		return hAuth
 	case secretHeaders[n]:
 		return hSecret
+	case nameAddrHeaders[n]:
+		return hNameAddr
 	case s.r.keepHeader(name):
 		return hKeep
 	}
@@ -128,7 +144,7 @@ func (s *scanner) line(dst, l []byte, open bool) []byte {
 	}
 	// Free text may hold a From value without its header name: its
 	// display name is found the same way.
-	return s.nameAddrs(dst, l, open)
+	return s.nameAddrs(dst, l, false, open)
 }
 
 // headerColon returns the index of the colon of a header line ("Name:"
@@ -170,7 +186,7 @@ func (s *scanner) value(dst, v []byte, class hclass, open bool) []byte {
 	case hAuth:
 		return s.auth(dst, v, open)
 	}
-	return s.nameAddrs(dst, v, open)
+	return s.nameAddrs(dst, v, open && class == hNameAddr, open)
 }
 
 // blank replaces every character but white space with 'x'.
@@ -275,14 +291,37 @@ func splitTop(v []byte, sep byte) [][]byte {
 // nameAddrs handles a header value made of name-addrs (From, To,
 // Contact, P-Asserted-Identity, …) or of anything else: a display name
 // before <scheme:…> is a caller's name and is replaced; the rest goes
-// through gen.
-func (s *scanner) nameAddrs(dst, v []byte, open bool) []byte {
+// through gen. cut says the value is a name-addr header's, cut short by
+// the end of a stream chunk: its last element may be a display name
+// whose '<' is yet to come, and is taken for one.
+func (s *scanner) nameAddrs(dst, v []byte, cut, open bool) []byte {
 	segs := splitTop(v, ',')
 	for k, seg := range segs {
 		if k > 0 {
 			dst = append(dst, ',')
 		}
 		o := open && k == len(segs)-1
+		if cut && k == len(segs)-1 {
+			lt := bytes.IndexByte(seg, '<')
+			if q := bytes.IndexByte(seg, '"'); q >= 0 && (lt < 0 || q < lt) {
+				// A quoted name: up to its closing quote, or all.
+				if e := bytes.IndexByte(seg[q+1:], '"'); e >= 0 && (lt < 0 || q+1+e < lt) {
+					lt = max(lt, q+2+e)
+				} else if lt < 0 {
+					lt = len(seg)
+				}
+			}
+			if lt < 0 {
+				if _, n := schemeAt(bytes.TrimLeft(seg, " \t"), 0); n == 0 {
+					lt = len(seg)
+				}
+			}
+			if lt >= 0 {
+				dst = s.display(dst, seg[:lt])
+				dst = s.gen(dst, seg[lt:], o)
+				continue
+			}
+		}
 		if lt := displayEnd(seg); lt >= 0 {
 			dst = s.display(dst, seg[:lt])
 			dst = s.gen(dst, seg[lt:], o)
@@ -317,6 +356,10 @@ func displayEnd(seg []byte) int {
 // else by a name pseudonym of the same length.
 func (s *scanner) display(dst, d []byte) []byte {
 	pre, inner, post := unquote(d)
+	if len(inner) > 0 && inner[0] == '"' {
+		// An opening quote whose closing one is in the next chunk.
+		pre, inner = d[:len(pre)+1], inner[1:]
+	}
 	if len(bytes.TrimSpace(inner)) == 0 {
 		return append(dst, d...)
 	}
@@ -437,6 +480,9 @@ func (s *scanner) addrsOnly(dst, b []byte, open bool) []byte {
 }
 
 func (s *scanner) rule(dst, b []byte, i int, open bool) ([]byte, int, bool) {
+	if d, end, ok := s.knownCallID(dst, b, i); ok {
+		return d, end, ok
+	}
 	c := b[i]
 	switch {
 	case c == '+':
@@ -470,6 +516,30 @@ func (s *scanner) rule(dst, b []byte, i int, open bool) ([]byte, int, bool) {
 			}
 		}
 		return s.email(dst, b, i)
+	}
+	return dst, 0, false
+}
+
+// knownCallID writes a Call-ID met before (in a Document's fields) as
+// those fields are written, rather than reading its parts as a user
+// and a host.
+func (s *scanner) knownCallID(dst, b []byte, i int) ([]byte, int, bool) {
+	if !s.prose || len(s.r.p.callIDs) == 0 {
+		return dst, 0, false
+	}
+	j := i
+	for j < len(b) && b[j] > ' ' && b[j] != ',' && b[j] != ';' && b[j] != '"' && b[j] < 0x7f {
+		j++
+	}
+	// The run may end with a sentence's punctuation.
+	for k := 0; k < 3 && j > i; k++ {
+		if q, ok := s.r.p.callIDs[string(b[i:j])]; ok {
+			return append(dst, q...), j, true
+		}
+		if c := b[j-1]; c != '.' && c != ')' && c != ':' && c != '>' {
+			break
+		}
+		j--
 	}
 	return dst, 0, false
 }
