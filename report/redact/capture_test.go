@@ -237,6 +237,44 @@ func fields(t testing.TB, path, filter string, names ...string) []string {
 	return out
 }
 
+// fieldSets asks tshark for several fields at once (one run is most of
+// the cost) and returns each field's distinct non-empty values.
+func fieldSets(t testing.TB, path, filter string, names ...string) map[string][]string {
+	t.Helper()
+	args := []string{"-r", path, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=\x1f"}
+	if filter != "" {
+		args = append(args, "-Y", filter)
+	}
+	for _, n := range names {
+		args = append(args, "-e", n)
+	}
+	seen := map[string]map[string]bool{}
+	out := map[string][]string{}
+	for _, line := range strings.Split(tshark(t, args...), "\n") {
+		for i, col := range strings.Split(line, "\t") {
+			if i >= len(names) {
+				break
+			}
+			for _, v := range strings.Split(col, "\x1f") {
+				v = strings.TrimSpace(v)
+				n := names[i]
+				if v == "" || seen[n][v] {
+					continue
+				}
+				if seen[n] == nil {
+					seen[n] = map[string]bool{}
+				}
+				seen[n][v] = true
+				out[n] = append(out[n], v)
+			}
+		}
+	}
+	for _, v := range out {
+		sort.Strings(v)
+	}
+	return out
+}
+
 // lines returns tshark's field lines as they come (one per packet), for
 // comparing multisets.
 func lines(t testing.TB, path, filter string, names ...string) []string {

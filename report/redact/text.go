@@ -151,6 +151,10 @@ func (s *scanner) line(dst, l []byte, open bool) []byte {
 // or "Name :"), 0 if l is not one. A URI at the start of a line is not
 // a header named after its scheme.
 func headerColon(l []byte) int {
+	if len(l) == 0 || !isAlpha(l[0]) {
+		// Header names start with a letter; "10.1.2.3:5060" is not one.
+		return 0
+	}
 	i := 0
 	for i < len(l) && isTokenChar(l[i]) {
 		i++
