@@ -851,16 +851,18 @@ func (r *Redactor) gtp(p []byte, in *ipInfo) ([]byte, error) {
 			h += n
 		}
 	}
-	if int(be16(p[2:4]))+8 > len(p) {
-		return nil, r.drop("short gtp-u message")
+	end := int(be16(p[2:4])) + 8
+	if end > len(p) || end < h {
+		return nil, r.drop("bad gtp-u length")
 	}
-	inner, err := r.ip(p[h:int(be16(p[2:4]))+8], in.depth+1)
+	inner, err := r.ip(p[h:end], in.depth+1)
 	if err != nil {
 		return nil, err
 	}
 	out := append(p[:h:h], inner...)
 	put16(out[2:4], uint16(len(out)-8))
-	return out, nil
+	// Whatever follows the message: zeros, as long as it was.
+	return append(out, make([]byte, len(p)-end)...), nil
 }
 
 func isSTUN(b []byte) bool {

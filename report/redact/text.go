@@ -28,6 +28,8 @@ type scanner struct {
 	// prose: the text is one of a report's strings, which may name a
 	// Call-ID met before (in packets, Call-IDs are in their headers).
 	prose bool
+	// inURL counts the URL paths being scanned.
+	inURL int
 }
 
 // hclass is how a header's value is treated.
@@ -593,6 +595,10 @@ func schemeAt(b []byte, i int) (scheme, int) {
 	return k, j + 1 - i
 }
 
+// maxUserinfo bounds the search for a URI's '@': a user part is short,
+// and an unbounded search would make "sip:sip:sip:…" quadratic.
+const maxUserinfo = 256
+
 // uriStop ends the search for the '@' of a URI's user part.
 func uriStop(c byte) bool {
 	switch c {
@@ -617,10 +623,13 @@ func (s *scanner) uri(dst, b []byte, i int, open bool) ([]byte, int, bool) {
 		}
 		return s.user(dst, b[j:m]), m, true
 	case schemeURL:
+		if s.inURL > 0 {
+			return append(dst, b[j:j]...), j, true
+		}
 		return s.url(dst, b, j, open)
 	}
 	at, m := -1, j
-	for ; m < len(b) && !uriStop(b[m]); m++ {
+	for ; m < len(b) && m-j < maxUserinfo && !uriStop(b[m]); m++ {
 		if b[m] == '@' {
 			at = m
 			break
@@ -631,7 +640,7 @@ func (s *scanner) uri(dst, b []byte, i int, open bool) ([]byte, int, bool) {
 		dst = s.userinfo(dst, b[j:at])
 		dst = append(dst, '@')
 		j = at + 1
-	case m == len(b) && open:
+	case m == len(b) && open || m-j >= maxUserinfo:
 		// Cut before its '@', if it has one: what there is may be a
 		// user part.
 		return append(dst, s.r.p.token(kindUser, string(b[j:m]))...), m, true
@@ -737,7 +746,7 @@ func (s *scanner) phoneInPlace(dst, x []byte) []byte {
 // kept, and the path, query and fragment go to urlRest.
 func (s *scanner) url(dst, b []byte, j int, open bool) ([]byte, int, bool) {
 	m := j
-	for m < len(b) && b[m] != '/' && b[m] != '?' && b[m] != '#' && !uriStop(b[m]) {
+	for m < len(b) && m-j < maxUserinfo && b[m] != '/' && b[m] != '?' && b[m] != '#' && !uriStop(b[m]) {
 		m++
 	}
 	if at := bytes.LastIndexByte(b[j:m], '@'); at >= 0 {
@@ -762,7 +771,11 @@ func (s *scanner) urlRest(dst, b []byte, i int, open bool) ([]byte, int) {
 	for m < len(b) && b[m] != '?' && b[m] != '#' && !stop(b[m]) {
 		m++
 	}
+	// A URL in a URL's path ("http://a/http://b/…") is scanned as text,
+	// not as a URL again: each would take the rest of the line.
+	s.inURL++
 	dst = s.gen(dst, b[i:m], open && m == len(b))
+	s.inURL--
 	if m < len(b) && b[m] == '?' {
 		dst = append(dst, '?')
 		m++
@@ -866,7 +879,7 @@ func (s *scanner) digits(dst, b []byte, i int, open bool) ([]byte, int, bool) {
 // has two separators or more: "SIP/2.0" and the like have fewer.
 func (s *scanner) tail(dst, b []byte, i int) ([]byte, int, bool) {
 	j, seps := i, 0
-	for j < len(b) && (isHex(b[j]) || b[j] == '.' || b[j] == ':') {
+	for j < len(b) && j-i <= maxAddrText && (isHex(b[j]) || b[j] == '.' || b[j] == ':') {
 		if b[j] == '.' || b[j] == ':' {
 			seps++
 		}
@@ -925,7 +938,7 @@ func (s *scanner) ipv6(dst, b []byte, i int, open bool) ([]byte, int, bool) {
 		return dst, 0, false
 	}
 	j, colons := i, 0
-	for j < len(b) && (isHex(b[j]) || b[j] == ':' || b[j] == '.') {
+	for j < len(b) && j-i <= maxAddrText && (isHex(b[j]) || b[j] == ':' || b[j] == '.') {
 		if b[j] == ':' {
 			colons++
 		}
@@ -934,7 +947,7 @@ func (s *scanner) ipv6(dst, b []byte, i int, open bool) ([]byte, int, bool) {
 	for j > i && b[j-1] == '.' {
 		j--
 	}
-	if colons < 2 || j < len(b) && isWord(b[j]) {
+	if colons < 2 || j-i > maxAddrText || j < len(b) && isWord(b[j]) {
 		return dst, 0, false
 	}
 	// Short runs ("1::2") are more often something else, or chance in
@@ -951,6 +964,11 @@ func (s *scanner) ipv6(dst, b []byte, i int, open bool) ([]byte, int, bool) {
 	}
 	return s.addrText(dst, a, b[i:j]), j, true
 }
+
+// maxAddrText is the longest text of an address (IPv6 with an IPv4
+// tail): longer runs are not one, and scanning stops there, so that a
+// long run of hex and dots costs no more than a short one.
+const maxAddrText = 45
 
 // addrText writes the pseudonym of a, written as orig was; a kept
 // address keeps its original text.
