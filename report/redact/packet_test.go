@@ -218,7 +218,9 @@ func callIDParts(ids []string) []string {
 }
 
 // analyze runs ceiling on the inputs.
-func analyze(t *testing.T, paths ...string) *report.Document {
+func analyze(t *testing.T, paths ...string) *report.Document { return analyzeB(t, paths...) }
+
+func analyzeB(t testing.TB, paths ...string) *report.Document {
 	t.Helper()
 	d, err := pipeline.Run(pipeline.Config{Paths: paths, Tool: "ceiling test"})
 	if err != nil {

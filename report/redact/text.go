@@ -81,17 +81,32 @@ var secretHeaders = map[string]bool{
 }
 
 func (s *scanner) classify(name []byte) hclass {
-	n := strings.ToLower(string(name))
+	// Lowered on the stack: a header line is classified for every line
+	// of every message.
+	var buf [40]byte
+	if len(name) > len(buf) {
+		if s.r.keepHeader(name) {
+			return hKeep
+		}
+		return hNormal
+	}
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	n := buf[:len(name)]
 	switch {
-	case callIDHeaders[n]:
+	case callIDHeaders[string(n)]:
 		return hCallID
-	case keepHeaders[n]:
+	case keepHeaders[string(n)]:
 		return hKeep
-	case n == "authorization" || n == "proxy-authorization":
+	case string(n) == "authorization" || string(n) == "proxy-authorization":
 		return hAuth
-	case secretHeaders[n]:
+	case secretHeaders[string(n)]:
 		return hSecret
-	case nameAddrHeaders[n]:
+	case nameAddrHeaders[string(n)]:
 		return hNameAddr
 	case s.r.keepHeader(name):
 		return hKeep
