@@ -17,7 +17,8 @@
 //   - IPv4 addresses map into 198.18.0.0/15 (RFC 2544, never routed), one
 //     to one within a run, with text as long as the original's where the
 //     range allows (10 to 14 characters). IPv6 addresses map into
-//     2001:db8::/32 (RFC 3849). An IPv4-mapped IPv6 address stays one.
+//     2001:db8::/32 (RFC 3849), as long as the original's text from 11 to
+//     38 characters. An IPv4-mapped IPv6 address stays one.
 //   - A phone number's digits map to as many other digits, separators and
 //     a leading '+' kept: "+4930123456" and "4930123456" get the same
 //     digits. A phone number is a SIP or tel URI's user part made of
@@ -53,9 +54,11 @@
 //     machine, is replaced (Host).
 //   - Call-IDs are kept but for a client address in them (commonly
 //     "random@client-address"): support searches the edge's logs by the
-//     unique part. Trace and correlation headers (Options.KeepHeaders) are
-//     kept whole. CSeq, Content-Length and the other framing headers keep
-//     their numbers.
+//     unique part. That address is always written as long as the
+//     original, so that a Call-ID is the same in the report, over UDP and
+//     over TCP, and the redacted capture's dialogs still match. Trace and
+//     correlation headers (Options.KeepHeaders) are kept whole. CSeq,
+//     Content-Length and the other framing headers keep their numbers.
 //
 // # Captures
 //
@@ -87,13 +90,28 @@
 // updated for the first fragment's changes, and a change in a later
 // fragment leaves it stale (counted in Stats.StaleChecksums).
 //
-// Payloads that cannot be read to be redacted are written as zeros:
-// compressed WebSocket messages, masked WebSocket data after a gap in
-// the capture, RTP's media (voice is personal data, and nothing ceiling
-// finds is in it). TLS and DTLS records are left as they are: ciphertext
-// says nothing without the keys. Frames that cannot be decoded far enough,
-// or whose protocols carry addresses in binary fields that Packet does
-// not rewrite (DNS, DHCP, NetBIOS, SNMP, STUN, GTP-C, IPsec, IPv6 routing
-// headers, link types and EtherTypes other than the above), are dropped:
-// Packet returns ErrDropped and Stats counts them by reason.
+// SIP bodies are redacted by type: SDP and other text is scanned, the
+// BCD numbers of ISUP (SIP-I, SIP-T) are replaced digit for digit, and
+// any other binary part is zeroed. Payloads of unknown protocols are
+// scanned as text, then searched for the phone numbers, user names and
+// client addresses met so far wherever they stand (proprietary formats
+// run fields together), and for client addresses written as 4 or 16
+// bytes. RTP's media is zeroed (voice is personal data, and nothing
+// ceiling finds is in it); RTCP's SDES names are replaced. Payloads that
+// cannot be read are zeroed too: compressed WebSocket messages, masked
+// WebSocket data after a gap in the capture. TLS and DTLS records are
+// left as they are: ciphertext says nothing without the keys.
+//
+// Frames that cannot be decoded far enough, or whose protocols carry
+// addresses in binary fields that Packet does not rewrite (DNS, DHCP,
+// NetBIOS, SNMP, STUN, H.323, GTP-C, IPsec, IPv6 routing headers, link
+// types and EtherTypes other than the above), are dropped: Packet
+// returns ErrDropped, and Stats counts them by reason. Rewrite, for a
+// writer that cannot leave a frame out (report/evidence), returns them
+// instead with their addresses redacted and everything after the IP
+// header zeroed.
+//
+// What Packet does not see: a pcapng's comments and metadata (file and
+// interface names, the writer's OS) are the writer's to leave out or to
+// pass through String.
 package redact
