@@ -109,8 +109,12 @@ func (f *analyzeFlags) analysisFlags(fl *pflag.FlagSet) {
 
 // analyzeRun is what an extension of analyze sees once the analysis ran.
 type analyzeRun struct {
-	Cfg    *pipeline.Config
+	Cfg *pipeline.Config
+	// Doc is the analysis as it is; Shown is what the reports show: Doc,
+	// or its redacted copy (--redact). Evidence is cut with Doc, whose
+	// addresses are the capture's.
 	Doc    *report.Document
+	Shown  *report.Document
 	Stdout io.Writer
 	Stderr io.Writer
 	Quiet  bool
@@ -257,7 +261,7 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		return &exitError{code: ExitBadInput, err: err}
 	}
 
-	run := &analyzeRun{Cfg: &cfg, Doc: doc, Stdout: stdout, Stderr: stderr, Quiet: f.quiet}
+	run := &analyzeRun{Cfg: &cfg, Doc: doc, Shown: doc, Stdout: stdout, Stderr: stderr, Quiet: f.quiet}
 	for _, ext := range analyzeExtensions {
 		if ext.report != nil {
 			if err := ext.report(run); err != nil {
@@ -265,6 +269,7 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 			}
 		}
 	}
+	doc = run.Shown
 	if !f.quiet && f.jsonOut != "-" {
 		if err := report.WriteText(stdout, doc); err != nil {
 			return &exitError{code: ExitOutput, err: err}

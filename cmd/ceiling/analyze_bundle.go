@@ -27,10 +27,6 @@ var bundleState struct {
 	out string
 }
 
-// bundleRedaction, when set (by --redact, in its own file), returns the
-// Document to show and the packet rewrite for the evidence.
-var bundleRedaction func(run *analyzeRun) (*report.Document, func(*evidence.Options), error)
-
 func bundleFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&bundleState.out, "bundle", "", "write a support bundle to `FILE.zip`: report.html, summary.json, evidence.pcapng, failures.csv, README.txt (inputs' sizes and SHA-256, the command, the clock offset)")
 }
@@ -39,22 +35,8 @@ func bundleAfter(run *analyzeRun) error {
 	if bundleState.out == "" {
 		return nil
 	}
-	doc := run.Doc
-	var opts []func(*evidence.Options)
-	redacted := false
-	if bundleRedaction != nil {
-		d, o, err := bundleRedaction(run)
-		if err != nil {
-			return err
-		}
-		if d != nil {
-			doc, redacted = d, true
-		}
-		if o != nil {
-			opts = append(opts, o)
-		}
-	}
-
+	doc := run.Shown
+	redacted := run.Shown != run.Doc
 	var files []bundle.File
 	if hasCapture(run.Doc) {
 		// The evidence is cut from the original Document's attempts (the
@@ -66,9 +48,6 @@ func bundleAfter(run *analyzeRun) error {
 		tmp.Close()
 		defer os.Remove(tmp.Name())
 		eo := evidence.Options{}
-		for _, o := range opts {
-			o(&eo)
-		}
 		sel := evidence.Default(run.Doc.Result, defaultFailures)
 		sum, err := cutEvidence(run.Cfg, run.Doc, sel, tmp.Name(), eo, run.Stdout)
 		if err != nil {
@@ -123,5 +102,6 @@ func bundleAfter(run *analyzeRun) error {
 	return nil
 }
 
-// redactLadders, when set, redacts ladders drawn from the evidence.
+// redactLadders, when set (--redact), redacts ladders drawn from the
+// evidence.
 var redactLadders func([]report.Ladder) []report.Ladder

@@ -79,6 +79,9 @@ func evidenceReport(run *analyzeRun) error {
 	}
 	if wantLadders {
 		run.Doc.Ladders = reportLadders(sel, sum)
+		if run.Shown != run.Doc && redactLadders != nil {
+			run.Shown.Ladders = redactLadders(run.Doc.Ladders)
+		}
 	}
 	return nil
 }

@@ -48,6 +48,10 @@ type Options struct {
 	// NoComments leaves out the comments too (they name Call-IDs and
 	// addresses).
 	NoComments bool
+	// Comment, when set, rewrites each comment before it is written:
+	// redaction passes them through its pseudonyms, so that they keep
+	// naming the finding without naming the client.
+	Comment func(string) string
 	// Tool names the writer in the section header ("ceiling v0.3.0").
 	Tool string
 	// MaxSteps bounds the messages drawn per ladder; zero means 60. The
@@ -259,6 +263,9 @@ func (x *extraction) record(file int, p *pcap.Packet, hits []hit) []string {
 		if lb.touchesBackend(p) {
 			c += " (the edge's leg to a backend)"
 		}
+		if x.opts.Comment != nil {
+			c = x.opts.Comment(c)
+		}
 		comments = append(comments, c)
 	}
 	return comments
@@ -356,7 +363,11 @@ func (o *ngOut) sectionComment() string {
 				b.WriteString("\n…")
 				break
 			}
-			b.WriteString("\n" + it.Why)
+			why := it.Why
+			if o.x.opts.Comment != nil {
+				why = o.x.opts.Comment(why)
+			}
+			b.WriteString("\n" + why)
 		}
 	}
 	return b.String()
