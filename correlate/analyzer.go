@@ -430,9 +430,9 @@ func (a *Analyzer) Finish() *Result {
 		at.Answered += off
 		at.Ended += off
 	}
-	r.Attempts = make([]Attempt, 0, len(a.sip.attempts)+len(a.jtlAttempts))
-	r.Attempts = append(r.Attempts, a.sip.attempts...)
-	r.Attempts = append(r.Attempts, a.jtlAttempts...)
+	// In place: a copy of every attempt would double the peak memory.
+	r.Attempts = append(a.sip.attempts, a.jtlAttempts...)
+	a.sip.attempts, a.jtlAttempts = nil, nil
 	sort.SliceStable(r.Attempts, func(i, j int) bool { return r.Attempts[i].Time < r.Attempts[j].Time })
 	clientConcurrency(r.Attempts)
 	if n := len(r.Attempts); n > 0 {

@@ -348,7 +348,7 @@ func (t *connTracker) request(ev *capture.Event) {
 	*t.attempts = append(*t.attempts, Attempt{
 		Layer: layer, Hop: st.hop, Time: ev.Time, Concurrency: conc, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
-		TraceID: traceOf(r.TraceIDs), File: ev.File, Packet: ev.Packet,
+		TraceID: strings.Clone(traceOf(r.TraceIDs)), File: ev.File, Packet: ev.Packet,
 	})
 	st.pending = append(st.pending, pendingReq{attempt: len(*t.attempts) - 1, ws: ws, key: r.WebSocketKey})
 }
@@ -388,7 +388,7 @@ func (t *connTracker) response(ev *capture.Event) {
 	a.Answered = ev.Time
 	a.Status = strconv.Itoa(r.Code)
 	if a.TraceID == "" {
-		a.TraceID = traceOf(r.TraceIDs)
+		a.TraceID = strings.Clone(traceOf(r.TraceIDs))
 	}
 	if p.ws {
 		if r.Code == 101 {
@@ -422,7 +422,8 @@ func (t *connTracker) response(ev *capture.Event) {
 	// client is a refusal).
 	a.Outcome, a.Failed = Rejected, true
 	a.Kind = kindOf(a.Layer, a.Status)
-	a.Detail = &Detail{RetryAfter: r.RetryAfter, ReasonPhrase: r.Reason, FinalPacket: ev.Packet, Server: headerValue(r.Headers, "Server")}
+	// Clones: the response's strings hold its whole head alive.
+	a.Detail = &Detail{RetryAfter: r.RetryAfter, ReasonPhrase: strings.Clone(r.Reason), FinalPacket: ev.Packet, Server: strings.Clone(headerValue(r.Headers, "Server"))}
 }
 
 func headerValue(hs []http.Header, name string) string {

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/sip"
@@ -223,6 +224,10 @@ func (t *sipTracker) add(ev *capture.Event) {
 	}
 	x := t.txns[key]
 	if x == nil {
+		// The parser's strings point into a copy of the whole header
+		// section; a key kept for the transaction's life must not hold
+		// that alive.
+		key.branch = strings.Clone(key.branch)
 		x = &txn{}
 		t.txns[key] = x
 	}
@@ -325,7 +330,7 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message) {
 		}
 	}
 	l.state = legInviting
-	l.branch = m.Via.Branch
+	l.branch = strings.Clone(m.Via.Branch)
 	l.cseq = m.CSeq
 	l.active = true
 	t.active[l.edge]++
@@ -408,11 +413,11 @@ func (t *sipTracker) response(ev *capture.Event, m *sip.Message) {
 			a.Failed = true
 			a.Kind = kindOf(LayerSIP, a.Status)
 			a.Detail = &Detail{
-				ReasonPhrase: m.Reason,
-				ReasonHeader: m.ReasonHeader,
+				ReasonPhrase: strings.Clone(m.Reason),
+				ReasonHeader: strings.Clone(m.ReasonHeader),
 				RetryAfter:   m.RetryAfter,
-				Warning:      m.Warning,
-				Server:       m.Server,
+				Warning:      strings.Clone(m.Warning),
+				Server:       strings.Clone(m.Server),
 				FinalPacket:  ev.Packet,
 			}
 			t.noteRelay(l, a)
