@@ -90,6 +90,9 @@ type extraction struct {
 	opts    Options
 	ladders []*ladderBuilder
 	frames  []int64
+	// until is the capture time past which nothing chosen can come (0:
+	// read to the end).
+	until int64
 }
 
 func (x *extraction) name(file int) string {
@@ -135,6 +138,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 		x.ladders = append(x.ladders, lb)
 	}
 	x.placeBackends()
+	x.until = readUntil(res, sel)
 
 	keys := plan(res, sel)
 	files := make([]int, 0, len(keys))
@@ -216,6 +220,27 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 		sum.Ladders = append(sum.Ladders, l)
 	}
 	return sum, nil
+}
+
+// straggle is how long after an attempt ended its packets may still come:
+// retransmitted final answers and ACKs (SIP timer B/F, 32 s), TCP's last
+// ACKs and FINs, a capture slightly out of order.
+const straggle = 40e9
+
+// readUntil is the capture time after which no frame of the chosen
+// attempts can come, 0 when one of them never ended in the capture (read
+// it all).
+func readUntil(res *correlate.Result, sel Selection) int64 {
+	var until int64
+	for _, it := range sel.Items {
+		a := &res.Attempts[it.Attempt]
+		end := a.Ended
+		if end == 0 {
+			return 0
+		}
+		until = max(until, end+straggle)
+	}
+	return until
 }
 
 // placeBackends names, in each SIP ladder, the edge's own legs for the

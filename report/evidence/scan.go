@@ -29,7 +29,12 @@ type outFrame struct {
 // gives each packet's record as it is in the file, found by its offset.
 // What it keeps: the keys, the fragments of datagrams still incomplete,
 // and the frames about to be written.
+// lateRun is how many packets in a row past every chosen attempt's end
+// stop the read.
+const lateRun = 10000
+
 type scanner struct {
+	late int // packets in a row past extraction.until
 	x    *extraction
 	file int
 	name string
@@ -137,6 +142,19 @@ func (s *scanner) next() (outFrame, error) {
 			continue
 		}
 		s.now = max(s.now, p.Time)
+		if s.x.until != 0 && p.Time > s.x.until {
+			// Past the end of every chosen attempt (and its stragglers):
+			// nothing later can be theirs. Most first failures come early
+			// in a test; the rest of a long capture need not be read. A
+			// lone packet with a broken clock does not end the read: a
+			// run of them does.
+			if s.late++; s.late >= lateRun {
+				s.done = true
+				continue
+			}
+		} else {
+			s.late = 0
+		}
 		s.packet(p)
 	}
 }
