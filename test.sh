@@ -14,7 +14,7 @@ fi
 go vet ./...
 go test -count=1 ./...
 
-fuzztime=${FUZZTIME:-10s}
+fuzztime=${FUZZTIME:-5s}
 if [ "$fuzztime" != "0" ]; then
 	# Each package's fuzz targets, one at a time (go test -fuzz takes one).
 	for pkg in $(go list ./...); do
