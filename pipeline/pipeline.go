@@ -123,7 +123,7 @@ func Run(cfg Config) (*report.Document, error) {
 	var problems []*parse.Problems
 
 	// Key logs before the captures they open.
-	keys, keyInputs, err := readKeyLogs(cfg.KeyLogs, cfg.Notify)
+	keys, keyInputs, err := ReadKeyLogs(cfg.KeyLogs, cfg.Notify)
 	if err != nil {
 		return nil, err
 	}
@@ -229,9 +229,9 @@ func Run(cfg Config) (*report.Document, error) {
 	return doc, nil
 }
 
-// readKeyLogs reads the NSS key logs given, merged. A file that cannot be
+// ReadKeyLogs reads the NSS key logs given, merged. A file that cannot be
 // read is an input error; its bad lines are problems.
-func readKeyLogs(paths []string, notify func(parse.Problem)) (*keylog.Log, []report.Input, error) {
+func ReadKeyLogs(paths []string, notify func(parse.Problem)) (*keylog.Log, []report.Input, error) {
 	log := keylog.New()
 	var ins []report.Input
 	for _, p := range paths {

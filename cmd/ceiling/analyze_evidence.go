@@ -39,6 +39,7 @@ var evidenceState struct {
 func evidenceFlags(fl *pflag.FlagSet) {
 	evidenceState.flags = fl
 	fl.StringVar(&evidenceState.out, "evidence", "", "write the packets of the first failures, and of a few attempts answered just before them, to `FILE` (pcapng; each packet's comment names the finding); their ladders go into the HTML report")
+	fl.BoolVar(&embedSecrets, "embed-secrets", false, "put the TLS secrets of the evidence's connections, and only theirs, into the pcapng (a Decryption Secrets Block, from --keylog), so that Wireshark opens them on its own")
 	fl.BoolVar(&evidenceState.ladders, "ladders", true, "draw the message ladders of the first failures and of one answered attempt in the HTML report (the captures are read a second time; --ladders=false skips it)")
 }
 
@@ -101,12 +102,25 @@ func hasCapture(d *report.Document) bool {
 // Options.Rewrite here, from its own file, in an init function.
 var evidenceHooks []func(*evidence.Options) error
 
+// embedSecrets is --embed-secrets: the chosen TLS connections' secrets
+// (from --keylog) go into the evidence pcapng as a secrets block.
+var embedSecrets bool
+
 // cutEvidence reads the run's captures again for the chosen attempts,
 // writes the pcapng to path (none when path is ""), and returns what it
 // found, the ladders among it.
 func cutEvidence(cfg *pipeline.Config, doc *report.Document, sel evidence.Selection, path string, opts evidence.Options, stdout io.Writer) (*evidence.Summary, error) {
 	opts.Paths, opts.Names = cfg.Paths, cfg.DisplayNames
 	opts.Pcap, opts.SIP = cfg.Capture.Pcap, cfg.Capture.SIP
+	if embedSecrets && len(cfg.KeyLogs) > 0 && path != "" {
+		// The run's key logs, read again: only the chosen connections'
+		// lines go into the file.
+		log, _, err := pipeline.ReadKeyLogs(cfg.KeyLogs, nil)
+		if err != nil {
+			return nil, &exitError{code: ExitBadInput, err: err}
+		}
+		opts.Secrets = log
+	}
 	if opts.Tool == "" {
 		opts.Tool = cfg.Tool
 	}

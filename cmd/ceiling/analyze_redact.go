@@ -17,6 +17,8 @@ func init() {
 	registerAnalyze(analyzeExtension{Order: 5, flags: redactFlags, report: redactReport})
 	evidenceHooks = append(evidenceHooks, func(o *evidence.Options) error {
 		if r := redactState.r; r != nil {
+			// Never secrets in what is shared.
+			o.Secrets = nil
 			o.Rewrite = r.Rewrite
 			o.Comment = r.String
 			o.Bare = true // no host or file names in the file's metadata

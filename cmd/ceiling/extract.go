@@ -76,6 +76,7 @@ Examples:
 	fl.IntVar(&f.max, "max", 0, "at most `N` attempts, the earliest first (with no filter: the first N failures; default 3)")
 	fl.BoolVar(&f.bare, "bare", false, "write the packets and their comments only: no tool, host or input file names in the file")
 	fl.BoolVar(&f.noComments, "no-comments", false, "leave out the packet comments (they name Call-IDs and addresses)")
+	fl.BoolVar(&embedSecrets, "embed-secrets", false, "put the TLS secrets of the chosen connections, and only theirs, into the pcapng (a Decryption Secrets Block, from --keylog)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "list nothing")
 	f.analysisFlags(fl)
 	return cmd

@@ -1,6 +1,9 @@
 package evidence
 
 import (
+	"bytes"
+	"os"
+
 	"container/heap"
 	"errors"
 	"fmt"
@@ -17,6 +20,7 @@ import (
 	"github.com/ceiling-dev/ceiling/correlate"
 	"github.com/ceiling-dev/ceiling/parse/pcap"
 	"github.com/ceiling-dev/ceiling/parse/sip"
+	"github.com/ceiling-dev/ceiling/parse/tls/keylog"
 	"github.com/ceiling-dev/ceiling/report"
 )
 
@@ -57,12 +61,19 @@ type Options struct {
 	// MaxSteps bounds the messages drawn per ladder; zero means 60. The
 	// pcapng holds every packet whatever the bound.
 	MaxSteps int
+	// Secrets, when set (the run's key logs), puts the secrets of the
+	// chosen TLS connections, and only theirs, into the pcapng as a
+	// Decryption Secrets Block: Wireshark then opens them on its own.
+	Secrets *keylog.Log
 }
 
 // Summary is what Extract found.
 type Summary struct {
 	// Frames is how many frames were written.
 	Frames int64
+	// Secrets is how many key log lines went into the file's secrets
+	// block (Options.Secrets).
+	Secrets int
 	// Attempts has an entry per chosen item, in the selection's order.
 	Attempts []AttemptFrames
 	// Ladders has the message ladder of each chosen item, in the
@@ -93,6 +104,8 @@ type extraction struct {
 	// until is the capture time past which nothing chosen can come (0:
 	// read to the end).
 	until int64
+	// randoms are the client randoms of the chosen TLS connections.
+	randoms map[[32]byte]bool
 }
 
 func (x *extraction) name(file int) string {
@@ -118,12 +131,42 @@ func (x *extraction) name(file int) string {
 // capture its readers' buffers and the fragments of datagrams still being
 // rebuilt (parse/pcap's bounds).
 func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*Summary, error) {
+	if opts.Secrets == nil || w == nil {
+		sum, _, err := extract(w, res, sel, opts)
+		return sum, err
+	}
+	// The secrets block must come before the packets it opens, and which
+	// secrets are the chosen connections' is known only once they are
+	// read: the file is written aside, then copied with the block in.
+	tmp, err := os.CreateTemp("", "ceiling-evidence-*.pcapng")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	sum, x, err := extract(tmp, res, sel, opts)
+	if err != nil {
+		return nil, err
+	}
+	text := x.secretsText(opts.Secrets)
+	if len(text) == 0 {
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(w, tmp)
+		return sum, err
+	}
+	sum.Secrets = bytes.Count(text, []byte("\n"))
+	return sum, withSecrets(w, tmp, text)
+}
+
+func extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*Summary, *extraction, error) {
 	if res == nil {
-		return nil, errors.New("evidence: no analysis result")
+		return nil, nil, errors.New("evidence: no analysis result")
 	}
 	for _, it := range sel.Items {
 		if it.Attempt < 0 || it.Attempt >= len(res.Attempts) {
-			return nil, fmt.Errorf("evidence: attempt %d is not in the result (%d attempts)", it.Attempt, len(res.Attempts))
+			return nil, nil, fmt.Errorf("evidence: attempt %d is not in the result (%d attempts)", it.Attempt, len(res.Attempts))
 		}
 	}
 	if opts.MaxSteps <= 0 {
@@ -144,7 +187,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 	files := make([]int, 0, len(keys))
 	for f := range keys {
 		if f < 0 || f >= len(opts.Paths) {
-			return nil, fmt.Errorf("evidence: attempts name input %d, but %d inputs were given", f, len(opts.Paths))
+			return nil, nil, fmt.Errorf("evidence: attempts name input %d, but %d inputs were given", f, len(opts.Paths))
 		}
 		files = append(files, f)
 	}
@@ -163,7 +206,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 	for _, f := range files {
 		s, err := x.openScanner(f, keys[f])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		scanners = append(scanners, s)
 	}
@@ -176,7 +219,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
+			return nil, nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 		heap.Push(&h, headFrame{f, s})
 	}
@@ -185,7 +228,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 		top := h[0]
 		if out != nil {
 			if err := out.write(&top.f); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		sum.Frames++
@@ -194,7 +237,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 		case err == io.EOF:
 			heap.Pop(&h)
 		case err != nil:
-			return nil, fmt.Errorf("%s: %w", top.s.name, err)
+			return nil, nil, fmt.Errorf("%s: %w", top.s.name, err)
 		default:
 			h[0] = headFrame{f, top.s}
 			heap.Fix(&h, 0)
@@ -202,7 +245,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 	}
 	if out != nil {
 		if err := out.close(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, s := range scanners {
@@ -219,7 +262,7 @@ func Extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 		}
 		sum.Ladders = append(sum.Ladders, l)
 	}
-	return sum, nil
+	return sum, x, nil
 }
 
 // straggle is how long after an attempt ended its packets may still come:

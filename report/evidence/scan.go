@@ -247,6 +247,9 @@ func (s *scanner) packet(p *pcap.Packet) {
 	// whatever keeps it copies them.
 	f := outFrame{file: s.file, num: p.Num, off: s.cur.off, time: s.cur.time, link: s.cur.link, wire: s.cur.wire, data: s.cur.data}
 	if len(hits) > 0 {
+		if p.Transport == pcap.TCP && s.x.opts.Secrets != nil {
+			s.x.noteHello(p)
+		}
 		comments := s.x.record(s.file, p, hits)
 		for _, h := range frags {
 			heap.Push(&s.queue, outFrame{file: s.file, off: h.off, time: h.time, link: h.link, wire: h.wire, data: h.data, comments: comments})
