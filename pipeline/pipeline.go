@@ -6,7 +6,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"time"
@@ -140,16 +139,20 @@ func Run(cfg Config) (*report.Document, error) {
 			return nil, &InputError{Err: err}
 		}
 		var last int64
-		for {
-			ev, err := src.Next()
-			if err == io.EOF {
-				break
+		// Decoding runs on its own goroutine, a batch of events ahead of
+		// correlation; the events reach the analyzer in the same order
+		// either way, so the result does not depend on GOMAXPROCS.
+		for b := range readAhead(src.Next) {
+			if b.err != nil {
+				return nil, &InputError{Err: b.err}
 			}
-			if err != nil {
-				return nil, &InputError{Err: err}
+			for i := range b.items {
+				an.AddEvent(&b.items[i])
 			}
-			an.AddEvent(&ev)
-			last = ev.Time
+			if n := len(b.items); n > 0 {
+				last = b.items[n-1].Time
+			}
+			b.done()
 		}
 		for k, st := range src.Stats() {
 			if st.LastTime > last {
@@ -186,15 +189,14 @@ func Run(cfg Config) (*report.Document, error) {
 		if len(readers) > 1 {
 			merged = jtl.Merge(readers...)
 		}
-		for {
-			s, err := merged.Next()
-			if err == io.EOF {
-				break
+		for b := range readAhead(merged.Next) {
+			if b.err != nil {
+				return nil, &InputError{Err: b.err}
 			}
-			if err != nil {
-				return nil, &InputError{Err: err}
+			for i := range b.items {
+				an.AddSample(&b.items[i])
 			}
-			an.AddSample(&s)
+			b.done()
 		}
 		for k, r := range readers {
 			st := r.Stats()
