@@ -1,9 +1,11 @@
 package capture
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/http"
@@ -72,10 +74,16 @@ type sipFramer struct {
 // bytes into events.
 type streams struct{ f *fileSource }
 
+// flows holds the state of closed connections for new ones: a load test
+// opens a connection every few packets.
+var flows = sync.Pool{New: func() any { return new(flow) }}
+
 func (s streams) Open(c *tcp.Conn) {
 	f := s.f
 	f.stats.TCPConns++
-	c.User = &flow{f: f, c: c}
+	fl := flows.Get().(*flow)
+	fl.f, fl.c = f, c
+	c.User = fl
 	f.push(Event{Kind: KindConnOpen, Time: c.Start, File: f.index, Packet: c.FirstPacket,
 		Src: c.Client, Dst: c.Server, Transport: "tcp", Conn: c})
 }
@@ -86,8 +94,31 @@ func (s streams) Data(c *tcp.Conn, from tcp.Side, b []byte, t, packet int64) {
 	fl := c.User.(*flow)
 	fl.lastT, fl.lastPkt, fl.lastSide = t, packet, from
 	if fl.proto == protoUnknown {
+		if len(fl.sniff[from]) == 0 && len(b) >= sniffLen {
+			// Enough to tell the protocol from b where it lies, as
+			// most first segments are: nothing to hold.
+			cl, sv := fl.sniff[tcp.Client], fl.sniff[tcp.Server]
+			if from == tcp.Client {
+				cl = b
+			} else {
+				sv = b
+			}
+			if fl.decide(cl, sv, false) {
+				for side := tcp.Client; side <= tcp.Server; side++ {
+					held := fl.sniff[side]
+					fl.sniff[side] = nil
+					if side == from {
+						held = b
+					}
+					if len(held) > 0 {
+						fl.feed(side, held, t, packet)
+					}
+				}
+				return
+			}
+		}
 		fl.sniff[from] = append(fl.sniff[from], b...)
-		if len(fl.sniff[from]) < sniffLen || !fl.decide(false) {
+		if len(fl.sniff[from]) < sniffLen || !fl.decide(fl.sniff[tcp.Client], fl.sniff[tcp.Server], false) {
 			return
 		}
 		for side := tcp.Client; side <= tcp.Server; side++ {
@@ -126,7 +157,7 @@ func (s streams) Close(c *tcp.Conn) {
 	}
 	if fl.proto == protoUnknown {
 		// Fewer bytes than it takes to sniff: decide on what there is.
-		fl.decide(true)
+		fl.decide(fl.sniff[tcp.Client], fl.sniff[tcp.Server], true)
 		for side := tcp.Client; side <= tcp.Server; side++ {
 			if held := fl.sniff[side]; len(held) > 0 {
 				fl.sniff[side] = nil
@@ -166,6 +197,30 @@ func (s streams) Close(c *tcp.Conn) {
 	}
 	f.push(Event{Kind: KindConnClose, Time: t, File: f.index, Packet: c.LastPacket,
 		Src: c.Client, Dst: c.Server, Transport: "tcp", Conn: c})
+	c.User = nil
+	fl.release()
+}
+
+// release gives the parsers of a closed connection back, and the flow
+// itself. Its events keep nothing of them: the parsers hand out messages
+// of their own, which stay valid.
+func (fl *flow) release() {
+	if fl.tls != nil {
+		// The decrypter may hold the connection's callbacks: leave it
+		// all to the collector.
+		return
+	}
+	if fl.req != nil {
+		fl.req.Release()
+		fl.resp.Release()
+	}
+	for _, p := range fl.ws {
+		if p != nil {
+			p.Release()
+		}
+	}
+	*fl = flow{}
+	flows.Put(fl)
 }
 
 func tlsCloseReason(c *tcp.Conn) tls.CloseReason {
@@ -188,14 +243,13 @@ func tlsCloseReason(c *tcp.Conn) tls.CloseReason {
 // line says nothing and the server has not spoken yet.
 const maxSniff = 4096
 
-// decide tells the connection's protocol from the bytes held of each
-// side, and reports whether it could. A client that opens with a garbled
+// decide tells the connection's protocol from the first bytes of each
+// side (cl, sv), and reports whether it could. A client that opens with a garbled
 // request line (a fuzzer, a broken tool) is still HTTP if the server
 // answers in HTTP, as it does with a 400: so when the client's bytes say
 // nothing, the server's first bytes are waited for. final decides on what
 // there is.
-func (fl *flow) decide(final bool) bool {
-	cl, sv := fl.sniff[tcp.Client], fl.sniff[tcp.Server]
+func (fl *flow) decide(cl, sv []byte, final bool) bool {
 	switch {
 	case tls.Looks(cl):
 		fl.proto = protoTLS
@@ -327,22 +381,34 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	if fr.bad {
 		return
 	}
-	fr.buf = append(fr.buf, b...)
+	// Messages are parsed where they lie in b when nothing is held: only
+	// what b ends inside of is copied, to wait for the rest. A message
+	// read from b has its Body copied, since b is not ours to keep.
+	buf, inPlace := b, len(fr.buf) == 0
+	if !inPlace {
+		fr.buf = append(fr.buf, b...)
+		buf = fr.buf
+	}
 	opts := f.opts.SIP
 	opts.Datagram = false
-	for len(fr.buf) > 0 {
-		m, n, err := sip.Parse(fr.buf, &opts)
+	for len(buf) > 0 {
+		m, n, err := sip.Parse(buf, &opts)
 		if err != nil && errors.Is(err, sip.ErrIncomplete) {
-			if len(fr.buf) > maxSIPBuffer {
+			if len(buf) > maxSIPBuffer {
 				fr.bad = true
 				f.stats.SIPErrors++
 				f.streamProblem(fl.c, from, fr.off, "SIP message larger than the framer holds; the rest of this side is not read")
 				fr.buf = nil
+				return
 			}
+			if inPlace {
+				buf = append([]byte(nil), buf...)
+			}
+			fr.buf = buf
 			return
 		}
 		if n <= 0 {
-			n = len(fr.buf)
+			n = len(buf)
 		}
 		switch {
 		case err != nil && errors.Is(err, sip.ErrKeepAlive):
@@ -355,12 +421,17 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 				f.stats.SIPErrors++
 				f.streamProblem(fl.c, from, fr.off, "sip message damaged: "+err.Error())
 			}
+			if inPlace && len(m.Body) > 0 {
+				m.Body = bytes.Clone(m.Body)
+			}
 			fl.emitSIP(from, m, t, packet, transport)
 		}
 		fr.off += int64(n)
-		fr.buf = fr.buf[n:]
+		buf = buf[n:]
 	}
-	fr.buf = fr.buf[:0:0]
+	// Messages parsed from the held bytes keep their Body in them: the
+	// next bytes go into a new array.
+	fr.buf = nil
 }
 
 func (fl *flow) emitSIP(from tcp.Side, m *sip.Message, t, packet int64, transport string) {
@@ -428,8 +499,10 @@ func (fl *flow) startWS(r *http.Response) {
 		proto = fl.upgrade.WebSocketProtocol
 	}
 	fl.wsSIP = hasToken(proto, "sip")
-	fl.ws[tcp.Client] = websocket.NewParser(websocket.Options{FromClient: true, Extensions: r.WebSocketExtensions})
-	fl.ws[tcp.Server] = websocket.NewParser(websocket.Options{FromClient: false, Extensions: r.WebSocketExtensions})
+	// Each message is done with when wsEvents returns: what an event
+	// keeps of it is copied.
+	fl.ws[tcp.Client] = websocket.NewParser(websocket.Options{FromClient: true, Extensions: r.WebSocketExtensions, ReuseMessages: true})
+	fl.ws[tcp.Server] = websocket.NewParser(websocket.Options{FromClient: false, Extensions: r.WebSocketExtensions, ReuseMessages: true})
 	fl.upgrade = nil
 }
 
@@ -471,6 +544,9 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 						f.streamProblem(fl.c, from, m.Offset, "sip over websocket: "+err.Error())
 					}
 					if sm != nil && (sm.Method != "" || sm.StatusCode != 0) {
+						if len(sm.Body) > 0 {
+							sm.Body = bytes.Clone(sm.Body) // the payload is reused
+						}
 						fl.emitSIP(from, sm, m.Time, fl.lastPkt, fl.transport("ws"))
 					}
 				}

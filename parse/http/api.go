@@ -1,5 +1,7 @@
 package http
 
+import "sync"
+
 // RequestParser reads the client side of one connection: requests, their
 // bodies skipped, and after an upgrade that was accepted, the bytes of the
 // new protocol.
@@ -12,9 +14,25 @@ type RequestParser struct{ p parser }
 // NewRequestParser returns a parser for a stream that starts with a
 // request (or with bytes before one, which are skipped as a problem).
 func NewRequestParser(o *Options) *RequestParser {
-	r := &RequestParser{}
+	r := requestParsers.Get().(*RequestParser)
 	r.p.init(o, false)
 	return r
+}
+
+// Parsers given back by Release, for the next connections: a capture
+// opens thousands, each with a parser per side, and their buffers are
+// the same size every time.
+var (
+	requestParsers  = sync.Pool{New: func() any { return new(RequestParser) }}
+	responseParsers = sync.Pool{New: func() any { return new(ResponseParser) }}
+)
+
+// Release gives the parser back for a later NewRequestParser to reuse.
+// Neither it nor any slice it returned may be used afterwards; the
+// Requests it reported stay the caller's.
+func (r *RequestParser) Release() {
+	r.p.release()
+	requestParsers.Put(r)
 }
 
 // Feed parses the next bytes of the stream; t is their time (Unix ns, as
@@ -67,9 +85,16 @@ type ResponseParser struct{ p parser }
 // NewResponseParser returns a parser for a stream that starts with a
 // response.
 func NewResponseParser(o *Options) *ResponseParser {
-	r := &ResponseParser{}
+	r := responseParsers.Get().(*ResponseParser)
 	r.p.init(o, true)
 	return r
+}
+
+// Release gives the parser back for a later NewResponseParser to reuse;
+// see RequestParser.Release.
+func (r *ResponseParser) Release() {
+	r.p.release()
+	responseParsers.Put(r)
 }
 
 // ExpectMethod queues the method of the next request on the connection.

@@ -57,6 +57,8 @@ func parseConnFast(c conn) {
 	}
 	sp.Close(0)
 	cp.Close(0)
+	sp.Release()
+	cp.Release()
 }
 
 // BenchmarkHandshake is the unit of work of a WebSocket spike test: a
@@ -78,6 +80,8 @@ func BenchmarkHandshake(b *testing.B) {
 		sp.ExpectMethod("GET")
 		sp.Feed(resp, 0)
 		cp.Answer(101, 0)
+		cp.Release()
+		sp.Release()
 	}
 	reportCPU(b, int64(len(req)+len(resp)), cpu)
 }

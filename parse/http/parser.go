@@ -167,6 +167,13 @@ func (p *parser) init(o *Options, resp bool) {
 	if o == nil {
 		o = &Options{}
 	}
+	// A parser may come back from release: start afresh, with its
+	// buffers.
+	*p = parser{
+		ev: p.ev[:0], head: p.head[:0], line: p.line[:0],
+		pending: p.pending[:0], methods: p.methods[:0],
+		held: p.held[:0], pieces: p.pieces[:0],
+	}
 	p.resp = resp
 	p.maxHead = o.MaxHeaderBytes
 	if p.maxHead == 0 {
@@ -187,9 +194,31 @@ func (p *parser) init(o *Options, resp bool) {
 		p.evidence = 0
 	}
 	p.tn = newTraceNames(o.TraceHeaders)
-	// A head and its end, or a few of them: enough that feeding does not
-	// grow the slice in steps.
-	p.ev = make([]Event, 0, 4)
+	if p.ev == nil {
+		// A head and its end, or a few of them: enough that feeding
+		// does not grow the slice in steps.
+		p.ev = make([]Event, 0, 4)
+	}
+}
+
+// release empties the parser for reuse. Its buffers stay unless they grew
+// large; what they point to is dropped, so that a pooled parser keeps no
+// message alive.
+func (p *parser) release() {
+	clear(p.ev[:cap(p.ev)])
+	clear(p.methods[:cap(p.methods)])
+	if cap(p.ev) > 64 {
+		p.ev = nil
+	}
+	p.head, p.line = empty(p.head), empty(p.line)
+	p.held, p.pieces = empty(p.held), nil
+	if cap(p.pending) > 64 {
+		p.pending = nil
+	}
+	if cap(p.methods) > 64 {
+		p.methods = nil
+	}
+	p.req, p.rsp, p.body = nil, nil, nil
 }
 
 func (p *parser) emit(e Event) { p.ev = append(p.ev, e) }
@@ -306,12 +335,11 @@ func (p *parser) inHead(b []byte, t int64) int {
 		}
 		p.headOff, p.headT = p.off+int64(i), t
 		p.lines, p.lastLine = 0, 0
-		if p.head == nil {
-			// Most heads fit; growing from nothing would allocate a
-			// few times for the first one.
-			p.head = make([]byte, 0, 1024)
-		}
 	}
+	// h is the head so far. A head that starts in b is read where it
+	// lies (most heads come whole in one segment) and copied into p.head
+	// only if b ends before it does.
+	h, inPlace, start := p.head, len(p.head) == 0, i
 	for i < len(b) {
 		end, nl := len(b), false
 		if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
@@ -320,25 +348,30 @@ func (p *parser) inHead(b []byte, t int64) int {
 		seg := b[i:end]
 		if p.lines == 0 {
 			var buf [maxMethod + 1]byte
-			if !plausibleStart(prefix(p.head, seg, &buf), p.resp) {
-				p.stats.Skipped += int64(len(p.head) + len(seg))
+			if !plausibleStart(prefix(h, seg, &buf), p.resp) {
+				p.stats.Skipped += int64(len(h) + len(seg))
 				p.problem(ErrStartLine, p.headOff, t, "bad "+p.startName())
 				p.hunt(!nl)
 				return end
 			}
 		}
-		if len(p.head)+len(seg) > p.maxHead {
-			p.stats.Skipped += int64(len(p.head) + len(seg))
+		if len(h)+len(seg) > p.maxHead {
+			p.stats.Skipped += int64(len(h) + len(seg))
 			p.problem(ErrHeaderTooLarge, p.headOff, t, "head longer than "+strconv.Itoa(p.maxHead)+" bytes")
 			p.hunt(!nl)
 			return end
 		}
-		p.head = append(p.head, seg...)
+		if inPlace {
+			h = b[start:end]
+		} else {
+			h = append(h, seg...)
+			p.head = h
+		}
 		i = end
 		if !nl {
-			return i
+			break
 		}
-		line := trimEOL(p.head[p.lastLine:])
+		line := trimEOL(h[p.lastLine:])
 		switch {
 		case p.lines == 0:
 			var ok bool
@@ -348,22 +381,31 @@ func (p *parser) inHead(b []byte, t int64) int {
 				_, _, _, ok = requestLine(line, false)
 			}
 			if !ok {
-				p.stats.Skipped += int64(len(p.head))
+				p.stats.Skipped += int64(len(h))
 				p.problem(ErrStartLine, p.headOff, t, "bad "+p.startName())
 				p.hunt(false)
 				return i
 			}
 		case len(line) == 0:
-			p.finishHead(p.off+int64(i), t)
+			p.finishHead(h, p.off+int64(i), t)
 			return i
 		case p.lines > p.maxHeaders:
-			p.stats.Skipped += int64(len(p.head))
+			p.stats.Skipped += int64(len(h))
 			p.problem(ErrTooManyHeaders, p.headOff, t, "more than "+strconv.Itoa(p.maxHeaders)+" header fields")
 			p.hunt(false)
 			return i
 		}
 		p.lines++
-		p.lastLine = len(p.head)
+		p.lastLine = len(h)
+	}
+	if inPlace {
+		// The head goes on in the next bytes: keep what came.
+		if cap(p.head) < len(h) {
+			// Room for a typical head, so that the rest of it does not
+			// grow the slice in steps.
+			p.head = make([]byte, 0, max(1024, 2*len(h)))
+		}
+		p.head = append(p.head[:0], h...)
 	}
 	return i
 }
@@ -441,13 +483,13 @@ func (p *parser) resync() bool {
 	return true
 }
 
-// finishHead turns the complete head into a message; at is the offset
-// just after it.
-func (p *parser) finishHead(at, t int64) {
+// finishHead turns the complete head h (p.head, or where it lies in the
+// bytes fed) into a message; at is the offset just after it.
+func (p *parser) finishHead(h []byte, at, t int64) {
 	p.stats.Heads++
-	s := string(p.head)
-	nl := bytes.IndexByte(p.head, '\n')
-	line := trimEOL(p.head[:nl+1])
+	s := string(h)
+	nl := bytes.IndexByte(h, '\n')
+	line := trimEOL(h[:nl+1])
 	f := readFields(s[nl+1:], p.lines-1, &p.tn)
 	p.stats.BadHeaderLines += int64(f.badLines)
 	if p.resp {

@@ -143,6 +143,9 @@ type Assembler struct {
 	conns  map[key]*conn
 	timers timerHeap
 	pool   pool
+	// free holds forgotten connections' state for the next ones: a busy
+	// capture opens a connection every few packets.
+	free   []*conn
 	now    int64 // the capture clock
 	leap   int64 // a time far ahead of the clock, waiting for a second packet to confirm it
 	lastID uint64
@@ -162,9 +165,11 @@ type key struct {
 	aPort, bPort       uint16
 }
 
-// conn is a Conn with the Assembler's own state.
+// conn is a Conn with the Assembler's own state. The Conn is allocated
+// apart, since the handler may keep it after Close; the rest is recycled
+// once the connection is forgotten (see Assembler.free).
 type conn struct {
-	Conn
+	*Conn
 	key       key
 	clientIsA bool // the client is the key's a endpoint
 	half      [2]half
@@ -415,9 +420,8 @@ func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
 	if len(a.conns) >= a.opts.MaxConns {
 		a.evict()
 	}
-	c := &conn{key: k, heapIdx: -1}
-	c.half[0].reset()
-	c.half[1].reset()
+	c := a.newConn()
+	c.key = k
 	a.lastID++
 	c.ID = a.lastID
 	c.File = a.opts.File
@@ -463,7 +467,7 @@ func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wir
 
 	if fl&pcap.RST != 0 {
 		if first {
-			a.h.Open(&c.Conn)
+			a.h.Open(c.Conn)
 		}
 		a.rst(c, s, p)
 		return
@@ -472,7 +476,7 @@ func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wir
 	if fl&pcap.SYN != 0 {
 		ok := a.syn(c, s, p)
 		if first {
-			a.h.Open(&c.Conn)
+			a.h.Open(c.Conn)
 		}
 		if !ok {
 			return
@@ -490,7 +494,7 @@ func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wir
 		h.setBase(base)
 	}
 	if first && fl&pcap.SYN == 0 {
-		a.h.Open(&c.Conn)
+		a.h.Open(c.Conn)
 	}
 	off := h.off(seq)
 	if fl&pcap.ACK != 0 {
@@ -573,7 +577,7 @@ func (a *Assembler) ack(c *conn, s Side, p *pcap.Packet) {
 			c.Handshake = true
 			c.Established = p.Time
 			c.State = c.state()
-			a.h.Established(&c.Conn)
+			a.h.Established(c.Conn)
 		}
 	}
 	peer := &c.half[s.Other()]
@@ -822,7 +826,7 @@ func (a *Assembler) deliver(c *conn, s Side, b []byte, t, pkt int64) {
 			h.hist.add(off, b)
 		}
 	}
-	a.h.Data(&c.Conn, s, b, t, pkt)
+	a.h.Data(c.Conn, s, b, t, pkt)
 }
 
 // gap declares the next n bytes of a side lost.
@@ -830,7 +834,7 @@ func (a *Assembler) gap(c *conn, s Side, n int64) {
 	c.half[s].next += n
 	c.GapBytes[s] += n
 	a.stats.GapBytes += n
-	a.h.Gap(&c.Conn, s, n)
+	a.h.Gap(c.Conn, s, n)
 }
 
 // gapTo moves a side's stream on to offset to, delivering what is held on
@@ -982,7 +986,7 @@ func (a *Assembler) close(c *conn, e Ending, end int64) {
 	c.HalfClosed = c.FinSeen[0] != c.FinSeen[1]
 	c.State = c.state()
 	a.stats.Open--
-	a.h.Close(&c.Conn)
+	a.h.Close(c.Conn)
 	switch e {
 	case EndFIN, EndRST, EndSynTimeout:
 		c.dead = true
@@ -993,7 +997,8 @@ func (a *Assembler) close(c *conn, e Ending, end int64) {
 	}
 }
 
-// forget drops a connection from the table and the timers.
+// forget drops a connection from the table and the timers, and keeps its
+// state for a new one. Nothing may use c afterwards.
 func (a *Assembler) forget(c *conn) {
 	if a.conns[c.key] == c {
 		delete(a.conns, c.key)
@@ -1009,6 +1014,32 @@ func (a *Assembler) forget(c *conn) {
 		h.held, h.heldBuf = nil, nil
 		a.releaseHistory(h)
 	}
+	if len(a.free) < maxFreeConns {
+		*c = conn{}
+		a.free = append(a.free, c)
+	}
+}
+
+// maxFreeConns bounds the forgotten connections kept for reuse: enough
+// for the churn of a load test, little next to MaxConns.
+const maxFreeConns = 1024
+
+// newConn returns a connection with a new Conn, its own state reused when
+// there is some to reuse.
+func (a *Assembler) newConn() *conn {
+	var c *conn
+	if n := len(a.free); n > 0 {
+		c = a.free[n-1]
+		a.free[n-1] = nil
+		a.free = a.free[:n-1]
+	} else {
+		c = new(conn)
+	}
+	c.Conn = new(Conn)
+	c.heapIdx = -1
+	c.half[0].reset()
+	c.half[1].reset()
+	return c
 }
 
 func (a *Assembler) releaseSeg(h *half, g *segment) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -26,6 +27,11 @@ type Options struct {
 	// MaxInflate bounds what one message may inflate to (the rest is
 	// not inflated); 0 means DefaultMaxInflate.
 	MaxInflate int64
+	// ReuseMessages lets the Parser reuse the Messages it reports, and
+	// their Payload, from its next call on: for a caller that is done
+	// with each message when the call that reported it returns, so that
+	// a busy stream costs no allocation per message.
+	ReuseMessages bool
 }
 
 // The defaults keep a SIP message (a few KB) whole with room to spare,
@@ -101,16 +107,29 @@ type Parser struct {
 	compGap   bool
 	closeSeen bool
 
+	// With Options.ReuseMessages: the messages reported by the last call,
+	// and those free for the next ones.
+	reuse bool
+	lent  []*Message
+	spare []*Message
+
 	stats Stats
 }
 
 // NewParser returns a parser for one direction of a connection.
 func NewParser(o Options) *Parser {
-	p := &Parser{
+	p := parsers.Get().(*Parser)
+	// A parser back from Release keeps its buffers and spare messages.
+	*p = Parser{
 		fromClient: o.FromClient,
 		maxMsg:     o.MaxMessage,
 		maxComp:    o.MaxCompressed,
 		maxInflate: o.MaxInflate,
+		reuse:      o.ReuseMessages,
+		ev:         p.ev[:0],
+		comp:       p.comp[:0],
+		lent:       p.lent[:0],
+		spare:      p.spare,
 	}
 	if p.maxMsg <= 0 {
 		p.maxMsg = DefaultMaxMessage
@@ -130,6 +149,75 @@ func NewParser(o Options) *Parser {
 		p.inf = newInflater(!noTakeover)
 	}
 	return p
+}
+
+// parsers holds the Parsers given back by Release: a capture opens a
+// WebSocket per call, each with a parser per side.
+var parsers = sync.Pool{New: func() any { return new(Parser) }}
+
+// maxSpare bounds the messages a parser keeps for reuse, and
+// maxSparePayload the payload buffer kept with each: one large message
+// must not pin its buffer.
+const (
+	maxSpare        = 4
+	maxSparePayload = 8 << 10
+)
+
+// Release gives the parser back for a later NewParser to reuse. Neither
+// it nor any slice it returned may be used afterwards, nor, with
+// Options.ReuseMessages, the Messages it reported.
+func (p *Parser) Release() {
+	p.recycle()
+	clear(p.ev[:cap(p.ev)])
+	if cap(p.ev) > 64 {
+		p.ev = nil
+	}
+	if cap(p.comp) > maxSparePayload {
+		p.comp = nil
+	}
+	p.inf, p.cur, p.data = nil, nil, nil
+	parsers.Put(p)
+}
+
+// recycle takes back the messages the last call reported, when the caller
+// let it.
+func (p *Parser) recycle() {
+	for i, m := range p.lent {
+		p.lent[i] = nil
+		if len(p.spare) >= maxSpare {
+			continue
+		}
+		pl := m.Payload[:0]
+		if cap(pl) > maxSparePayload {
+			pl = nil
+		}
+		*m = Message{Payload: pl}
+		p.spare = append(p.spare, m)
+	}
+	p.lent = p.lent[:0]
+}
+
+// message returns a new Message, a reused one when it may.
+func (p *Parser) message(op Opcode, off, t int64) *Message {
+	var m *Message
+	if n := len(p.spare); n > 0 {
+		m = p.spare[n-1]
+		p.spare[n-1] = nil
+		p.spare = p.spare[:n-1]
+	} else {
+		m = new(Message)
+	}
+	m.Opcode, m.Offset, m.Time, m.Frames = op, off, t, 1
+	return m
+}
+
+// report emits a finished message.
+func (p *Parser) report(m *Message, t int64) {
+	p.stats.Messages++
+	p.emit(Event{Kind: KindMessage, Time: t, Offset: m.Offset, Message: m})
+	if p.reuse {
+		p.lent = append(p.lent, m)
+	}
 }
 
 // Stats returns the counts so far.
@@ -164,6 +252,7 @@ func (p *Parser) fatal(class error, at, t int64, reason string) {
 // the events they completed; the slice is reused by the next call, the
 // Messages are the caller's. b is not kept.
 func (p *Parser) Feed(b []byte, t int64) []Event {
+	p.recycle()
 	p.ev = p.ev[:0]
 	if p.ended {
 		return p.ev
@@ -192,6 +281,7 @@ func (p *Parser) Feed(b []byte, t int64) []Event {
 // to find the next frame, and the parser stops (a fatal KindProblem): it
 // does not guess where a frame might start.
 func (p *Parser) Gap(n, t int64) []Event {
+	p.recycle()
 	p.ev = p.ev[:0]
 	if p.ended || n <= 0 {
 		return p.ev
@@ -235,6 +325,7 @@ func (p *Parser) Gap(n, t int64) []Event {
 
 // Close says the stream ended. A message in progress ends incomplete.
 func (p *Parser) Close(t int64) []Event {
+	p.recycle()
 	p.ev = p.ev[:0]
 	if p.ended {
 		return p.ev
@@ -380,14 +471,14 @@ func (p *Parser) check(f *Frame, minimal bool, t int64) {
 func (p *Parser) route(f *Frame, t int64) {
 	switch {
 	case f.Opcode.IsControl():
-		p.cur = &Message{Opcode: f.Opcode, Offset: f.Offset, Time: t, Frames: 1}
+		p.cur = p.message(f.Opcode, f.Offset, t)
 		p.ctlStop = false
 	case f.Opcode == OpText || f.Opcode == OpBinary:
 		if p.data != nil {
 			p.problem(ErrSequence, f.Offset, t, "new message before the last one ended")
 			p.finishData(t, false)
 		}
-		m := &Message{Opcode: f.Opcode, Offset: f.Offset, Time: t, Frames: 1}
+		m := p.message(f.Opcode, f.Offset, t)
 		m.Compressed = p.deflate && f.RSV&RSV1 != 0
 		p.data, p.cur = m, m
 		p.stopKeep, p.compOver, p.compGap = false, false, false
@@ -418,7 +509,7 @@ func (p *Parser) keep(m *Message, d []byte, masked bool, hint int64) {
 	if len(d) == 0 {
 		return
 	}
-	if m.Payload == nil {
+	if m.Payload == nil || len(m.Payload) == 0 && cap(m.Payload) < len(d) {
 		m.Payload = make([]byte, 0, min(int64(p.maxMsg), max(hint, int64(len(d)))))
 	}
 	start := len(m.Payload)
@@ -507,8 +598,7 @@ func (p *Parser) finishControl(t int64, complete bool) {
 		p.closeSeen = true
 		p.readClose(m, t)
 	}
-	p.stats.Messages++
-	p.emit(Event{Kind: KindMessage, Time: t, Offset: m.Offset, Message: m})
+	p.report(m, t)
 }
 
 // readClose reads a close frame's status code and reason (RFC 6455 §5.5.1,
@@ -556,8 +646,7 @@ func (p *Parser) finishData(t int64, complete bool) {
 	if m.Compressed {
 		p.inflate(m, complete, t)
 	}
-	p.stats.Messages++
-	p.emit(Event{Kind: KindMessage, Time: t, Offset: m.Offset, Message: m})
+	p.report(m, t)
 	if cap(p.comp) > 2*p.maxMsg {
 		// One big message must not pin its buffer for the connection's
 		// life.
