@@ -1,7 +1,7 @@
 package correlate
 
 import (
-	"container/heap"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -17,6 +17,11 @@ const (
 	// linger keeps a finished dialog findable for late retransmissions and
 	// for a client that retries with the same Call-ID (after a 401/407).
 	linger = 32e9
+	// sweepEvery is how much capture time passes between two expiries of
+	// finished dialogs and transactions. What a sweep forgets decides
+	// whether a late message still finds its transaction, so the sweeps
+	// happen at the same instants however they are implemented.
+	sweepEvery = 10e9
 )
 
 type legState uint8
@@ -32,56 +37,50 @@ const (
 // follows between the same two parties. A proxy in the capture makes two
 // legs with one Call-ID.
 type leg struct {
-	callID string
+	call   *call
 	client netip.AddrPort
 	edge   netip.AddrPort
-	hop    uint8
-
+	branch string
+	cseq   uint32
+	gen    uint32 // bumps on every state change, to drop stale timers
+	// attempt is the index in sipTracker.attempts of the current attempt.
+	attempt int32
+	hop     uint8
 	state   legState
 	active  bool // counted in its edge's concurrency
-	attempt int  // index in sipTracker.attempts of the current attempt
-	branch  string
-	cseq    uint32
-	gen     uint32 // bumps on every state change, to drop stale timers
 	endedAt int64
 }
 
-type timer struct {
-	at  int64
-	leg *leg
-	gen uint32
-}
-
-type timerHeap []timer
-
-func (h timerHeap) Len() int            { return len(h) }
-func (h timerHeap) Less(i, j int) bool  { return h[i].at < h[j].at }
-func (h timerHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x interface{}) { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() interface{} {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-// txnKey identifies a SIP transaction as RFC 3261 17.1.3 matches one: the
-// top Via branch and the CSeq method (and the Call-ID, which makes clashing
+// txn is a SIP transaction as RFC 3261 17.1.3 matches one: the top Via
+// branch and the CSeq method, within its Call-ID (which makes clashing
 // branches from broken clients harmless). Pre-3261 peers without a magic
-// cookie branch fall back to the CSeq number.
-type txnKey struct {
-	callID string
-	branch string
-	method string
-	cseq   uint32
-}
-
+// cookie branch fall back to the CSeq number (cseq is 0 otherwise).
 type txn struct {
-	requests int   // copies of the request seen
-	finals   int   // copies of a final response seen
-	final    int   // the first final status code
+	branch   string
+	method   string
+	cseq     uint32
+	requests int32 // copies of the request seen
+	finals   int32 // copies of a final response seen
 	lastSeen int64 // for expiry
 }
+
+// call is what the tracker keeps per Call-ID: its legs and transactions.
+// One map lookup per message finds both, and a call of one leg and a few
+// transactions (INVITE, ACK, BYE) fits in the one allocation.
+type call struct {
+	id   string
+	legs []*leg
+	txns []txn
+	// due is when the earliest of its ended legs and transactions may be
+	// forgotten: the time of its live entry in sipTracker.expiry,
+	// noExpiry when it has none.
+	due    int64
+	leg0   leg
+	legBuf [1]*leg
+	txnBuf [3]txn
+}
+
+const noExpiry = math.MaxInt64
 
 // SIPStats counts SIP messages the way tshark does (every message on the
 // wire, retransmissions included) plus what the transaction layer found.
@@ -98,9 +97,12 @@ type SIPStats struct {
 type sipTracker struct {
 	timerB, timerF int64
 
-	legs   map[string][]*leg // by Call-ID
-	txns   map[txnKey]*txn
-	timers timerHeap
+	calls map[string]*call
+	// timers are timer B and timer F: each is pushed in capture order
+	// with a fixed delay, so a queue keeps them in time order.
+	timersB, timersF timeQueue[timer]
+	// expiry holds each call's due time, for the sweeps.
+	expiry timeHeap[*call]
 	active map[netip.AddrPort]int32 // dialogs in progress per edge
 	edges  map[netip.AddrPort]bool  // addresses that received a hop-0 INVITE
 	// edgeFilter, when set, names the edges; INVITEs elsewhere are
@@ -111,13 +113,56 @@ type sipTracker struct {
 	stats     SIPStats
 	now       int64
 	lastSweep int64
+
+	// Message counts by method and code, folded into stats.Requests and
+	// stats.Responses by finish: an array index costs less than a map
+	// update per message.
+	methodCounts [len(countedMethods)]int64
+	codeCounts   [1000]int64
+}
+
+// countedMethods are the methods counted in sipTracker.methodCounts; any
+// other goes straight to the map.
+var countedMethods = [...]string{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER"}
+
+func methodIndex(m string) int {
+	switch m {
+	case "INVITE":
+		return 0
+	case "ACK":
+		return 1
+	case "BYE":
+		return 2
+	case "CANCEL":
+		return 3
+	case "OPTIONS":
+		return 4
+	case "REGISTER":
+		return 5
+	}
+	return -1
+}
+
+// statusText holds the status codes as text, so that an attempt's Status
+// costs no allocation.
+var statusText = func() (t [1000]string) {
+	for c := range t {
+		t[c] = strconv.Itoa(c)
+	}
+	return t
+}()
+
+func statusString(code int) string {
+	if code >= 0 && code < len(statusText) {
+		return statusText[code]
+	}
+	return strconv.Itoa(code)
 }
 
 func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort) *sipTracker {
 	t := &sipTracker{
 		timerB: timerB, timerF: timerF,
-		legs:   make(map[string][]*leg),
-		txns:   make(map[txnKey]*txn),
+		calls:  make(map[string]*call),
 		active: make(map[netip.AddrPort]int32),
 		edges:  make(map[netip.AddrPort]bool),
 		stats: SIPStats{
@@ -139,53 +184,109 @@ func (t *sipTracker) advance(now int64) {
 	if now > t.now {
 		t.now = now
 	}
-	for len(t.timers) > 0 && t.timers[0].at <= now {
-		tm := heap.Pop(&t.timers).(timer)
-		l := tm.leg
-		if tm.gen != l.gen {
-			continue
+	for {
+		// Two timers due at the same instant touch different legs, so
+		// which of the queues goes first does not matter.
+		q := &t.timersB
+		if tb, ok := t.timersB.min(); !ok || tb.at > now {
+			q = nil
 		}
-		a := &t.attempts[l.attempt]
-		switch l.state {
-		case legInviting:
-			if a.Outcome != Cancelled {
-				a.Outcome = TimedOut
-				a.Status = "timeout"
-				a.Failed = true
-				a.Kind = kindOf(LayerSIP, a.Status)
+		if tf, ok := t.timersF.min(); ok && tf.at <= now {
+			if q == nil {
+				q = &t.timersF
+			} else if tb, _ := t.timersB.min(); tf.at < tb.at {
+				q = &t.timersF
 			}
-			t.end(l, tm.at)
-		case legTerminating:
-			t.end(l, tm.at)
 		}
+		if q == nil {
+			break
+		}
+		t.fire(q.pop())
 	}
-	if now-t.lastSweep > 10e9 {
+	if now-t.lastSweep > sweepEvery {
 		t.sweep(now)
 		t.lastSweep = now
 	}
 }
 
+func (t *sipTracker) fire(tm timer) {
+	l := tm.leg
+	if tm.gen != l.gen {
+		return
+	}
+	a := &t.attempts[l.attempt]
+	switch l.state {
+	case legInviting:
+		if a.Outcome != Cancelled {
+			a.Outcome = TimedOut
+			a.Status = "timeout"
+			a.Failed = true
+			a.Kind = kindOf(LayerSIP, a.Status)
+		}
+		t.end(l, tm.at)
+	case legTerminating:
+		t.end(l, tm.at)
+	}
+}
+
 // sweep forgets dialogs and transactions that finished long enough ago
-// that nothing on the wire can refer to them any more.
+// that nothing on the wire can refer to them any more. Only the calls
+// whose due time has passed are looked at.
 func (t *sipTracker) sweep(now int64) {
-	for id, ls := range t.legs {
-		keep := ls[:0]
-		for _, l := range ls {
-			if l.state == legEnded && now-l.endedAt > linger {
+	for {
+		e, ok := t.expiry.min()
+		if !ok || e.at >= now {
+			return
+		}
+		t.expiry.pop()
+		c := e.v
+		if c.due != e.at {
+			continue // superseded by an earlier due time
+		}
+		t.expire(c, now)
+	}
+}
+
+// expire forgets what of c has expired by now and queues c again for the
+// rest.
+func (t *sipTracker) expire(c *call, now int64) {
+	due := int64(noExpiry)
+	legs := c.legs[:0]
+	for _, l := range c.legs {
+		if l.state == legEnded {
+			if now-l.endedAt > linger {
 				continue
 			}
-			keep = append(keep, l)
+			due = min(due, l.endedAt+linger)
 		}
-		if len(keep) == 0 {
-			delete(t.legs, id)
-		} else {
-			t.legs[id] = keep
-		}
+		legs = append(legs, l)
 	}
-	for k, x := range t.txns {
+	clear(c.legs[len(legs):])
+	c.legs = legs
+	txns := c.txns[:0]
+	for _, x := range c.txns {
 		if now-x.lastSeen > linger+t.timerB {
-			delete(t.txns, k)
+			continue
 		}
+		due = min(due, x.lastSeen+linger+t.timerB)
+		txns = append(txns, x)
+	}
+	clear(c.txns[len(txns):])
+	c.txns = txns
+	if len(c.legs) == 0 && len(c.txns) == 0 {
+		delete(t.calls, c.id)
+		c.due = noExpiry
+		return
+	}
+	c.due = noExpiry
+	t.expireAt(c, due)
+}
+
+// expireAt makes sure c is looked at by the first sweep after at.
+func (t *sipTracker) expireAt(c *call, at int64) {
+	if at < c.due {
+		c.due = at
+		t.expiry.push(at, c)
 	}
 }
 
@@ -198,18 +299,25 @@ func (t *sipTracker) end(l *leg, at int64) {
 	l.endedAt = at
 	l.gen++
 	t.attempts[l.attempt].Ended = at
+	t.expireAt(l.call, at+linger)
 }
 
-func (t *sipTracker) arm(l *leg, at int64) {
+func (t *sipTracker) arm(q *timeQueue[timer], l *leg, at int64) {
 	l.gen++
-	heap.Push(&t.timers, timer{at: at, leg: l, gen: l.gen})
+	q.push(timer{at: at, leg: l, gen: l.gen})
 }
 
 func (t *sipTracker) add(ev *capture.Event) {
 	m := ev.SIP
 	t.advance(ev.Time)
 	if m.Request {
-		t.stats.Requests[m.Method]++
+		if i := methodIndex(m.Method); i >= 0 {
+			t.methodCounts[i]++
+		} else {
+			t.stats.Requests[m.Method]++
+		}
+	} else if m.StatusCode >= 0 && m.StatusCode < len(t.codeCounts) {
+		t.codeCounts[m.StatusCode]++
 	} else {
 		t.stats.Responses[m.StatusCode]++
 	}
@@ -218,32 +326,27 @@ func (t *sipTracker) add(ev *capture.Event) {
 		t.stats.Orphans++
 		return
 	}
-	key := txnKey{callID: m.CallID, branch: m.Via.Branch, method: m.CSeqMethod}
-	if len(key.branch) < 7 || key.branch[:7] != "z9hG4bK" {
-		key.cseq = m.CSeq
+	c := t.calls[m.CallID]
+	if c == nil {
+		c = &call{id: m.CallID, due: noExpiry}
+		c.legs, c.txns = c.legBuf[:0], c.txnBuf[:0]
+		t.calls[m.CallID] = c
 	}
-	x := t.txns[key]
-	if x == nil {
-		// The parser's strings point into a copy of the whole header
-		// section; a key kept for the transaction's life must not hold
-		// that alive.
-		key.branch = strings.Clone(key.branch)
-		x = &txn{}
-		t.txns[key] = x
-	}
+	x := c.txn(m)
 	x.lastSeen = ev.Time
+	t.expireAt(c, ev.Time+linger+t.timerB)
 	if m.Request {
 		x.requests++
 		if x.requests > 1 {
 			t.stats.Retransmissions++
 			if m.Method == "INVITE" {
-				if l := t.findLeg(m.CallID, ev.Src, ev.Dst); l != nil && l.branch == m.Via.Branch {
+				if l := c.findLeg(ev.Src, ev.Dst); l != nil && l.branch == m.Via.Branch {
 					t.attempts[l.attempt].Retransmits++
 				}
 			}
 			return
 		}
-		t.request(ev, m)
+		t.request(ev, m, c)
 		return
 	}
 	if m.StatusCode >= 200 {
@@ -252,18 +355,52 @@ func (t *sipTracker) add(ev *capture.Event) {
 			t.stats.Retransmissions++
 			return
 		}
-		x.final = m.StatusCode
 	}
-	t.response(ev, m)
+	t.response(ev, m, c)
+}
+
+// txn finds the transaction m belongs to, or starts it.
+func (c *call) txn(m *sip.Message) *txn {
+	branch, method := m.Via.Branch, m.CSeqMethod
+	var cseq uint32
+	if len(branch) < 7 || branch[:7] != "z9hG4bK" {
+		cseq = m.CSeq
+	}
+	var shared string // a copy of branch the call keeps already
+	for i := range c.txns {
+		x := &c.txns[i]
+		if x.branch == branch {
+			if x.method == method && x.cseq == cseq {
+				return x
+			}
+			shared = x.branch
+		}
+	}
+	// The parser's strings point into a copy of the whole header section;
+	// what is kept for the transaction's life must not hold that alive. A
+	// CANCEL and the ACK of a failed INVITE share the INVITE's branch.
+	if shared == "" {
+		shared = strings.Clone(branch)
+	}
+	c.txns = append(c.txns, txn{branch: shared, method: keepMethod(method), cseq: cseq})
+	return &c.txns[len(c.txns)-1]
+}
+
+// keepMethod returns the method as a string that holds nothing else alive.
+func keepMethod(m string) string {
+	if i := methodIndex(m); i >= 0 {
+		return countedMethods[i]
+	}
+	return strings.Clone(m)
 }
 
 // findLeg finds the leg a message between src and dst belongs to: the
 // leg between exactly these two parties, else the one whose edge is one of
 // them (a BYE from the edge may go to a Contact port that is not the port
 // the INVITE came from).
-func (t *sipTracker) findLeg(callID string, src, dst netip.AddrPort) *leg {
+func (c *call) findLeg(src, dst netip.AddrPort) *leg {
 	var byEdge *leg
-	for _, l := range t.legs[callID] {
+	for _, l := range c.legs {
 		if (l.client == src && l.edge == dst) || (l.client == dst && l.edge == src) {
 			return l
 		}
@@ -274,26 +411,26 @@ func (t *sipTracker) findLeg(callID string, src, dst netip.AddrPort) *leg {
 	return byEdge
 }
 
-func (t *sipTracker) request(ev *capture.Event, m *sip.Message) {
+func (t *sipTracker) request(ev *capture.Event, m *sip.Message, c *call) {
 	switch m.Method {
 	case "INVITE":
 		if m.ToTag != "" {
 			t.stats.InDialog++
 			return
 		}
-		t.invite(ev, m)
+		t.invite(ev, m, c)
 	case "BYE":
-		l := t.findLeg(m.CallID, ev.Src, ev.Dst)
+		l := c.findLeg(ev.Src, ev.Dst)
 		if l == nil {
 			t.stats.Orphans++
 			return
 		}
 		if l.state == legEstablished || l.state == legInviting {
 			l.state = legTerminating
-			t.arm(l, ev.Time+t.timerF)
+			t.arm(&t.timersF, l, ev.Time+t.timerF)
 		}
 	case "CANCEL":
-		l := t.findLeg(m.CallID, ev.Src, ev.Dst)
+		l := c.findLeg(ev.Src, ev.Dst)
 		if l == nil {
 			t.stats.Orphans++
 			return
@@ -304,8 +441,8 @@ func (t *sipTracker) request(ev *capture.Event, m *sip.Message) {
 	}
 }
 
-func (t *sipTracker) invite(ev *capture.Event, m *sip.Message) {
-	l := t.findLeg(m.CallID, ev.Src, ev.Dst)
+func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
+	l := c.findLeg(ev.Src, ev.Dst)
 	if l != nil && l.client == ev.Src && l.edge == ev.Dst {
 		if l.state != legEnded {
 			// A new initial INVITE while the old one is in progress (a
@@ -323,14 +460,20 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message) {
 			prev.Kind = KindNone
 		}
 	} else {
-		l = &leg{callID: m.CallID, client: ev.Src, edge: ev.Dst, hop: t.hopOf(m.CallID, ev.Src, ev.Dst)}
-		t.legs[m.CallID] = append(t.legs[m.CallID], l)
+		hop := t.hopOf(c, ev.Src, ev.Dst)
+		if len(c.legs) == 0 && c.leg0.call == nil {
+			l = &c.leg0
+		} else {
+			l = new(leg)
+		}
+		*l = leg{call: c, client: ev.Src, edge: ev.Dst, hop: hop}
+		c.legs = append(c.legs, l)
 		if l.hop == 0 {
 			t.edges[ev.Dst] = true
 		}
 	}
 	l.state = legInviting
-	l.branch = strings.Clone(m.Via.Branch)
+	l.branch = c.txn(m).branch // the transaction's copy
 	l.cseq = m.CSeq
 	l.active = true
 	t.active[l.edge]++
@@ -341,29 +484,29 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message) {
 		Concurrency: t.active[l.edge],
 		Threads:     -1,
 		Outcome:     Pending,
-		CallID:      m.CallID,
+		CallID:      c.id,
 		Edge:        ev.Dst,
 		Client:      ev.Src,
 		Source:      FromCapture,
 		File:        ev.File,
 		Packet:      ev.Packet,
 	})
-	l.attempt = len(t.attempts) - 1
-	t.arm(l, ev.Time+t.timerB)
+	l.attempt = int32(len(t.attempts) - 1)
+	t.arm(&t.timersB, l, ev.Time+t.timerB)
 }
 
 // hopOf tells an INVITE the load generator sent to the edge (hop 0) from
 // one the edge sent on to a backend: the latter comes from an address that
 // already received INVITEs, or carries the Call-ID of a dialog in progress
 // from another client.
-func (t *sipTracker) hopOf(callID string, src, dst netip.AddrPort) uint8 {
+func (t *sipTracker) hopOf(c *call, src, dst netip.AddrPort) uint8 {
 	if t.edgeFilter != nil {
 		if t.edgeFilter[dst] {
 			return 0
 		}
 		return 1
 	}
-	for _, l := range t.legs[callID] {
+	for _, l := range c.legs {
 		if l.edge == src || (l.client != src && l.edge.Addr() == src.Addr() && l.client.Addr() != src.Addr()) {
 			return l.hop + 1
 		}
@@ -374,8 +517,8 @@ func (t *sipTracker) hopOf(callID string, src, dst netip.AddrPort) uint8 {
 	return 0
 }
 
-func (t *sipTracker) response(ev *capture.Event, m *sip.Message) {
-	l := t.findLeg(m.CallID, ev.Dst, ev.Src)
+func (t *sipTracker) response(ev *capture.Event, m *sip.Message, c *call) {
+	l := c.findLeg(ev.Dst, ev.Src)
 	if l == nil {
 		t.stats.Orphans++
 		return
@@ -390,14 +533,14 @@ func (t *sipTracker) response(ev *capture.Event, m *sip.Message) {
 		if l.state == legEnded && a.Outcome == Cancelled && a.Answered == 0 {
 			// The 487 after the 200 to CANCEL already ended the dialog.
 			a.Answered = ev.Time
-			a.Status = strconv.Itoa(code)
+			a.Status = statusString(code)
 			return
 		}
 		if l.state != legInviting {
 			return
 		}
 		a.Answered = ev.Time
-		a.Status = strconv.Itoa(code)
+		a.Status = statusString(code)
 		switch {
 		case code < 300:
 			a.Outcome = Answered
@@ -441,7 +584,7 @@ func (t *sipTracker) noteRelay(l *leg, a *Attempt) {
 	if l.hop != 0 {
 		return
 	}
-	for _, other := range t.legs[l.callID] {
+	for _, other := range l.call.legs {
 		if other.hop == 0 || other == l {
 			continue
 		}
@@ -456,6 +599,18 @@ func (t *sipTracker) noteRelay(l *leg, a *Attempt) {
 // would have fired have timed out; the rest are unanswered or still up.
 func (t *sipTracker) finish(end int64) {
 	t.advance(end)
+	for i, n := range t.methodCounts {
+		if n > 0 {
+			t.stats.Requests[countedMethods[i]] += n
+		}
+	}
+	t.methodCounts = [len(countedMethods)]int64{}
+	for code, n := range t.codeCounts {
+		if n > 0 {
+			t.stats.Responses[code] += n
+		}
+	}
+	t.codeCounts = [1000]int64{}
 	for i := range t.attempts {
 		a := &t.attempts[i]
 		if a.Outcome == Pending {
@@ -469,4 +624,114 @@ func (t *sipTracker) finish(end int64) {
 			a.Kind = KindError
 		}
 	}
+}
+
+type timer struct {
+	at  int64
+	leg *leg
+	gen uint32
+}
+
+func (tm timer) time() int64 { return tm.at }
+
+// timeQueue holds items in time order when they are pushed nearly in
+// order, as timers with one delay armed in capture order are: a queue,
+// with a heap for the few pushed earlier than the last one queued.
+type timeQueue[T interface{ time() int64 }] struct {
+	fifo []T
+	head int
+	late timeHeap[T]
+}
+
+func (q *timeQueue[T]) push(v T) {
+	if n := len(q.fifo); n > q.head && v.time() < q.fifo[n-1].time() {
+		q.late.push(v.time(), v)
+		return
+	}
+	if q.head > 1024 && q.head > len(q.fifo)/2 {
+		n := copy(q.fifo, q.fifo[q.head:])
+		clear(q.fifo[n:])
+		q.fifo, q.head = q.fifo[:n], 0
+	}
+	q.fifo = append(q.fifo, v)
+}
+
+// min returns the earliest item, false when there is none.
+func (q *timeQueue[T]) min() (T, bool) {
+	if e, ok := q.late.min(); ok && (q.head == len(q.fifo) || e.at < q.fifo[q.head].time()) {
+		return e.v, true
+	}
+	if q.head == len(q.fifo) {
+		var zero T
+		return zero, false
+	}
+	return q.fifo[q.head], true
+}
+
+// pop removes the item min returned.
+func (q *timeQueue[T]) pop() T {
+	if e, ok := q.late.min(); ok && (q.head == len(q.fifo) || e.at < q.fifo[q.head].time()) {
+		return q.late.pop().v
+	}
+	v := q.fifo[q.head]
+	var zero T
+	q.fifo[q.head] = zero
+	q.head++
+	return v
+}
+
+type timed[T any] struct {
+	at int64
+	v  T
+}
+
+// timeHeap is a binary min-heap on time, without container/heap's
+// interface conversions (each Push allocated).
+type timeHeap[T any] []timed[T]
+
+func (h *timeHeap[T]) push(at int64, v T) {
+	*h = append(*h, timed[T]{at, v})
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if s[p].at <= s[i].at {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (h timeHeap[T]) min() (timed[T], bool) {
+	if len(h) == 0 {
+		return timed[T]{}, false
+	}
+	return h[0], true
+}
+
+func (h *timeHeap[T]) pop() timed[T] {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s[n] = timed[T]{}
+	s = s[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		j := l
+		if r := l + 1; r < n && s[r].at < s[l].at {
+			j = r
+		}
+		if s[i].at <= s[j].at {
+			break
+		}
+		s[i], s[j] = s[j], s[i]
+		i = j
+	}
+	*h = s
+	return top
 }

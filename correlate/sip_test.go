@@ -1,0 +1,152 @@
+package correlate
+
+import (
+	"fmt"
+	"math/rand"
+	"net/netip"
+	"sort"
+	"testing"
+
+	"github.com/ceiling-dev/ceiling/parse/capture"
+	"github.com/ceiling-dev/ceiling/parse/sip"
+)
+
+// TestSIPSweepExact checks the incremental sweep against the rule it
+// implements: at each sweep, exactly the transactions last seen more than
+// linger+timer B ago are forgotten, and no ended leg older than linger is
+// left. Times go backwards now and then, as a capture's may.
+func TestSIPSweepExact(t *testing.T) {
+	type key struct {
+		callID, branch, method string
+		cseq                   uint32
+	}
+	rng := rand.New(rand.NewSource(3))
+	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil)
+	model := map[key]int64{} // last seen
+	now := t0
+	methods := []string{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"}
+	sweeps := 0
+	for i := 0; i < 200000; i++ {
+		now += rng.Int63n(2e8)
+		at := now
+		if rng.Intn(50) == 0 {
+			at -= rng.Int63n(3e9)
+		}
+		id := fmt.Sprint("c", rng.Intn(3000))
+		m := &sip.Message{Request: rng.Intn(2) == 0, CallID: id, CSeq: uint32(rng.Intn(3)), RetryAfter: -1}
+		m.CSeqMethod = methods[rng.Intn(len(methods))]
+		if m.Request {
+			m.Method = m.CSeqMethod
+		} else {
+			m.StatusCode = []int{100, 180, 200, 487, 503}[rng.Intn(5)]
+		}
+		m.Via.Branch = fmt.Sprint("z9hG4bK", rng.Intn(4))
+		if rng.Intn(10) == 0 {
+			m.Via.Branch = "old" // no magic cookie: the CSeq tells transactions apart
+		}
+		src, dst := gen, edge
+		if !m.Request {
+			src, dst = edge, gen
+		}
+		before := tr.lastSweep
+		tr.add(&capture.Event{Time: at, Src: src, Dst: dst, SIP: m})
+		k := key{id, m.Via.Branch, m.CSeqMethod, 0}
+		if m.Via.Branch == "old" {
+			k.cseq = m.CSeq
+		}
+		if tr.lastSweep != before {
+			// The sweep ran before the message was taken.
+			sweeps++
+			for mk, seen := range model {
+				if tr.lastSweep-seen > linger+tr.timerB {
+					delete(model, mk)
+				}
+			}
+		}
+		model[k] = at
+		if tr.lastSweep != before {
+			got := 0
+			for _, c := range tr.calls {
+				for _, l := range c.legs {
+					if l.state == legEnded && tr.lastSweep-l.endedAt > linger {
+						t.Fatalf("sweep at %d kept a leg ended at %d", tr.lastSweep, l.endedAt)
+					}
+				}
+				for _, x := range c.txns {
+					k := key{c.id, x.branch, x.method, x.cseq}
+					if seen, ok := model[k]; !ok || seen != x.lastSeen {
+						t.Fatalf("transaction %+v: tracker has last seen %d, the rule %d (%v)", k, x.lastSeen, seen, ok)
+					}
+					got++
+				}
+			}
+			if got != len(model) {
+				t.Fatalf("after the sweep at %d: %d transactions, the rule keeps %d", tr.lastSweep, got, len(model))
+			}
+		}
+	}
+	if sweeps < 100 {
+		t.Fatalf("only %d sweeps", sweeps)
+	}
+}
+
+// dialogEvents is one successful call's seven messages, as the parser
+// gives them (interned methods, a Call-ID of its own).
+func dialogEvents(id string, at int64, src netip.AddrPort) []capture.Event {
+	br := "z9hG4bK-" + id
+	inv := &sip.Message{Request: true, Method: "INVITE", CSeqMethod: "INVITE", CallID: id, CSeq: 1, Via: sip.Via{Branch: br}, RetryAfter: -1}
+	r := func(code int, method, branch string, cseq uint32) *sip.Message {
+		return &sip.Message{StatusCode: code, CSeqMethod: method, CallID: id, CSeq: cseq, Via: sip.Via{Branch: branch}, ToTag: "t", RetryAfter: -1}
+	}
+	q := func(method, branch string, cseq uint32) *sip.Message {
+		return &sip.Message{Request: true, Method: method, CSeqMethod: method, CallID: id, CSeq: cseq, Via: sip.Via{Branch: branch}, ToTag: "t", RetryAfter: -1}
+	}
+	ms := []struct {
+		dt       int64
+		m        *sip.Message
+		fromEdge bool
+	}{
+		{0, inv, false},
+		{5e6, r(100, "INVITE", br, 1), true},
+		{20e6, r(200, "INVITE", br, 1), true},
+		{21e6, q("ACK", br+"a", 1), false},
+		{2e9, q("BYE", br+"b", 2), false},
+		{2010e6, r(200, "BYE", br+"b", 2), true},
+	}
+	evs := make([]capture.Event, len(ms))
+	for i, x := range ms {
+		s, d := src, edge
+		if x.fromEdge {
+			s, d = d, s
+		}
+		evs[i] = capture.Event{Time: at + x.dt, Src: s, Dst: d, SIP: x.m}
+	}
+	return evs
+}
+
+// BenchmarkSIPTracker feeds the tracker calls of six messages each, 500
+// new calls a second of capture time with two seconds of talk, so that
+// sweeps and timers run as in a load test. One op is one call.
+func BenchmarkSIPTracker(b *testing.B) {
+	const calls = 1 << 14
+	var evs []capture.Event
+	for i := 0; i < calls; i++ {
+		src := netip.AddrPortFrom(gen.Addr(), uint16(10000+i%50000))
+		evs = append(evs, dialogEvents(fmt.Sprintf("%08d@bench", i), t0+int64(i)*2e6, src)...)
+	}
+	// In capture order.
+	sortByTime(evs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += calls {
+		tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil)
+		for i := range evs {
+			tr.add(&evs[i])
+		}
+		tr.finish(evs[len(evs)-1].Time)
+	}
+}
+
+func sortByTime(evs []capture.Event) {
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time < evs[j].Time })
+}
