@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand"
 	"net/netip"
@@ -50,18 +49,20 @@ type Analyzer struct {
 	traceIndex map[string][]int32
 	// covered says which layers the capture saw hop-0 attempts of: their
 	// samples are joined to the wire, not counted again.
-	covered map[Layer]bool
+	covered [numLayers]bool
 	// sampled counts the samples per layer, for the unmatched count.
-	sampled map[Layer]int64
+	sampled [numLayers]int64
 
-	jtlAttempts []Attempt // Time on the JMeter clock until Finish
-	inflight    map[Layer]*endHeap
+	// jtl holds the attempts known only from the JTL, compact until
+	// Finish; inflight the ends of each layer's samples in flight.
+	jtl      jtlBook
+	inflight [numLayers]endHeap
 
 	threads *threadBook
-	// The samples that give attempts their thread counts once the book is
-	// complete: matched capture attempts by index, JTL attempts in order.
-	sipRefs   map[int32]threadRef
-	jtlRefs   []threadRef
+	// The samples that give matched capture attempts their thread counts
+	// once the book is complete, by index in sip.attempts (host noRef:
+	// none); made at the first match.
+	sipRefs   []threadRef
 	breachRef threadRef
 
 	offsets     []int64
@@ -102,14 +103,10 @@ func New(opts Options) *Analyzer {
 	an := &Analyzer{
 		opts:     opts,
 		sip:      newSIPTracker(int64(opts.TimerB), int64(opts.TimerF), opts.Edges),
-		inflight: make(map[Layer]*endHeap),
 		threads:  newThreadBook(),
-		sipRefs:  make(map[int32]threadRef),
 		rng:      rand.New(rand.NewSource(1)),
 		breaches: Breaches{ByLabel: map[string]int64{}, Messages: map[string]int64{}},
 		noID:     map[Layer][]pendingSample{},
-		covered:  map[Layer]bool{},
-		sampled:  map[Layer]int64{},
 	}
 	an.conn = newConnTracker(&an.sip.attempts, opts.Edges)
 	return an
@@ -297,7 +294,7 @@ func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref Sample
 	at := &a.sip.attempts[i]
 	at.Match = how
 	at.Source |= FromJTL
-	a.sipRefs[int32(i)] = tref
+	a.setSIPRef(i, tref)
 	a.corr.Matched++
 	if how == ByCallID || how == ByTraceID {
 		a.addOffset(at.Time - start*1e6)
@@ -309,9 +306,19 @@ func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref Sample
 		if at.Detail == nil {
 			at.Detail = &Detail{RetryAfter: -1}
 		}
-		r := ref
-		at.Detail.Sample = &r
+		at.Detail.Sample = a.jtl.sampleRef(&ref)
 	}
+}
+
+// setSIPRef files the sample that matched capture attempt i.
+func (a *Analyzer) setSIPRef(i int, tref threadRef) {
+	if a.sipRefs == nil {
+		a.sipRefs = make([]threadRef, len(a.sip.attempts))
+		for k := range a.sipRefs {
+			a.sipRefs[k].host = noRef
+		}
+	}
+	a.sipRefs[i] = tref
 }
 
 // addOffset keeps a uniform sample of at most 1<<20 offsets, enough for a
@@ -331,60 +338,197 @@ func (a *Analyzer) addOffset(d int64) {
 // jtlAttempt records a sample as an attempt of its own: its layer is not
 // in the capture, or there is no capture.
 func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
-	h := a.inflight[c.layer]
-	if h == nil {
-		h = &endHeap{}
-		a.inflight[c.layer] = h
-	}
+	h := &a.inflight[c.layer]
 	for len(*h) > 0 && (*h)[0] <= s.Start {
-		heap.Pop(h)
+		h.pop()
 	}
-	heap.Push(h, s.End())
-	at := Attempt{
-		Layer:       c.layer,
-		Time:        s.Start * 1e6,
-		Answered:    s.End() * 1e6,
-		Ended:       s.End() * 1e6,
-		Concurrency: int32(len(*h)),
-		Threads:     -1,
-		Status:      c.status,
-		Failed:      c.failed,
-		CallID:      s.CallID,
-		TraceID:     s.TraceID,
-		Source:      FromJTL,
-		File:        s.File,
+	h.push(s.End())
+	rec := jtlRecord{
+		start:    s.Start,
+		end:      s.End(),
+		answered: s.End(),
+		callID:   s.CallID,
+		traceID:  s.TraceID,
+		file:     s.File,
+		conc:     int32(len(*h)),
+		host:     tref.host,
+		own:      tref.own,
+		status:   a.jtl.statusIndex(c.status),
+		layer:    c.layer,
+		failed:   c.failed,
 	}
 	if s.Latency > 0 && s.Latency <= s.Elapsed {
-		at.Answered = (s.Start + s.Latency) * 1e6
+		rec.answered = s.Start + s.Latency
 	}
 	switch {
 	case c.failed && c.status == "timeout":
-		at.Outcome = TimedOut
+		rec.outcome = TimedOut
 	case c.failed:
-		at.Outcome = Rejected
+		rec.outcome = Rejected
 	default:
-		at.Outcome = Answered
+		rec.outcome = Answered
 	}
 	if c.failed {
-		at.Kind = kindOf(c.layer, c.status)
-		r := ref
-		at.Detail = &Detail{RetryAfter: -1, ReasonPhrase: s.Message, Sample: &r}
+		rec.kind = kindOf(c.layer, c.status)
+		rec.detail = a.jtl.detail(s.Message, &ref)
 	}
-	a.jtlAttempts = append(a.jtlAttempts, at)
-	a.jtlRefs = append(a.jtlRefs, tref)
+	a.jtl.add(&rec)
 }
 
+// jtlRecord is an attempt known only from the JTL as kept until Finish,
+// in under half the bytes of an Attempt: its times on the JMeter clock in
+// ms, its status an index into jtlBook.statuses, its thread count still a
+// reference into the thread book.
+type jtlRecord struct {
+	start, end, answered int64 // Unix ms, JMeter clock
+	callID, traceID      string
+	detail               *Detail
+	file                 int
+	conc                 int32
+	host, own            int32 // threadRef, whose endMs is end
+	status               uint32
+	layer                Layer
+	outcome              Outcome
+	kind                 FailureKind
+	failed               bool
+}
+
+// jtlChunk is how many records, details or sample references one
+// allocation holds. Growing a single slice of 5 M attempts by doubling
+// copied gigabytes and held the old and the new array at once; chunks
+// are never copied, and Finish writes each attempt once, straight into
+// the result.
+const jtlChunk = 1 << 14
+
+// jtlBook keeps the JTL attempts and what their failures show.
+type jtlBook struct {
+	chunks [][]jtlRecord
+	n      int
+
+	// A failure's Detail and its SampleRef live side by side, in chunks:
+	// one allocation per thousand failures instead of two per failure.
+	details  []failedDetail
+	refs     []SampleRef
+	statuses []string
+	index    map[string]uint32
+}
+
+type failedDetail struct {
+	d Detail
+	r SampleRef
+}
+
+func (b *jtlBook) add(rec *jtlRecord) {
+	k := len(b.chunks) - 1
+	if k < 0 || len(b.chunks[k]) == jtlChunk {
+		// Small inputs get a small first chunk, grown by append.
+		b.chunks = append(b.chunks, nil)
+		k++
+		if k > 0 {
+			b.chunks[k] = make([]jtlRecord, 0, jtlChunk)
+		}
+	}
+	b.chunks[k] = append(b.chunks[k], *rec)
+	b.n++
+}
+
+func (b *jtlBook) at(i int) *jtlRecord { return &b.chunks[i/jtlChunk][i%jtlChunk] }
+
+// detail makes the Detail of a failed sample, with its sample.
+func (b *jtlBook) detail(reason string, ref *SampleRef) *Detail {
+	if len(b.details) == cap(b.details) {
+		b.details = make([]failedDetail, 0, chunkFor(b.n))
+	}
+	b.details = append(b.details, failedDetail{d: Detail{RetryAfter: -1, ReasonPhrase: reason}, r: *ref})
+	f := &b.details[len(b.details)-1]
+	f.d.Sample = &f.r
+	return &f.d
+}
+
+// sampleRef keeps a copy of a matched sample for its attempt's Detail.
+func (b *jtlBook) sampleRef(ref *SampleRef) *SampleRef {
+	if len(b.refs) == cap(b.refs) {
+		b.refs = make([]SampleRef, 0, chunkFor(len(b.refs)))
+	}
+	b.refs = append(b.refs, *ref)
+	return &b.refs[len(b.refs)-1]
+}
+
+// chunkFor sizes the next chunk of details: small while the input is.
+func chunkFor(n int) int {
+	switch {
+	case n < 64:
+		return 16
+	case n < 4096:
+		return 256
+	}
+	return 2048
+}
+
+// statusIndex numbers a status. The few a test has repeat row after row,
+// interned by the JTL reader, so a look at the last ones usually settles it.
+func (b *jtlBook) statusIndex(st string) uint32 {
+	for i := len(b.statuses) - 1; i >= 0 && i >= len(b.statuses)-8; i-- {
+		if b.statuses[i] == st {
+			return uint32(i)
+		}
+	}
+	if i, ok := b.index[st]; ok {
+		return i
+	}
+	if b.index == nil {
+		b.index = map[string]uint32{}
+	}
+	i := uint32(len(b.statuses))
+	b.statuses = append(b.statuses, st)
+	b.index[st] = i
+	return i
+}
+
+// endHeap is a min-heap of the ends of samples in flight. It is its own
+// code rather than container/heap, whose interface boxed every end: an
+// allocation per sample.
 type endHeap []int64
 
-func (h endHeap) Len() int            { return len(h) }
-func (h endHeap) Less(i, j int) bool  { return h[i] < h[j] }
-func (h endHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
-func (h *endHeap) Push(x interface{}) { *h = append(*h, x.(int64)) }
-func (h *endHeap) Pop() interface{} {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *endHeap) push(x int64) {
+	*h = append(*h, x)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if s[p] <= x {
+			break
+		}
+		s[i] = s[p]
+		i = p
+	}
+	s[i] = x
+}
+
+func (h *endHeap) pop() {
+	s := *h
+	n := len(s) - 1
+	x := s[n]
+	s = s[:n]
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && s[c+1] < s[c] {
+			c++
+		}
+		if x <= s[c] {
+			break
+		}
+		s[i] = s[c]
+		i = c
+	}
+	if n > 0 {
+		s[i] = x
+	}
+	*h = s
 }
 
 func floorDiv(a, b int64) int64 {
@@ -417,23 +561,14 @@ func (a *Analyzer) Finish() *Result {
 		if !haveThreads {
 			continue
 		}
-		if ref, ok := a.sipRefs[int32(i)]; ok {
-			at.Threads = a.threads.resolve(ref)
+		if a.sipRefs != nil && a.sipRefs[i].host != noRef {
+			at.Threads = a.threads.resolve(a.sipRefs[i])
 		} else {
 			at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
 		}
 	}
-	for i := range a.jtlAttempts {
-		at := &a.jtlAttempts[i]
-		at.Threads = a.threads.resolve(a.jtlRefs[i])
-		at.Time += off
-		at.Answered += off
-		at.Ended += off
-	}
-	// In place: a copy of every attempt would double the peak memory.
-	r.Attempts = append(a.sip.attempts, a.jtlAttempts...)
-	a.sip.attempts, a.jtlAttempts = nil, nil
-	sort.SliceStable(r.Attempts, func(i, j int) bool { return r.Attempts[i].Time < r.Attempts[j].Time })
+	r.Attempts = a.attempts(off)
+	a.sip.attempts, a.jtl = nil, jtlBook{}
 	clientConcurrency(r.Attempts)
 	if n := len(r.Attempts); n > 0 {
 		r.Start, r.End = r.Attempts[0].Time, r.Attempts[n-1].Time
@@ -467,6 +602,76 @@ func (a *Analyzer) Finish() *Result {
 	r.Verdict = verdict(r)
 	r.Notes = a.notes(r)
 	return r
+}
+
+// attempts puts the capture's attempts and the JTL's together in time
+// order, the JTL's moved onto the capture clock by off. It is a stable
+// sort of the two, the capture's first: each side is sorted on its own
+// (the JTL's nearly always are already) and the two merged into a result
+// of the exact size, so that each attempt is written once.
+func (a *Analyzer) attempts(off int64) []Attempt {
+	byTime := func(at []Attempt) func(i, j int) bool {
+		return func(i, j int) bool { return at[i].Time < at[j].Time }
+	}
+	wire := a.sip.attempts
+	if !sort.SliceIsSorted(wire, byTime(wire)) {
+		sort.SliceStable(wire, byTime(wire))
+	}
+	n := a.jtl.n
+	if n == 0 {
+		return wire
+	}
+	time := func(i int) int64 { return a.jtl.at(i).start*1e6 + off }
+	var order []int32 // nil: in the order added
+	for i := 1; i < n; i++ {
+		if time(i) < time(i-1) {
+			order = make([]int32, n)
+			for k := range order {
+				order[k] = int32(k)
+			}
+			sort.SliceStable(order, func(x, y int) bool { return time(int(order[x])) < time(int(order[y])) })
+			break
+		}
+	}
+	out := make([]Attempt, len(wire)+n)
+	w, k := 0, 0
+	for o := range out {
+		if k < n {
+			j := k
+			if order != nil {
+				j = int(order[k])
+			}
+			if t := time(j); w == len(wire) || t < wire[w].Time {
+				a.jtlAttempt1(&out[o], a.jtl.at(j), off)
+				k++
+				continue
+			}
+		}
+		out[o] = wire[w]
+		w++
+	}
+	return out
+}
+
+// jtlAttempt1 writes out the attempt a JTL record stands for.
+func (a *Analyzer) jtlAttempt1(at *Attempt, rec *jtlRecord, off int64) {
+	*at = Attempt{
+		Layer:       rec.layer,
+		Time:        rec.start*1e6 + off,
+		Answered:    rec.answered*1e6 + off,
+		Ended:       rec.end*1e6 + off,
+		Concurrency: rec.conc,
+		Threads:     a.threads.resolve(threadRef{host: rec.host, own: rec.own, endMs: rec.end}),
+		Outcome:     rec.outcome,
+		Status:      a.jtl.statuses[rec.status],
+		Failed:      rec.failed,
+		Kind:        rec.kind,
+		CallID:      rec.callID,
+		TraceID:     rec.traceID,
+		Source:      FromJTL,
+		File:        rec.file,
+		Detail:      rec.detail,
+	}
 }
 
 // settleOffset fixes the clock offset: forced, or the median of the
@@ -565,7 +770,7 @@ func (a *Analyzer) link(i int, tref threadRef) {
 	at := &a.sip.attempts[i]
 	at.Match = ByFlow
 	at.Source |= FromJTL
-	a.sipRefs[int32(i)] = tref
+	a.setSIPRef(i, tref)
 	a.corr.Linked++
 }
 
@@ -661,12 +866,18 @@ func (a *Analyzer) notes(r *Result) []string {
 // ceiling on exactly that.
 func clientConcurrency(all []Attempt) {
 	var starts, ends []int64
-	tcpSeen := false
+	tcpSeen, client := false, false
 	for i := range all {
 		if all[i].Layer == LayerTCP && all[i].Hop == 0 {
 			tcpSeen = true
-			break
 		}
+		if all[i].Layer == LayerClient {
+			client = true
+		}
+	}
+	if !client {
+		// Nothing to count for: spare the two arrays of every attempt.
+		return
 	}
 	for i := range all {
 		a := &all[i]

@@ -66,11 +66,8 @@ const (
 // never reached the wire. It is the compact record kept per finished
 // attempt: what the report needs, nothing more.
 type Attempt struct {
-	Layer Layer
-	// Hop is 0 for an attempt at the edge the load generator talks to, 1
-	// for the leg the edge itself opened towards a backend (same Call-ID
-	// or from the edge's address), and so on.
-	Hop uint8
+	// The fields are ordered to pack: a run can keep millions of these.
+
 	// Time is when the attempt was made (the first INVITE on the wire),
 	// in Unix ns on the capture's clock; for an attempt known only from
 	// the JTL, the sample's start moved onto the capture's clock by the
@@ -88,21 +85,14 @@ type Attempt struct {
 	// moment, -1 when no JTL says.
 	Threads int32
 
-	Outcome Outcome
 	// Status is what the layer said, in DESIGN.md's vocabulary: "200",
 	// "503", "timeout", "refused", "ephemeral-ports".
 	Status string
-	Failed bool
-	Kind   FailureKind
 
 	CallID  string
 	TraceID string
 	Edge    netip.AddrPort // where the attempt went (the address that answered)
 	Client  netip.AddrPort
-
-	Source      Source
-	Match       Match
-	Retransmits int32 // request retransmissions on the wire
 
 	// File and Packet locate the first packet of the attempt; Packet is 0
 	// for an attempt known only from the JTL. File is the index of the
@@ -114,6 +104,19 @@ type Attempt struct {
 	// Detail holds the particulars kept for failures (and the sample of a
 	// matched attempt); nil otherwise, to keep the record small.
 	Detail *Detail
+
+	Retransmits int32 // request retransmissions on the wire
+
+	Layer Layer
+	// Hop is 0 for an attempt at the edge the load generator talks to, 1
+	// for the leg the edge itself opened towards a backend (same Call-ID
+	// or from the edge's address), and so on.
+	Hop     uint8
+	Outcome Outcome
+	Failed  bool
+	Kind    FailureKind
+	Source  Source
+	Match   Match
 }
 
 // Detail is what a report shows about one attempt beyond the numbers.

@@ -12,6 +12,8 @@ const (
 	LayerHTTP
 	LayerWebSocket
 	LayerSIP
+
+	numLayers = iota // for arrays indexed by Layer
 )
 
 // Layers lists the real layers in order, lowest first.
