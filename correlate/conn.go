@@ -19,13 +19,24 @@ type connTracker struct {
 	attempts *[]Attempt
 	edges    map[netip.AddrPort]bool // given with --edge
 	conns    map[uint64]*connState
+	// free holds the state of closed connections for new ones.
+	free []*connState
 
-	tcpActive map[netip.AddrPort]int32 // connections opening or open per edge
-	wsActive  map[netip.AddrPort]int32 // upgrades awaiting an answer, and WebSockets up
-	httpBusy  map[netip.AddrPort]int32 // plain requests awaiting an answer
+	// active counts per edge; each connection keeps its edge's.
+	active map[netip.AddrPort]*edgeCount
 
 	stats ConnStats
 }
+
+// edgeCount is what is in progress at one edge.
+type edgeCount struct {
+	tcp  int32 // connections opening or open
+	ws   int32 // upgrades awaiting an answer, and WebSockets up
+	http int32 // plain requests awaiting an answer
+}
+
+// maxFreeStates bounds the connection states kept for reuse.
+const maxFreeStates = 1024
 
 // ConnStats counts what the connection layers saw beyond attempts.
 type ConnStats struct {
@@ -37,6 +48,7 @@ type ConnStats struct {
 }
 
 type connState struct {
+	edge    *edgeCount // of the connection's server
 	hop     uint8
 	tcp     int // attempt index of the connection, -1 for mid-stream
 	counted bool
@@ -54,12 +66,10 @@ type pendingReq struct {
 
 func newConnTracker(attempts *[]Attempt, edges []netip.AddrPort) *connTracker {
 	t := &connTracker{
-		attempts:  attempts,
-		conns:     map[uint64]*connState{},
-		tcpActive: map[netip.AddrPort]int32{},
-		wsActive:  map[netip.AddrPort]int32{},
-		httpBusy:  map[netip.AddrPort]int32{},
-		stats:     ConnStats{CloseCodes: map[int]int64{}},
+		attempts: attempts,
+		conns:    map[uint64]*connState{},
+		active:   map[netip.AddrPort]*edgeCount{},
+		stats:    ConnStats{CloseCodes: map[int]int64{}},
 	}
 	if len(edges) > 0 {
 		t.edges = map[netip.AddrPort]bool{}
@@ -156,7 +166,21 @@ func connLayer(l Layer) bool {
 
 func (t *connTracker) open(ev *capture.Event) {
 	c := ev.Conn
-	st := &connState{tcp: -1, tls: -1, ws: -1}
+	var st *connState
+	if n := len(t.free); n > 0 {
+		st = t.free[n-1]
+		t.free[n-1] = nil
+		t.free = t.free[:n-1]
+		*st = connState{pending: st.pending[:0]}
+	} else {
+		st = new(connState)
+	}
+	st.tcp, st.tls, st.ws = -1, -1, -1
+	st.edge = t.active[c.Server]
+	if st.edge == nil {
+		st.edge = new(edgeCount)
+		t.active[c.Server] = st.edge
+	}
 	t.conns[c.ID] = st
 	if c.Midstream {
 		t.stats.Midstream++
@@ -164,10 +188,10 @@ func (t *connTracker) open(ev *capture.Event) {
 		return
 	}
 	st.hop = t.hopOf(c)
-	t.tcpActive[c.Server]++
+	st.edge.tcp++
 	st.counted = true
 	*t.attempts = append(*t.attempts, Attempt{
-		Layer: LayerTCP, Hop: st.hop, Time: c.Start, Concurrency: t.tcpActive[c.Server], Threads: -1,
+		Layer: LayerTCP, Hop: st.hop, Time: c.Start, Concurrency: st.edge.tcp, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
 		File: ev.File, Packet: c.FirstPacket,
 	})
@@ -221,14 +245,14 @@ func (t *connTracker) close(ev *capture.Event) {
 			}
 		}
 		if p.ws {
-			t.wsActive[c.Server]--
+			st.edge.ws--
 		} else {
-			t.httpBusy[c.Server]--
+			st.edge.http--
 		}
 	}
-	st.pending = nil
+	st.pending = st.pending[:0]
 	if st.ws >= 0 && st.wsUp {
-		t.wsEnd(st, c.Server, end)
+		t.wsEnd(st, end)
 	}
 	if st.tls >= 0 {
 		if a := t.at(st.tls); a.Outcome == Pending {
@@ -242,12 +266,17 @@ func (t *connTracker) close(ev *capture.Event) {
 		}
 	}
 	if st.counted {
-		t.tcpActive[c.Server]--
+		st.edge.tcp--
 	}
-	if st.tcp < 0 {
+	idx := st.tcp
+	if len(t.free) < maxFreeStates {
+		clear(st.pending[:cap(st.pending)]) // the keys
+		t.free = append(t.free, st)
+	}
+	if idx < 0 {
 		return
 	}
-	a := t.at(st.tcp)
+	a := t.at(idx)
 	a.Ended = end
 	a.Outcome, a.Status = tcpOutcome(c)
 	switch {
@@ -273,7 +302,7 @@ func (t *connTracker) tlsHello(ev *capture.Event) {
 		return
 	}
 	*t.attempts = append(*t.attempts, Attempt{
-		Layer: LayerTLS, Hop: st.hop, Time: ev.Time, Concurrency: t.tcpActive[c.Server], Threads: -1,
+		Layer: LayerTLS, Hop: st.hop, Time: ev.Time, Concurrency: st.edge.tcp, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
 		File: ev.File, Packet: ev.Packet,
 	})
@@ -339,11 +368,11 @@ func (t *connTracker) request(ev *capture.Event) {
 	var conc int32
 	if ws {
 		layer = LayerWebSocket
-		t.wsActive[c.Server]++
-		conc = t.wsActive[c.Server]
+		st.edge.ws++
+		conc = st.edge.ws
 	} else {
-		t.httpBusy[c.Server]++
-		conc = t.httpBusy[c.Server]
+		st.edge.http++
+		conc = st.edge.http
 	}
 	*t.attempts = append(*t.attempts, Attempt{
 		Layer: layer, Hop: st.hop, Time: ev.Time, Concurrency: conc, Threads: -1,
@@ -400,14 +429,14 @@ func (t *connTracker) response(ev *capture.Event) {
 				t.stats.AcceptMismatch++
 				a.Outcome, a.Status, a.Failed, a.Kind = Rejected, "bad-accept", true, KindError
 				a.Detail = &Detail{RetryAfter: -1, ReasonPhrase: "Sec-WebSocket-Accept does not match the key", FinalPacket: ev.Packet}
-				t.wsEnd(st, c.Server, ev.Time)
+				t.wsEnd(st, ev.Time)
 			}
 			return
 		}
-		t.wsActive[c.Server]--
+		st.edge.ws--
 		a.Ended = ev.Time
 	} else {
-		t.httpBusy[c.Server]--
+		st.edge.http--
 		a.Ended = ev.Time
 		if r.Code < 400 {
 			a.Outcome = Answered
@@ -445,16 +474,16 @@ func (t *connTracker) wsClose(ev *capture.Event, at int64) {
 		t.stats.CloseCodes[ev.WSClose.Code]++
 	}
 	if st.wsUp {
-		t.wsEnd(st, c.Server, at)
+		t.wsEnd(st, at)
 	}
 }
 
 // wsEnd ends a WebSocket that was up: the first close frame, FIN or RST.
-func (t *connTracker) wsEnd(st *connState, edge netip.AddrPort, at int64) {
+func (t *connTracker) wsEnd(st *connState, at int64) {
 	if !st.wsUp {
 		return
 	}
 	st.wsUp = false
-	t.wsActive[edge]--
+	st.edge.ws--
 	t.at(st.ws).Ended = at
 }

@@ -17,7 +17,11 @@ func segments(b []byte) [][]byte {
 	return out
 }
 
-func benchSides(b *testing.B, sides []wsSide) {
+func benchSides(b *testing.B, sides []wsSide) { benchSidesWith(b, sides, false) }
+
+// benchSidesWith parses each side with a fresh parser; reuse wires it as
+// the capture stage does: messages reused, parsers released.
+func benchSidesWith(b *testing.B, sides []wsSide, reuse bool) {
 	var total int64
 	for _, s := range sides {
 		total += int64(len(s.bytes))
@@ -27,11 +31,14 @@ func benchSides(b *testing.B, sides []wsSide) {
 	cpu := cpuTime()
 	for b.Loop() {
 		for _, s := range sides {
-			p := NewParser(Options{FromClient: s.fromClient, Extensions: s.ext})
+			p := NewParser(Options{FromClient: s.fromClient, Extensions: s.ext, ReuseMessages: reuse})
 			for _, seg := range segments(s.bytes) {
 				p.Feed(seg, 0)
 			}
 			p.Close(0)
+			if reuse {
+				p.Release()
+			}
 		}
 	}
 	reportCPU(b, total, cpu)
@@ -48,6 +55,18 @@ func BenchmarkSIPOverWebSocket(b *testing.B) {
 		}
 	}
 	benchSides(b, sides)
+}
+
+// BenchmarkSIPOverWebSocketReused is the same with Options.ReuseMessages
+// and Release, as the capture stage reads WebSockets.
+func BenchmarkSIPOverWebSocketReused(b *testing.B) {
+	var sides []wsSide
+	for _, s := range realSides(b) {
+		if strings.HasPrefix(s.file, "heplify_sip_tcp_websocket") {
+			sides = append(sides, s)
+		}
+	}
+	benchSidesWith(b, sides, true)
 }
 
 // BenchmarkCompressed: the permessage-deflate capture's server side, ten

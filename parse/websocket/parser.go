@@ -140,6 +140,9 @@ func NewParser(o Options) *Parser {
 	if p.maxInflate <= 0 {
 		p.maxInflate = DefaultMaxInflate
 	}
+	if o.Extensions == "" {
+		return p // most handshakes negotiate none: nothing to parse
+	}
 	if d, _ := ParseExtensions(o.Extensions); d != nil {
 		p.deflate = true
 		noTakeover := d.ServerNoContextTakeover
