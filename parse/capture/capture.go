@@ -292,6 +292,13 @@ type fileSource struct {
 	advanced  int64 // capture time the assembler's timers were last run at
 	released  int64 // time of the last event released, to count late ones
 	eof       bool
+
+	// sip parses the UDP payloads: a Parser of the file's own keeps its
+	// Call-ID cache and message blocks across the run (a pooled one loses
+	// them at each GC).
+	sip        sip.Parser
+	sipOpts    sip.Options
+	sipOptsSet bool
 }
 
 func (f *fileSource) next() (Event, error) {
@@ -360,9 +367,11 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		f.stats.UDPOther++
 		return
 	}
-	opts := f.opts.SIP
-	opts.Datagram = true
-	m, _, err := sip.Parse(b, &opts)
+	if !f.sipOptsSet {
+		f.sipOpts, f.sipOptsSet = f.opts.SIP, true
+		f.sipOpts.Datagram = true
+	}
+	m, _, err := f.sip.Parse(b, &f.sipOpts)
 	if err != nil {
 		f.stats.SIPErrors++
 		f.problem(p, "sip message does not parse", err)

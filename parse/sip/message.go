@@ -13,12 +13,16 @@ package sip
 // Message is one parsed SIP message. Its strings are copies: a Message
 // outlives the buffer it was parsed from. Body is the exception (see Body).
 //
-// The strings other than CallID share one copy of the message's header
-// section, so keeping any of them keeps that copy (a few hundred bytes)
-// alive. CallID is a separate copy, shared by the messages of a dialog a
-// Parser has seen recently: it is the string a consumer keeps per call.
-// Method, CSeqMethod, Via.Transport and the usual reason phrases are
-// interned constants.
+// A Parser hands out Messages, and copies their header sections, from
+// blocks of a few KB that it fills and never writes again, so that a
+// message costs a fraction of an allocation. The strings other than CallID
+// point into such a block, so keeping any of them (or the Message) keeps
+// the block alive: up to messageBlock messages and textBlock bytes of
+// headers. A consumer that keeps a string for long should clone it.
+// CallID is a separate copy, shared by the messages of a dialog a Parser
+// has seen recently: it is the string a consumer keeps per call. Method,
+// CSeqMethod, Via.Transport and the usual reason phrases are interned
+// constants.
 type Message struct {
 	Request bool
 	// Request line.
@@ -79,9 +83,11 @@ type Message struct {
 	// message; anything else is damage worth reporting).
 	Skipped int
 
-	// corr backs Correlation so that a message with a couple of
-	// correlation headers needs no allocation of its own for them.
-	corr [2]Header
+	// corr backs Correlation so that a message with one correlation
+	// header needs no allocation of its own for it. One, not two: with
+	// two the Message no longer fits 512 bytes, the size class every
+	// message would then pay for.
+	corr [1]Header
 }
 
 // Via is one Via value.

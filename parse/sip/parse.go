@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Options tune the parser. The zero value (or nil) parses a byte stream
@@ -90,6 +91,52 @@ type Parser struct {
 	callIDs callIDs
 	corr    correlation
 	corrOK  bool
+
+	// msgs and text are what is left of the current blocks that
+	// Messages and header copies are cut from (see Message).
+	msgs []Message
+	text []byte
+}
+
+// The blocks a Parser cuts Messages and header copies from. Small enough
+// that a consumer keeping one message pins little, large enough that
+// allocating costs a message a fraction of what it did.
+const (
+	messageBlock = 8
+	textBlock    = 8 << 10
+	// bigText is the header section that gets an allocation of its own
+	// rather than most of a block.
+	bigText = textBlock / 4
+)
+
+// newMessage returns a zeroed Message of the current block.
+func (p *Parser) newMessage() *Message {
+	if len(p.msgs) == 0 {
+		p.msgs = make([]Message, messageBlock)
+	}
+	m := &p.msgs[0]
+	p.msgs = p.msgs[1:]
+	return m
+}
+
+// copyText returns a copy of b as a string. The copy lies in the current
+// text block, whose bytes are written once: the string stays as it is
+// however many messages follow.
+func (p *Parser) copyText(b []byte) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > bigText {
+		return string(b)
+	}
+	if len(p.text) < n {
+		p.text = make([]byte, textBlock)
+	}
+	dst := p.text[:n:n]
+	p.text = p.text[n:]
+	copy(dst, b)
+	return unsafe.String(&dst[0], n)
 }
 
 var parsers = sync.Pool{New: func() any { return new(Parser) }}
@@ -173,7 +220,7 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options) (*Message, int, er
 
 	m := dst
 	if m == nil {
-		m = new(Message)
+		m = p.newMessage()
 	} else {
 		*m = Message{}
 	}
@@ -450,7 +497,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 
 	// One copy of the start line and headers backs every string below
 	// but the Call-ID: one allocation instead of one per field.
-	text := string(b[f.start:f.hdrEnd])
+	text := p.copyText(b[f.start:f.hdrEnd])
 	base := f.start
 
 	sl := text[:f.lineEnd-f.start]
@@ -573,13 +620,13 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 				m.PAssertedIdentity, _ = nextValue(value)
 			}
 		case hReason:
-			m.ReasonHeader = join(m.ReasonHeader, value)
+			m.ReasonHeader = p.join(m.ReasonHeader, value)
 		case hRetryAfter:
 			if m.RetryAfter < 0 {
 				m.RetryAfter = parseRetryAfter(value)
 			}
 		case hWarning:
-			m.Warning = join(m.Warning, value)
+			m.Warning = p.join(m.Warning, value)
 		case hServer:
 			if m.Server == "" {
 				m.Server = value
@@ -645,12 +692,22 @@ func unfold(value, s string, pos int) (string, int, int) {
 
 // join appends a header field's value to those of earlier fields of the
 // same name, as the one comma-separated value RFC 3261 7.3.1 makes them.
-func join(have, v string) string {
+func (p *Parser) join(have, v string) string {
 	switch {
 	case have == "":
 		return v
 	case v == "":
 		return have
 	}
-	return have + ", " + v
+	n := len(have) + 2 + len(v)
+	if n > bigText {
+		return have + ", " + v
+	}
+	if len(p.text) < n {
+		p.text = make([]byte, textBlock)
+	}
+	dst := p.text[:0:n]
+	p.text = p.text[n:]
+	dst = append(append(append(dst, have...), ", "...), v...)
+	return unsafe.String(&dst[0], n)
 }

@@ -1,0 +1,87 @@
+package sip
+
+import (
+	"bytes"
+	"strconv"
+	"testing"
+)
+
+// TestParseAllocs pins what a message costs in allocations: Messages and
+// header copies come from blocks, so a run of messages averages well under
+// one allocation each; a new dialog adds its Call-ID copy.
+func TestParseAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	const batch = 64
+	for _, c := range []struct {
+		name string
+		msg  string
+	}{{"invite-sdp", inviteSDP}, {"200-ok", ok200}, {"503", service503}} {
+		msg := []byte(c.msg)
+		var p Parser
+		opts := &Options{Datagram: true}
+		got := testing.AllocsPerRun(20, func() {
+			for i := 0; i < batch; i++ {
+				if _, _, err := p.Parse(msg, opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}) / batch
+		if got > 0.5 {
+			t.Errorf("%s: %.2f allocations per message, want at most 0.5", c.name, got)
+		}
+
+		// A fresh Call-ID each time: one more, the copy kept per call.
+		buf := bytes.Clone(msg)
+		at := bytes.Index(buf, []byte("Call-ID: ")) + len("Call-ID: ")
+		n := 0
+		got = testing.AllocsPerRun(20, func() {
+			for i := 0; i < batch; i++ {
+				n++
+				copy(buf[at:at+8], strconv.AppendInt(make([]byte, 0, 8), int64(10000000+n), 10))
+				if _, _, err := p.Parse(buf, opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}) / batch
+		if got > 1.5 {
+			t.Errorf("%s, new dialogs: %.2f allocations per message, want at most 1.5", c.name, got)
+		}
+	}
+}
+
+// TestBlockStrings checks that a message's strings stay as they were
+// while the Parser goes on filling its blocks and the caller reuses its
+// buffer.
+func TestBlockStrings(t *testing.T) {
+	var p Parser
+	type kept struct {
+		m                               *Message
+		from, branch, reason, warn, uri string
+	}
+	var ks []kept
+	buf := make([]byte, 0, 4096)
+	for i := 0; i < 500; i++ {
+		src := service503
+		if i%2 == 0 {
+			src = inviteSDP
+		}
+		buf = append(buf[:0], src...)
+		m, _, err := p.Parse(buf, &Options{Datagram: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks = append(ks, kept{m, m.From, m.Via.Branch, m.ReasonHeader, m.Warning, m.RequestURI})
+		for j := range buf {
+			buf[j] = 'x'
+		}
+	}
+	for i, k := range ks {
+		want, _, _ := Parse([]byte(map[bool]string{true: inviteSDP, false: service503}[i%2 == 0]), &Options{Datagram: true})
+		if k.m.From != want.From || k.from != want.From || k.branch != want.Via.Branch || k.reason != want.ReasonHeader ||
+			k.warn != want.Warning || k.uri != want.RequestURI || k.m.CallID != want.CallID {
+			t.Fatalf("message %d changed: %+v", i, k)
+		}
+	}
+}
