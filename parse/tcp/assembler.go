@@ -358,8 +358,8 @@ func (a *Assembler) Finish(now int64) {
 		}
 	}
 	clear(a.conns)
-	for _, c := range a.timers {
-		c.heapIdx = -1
+	for _, t := range a.timers {
+		t.c.heapIdx = -1
 	}
 	a.timers = a.timers[:0]
 }
@@ -1092,8 +1092,7 @@ func (a *Assembler) deadlineOf(c *conn) int64 {
 // so that a packet costs no heap work.
 func (a *Assembler) reschedule(c *conn) {
 	if d := a.deadlineOf(c); d < c.deadline {
-		c.deadline = d
-		a.timers.fix(c.heapIdx)
+		a.timers.set(c.heapIdx, d)
 	}
 }
 
@@ -1119,13 +1118,12 @@ func (a *Assembler) clock(t int64) {
 // advance fires the timers due by the clock.
 func (a *Assembler) advance(now int64) {
 	for len(a.timers) > 0 {
-		c := a.timers[0]
-		if c.deadline > now {
+		if a.timers[0].deadline > now {
 			return
 		}
+		c := a.timers[0].c
 		if d := a.deadlineOf(c); d > c.deadline {
-			c.deadline = d
-			a.timers.fix(0)
+			a.timers.set(0, d)
 			continue
 		}
 		a.expire(c)
@@ -1151,10 +1149,9 @@ func (a *Assembler) expire(c *conn) {
 // timeout goes (a lingering closed one is simply forgotten).
 func (a *Assembler) evict() {
 	for len(a.timers) > 0 {
-		c := a.timers[0]
+		c := a.timers[0].c
 		if d := a.deadlineOf(c); d > c.deadline {
-			c.deadline = d
-			a.timers.fix(0)
+			a.timers.set(0, d)
 			continue
 		}
 		if c.dead {

@@ -3,35 +3,50 @@ package tcp
 // timerHeap orders connections by deadline (then by ID, so that timeouts
 // due at the same instant fire in the order the connections were opened).
 // Each connection knows its index, so that it can be moved or removed.
-type timerHeap []*conn
+// The entries carry the deadline and ID themselves, so that ordering them
+// does not visit the connections.
+type timerHeap []timer
+
+type timer struct {
+	deadline int64 // the connection's deadline field, mirrored
+	id       uint64
+	c        *conn
+}
 
 func (h timerHeap) less(i, j int) bool {
 	if h[i].deadline != h[j].deadline {
 		return h[i].deadline < h[j].deadline
 	}
-	return h[i].ID < h[j].ID
+	return h[i].id < h[j].id
 }
 
 func (h timerHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx = i
-	h[j].heapIdx = j
+	h[i].c.heapIdx = i
+	h[j].c.heapIdx = j
 }
 
 func (h *timerHeap) push(c *conn) {
 	c.heapIdx = len(*h)
-	*h = append(*h, c)
+	*h = append(*h, timer{c.deadline, c.ID, c})
 	h.up(c.heapIdx)
+}
+
+// set gives the connection at i a new deadline.
+func (h timerHeap) set(i int, d int64) {
+	h[i].deadline = d
+	h[i].c.deadline = d
+	h.fix(i)
 }
 
 func (h *timerHeap) remove(i int) {
 	old := *h
 	n := len(old) - 1
-	c := old[i]
+	c := old[i].c
 	if i != n {
 		old.swap(i, n)
 	}
-	old[n] = nil
+	old[n] = timer{}
 	*h = old[:n]
 	if i != n {
 		h.fix(i)
