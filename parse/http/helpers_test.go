@@ -107,6 +107,13 @@ func run(t testing.TB, resp bool, o *Options, ops []op, split splitter) string {
 	st := p.Stats()
 	fmt.Fprintf(&r.b, "stats: bytes=%d gap=%d heads=%d problems=%d resyncs=%d skipped=%d badlines=%d unmatched=%d guessed=%d upgraded=%d\n",
 		st.Bytes, st.GapBytes, st.Heads, st.Problems, st.Resyncs, st.Skipped, st.BadHeaderLines, st.Unmatched, st.Guessed, st.UpgradeBytes)
+	// Released, so that the next run may get this parser back: whatever
+	// a parser keeps across Release must not change what it reports.
+	if rp != nil {
+		rp.Release()
+	} else {
+		sp.Release()
+	}
 	return r.b.String()
 }
 

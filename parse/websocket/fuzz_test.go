@@ -35,6 +35,13 @@ func FuzzFrames(f *testing.F) {
 		if got := run(o, ops, randomSplits(seed)); got != want {
 			t.Fatalf("random cuts (seed %d):\n%s\nwhole:\n%s", seed, got, want)
 		}
+		// Messages read as they are reported: reusing them changes
+		// nothing.
+		reuse := o
+		reuse.ReuseMessages = true
+		if got := run(reuse, ops, randomSplits(seed)); got != want {
+			t.Fatalf("messages reused, random cuts (seed %d):\n%s\nwhole:\n%s", seed, got, want)
+		}
 		if len(data) <= 2048 {
 			if got := run(o, ops, bytewise); got != want {
 				t.Fatalf("byte at a time:\n%s\nwhole:\n%s", got, want)

@@ -120,6 +120,9 @@ func run(o Options, ops []op, split splitter) string {
 	}
 	fmt.Fprintf(&b, "stats: bytes=%d gap=%d frames=%v messages=%d problems=%d mask=%d inflated=%d inflate-failed=%d stopped=%v unparsed=%d\n",
 		st.Bytes, st.GapBytes, frames, st.Messages, st.Problems, st.MaskViolations, st.Inflated, st.InflateFailed, st.Stopped, st.Unparsed)
+	// Released, so that the next run may get this parser back: whatever
+	// a parser keeps across Release must not change what it reports.
+	p.Release()
 	return b.String()
 }
 
