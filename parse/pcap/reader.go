@@ -330,6 +330,23 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 		// put a too small original length (0 even): read it ourselves.
 		return r.oddRecord(fi, h, int(caplen))
 	}
+	if n := 16 + int(caplen); n <= bufSize {
+		// The record is read where it lies in r.br's buffer, without
+		// pcapgo's copy of every packet, as pcapgo would read it: the
+		// fraction times the resolution wraps as its uint32 product does.
+		if rec, _ := r.br.Peek(n); len(rec) == n {
+			// Not h: the Peek may have moved the buffered bytes.
+			sec := int64(r.order.Uint32(rec[0:4]))
+			frac := r.order.Uint32(rec[4:8])
+			if !r.nano {
+				frac *= 1000
+			}
+			fi.time = sec*1e9 + int64(frac)
+			r.br.Discard(n)
+			return rec[16:n:n], fi, nil
+		}
+		// The file ends inside the record: pcapgo tells how far.
+	}
 	data, ci, err := r.pcap.ZeroCopyReadPacketData()
 	if err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
