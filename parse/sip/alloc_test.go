@@ -85,3 +85,35 @@ func TestBlockStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipQuoted compares skipQuoted with the byte loop it replaced on
+// every string of quotes, escapes and letters up to six bytes long.
+func TestSkipQuoted(t *testing.T) {
+	ref := func(s string, i int) int {
+		for j := i + 1; j < len(s); j++ {
+			switch s[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(s)
+	}
+	alphabet := []byte{'"', '\\', 'a'}
+	var rec func(b []byte)
+	rec = func(b []byte) {
+		if len(b) > 0 && b[0] == '"' {
+			if got, want := skipQuoted(string(b), 0), ref(string(b), 0); got != want {
+				t.Fatalf("skipQuoted(%q) = %d, want %d", b, got, want)
+			}
+		}
+		if len(b) == 6 {
+			return
+		}
+		for _, c := range alphabet {
+			rec(append(b, c))
+		}
+	}
+	rec(nil)
+}

@@ -49,13 +49,18 @@ func isToken(s string) bool {
 // skipQuoted returns the index just past the quoted string that starts at
 // s[i] == '"', or len(s) when it is not closed.
 func skipQuoted(s string, i int) int {
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
+	// Display names ("Load test 0001") are quoted in most From headers:
+	// find the quote, then look for an escape only before it.
+	for j := i + 1; j < len(s); {
+		q := strings.IndexByte(s[j:], '"')
+		if q < 0 {
+			return len(s)
 		}
+		if e := strings.IndexByte(s[j:j+q], '\\'); e >= 0 {
+			j += e + 2 // past the escaped byte, a quote or not
+			continue
+		}
+		return j + q + 1
 	}
 	return len(s)
 }
