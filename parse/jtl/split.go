@@ -3,7 +3,9 @@ package jtl
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"io"
+	"math/bits"
 )
 
 // maxRecord bounds one CSV record. A quoted field that never closes would
@@ -92,26 +94,62 @@ func (s *recordScanner) next() error {
 	}
 	s.offset += int64(len(line))
 	atEOF := err == io.EOF
-	if bytes.IndexByte(line, '"') >= 0 {
+	// Fast path: no quotes, so fields are plain slices of the line.
+	if !s.splitPlain(trimEOL(line)) {
+		s.fields = s.fields[:0]
 		s.buf = append(s.buf[:0], line...)
 		return s.slow(atEOF)
 	}
-	// Fast path: no quotes, so fields are plain slices of the line.
 	if atEOF {
 		s.noNewline = true
 	} else {
 		s.line++
 	}
-	line = trimEOL(line)
-	for {
-		i := bytes.IndexByte(line, s.delim)
-		if i < 0 {
-			s.fields = append(s.fields, line)
-			return nil
+	return nil
+}
+
+// Bytes repeated over a word, for splitPlain.
+const (
+	ones  = 0x0101010101010101
+	low7s = 0x7f7f7f7f7f7f7f7f
+)
+
+// zeroBytes has the high bit of each byte of x that is zero set, and no
+// other bit.
+func zeroBytes(x uint64) uint64 {
+	return ^((x&low7s + low7s) | x | low7s)
+}
+
+// splitPlain splits a line that holds no quote into fields, eight bytes
+// at a time: one pass finds the delimiters and any quote, where a call of
+// bytes.IndexByte per field cost more in call overhead than in scanning
+// on fields this short (an 18-column row of 200 bytes). It returns false,
+// with fields partly filled, when the line holds a quote.
+func (s *recordScanner) splitPlain(line []byte) bool {
+	delims, quotes := uint64(s.delim)*ones, uint64('"')*ones
+	start, i := 0, 0
+	for ; i+8 <= len(line); i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:])
+		if zeroBytes(w^quotes) != 0 {
+			return false
 		}
-		s.fields = append(s.fields, line[:i])
-		line = line[i+1:]
+		for m := zeroBytes(w ^ delims); m != 0; m &= m - 1 {
+			j := i + bits.TrailingZeros64(m)/8
+			s.fields = append(s.fields, line[start:j])
+			start = j + 1
+		}
 	}
+	for ; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			return false
+		case s.delim:
+			s.fields = append(s.fields, line[start:i])
+			start = i + 1
+		}
+	}
+	s.fields = append(s.fields, line[start:])
+	return true
 }
 
 // skipLine discards the rest of an over-long physical line.

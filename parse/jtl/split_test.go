@@ -1,0 +1,45 @@
+package jtl
+
+import (
+	"bytes"
+	"math/rand"
+	"testing"
+)
+
+// splitPlain against bytes.Split, on lines of every length around the
+// word size, delimiters anywhere (first, last, doubled) and bytes with the
+// high bit set, which a careless zero-byte test mistakes for a match.
+func TestSplitPlain(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	alphabet := []byte{'a', ',', ';', 0x00, 0x80, 0xac, 0x2b, 0x2d, 0xff, '\t', '|'}
+	for _, delim := range []byte{',', ';', '\t', '|'} {
+		for n := 0; n < 40; n++ {
+			for k := 0; k < 200; k++ {
+				line := make([]byte, n)
+				for i := range line {
+					line[i] = alphabet[rng.Intn(len(alphabet))]
+				}
+				s := &recordScanner{delim: delim}
+				if !s.splitPlain(line) {
+					t.Fatalf("%q: quote found", line)
+				}
+				want := bytes.Split(line, []byte{delim})
+				if len(s.fields) != len(want) {
+					t.Fatalf("%q by %q: %q, want %q", line, delim, s.fields, want)
+				}
+				for i := range want {
+					if !bytes.Equal(s.fields[i], want[i]) {
+						t.Fatalf("%q by %q: %q, want %q", line, delim, s.fields, want)
+					}
+				}
+				if n > 0 {
+					line[rng.Intn(n)] = '"'
+					s.fields = s.fields[:0]
+					if s.splitPlain(line) {
+						t.Fatalf("%q: quote missed", line)
+					}
+				}
+			}
+		}
+	}
+}
