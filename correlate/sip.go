@@ -38,6 +38,7 @@ const (
 // legs with one Call-ID.
 type leg struct {
 	call   *call
+	site   *edgeSite // of edge
 	client netip.AddrPort
 	edge   netip.AddrPort
 	branch string
@@ -82,6 +83,20 @@ type call struct {
 
 const noExpiry = math.MaxInt64
 
+// edgeSite is what the tracker keeps per address that INVITEs went to.
+type edgeSite struct {
+	active  int32 // dialogs in progress
+	invited bool  // it received a hop-0 INVITE: it is an edge
+}
+
+// expiry is a call's entry in the queues of calls to look at in a sweep.
+type expiry struct {
+	at int64
+	c  *call
+}
+
+func (e expiry) time() int64 { return e.at }
+
 // SIPStats counts SIP messages the way tshark does (every message on the
 // wire, retransmissions included) plus what the transaction layer found.
 type SIPStats struct {
@@ -101,10 +116,13 @@ type sipTracker struct {
 	// timers are timer B and timer F: each is pushed in capture order
 	// with a fixed delay, so a queue keeps them in time order.
 	timersB, timersF timeQueue[timer]
-	// expiry holds each call's due time, for the sweeps.
-	expiry timeHeap[*call]
-	active map[netip.AddrPort]int32 // dialogs in progress per edge
-	edges  map[netip.AddrPort]bool  // addresses that received a hop-0 INVITE
+	// expTxn and expLeg hold the calls' due times for the sweeps: a
+	// transaction's is its last message plus a fixed delay, an ended
+	// leg's its end plus another, so each queue is nearly in order.
+	expTxn, expLeg timeQueue[expiry]
+	// sites are the addresses INVITEs went to, each looked up once per
+	// leg: the leg keeps its site.
+	sites map[netip.AddrPort]*edgeSite
 	// edgeFilter, when set, names the edges; INVITEs elsewhere are
 	// backend legs.
 	edgeFilter map[netip.AddrPort]bool
@@ -162,9 +180,8 @@ func statusString(code int) string {
 func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort) *sipTracker {
 	t := &sipTracker{
 		timerB: timerB, timerF: timerF,
-		calls:  make(map[string]*call),
-		active: make(map[netip.AddrPort]int32),
-		edges:  make(map[netip.AddrPort]bool),
+		calls: make(map[string]*call),
+		sites: make(map[netip.AddrPort]*edgeSite),
 		stats: SIPStats{
 			Requests:  make(map[string]int64),
 			Responses: make(map[int]int64),
@@ -234,16 +251,19 @@ func (t *sipTracker) fire(tm timer) {
 // whose due time has passed are looked at.
 func (t *sipTracker) sweep(now int64) {
 	for {
-		e, ok := t.expiry.min()
+		q := &t.expTxn
+		e, ok := t.expTxn.min()
+		if l, lok := t.expLeg.min(); lok && (!ok || l.at < e.at) {
+			q, e, ok = &t.expLeg, l, true
+		}
 		if !ok || e.at >= now {
 			return
 		}
-		t.expiry.pop()
-		c := e.v
-		if c.due != e.at {
+		q.pop()
+		if e.c.due != e.at {
 			continue // superseded by an earlier due time
 		}
-		t.expire(c, now)
+		t.expire(e.c, now)
 	}
 }
 
@@ -251,13 +271,16 @@ func (t *sipTracker) sweep(now int64) {
 // rest.
 func (t *sipTracker) expire(c *call, now int64) {
 	due := int64(noExpiry)
+	q := &t.expTxn
 	legs := c.legs[:0]
 	for _, l := range c.legs {
 		if l.state == legEnded {
 			if now-l.endedAt > linger {
 				continue
 			}
-			due = min(due, l.endedAt+linger)
+			if l.endedAt+linger < due {
+				due, q = l.endedAt+linger, &t.expLeg
+			}
 		}
 		legs = append(legs, l)
 	}
@@ -268,7 +291,9 @@ func (t *sipTracker) expire(c *call, now int64) {
 		if now-x.lastSeen > linger+t.timerB {
 			continue
 		}
-		due = min(due, x.lastSeen+linger+t.timerB)
+		if x.lastSeen+linger+t.timerB < due {
+			due, q = x.lastSeen+linger+t.timerB, &t.expTxn
+		}
 		txns = append(txns, x)
 	}
 	clear(c.txns[len(txns):])
@@ -279,27 +304,27 @@ func (t *sipTracker) expire(c *call, now int64) {
 		return
 	}
 	c.due = noExpiry
-	t.expireAt(c, due)
+	t.expireAt(q, c, due)
 }
 
 // expireAt makes sure c is looked at by the first sweep after at.
-func (t *sipTracker) expireAt(c *call, at int64) {
+func (t *sipTracker) expireAt(q *timeQueue[expiry], c *call, at int64) {
 	if at < c.due {
 		c.due = at
-		t.expiry.push(at, c)
+		q.push(expiry{at, c})
 	}
 }
 
 func (t *sipTracker) end(l *leg, at int64) {
 	if l.active {
-		t.active[l.edge]--
+		l.site.active--
 		l.active = false
 	}
 	l.state = legEnded
 	l.endedAt = at
 	l.gen++
 	t.attempts[l.attempt].Ended = at
-	t.expireAt(l.call, at+linger)
+	t.expireAt(&t.expLeg, l.call, at+linger)
 }
 
 func (t *sipTracker) arm(q *timeQueue[timer], l *leg, at int64) {
@@ -334,7 +359,7 @@ func (t *sipTracker) add(ev *capture.Event) {
 	}
 	x := c.txn(m)
 	x.lastSeen = ev.Time
-	t.expireAt(c, ev.Time+linger+t.timerB)
+	t.expireAt(&t.expTxn, c, ev.Time+linger+t.timerB)
 	if m.Request {
 		x.requests++
 		if x.requests > 1 {
@@ -466,22 +491,27 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 		} else {
 			l = new(leg)
 		}
-		*l = leg{call: c, client: ev.Src, edge: ev.Dst, hop: hop}
+		site := t.sites[ev.Dst]
+		if site == nil {
+			site = new(edgeSite)
+			t.sites[ev.Dst] = site
+		}
+		*l = leg{call: c, site: site, client: ev.Src, edge: ev.Dst, hop: hop}
 		c.legs = append(c.legs, l)
 		if l.hop == 0 {
-			t.edges[ev.Dst] = true
+			site.invited = true
 		}
 	}
 	l.state = legInviting
 	l.branch = c.txn(m).branch // the transaction's copy
 	l.cseq = m.CSeq
 	l.active = true
-	t.active[l.edge]++
+	l.site.active++
 	t.attempts = append(t.attempts, Attempt{
 		Layer:       LayerSIP,
 		Hop:         l.hop,
 		Time:        ev.Time,
-		Concurrency: t.active[l.edge],
+		Concurrency: l.site.active,
 		Threads:     -1,
 		Outcome:     Pending,
 		CallID:      c.id,
@@ -511,7 +541,7 @@ func (t *sipTracker) hopOf(c *call, src, dst netip.AddrPort) uint8 {
 			return l.hop + 1
 		}
 	}
-	if t.edges[src] {
+	if s := t.sites[src]; s != nil && s.invited {
 		return 1
 	}
 	return 0
