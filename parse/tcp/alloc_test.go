@@ -1,8 +1,10 @@
 package tcp
 
 import (
+	"bytes"
 	"net/netip"
 	"runtime"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -60,5 +62,73 @@ func TestConnAllocs(t *testing.T) {
 	// AllocsPerRun runs conn once more than it is told, to warm up.
 	if s := a.Stats(); s.DeliveredBytes != 211*900 || s.Tracked != 1 {
 		t.Errorf("delivered %d bytes, tracking %d connections: the connections did not go as meant", s.DeliveredBytes, s.Tracked)
+	}
+}
+
+// TestHistorySizedToNeed: the ring of unacknowledged bytes is as large as
+// what is in flight, up to HistoryBytes, and goes when all is acknowledged;
+// it still tells a retransmission with other bytes.
+func TestHistorySizedToNeed(t *testing.T) {
+	a := NewAssembler(nopHandler{}, Options{})
+	cl, sv := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	var now int64 = 1e18
+	pkt := func(fromClient bool, fl uint8, seq, ack uint32, data []byte) {
+		p := pcap.Packet{Transport: pcap.TCP, Flags: fl, Seq: seq, Ack: ack, Window: 65535,
+			Payload: data, PayloadLen: len(data), Time: now}
+		p.Src, p.SrcPort, p.Dst, p.DstPort = cl, 40000, sv, 5060
+		if !fromClient {
+			p.Src, p.SrcPort, p.Dst, p.DstPort = sv, 5060, cl, 40000
+		}
+		now += 1e6
+		a.Packet(&p)
+	}
+	ring := func() int {
+		for _, c := range a.conns {
+			return len(c.half[Client].hist.buf)
+		}
+		return -1
+	}
+	const c, s = 1000, 5000
+	pkt(true, pcap.SYN, c, 0, nil)
+	pkt(false, pcap.SYN|pcap.ACK, s, c+1, nil)
+	pkt(true, pcap.ACK, c+1, s+1, nil)
+	first := bytes.Repeat([]byte("INVITE "), 100)[:600]
+	pkt(true, pcap.ACK|pcap.PSH, c+1, s+1, first)
+	if n := ring(); n != 1024 {
+		t.Errorf("600 bytes in flight: ring of %d, want 1024", n)
+	}
+	seq := uint32(c + 601)
+	for range 5 {
+		pkt(true, pcap.ACK, seq, s+1, make([]byte, 1000))
+		seq += 1000
+	}
+	// The first bytes moved to a larger ring twice on the way: they are
+	// still compared.
+	pkt(true, pcap.ACK, c+1, s+1, first)
+	if got := a.Stats().OverlapConflicts; got != 0 {
+		t.Errorf("the same bytes again: %d conflicts, want none", got)
+	}
+	early := slices.Clone(first)
+	early[599] = 'x'
+	pkt(true, pcap.ACK, c+1, s+1, early)
+	if got := a.Stats().OverlapConflicts; got != 1 {
+		t.Errorf("%d conflicts, want 1", got)
+	}
+	for range 15 {
+		pkt(true, pcap.ACK, seq, s+1, make([]byte, 1000))
+		seq += 1000
+	}
+	if n := ring(); n != 16<<10 {
+		t.Errorf("20600 bytes in flight: ring of %d, want %d", n, 16<<10)
+	}
+	bad := make([]byte, 1000)
+	bad[0] = 1
+	pkt(true, pcap.ACK, seq-1000, s+1, bad)
+	if got := a.Stats().OverlapConflicts; got != 2 {
+		t.Errorf("%d conflicts, want 2", got)
+	}
+	pkt(false, pcap.ACK, s+1, seq, nil)
+	if n := ring(); n != 0 {
+		t.Errorf("all acknowledged: ring of %d, want none", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -818,11 +819,18 @@ func (a *Assembler) deliver(c *conn, s Side, b []byte, t, pkt int64) {
 	a.stats.DeliveredBytes += int64(len(b))
 	if a.histSize > 0 && h.acked < h.next {
 		if h.hist.buf == nil && a.stats.Held+int64(a.histSize) <= a.opts.MaxBufferedTotal {
-			h.hist.buf = a.pool.get(a.histSize)
+			// The whole ring is counted, as it may grow to it without
+			// asking again; it starts at what this data needs.
+			h.hist.buf = a.pool.get(a.histFor(int64(len(b))))
 			a.addHeld(int64(a.histSize))
 			h.hist.start, h.hist.end = off, off
 		}
 		if h.hist.buf != nil {
+			if n := h.hist.need(off, len(b)); n > int64(len(h.hist.buf)) && len(h.hist.buf) < a.histSize {
+				old := h.hist.buf
+				h.hist.moveTo(a.pool.get(a.histFor(n)))
+				a.pool.put(old)
+			}
 			h.hist.add(off, b)
 		}
 	}
@@ -1064,10 +1072,22 @@ func (a *Assembler) trimHistory(h *half, to int64) {
 func (a *Assembler) releaseHistory(h *half) {
 	if h.hist.buf != nil {
 		a.pool.put(h.hist.buf)
-		a.addHeld(-int64(len(h.hist.buf)))
+		a.addHeld(-int64(a.histSize))
 		h.hist = history{}
 	}
 }
+
+// histFor is the ring size for n unacknowledged bytes: a power of two,
+// at least minHistory, at most the configured size. Most exchanges are a
+// message or two, far below the 16 KiB the ring may grow to.
+func (a *Assembler) histFor(n int64) int {
+	if n >= int64(a.histSize) {
+		return a.histSize
+	}
+	return min(a.histSize, max(minHistory, 1<<bits.Len64(uint64(n-1))))
+}
+
+const minHistory = 1 << 10
 
 func (a *Assembler) addHeld(n int64) {
 	a.stats.Held += n

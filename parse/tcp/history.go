@@ -42,6 +42,27 @@ func (r *history) add(off int64, d []byte) {
 	}
 }
 
+// need is how many bytes the ring must hold to keep all it holds and d,
+// n bytes at stream offset off.
+func (r *history) need(off int64, n int) int64 {
+	if off != r.end || r.start == r.end {
+		return int64(n)
+	}
+	return r.end - r.start + int64(n)
+}
+
+// moveTo copies what the ring holds into buf, a larger ring, and uses it.
+func (r *history) moveTo(buf []byte) {
+	om, nm := int64(len(r.buf)-1), int64(len(buf)-1)
+	for off := r.start; off < r.end; {
+		a, b := off&om, off&nm
+		n := min(r.end-off, om+1-a, nm+1-b)
+		copy(buf[b:b+n], r.buf[a:a+n])
+		off += n
+	}
+	r.buf = buf
+}
+
 // differs reports whether d, which starts at stream offset off, disagrees
 // with any byte held.
 func (r *history) differs(off int64, d []byte) bool {
