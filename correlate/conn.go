@@ -25,6 +25,14 @@ type connTracker struct {
 	// active counts per edge; each connection keeps its edge's.
 	active map[netip.AddrPort]*edgeCount
 
+	// details is the chunk failures' Details are cut from, codes the
+	// status codes as text, and words the reason phrases and Server
+	// values seen: a refusal storm repeats the same few for every one of
+	// its hundred thousand failures.
+	details []Detail
+	codes   [600]string
+	words   map[string]string
+
 	stats ConnStats
 }
 
@@ -37,6 +45,45 @@ type edgeCount struct {
 
 // maxFreeStates bounds the connection states kept for reuse.
 const maxFreeStates = 1024
+
+// detail returns a new Detail for a failure.
+func (t *connTracker) detail() *Detail {
+	if len(t.details) == cap(t.details) {
+		t.details = make([]Detail, 0, 256)
+	}
+	t.details = append(t.details, Detail{RetryAfter: -1})
+	return &t.details[len(t.details)-1]
+}
+
+// code returns an HTTP status code as text.
+func (t *connTracker) code(c int) string {
+	if c < 0 || c >= len(t.codes) {
+		return strconv.Itoa(c)
+	}
+	if t.codes[c] == "" {
+		t.codes[c] = strconv.Itoa(c)
+	}
+	return t.codes[c]
+}
+
+// word returns s, or the copy of it kept before: a copy, since s holds
+// its whole response head alive.
+func (t *connTracker) word(s string) string {
+	if s == "" {
+		return ""
+	}
+	if w, ok := t.words[s]; ok {
+		return w
+	}
+	w := strings.Clone(s)
+	if t.words == nil {
+		t.words = map[string]string{}
+	}
+	if len(t.words) < 4096 {
+		t.words[w] = w
+	}
+	return w
+}
 
 // ConnStats counts what the connection layers saw beyond attempts.
 type ConnStats struct {
@@ -288,7 +335,8 @@ func (t *connTracker) close(ev *capture.Event) {
 	if a.Outcome == Rejected || a.Outcome == TimedOut {
 		a.Failed = true
 		a.Kind = kindOf(LayerTCP, a.Status)
-		a.Detail = &Detail{RetryAfter: -1, ReasonPhrase: c.State.Describe(), FinalPacket: c.LastPacket}
+		a.Detail = t.detail()
+		a.Detail.ReasonPhrase, a.Detail.FinalPacket = c.State.Describe(), c.LastPacket
 		if c.SynRetransmits > 0 {
 			a.Retransmits = int32(c.SynRetransmits)
 		}
@@ -333,7 +381,8 @@ func (t *connTracker) tlsEnd(ev *capture.Event) {
 	}
 	a.Outcome, a.Status, a.Failed = Rejected, h.Status, true
 	a.Kind = kindOf(LayerTLS, h.Status)
-	a.Detail = &Detail{RetryAfter: -1, FinalPacket: ev.Packet, ReasonPhrase: tlsPhrase(h)}
+	a.Detail = t.detail()
+	a.Detail.FinalPacket, a.Detail.ReasonPhrase = ev.Packet, tlsPhrase(h)
 }
 
 func tlsPhrase(h *capture.TLSHandshake) string {
@@ -415,7 +464,7 @@ func (t *connTracker) response(ev *capture.Event) {
 	st.pending = st.pending[1:]
 	a := t.at(p.attempt)
 	a.Answered = ev.Time
-	a.Status = strconv.Itoa(r.Code)
+	a.Status = t.code(r.Code)
 	if a.TraceID == "" {
 		a.TraceID = strings.Clone(traceOf(r.TraceIDs))
 	}
@@ -428,7 +477,8 @@ func (t *connTracker) response(ev *capture.Event) {
 				// the edge answered, but wrongly.
 				t.stats.AcceptMismatch++
 				a.Outcome, a.Status, a.Failed, a.Kind = Rejected, "bad-accept", true, KindError
-				a.Detail = &Detail{RetryAfter: -1, ReasonPhrase: "Sec-WebSocket-Accept does not match the key", FinalPacket: ev.Packet}
+				a.Detail = t.detail()
+				a.Detail.ReasonPhrase, a.Detail.FinalPacket = "Sec-WebSocket-Accept does not match the key", ev.Packet
 				t.wsEnd(st, ev.Time)
 			}
 			return
@@ -451,8 +501,9 @@ func (t *connTracker) response(ev *capture.Event) {
 	// client is a refusal).
 	a.Outcome, a.Failed = Rejected, true
 	a.Kind = kindOf(a.Layer, a.Status)
-	// Clones: the response's strings hold its whole head alive.
-	a.Detail = &Detail{RetryAfter: r.RetryAfter, ReasonPhrase: strings.Clone(r.Reason), FinalPacket: ev.Packet, Server: strings.Clone(headerValue(r.Headers, "Server"))}
+	d := t.detail()
+	d.RetryAfter, d.ReasonPhrase, d.FinalPacket, d.Server = r.RetryAfter, t.word(r.Reason), ev.Packet, t.word(headerValue(r.Headers, "Server"))
+	a.Detail = d
 }
 
 func headerValue(hs []http.Header, name string) string {
