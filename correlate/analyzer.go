@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/jtl"
@@ -343,17 +344,18 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref 
 		h.pop()
 	}
 	h.push(s.End())
+	b := &a.jtl
 	rec := jtlRecord{
 		start:    s.Start,
 		end:      s.End(),
 		answered: s.End(),
-		callID:   s.CallID,
-		traceID:  s.TraceID,
-		file:     s.File,
+		callID:   b.text.unique(s.CallID),
+		traceID:  b.text.unique(s.TraceID),
+		file:     int64(s.File),
 		conc:     int32(len(*h)),
-		host:     tref.host,
+		tHost:    tref.host,
 		own:      tref.own,
-		status:   a.jtl.statusIndex(c.status),
+		status:   b.statusIndex(c.status),
 		layer:    c.layer,
 		failed:   c.failed,
 	}
@@ -370,22 +372,37 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref 
 	}
 	if c.failed {
 		rec.kind = kindOf(c.layer, c.status)
-		rec.detail = a.jtl.detail(s.Message, &ref)
+		// The sample, for the Detail that Finish makes. Its start,
+		// elapsed time and message are the attempt's (the Detail's reason
+		// phrase is the message); its file differs from the attempt's only
+		// for the client failures matchByTime makes, which are few.
+		rec.all, rec.line = int64(ref.AllThreads), ref.Line
+		rec.shape = b.shapeOf(&ref)
+		if ref.File != s.File {
+			if b.refFiles == nil {
+				b.refFiles = map[int]int{}
+			}
+			b.refFiles[b.n] = ref.File
+		}
 	}
-	a.jtl.add(&rec)
+	b.add(&rec)
 }
 
-// jtlRecord is an attempt known only from the JTL as kept until Finish,
-// in under half the bytes of an Attempt: its times on the JMeter clock in
-// ms, its status an index into jtlBook.statuses, its thread count still a
-// reference into the thread book.
+// jtlRecord is an attempt known only from the JTL as kept until Finish:
+// its times on the JMeter clock in ms, its status an index into
+// jtlBook.statuses, its thread count still a reference into the thread
+// book, and for a failure, the sample its Detail will show. It holds no
+// pointer (its strings are in a textStore), so the garbage collector does
+// not look into the millions of them at each cycle: with a Detail and a
+// SampleRef per failure made as the samples came, marking them was a
+// fifth of a JTL-only run.
 type jtlRecord struct {
 	start, end, answered int64 // Unix ms, JMeter clock
-	callID, traceID      string
-	detail               *Detail
-	file                 int
+	file, all, line      int64
+	callID, traceID      textRef
+	shape                uint32 // a failure's sample's strings: jtlBook.shapes
 	conc                 int32
-	host, own            int32 // threadRef, whose endMs is end
+	tHost, own           int32 // threadRef, whose endMs is end
 	status               uint32
 	layer                Layer
 	outcome              Outcome
@@ -393,17 +410,29 @@ type jtlRecord struct {
 	failed               bool
 }
 
-// jtlChunk is how many records, details or sample references one
-// allocation holds. Growing a single slice of 5 M attempts by doubling
-// copied gigabytes and held the old and the new array at once; chunks
-// are never copied, and Finish writes each attempt once, straight into
-// the result.
+// jtlChunk is how many records one allocation holds. Growing a single
+// slice of 5 M attempts by doubling copied gigabytes and held the old and
+// the new array at once; chunks are never copied, and Finish writes each
+// attempt once, straight into the result.
 const jtlChunk = 1 << 14
 
 // jtlBook keeps the JTL attempts and what their failures show.
 type jtlBook struct {
 	chunks [][]jtlRecord
 	n      int
+	text   textStore
+	// refFiles holds, by record, the file of a failure's sample where it
+	// is not the attempt's.
+	refFiles map[int]int
+	// shapes are the strings of failures' samples (label, code, message,
+	// thread, host), each combination once: a few thousand in a test
+	// (its threads times its failures' codes) for millions of failures.
+	shapes     []sampleShape
+	shapeIndex map[sampleShape]uint32
+	shapeCache [1024]struct {
+		s  sampleShape
+		i1 uint32 // the index + 1; 0 for an empty entry
+	}
 
 	// A failure's Detail and its SampleRef live side by side, in chunks:
 	// one allocation per thousand failures instead of two per failure.
@@ -434,15 +463,51 @@ func (b *jtlBook) add(rec *jtlRecord) {
 
 func (b *jtlBook) at(i int) *jtlRecord { return &b.chunks[i/jtlChunk][i%jtlChunk] }
 
-// detail makes the Detail of a failed sample, with its sample.
-func (b *jtlBook) detail(reason string, ref *SampleRef) *Detail {
+// detail makes the Detail of failed JTL attempt i, with its sample.
+func (b *jtlBook) detail(i int, rec *jtlRecord) *Detail {
 	if len(b.details) == cap(b.details) {
 		b.details = make([]failedDetail, 0, chunkFor(b.n))
 	}
-	b.details = append(b.details, failedDetail{d: Detail{RetryAfter: -1, ReasonPhrase: reason}, r: *ref})
+	b.details = append(b.details, failedDetail{})
 	f := &b.details[len(b.details)-1]
-	f.d.Sample = &f.r
+	t, sh := &b.text, &b.shapes[rec.shape]
+	f.r = SampleRef{
+		Start: rec.start, Elapsed: rec.end - rec.start,
+		Label: t.get(sh.label), Code: t.get(sh.code), Message: t.get(sh.message),
+		Thread: t.get(sh.thread), Host: t.get(sh.host),
+		AllThreads: int(rec.all), File: int(rec.file), Line: rec.line,
+	}
+	if file, ok := b.refFiles[i]; ok {
+		f.r.File = file
+	}
+	f.d = Detail{RetryAfter: -1, ReasonPhrase: f.r.Message, Sample: &f.r}
 	return &f.d
+}
+
+type sampleShape struct{ label, code, message, thread, host textRef }
+
+// shapeOf numbers the strings of a failed sample.
+func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
+	t := &b.text
+	sh := sampleShape{t.put(ref.Label), t.put(ref.Code), t.put(ref.Message), t.put(ref.Thread), t.put(ref.Host)}
+	h := (uint64(sh.label) ^ uint64(sh.code)<<7 ^ uint64(sh.message)<<13 ^ uint64(sh.thread)<<29 ^ uint64(sh.host)<<3) * 0x9e3779b97f4a7c15
+	e := &b.shapeCache[h>>54]
+	if e.i1 != 0 && e.s == sh {
+		return e.i1 - 1
+	}
+	i, ok := b.shapeIndex[sh]
+	if !ok {
+		i = uint32(len(b.shapes))
+		b.shapes = append(b.shapes, sh)
+		if b.shapeIndex == nil {
+			b.shapeIndex = map[sampleShape]uint32{}
+		}
+		if len(b.shapeIndex) < 1<<16 {
+			b.shapeIndex[sh] = i
+		}
+	}
+	e.s, e.i1 = sh, i+1
+	return i
 }
 
 // sampleRef keeps a copy of a matched sample for its attempt's Detail.
@@ -483,6 +548,90 @@ func (b *jtlBook) statusIndex(st string) uint32 {
 	b.statuses = append(b.statuses, st)
 	b.index[st] = i
 	return i
+}
+
+// textRef names a string in a textStore: 0 is "", bit 63 an index into
+// its long strings, otherwise the block (19 bits), the offset in it (20)
+// and the length (24).
+type textRef uint64
+
+const (
+	textBlock = 1 << 20
+	textLong  = 1 << 63
+)
+
+// textStore keeps strings in large blocks of bytes, which hold no
+// pointers, and hands out references that hold none either. The strings
+// Finish makes from them point into the blocks: the bytes are written
+// once and never changed.
+type textStore struct {
+	blocks [][]byte
+	long   []string
+	// Repeated values (labels, codes, messages, thread names) are stored
+	// once: the JTL reader interns them, so a cache keyed by where a
+	// string's bytes lie usually finds one without hashing them, and a
+	// map by value, bounded, finds the others. The cache holds the strings
+	// it names, so an address cannot be reused for other bytes while
+	// there.
+	cache [1024]struct {
+		s   string
+		ref textRef
+	}
+	index map[string]textRef
+}
+
+// put stores s once per distinct value (up to a bound).
+func (t *textStore) put(s string) textRef {
+	if s == "" {
+		return 0
+	}
+	e := &t.cache[(uintptr(unsafe.Pointer(unsafe.StringData(s)))>>4^uintptr(len(s)))%uintptr(len(t.cache))]
+	if len(e.s) == len(s) && unsafe.StringData(e.s) == unsafe.StringData(s) {
+		return e.ref
+	}
+	r, ok := t.index[s]
+	if !ok {
+		r = t.unique(s)
+		if t.index == nil {
+			t.index = map[string]textRef{}
+		}
+		if len(t.index) < 1<<16 {
+			t.index[s] = r
+		}
+	}
+	e.s, e.ref = s, r
+	return r
+}
+
+// unique stores s as it is, for values that do not repeat (Call-IDs).
+func (t *textStore) unique(s string) textRef {
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n >= textBlock/4 {
+		t.long = append(t.long, s)
+		return textLong | textRef(len(t.long)-1)
+	}
+	k := len(t.blocks) - 1
+	if k < 0 || cap(t.blocks[k])-len(t.blocks[k]) < n {
+		t.blocks = append(t.blocks, make([]byte, 0, textBlock))
+		k++
+	}
+	off := len(t.blocks[k])
+	t.blocks[k] = append(t.blocks[k], s...)
+	return textRef(k)<<44 | textRef(off)<<24 | textRef(n)
+}
+
+func (t *textStore) get(r textRef) string {
+	switch {
+	case r == 0:
+		return ""
+	case r&textLong != 0:
+		return t.long[r&^textLong]
+	}
+	b := t.blocks[r>>44]
+	return unsafe.String(&b[r>>24&(1<<20-1)], int(r&(1<<24-1)))
 }
 
 // endHeap is a min-heap of the ends of samples in flight. It is its own
@@ -642,7 +791,7 @@ func (a *Analyzer) attempts(off int64) []Attempt {
 				j = int(order[k])
 			}
 			if t := time(j); w == len(wire) || t < wire[w].Time {
-				a.jtlAttempt1(&out[o], a.jtl.at(j), off)
+				a.jtlAttempt1(&out[o], j, off)
 				k++
 				continue
 			}
@@ -653,24 +802,27 @@ func (a *Analyzer) attempts(off int64) []Attempt {
 	return out
 }
 
-// jtlAttempt1 writes out the attempt a JTL record stands for.
-func (a *Analyzer) jtlAttempt1(at *Attempt, rec *jtlRecord, off int64) {
+// jtlAttempt1 writes out the attempt JTL record i stands for.
+func (a *Analyzer) jtlAttempt1(at *Attempt, i int, off int64) {
+	rec := a.jtl.at(i)
 	*at = Attempt{
 		Layer:       rec.layer,
 		Time:        rec.start*1e6 + off,
 		Answered:    rec.answered*1e6 + off,
 		Ended:       rec.end*1e6 + off,
 		Concurrency: rec.conc,
-		Threads:     a.threads.resolve(threadRef{host: rec.host, own: rec.own, endMs: rec.end}),
+		Threads:     a.threads.resolve(threadRef{host: rec.tHost, own: rec.own, endMs: rec.end}),
 		Outcome:     rec.outcome,
 		Status:      a.jtl.statuses[rec.status],
 		Failed:      rec.failed,
 		Kind:        rec.kind,
-		CallID:      rec.callID,
-		TraceID:     rec.traceID,
+		CallID:      a.jtl.text.get(rec.callID),
+		TraceID:     a.jtl.text.get(rec.traceID),
 		Source:      FromJTL,
-		File:        rec.file,
-		Detail:      rec.detail,
+		File:        int(rec.file),
+	}
+	if rec.failed {
+		at.Detail = a.jtl.detail(i, rec)
 	}
 }
 
