@@ -116,6 +116,9 @@ func (s streams) Data(c *tcp.Conn, from tcp.Side, b []byte, t, packet int64) {
 				}
 				return
 			}
+			// Not yet: the same bytes will say the same until more come.
+			fl.sniff[from] = append(fl.sniff[from], b...)
+			return
 		}
 		fl.sniff[from] = append(fl.sniff[from], b...)
 		if len(fl.sniff[from]) < sniffLen || !fl.decide(fl.sniff[tcp.Client], fl.sniff[tcp.Server], false) {
@@ -244,11 +247,11 @@ func tlsCloseReason(c *tcp.Conn) tls.CloseReason {
 const maxSniff = 4096
 
 // decide tells the connection's protocol from the first bytes of each
-// side (cl, sv), and reports whether it could. A client that opens with a garbled
-// request line (a fuzzer, a broken tool) is still HTTP if the server
-// answers in HTTP, as it does with a 400: so when the client's bytes say
-// nothing, the server's first bytes are waited for. final decides on what
-// there is.
+// side (cl, sv), and reports whether it could. A client that opens with a
+// garbled request line (a fuzzer, a broken tool) is still HTTP if the
+// server answers in HTTP, as it does with a 400: so when the client's
+// bytes say nothing, the server's first bytes are waited for. final
+// decides on what there is.
 func (fl *flow) decide(cl, sv []byte, final bool) bool {
 	switch {
 	case tls.Looks(cl):
