@@ -437,3 +437,72 @@ func TestConnectErrorsAgainstTheWire(t *testing.T) {
 		t.Errorf("client layer %+v", cl)
 	}
 }
+
+// Attempts known only from the JTL come out in time order whatever order
+// the samples came in, each failure with a Detail showing its own sample.
+func TestJTLAttemptDetails(t *testing.T) {
+	base := t0 / 1e6
+	samples := []jtl.Sample{
+		{Start: base + 5, Elapsed: 10, Code: "503", Message: "Service Unavailable", Label: "INVITE", Thread: "tg 1-1", Host: "a", URL: "sip:x", AllThreads: 3, File: 1, Line: 7},
+		{Start: base, Elapsed: 20, Code: "200", Success: true, Label: "INVITE", Thread: "tg 1-2", Host: "a", URL: "sip:x", CallID: "c1", AllThreads: 3, File: 1, Line: 8},
+		{Start: base + 9, Elapsed: 1, Code: "503", Message: "Busy here", Label: "INVITE", Thread: "tg 1-2", Host: "a", URL: "sip:x", AllThreads: 3, File: 1, Line: 9},
+	}
+	r := run(t, &wire{}, samples, Options{})
+	if len(r.Attempts) != 3 {
+		t.Fatalf("%d attempts", len(r.Attempts))
+	}
+	want := []struct {
+		time, elapsed, line int64
+		reason              string
+	}{{base, 20, 0, ""}, {base + 5, 10, 7, "Service Unavailable"}, {base + 9, 1, 9, "Busy here"}}
+	for i, w := range want {
+		at := &r.Attempts[i]
+		if at.Time != w.time*1e6 {
+			t.Errorf("attempt %d at %d, want %d", i, at.Time, w.time*1e6)
+		}
+		if w.line == 0 {
+			if at.Detail != nil || at.CallID != "c1" {
+				t.Errorf("attempt %d: detail %+v, call %q", i, at.Detail, at.CallID)
+			}
+			continue
+		}
+		d := at.Detail
+		if d == nil || d.Sample == nil || d.Sample.Line != w.line || d.ReasonPhrase != w.reason || d.Sample.Message != w.reason ||
+			d.Sample.Start != w.time || d.Sample.Elapsed != w.elapsed || d.Sample.Thread == "" || d.RetryAfter != -1 || at.File != 1 {
+			t.Errorf("attempt %d: %+v %+v", i, at, d)
+		}
+	}
+}
+
+// BenchmarkJTLOnly is correlation of a JTL without a capture: a spike of
+// SIP calls, most refused past a limit, as in the bench's 5 M-row JTL.
+func BenchmarkJTLOnly(b *testing.B) {
+	const n = 200_000
+	samples := make([]jtl.Sample, n)
+	threads := make([]string, 1500)
+	for i := range threads {
+		threads[i] = fmt.Sprintf("SIP callers 1-%d", i+1)
+	}
+	base := t0 / 1e6
+	for i := range samples {
+		s := &samples[i]
+		*s = jtl.Sample{Start: base + int64(i)*3, Elapsed: 20 + int64(i%50), Latency: 5, Label: "SIP call udp", Code: "200", Message: "OK",
+			Success: true, Thread: threads[i%len(threads)], Host: "gen", URL: "sip:+18005550100@10.20.0.10:5060;transport=udp",
+			CallID: fmt.Sprintf("%016x-t%04d-i%06d@10.10.0.5", i*7919, i%1500, i), AllThreads: 1 + i%1500, Line: int64(i + 2)}
+		if i%5 != 0 {
+			s.Code, s.Message, s.Success = "503", "Service Unavailable", false
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for k := 0; k < b.N; k++ {
+		a := New(Options{})
+		for i := range samples {
+			a.AddSample(&samples[i])
+		}
+		if r := a.Finish(); len(r.Attempts) != n {
+			b.Fatal(len(r.Attempts))
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
