@@ -39,6 +39,7 @@ const (
 type leg struct {
 	call   *call
 	site   *edgeSite // of edge
+	pool   *dialogPool
 	client netip.AddrPort
 	edge   netip.AddrPort
 	branch string
@@ -85,8 +86,25 @@ const noExpiry = math.MaxInt64
 
 // edgeSite is what the tracker keeps per address that INVITEs went to.
 type edgeSite struct {
-	active  int32 // dialogs in progress
-	invited bool  // it received a hop-0 INVITE: it is an edge
+	invited bool // it received a hop-0 INVITE: it is an edge
+	// pools are the dialog counts this address's legs go into, by hop
+	// (0 and 1; deeper hops are looked up each time).
+	pools [2]*dialogPool
+}
+
+// dialogPool counts the dialogs in progress at one edge. A SIP edge's
+// dialog limit is the proxy's, whatever port or transport the INVITE came
+// in on (UDP and TCP on 5060, TLS on 5061, WebSocket on 8080 all draw on
+// it), so the pool is the edge's address, not its address and port; the
+// hop keeps an edge apart from a backend on the same host (everything on
+// 127.0.0.1). Edges named with --edge are pools of their own.
+type dialogPool struct {
+	active int32
+}
+
+type poolKey struct {
+	addr netip.AddrPort // the address with port 0, or the named edge
+	hop  uint8
 }
 
 // expiry is a call's entry in the queues of calls to look at in a sweep.
@@ -123,6 +141,7 @@ type sipTracker struct {
 	// sites are the addresses INVITEs went to, each looked up once per
 	// leg: the leg keeps its site.
 	sites map[netip.AddrPort]*edgeSite
+	pools map[poolKey]*dialogPool
 	// edgeFilter, when set, names the edges; INVITEs elsewhere are
 	// backend legs.
 	edgeFilter map[netip.AddrPort]bool
@@ -182,6 +201,7 @@ func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort) *sipTracke
 		timerB: timerB, timerF: timerF,
 		calls: make(map[string]*call),
 		sites: make(map[netip.AddrPort]*edgeSite),
+		pools: make(map[poolKey]*dialogPool),
 		stats: SIPStats{
 			Requests:  make(map[string]int64),
 			Responses: make(map[int]int64),
@@ -317,7 +337,7 @@ func (t *sipTracker) expireAt(q *timeQueue[expiry], c *call, at int64) {
 
 func (t *sipTracker) end(l *leg, at int64) {
 	if l.active {
-		l.site.active--
+		l.pool.active--
 		l.active = false
 	}
 	l.state = legEnded
@@ -496,7 +516,7 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 			site = new(edgeSite)
 			t.sites[ev.Dst] = site
 		}
-		*l = leg{call: c, site: site, client: ev.Src, edge: ev.Dst, hop: hop}
+		*l = leg{call: c, site: site, pool: t.pool(site, ev.Dst, hop), client: ev.Src, edge: ev.Dst, hop: hop}
 		c.legs = append(c.legs, l)
 		if l.hop == 0 {
 			site.invited = true
@@ -506,12 +526,12 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 	l.branch = c.txn(m).branch // the transaction's copy
 	l.cseq = m.CSeq
 	l.active = true
-	l.site.active++
+	l.pool.active++
 	t.attempts = append(t.attempts, Attempt{
 		Layer:       LayerSIP,
 		Hop:         l.hop,
 		Time:        ev.Time,
-		Concurrency: l.site.active,
+		Concurrency: l.pool.active,
 		Threads:     -1,
 		Outcome:     Pending,
 		CallID:      c.id,
@@ -523,6 +543,26 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 	})
 	l.attempt = int32(len(t.attempts) - 1)
 	t.arm(&t.timersB, l, ev.Time+t.timerB)
+}
+
+// pool finds the dialog count a leg to dst at hop draws on.
+func (t *sipTracker) pool(site *edgeSite, dst netip.AddrPort, hop uint8) *dialogPool {
+	if hop < uint8(len(site.pools)) && site.pools[hop] != nil {
+		return site.pools[hop]
+	}
+	k := poolKey{addr: netip.AddrPortFrom(dst.Addr(), 0), hop: hop}
+	if t.edgeFilter[dst] {
+		k.addr = dst
+	}
+	p := t.pools[k]
+	if p == nil {
+		p = new(dialogPool)
+		t.pools[k] = p
+	}
+	if hop < uint8(len(site.pools)) {
+		site.pools[hop] = p
+	}
+	return p
 }
 
 // hopOf tells an INVITE the load generator sent to the edge (hop 0) from

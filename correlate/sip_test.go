@@ -150,3 +150,45 @@ func BenchmarkSIPTracker(b *testing.B) {
 func sortByTime(evs []capture.Event) {
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time < evs[j].Time })
 }
+
+// TestDialogsPerEdgeAddress: an edge's dialog limit is the proxy's, not a
+// port's, so INVITEs over UDP/TCP on 5060 and over WebSocket on 8080 of
+// one address count together; a backend on the same host (hop 1) counts
+// apart; edges named with --edge count each on its own.
+func TestDialogsPerEdgeAddress(t *testing.T) {
+	ws := netip.AddrPortFrom(edge.Addr(), 8080)
+	other := netip.MustParseAddrPort("10.0.0.2:40000")
+	sameHostBackend := netip.AddrPortFrom(edge.Addr(), 5070)
+	invite := func(tr *sipTracker, id string, at int64, src, dst netip.AddrPort) int32 {
+		tr.add(&capture.Event{Time: at, Src: src, Dst: dst, SIP: &sip.Message{
+			Request: true, Method: "INVITE", CSeqMethod: "INVITE", CallID: id, CSeq: 1,
+			Via: sip.Via{Branch: fmt.Sprint("z9hG4bK-", id, dst.Port())}, RetryAfter: -1}})
+		return tr.attempts[len(tr.attempts)-1].Concurrency
+	}
+	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil)
+	got := []int32{
+		invite(tr, "a", t0, gen, edge),
+		invite(tr, "b", t0+1e6, other, ws),
+		invite(tr, "c", t0+2e6, gen, edge),
+		// The edge passes call a on to a backend on its own host.
+		invite(tr, "a", t0+3e6, edge, sameHostBackend),
+		invite(tr, "d", t0+4e6, other, ws),
+	}
+	want := []int32{1, 2, 3, 1, 4}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("concurrency %v, want %v", got, want)
+	}
+	if h := tr.attempts[3].Hop; h != 1 {
+		t.Errorf("the edge's own INVITE is hop %d, want 1", h)
+	}
+
+	tr = newSIPTracker(DefaultTimerB, DefaultTimerF, []netip.AddrPort{edge, ws})
+	got = []int32{
+		invite(tr, "a", t0, gen, edge),
+		invite(tr, "b", t0+1e6, other, ws),
+		invite(tr, "c", t0+2e6, gen, edge),
+	}
+	if want := []int32{1, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("with --edge: concurrency %v, want %v", got, want)
+	}
+}

@@ -18,7 +18,7 @@ import (
 
 type point struct {
 	Concurrency int    `json:"concurrency"`
-	EdgeWide    int    `json:"edge_concurrency"`
+	Listener    int    `json:"listener_concurrency"`
 	Edge        string `json:"edge"`
 	CallID      string `json:"call_id"`
 	Status      string `json:"status"`
@@ -128,7 +128,7 @@ func main() {
 	f := exp.Verdict.FirstFailure
 	if len(diffs) == 0 {
 		if f != nil {
-			fmt.Printf("agrees: %s %s at %d (%s; edge-wide %d)\n", ev.Layer, ev.Status, f.Concurrency, f.Edge, f.EdgeWide)
+			fmt.Printf("agrees: %s %s at %d (%s; at that listener %d)\n", ev.Layer, ev.Status, f.Concurrency, f.Edge, f.Listener)
 		} else {
 			fmt.Printf("agrees: %s\n", ev.Layer)
 		}

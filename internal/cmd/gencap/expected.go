@@ -78,16 +78,17 @@ type verdict struct {
 }
 
 // firstFailure is a layer's earliest rejection. Concurrency is counted
-// as ceiling's DESIGN.md says, at the rejected attempt's edge address and
-// port, the attempt itself included.
+// as ceiling counts it, the attempt itself included: SIP dialogs at the
+// edge's address over all its listeners (what its dialog limit counts),
+// TCP connections and WebSockets at the edge's address and port.
 type firstFailure struct {
 	Time        string `json:"time"`
 	UnixNS      int64  `json:"time_unix_ns"`
 	Concurrency int    `json:"concurrency"`
-	// EdgeWide (sip): dialogs in progress at the edge over all its
-	// listeners (UDP and TCP :5060, WebSocket :8080), the one its limit
-	// counts, the rejected INVITE included.
-	EdgeWide int    `json:"edge_concurrency,omitempty"`
+	// Listener (sip): the dialogs in progress at the rejected INVITE's
+	// own listener (address and port), the INVITE included: what ceiling
+	// reported before it counted per address.
+	Listener int    `json:"listener_concurrency,omitempty"`
 	Edge     string `json:"edge"`
 	Status   string `json:"status"`
 	Threads  int    `json:"threads"`
@@ -115,8 +116,8 @@ func (e *expected) init(cfg *config) {
 	e.Layers.SIP.Limit = cfg.limit
 	e.Layers.TCP.Limit = cfg.tcpLimit
 	e.Layers.WebSocket.Limit = cfg.wsLimit
-	e.Note = "layers.*.first_failure.concurrency is counted as ceiling counts (per edge address and port, the rejected attempt included); " +
-		"sip.first_failure.edge_concurrency is the edge's own count across its listeners, which its dialog limit applies to. " +
+	e.Note = "layers.*.first_failure.concurrency is counted as ceiling counts, the rejected attempt included: sip over the edge's listeners on its address (which its dialog limit applies to), " +
+		"sip.first_failure.listener_concurrency at the rejected INVITE's own listener. " +
 		"tcp counts connections to 10.20.0.10:5060 opening or open; websocket counts the event API's upgrades awaiting an answer plus WebSockets up. " +
 		"tcp.attempts and websocket.attempts count every edge (SIP over TCP and WebSocket, event API)."
 }
@@ -147,7 +148,7 @@ func (e *expected) sipReject(g *gen, c *call, t int64) {
 		edge = "10.20.0.10:8080"
 	}
 	l.FirstFailure = &firstFailure{
-		Time: stamp(t), UnixNS: t, Concurrency: g.dialogsAt[c.listener] + 1, EdgeWide: g.dialogs + 1,
+		Time: stamp(t), UnixNS: t, Concurrency: g.dialogs + 1, Listener: g.dialogsAt[c.listener] + 1,
 		Edge: edge, Status: "503", Threads: g.activeThreads[0] + g.activeThreads[1],
 		CallID: string(g.appendCallID(nil, c)),
 	}

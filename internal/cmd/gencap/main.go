@@ -52,9 +52,9 @@
 // limit, attempts, failures and first failure (time, concurrency, Call-ID
 // or trace ID, edge), and the verdict, so that ceiling's answer can be
 // checked (bench/run.sh does, with bench/check). The dialog limit counts
-// the edge's dialogs over all its listeners (it is at -limit+1 at the
-// first 503), while ceiling counts per address and port: expected.json
-// gives both, its concurrency being ceiling's.
+// the edge's dialogs over all its listeners, as ceiling does (it is at
+// -limit+1 at the first 503); expected.json also gives the count at the
+// rejected INVITE's own listener.
 //
 // Media: answered calls send G.711 µ-law RTP (12-byte header, 160-byte
 // payload, every 20 ms, both ways, between the SDP ports) until the BYE.
