@@ -782,6 +782,26 @@ func (a *Analyzer) attempts(off int64) []Attempt {
 			break
 		}
 	}
+	if cap(wire)-len(wire) >= n {
+		// Room behind the capture's attempts (append leaves some): merge
+		// in place from the back, so that nothing is copied twice.
+		out := wire[:len(wire)+n]
+		w, k := len(wire)-1, n-1
+		for o := len(out) - 1; k >= 0; o-- {
+			j := k
+			if order != nil {
+				j = int(order[k])
+			}
+			if w < 0 || time(j) >= wire[w].Time {
+				a.jtlAttempt1(&out[o], j, off)
+				k--
+				continue
+			}
+			out[o] = wire[w]
+			w--
+		}
+		return out
+	}
 	out := make([]Attempt, len(wire)+n)
 	w, k := 0, 0
 	for o := range out {
