@@ -253,7 +253,8 @@ func (p *Parser) fatal(class error, at, t int64, reason string) {
 
 // Feed parses the next bytes of the stream; t is their time. It returns
 // the events they completed; the slice is reused by the next call, the
-// Messages are the caller's. b is not kept.
+// Messages are the caller's (unless Options.ReuseMessages). b is not
+// kept.
 func (p *Parser) Feed(b []byte, t int64) []Event {
 	p.recycle()
 	p.ev = p.ev[:0]
