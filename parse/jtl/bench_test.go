@@ -158,11 +158,16 @@ func (m cpuMeter) report(b *testing.B, bytes, rows int) {
 // BenchmarkCSV is the whole reader: splitting, conversion, interning,
 // sub-result detection and reordering with the default 60 s window, which
 // on this data (about 100 samples per second of sample time) holds some
-// 6000 samples. On the shared development machine it ran at 1.2-1.5 M
-// rows (200-240 MB) per CPU-second, 1.4-1.65 M with a 1 s window: short
-// of the 2 M rows/s aimed at. Where the time goes (pprof): splitting 16%,
-// interning 19%, taking samples back out of the window 20% (cache misses
-// on samples written a window earlier), the rest conversion.
+// 6000 samples. On the shared development machine (load average 3-8) it
+// ran at 1.2-1.4 M rows per CPU-second before the window became a bucket
+// queue, samples left it in batches, fields were split a word at a time
+// and interners got a direct-mapped cache; 1.5-1.65 M after (2.0 M once,
+// on a quiet moment), against the 2 M rows/s aimed at. On the bench's
+// real 5 M-row JTL (200-byte rows, 1400 threads) the same changes took
+// the reader from 1.0-1.06 M to 1.36-1.56 M rows per CPU-second. What is
+// left (pprof): splitting 16%, conversion and interning 40% (the thread
+// lookup misses the cache: a row's thread last wrote a row 1400 rows ago),
+// reading 10%, the window 8%, GC the rest.
 func BenchmarkCSV(b *testing.B) { benchCSV(b, Options{}) }
 
 // BenchmarkCSVSmallWindow is the same with a 1 s window: the difference is
