@@ -25,13 +25,10 @@ type connTracker struct {
 	// active counts per edge; each connection keeps its edge's.
 	active map[netip.AddrPort]*edgeCount
 
-	// details is the chunk failures' Details are cut from, codes the
-	// status codes as text, and words the reason phrases and Server
-	// values seen: a refusal storm repeats the same few for every one of
-	// its hundred thousand failures.
-	details []Detail
+	// codes are the status codes as text.
+	details detailBook
 	codes   [600]string
-	words   map[string]string
+	words   wordBook
 
 	stats ConnStats
 }
@@ -47,13 +44,7 @@ type edgeCount struct {
 const maxFreeStates = 1024
 
 // detail returns a new Detail for a failure.
-func (t *connTracker) detail() *Detail {
-	if len(t.details) == cap(t.details) {
-		t.details = make([]Detail, 0, 256)
-	}
-	t.details = append(t.details, Detail{RetryAfter: -1})
-	return &t.details[len(t.details)-1]
-}
+func (t *connTracker) detail() *Detail { return t.details.next() }
 
 // code returns an HTTP status code as text.
 func (t *connTracker) code(c int) string {
@@ -66,24 +57,8 @@ func (t *connTracker) code(c int) string {
 	return t.codes[c]
 }
 
-// word returns s, or the copy of it kept before: a copy, since s holds
-// its whole response head alive.
-func (t *connTracker) word(s string) string {
-	if s == "" {
-		return ""
-	}
-	if w, ok := t.words[s]; ok {
-		return w
-	}
-	w := strings.Clone(s)
-	if t.words == nil {
-		t.words = map[string]string{}
-	}
-	if len(t.words) < 4096 {
-		t.words[w] = w
-	}
-	return w
-}
+// word returns a copy of s that does not hold its response head alive.
+func (t *connTracker) word(s string) string { return t.words.get(s) }
 
 // ConnStats counts what the connection layers saw beyond attempts.
 type ConnStats struct {

@@ -147,6 +147,8 @@ type sipTracker struct {
 	edgeFilter map[netip.AddrPort]bool
 
 	attempts  []Attempt
+	details   detailBook
+	words     wordBook
 	stats     SIPStats
 	now       int64
 	lastSweep int64
@@ -625,14 +627,11 @@ func (t *sipTracker) response(ev *capture.Event, m *sip.Message, c *call) {
 			a.Outcome = Rejected
 			a.Failed = true
 			a.Kind = kindOf(LayerSIP, a.Status)
-			a.Detail = &Detail{
-				ReasonPhrase: strings.Clone(m.Reason),
-				ReasonHeader: strings.Clone(m.ReasonHeader),
-				RetryAfter:   m.RetryAfter,
-				Warning:      strings.Clone(m.Warning),
-				Server:       strings.Clone(m.Server),
-				FinalPacket:  ev.Packet,
-			}
+			d := t.details.next()
+			d.ReasonPhrase, d.ReasonHeader = t.words.get(m.Reason), t.words.get(m.ReasonHeader)
+			d.RetryAfter, d.FinalPacket = m.RetryAfter, ev.Packet
+			d.Warning, d.Server = t.words.get(m.Warning), t.words.get(m.Server)
+			a.Detail = d
 			t.noteRelay(l, a)
 			t.end(l, ev.Time)
 		}
