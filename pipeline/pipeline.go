@@ -319,6 +319,12 @@ func captureDetail(st *capture.FileStats) string {
 	if st.Reassembled > 0 {
 		s += fmt.Sprintf(", %s datagrams reassembled from IP fragments", report.Thousands(st.Reassembled))
 	}
+	if m := st.Media; m.RTPPackets > 0 {
+		s += fmt.Sprintf(", %s RTP packets in %s streams", report.Thousands(m.RTPPackets), report.Thousands(m.RTPStreams))
+	}
+	if m := st.Media; m.RTCPPackets > 0 {
+		s += fmt.Sprintf(", %s RTCP packets", report.Thousands(m.RTCPPackets))
+	}
 	if st.TCPConns > 0 {
 		s += fmt.Sprintf(", %s TCP connections", report.Thousands(st.TCPConns))
 	}

@@ -136,7 +136,8 @@ type FileStats struct {
 	SIPMessages                 int64 // SIP messages parsed (retransmissions included)
 	SIPErrors                   int64 // payloads that looked like SIP and did not parse
 	KeepAlives                  int64 // CRLF keep-alives (RFC 5626)
-	UDPOther                    int64 // UDP datagrams that are not SIP
+	UDPOther                    int64 // UDP datagrams that are not SIP, nor RTP or RTCP
+	Media                       MediaStats
 	TCPSegments                 int64 // TCP segments
 	TCPConns                    int64 // TCP connections
 	TLSConns                    int64 // of them, carrying TLS
@@ -246,6 +247,7 @@ func (s *Source) Stats() []FileStats {
 	for i, f := range s.files {
 		f.stats.Stats = f.r.Stats()
 		f.stats.TCP = f.asm.Stats()
+		f.stats.Media = f.media.stats
 		out[i] = f.stats
 	}
 	return out
@@ -299,6 +301,8 @@ type fileSource struct {
 	sip        sip.Parser
 	sipOpts    sip.Options
 	sipOptsSet bool
+
+	media mediaCounter
 }
 
 func (f *fileSource) next() (Event, error) {
@@ -364,7 +368,9 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		return
 	}
 	if !sip.Looks(b) {
-		f.stats.UDPOther++
+		if !f.media.count(b, p.SrcAddrPort(), p.DstAddrPort(), p.Time) {
+			f.stats.UDPOther++
+		}
 		return
 	}
 	if !f.sipOptsSet {

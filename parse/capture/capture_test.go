@@ -227,3 +227,62 @@ func TestHTTPCountsMatchTshark(t *testing.T) {
 		})
 	}
 }
+
+// TestRTPCountsMatchTshark: RTP is recognised by its header and counted
+// per stream; on every corpus capture ceiling counts the streams and
+// packets tshark finds with its RTP heuristics on (testdata/oracle/rtp.sh;
+// without them tshark finds only streams whose SDP it read, and misses
+// the media of a call signalled over TLS), and takes nothing else (DNS,
+// NetBIOS, SNMP) for RTP.
+func TestRTPCountsMatchTshark(t *testing.T) {
+	dir := corpusDir(t)
+	f, err := os.Open("../../testdata/oracle/rtp.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := map[string][2]int64{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "#") {
+			continue
+		}
+		p := strings.Split(sc.Text(), "\t")
+		streams, _ := strconv.ParseInt(p[1], 10, 64)
+		packets, _ := strconv.ParseInt(p[2], 10, 64)
+		want[p[0]] = [2]int64{streams, packets}
+	}
+	if len(want) < 5 {
+		t.Fatalf("oracle has %d captures with RTP", len(want))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, path := range files {
+		name := filepath.Base(path)
+		if _, ok := knownDifferences[name]; ok {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			_, stats := countSIP(t, path)
+			m := stats[0].Media
+			got := [2]int64{m.RTPStreams, m.RTPPackets}
+			if why, ok := rtpDifferences[name]; ok {
+				if got != why.ours {
+					t.Errorf("ceiling %d streams, %d packets; expected %v (%s)", got[0], got[1], why.ours, why.why)
+				}
+				return
+			}
+			if got != want[name] {
+				t.Errorf("ceiling %d streams, %d packets; tshark %d, %d", got[0], got[1], want[name][0], want[name][1])
+			}
+		})
+	}
+}
+
+// rtpDifferences are captures where ceiling's RTP count differs from
+// tshark's on purpose.
+var rtpDifferences = map[string]struct {
+	ours [2]int64
+	why  string
+}{
+	"heplify_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap": {[2]int64{2, 6995}, "after the re-INVITE to image/t38 the same ports carry T.38 over UDPTL (2,010 packets), which tshark follows from the SDP; ceiling reads headers only and counts them with the stream"},
+}

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -212,6 +214,10 @@ func TestCeilingAgrees(t *testing.T) {
 			if in.Skipped != 0 {
 				t.Errorf("%s: %s: %d records skipped", format, in.Path, in.Skipped)
 			}
+		}
+		media := fmt.Sprintf("%s RTP packets in %s streams", report.Thousands(exp.Capture.RTPPackets), report.Thousands(exp.Capture.RTPStreams))
+		if exp.Capture.RTPPackets == 0 || !strings.Contains(doc.Inputs[0].Detail, media) {
+			t.Errorf("%s: capture detail %q, want %q", format, doc.Inputs[0].Detail, media)
 		}
 	}
 }
