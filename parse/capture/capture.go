@@ -70,6 +70,10 @@ type Event struct {
 	WSClose *WSClose
 	// TLS is set for KindTLS and KindTLSHello.
 	TLS *TLSHandshake
+
+	// job is the parse of a UDP datagram's SIP, until the event leaves
+	// its file's reorder window.
+	job *sipJob
 }
 
 // WSClose is a WebSocket close frame.
@@ -295,12 +299,10 @@ type fileSource struct {
 	released  int64 // time of the last event released, to count late ones
 	eof       bool
 
-	// sip parses the UDP payloads: a Parser of the file's own keeps its
-	// Call-ID cache and message blocks across the run (a pooled one loses
-	// them at each GC).
-	sip        sip.Parser
-	sipOpts    sip.Options
-	sipOptsSet bool
+	// udpSIP parses the UDP payloads on a goroutine of its own, with a
+	// Parser of the file's own that keeps its Call-ID cache and message
+	// blocks across the run (a pooled one loses them at each GC).
+	udpSIP *udpParser
 
 	media mediaCounter
 }
@@ -309,6 +311,9 @@ func (f *fileSource) next() (Event, error) {
 	for {
 		if f.pending.len() > 0 && (f.eof || f.pending.min().Time <= f.newest-f.opts.Window) {
 			ev := f.pending.pop()
+			if ev.job != nil && !f.settle(&ev) {
+				continue
+			}
 			if ev.Time < f.released {
 				f.stats.OutOfOrder++
 			} else {
@@ -323,6 +328,9 @@ func (f *fileSource) next() (Event, error) {
 		if err == io.EOF {
 			f.eof = true
 			f.asm.Finish(f.newest)
+			if f.udpSIP != nil {
+				f.udpSIP.stop()
+			}
 			continue
 		}
 		if err != nil {
@@ -373,16 +381,29 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		}
 		return
 	}
-	if !f.sipOptsSet {
-		f.sipOpts, f.sipOptsSet = f.opts.SIP, true
-		f.sipOpts.Datagram = true
+	if f.udpSIP == nil {
+		f.udpSIP = newUDPParser(f.opts.SIP)
 	}
-	m, _, err := f.sip.Parse(b, &f.sipOpts)
+	f.push(Event{
+		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
+		Kind: KindSIP, Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
+		job: f.udpSIP.add(b),
+	})
+}
+
+// settle takes the parse of a datagram's event (see udpsip.go) and
+// reports whether the event stands.
+func (f *fileSource) settle(ev *Event) bool {
+	j := ev.job
+	ev.job = nil
+	f.udpSIP.wait(j)
+	m, err := j.m, j.err
+	f.udpSIP.release(j)
 	if err != nil {
 		f.stats.SIPErrors++
-		f.problem(p, "sip message does not parse", err)
+		f.problem(ev.Packet, ev.Offset, "sip message does not parse", err)
 		if m == nil || (m.Method == "" && m.StatusCode == 0) {
-			return
+			return false
 		}
 		// A message with a good start line but damaged headers (no
 		// Call-ID) or body (a Content-Length past the datagram's end) still
@@ -390,14 +411,11 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		// is on record; correlation leaves out what has no Call-ID.
 	}
 	f.stats.SIPMessages++
-	f.push(Event{
-		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
-		Kind: KindSIP, Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
-		SIP: m,
-	})
+	ev.SIP = m
+	return true
 }
 
-func (f *fileSource) problem(p *pcap.Packet, key string, err error) {
+func (f *fileSource) problem(packet, offset int64, key string, err error) {
 	reason := key
 	var pe *sip.ParseError
 	if errors.As(err, &pe) {
@@ -405,7 +423,7 @@ func (f *fileSource) problem(p *pcap.Packet, key string, err error) {
 	} else if err != nil {
 		reason = fmt.Sprintf("%s: %v", key, err)
 	}
-	f.stats.Problems.Add(key, parse.Problem{File: f.in.Path, Packet: p.Num, Offset: p.Offset, Reason: reason})
+	f.stats.Problems.Add(key, parse.Problem{File: f.in.Path, Packet: packet, Offset: offset, Reason: reason})
 }
 
 // reorder holds events until the reorder window has passed them and gives

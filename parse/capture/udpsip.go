@@ -1,0 +1,137 @@
+package capture
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/ceiling-dev/ceiling/parse/sip"
+)
+
+// SIP over UDP is parsed on a goroutine of the file's own, while the file
+// goes on reading packets and reassembling TCP: parsing is a quarter of
+// the work and the other half of a two-core machine was idle. An event
+// for a datagram that looks like SIP is queued at once with its job; the
+// reorder window holds it for two seconds of capture time anyway, and the
+// job is settled when the event leaves the window, in the event's order,
+// so that what comes out (messages, counts, problems and their order)
+// does not depend on how the goroutines ran.
+
+// sipJob is one datagram for the parser.
+type sipJob struct {
+	seq uint64
+	b   []byte // the datagram, copied: the reader reuses its buffer
+	m   *sip.Message
+	err error
+}
+
+// udpParser is the parsing goroutine of one capture file. Jobs go to it
+// in batches; it parses them in order and publishes how many it has done.
+type udpParser struct {
+	jobs  chan []*sipJob
+	batch []*sipJob
+	sent  uint64 // jobs handed over
+	made  uint64 // jobs made
+
+	done    atomic.Uint64 // jobs parsed, in order
+	waiting atomic.Bool
+	mu      sync.Mutex
+	cond    *sync.Cond
+
+	// text holds the datagrams' copies, many to an allocation and never
+	// written again: a message's Body points into its copy.
+	text []byte
+	free []*sipJob
+
+	parser sip.Parser
+	opts   sip.Options
+}
+
+const udpBatch = 64
+
+func newUDPParser(opts sip.Options) *udpParser {
+	u := &udpParser{jobs: make(chan []*sipJob, 64), opts: opts}
+	u.opts.Datagram = true
+	u.cond = sync.NewCond(&u.mu)
+	go u.run()
+	return u
+}
+
+func (u *udpParser) run() {
+	for batch := range u.jobs {
+		for _, j := range batch {
+			j.m, _, j.err = u.parser.Parse(j.b, &u.opts)
+			u.done.Store(j.seq)
+			if u.waiting.Load() {
+				u.mu.Lock()
+				u.cond.Broadcast()
+				u.mu.Unlock()
+			}
+		}
+	}
+}
+
+// add queues a datagram and returns its job.
+func (u *udpParser) add(b []byte) *sipJob {
+	if cap(u.text)-len(u.text) < len(b) {
+		n := 64 << 10
+		if len(b) > n/4 {
+			n = len(b)
+		}
+		u.text = make([]byte, 0, n)
+	}
+	off := len(u.text)
+	u.text = append(u.text, b...)
+	var j *sipJob
+	if n := len(u.free); n > 0 {
+		j, u.free = u.free[n-1], u.free[:n-1]
+	} else {
+		j = new(sipJob)
+	}
+	u.made++
+	*j = sipJob{seq: u.made, b: u.text[off:len(u.text):len(u.text)]}
+	u.batch = append(u.batch, j)
+	if len(u.batch) == udpBatch {
+		u.flush()
+	}
+	return j
+}
+
+func (u *udpParser) flush() {
+	if len(u.batch) == 0 {
+		return
+	}
+	u.jobs <- u.batch
+	u.sent += uint64(len(u.batch))
+	u.batch = make([]*sipJob, 0, udpBatch)
+}
+
+// wait returns once job j is parsed.
+func (u *udpParser) wait(j *sipJob) {
+	if u.done.Load() >= j.seq {
+		return
+	}
+	if j.seq > u.sent {
+		u.flush()
+	}
+	u.mu.Lock()
+	u.waiting.Store(true)
+	for u.done.Load() < j.seq {
+		u.cond.Wait()
+	}
+	u.waiting.Store(false)
+	u.mu.Unlock()
+}
+
+// release takes a settled job back for reuse.
+func (u *udpParser) release(j *sipJob) {
+	*j = sipJob{}
+	if len(u.free) < 4096 {
+		u.free = append(u.free, j)
+	}
+}
+
+// stop ends the goroutine once the file is read.
+func (u *udpParser) stop() {
+	u.flush()
+	close(u.jobs)
+}
