@@ -138,6 +138,7 @@ func Run(cfg Config) (*report.Document, error) {
 		if err != nil {
 			return nil, &InputError{Err: err}
 		}
+		defer src.Close()
 		var last int64
 		// Decoding runs on its own goroutine, a batch of events ahead of
 		// correlation; the events reach the analyzer in the same order

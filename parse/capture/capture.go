@@ -242,6 +242,17 @@ func (s *Source) Next() (Event, error) {
 	return top.ev, nil
 }
 
+// Close ends the goroutines reading ahead (see udpsip.go) of a Source
+// given up before io.EOF; after io.EOF it has nothing to do. Next may
+// still be called after Close.
+func (s *Source) Close() {
+	for _, f := range s.files {
+		if f.udpSIP != nil {
+			f.udpSIP.stop()
+		}
+	}
+}
+
 // Decryption is what the decrypter did over the whole run.
 func (s *Source) Decryption() tls.DecryptStats { return s.dec.Stats() }
 

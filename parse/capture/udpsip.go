@@ -31,6 +31,9 @@ type udpParser struct {
 	batch []*sipJob
 	sent  uint64 // jobs handed over
 	made  uint64 // jobs made
+	// stopped: the goroutine was told to end; jobs after it (a caller
+	// that goes on after an error) are parsed where they are made.
+	stopped bool
 
 	done    atomic.Uint64 // jobs parsed, in order
 	waiting atomic.Bool
@@ -89,6 +92,15 @@ func (u *udpParser) add(b []byte) *sipJob {
 	}
 	u.made++
 	*j = sipJob{seq: u.made, b: u.text[off:len(u.text):len(u.text)]}
+	if u.stopped {
+		// The goroutine finishes what it was given first: the count of
+		// jobs done only goes up.
+		u.wait(&sipJob{seq: u.sent})
+		j.m, _, j.err = u.parser.Parse(j.b, &u.opts)
+		u.sent = u.made
+		u.done.Store(j.seq)
+		return j
+	}
 	u.batch = append(u.batch, j)
 	if len(u.batch) == udpBatch {
 		u.flush()
@@ -130,8 +142,12 @@ func (u *udpParser) release(j *sipJob) {
 	}
 }
 
-// stop ends the goroutine once the file is read.
+// stop ends the goroutine once the file is read, or given up.
 func (u *udpParser) stop() {
+	if u.stopped {
+		return
+	}
 	u.flush()
 	close(u.jobs)
+	u.stopped = true
 }

@@ -1,15 +1,20 @@
 package capture
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/sip"
 )
 
@@ -106,5 +111,49 @@ func TestUDPSIPInOrder(t *testing.T) {
 	}
 	if st.Media.RTPPackets == 0 || st.OutOfOrder != 0 {
 		t.Errorf("%d RTP packets, %d events out of order", st.Media.RTPPackets, st.OutOfOrder)
+	}
+}
+
+// TestUDPSIPClose: a Source given up half-way ends its parsing goroutine
+// with Close, and reading on after Close still gives every message.
+func TestUDPSIPClose(t *testing.T) {
+	c := newCapFile(t)
+	gen, edge := ep{"10.0.0.1", 40000}, ep{"10.0.0.9", 5060}
+	const n = 1000
+	for i := 0; i < n; i++ {
+		c.udp(t, gen, edge, time.Millisecond, []byte(fmt.Sprintf("OPTIONS sip:edge@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:40000;branch=z9hG4bK%d\r\nCall-ID: %d@test\r\nCSeq: 1 OPTIONS\r\n\r\n", i, i)))
+	}
+	before := runtime.NumGoroutine()
+	in := &parse.Input{Path: "built.pcap", Kind: parse.KindPcap, R: bufio.NewReader(bytes.NewReader(c.buf.Bytes()))}
+	src, err := Open([]*parse.Input{in}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for ; got < n/2; got++ {
+		if _, err := src.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.Close()
+	for {
+		ev, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || ev.SIP == nil || ev.SIP.CallID != fmt.Sprintf("%d@test", got) {
+			t.Fatalf("event %d: %v, %+v", got, err, ev.SIP)
+		}
+		got++
+	}
+	if got != n {
+		t.Fatalf("%d messages, want %d", got, n)
+	}
+	// The goroutine is gone once it has seen the channel closed.
+	for i := 0; runtime.NumGoroutine() > before && i < 1000; i++ {
+		time.Sleep(time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before {
+		t.Errorf("%d goroutines after Close, %d before Open", g, before)
 	}
 }
