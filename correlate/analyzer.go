@@ -57,6 +57,7 @@ type Analyzer struct {
 	// jtl holds the attempts known only from the JTL, compact until
 	// Finish; inflight the ends of each layer's samples in flight.
 	jtl      jtlBook
+	details  *detailStore // the JTL failures' Details, for the Result
 	inflight [numLayers]endHeap
 
 	threads *threadBook
@@ -434,17 +435,9 @@ type jtlBook struct {
 		i1 uint32 // the index + 1; 0 for an empty entry
 	}
 
-	// A failure's Detail and its SampleRef live side by side, in chunks:
-	// one allocation per thousand failures instead of two per failure.
-	details  []failedDetail
 	refs     []SampleRef
 	statuses []string
 	index    map[string]uint32
-}
-
-type failedDetail struct {
-	d Detail
-	r SampleRef
 }
 
 func (b *jtlBook) add(rec *jtlRecord) {
@@ -462,27 +455,6 @@ func (b *jtlBook) add(rec *jtlRecord) {
 }
 
 func (b *jtlBook) at(i int) *jtlRecord { return &b.chunks[i/jtlChunk][i%jtlChunk] }
-
-// detail makes the Detail of failed JTL attempt i, with its sample.
-func (b *jtlBook) detail(i int, rec *jtlRecord) *Detail {
-	if len(b.details) == cap(b.details) {
-		b.details = make([]failedDetail, 0, chunkFor(b.n))
-	}
-	b.details = append(b.details, failedDetail{})
-	f := &b.details[len(b.details)-1]
-	t, sh := &b.text, &b.shapes[rec.shape]
-	f.r = SampleRef{
-		Start: rec.start, Elapsed: rec.end - rec.start,
-		Label: t.get(sh.label), Code: t.get(sh.code), Message: t.get(sh.message),
-		Thread: t.get(sh.thread), Host: t.get(sh.host),
-		AllThreads: int(rec.all), File: int(rec.file), Line: rec.line,
-	}
-	if file, ok := b.refFiles[i]; ok {
-		f.r.File = file
-	}
-	f.d = Detail{RetryAfter: -1, ReasonPhrase: f.r.Message, Sample: &f.r}
-	return &f.d
-}
 
 type sampleShape struct{ label, code, message, thread, host textRef }
 
@@ -716,6 +688,8 @@ func (a *Analyzer) Finish() *Result {
 			at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
 		}
 	}
+	a.details = &detailStore{text: a.jtl.text, shapes: a.jtl.shapes}
+	r.details = a.details
 	r.Attempts = a.attempts(off)
 	a.sip.attempts, a.jtl = nil, jtlBook{}
 	clientConcurrency(r.Attempts)
@@ -842,7 +816,11 @@ func (a *Analyzer) jtlAttempt1(at *Attempt, i int, off int64) {
 		File:        int(rec.file),
 	}
 	if rec.failed {
-		at.Detail = a.jtl.detail(i, rec)
+		ld := lazyDetail{start: rec.start, elapsed: rec.end - rec.start, line: rec.line, all: rec.all, file: int32(rec.file), shape: rec.shape}
+		if file, ok := a.jtl.refFiles[i]; ok {
+			ld.file = int32(file)
+		}
+		at.lazy = a.details.add(ld)
 	}
 }
 

@@ -102,10 +102,15 @@ type Attempt struct {
 	Packet int64
 
 	// Detail holds the particulars kept for failures (and the sample of a
-	// matched attempt); nil otherwise, to keep the record small.
+	// matched attempt); nil otherwise, to keep the record small. Read it
+	// through Result.Detail: a failure known only from the JTL has its
+	// Detail made on demand.
 	Detail *Detail
 
 	Retransmits int32 // request retransmissions on the wire
+	// lazy numbers (from 1) the failure's Detail among those Result.Detail
+	// makes on demand; 0 when Detail is all there is.
+	lazy uint32
 
 	Layer Layer
 	// Hop is 0 for an attempt at the edge the load generator talks to, 1

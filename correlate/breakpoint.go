@@ -249,6 +249,7 @@ func noFailureText(r *Result) string {
 func verdictText(r *Result, lr *LayerResult, v *Verdict) string {
 	ff := v.FirstFailure
 	at := &r.Attempts[ff.Attempt]
+	det := r.Detail(at)
 	var b strings.Builder
 	who := "The edge"
 	if ff.Edge.IsValid() {
@@ -260,8 +261,8 @@ func verdictText(r *Result, lr *LayerResult, v *Verdict) string {
 			fmt.Fprintf(&b, "%s stopped answering INVITEs (timer B) at %d %s", who, ff.Concurrency, lr.Layer.Unit())
 		} else {
 			phrase := ""
-			if at.Detail != nil && at.Detail.ReasonPhrase != "" {
-				phrase = " " + at.Detail.ReasonPhrase
+			if det != nil && det.ReasonPhrase != "" {
+				phrase = " " + det.ReasonPhrase
 			}
 			fmt.Fprintf(&b, "%s began answering INVITE with SIP %s%s at %d %s", who, ff.Status, phrase, ff.Concurrency, lr.Layer.Unit())
 		}
@@ -283,7 +284,7 @@ func verdictText(r *Result, lr *LayerResult, v *Verdict) string {
 		fmt.Fprintf(&b, ", %s of them with %s", thousands(n), ff.Status)
 	}
 	b.WriteString(".")
-	if d := at.Detail; d != nil {
+	if d := det; d != nil {
 		var extra []string
 		if d.RetryAfter >= 0 {
 			extra = append(extra, fmt.Sprintf("Retry-After: %d s", d.RetryAfter))

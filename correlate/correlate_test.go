@@ -461,12 +461,12 @@ func TestJTLAttemptDetails(t *testing.T) {
 			t.Errorf("attempt %d at %d, want %d", i, at.Time, w.time*1e6)
 		}
 		if w.line == 0 {
-			if at.Detail != nil || at.CallID != "c1" {
-				t.Errorf("attempt %d: detail %+v, call %q", i, at.Detail, at.CallID)
+			if r.Detail(at) != nil || at.CallID != "c1" {
+				t.Errorf("attempt %d: detail %+v, call %q", i, r.Detail(at), at.CallID)
 			}
 			continue
 		}
-		d := at.Detail
+		d := r.Detail(at)
 		if d == nil || d.Sample == nil || d.Sample.Line != w.line || d.ReasonPhrase != w.reason || d.Sample.Message != w.reason ||
 			d.Sample.Start != w.time || d.Sample.Elapsed != w.elapsed || d.Sample.Thread == "" || d.RetryAfter != -1 || at.File != 1 {
 			t.Errorf("attempt %d: %+v %+v", i, at, d)

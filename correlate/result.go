@@ -17,6 +17,8 @@ type Result struct {
 	// Attempts is every attempt, in time order; hop-0 attempts are the
 	// ones counted in Layers.
 	Attempts []Attempt
+	// details makes the Details of JTL failures on demand (Detail).
+	details *detailStore
 	// Threads is JMeter's total active threads over time, one point per
 	// second of the JTL, on the capture's clock.
 	Threads []Point

@@ -47,7 +47,7 @@ func WriteFailuresCSV(w io.Writer, d *Document) error {
 		if a.Client.IsValid() {
 			row[9] = a.Client.String()
 		}
-		if dt := a.Detail; dt != nil {
+		if dt := d.Result.Detail(a); dt != nil {
 			row[10] = reasonOf(dt)
 			if dt.RetryAfter >= 0 {
 				row[11] = strconv.Itoa(dt.RetryAfter)

@@ -442,7 +442,7 @@ func newFailureRow(d *Document, a *correlate.Attempt, n int, start int64) failur
 			row.Frame += " of " + filepath.Base(in.Path)
 		}
 	}
-	det := a.Detail
+	det := d.Result.Detail(a)
 	if det == nil {
 		return row
 	}

@@ -130,7 +130,7 @@ func (r *Redactor) result(res *correlate.Result) *correlate.Result {
 	if res.Attempts != nil {
 		out.Attempts = make([]correlate.Attempt, len(res.Attempts))
 		for i := range res.Attempts {
-			out.Attempts[i] = r.attempt(&res.Attempts[i])
+			out.Attempts[i] = r.attempt(res, &res.Attempts[i])
 		}
 	}
 	out.Threads = append([]correlate.Point(nil), res.Threads...)
@@ -176,13 +176,15 @@ func (r *Redactor) breakpoint(b *correlate.Breakpoint) *correlate.Breakpoint {
 	return &out
 }
 
-func (r *Redactor) attempt(a *correlate.Attempt) correlate.Attempt {
+// attempt redacts a copy of a; a Detail made on demand (a JTL failure's)
+// is made here, redacted, and held by the copy.
+func (r *Redactor) attempt(res *correlate.Result, a *correlate.Attempt) correlate.Attempt {
 	out := *a
 	out.CallID = r.callID(a.CallID)
 	out.Edge = r.addrPort(a.Edge)
 	out.Client = r.addrPort(a.Client)
 	out.Status = r.text(a.Status)
-	if d := a.Detail; d != nil {
+	if d := res.Detail(a); d != nil {
 		nd := *d
 		nd.ReasonPhrase = r.text(d.ReasonPhrase)
 		nd.ReasonHeader = r.text(d.ReasonHeader)
