@@ -305,11 +305,21 @@ func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref Sample
 		a.corr.Disagreements++
 	}
 	if at.Failed {
-		if at.Detail == nil {
-			at.Detail = &Detail{RetryAfter: -1}
-		}
-		at.Detail.Sample = a.jtl.sampleRef(&ref)
+		// The sample is shown with the failure (Result.Detail): kept as a
+		// record of numbers and string references, not a SampleRef.
+		at.lazy = a.detailStore().add(lazyDetail{
+			start: ref.Start, elapsed: ref.Elapsed, line: ref.Line, all: int64(ref.AllThreads),
+			file: int32(ref.File), shape: a.jtl.shapeOf(&ref), sampleOnly: true,
+		})
 	}
+}
+
+// detailStore is the store of the Details and samples made on demand.
+func (a *Analyzer) detailStore() *detailStore {
+	if a.details == nil {
+		a.details = &detailStore{}
+	}
+	return a.details
 }
 
 // setSIPRef files the sample that matched capture attempt i.
@@ -435,7 +445,6 @@ type jtlBook struct {
 		i1 uint32 // the index + 1; 0 for an empty entry
 	}
 
-	refs     []SampleRef
 	statuses []string
 	index    map[string]uint32
 }
@@ -480,15 +489,6 @@ func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
 	}
 	e.s, e.i1 = sh, i+1
 	return i
-}
-
-// sampleRef keeps a copy of a matched sample for its attempt's Detail.
-func (b *jtlBook) sampleRef(ref *SampleRef) *SampleRef {
-	if len(b.refs) == cap(b.refs) {
-		b.refs = make([]SampleRef, 0, chunkFor(len(b.refs)))
-	}
-	b.refs = append(b.refs, *ref)
-	return &b.refs[len(b.refs)-1]
 }
 
 // chunkFor sizes the next chunk of details: small while the input is.
@@ -688,8 +688,11 @@ func (a *Analyzer) Finish() *Result {
 			at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
 		}
 	}
-	a.details = &detailStore{text: a.jtl.text, shapes: a.jtl.shapes}
-	r.details = a.details
+	// The book's strings as they are now, its last: the samples matched
+	// above and the failures below point into them.
+	d := a.detailStore()
+	d.text, d.shapes = a.jtl.text, a.jtl.shapes
+	r.details = d
 	r.Attempts = a.attempts(off)
 	a.sip.attempts, a.jtl = nil, jtlBook{}
 	clientConcurrency(r.Attempts)

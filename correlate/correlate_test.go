@@ -261,7 +261,7 @@ func TestJoinByCallID(t *testing.T) {
 	if ff.Threads != 3 || ff.Concurrency != 3 {
 		t.Errorf("first failure %+v", ff)
 	}
-	if s := r.Attempts[ff.Attempt].Detail.Sample; s == nil || s.Label != "SIP INVITE" {
+	if s := r.Detail(&r.Attempts[ff.Attempt]).Sample; s == nil || s.Label != "SIP INVITE" {
 		t.Errorf("sample ref %+v", s)
 	}
 	if r.Basis != "capture+jtl" {

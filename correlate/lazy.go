@@ -5,13 +5,17 @@ package correlate
 // a failure, half of such a run's memory, for values a report reads once
 // (failures.csv, the first failures' table). They are kept instead as a
 // 48-byte record with their strings in the JTL book's text store, and
-// made when asked for.
+// made when asked for. So are the samples matched to failures seen on
+// the wire.
 
 // lazyDetail is a JTL failure's Detail as kept.
 type lazyDetail struct {
 	start, elapsed, line, all int64
 	file                      int32
 	shape                     uint32 // its sample's strings: detailStore.shapes
+	// sampleOnly: the sample matched to a failure seen on the wire, whose
+	// Detail is the wire's, or none.
+	sampleOnly bool
 }
 
 const lazyChunk = 1 << 14
@@ -65,15 +69,27 @@ func (s *detailStore) make(n uint32) *Detail {
 		Thread: t.get(sh.thread), Host: t.get(sh.host),
 		AllThreads: int(ld.all), File: int(ld.file), Line: ld.line,
 	}
+	if ld.sampleOnly {
+		return &Detail{RetryAfter: -1, Sample: r}
+	}
 	return &Detail{RetryAfter: -1, ReasonPhrase: r.Message, Sample: r}
 }
 
-// Detail returns a's Detail: the one it holds, or for a failure known
-// only from the JTL one made now (a new one at each call: keep it rather
-// than ask again). nil when the attempt has none.
+// Detail returns a's Detail: the one it holds, or one made now for a
+// failure known only from the JTL, or for a failure on the wire that a
+// JTL sample matched, with that sample (a new one at each call: keep it
+// rather than ask again). nil when the attempt has none.
 func (r *Result) Detail(a *Attempt) *Detail {
-	if a.Detail != nil || a.lazy == 0 || r.details == nil {
+	// A Detail that holds its sample is whole: a copy made from one of
+	// these (a redacted one) keeps to what it holds.
+	if a.lazy == 0 || r.details == nil || (a.Detail != nil && a.Detail.Sample != nil) {
 		return a.Detail
 	}
-	return r.details.make(a.lazy)
+	d := r.details.make(a.lazy)
+	if a.Detail != nil && d != nil {
+		c := *a.Detail
+		c.Sample = d.Sample
+		return &c
+	}
+	return d
 }
