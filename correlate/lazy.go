@@ -28,13 +28,20 @@ type detailStore struct {
 	n      int
 }
 
+// Chunks: small ones while the input is small, then large; either way a
+// record's place is arithmetic.
+const (
+	smallChunk  = 256
+	smallChunks = lazyChunk / smallChunk // small chunks before the first large one
+)
+
 // add keeps a failure's Detail and returns its number (from 1).
 func (s *detailStore) add(d lazyDetail) uint32 {
 	k := len(s.chunks) - 1
 	if k < 0 || len(s.chunks[k]) == cap(s.chunks[k]) {
 		size := lazyChunk
-		if s.n < lazyChunk {
-			size = 256
+		if len(s.chunks) < smallChunks {
+			size = smallChunk
 		}
 		s.chunks = append(s.chunks, make([]lazyDetail, 0, size))
 		k++
@@ -46,14 +53,16 @@ func (s *detailStore) add(d lazyDetail) uint32 {
 
 func (s *detailStore) at(n uint32) *lazyDetail {
 	i := int(n - 1)
-	// The first chunks may be small: walk them (there are few).
-	for _, c := range s.chunks {
-		if i < len(c) {
-			return &c[i]
-		}
-		i -= len(c)
+	var c, o int
+	if i < lazyChunk {
+		c, o = i/smallChunk, i%smallChunk
+	} else {
+		c, o = smallChunks+(i-lazyChunk)/lazyChunk, (i-lazyChunk)%lazyChunk
 	}
-	return nil
+	if i < 0 || c >= len(s.chunks) || o >= len(s.chunks[c]) {
+		return nil
+	}
+	return &s.chunks[c][o]
 }
 
 // make builds Detail number n afresh.
