@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -86,20 +85,34 @@ func bundleAfter(run *analyzeRun) error {
 		}
 		bo.Sources = append(bo.Sources, bundle.Source{Name: name, Path: p})
 	}
-	var buf bytes.Buffer
-	if err := bundle.Write(&buf, doc, files, bo); err != nil {
-		return &exitError{code: ExitOutput, err: fmt.Errorf("bundle: %w", err)}
-	}
+	// Straight to the file (a temporary one, renamed when whole): a
+	// failures.csv of millions of rows is not held in memory first.
+	var n countWriter
 	if err := writeTo(bundleState.out, run.Stdout, func(w io.Writer) error {
-		_, err := w.Write(buf.Bytes())
-		return err
+		n.w = w
+		if err := bundle.Write(&n, doc, files, bo); err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+		return nil
 	}); err != nil {
 		return &exitError{code: ExitOutput, err: err}
 	}
 	if !run.Quiet {
-		fmt.Fprintf(run.Stderr, "ceiling: wrote %s (%d KB)\n", bundleState.out, buf.Len()/1024)
+		fmt.Fprintf(run.Stderr, "ceiling: wrote %s (%d KB)\n", bundleState.out, n.n/1024)
 	}
 	return nil
+}
+
+// countWriter counts what goes through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
 }
 
 // redactLadders, when set (--redact), redacts ladders drawn from the
