@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -156,4 +158,100 @@ func TestUDPSIPClose(t *testing.T) {
 	if g := runtime.NumGoroutine(); g > before {
 		t.Errorf("%d goroutines after Close, %d before Open", g, before)
 	}
+}
+
+// FuzzDatagrams sends arbitrary UDP payloads through a whole capture
+// source: SIP parsed on the file's goroutine and settled in order, RTP and
+// RTCP counted, the rest counted apart. The input is cut into datagrams
+// whose first byte gives the length (times 4) and, in its low bit, a step
+// back of the clock. Whatever the bytes: no panic, events in time order,
+// every datagram accounted for once, and the source's goroutine gone
+// after Close.
+func FuzzDatagrams(f *testing.F) {
+	invite := "INVITE sip:e@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\nContent-Length: 4\r\n\r\nv=0\n"
+	rtp := string([]byte{0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 1, 2, 3, 4})
+	seed := func(parts ...string) []byte {
+		var b []byte
+		for i, p := range parts {
+			n := (len(p) + 3) / 4
+			b = append(b, byte(n<<1|i&1))
+			b = append(b, p...)
+			b = append(b, make([]byte, n*4-len(p))...)
+		}
+		return b
+	}
+	f.Add(seed(invite, rtp, "SIP/2.0 503 Service Unavailable\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\n\r\n", "\r\n\r\n", rtp))
+	f.Add(seed("OPTIONS sip:x SIP/2.0\r\n\r\n", string([]byte{0x81, 200, 0, 6, 0, 0, 0, 1})))
+	// Real messages from the corpus captures (parse/sip/testdata/msg),
+	// a call's worth each (a datagram of this encoding holds 508 bytes).
+	dirs, _ := filepath.Glob("../sip/testdata/msg/*")
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, "*"))
+		var parts []string
+		for _, p := range files {
+			if b, err := os.ReadFile(p); err == nil && len(b) <= 508 && len(parts) < 8 {
+				parts = append(parts, string(b))
+			}
+		}
+		if len(parts) > 0 {
+			f.Add(seed(append(parts, rtp)...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := newCapFile(t)
+		a, b := ep{"10.0.0.1", 40000}, ep{"10.0.0.9", 5060}
+		datagrams := 0
+		for len(data) > 0 {
+			ctl := data[0]
+			data = data[1:]
+			n := int(ctl>>1) * 4
+			if n > len(data) {
+				n = len(data)
+			}
+			dt := time.Millisecond
+			if ctl&1 != 0 {
+				dt = -300 * time.Millisecond
+			}
+			c.udp(t, a, b, dt, data[:n])
+			datagrams++
+			data = data[n:]
+		}
+		before := runtime.NumGoroutine()
+		in := &parse.Input{Path: "fuzz.pcap", Kind: parse.KindPcap, R: bufio.NewReader(bytes.NewReader(c.buf.Bytes()))}
+		src, err := Open([]*parse.Input{in}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		events, last := 0, int64(0)
+		for {
+			ev, err := src.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.SIP == nil || ev.Time < last {
+				t.Fatalf("event %d: %+v after %d", events, ev, last)
+			}
+			last = ev.Time
+			events++
+		}
+		st := src.Stats()[0]
+		dropped := st.SIPErrors // an upper bound: some damaged messages are kept
+		m := st.Media
+		accounted := int64(events) + st.KeepAlives + st.UDPOther + m.RTPPackets + m.RTCPPackets
+		if int64(events) != st.SIPMessages || accounted > int64(datagrams) || accounted+dropped < int64(datagrams) {
+			t.Fatalf("%d datagrams: %d events (%d counted), %d keep-alives, %d other, %d RTP, %d RTCP, %d SIP errors",
+				datagrams, events, st.SIPMessages, st.KeepAlives, st.UDPOther, m.RTPPackets, m.RTCPPackets, st.SIPErrors)
+		}
+		src.Close()
+		for i := 0; runtime.NumGoroutine() > before && i < 1000; i++ {
+			time.Sleep(time.Millisecond)
+		}
+		if g := runtime.NumGoroutine(); g > before {
+			t.Fatalf("%d goroutines, %d before", g, before)
+		}
+	})
 }
