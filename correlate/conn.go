@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ceiling-dev/ceiling/internal/freelist"
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/http"
 	"github.com/ceiling-dev/ceiling/parse/tcp"
@@ -20,7 +21,7 @@ type connTracker struct {
 	edges    map[netip.AddrPort]bool // given with --edge
 	conns    map[uint64]*connState
 	// free holds the state of closed connections for new ones.
-	free []*connState
+	free freelist.List[connState]
 
 	// active counts per edge; each connection keeps its edge's.
 	active map[netip.AddrPort]*edgeCount
@@ -188,14 +189,9 @@ func connLayer(l Layer) bool {
 
 func (t *connTracker) open(ev *capture.Event) {
 	c := ev.Conn
-	var st *connState
-	if n := len(t.free); n > 0 {
-		st = t.free[n-1]
-		t.free[n-1] = nil
-		t.free = t.free[:n-1]
+	st, fresh := t.free.Get()
+	if !fresh {
 		*st = connState{pending: st.pending[:0]}
-	} else {
-		st = new(connState)
 	}
 	st.tcp, st.tls, st.ws = -1, -1, -1
 	st.edge = t.active[c.Server]
@@ -291,9 +287,9 @@ func (t *connTracker) close(ev *capture.Event) {
 		st.edge.tcp--
 	}
 	idx := st.tcp
-	if len(t.free) < maxFreeStates {
+	if t.free.Len() < maxFreeStates {
 		clear(st.pending[:cap(st.pending)]) // the keys
-		t.free = append(t.free, st)
+		t.free.Put(st)
 	}
 	if idx < 0 {
 		return

@@ -73,12 +73,18 @@ func (c *capFile) tcp(t testing.TB, a, b ep, flags string, payload []byte) {
 	c.seq[key] += n
 	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.ParseIP(a.ip), DstIP: net.ParseIP(b.ip)}
 	tc.SetNetworkLayerForChecksum(ip)
+	c.write(t, time.Millisecond, ip, tc, payload)
+}
+
+// write puts one IPv4 packet on Ethernet into the capture, at the
+// capture's clock moved by dt (which may go back).
+func (c *capFile) write(t testing.TB, dt time.Duration, ip *layers.IPv4, transport gopacket.SerializableLayer, payload []byte) {
 	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
 	sb := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tc, gopacket.Payload(payload)); err != nil {
+	if err := gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, transport, gopacket.Payload(payload)); err != nil {
 		t.Fatal(err)
 	}
-	c.t = c.t.Add(time.Millisecond)
+	c.t = c.t.Add(dt)
 	data := sb.Bytes()
 	if err := c.w.WritePacket(gopacket.CaptureInfo{Timestamp: c.t, CaptureLength: len(data), Length: len(data)}, data); err != nil {
 		t.Fatal(err)
@@ -92,14 +98,21 @@ func (c *capFile) handshake(t testing.TB, cl, sv ep) {
 	c.tcp(t, cl, sv, "A", nil)
 }
 
-// run feeds the capture through the stage and returns its events and
-// per-file stats.
-func (c *capFile) run(t testing.TB, opts Options) ([]Event, FileStats) {
+// open starts a Source on the capture.
+func (c *capFile) open(t testing.TB, opts Options) *Source {
 	in := &parse.Input{Path: "built.pcap", Kind: parse.KindPcap, R: bufio.NewReader(bytes.NewReader(c.buf.Bytes()))}
 	src, err := Open([]*parse.Input{in}, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return src
+}
+
+// run feeds the capture through the stage and returns its events and
+// per-file stats.
+func (c *capFile) run(t testing.TB, opts Options) ([]Event, FileStats) {
+	src := c.open(t, opts)
+	defer src.Close()
 	var evs []Event
 	for {
 		ev, err := src.Next()

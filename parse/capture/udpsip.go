@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ceiling-dev/ceiling/internal/freelist"
 	"github.com/ceiling-dev/ceiling/parse/sip"
 )
 
@@ -43,7 +44,7 @@ type udpParser struct {
 	// text holds the datagrams' copies, many to an allocation and never
 	// written again: a message's Body points into its copy.
 	text []byte
-	free []*sipJob
+	free freelist.List[sipJob]
 
 	parser sip.Parser
 	opts   sip.Options
@@ -53,6 +54,7 @@ const udpBatch = 64
 
 func newUDPParser(opts sip.Options) *udpParser {
 	u := &udpParser{jobs: make(chan []*sipJob, 64), opts: opts}
+	u.free.Max = 4096
 	u.opts.Datagram = true
 	u.cond = sync.NewCond(&u.mu)
 	go u.run()
@@ -84,12 +86,7 @@ func (u *udpParser) add(b []byte) *sipJob {
 	}
 	off := len(u.text)
 	u.text = append(u.text, b...)
-	var j *sipJob
-	if n := len(u.free); n > 0 {
-		j, u.free = u.free[n-1], u.free[:n-1]
-	} else {
-		j = new(sipJob)
-	}
+	j, _ := u.free.Get()
 	u.made++
 	*j = sipJob{seq: u.made, b: u.text[off:len(u.text):len(u.text)]}
 	if u.stopped {
@@ -137,9 +134,7 @@ func (u *udpParser) wait(j *sipJob) {
 // release takes a settled job back for reuse.
 func (u *udpParser) release(j *sipJob) {
 	*j = sipJob{}
-	if len(u.free) < 4096 {
-		u.free = append(u.free, j)
-	}
+	u.free.Put(j)
 }
 
 // stop ends the goroutine once the file is read, or given up.

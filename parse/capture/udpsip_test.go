@@ -1,8 +1,6 @@
 package capture
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"math/rand"
@@ -13,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
-	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/sip"
 )
 
@@ -26,16 +22,7 @@ func (c *capFile) udp(t testing.TB, a, b ep, dt time.Duration, payload []byte) {
 	u := &layers.UDP{SrcPort: layers.UDPPort(a.port), DstPort: layers.UDPPort(b.port)}
 	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.ParseIP(a.ip), DstIP: net.ParseIP(b.ip)}
 	u.SetNetworkLayerForChecksum(ip)
-	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-	sb := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, u, gopacket.Payload(payload)); err != nil {
-		t.Fatal(err)
-	}
-	c.t = c.t.Add(dt)
-	data := sb.Bytes()
-	if err := c.w.WritePacket(gopacket.CaptureInfo{Timestamp: c.t, CaptureLength: len(data), Length: len(data)}, data); err != nil {
-		t.Fatal(err)
-	}
+	c.write(t, dt, ip, u, payload)
 }
 
 // TestUDPSIPInOrder: datagrams parsed on the file's parsing goroutine come
@@ -126,11 +113,7 @@ func TestUDPSIPClose(t *testing.T) {
 		c.udp(t, gen, edge, time.Millisecond, []byte(fmt.Sprintf("OPTIONS sip:edge@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:40000;branch=z9hG4bK%d\r\nCall-ID: %d@test\r\nCSeq: 1 OPTIONS\r\n\r\n", i, i)))
 	}
 	before := runtime.NumGoroutine()
-	in := &parse.Input{Path: "built.pcap", Kind: parse.KindPcap, R: bufio.NewReader(bytes.NewReader(c.buf.Bytes()))}
-	src, err := Open([]*parse.Input{in}, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := c.open(t, Options{})
 	got := 0
 	for ; got < n/2; got++ {
 		if _, err := src.Next(); err != nil {
@@ -166,7 +149,7 @@ func TestUDPSIPClose(t *testing.T) {
 // whose first byte gives the length (times 4) and, in its low bit, a step
 // back of the clock. Whatever the bytes: no panic, events in time order,
 // every datagram accounted for once, and the source's goroutine gone
-// after Close.
+// after Close (run closes it).
 func FuzzDatagrams(f *testing.F) {
 	invite := "INVITE sip:e@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\nContent-Length: 4\r\n\r\nv=0\n"
 	rtp := string([]byte{0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 1, 2, 3, 4})
@@ -217,28 +200,14 @@ func FuzzDatagrams(f *testing.F) {
 			data = data[n:]
 		}
 		before := runtime.NumGoroutine()
-		in := &parse.Input{Path: "fuzz.pcap", Kind: parse.KindPcap, R: bufio.NewReader(bytes.NewReader(c.buf.Bytes()))}
-		src, err := Open([]*parse.Input{in}, nil, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		events, last := 0, int64(0)
-		for {
-			ev, err := src.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		evs, st := c.run(t, Options{})
+		events, last := len(evs), int64(0)
+		for i, ev := range evs {
 			if ev.SIP == nil || ev.Time < last {
-				t.Fatalf("event %d: %+v after %d", events, ev, last)
+				t.Fatalf("event %d: %+v after %d", i, ev, last)
 			}
 			last = ev.Time
-			events++
 		}
-		st := src.Stats()[0]
 		dropped := st.SIPErrors // an upper bound: some damaged messages are kept
 		m := st.Media
 		accounted := int64(events) + st.KeepAlives + st.UDPOther + m.RTPPackets + m.RTCPPackets
@@ -246,7 +215,6 @@ func FuzzDatagrams(f *testing.F) {
 			t.Fatalf("%d datagrams: %d events (%d counted), %d keep-alives, %d other, %d RTP, %d RTCP, %d SIP errors",
 				datagrams, events, st.SIPMessages, st.KeepAlives, st.UDPOther, m.RTPPackets, m.RTCPPackets, st.SIPErrors)
 		}
-		src.Close()
 		for i := 0; runtime.NumGoroutine() > before && i < 1000; i++ {
 			time.Sleep(time.Millisecond)
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ceiling-dev/ceiling/internal/freelist"
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/pcap"
 )
@@ -146,7 +147,7 @@ type Assembler struct {
 	pool   pool
 	// free holds forgotten connections' state for the next ones: a busy
 	// capture opens a connection every few packets.
-	free   []*conn
+	free   freelist.List[conn]
 	now    int64 // the capture clock
 	leap   int64 // a time far ahead of the clock, waiting for a second packet to confirm it
 	lastID uint64
@@ -1022,9 +1023,9 @@ func (a *Assembler) forget(c *conn) {
 		h.held, h.heldBuf = nil, nil
 		a.releaseHistory(h)
 	}
-	if len(a.free) < maxFreeConns {
+	if a.free.Len() < maxFreeConns {
 		*c = conn{}
-		a.free = append(a.free, c)
+		a.free.Put(c)
 	}
 }
 
@@ -1035,14 +1036,7 @@ const maxFreeConns = 1024
 // newConn returns a connection with a new Conn, its own state reused when
 // there is some to reuse.
 func (a *Assembler) newConn() *conn {
-	var c *conn
-	if n := len(a.free); n > 0 {
-		c = a.free[n-1]
-		a.free[n-1] = nil
-		a.free = a.free[:n-1]
-	} else {
-		c = new(conn)
-	}
+	c, _ := a.free.Get()
 	c.Conn = new(Conn)
 	c.heapIdx = -1
 	c.half[0].reset()

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/ceiling-dev/ceiling/internal/freelist"
 )
 
 // Options tune a Parser.
@@ -111,7 +113,7 @@ type Parser struct {
 	// and those free for the next ones.
 	reuse bool
 	lent  []*Message
-	spare []*Message
+	spare freelist.List[Message]
 
 	stats Stats
 }
@@ -187,7 +189,7 @@ func (p *Parser) Release() {
 func (p *Parser) recycle() {
 	for i, m := range p.lent {
 		p.lent[i] = nil
-		if len(p.spare) >= maxSpare {
+		if p.spare.Len() >= maxSpare {
 			continue
 		}
 		pl := m.Payload[:0]
@@ -195,21 +197,14 @@ func (p *Parser) recycle() {
 			pl = nil
 		}
 		*m = Message{Payload: pl}
-		p.spare = append(p.spare, m)
+		p.spare.Put(m)
 	}
 	p.lent = p.lent[:0]
 }
 
 // message returns a new Message, a reused one when it may.
 func (p *Parser) message(op Opcode, off, t int64) *Message {
-	var m *Message
-	if n := len(p.spare); n > 0 {
-		m = p.spare[n-1]
-		p.spare[n-1] = nil
-		p.spare = p.spare[:n-1]
-	} else {
-		m = new(Message)
-	}
+	m, _ := p.spare.Get()
 	m.Opcode, m.Offset, m.Time, m.Frames = op, off, t, 1
 	return m
 }
