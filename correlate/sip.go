@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ceiling-dev/ceiling/internal/nearorder"
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/sip"
 )
@@ -133,11 +134,11 @@ type sipTracker struct {
 	calls map[string]*call
 	// timers are timer B and timer F: each is pushed in capture order
 	// with a fixed delay, so a queue keeps them in time order.
-	timersB, timersF timeQueue[timer]
+	timersB, timersF nearorder.Queue[timer]
 	// expTxn and expLeg hold the calls' due times for the sweeps: a
 	// transaction's is its last message plus a fixed delay, an ended
 	// leg's its end plus another, so each queue is nearly in order.
-	expTxn, expLeg timeQueue[expiry]
+	expTxn, expLeg nearorder.Queue[expiry]
 	// sites are the addresses INVITEs went to, each looked up once per
 	// leg: the leg keeps its site.
 	sites map[netip.AddrPort]*edgeSite
@@ -201,9 +202,13 @@ func statusString(code int) string {
 func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort) *sipTracker {
 	t := &sipTracker{
 		timerB: timerB, timerF: timerF,
-		calls: make(map[string]*call),
-		sites: make(map[netip.AddrPort]*edgeSite),
-		pools: make(map[poolKey]*dialogPool),
+		calls:   make(map[string]*call),
+		sites:   make(map[netip.AddrPort]*edgeSite),
+		timersB: nearorder.Queue[timer]{Less: byTime[timer]},
+		timersF: nearorder.Queue[timer]{Less: byTime[timer]},
+		expTxn:  nearorder.Queue[expiry]{Less: byTime[expiry]},
+		expLeg:  nearorder.Queue[expiry]{Less: byTime[expiry]},
+		pools:   make(map[poolKey]*dialogPool),
 		stats: SIPStats{
 			Requests:  make(map[string]int64),
 			Responses: make(map[int]int64),
@@ -227,20 +232,18 @@ func (t *sipTracker) advance(now int64) {
 		// Two timers due at the same instant touch different legs, so
 		// which of the queues goes first does not matter.
 		q := &t.timersB
-		if tb, ok := t.timersB.min(); !ok || tb.at > now {
+		if tb := t.timersB.Min(); tb == nil || tb.at > now {
 			q = nil
 		}
-		if tf, ok := t.timersF.min(); ok && tf.at <= now {
-			if q == nil {
-				q = &t.timersF
-			} else if tb, _ := t.timersB.min(); tf.at < tb.at {
+		if tf := t.timersF.Min(); tf != nil && tf.at <= now {
+			if q == nil || tf.at < t.timersB.Min().at {
 				q = &t.timersF
 			}
 		}
 		if q == nil {
 			break
 		}
-		t.fire(q.pop())
+		t.fire(q.Pop())
 	}
 	if now-t.lastSweep > sweepEvery {
 		t.sweep(now)
@@ -274,18 +277,18 @@ func (t *sipTracker) fire(tm timer) {
 func (t *sipTracker) sweep(now int64) {
 	for {
 		q := &t.expTxn
-		e, ok := t.expTxn.min()
-		if l, lok := t.expLeg.min(); lok && (!ok || l.at < e.at) {
-			q, e, ok = &t.expLeg, l, true
+		e := t.expTxn.Min()
+		if l := t.expLeg.Min(); l != nil && (e == nil || l.at < e.at) {
+			q, e = &t.expLeg, l
 		}
-		if !ok || e.at >= now {
+		if e == nil || e.at >= now {
 			return
 		}
-		q.pop()
-		if e.c.due != e.at {
+		x := q.Pop()
+		if x.c.due != x.at {
 			continue // superseded by an earlier due time
 		}
-		t.expire(e.c, now)
+		t.expire(x.c, now)
 	}
 }
 
@@ -330,10 +333,10 @@ func (t *sipTracker) expire(c *call, now int64) {
 }
 
 // expireAt makes sure c is looked at by the first sweep after at.
-func (t *sipTracker) expireAt(q *timeQueue[expiry], c *call, at int64) {
+func (t *sipTracker) expireAt(q *nearorder.Queue[expiry], c *call, at int64) {
 	if at < c.due {
 		c.due = at
-		q.push(expiry{at, c})
+		q.Push(expiry{at, c})
 	}
 }
 
@@ -349,9 +352,9 @@ func (t *sipTracker) end(l *leg, at int64) {
 	t.expireAt(&t.expLeg, l.call, at+linger)
 }
 
-func (t *sipTracker) arm(q *timeQueue[timer], l *leg, at int64) {
+func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
 	l.gen++
-	q.push(timer{at: at, leg: l, gen: l.gen})
+	q.Push(timer{at: at, leg: l, gen: l.gen})
 }
 
 func (t *sipTracker) add(ev *capture.Event) {
@@ -703,104 +706,6 @@ type timer struct {
 
 func (tm timer) time() int64 { return tm.at }
 
-// timeQueue holds items in time order when they are pushed nearly in
-// order, as timers with one delay armed in capture order are: a queue,
-// with a heap for the few pushed earlier than the last one queued.
-type timeQueue[T interface{ time() int64 }] struct {
-	fifo []T
-	head int
-	late timeHeap[T]
-}
-
-func (q *timeQueue[T]) push(v T) {
-	if n := len(q.fifo); n > q.head && v.time() < q.fifo[n-1].time() {
-		q.late.push(v.time(), v)
-		return
-	}
-	if q.head > 1024 && q.head > len(q.fifo)/2 {
-		n := copy(q.fifo, q.fifo[q.head:])
-		clear(q.fifo[n:])
-		q.fifo, q.head = q.fifo[:n], 0
-	}
-	q.fifo = append(q.fifo, v)
-}
-
-// min returns the earliest item, false when there is none.
-func (q *timeQueue[T]) min() (T, bool) {
-	if e, ok := q.late.min(); ok && (q.head == len(q.fifo) || e.at < q.fifo[q.head].time()) {
-		return e.v, true
-	}
-	if q.head == len(q.fifo) {
-		var zero T
-		return zero, false
-	}
-	return q.fifo[q.head], true
-}
-
-// pop removes the item min returned.
-func (q *timeQueue[T]) pop() T {
-	if e, ok := q.late.min(); ok && (q.head == len(q.fifo) || e.at < q.fifo[q.head].time()) {
-		return q.late.pop().v
-	}
-	v := q.fifo[q.head]
-	var zero T
-	q.fifo[q.head] = zero
-	q.head++
-	return v
-}
-
-type timed[T any] struct {
-	at int64
-	v  T
-}
-
-// timeHeap is a binary min-heap on time, without container/heap's
-// interface conversions (each Push allocated).
-type timeHeap[T any] []timed[T]
-
-func (h *timeHeap[T]) push(at int64, v T) {
-	*h = append(*h, timed[T]{at, v})
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if s[p].at <= s[i].at {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
-	}
-}
-
-func (h timeHeap[T]) min() (timed[T], bool) {
-	if len(h) == 0 {
-		return timed[T]{}, false
-	}
-	return h[0], true
-}
-
-func (h *timeHeap[T]) pop() timed[T] {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s[n] = timed[T]{}
-	s = s[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && s[r].at < s[l].at {
-			j = r
-		}
-		if s[i].at <= s[j].at {
-			break
-		}
-		s[i], s[j] = s[j], s[i]
-		i = j
-	}
-	*h = s
-	return top
-}
+// byTime orders timers and due times: pushed in capture order with a
+// fixed delay, they come nearly in order (nearorder's case).
+func byTime[T interface{ time() int64 }](a, b *T) bool { return (*a).time() < (*b).time() }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/netip"
 
+	"github.com/ceiling-dev/ceiling/internal/nearorder"
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/http"
 	"github.com/ceiling-dev/ceiling/parse/pcap"
@@ -438,13 +439,10 @@ func (f *fileSource) problem(packet, offset int64, key string, err error) {
 }
 
 // reorder holds events until the reorder window has passed them and gives
-// them back in time order. A capture is nearly in order, so most events
-// are appended to a queue; only one earlier than the last queued goes to
-// a heap. Events are large, and a heap of them spent its time moving them.
+// them back in time order (then frame order): a capture is nearly in
+// order, which nearorder is for.
 type reorder struct {
-	fifo []Event
-	head int
-	late eventHeap
+	q nearorder.Queue[Event]
 }
 
 func eventLess(a, b *Event) bool {
@@ -455,52 +453,18 @@ func eventLess(a, b *Event) bool {
 }
 
 func (r *reorder) push(ev Event) {
-	if n := len(r.fifo); n > r.head && eventLess(&ev, &r.fifo[n-1]) {
-		heap.Push(&r.late, ev)
-		return
+	if r.q.Less == nil {
+		r.q.Less = eventLess
 	}
-	if r.head > 4096 && r.head > len(r.fifo)/2 {
-		n := copy(r.fifo, r.fifo[r.head:])
-		clear(r.fifo[n:])
-		r.fifo, r.head = r.fifo[:n], 0
-	}
-	r.fifo = append(r.fifo, ev)
+	r.q.Push(ev)
 }
 
-func (r *reorder) len() int { return len(r.fifo) - r.head + len(r.late) }
+func (r *reorder) len() int { return r.q.Len() }
 
 // min is the earliest event held; len must be > 0.
-func (r *reorder) min() *Event {
-	if r.head == len(r.fifo) || (len(r.late) > 0 && eventLess(&r.late[0], &r.fifo[r.head])) {
-		return &r.late[0]
-	}
-	return &r.fifo[r.head]
-}
+func (r *reorder) min() *Event { return r.q.Min() }
 
-func (r *reorder) pop() Event {
-	if r.head == len(r.fifo) || (len(r.late) > 0 && eventLess(&r.late[0], &r.fifo[r.head])) {
-		return heap.Pop(&r.late).(Event)
-	}
-	ev := r.fifo[r.head]
-	r.fifo[r.head] = Event{} // let the message go
-	r.head++
-	return ev
-}
+func (r *reorder) pop() Event { return r.q.Pop() }
 
 // all lists what is held, in no order (for tests).
-func (r *reorder) all() []Event {
-	return append(append([]Event(nil), r.fifo[r.head:]...), r.late...)
-}
-
-type eventHeap []Event
-
-func (h eventHeap) Len() int            { return len(h) }
-func (h eventHeap) Less(i, j int) bool  { return eventLess(&h[i], &h[j]) }
-func (h eventHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x interface{}) { *h = append(*h, x.(Event)) }
-func (h *eventHeap) Pop() interface{} {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
+func (r *reorder) all() []Event { return r.q.All() }

@@ -1,0 +1,120 @@
+package nearorder
+
+import (
+	"math/rand"
+	"slices"
+	"testing"
+)
+
+func less(a, b *int64) bool { return *a < *b }
+
+// TestOrder: whatever the order of pushes (nearly in order, reversed,
+// random), what comes out is what a sort gives.
+func TestOrder(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, mode := range []string{"near", "reversed", "random"} {
+		q := Queue[int64]{Less: less}
+		var in []int64
+		for i := 0; i < 20000; i++ {
+			var v int64
+			switch mode {
+			case "near":
+				v = int64(i) * 10
+				if rng.Intn(20) == 0 {
+					v -= rng.Int63n(1000)
+				}
+			case "reversed":
+				v = int64(20000 - i)
+			default:
+				v = rng.Int63n(1000)
+			}
+			q.Push(v)
+			in = append(in, v)
+		}
+		var got []int64
+		for q.Len() > 0 {
+			m := *q.Min()
+			if v := q.Pop(); v != m {
+				t.Fatalf("%s: Min %d, Pop %d", mode, m, v)
+			}
+			got = append(got, m)
+		}
+		slices.Sort(in)
+		if !slices.Equal(got, in) {
+			t.Fatalf("%s: out of order", mode)
+		}
+		if q.Min() != nil || len(q.All()) != 0 {
+			t.Fatalf("%s: an empty queue holds something", mode)
+		}
+	}
+}
+
+// TestWindow: items at most a window late, popped once they are a window
+// behind the newest, as the capture stage does: everything comes out, in
+// order, while pushes and pops interleave.
+func TestWindow(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	q := Queue[int64]{Less: less}
+	const window = 200
+	var newest int64
+	var got []int64
+	n := 0
+	for i := 0; i < 50000; i++ {
+		newest += rng.Int63n(10)
+		v := newest - rng.Int63n(window/2)*int64(rng.Intn(10)/9)
+		q.Push(v)
+		n++
+		for q.Len() > 0 && *q.Min() <= newest-window {
+			got = append(got, q.Pop())
+		}
+	}
+	for q.Len() > 0 {
+		got = append(got, q.Pop())
+	}
+	if len(got) != n || !slices.IsSorted(got) {
+		t.Fatalf("%d of %d out, sorted %v", len(got), n, slices.IsSorted(got))
+	}
+}
+
+// BenchmarkNearlyInOrder: a push and a pop, one item in 20 late.
+func BenchmarkNearlyInOrder(b *testing.B) {
+	q := Queue[int64]{Less: less}
+	for i := 0; i < b.N; i++ {
+		v := int64(i)
+		if i%20 == 0 {
+			v -= 50
+		}
+		q.Push(v)
+		if q.Len() > 100 {
+			q.Pop()
+		}
+	}
+}
+
+// TestNoAllocation: a push and a pop of a large item allocate nothing
+// once the queue has its room (the capture stage pushes every event).
+func TestNoAllocation(t *testing.T) {
+	type big struct {
+		at  int64
+		pad [24]int64
+	}
+	q := Queue[big]{Less: func(a, b *big) bool { return a.at < b.at }}
+	i := int64(0)
+	step := func() {
+		i++
+		v := big{at: i}
+		if i%3 == 0 {
+			v.at -= 2 // late: to the heap
+		}
+		q.Push(v)
+		if q.Len() > 64 {
+			q.Pop()
+		}
+	}
+	for k := 0; k < 10000; k++ {
+		step()
+	}
+	if n := testing.AllocsPerRun(1000, step); n != 0 {
+		t.Errorf("%v allocations per push and pop", n)
+	}
+}
