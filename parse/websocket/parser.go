@@ -346,7 +346,10 @@ func (p *Parser) Close(t int64) []Event {
 	return p.ev
 }
 
-func headerLen(h []byte) int {
+// HeaderLen is the length of the frame header that starts with h (its
+// first two bytes tell it: extended length and mask key), 2 while fewer
+// than two bytes are known.
+func HeaderLen(h []byte) int {
 	if len(h) < 2 {
 		return 2
 	}
@@ -370,7 +373,7 @@ func (p *Parser) inHeader(b []byte, t int64) int {
 	for i := 0; i < len(b); i++ {
 		p.hdr[p.hdrN] = b[i]
 		p.hdrN++
-		if p.hdrN == headerLen(p.hdr[:p.hdrN]) {
+		if p.hdrN == HeaderLen(p.hdr[:p.hdrN]) {
 			p.headerDone(t)
 			return i + 1
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"sort"
+
+	"github.com/ceiling-dev/ceiling/parse/websocket"
 )
 
 // Streams: a SIP message over TCP, a WebSocket frame, an IP datagram cut
@@ -326,20 +328,6 @@ type wsState struct {
 	ctx   []byte // the current message's line, unmasked
 }
 
-func wsHeaderLen(h []byte) int {
-	n := 2
-	switch h[1] & 0x7f {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
-	}
-	if h[1]&0x80 != 0 {
-		n += 4
-	}
-	return n
-}
-
 func (t *flowTable) ws(r *Redactor, f *tcpFlow, data []byte) []byte {
 	if f.lost {
 		return t.standalone(r, f, data)
@@ -353,7 +341,7 @@ func (t *flowTable) ws(r *Redactor, f *tcpFlow, data []byte) []byte {
 			w.hn++
 			out = append(out, data[i])
 			i++
-			if w.hn < 2 || w.hn < wsHeaderLen(w.hdr[:w.hn]) {
+			if w.hn < 2 || w.hn < websocket.HeaderLen(w.hdr[:w.hn]) {
 				continue
 			}
 			h := w.hdr[:w.hn]
