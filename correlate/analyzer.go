@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ceiling-dev/ceiling/internal/spill"
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/jtl"
 )
@@ -30,6 +31,8 @@ type Options struct {
 	// shared ID may be and still be matched by time and order; zero means
 	// 1 s.
 	TimeMatchWindow time.Duration
+	// Spill says where the attempts go beyond what is kept in memory.
+	Spill SpillOptions
 }
 
 // Analyzer folds events and samples into a Result. Feed it every capture
@@ -46,8 +49,9 @@ type Analyzer struct {
 	conn *connTracker
 
 	// The joins: Call-ID → hop-0 SIP attempt; trace ID → hop-0 attempts.
-	callIndex  map[string]int32
-	traceIndex map[string][]int32
+	callIndex  *callIndex
+	traceIndex *traceIndex
+	traceIDs   []int32 // traceIndex.get's, reused
 	// covered says which layers the capture saw hop-0 attempts of: their
 	// samples are joined to the wire, not counted again.
 	covered [numLayers]bool
@@ -64,7 +68,7 @@ type Analyzer struct {
 	// The samples that give matched capture attempts their thread counts
 	// once the book is complete, by index in sip.attempts (host noRef:
 	// none); made at the first match.
-	sipRefs   []threadRef
+	sipRefs   *spill.Log[threadRef]
 	breachRef threadRef
 
 	offsets     []int64
@@ -104,18 +108,21 @@ func New(opts Options) *Analyzer {
 	}
 	an := &Analyzer{
 		opts:     opts,
-		sip:      newSIPTracker(int64(opts.TimerB), int64(opts.TimerF), opts.Edges),
+		sip:      newSIPTracker(int64(opts.TimerB), int64(opts.TimerF), opts.Edges, opts.Spill),
 		threads:  newThreadBook(),
 		rng:      rand.New(rand.NewSource(1)),
 		breaches: Breaches{ByLabel: map[string]int64{}, Messages: map[string]int64{}},
 		noID:     map[Layer][]pendingSample{},
 	}
-	an.conn = newConnTracker(&an.sip.attempts, opts.Edges)
+	an.conn = newConnTracker(an.sip.attempts, opts.Edges)
 	return an
 }
 
 // AddEvent takes one capture event; events must come in time order.
 func (a *Analyzer) AddEvent(ev *capture.Event) {
+	// Between events no attempt is held by pointer: the log may write
+	// the pages least used to its file.
+	a.sip.attempts.Settle()
 	a.captureEvents++
 	if ev.Time > a.captureEnd {
 		a.captureEnd = ev.Time
@@ -139,19 +146,21 @@ func (a *Analyzer) EndCapture(end int64) {
 	a.sip.finish(end)
 	a.conn.relabel(0)
 	a.captureClosed = true
-	a.callIndex = make(map[string]int32)
-	a.traceIndex = make(map[string][]int32)
-	for i := range a.sip.attempts {
-		at := &a.sip.attempts[i]
+	log := a.sip.attempts
+	a.callIndex = newCallIndex(func(i int32) string { return log.Peek(int(i)).CallID })
+	a.traceIndex = newTraceIndex(func(i int32) string { return log.Peek(int(i)).TraceID })
+	for i := range a.sip.attempts.Len() {
+		a.sip.attempts.Settle()
+		at := a.sip.attempts.Peek(i)
 		if at.Hop != 0 || at.Outcome == Challenged {
 			continue
 		}
 		a.covered[at.Layer] = true
 		if at.Layer == LayerSIP {
-			a.callIndex[at.CallID] = int32(i)
+			a.callIndex.put(at.CallID, int32(i))
 		}
 		if at.TraceID != "" {
-			a.traceIndex[at.TraceID] = append(a.traceIndex[at.TraceID], int32(i))
+			a.traceIndex.put(at.TraceID, int32(i))
 		}
 	}
 }
@@ -161,6 +170,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 	if !a.captureClosed {
 		a.EndCapture(a.captureEnd)
 	}
+	a.sip.attempts.Settle()
 	tref := a.threads.observe(s.Host, s.End(), s.AllThreads)
 	if !s.Counts() {
 		return
@@ -176,7 +186,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 	}
 	a.sampled[c.layer]++
 	switch {
-	case s.CallID != "" && len(a.callIndex) > 0:
+	case s.CallID != "" && a.callIndex.len() > 0:
 		a.joinSIP(s, c, ref, tref)
 	case s.TraceID != "" && a.joinTrace(s, c, ref, tref):
 	case a.coveredBy(c.layer):
@@ -253,13 +263,13 @@ func (a *Analyzer) breach(s *jtl.Sample, c sampleClass, tref threadRef) {
 
 // joinSIP ties a SIP sample to the dialog the capture saw.
 func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
-	i, ok := a.callIndex[s.CallID]
+	i, ok := a.callIndex.get(s.CallID)
 	if !ok {
 		a.corr.CallIDNotInCapture++
 		a.corr.UnmatchedJTL++
 		return
 	}
-	if a.sip.attempts[i].Match != Unmatched {
+	if a.sip.attempts.Read(int(i)).Match != Unmatched {
 		// A second sample with the same Call-ID (a sampler that writes
 		// one row per request of the call): the first one joined.
 		return
@@ -272,15 +282,17 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref thr
 // trace ID, preferring one of the sample's own layer. It reports whether
 // it found one.
 func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) bool {
-	ids := a.traceIndex[s.TraceID]
+	a.traceIDs = a.traceIndex.get(a.traceIDs[:0], s.TraceID)
+	ids := a.traceIDs
 	best := -1
+	bestLayer := Layer(0)
 	for _, i := range ids {
-		at := &a.sip.attempts[i]
+		at := a.sip.attempts.At(int(i))
 		if at.Match != Unmatched {
 			continue
 		}
-		if best < 0 || (at.Layer == c.layer && a.sip.attempts[best].Layer != c.layer) {
-			best = int(i)
+		if best < 0 || (at.Layer == c.layer && bestLayer != c.layer) {
+			best, bestLayer = int(i), at.Layer
 		}
 	}
 	if best < 0 {
@@ -293,7 +305,7 @@ func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref t
 
 // join records that sample and attempt i are the same work.
 func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref SampleRef, tref threadRef) {
-	at := &a.sip.attempts[i]
+	at := a.sip.attempts.At(i)
 	at.Match = how
 	at.Source |= FromJTL
 	a.setSIPRef(i, tref)
@@ -317,7 +329,7 @@ func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref Sample
 // detailStore is the store of the Details and samples made on demand.
 func (a *Analyzer) detailStore() *detailStore {
 	if a.details == nil {
-		a.details = &detailStore{}
+		a.details = newDetailStore(a.opts.Spill)
 	}
 	return a.details
 }
@@ -325,12 +337,22 @@ func (a *Analyzer) detailStore() *detailStore {
 // setSIPRef files the sample that matched capture attempt i.
 func (a *Analyzer) setSIPRef(i int, tref threadRef) {
 	if a.sipRefs == nil {
-		a.sipRefs = make([]threadRef, len(a.sip.attempts))
-		for k := range a.sipRefs {
-			a.sipRefs[k].host = noRef
+		a.sipRefs = spill.New[threadRef](threadRefCodec{}, spill.Options{Dir: a.opts.Spill.Dir, PageItems: 1 << 14, Resident: 8})
+		for range a.sip.attempts.Len() {
+			a.sipRefs.Append(threadRef{host: noRef})
+			a.sipRefs.Settle()
 		}
 	}
-	a.sipRefs[i] = tref
+	a.sipRefs.Settle()
+	*a.sipRefs.At(i) = tref
+}
+
+func (a *Analyzer) sipRef(i int) threadRef {
+	if a.sipRefs == nil {
+		return threadRef{host: noRef}
+	}
+	a.sipRefs.Settle()
+	return a.sipRefs.Read(i)
 }
 
 // addOffset keeps a uniform sample of at most 1<<20 offsets, enough for a
@@ -670,40 +692,24 @@ func (a *Analyzer) Finish() *Result {
 	off := a.corr.ClockOffset
 	a.matchByTime(off)
 
-	// Attempts the capture saw that no sample claimed, and the load
-	// JMeter offered when each attempt was made.
 	a.threads.finish()
-	haveThreads := !a.threads.empty()
-	for i := range a.sip.attempts {
-		at := &a.sip.attempts[i]
-		if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && a.sampled[at.Layer] > 0 {
-			a.corr.UnmatchedCapture++
-		}
-		if !haveThreads {
-			continue
-		}
-		if a.sipRefs != nil && a.sipRefs[i].host != noRef {
-			at.Threads = a.threads.resolve(a.sipRefs[i])
-		} else {
-			at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
-		}
-	}
 	// The book's strings as they are now, its last: the samples matched
 	// above and the failures below point into them.
 	d := a.detailStore()
 	d.text, d.shapes = a.jtl.text, a.jtl.shapes
 	r.details = d
-	r.Attempts = a.attempts(off)
-	a.sip.attempts, a.jtl = nil, jtlBook{}
-	clientConcurrency(r.Attempts)
-	if n := len(r.Attempts); n > 0 {
-		r.Start, r.End = r.Attempts[0].Time, r.Attempts[n-1].Time
-		for i := range r.Attempts {
-			if e := r.Attempts[i].Ended; e > r.End {
-				r.End = e
-			}
-		}
+	r.Attempts, r.Start, r.End = a.attempts(off)
+	r.Attempts.err = a.sip.attempts.Err()
+	r.Attempts.gathering = a.sip.attempts.MostResident()
+	if r.Attempts.err == nil && a.sipRefs != nil {
+		r.Attempts.err = a.sipRefs.Err()
 	}
+	a.sip.attempts.Close()
+	if a.sipRefs != nil {
+		a.sipRefs.Close()
+	}
+	a.jtl = jtlBook{}
+	clientConcurrency(r.Attempts.log)
 	for _, p := range a.threads.series() {
 		r.Threads = append(r.Threads, Point{Time: p.Time + off, Value: p.Value})
 	}
@@ -731,72 +737,98 @@ func (a *Analyzer) Finish() *Result {
 }
 
 // attempts puts the capture's attempts and the JTL's together in time
-// order, the JTL's moved onto the capture clock by off. It is a stable
-// sort of the two, the capture's first: each side is sorted on its own
-// (the JTL's nearly always are already) and the two merged into a result
-// of the exact size, so that each attempt is written once.
-func (a *Analyzer) attempts(off int64) []Attempt {
-	byTime := func(at []Attempt) func(i, j int) bool {
-		return func(i, j int) bool { return at[i].Time < at[j].Time }
-	}
+// order, the JTL's moved onto the capture clock by off, into a log of
+// their own: a stable sort of the two, the capture's first. Each side is
+// sorted on its own (both nearly always are already) and the two merged.
+// On the way, each capture attempt gets the load JMeter offered when it
+// was made, and those no sample claimed are counted; start and end bound
+// them in time.
+func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 	wire := a.sip.attempts
-	if !sort.SliceIsSorted(wire, byTime(wire)) {
-		sort.SliceStable(wire, byTime(wire))
-	}
+	wireOrder := sortedOrder(wire.Len(), func(i int) int64 {
+		wire.Settle()
+		return wire.Read(i).Time
+	})
 	n := a.jtl.n
-	if n == 0 {
-		return wire
-	}
 	time := func(i int) int64 { return a.jtl.at(i).start*1e6 + off }
-	var order []int32 // nil: in the order added
-	for i := 1; i < n; i++ {
-		if time(i) < time(i-1) {
-			order = make([]int32, n)
-			for k := range order {
-				order[k] = int32(k)
-			}
-			sort.SliceStable(order, func(x, y int) bool { return time(int(order[x])) < time(int(order[y])) })
-			break
+	order := sortedOrder(n, time)
+	haveThreads := !a.threads.empty()
+	out := newAttemptLog(a.opts.Spill)
+	bound := func(at *Attempt) {
+		if out.Len() == 0 {
+			start, end = at.Time, at.Time
 		}
+		// In time order: the last attempt's time is the latest start.
+		end = max(end, at.Time, at.Ended)
 	}
-	if cap(wire)-len(wire) >= n {
-		// Room behind the capture's attempts (append leaves some): merge
-		// in place from the back, so that nothing is copied twice.
-		out := wire[:len(wire)+n]
-		w, k := len(wire)-1, n-1
-		for o := len(out) - 1; k >= 0; o-- {
-			j := k
-			if order != nil {
-				j = int(order[k])
-			}
-			if w < 0 || time(j) >= wire[w].Time {
-				a.jtlAttempt1(&out[o], j, off)
-				k--
-				continue
-			}
-			out[o] = wire[w]
-			w--
-		}
-		return out
-	}
-	out := make([]Attempt, len(wire)+n)
+	var at Attempt
 	w, k := 0, 0
-	for o := range out {
+	for o, total := 0, wire.Len()+n; o < total; o++ {
 		if k < n {
 			j := k
 			if order != nil {
 				j = int(order[k])
 			}
-			if t := time(j); w == len(wire) || t < wire[w].Time {
-				a.jtlAttempt1(&out[o], j, off)
+			if w == wire.Len() || time(j) < a.wireTime(wireOrder, w) {
+				a.jtlAttempt1(&at, j, off)
+				bound(&at)
+				out.Append(at)
 				k++
+				out.Settle()
 				continue
 			}
 		}
-		out[o] = wire[w]
+		i := w
+		if wireOrder != nil {
+			i = int(wireOrder[w])
+		}
+		at = wire.Read(i)
+		if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && a.sampled[at.Layer] > 0 {
+			a.corr.UnmatchedCapture++
+		}
+		if haveThreads {
+			if ref := a.sipRef(i); ref.host != noRef {
+				at.Threads = a.threads.resolve(ref)
+			} else {
+				at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
+			}
+		}
+		bound(&at)
+		out.Append(at)
 		w++
+		out.Settle()
+		wire.Settle()
 	}
-	return out
+	return &Attempts{log: out}, start, end
+}
+
+func (a *Analyzer) wireTime(order []int32, w int) int64 {
+	if order != nil {
+		return a.sip.attempts.Read(int(order[w])).Time
+	}
+	return a.sip.attempts.Read(w).Time
+}
+
+// sortedOrder is the order that sorts n items by time, stably; nil when
+// they are in order already.
+func sortedOrder(n int, time func(int) int64) []int32 {
+	var times []int64
+	for i := 1; i < n; i++ {
+		if time(i) < time(i-1) {
+			times = make([]int64, n)
+			break
+		}
+	}
+	if times == nil {
+		return nil
+	}
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+		times[i] = time(i)
+	}
+	sort.SliceStable(order, func(x, y int) bool { return times[order[x]] < times[order[y]] })
+	return order
 }
 
 // jtlAttempt1 writes out the attempt JTL record i stands for.
@@ -853,8 +885,9 @@ func (a *Analyzer) settleOffset(r *Result) {
 			}
 		}
 		best, bestN, basis := int64(0), a.matchesAt(0), "none found: no shared IDs, and the samples match the wire best with the clocks taken as equal"
-		for i := range a.sip.attempts {
-			at := &a.sip.attempts[i]
+		for i := range a.sip.attempts.Len() {
+			a.sip.attempts.Settle()
+			at := a.sip.attempts.Read(i)
 			if first != nil && at.Hop == 0 && at.Layer == first.class.layer {
 				if off := at.Time - first.start*1e6; a.matchesAt(off) > bestN {
 					best, basis = off, "first attempt on the wire lined up with the first sample (no shared IDs)"
@@ -882,6 +915,7 @@ func (a *Analyzer) matchByTime(off int64) {
 			how = ByTime
 		}
 		for k := range a.noID[l] {
+			a.sip.attempts.Settle()
 			p := &a.noID[l][k]
 			if i := pairs[k]; i >= 0 {
 				if p.linkOnly {
@@ -920,7 +954,7 @@ func (a *Analyzer) matchByTime(off int64) {
 // link ties a sample already counted at its own layer to the connection
 // under it: the connection is no longer unclaimed, and has its load.
 func (a *Analyzer) link(i int, tref threadRef) {
-	at := &a.sip.attempts[i]
+	at := a.sip.attempts.At(i)
 	at.Match = ByFlow
 	at.Source |= FromJTL
 	a.setSIPRef(i, tref)
@@ -947,11 +981,19 @@ func (a *Analyzer) pairs(l Layer, off int64) []int {
 	if l == LayerTLS && !a.covered[LayerTLS] {
 		target = LayerTCP
 	}
-	var free []int
-	for i := range a.sip.attempts {
-		at := &a.sip.attempts[i]
+	// The free attempts' times and outcomes, read once: the log may be
+	// on disk.
+	type freeAttempt struct {
+		i      int
+		time   int64
+		failed bool
+	}
+	var free []freeAttempt
+	for i := range a.sip.attempts.Len() {
+		a.sip.attempts.Settle()
+		at := a.sip.attempts.Read(i)
 		if at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged {
-			free = append(free, i)
+			free = append(free, freeAttempt{i, at.Time, at.Failed})
 		}
 	}
 	used := make([]bool, len(free))
@@ -961,25 +1003,25 @@ func (a *Analyzer) pairs(l Layer, off int64) []int {
 		out[k] = -1
 		lo := p.start*1e6 + off - win
 		hi := p.start*1e6 + off + p.connect*1e6 + win
-		for j < len(free) && (used[j] || a.sip.attempts[free[j]].Time < lo) {
+		for j < len(free) && (used[j] || free[j].time < lo) {
 			j++
 		}
 		first := -1
-		for q := j; q < len(free) && a.sip.attempts[free[q]].Time <= hi; q++ {
+		for q := j; q < len(free) && free[q].time <= hi; q++ {
 			if used[q] {
 				continue
 			}
 			if first < 0 {
 				first = q
 			}
-			if a.sip.attempts[free[q]].Failed == p.class.failed {
+			if free[q].failed == p.class.failed {
 				first = q
 				break
 			}
 		}
 		if first >= 0 {
 			used[first] = true
-			out[k] = free[first]
+			out[k] = free[first].i
 		}
 	}
 	return out
@@ -1017,23 +1059,26 @@ func (a *Analyzer) notes(r *Result) []string {
 // (hop 0), or without a capture of them, the samples in flight at any
 // layer; plus the failed attempt. Running out of ephemeral ports is a
 // ceiling on exactly that.
-func clientConcurrency(all []Attempt) {
+func clientConcurrency(all *attemptLog) {
 	var starts, ends []int64
 	tcpSeen, client := false, false
-	for i := range all {
-		if all[i].Layer == LayerTCP && all[i].Hop == 0 {
+	for i := range all.Len() {
+		a := all.Read(i)
+		if a.Layer == LayerTCP && a.Hop == 0 {
 			tcpSeen = true
 		}
-		if all[i].Layer == LayerClient {
+		if a.Layer == LayerClient {
 			client = true
 		}
+		all.Settle()
 	}
 	if !client {
 		// Nothing to count for: spare the two arrays of every attempt.
 		return
 	}
-	for i := range all {
-		a := &all[i]
+	for i := range all.Len() {
+		a := all.Read(i)
+		all.Settle()
 		if a.Hop != 0 || a.Layer == LayerClient || (tcpSeen && a.Layer != LayerTCP) {
 			continue
 		}
@@ -1047,11 +1092,12 @@ func clientConcurrency(all []Attempt) {
 	}
 	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
 	sort.Slice(ends, func(i, j int) bool { return ends[i] < ends[j] })
-	for i := range all {
-		a := &all[i]
-		if a.Layer != LayerClient {
+	for i := range all.Len() {
+		all.Settle()
+		if all.Read(i).Layer != LayerClient {
 			continue
 		}
+		a := all.At(i)
 		opened := sort.Search(len(starts), func(k int) bool { return starts[k] > a.Time })
 		closed := sort.Search(len(ends), func(k int) bool { return ends[k] > a.Time })
 		a.Concurrency = int32(opened-closed) + 1

@@ -8,12 +8,11 @@ import (
 )
 
 // layerResults builds each layer's account from the hop-0 attempts.
-func layerResults(attempts []Attempt) []*LayerResult {
+func layerResults(attempts *Attempts) []*LayerResult {
 	byLayer := map[Layer]*LayerResult{}
 	levels := map[Layer]map[int32]*levelAcc{}
 	edges := map[Layer]map[string]*EdgeCount{}
-	for i := range attempts {
-		at := &attempts[i]
+	for i, at := range attempts.All() {
 		lr := byLayer[at.Layer]
 		if lr == nil {
 			lr = &LayerResult{Layer: at.Layer, Codes: map[string]int64{}, Outcomes: map[string]int64{}, Basis: "jtl"}
@@ -68,7 +67,7 @@ func layerResults(attempts []Attempt) []*LayerResult {
 			lr.Failures++
 			lv.failures++
 			if lr.FirstFailure == nil {
-				lr.FirstFailure = firstFailure(attempts, i)
+				lr.FirstFailure = firstFailure(&at, i)
 			}
 		}
 	}
@@ -121,8 +120,7 @@ func (lv *levelAcc) level(c int32) Level {
 	return l
 }
 
-func firstFailure(attempts []Attempt, i int) *Breakpoint {
-	at := &attempts[i]
+func firstFailure(at *Attempt, i int) *Breakpoint {
 	return &Breakpoint{
 		Time: at.Time, Concurrency: at.Concurrency, Threads: at.Threads,
 		CallID: at.CallID, TraceID: at.TraceID, Edge: at.Edge, Status: at.Status, Attempt: i,
@@ -141,7 +139,7 @@ func firstFailure(attempts []Attempt, i int) *Breakpoint {
 // concurrency). A per-level rule is fooled by noise (a few
 // successes at a sparse high level stop it); a cumulative ratio is fooled
 // by volume (a long healthy ramp below hides the wall).
-func sustained(attempts []Attempt, lr *LayerResult) *Breakpoint {
+func sustained(attempts *Attempts, lr *LayerResult) *Breakpoint {
 	if lr.Failures == 0 || len(lr.Levels) == 0 {
 		return nil
 	}
@@ -176,8 +174,7 @@ func sustained(attempts []Attempt, lr *LayerResult) *Breakpoint {
 		Concurrency: c, AtOrAbove: bestA, FailedAtOrAbove: bestF, Attempt: -1, Threads: -1,
 		Method: fmt.Sprintf("the concurrency that best splits the attempts into mostly answered below it and mostly failed at or above it (%d attempts fall on the wrong side); %d of the %d attempts at %d or more failed", bestErr, bestF, bestA, c),
 	}
-	for i := range attempts {
-		at := &attempts[i]
+	for i, at := range attempts.All() {
 		if at.Layer == lr.Layer && at.Hop == 0 && at.Failed && at.Concurrency >= c {
 			bp.Time, bp.Threads, bp.CallID, bp.TraceID, bp.Edge, bp.Status, bp.Attempt =
 				at.Time, at.Threads, at.CallID, at.TraceID, at.Edge, at.Status, i
@@ -248,8 +245,8 @@ func noFailureText(r *Result) string {
 
 func verdictText(r *Result, lr *LayerResult, v *Verdict) string {
 	ff := v.FirstFailure
-	at := &r.Attempts[ff.Attempt]
-	det := r.Detail(at)
+	at := r.Attempts.At(ff.Attempt)
+	det := r.Detail(&at)
 	var b strings.Builder
 	who := "The edge"
 	if ff.Edge.IsValid() {

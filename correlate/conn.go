@@ -17,7 +17,7 @@ import (
 // attempts to the same list as the SIP tracker, so that every layer's
 // attempts share one index space.
 type connTracker struct {
-	attempts *[]Attempt
+	attempts *attemptLog
 	edges    map[netip.AddrPort]bool // given with --edge
 	conns    map[uint64]*connState
 	// free holds the state of closed connections for new ones.
@@ -87,7 +87,7 @@ type pendingReq struct {
 	key     string
 }
 
-func newConnTracker(attempts *[]Attempt, edges []netip.AddrPort) *connTracker {
+func newConnTracker(attempts *attemptLog, edges []netip.AddrPort) *connTracker {
 	t := &connTracker{
 		attempts: attempts,
 		conns:    map[uint64]*connState{},
@@ -103,7 +103,7 @@ func newConnTracker(attempts *[]Attempt, edges []netip.AddrPort) *connTracker {
 	return t
 }
 
-func (t *connTracker) at(i int) *Attempt { return &(*t.attempts)[i] }
+func (t *connTracker) at(i int) *Attempt { return t.attempts.At(i) }
 
 func (t *connTracker) add(ev *capture.Event) {
 	switch ev.Kind {
@@ -145,11 +145,12 @@ func (t *connTracker) relabel(from int) {
 	if t.edges != nil {
 		return
 	}
-	all := (*t.attempts)[from:]
+	n := t.attempts.Len()
 	servers := map[netip.Addr]bool{}
 	clientsOf := map[netip.AddrPort]map[netip.Addr]bool{}
-	for i := range all {
-		a := &all[i]
+	for i := from; i < n; i++ {
+		t.attempts.Settle()
+		a := t.attempts.Read(i)
 		if !connLayer(a.Layer) {
 			continue
 		}
@@ -175,10 +176,10 @@ func (t *connTracker) relabel(from int) {
 	if !roots {
 		return
 	}
-	for i := range all {
-		a := &all[i]
-		if connLayer(a.Layer) && backend[a.Edge] {
-			a.Hop = 1
+	for i := from; i < n; i++ {
+		t.attempts.Settle()
+		if a := t.attempts.Read(i); connLayer(a.Layer) && backend[a.Edge] {
+			t.attempts.At(i).Hop = 1
 		}
 	}
 }
@@ -208,12 +209,12 @@ func (t *connTracker) open(ev *capture.Event) {
 	st.hop = t.hopOf(c)
 	st.edge.tcp++
 	st.counted = true
-	*t.attempts = append(*t.attempts, Attempt{
+	i := t.attempts.Append(Attempt{
 		Layer: LayerTCP, Hop: st.hop, Time: c.Start, Concurrency: st.edge.tcp, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
 		File: ev.File, Packet: c.FirstPacket,
 	})
-	st.tcp = len(*t.attempts) - 1
+	st.tcp = i
 }
 
 // tcpOutcome reads a closed connection's state as an attempt's outcome.
@@ -320,12 +321,12 @@ func (t *connTracker) tlsHello(ev *capture.Event) {
 	if st == nil || st.tls >= 0 {
 		return
 	}
-	*t.attempts = append(*t.attempts, Attempt{
+	i := t.attempts.Append(Attempt{
 		Layer: LayerTLS, Hop: st.hop, Time: ev.Time, Concurrency: st.edge.tcp, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
 		File: ev.File, Packet: ev.Packet,
 	})
-	st.tls = len(*t.attempts) - 1
+	st.tls = i
 }
 
 func (t *connTracker) tlsEnd(ev *capture.Event) {
@@ -394,12 +395,12 @@ func (t *connTracker) request(ev *capture.Event) {
 		st.edge.http++
 		conc = st.edge.http
 	}
-	*t.attempts = append(*t.attempts, Attempt{
+	i := t.attempts.Append(Attempt{
 		Layer: layer, Hop: st.hop, Time: ev.Time, Concurrency: conc, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
 		TraceID: strings.Clone(traceOf(r.TraceIDs)), File: ev.File, Packet: ev.Packet,
 	})
-	st.pending = append(st.pending, pendingReq{attempt: len(*t.attempts) - 1, ws: ws, key: r.WebSocketKey})
+	st.pending = append(st.pending, pendingReq{attempt: i, ws: ws, key: r.WebSocketKey})
 }
 
 // traceOf picks the trace ID among the headers the parser kept: the

@@ -128,7 +128,7 @@ func TestSpikeVerdict(t *testing.T) {
 	if lr.Attempts != 6 || lr.Failures != 2 || lr.Codes["200"] != 4 || lr.Codes["503"] != 2 || lr.MaxConcurrency != 4 {
 		t.Errorf("sip layer = %+v", lr)
 	}
-	if got := r.Attempts[len(r.Attempts)-1]; got.CallID != "c6" || got.Concurrency != 1 {
+	if got := r.Attempts.At(r.Attempts.Len() - 1); got.CallID != "c6" || got.Concurrency != 1 {
 		t.Errorf("after the calls ended, c6 saw concurrency %d", got.Concurrency)
 	}
 	if r.SIP.Requests["INVITE"] != 6 || r.SIP.Responses[503] != 2 || r.SIP.Responses[100] != 4 {
@@ -137,7 +137,7 @@ func TestSpikeVerdict(t *testing.T) {
 	if r.Basis != "capture" {
 		t.Errorf("basis = %q", r.Basis)
 	}
-	d := r.Attempts[v.FirstFailure.Attempt].Detail
+	d := r.Attempts.At(v.FirstFailure.Attempt).Detail
 	if d == nil || d.RetryAfter != 5 || d.ReasonHeader == "" {
 		t.Errorf("detail = %+v", d)
 	}
@@ -156,8 +156,8 @@ func TestRetransmissionsCountOnce(t *testing.T) {
 	if lr.Attempts != 1 || lr.Failures != 1 {
 		t.Fatalf("attempts %d failures %d", lr.Attempts, lr.Failures)
 	}
-	if r.Attempts[0].Retransmits != 2 || r.SIP.Retransmissions != 3 {
-		t.Errorf("retransmits: attempt %d, total %d", r.Attempts[0].Retransmits, r.SIP.Retransmissions)
+	if a := r.Attempts.At(0); a.Retransmits != 2 || r.SIP.Retransmissions != 3 {
+		t.Errorf("retransmits: attempt %d, total %d", a.Retransmits, r.SIP.Retransmissions)
 	}
 	if r.SIP.Requests["INVITE"] != 3 || r.SIP.Responses[503] != 2 {
 		t.Errorf("wire counts %+v", r.SIP)
@@ -187,7 +187,7 @@ func TestOutcomes(t *testing.T) {
 	r := run(t, w, nil, Options{})
 	want := map[string]Outcome{"auth": Answered, "cx": Cancelled, "lost": TimedOut, "moved": Redirected, "late": Unanswered}
 	seen := map[string]bool{}
-	for _, a := range r.Attempts {
+	for _, a := range r.Attempts.All() {
 		if a.CallID == "auth" && a.Status == "407" {
 			if a.Outcome != Challenged || a.Failed {
 				t.Errorf("407 attempt: %v failed=%v", a.Outcome, a.Failed)
@@ -231,7 +231,7 @@ func TestProxyLegs(t *testing.T) {
 	if ff.Edge != edge {
 		t.Errorf("edge %v", ff.Edge)
 	}
-	if d := r.Attempts[ff.Attempt].Detail; d.Relayed != backend {
+	if d := r.Attempts.At(ff.Attempt).Detail; d.Relayed != backend {
 		t.Errorf("relayed %v", d.Relayed)
 	}
 }
@@ -261,7 +261,8 @@ func TestJoinByCallID(t *testing.T) {
 	if ff.Threads != 3 || ff.Concurrency != 3 {
 		t.Errorf("first failure %+v", ff)
 	}
-	if s := r.Detail(&r.Attempts[ff.Attempt]).Sample; s == nil || s.Label != "SIP INVITE" {
+	at := r.Attempts.At(ff.Attempt)
+	if s := r.Detail(&at).Sample; s == nil || s.Label != "SIP INVITE" {
 		t.Errorf("sample ref %+v", s)
 	}
 	if r.Basis != "capture+jtl" {
@@ -347,7 +348,7 @@ func TestSustainedIgnoresNoise(t *testing.T) {
 			add(c, !(c == 13 && k == 2))
 		}
 	}
-	lrs := layerResults(at)
+	lrs := layerResults(AttemptsOf(at))
 	s := lrs[0].Sustained
 	if s == nil || s.Concurrency != 11 || s.AtOrAbove != 20 || s.FailedAtOrAbove != 19 {
 		t.Fatalf("sustained %+v", s)
@@ -381,8 +382,8 @@ func TestJoinByTime(t *testing.T) {
 	if ff.CallID != "r3" || ff.Threads != 3 {
 		t.Errorf("first failure %+v", ff)
 	}
-	if r.Attempts[ff.Attempt].Match != ByTime {
-		t.Errorf("match %v", r.Attempts[ff.Attempt].Match)
+	if m := r.Attempts.At(ff.Attempt).Match; m != ByTime {
+		t.Errorf("match %v", m)
 	}
 }
 
@@ -448,15 +449,16 @@ func TestJTLAttemptDetails(t *testing.T) {
 		{Start: base + 9, Elapsed: 1, Code: "503", Message: "Busy here", Label: "INVITE", Thread: "tg 1-2", Host: "a", URL: "sip:x", AllThreads: 3, File: 1, Line: 9},
 	}
 	r := run(t, &wire{}, samples, Options{})
-	if len(r.Attempts) != 3 {
-		t.Fatalf("%d attempts", len(r.Attempts))
+	if n := r.Attempts.Len(); n != 3 {
+		t.Fatalf("%d attempts", n)
 	}
 	want := []struct {
 		time, elapsed, line int64
 		reason              string
 	}{{base, 20, 0, ""}, {base + 5, 10, 7, "Service Unavailable"}, {base + 9, 1, 9, "Busy here"}}
 	for i, w := range want {
-		at := &r.Attempts[i]
+		a := r.Attempts.At(i)
+		at := &a
 		if at.Time != w.time*1e6 {
 			t.Errorf("attempt %d at %d, want %d", i, at.Time, w.time*1e6)
 		}
@@ -500,8 +502,8 @@ func BenchmarkJTLOnly(b *testing.B) {
 		for i := range samples {
 			a.AddSample(&samples[i])
 		}
-		if r := a.Finish(); len(r.Attempts) != n {
-			b.Fatal(len(r.Attempts))
+		if r := a.Finish(); r.Attempts.Len() != n {
+			b.Fatal(r.Attempts.Len())
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")

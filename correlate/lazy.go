@@ -1,5 +1,11 @@
 package correlate
 
+import (
+	"errors"
+
+	"github.com/ceiling-dev/ceiling/internal/spill"
+)
+
 // A JTL alone can hold millions of failures (a spike that refuses 80% of
 // 5 M samples), each with a Detail and the SampleRef it shows: 240 bytes
 // a failure, half of such a run's memory, for values a report reads once
@@ -18,57 +24,61 @@ type lazyDetail struct {
 	sampleOnly bool
 }
 
-const lazyChunk = 1 << 14
-
 // detailStore makes the Details of JTL failures on demand.
 type detailStore struct {
 	text   textStore // the JTL book's, copied: the book itself is let go
 	shapes []sampleShape
-	chunks [][]lazyDetail
-	n      int
+	// recs go to disk beyond a few pages, as the attempts do.
+	recs *spill.Log[lazyDetail]
 }
 
-// Chunks: small ones while the input is small, then large; either way a
-// record's place is arithmetic.
-const (
-	smallChunk  = 256
-	smallChunks = lazyChunk / smallChunk // small chunks before the first large one
-)
+func newDetailStore(o SpillOptions) *detailStore {
+	return &detailStore{recs: spill.New[lazyDetail](lazyCodec{}, spill.Options{Dir: o.Dir, PageItems: 1 << 14, Resident: 8})}
+}
 
 // add keeps a failure's Detail and returns its number (from 1).
 func (s *detailStore) add(d lazyDetail) uint32 {
-	k := len(s.chunks) - 1
-	if k < 0 || len(s.chunks[k]) == cap(s.chunks[k]) {
-		size := lazyChunk
-		if len(s.chunks) < smallChunks {
-			size = smallChunk
-		}
-		s.chunks = append(s.chunks, make([]lazyDetail, 0, size))
-		k++
-	}
-	s.chunks[k] = append(s.chunks[k], d)
-	s.n++
-	return uint32(s.n)
+	s.recs.Settle()
+	return uint32(s.recs.Append(d) + 1)
 }
 
-func (s *detailStore) at(n uint32) *lazyDetail {
-	i := int(n - 1)
-	var c, o int
-	if i < lazyChunk {
-		c, o = i/smallChunk, i%smallChunk
-	} else {
-		c, o = smallChunks+(i-lazyChunk)/lazyChunk, (i-lazyChunk)%lazyChunk
+// at reads record n; safe from several goroutines (reports).
+func (s *detailStore) at(n uint32) (lazyDetail, bool) {
+	i := int(n) - 1
+	if i < 0 || i >= s.recs.Len() {
+		return lazyDetail{}, false
 	}
-	if i < 0 || c >= len(s.chunks) || o >= len(s.chunks[c]) {
-		return nil
+	return s.recs.Get(i), true
+}
+
+type lazyCodec struct{}
+
+func (lazyCodec) Encode(b []byte, d *lazyDetail) []byte {
+	b = spill.AppendInt(b, d.start)
+	b = spill.AppendInt(b, d.elapsed)
+	b = spill.AppendInt(b, d.line)
+	b = spill.AppendInt(b, d.all)
+	b = spill.AppendInt(b, int64(d.file))
+	b = spill.AppendUint(b, uint64(d.shape))
+	if d.sampleOnly {
+		return append(b, 1)
 	}
-	return &s.chunks[c][o]
+	return append(b, 0)
+}
+
+func (lazyCodec) Decode(src []byte, d *lazyDetail, _ *spill.Arena) (int, error) {
+	r := spill.NewReader(src)
+	d.start, d.elapsed, d.line, d.all = r.Int(), r.Int(), r.Int(), r.Int()
+	d.file, d.shape = int32(r.Int()), uint32(r.Uint())
+	f := r.Fixed(1)
+	d.sampleOnly = f != nil && f[0] == 1
+	return r.Consumed(), r.Err
 }
 
 // make builds Detail number n afresh.
 func (s *detailStore) make(n uint32) *Detail {
-	ld := s.at(n)
-	if ld == nil {
+	ld, ok := s.at(n)
+	if !ok {
 		return nil
 	}
 	t, sh := &s.text, &s.shapes[ld.shape]
@@ -101,4 +111,24 @@ func (r *Result) Detail(a *Attempt) *Detail {
 		return &c
 	}
 	return d
+}
+
+// Err is the first failure of the temporary files behind the attempts
+// and the Details made on demand: what was made from them cannot be
+// trusted then.
+func (r *Result) Err() error {
+	err := r.Attempts.Err()
+	if err == nil && r.details != nil && r.details.recs != nil {
+		err = r.details.recs.Err()
+	}
+	return err
+}
+
+// Close lets go of the temporary files; the Result is not read after.
+func (r *Result) Close() error {
+	err := r.Attempts.Close()
+	if r.details != nil && r.details.recs != nil {
+		err = errors.Join(err, r.details.recs.Close())
+	}
+	return err
 }

@@ -15,8 +15,8 @@ type Result struct {
 	Conn        ConnStats
 	Breaches    Breaches
 	// Attempts is every attempt, in time order; hop-0 attempts are the
-	// ones counted in Layers.
-	Attempts []Attempt
+	// ones counted in Layers. It may be partly on disk: Close lets go.
+	Attempts *Attempts
 	// details makes the Details of JTL failures on demand (Detail).
 	details *detailStore
 	// Threads is JMeter's total active threads over time, one point per

@@ -147,7 +147,7 @@ type sipTracker struct {
 	// backend legs.
 	edgeFilter map[netip.AddrPort]bool
 
-	attempts  []Attempt
+	attempts  *attemptLog
 	details   detailBook
 	words     wordBook
 	stats     SIPStats
@@ -160,6 +160,10 @@ type sipTracker struct {
 	methodCounts [len(countedMethods)]int64
 	codeCounts   [1000]int64
 }
+
+// at is the attempt a leg or a call points to, good until the next
+// Settle of the log (the Analyzer settles it between events).
+func (t *sipTracker) at(i int32) *Attempt { return t.attempts.At(int(i)) }
 
 // countedMethods are the methods counted in sipTracker.methodCounts; any
 // other goes straight to the map.
@@ -199,16 +203,17 @@ func statusString(code int) string {
 	return strconv.Itoa(code)
 }
 
-func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort) *sipTracker {
+func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort, spill SpillOptions) *sipTracker {
 	t := &sipTracker{
 		timerB: timerB, timerF: timerF,
-		calls:   make(map[string]*call),
-		sites:   make(map[netip.AddrPort]*edgeSite),
-		timersB: nearorder.Queue[timer]{Less: byTime[timer]},
-		timersF: nearorder.Queue[timer]{Less: byTime[timer]},
-		expTxn:  nearorder.Queue[expiry]{Less: byTime[expiry]},
-		expLeg:  nearorder.Queue[expiry]{Less: byTime[expiry]},
-		pools:   make(map[poolKey]*dialogPool),
+		attempts: newAttemptLog(spill),
+		calls:    make(map[string]*call),
+		sites:    make(map[netip.AddrPort]*edgeSite),
+		timersB:  nearorder.Queue[timer]{Less: byTime[timer]},
+		timersF:  nearorder.Queue[timer]{Less: byTime[timer]},
+		expTxn:   nearorder.Queue[expiry]{Less: byTime[expiry]},
+		expLeg:   nearorder.Queue[expiry]{Less: byTime[expiry]},
+		pools:    make(map[poolKey]*dialogPool),
 		stats: SIPStats{
 			Requests:  make(map[string]int64),
 			Responses: make(map[int]int64),
@@ -256,7 +261,7 @@ func (t *sipTracker) fire(tm timer) {
 	if tm.gen != l.gen {
 		return
 	}
-	a := &t.attempts[l.attempt]
+	a := t.at(l.attempt)
 	switch l.state {
 	case legInviting:
 		if a.Outcome != Cancelled {
@@ -348,7 +353,7 @@ func (t *sipTracker) end(l *leg, at int64) {
 	l.state = legEnded
 	l.endedAt = at
 	l.gen++
-	t.attempts[l.attempt].Ended = at
+	t.at(l.attempt).Ended = at
 	t.expireAt(&t.expLeg, l.call, at+linger)
 }
 
@@ -391,7 +396,7 @@ func (t *sipTracker) add(ev *capture.Event) {
 			t.stats.Retransmissions++
 			if m.Method == "INVITE" {
 				if l := c.findLeg(ev.Src, ev.Dst); l != nil && l.branch == m.Via.Branch {
-					t.attempts[l.attempt].Retransmits++
+					t.at(l.attempt).Retransmits++
 				}
 			}
 			return
@@ -486,7 +491,7 @@ func (t *sipTracker) request(ev *capture.Event, m *sip.Message, c *call) {
 			return
 		}
 		if l.state == legInviting {
-			t.attempts[l.attempt].Outcome = Cancelled
+			t.at(l.attempt).Outcome = Cancelled
 		}
 	}
 }
@@ -498,12 +503,12 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 			// A new initial INVITE while the old one is in progress (a
 			// new branch, same parties): a client-side retransmission bug
 			// or a fork; it is the same attempt.
-			t.attempts[l.attempt].Retransmits++
+			t.at(l.attempt).Retransmits++
 			return
 		}
 		// The same client tries again with the same Call-ID: after a
 		// 401/407 that is the same call carrying credentials.
-		prev := &t.attempts[l.attempt]
+		prev := t.at(l.attempt)
 		if prev.Status == "401" || prev.Status == "407" {
 			prev.Outcome = Challenged
 			prev.Failed = false
@@ -532,7 +537,7 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 	l.cseq = m.CSeq
 	l.active = true
 	l.pool.active++
-	t.attempts = append(t.attempts, Attempt{
+	i := t.attempts.Append(Attempt{
 		Layer:       LayerSIP,
 		Hop:         l.hop,
 		Time:        ev.Time,
@@ -546,7 +551,7 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 		File:        ev.File,
 		Packet:      ev.Packet,
 	})
-	l.attempt = int32(len(t.attempts) - 1)
+	l.attempt = int32(i)
 	t.arm(&t.timersB, l, ev.Time+t.timerB)
 }
 
@@ -604,7 +609,7 @@ func (t *sipTracker) response(ev *capture.Event, m *sip.Message, c *call) {
 		if m.CSeq != l.cseq || code < 200 {
 			return
 		}
-		a := &t.attempts[l.attempt]
+		a := t.at(l.attempt)
 		if l.state == legEnded && a.Outcome == Cancelled && a.Answered == 0 {
 			// The 487 after the 200 to CANCEL already ended the dialog.
 			a.Answered = ev.Time
@@ -644,7 +649,7 @@ func (t *sipTracker) response(ev *capture.Event, m *sip.Message, c *call) {
 		}
 	case "CANCEL":
 		if code >= 200 && code < 300 && l.state == legInviting {
-			t.attempts[l.attempt].Outcome = Cancelled
+			t.at(l.attempt).Outcome = Cancelled
 			t.end(l, ev.Time)
 		}
 	}
@@ -660,7 +665,7 @@ func (t *sipTracker) noteRelay(l *leg, a *Attempt) {
 		if other.hop == 0 || other == l {
 			continue
 		}
-		b := &t.attempts[other.attempt]
+		b := t.at(other.attempt)
 		if b.Status == a.Status && b.Answered != 0 && b.Answered <= a.Answered {
 			a.Detail.Relayed = other.edge
 		}
@@ -683,8 +688,9 @@ func (t *sipTracker) finish(end int64) {
 		}
 	}
 	t.codeCounts = [1000]int64{}
-	for i := range t.attempts {
-		a := &t.attempts[i]
+	for i := range t.attempts.Len() {
+		t.attempts.Settle()
+		a := t.attempts.At(i)
 		if a.Outcome == Pending {
 			a.Outcome = Unanswered
 			a.Status = "unanswered"

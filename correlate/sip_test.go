@@ -21,7 +21,7 @@ func TestSIPSweepExact(t *testing.T) {
 		cseq                   uint32
 	}
 	rng := rand.New(rand.NewSource(3))
-	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil)
+	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil, SpillOptions{})
 	model := map[key]int64{} // last seen
 	now := t0
 	methods := []string{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"}
@@ -139,7 +139,7 @@ func BenchmarkSIPTracker(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += calls {
-		tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil)
+		tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil, SpillOptions{})
 		for i := range evs {
 			tr.add(&evs[i])
 		}
@@ -163,9 +163,9 @@ func TestDialogsPerEdgeAddress(t *testing.T) {
 		tr.add(&capture.Event{Time: at, Src: src, Dst: dst, SIP: &sip.Message{
 			Request: true, Method: "INVITE", CSeqMethod: "INVITE", CallID: id, CSeq: 1,
 			Via: sip.Via{Branch: fmt.Sprint("z9hG4bK-", id, dst.Port())}, RetryAfter: -1}})
-		return tr.attempts[len(tr.attempts)-1].Concurrency
+		return tr.attempts.Read(tr.attempts.Len() - 1).Concurrency
 	}
-	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil)
+	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil, SpillOptions{})
 	got := []int32{
 		invite(tr, "a", t0, gen, edge),
 		invite(tr, "b", t0+1e6, other, ws),
@@ -178,11 +178,11 @@ func TestDialogsPerEdgeAddress(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("concurrency %v, want %v", got, want)
 	}
-	if h := tr.attempts[3].Hop; h != 1 {
+	if h := tr.attempts.Read(3).Hop; h != 1 {
 		t.Errorf("the edge's own INVITE is hop %d, want 1", h)
 	}
 
-	tr = newSIPTracker(DefaultTimerB, DefaultTimerF, []netip.AddrPort{edge, ws})
+	tr = newSIPTracker(DefaultTimerB, DefaultTimerF, []netip.AddrPort{edge, ws}, SpillOptions{})
 	got = []int32{
 		invite(tr, "a", t0, gen, edge),
 		invite(tr, "b", t0+1e6, other, ws),

@@ -3,6 +3,8 @@ package correlate
 import (
 	"math"
 	"sort"
+
+	"github.com/ceiling-dev/ceiling/internal/spill"
 )
 
 // threadBook keeps JMeter's allThreads per load generator over time.
@@ -34,6 +36,20 @@ type threadRef struct {
 	host  int32 // -1: no sample; the total at the attempt's time is used
 	own   int32 // the sample's allThreads
 	endMs int64 // JMeter clock
+}
+
+type threadRefCodec struct{}
+
+func (threadRefCodec) Encode(b []byte, r *threadRef) []byte {
+	b = spill.AppendInt(b, int64(r.host))
+	b = spill.AppendInt(b, int64(r.own))
+	return spill.AppendInt(b, r.endMs)
+}
+
+func (threadRefCodec) Decode(src []byte, r *threadRef, _ *spill.Arena) (int, error) {
+	rd := spill.NewReader(src)
+	r.host, r.own, r.endMs = int32(rd.Int()), int32(rd.Int()), rd.Int()
+	return rd.Consumed(), rd.Err
 }
 
 // noRef marks a threadRef that refers to no sample at all.

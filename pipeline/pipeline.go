@@ -48,6 +48,15 @@ type Config struct {
 	Now time.Time
 }
 
+// TempError is a failure of the temporary files that hold the attempts
+// beyond what is kept in memory (a full disk): the analysis is void.
+type TempError struct{ Err error }
+
+func (e *TempError) Error() string {
+	return e.Err.Error() + " (the attempts go to a temporary file beyond a few MB: give a folder with room with --temp-dir or TMPDIR)"
+}
+func (e *TempError) Unwrap() error { return e.Err }
+
 // ErrNoInput is returned when Config names no input.
 var ErrNoInput = errors.New("no input files given")
 
@@ -213,6 +222,10 @@ func Run(cfg Config) (*report.Document, error) {
 	}
 
 	res := an.Finish()
+	if err := res.Err(); err != nil {
+		res.Close()
+		return nil, &TempError{Err: err}
+	}
 	now := cfg.Now
 	if now.IsZero() {
 		now = time.Now()

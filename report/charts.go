@@ -284,12 +284,11 @@ func layerCharts(r *correlate.Result, lr *correlate.LayerResult, ta timeAxis) ch
 			failed[run] = failed[run] || runFailed
 		}
 	}
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
+	for _, a := range r.Attempts.All() {
 		if a.Hop != 0 || a.Layer != lr.Layer {
 			continue
 		}
-		if k := statusKey(a); k != run || runN == 0 {
+		if k := statusKey(&a); k != run || runN == 0 {
 			flush()
 			run, runN, runFailed = k, 0, false
 		}
@@ -382,8 +381,7 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 	var lastKey string
 	tlo, thi := lv.xlo, lv.xhi
 	var failures int64
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
+	for _, a := range r.Attempts.All() {
 		if a.Hop != 0 || a.Layer != lr.Layer || (lv.edge.IsValid() && a.Edge != lv.edge) {
 			continue
 		}
@@ -392,7 +390,7 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 		ys = append(ys, float64(a.Concurrency))
 		if a.Failed {
 			failures++
-			if k := lv.palette.key(statusKey(a)); k != lastKey || m == nil {
+			if k := lv.palette.key(statusKey(&a)); k != lastKey || m == nil {
 				if m = markers[k]; m == nil {
 					m = newMarkerColumns(tlo, thi, maxMarkers)
 					markers[k] = m
@@ -554,12 +552,11 @@ func codesChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 	w := bucketWidth(lv.tmax - lv.tmin)
 	n := int((lv.tmax-lv.tmin)/w) + 1
 	series := map[string][]float64{}
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
+	for _, a := range r.Attempts.All() {
 		if a.Hop != 0 || a.Layer != lr.Layer {
 			continue
 		}
-		k := lv.palette.key(statusKey(a))
+		k := lv.palette.key(statusKey(&a))
 		s := series[k]
 		if s == nil {
 			s = make([]float64, n)

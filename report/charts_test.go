@@ -150,11 +150,13 @@ func TestConcurrencyFollowsOneEdge(t *testing.T) {
 	d := realisticSpike()
 	r := d.Result
 	other := netip.MustParseAddrPort("203.0.113.11:5060")
-	for i := range r.Attempts {
-		if i%4 == 0 && !r.Attempts[i].Failed {
-			r.Attempts[i].Edge = other
+	attempts := attemptList(r)
+	for i := range attempts {
+		if i%4 == 0 && !attempts[i].Failed {
+			attempts[i].Edge = other
 		}
 	}
+	r.Attempts = correlate.AttemptsOf(attempts)
 	r.Layers[0].Edges = append(r.Layers[0].Edges, correlate.EdgeCount{Edge: other, Attempts: 1})
 	sets := buildCharts(d)
 	ch := sets[0].Charts[0]

@@ -24,8 +24,7 @@ func WriteFailuresCSV(w io.Writer, d *Document) error {
 		return err
 	}
 	row := make([]string, len(FailuresHeader))
-	for i := range d.Result.Attempts {
-		a := &d.Result.Attempts[i]
+	for _, a := range d.Result.Attempts.All() {
 		if !a.Failed || a.Hop != 0 {
 			continue
 		}
@@ -47,7 +46,7 @@ func WriteFailuresCSV(w io.Writer, d *Document) error {
 		if a.Client.IsValid() {
 			row[9] = a.Client.String()
 		}
-		if dt := d.Result.Detail(a); dt != nil {
+		if dt := d.Result.Detail(&a); dt != nil {
 			row[10] = reasonOf(dt)
 			if dt.RetryAfter >= 0 {
 				row[11] = strconv.Itoa(dt.RetryAfter)

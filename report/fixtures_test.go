@@ -122,7 +122,7 @@ func spikeDocument(o spikeOptions) *Document {
 	}
 	sort.SliceStable(attempts, func(i, j int) bool { return attempts[i].Time < attempts[j].Time })
 
-	r := &correlate.Result{Basis: "capture", Attempts: attempts}
+	r := &correlate.Result{Basis: "capture"}
 	if o.jtl {
 		r.Basis = "capture+jtl"
 		for t := start; t < end; t += 1e9 {
@@ -132,7 +132,7 @@ func spikeDocument(o spikeOptions) *Document {
 	if len(attempts) > 0 {
 		r.Start, r.End = attempts[0].Time, attempts[len(attempts)-1].Time
 	}
-	fillResult(r)
+	fillResult(r, attempts)
 	d := &Document{
 		Tool:      "ceiling v0.1.0",
 		Generated: testGenerated,
@@ -202,12 +202,27 @@ func sampleRef(thread int, a correlate.Attempt, seq int) *correlate.SampleRef {
 	}
 }
 
-// fillResult computes what the analysis would: layers, levels,
-// breakpoints, verdict, correlation.
-func fillResult(r *correlate.Result) {
+// attemptList copies r's attempts into a slice a fixture can change and
+// then give back to r (fillResult, correlate.AttemptsOf).
+func attemptList(r *correlate.Result) []correlate.Attempt {
+	var list []correlate.Attempt
+	for _, a := range r.Attempts.All() {
+		list = append(list, a)
+	}
+	return list
+}
+
+// fillResult makes attempts r's and computes what the analysis would:
+// layers, levels, breakpoints, verdict, correlation. It takes the slice,
+// not r.Attempts, to point into it.
+func fillResult(r *correlate.Result, attempts []correlate.Attempt) {
+	r.Attempts = nil
+	if attempts != nil {
+		r.Attempts = correlate.AttemptsOf(attempts)
+	}
 	byLayer := map[correlate.Layer][]*correlate.Attempt{}
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
+	for i := range attempts {
+		a := &attempts[i]
 		if a.Hop == 0 {
 			byLayer[a.Layer] = append(byLayer[a.Layer], a)
 		}
@@ -217,10 +232,10 @@ func fillResult(r *correlate.Result) {
 		if len(as) == 0 {
 			continue
 		}
-		r.Layers = append(r.Layers, layerResult(r, l, as))
+		r.Layers = append(r.Layers, layerResult(attempts, l, as))
 	}
 	r.Verdict.Text = "No layer refused work: every attempt at the edge was answered."
-	if len(r.Attempts) == 0 {
+	if len(attempts) == 0 {
 		r.Verdict.Text = "No attempts were found in the inputs."
 	}
 	// The failing layer is the one whose first failure came first.
@@ -229,7 +244,7 @@ func fillResult(r *correlate.Result) {
 		if ff == nil || (r.Verdict.Failed && ff.Time >= r.Verdict.FirstFailure.Time) {
 			continue
 		}
-		a := &r.Attempts[ff.Attempt]
+		a := &attempts[ff.Attempt]
 		r.Verdict = correlate.Verdict{Failed: true, Layer: lr.Layer, Status: a.Status, Kind: a.Kind, FirstFailure: ff, Sustained: lr.Sustained}
 	}
 	if v := &r.Verdict; v.Failed {
@@ -244,7 +259,7 @@ func fillResult(r *correlate.Result) {
 	}
 	if len(r.Threads) > 0 {
 		n := int64(0)
-		for _, a := range r.Attempts {
+		for _, a := range attempts {
 			if a.Match != correlate.Unmatched {
 				n++
 			}
@@ -253,8 +268,8 @@ func fillResult(r *correlate.Result) {
 			ClockOffset: clockOffset, OffsetBasis: fmt.Sprintf("median of %s Call-ID matches", Thousands(n)), OffsetSpread: 420_000}
 		// JMeter's Duration Assertion fails answers slower than 200 ms:
 		// breaches, not rejections.
-		for i := range r.Attempts {
-			a := &r.Attempts[i]
+		for i := range attempts {
+			a := &attempts[i]
 			if a.Failed || a.Answered-a.Time <= 200e6 {
 				continue
 			}
@@ -271,7 +286,7 @@ func fillResult(r *correlate.Result) {
 	r.Notes = append(r.Notes, "SIP over TCP and TLS was not analysed: the capture held only UDP signalling.")
 }
 
-func layerResult(r *correlate.Result, l correlate.Layer, as []*correlate.Attempt) *correlate.LayerResult {
+func layerResult(attempts []correlate.Attempt, l correlate.Layer, as []*correlate.Attempt) *correlate.LayerResult {
 	lr := &correlate.LayerResult{Layer: l, Basis: "capture", Codes: map[string]int64{}, Outcomes: map[string]int64{}}
 	if as[0].Source&correlate.FromCapture == 0 {
 		lr.Basis = "jtl"
@@ -280,8 +295,8 @@ func layerResult(r *correlate.Result, l correlate.Layer, as []*correlate.Attempt
 	rts := map[int32][]int64{}
 	edges := map[netip.AddrPort]*correlate.EdgeCount{}
 	index := func(a *correlate.Attempt) int {
-		for i := range r.Attempts {
-			if &r.Attempts[i] == a {
+		for i := range attempts {
+			if &attempts[i] == a {
 				return i
 			}
 		}
@@ -378,7 +393,7 @@ func realisticSpike() *Document {
 
 func emptyDocument() *Document {
 	r := &correlate.Result{Basis: "none"}
-	fillResult(r)
+	fillResult(r, nil)
 	r.Notes = []string{"The capture held no SIP, WebSocket or TCP traffic to any edge."}
 	return &Document{Tool: "ceiling v0.1.0", Generated: testGenerated, Command: []string{"ceiling", "analyze", "empty.pcap"}, Result: r,
 		Inputs: []Input{{Path: "empty.pcap", Kind: "pcap", Size: 24, Detail: "no packets"}}}
@@ -401,8 +416,9 @@ func noJTL() *Document {
 func jtlOnly() *Document {
 	d := realisticSpike()
 	r := d.Result
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
+	attempts := attemptList(r)
+	for i := range attempts {
+		a := &attempts[i]
 		a.Source, a.Match, a.Edge, a.Client, a.Packet = correlate.FromJTL, correlate.Unmatched, netip.AddrPort{}, netip.AddrPort{}, 0
 		if a.Detail != nil {
 			// The JTL knows neither headers nor backends.
@@ -412,8 +428,8 @@ func jtlOnly() *Document {
 	}
 	r.Layers, r.Verdict, r.Breaches = nil, correlate.Verdict{}, correlate.Breaches{}
 	r.Basis = "jtl"
-	fillResult(r)
-	n := int64(len(r.Attempts))
+	fillResult(r, attempts)
+	n := int64(len(attempts))
 	r.Correlation = correlate.Correlation{JTLSamples: n, OffsetBasis: "none"}
 	r.Notes = []string{"No capture: every layer's account comes from the JTL alone; concurrency is counted as samples in flight, not as the edge saw it."}
 	d.Inputs = d.Inputs[1:]
@@ -433,9 +449,10 @@ func twoLayers() *Document {
 	d := realisticSpike()
 	r := d.Result
 	ws := netip.MustParseAddrPort("203.0.113.20:443")
-	n := len(r.Attempts)
+	attempts := attemptList(r)
+	n := len(attempts)
 	for i := 0; i < n; i += 3 {
-		a := r.Attempts[i]
+		a := attempts[i]
 		b := correlate.Attempt{Layer: correlate.LayerWebSocket, Time: a.Time - 40e6, Answered: a.Time - 10e6, Ended: a.Ended,
 			Concurrency: a.Concurrency/3 + 1, Threads: a.Threads, TraceID: fmt.Sprintf("trace-%06d", i), Edge: ws,
 			Source: correlate.FromCapture, Outcome: correlate.Answered, Status: "101", File: 1, Packet: a.Packet - 3}
@@ -443,12 +460,12 @@ func twoLayers() *Document {
 			b.Outcome, b.Status, b.Failed, b.Kind = correlate.Rejected, "429", true, correlate.KindRateLimit
 			b.Detail = &correlate.Detail{ReasonPhrase: "Too Many Requests", RetryAfter: 1}
 		}
-		r.Attempts = append(r.Attempts, b)
+		attempts = append(attempts, b)
 	}
-	sort.SliceStable(r.Attempts, func(i, j int) bool { return r.Attempts[i].Time < r.Attempts[j].Time })
-	r.Start, r.End = r.Attempts[0].Time, r.Attempts[len(r.Attempts)-1].Time
+	sort.SliceStable(attempts, func(i, j int) bool { return attempts[i].Time < attempts[j].Time })
+	r.Start, r.End = attempts[0].Time, attempts[len(attempts)-1].Time
 	r.Layers, r.Verdict = nil, correlate.Verdict{}
-	fillResult(r)
+	fillResult(r, attempts)
 	r.Notes = r.Notes[:1]
 	return d
 }

@@ -251,12 +251,11 @@ func newHTMLView(d *Document) *htmlView {
 		v.Methods = append(v.Methods, methodRow{"—", "assertion breaches", b.Method})
 	}
 
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
+	for _, a := range r.Attempts.All() {
 		if a.Hop != 0 || !a.Failed {
 			continue
 		}
-		v.Failures = append(v.Failures, newFailureRow(d, a, len(v.Failures)+1, start))
+		v.Failures = append(v.Failures, newFailureRow(d, &a, len(v.Failures)+1, start))
 		if len(v.Failures) == maxFailureRows {
 			break
 		}

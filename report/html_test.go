@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ceiling-dev/ceiling/correlate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -135,7 +137,7 @@ func TestHTMLContent(t *testing.T) {
 	if !r.Verdict.Failed || r.Verdict.FirstFailure.Concurrency != 101 {
 		t.Fatalf("fixture: want a failure at 101, got %+v", r.Verdict)
 	}
-	if n := len(r.Attempts); n < 500 || n > 800 {
+	if n := r.Attempts.Len(); n < 500 || n > 800 {
 		t.Fatalf("fixture: %d attempts, want about 600", n)
 	}
 	for _, want := range []string{
@@ -169,7 +171,7 @@ func TestHTMLContent(t *testing.T) {
 	// Every failure in the table, by Call-ID, in time order.
 	var last int
 	n := 0
-	for _, a := range r.Attempts {
+	for _, a := range r.Attempts.All() {
 		if !a.Failed || n == maxFailureRows {
 			continue
 		}
@@ -248,14 +250,16 @@ func TestHTMLEscapes(t *testing.T) {
 	r := d.Result
 	r.Verdict.Text = evil
 	r.Notes = append(r.Notes, evil)
-	for i := range r.Attempts {
-		if a := &r.Attempts[i]; a.Failed {
+	attempts := attemptList(r)
+	for i := range attempts {
+		if a := &attempts[i]; a.Failed {
 			a.CallID = evil
 			a.Detail.ReasonHeader = evil
 			a.Detail.Sample.Label = evil
 			break
 		}
 	}
+	r.Attempts = correlate.AttemptsOf(attempts)
 	r.Verdict.FirstFailure.CallID = evil
 	d.Inputs[0].Path = evil
 	d.Command = append(d.Command, evil)
@@ -298,7 +302,7 @@ func TestHTMLDegenerate(t *testing.T) {
 	})
 	t.Run("one-attempt", func(t *testing.T) {
 		d := oneAttempt()
-		if n := len(d.Result.Attempts); n != 1 {
+		if n := d.Result.Attempts.Len(); n != 1 {
 			t.Fatalf("fixture has %d attempts", n)
 		}
 		s := renderHTML(t, d)
@@ -367,7 +371,7 @@ func BenchmarkHTML(b *testing.B) {
 	}{{"long", long}, {"dense", dense}} {
 		b.Run(bc.name, func(b *testing.B) {
 			d := spikeDocument(bc.opts)
-			if n := len(d.Result.Attempts); n < 290_000 {
+			if n := d.Result.Attempts.Len(); n < 290_000 {
 				b.Fatalf("only %d attempts", n)
 			}
 			var size int
@@ -380,7 +384,7 @@ func BenchmarkHTML(b *testing.B) {
 				size = buf.Len()
 			}
 			b.ReportMetric(float64(size), "html-bytes")
-			b.ReportMetric(float64(len(d.Result.Attempts)), "attempts")
+			b.ReportMetric(float64(d.Result.Attempts.Len()), "attempts")
 		})
 	}
 }

@@ -205,8 +205,7 @@ func junitProperties(d *Document, s *Summary) []junitProperty {
 func layerSpans(r *correlate.Result) map[correlate.Layer]int64 {
 	first := map[correlate.Layer]int64{}
 	last := map[correlate.Layer]int64{}
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
+	for _, a := range r.Attempts.All() {
 		if a.Hop != 0 || a.Time == 0 {
 			continue
 		}

@@ -38,6 +38,7 @@ type analyzeFlags struct {
 	traceHdrs   []string
 	sipCorr     []string
 	keylogs     []string
+	tempDir     string
 }
 
 func newAnalyze(stdout, stderr io.Writer) *cobra.Command {
@@ -104,6 +105,7 @@ func (f *analyzeFlags) analysisFlags(fl *pflag.FlagSet) {
 	fl.StringSliceVar(&f.callIDVars, "call-id-var", nil, "JTL sample variable(s) holding the SIP Call-ID (default: callId, call_id, call-id, sipCallId)")
 	fl.StringSliceVar(&f.traceHdrs, "trace-header", nil, "header or variable names carrying a trace ID (default: x-trace-id, X-Request-Id, ININ-Correlation-Id, traceparent, *-trace-id, *-correlation-id)")
 	fl.StringSliceVar(&f.sipCorr, "sip-correlation-header", nil, "SIP headers to keep as correlation IDs (default: X-Inin-Cnv, *-correlation-id, *-trace-id, …)")
+	fl.StringVar(&f.tempDir, "temp-dir", "", "folder for the temporary file that holds the attempts beyond a few MB of memory (default: $TMPDIR or /tmp; it is deleted at once and needs about 60 bytes an attempt)")
 	fl.StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log `FILE` (SSLKEYLOGFILE) to decrypt TLS: SIP over TLS, HTTPS, WSS (repeatable; pcapng secrets blocks are read too)")
 }
 
@@ -217,6 +219,7 @@ func (f *analyzeFlags) analysisConfig(args []string, stderr io.Writer) (cfg pipe
 		return cfg, cleanup, usageErr("--timer-b must be positive")
 	}
 	cfg.Correlate.TimerB = f.timerB
+	cfg.Correlate.Spill.Dir = f.tempDir
 
 	// The first problems are printed as they are found; the rest are
 	// counted in the summary.
@@ -254,12 +257,9 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 	doc, err := pipeline.Run(cfg)
 	prog.end()
 	if err != nil {
-		var ie *pipeline.InputError
-		if errors.As(err, &ie) {
-			return &exitError{code: ExitBadInput, err: err}
-		}
-		return &exitError{code: ExitBadInput, err: err}
+		return runError(err)
 	}
+	defer doc.Result.Close()
 
 	run := &analyzeRun{Cfg: &cfg, Doc: doc, Shown: doc, Stdout: stdout, Stderr: stderr, Quiet: f.quiet}
 	for _, ext := range analyzeExtensions {
@@ -304,10 +304,24 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 			}
 		}
 	}
+	if err := doc.Result.Err(); err != nil {
+		// Read back wrong while the reports were written: they are void.
+		return &exitError{code: ExitOutput, err: &pipeline.TempError{Err: err}}
+	}
 	if run.Exit != ExitOK {
 		return &exitError{code: run.Exit, err: errors.New("")}
 	}
 	return nil
+}
+
+// runError is the exit for a failed analysis: the temporary files are an
+// output the machine could not write; anything else, the inputs.
+func runError(err error) error {
+	var te *pipeline.TempError
+	if errors.As(err, &te) {
+		return &exitError{code: ExitOutput, err: err}
+	}
+	return &exitError{code: ExitBadInput, err: err}
 }
 
 // writeTo writes to path atomically (a temporary file renamed into place,

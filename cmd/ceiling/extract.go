@@ -116,8 +116,9 @@ func runExtract(f *extractFlags, args []string, stdout, stderr io.Writer) error 
 	}
 	doc, err := pipeline.Run(cfg)
 	if err != nil {
-		return &exitError{code: ExitBadInput, err: err}
+		return runError(err)
 	}
+	defer doc.Result.Close()
 	res := doc.Result
 	filter.From, filter.To = from.at(res.Start), to.at(res.Start)
 

@@ -280,8 +280,7 @@ func check(t *testing.T, capture, evidence string, res *correlate.Result, sel Se
 	// named to it, as a person would with Decode As.
 	var decodeAs []string
 	ports := map[uint16]bool{}
-	for i := range res.Attempts {
-		a := &res.Attempts[i]
+	for _, a := range res.Attempts.All() {
 		if p := a.Edge.Port(); a.Layer == correlate.LayerSIP && p != 0 && !ports[p] {
 			ports[p] = true
 			decodeAs = append(decodeAs, "-d", fmt.Sprintf("tcp.port==%d,sip", p), "-d", fmt.Sprintf("udp.port==%d,sip", p))
@@ -295,8 +294,8 @@ func check(t *testing.T, capture, evidence string, res *correlate.Result, sel Se
 	}
 	want := map[int][]string{}
 	for _, it := range sel.Items {
-		a := &res.Attempts[it.Attempt]
-		exp := o.expected(a)
+		a := res.Attempts.At(it.Attempt)
+		exp := o.expected(&a)
 		if len(exp) == 0 && a.Packet > 0 {
 			t.Errorf("%s: tshark finds no frame of it", it.Why)
 		}
@@ -389,7 +388,7 @@ func TestDemoDefault(t *testing.T) {
 		t.Errorf("why %q, want %q", first.Why, wantWhy)
 	}
 	for _, it := range sel.Items[3:] {
-		a := &doc.Result.Attempts[it.Attempt]
+		a := doc.Result.Attempts.At(it.Attempt)
 		if it.Role != RoleContrast || a.Status != "200" || a.Time > doc.Result.Verdict.FirstFailure.Time {
 			t.Errorf("contrast %+v: %s at %d", it, a.Status, a.Time)
 		}
@@ -539,7 +538,7 @@ func TestFilter(t *testing.T) {
 	id := res.Verdict.FirstFailure.CallID
 	f := Filter{CallIDs: []string{id, "no-such-call"}}
 	sel := f.Select(res)
-	if len(sel.Items) != 1 || res.Attempts[sel.Items[0].Attempt].CallID != id {
+	if len(sel.Items) != 1 || res.Attempts.At(sel.Items[0].Attempt).CallID != id {
 		t.Fatalf("--call-id chose %+v", sel.Items)
 	}
 	_, out := extractTo(t, doc, sel, paths, Options{})
@@ -551,7 +550,7 @@ func TestFilter(t *testing.T) {
 		t.Fatalf("chose %d", len(sel.Items))
 	}
 	for _, it := range sel.Items {
-		a := &res.Attempts[it.Attempt]
+		a := res.Attempts.At(it.Attempt)
 		if a.Status != "200" || a.Time < res.Verdict.FirstFailure.Time || a.Hop != 0 {
 			t.Errorf("chose %+v", a)
 		}

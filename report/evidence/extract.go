@@ -96,8 +96,9 @@ type AttemptFrames struct {
 }
 
 type extraction struct {
-	res     *correlate.Result
-	sel     Selection
+	sel Selection
+	// chosen are sel's attempts, in its order.
+	chosen  []correlate.Attempt
 	opts    Options
 	ladders []*ladderBuilder
 	frames  []int64
@@ -164,26 +165,31 @@ func extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 	if res == nil {
 		return nil, nil, errors.New("evidence: no analysis result")
 	}
-	for _, it := range sel.Items {
-		if it.Attempt < 0 || it.Attempt >= len(res.Attempts) {
-			return nil, nil, fmt.Errorf("evidence: attempt %d is not in the result (%d attempts)", it.Attempt, len(res.Attempts))
+	n := res.Attempts.Len()
+	// The chosen attempts are read once, here; the rest in passes.
+	chosen := make([]correlate.Attempt, len(sel.Items))
+	for k, it := range sel.Items {
+		if it.Attempt < 0 || it.Attempt >= n {
+			return nil, nil, fmt.Errorf("evidence: attempt %d is not in the result (%d attempts)", it.Attempt, n)
 		}
+		chosen[k] = res.Attempts.At(it.Attempt)
 	}
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = 60
 	}
-	x := &extraction{res: res, sel: sel, opts: opts, frames: make([]int64, len(sel.Items))}
-	for _, it := range sel.Items {
-		a := &res.Attempts[it.Attempt]
+	x := &extraction{sel: sel, chosen: chosen, opts: opts, frames: make([]int64, len(sel.Items))}
+	for k, it := range sel.Items {
+		a := &chosen[k]
 		lb := newLadderBuilder(it.Why, it.Attempt, a.Failed, opts.MaxSteps)
 		lb.place(a.Client, colClient)
 		lb.place(a.Edge, colEdge)
 		x.ladders = append(x.ladders, lb)
 	}
-	x.placeBackends()
-	x.until = readUntil(res, sel)
+	legs := sipLegs(res, chosen)
+	x.placeBackends(legs)
+	x.until = readUntil(chosen)
 
-	keys := plan(res, sel)
+	keys := plan(res, chosen, legs)
 	files := make([]int, 0, len(keys))
 	for f := range keys {
 		if f < 0 || f >= len(opts.Paths) {
@@ -252,7 +258,7 @@ func extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 		sum.Lost += s.lost
 	}
 	for k, it := range sel.Items {
-		a := &res.Attempts[it.Attempt]
+		a := &chosen[k]
 		sum.Attempts = append(sum.Attempts, AttemptFrames{Attempt: it.Attempt, Why: it.Why, Frames: x.frames[k], Wire: a.Packet > 0})
 		l := x.ladders[k].finish()
 		if a.Packet == 0 {
@@ -273,11 +279,10 @@ const straggle = 40e9
 // readUntil is the capture time after which no frame of the chosen
 // attempts can come, 0 when one of them never ended in the capture (read
 // it all).
-func readUntil(res *correlate.Result, sel Selection) int64 {
+func readUntil(chosen []correlate.Attempt) int64 {
 	var until int64
-	for _, it := range sel.Items {
-		a := &res.Attempts[it.Attempt]
-		end := a.Ended
+	for k := range chosen {
+		end := chosen[k].Ended
 		if end == 0 {
 			return 0
 		}
@@ -287,22 +292,20 @@ func readUntil(res *correlate.Result, sel Selection) int64 {
 }
 
 // placeBackends names, in each SIP ladder, the edge's own legs for the
-// dialog: their client end is the edge, their far end a backend.
-func (x *extraction) placeBackends() {
+// dialog (sipLegs): their client end is the edge, their far end a
+// backend.
+func (x *extraction) placeBackends(legs []correlate.Attempt) {
 	byCall := map[string][]int{}
-	for k, it := range x.sel.Items {
-		if a := &x.res.Attempts[it.Attempt]; a.Layer == correlate.LayerSIP && a.CallID != "" && a.Hop == 0 {
+	for k := range x.chosen {
+		if a := &x.chosen[k]; a.Layer == correlate.LayerSIP && a.CallID != "" && a.Hop == 0 {
 			byCall[a.CallID] = append(byCall[a.CallID], k)
 		}
 	}
 	if len(byCall) == 0 {
 		return
 	}
-	for i := range x.res.Attempts {
-		a := &x.res.Attempts[i]
-		if a.Layer != correlate.LayerSIP || a.Hop == 0 {
-			continue
-		}
+	for i := range legs {
+		a := &legs[i]
 		for _, k := range byCall[a.CallID] {
 			lb := x.ladders[k]
 			lb.place(a.Client, colEdge)

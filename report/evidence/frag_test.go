@@ -143,7 +143,7 @@ func TestFragments(t *testing.T) {
 		t.Fatalf("verdict %+v", res.Verdict)
 	}
 	sel := Default(res, 1)
-	if len(sel.Items) != 2 || res.Attempts[sel.Items[1].Attempt].CallID != answered {
+	if len(sel.Items) != 2 || res.Attempts.At(sel.Items[1].Attempt).CallID != answered {
 		t.Fatalf("chose %+v", sel.Items)
 	}
 	sum, out := extractTo(t, doc, sel, paths, Options{})

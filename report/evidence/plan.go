@@ -92,7 +92,59 @@ type fileTuple struct {
 	t    tuple
 }
 
-// plan builds the keys of every capture from the selection.
+// sipLegs reads, in one pass over the attempts, the edge's own legs
+// (hop > 0) of the chosen SIP dialogs, in time order: the ladders and the
+// plan both want them, and they are few, those of a few dialogs.
+func sipLegs(res *correlate.Result, chosen []correlate.Attempt) []correlate.Attempt {
+	calls := map[string]bool{}
+	for k := range chosen {
+		if a := &chosen[k]; a.Layer == correlate.LayerSIP && a.CallID != "" {
+			calls[a.CallID] = true
+		}
+	}
+	if len(calls) == 0 {
+		return nil
+	}
+	var legs []correlate.Attempt
+	for _, a := range res.Attempts.All() {
+		if a.Layer == correlate.LayerSIP && a.Hop > 0 && calls[a.CallID] {
+			legs = append(legs, a)
+		}
+	}
+	return legs
+}
+
+// tcpConn is what plan needs of a tcp attempt.
+type tcpConn struct {
+	time, ended, packet int64
+	client              netip.AddrPort
+}
+
+// connSpan is a TCP connection's ends and lifetime, by which plan counts
+// the dialogs it carried.
+type connSpan struct {
+	ft       fileTuple
+	from, to int64 // to is 0 while it was still open
+}
+
+// dialogCount counts distinct Call-IDs, up to two: plan only asks whether
+// a connection carried one dialog.
+type dialogCount struct {
+	first string
+	n     int
+}
+
+func (c *dialogCount) add(id string) {
+	switch {
+	case c.n == 0:
+		c.first, c.n = id, 1
+	case c.n == 1 && id != c.first:
+		c.n = 2
+	}
+}
+
+// plan builds the keys of every capture from the selection: chosen holds
+// the chosen attempts (sel's items, in order), legs what sipLegs found.
 //
 // A SIP dialog is its Call-ID: every UDP datagram carrying it, on every
 // leg (the edge's legs towards backends share it, as a proxy keeps it).
@@ -102,7 +154,7 @@ type fileTuple struct {
 // TLS, HTTP or WebSocket attempt is its TCP connection, found from the
 // tcp attempt that encloses it (same ends, opened before, not ended
 // before).
-func plan(res *correlate.Result, sel Selection) map[int]*fileKeys {
+func plan(res *correlate.Result, chosen, legs []correlate.Attempt) map[int]*fileKeys {
 	keys := map[int]*fileKeys{}
 	get := func(file int) *fileKeys {
 		k := keys[file]
@@ -114,82 +166,84 @@ func plan(res *correlate.Result, sel Selection) map[int]*fileKeys {
 	}
 
 	// The backend legs of the chosen dialogs.
-	calls := map[string]bool{}
-	for _, it := range sel.Items {
-		if a := &res.Attempts[it.Attempt]; a.Layer == correlate.LayerSIP && a.CallID != "" {
-			calls[a.CallID] = true
-		}
-	}
-	legs := map[string][]int{}
-	if len(calls) > 0 {
-		for i := range res.Attempts {
-			a := &res.Attempts[i]
-			if a.Layer == correlate.LayerSIP && a.Hop > 0 && calls[a.CallID] {
-				legs[a.CallID] = append(legs[a.CallID], i)
-			}
-		}
+	legsOf := map[string][]*correlate.Attempt{}
+	for i := range legs {
+		legsOf[legs[i].CallID] = append(legsOf[legs[i].CallID], &legs[i])
 	}
 	type related struct {
-		attempt int
-		ref     ref
+		a   *correlate.Attempt
+		ref ref
 	}
 	var rel []related
-	for k, it := range sel.Items {
-		rel = append(rel, related{it.Attempt, ref{item: k}})
-		if a := &res.Attempts[it.Attempt]; a.Layer == correlate.LayerSIP && a.Hop == 0 {
-			for _, j := range legs[a.CallID] {
-				rel = append(rel, related{j, ref{item: k}})
+	for k := range chosen {
+		a := &chosen[k]
+		rel = append(rel, related{a, ref{item: k}})
+		if a.Layer == correlate.LayerSIP && a.Hop == 0 {
+			for _, l := range legsOf[a.CallID] {
+				rel = append(rel, related{l, ref{item: k}})
 			}
 		}
 	}
 
-	// The TCP connections and SIP dialogs on the ends these attempts
-	// used, in one pass over the attempts.
+	// The TCP connections on the ends these attempts used, in one pass
+	// over the attempts.
 	want := map[fileTuple]bool{}
 	for _, r := range rel {
-		a := &res.Attempts[r.attempt]
+		a := r.a
 		if a.Packet > 0 && a.Client.IsValid() && a.Edge.IsValid() {
 			want[fileTuple{a.File, makeTuple(a.Client, a.Edge)}] = true
 		}
 	}
-	tcpOn := map[fileTuple][]int{}
-	sipOn := map[fileTuple][]int{}
-	for i := range res.Attempts {
-		a := &res.Attempts[i]
-		if a.Packet == 0 || (a.Layer != correlate.LayerTCP && a.Layer != correlate.LayerSIP) {
+	tcpOn := map[fileTuple][]tcpConn{}
+	for _, a := range res.Attempts.All() {
+		if a.Packet == 0 || a.Layer != correlate.LayerTCP {
 			continue
 		}
-		ft := fileTuple{a.File, makeTuple(a.Client, a.Edge)}
-		if !want[ft] {
-			continue
-		}
-		if a.Layer == correlate.LayerTCP {
-			tcpOn[ft] = append(tcpOn[ft], i)
-		} else {
-			sipOn[ft] = append(sipOn[ft], i)
+		if ft := (fileTuple{a.File, makeTuple(a.Client, a.Edge)}); want[ft] {
+			tcpOn[ft] = append(tcpOn[ft], tcpConn{a.Time, a.Ended, a.Packet, a.Client})
 		}
 	}
-	enclosing := func(a *correlate.Attempt, ft fileTuple) int {
-		best := -1
-		for _, j := range tcpOn[ft] {
-			t := &res.Attempts[j]
-			if t.Time <= a.Time && (t.Ended == 0 || t.Ended >= a.Time) && (best < 0 || t.Time >= res.Attempts[best].Time) {
-				best = j
+	enclosing := func(a *correlate.Attempt, ft fileTuple) *tcpConn {
+		var best *tcpConn
+		for j := range tcpOn[ft] {
+			t := &tcpOn[ft][j]
+			if t.time <= a.Time && (t.ended == 0 || t.ended >= a.Time) && (best == nil || t.time >= best.time) {
+				best = t
 			}
 		}
 		return best
 	}
-	// dialogsOn counts the dialogs on a connection: a dialog that tried
-	// again (after a 401) is one.
-	dialogsOn := func(t *correlate.Attempt, ft fileTuple) int {
-		ids := map[string]bool{}
-		for _, j := range sipOn[ft] {
-			s := &res.Attempts[j]
-			if s.Time >= t.Time && (t.Ended == 0 || s.Time <= t.Ended) {
-				ids[s.CallID] = true
+	// The dialogs on each connection a chosen dialog took (a dialog that
+	// tried again, after a 401, is one), in a pass of their own: there are
+	// none to count over UDP, where keeping every dialog on the ends until
+	// the connections are known would mean keeping them all.
+	dialogs := map[connSpan]*dialogCount{}
+	spansOn := map[fileTuple][]connSpan{}
+	for _, r := range rel {
+		a := r.a
+		if a.Layer != correlate.LayerSIP || a.Packet == 0 || !a.Client.IsValid() || !a.Edge.IsValid() {
+			continue
+		}
+		ft := fileTuple{a.File, makeTuple(a.Client, a.Edge)}
+		if t := enclosing(a, ft); t != nil {
+			sp := connSpan{ft, t.time, t.ended}
+			if dialogs[sp] == nil {
+				dialogs[sp] = &dialogCount{}
+				spansOn[ft] = append(spansOn[ft], sp)
 			}
 		}
-		return len(ids)
+	}
+	if len(dialogs) > 0 {
+		for _, s := range res.Attempts.All() {
+			if s.Packet == 0 || s.Layer != correlate.LayerSIP {
+				continue
+			}
+			for _, sp := range spansOn[fileTuple{s.File, makeTuple(s.Client, s.Edge)}] {
+				if s.Time >= sp.from && (sp.to == 0 || s.Time <= sp.to) {
+					dialogs[sp].add(s.CallID)
+				}
+			}
+		}
 	}
 	addConn := func(k *fileKeys, t tuple, client netip.AddrPort, start int64, r ref) {
 		for _, cs := range k.conns[t] {
@@ -202,7 +256,7 @@ func plan(res *correlate.Result, sel Selection) map[int]*fileKeys {
 	}
 
 	for _, r := range rel {
-		a := &res.Attempts[r.attempt]
+		a := r.a
 		if a.Packet == 0 {
 			continue // known only from the JTL: nothing on the wire
 		}
@@ -225,16 +279,14 @@ func plan(res *correlate.Result, sel Selection) map[int]*fileKeys {
 				}
 				k.hosts[hp].add(a.CallID, r.ref)
 			}
-			if j := enclosing(a, ft); j >= 0 {
-				if tc := &res.Attempts[j]; dialogsOn(tc, ft) <= 1 {
-					addConn(k, t, tc.Client, tc.Packet, r.ref)
-				}
+			if tc := enclosing(a, ft); tc != nil && dialogs[connSpan{ft, tc.time, tc.ended}].n <= 1 {
+				addConn(k, t, tc.client, tc.packet, r.ref)
 			}
 		case correlate.LayerTCP:
 			addConn(k, t, a.Client, a.Packet, r.ref)
 		case correlate.LayerTLS, correlate.LayerHTTP, correlate.LayerWebSocket:
-			if j := enclosing(a, ft); j >= 0 {
-				addConn(k, t, res.Attempts[j].Client, res.Attempts[j].Packet, r.ref)
+			if tc := enclosing(a, ft); tc != nil {
+				addConn(k, t, tc.client, tc.packet, r.ref)
 			} else {
 				addConn(k, t, a.Client, 0, r.ref)
 			}

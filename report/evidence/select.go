@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ceiling-dev/ceiling/correlate"
@@ -73,31 +74,42 @@ func Default(res *correlate.Result, n int) Selection {
 	}
 	v := &res.Verdict
 	layer := v.Layer
+	count := res.Attempts.Len()
 	taken := map[int]bool{}
-	add := func(i int, role Role) {
-		if i < 0 || i >= len(res.Attempts) || taken[i] {
+	// The pieces of work chosen, which the contrast must not show again.
+	ids := map[string]bool{}
+	add := func(i int, a *correlate.Attempt, role Role) {
+		taken[i] = true
+		ids[workID(a)] = true
+		sel.Items = append(sel.Items, Item{Attempt: i, Role: role, Why: why(a, role)})
+	}
+	addAt := func(i int, role Role) {
+		if i < 0 || i >= count || taken[i] {
 			return
 		}
-		taken[i] = true
-		sel.Items = append(sel.Items, Item{Attempt: i, Role: role, Why: Why(res, i, role)})
+		a := res.Attempts.At(i)
+		add(i, &a, role)
 	}
 	failuresFrom := func(start, k int, role Role) {
-		for i := start; i < len(res.Attempts) && k > 0; i++ {
-			a := &res.Attempts[i]
-			if a.Hop != 0 || a.Layer != layer || !a.Failed || taken[i] {
+		for i := start; i < count && k > 0; i++ {
+			if taken[i] {
 				continue
 			}
-			add(i, role)
+			a := res.Attempts.At(i)
+			if a.Hop != 0 || a.Layer != layer || !a.Failed {
+				continue
+			}
+			add(i, &a, role)
 			k--
 		}
 	}
 	ff := v.FirstFailure.Attempt
-	if ff >= 0 && ff < len(res.Attempts) {
-		add(ff, RoleFirstFailure)
+	if ff >= 0 && ff < count {
+		addAt(ff, RoleFirstFailure)
 		failuresFrom(ff+1, n-1, RoleFailure)
 	}
 	if s := v.Sustained; s != nil && s.Attempt >= 0 && !taken[s.Attempt] {
-		add(s.Attempt, RoleSustained)
+		addAt(s.Attempt, RoleSustained)
 		failuresFrom(s.Attempt+1, (n-1)/2, RoleFailure)
 	}
 	// Contrast: the answered attempts just before the first failure,
@@ -113,34 +125,38 @@ func Default(res *correlate.Result, n int) Selection {
 		// the connections it did open before are what there is to see.
 		layer = correlate.LayerTCP
 	}
-	ids := map[string]bool{}
-	for _, it := range sel.Items {
-		ids[workID(&res.Attempts[it.Attempt])] = true
+	type pick struct {
+		i int
+		a correlate.Attempt
 	}
-	var picked []int
+	var picked []pick
 	chosen := map[int]bool{}
 	for pass := 0; pass < 4 && len(picked) < want; pass++ {
 		sameEdge, wire := pass&1 == 0, pass < 2
-		for i := len(res.Attempts) - 1; i >= 0 && len(picked) < want; i-- {
-			a := &res.Attempts[i]
+		for i, a := range res.Attempts.Backward() {
 			if a.Hop != 0 || a.Layer != layer || a.Outcome != correlate.Answered || a.Failed || a.Time > before || chosen[i] {
 				continue
 			}
 			if (sameEdge && edge.IsValid() && a.Edge != edge) || (wire && a.Packet == 0) {
 				continue
 			}
-			if id := workID(a); id != "" {
+			if id := workID(&a); id != "" {
 				if ids[id] {
 					continue
 				}
 				ids[id] = true
 			}
 			chosen[i] = true
-			picked = append(picked, i)
+			picked = append(picked, pick{i, a})
+			if len(picked) == want {
+				break
+			}
 		}
 	}
-	for _, i := range picked {
-		add(i, RoleContrast)
+	for _, p := range picked {
+		if !taken[p.i] {
+			add(p.i, &p.a, RoleContrast)
+		}
 	}
 	return sel
 }
@@ -163,17 +179,32 @@ func peak(res *correlate.Result, n int) Selection {
 	if len(res.Layers) == 0 {
 		return sel
 	}
-	layer := res.Layers[len(res.Layers)-1].Layer
-	for c := res.Layers[len(res.Layers)-1].MaxConcurrency; c > 0 && len(sel.Items) < n; c-- {
-		for i := range res.Attempts {
-			a := &res.Attempts[i]
-			if a.Hop == 0 && a.Layer == layer && a.Concurrency == c && a.Outcome == correlate.Answered {
-				sel.Items = append(sel.Items, Item{Attempt: i, Role: RolePeak, Why: Why(res, i, RolePeak)})
-				if len(sel.Items) == n {
-					break
-				}
-			}
+	top := res.Layers[len(res.Layers)-1]
+	layer, most := top.Layer, top.MaxConcurrency
+	// The n best so far, by concurrency, the earlier first at one: kept
+	// as one pass meets them, rather than a pass per concurrency down
+	// from the highest.
+	type pick struct {
+		i int
+		a correlate.Attempt
+	}
+	var best []pick
+	for i, a := range res.Attempts.All() {
+		if a.Hop != 0 || a.Layer != layer || a.Outcome != correlate.Answered || a.Concurrency <= 0 || a.Concurrency > most {
+			continue
 		}
+		k := sort.Search(len(best), func(j int) bool { return best[j].a.Concurrency < a.Concurrency })
+		if k >= n {
+			continue
+		}
+		if len(best) < n {
+			best = append(best, pick{})
+		}
+		copy(best[k+1:], best[k:len(best)-1])
+		best[k] = pick{i, a}
+	}
+	for _, p := range best {
+		sel.Items = append(sel.Items, Item{Attempt: p.i, Role: RolePeak, Why: why(&p.a, RolePeak)})
 	}
 	return sel
 }
@@ -209,12 +240,11 @@ func (f *Filter) Select(res *correlate.Result) Selection {
 	if res == nil {
 		return sel
 	}
-	for i := range res.Attempts {
-		a := &res.Attempts[i]
-		if a.Hop != 0 || !f.match(a) {
+	for i, a := range res.Attempts.All() {
+		if a.Hop != 0 || !f.match(&a) {
 			continue
 		}
-		sel.Items = append(sel.Items, Item{Attempt: i, Role: RoleChosen, Why: Why(res, i, RoleChosen)})
+		sel.Items = append(sel.Items, Item{Attempt: i, Role: RoleChosen, Why: why(&a, RoleChosen)})
 		if f.Max > 0 && len(sel.Items) == f.Max {
 			break
 		}
@@ -278,7 +308,11 @@ func contains(list []string, s string) bool {
 // Why says in one line what an attempt shows and which attempt it is: the
 // comment its packets carry.
 func Why(res *correlate.Result, i int, role Role) string {
-	a := &res.Attempts[i]
+	a := res.Attempts.At(i)
+	return why(&a, role)
+}
+
+func why(a *correlate.Attempt, role Role) string {
 	at := fmt.Sprintf("at %d %s", a.Concurrency, unit(a.Layer, a.Concurrency))
 	var s string
 	switch role {

@@ -15,6 +15,9 @@ import (
 // JMeter host's name through Host; Call-IDs keep all but a client
 // address in them (CallID) and trace IDs are kept. Input paths are kept:
 // they are the user's own file names, and every format cites them.
+//
+// The copy's attempts are a view of d's, redacted as they are read: d's
+// must stay open (correlate.Attempts.Close) while the copy is in use.
 func (r *Redactor) Document(d *report.Document) *report.Document {
 	if d == nil {
 		return nil
@@ -53,8 +56,8 @@ func (r *Redactor) Document(d *report.Document) *report.Document {
 	// Call-IDs are learnt first, so that a sentence naming one (a
 	// ladder's title) writes it as the Call-ID fields do.
 	if d.Result != nil {
-		for i := range d.Result.Attempts {
-			r.callID(d.Result.Attempts[i].CallID)
+		for _, a := range d.Result.Attempts.All() {
+			r.callID(a.CallID)
 		}
 	}
 	out.Result = r.result(d.Result)
@@ -128,10 +131,20 @@ func (r *Redactor) result(res *correlate.Result) *correlate.Result {
 	b.Messages = r.counts(b.Messages)
 	out.Breaches = b
 	if res.Attempts != nil {
-		out.Attempts = make([]correlate.Attempt, len(res.Attempts))
-		for i := range res.Attempts {
-			out.Attempts[i] = r.attempt(res, &res.Attempts[i])
+		// A view, redacting each attempt as it is read: a second copy of
+		// a run's attempts is what their store is there to avoid. Each is
+		// redacted once here all the same, in order, for the pseudonyms
+		// it hands out: which one an input gets depends on the order of
+		// first appearance, and what is redacted later (the capture, the
+		// ladders) must find the same ones made as before.
+		for _, a := range res.Attempts.All() {
+			r.attempt(res, &a)
 		}
+		out.Attempts = res.Attempts.Map(func(a *correlate.Attempt) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			*a = r.attempt(res, a)
+		})
 	}
 	out.Threads = append([]correlate.Point(nil), res.Threads...)
 	if res.Notes != nil {
@@ -183,20 +196,20 @@ func (r *Redactor) attempt(res *correlate.Result, a *correlate.Attempt) correlat
 	out.CallID = r.callID(a.CallID)
 	out.Edge = r.addrPort(a.Edge)
 	out.Client = r.addrPort(a.Client)
-	out.Status = r.text(a.Status)
+	out.Status = r.word(a.Status)
 	if d := res.Detail(a); d != nil {
 		nd := *d
-		nd.ReasonPhrase = r.text(d.ReasonPhrase)
-		nd.ReasonHeader = r.text(d.ReasonHeader)
-		nd.Warning = r.text(d.Warning)
-		nd.Server = r.text(d.Server)
+		nd.ReasonPhrase = r.word(d.ReasonPhrase)
+		nd.ReasonHeader = r.word(d.ReasonHeader)
+		nd.Warning = r.word(d.Warning)
+		nd.Server = r.word(d.Server)
 		nd.Relayed = r.addrPort(d.Relayed)
 		if s := d.Sample; s != nil {
 			ns := *s
-			ns.Label = r.text(s.Label)
-			ns.Code = r.text(s.Code)
-			ns.Message = r.text(s.Message)
-			ns.Thread = r.text(s.Thread)
+			ns.Label = r.word(s.Label)
+			ns.Code = r.word(s.Code)
+			ns.Message = r.word(s.Message)
+			ns.Thread = r.word(s.Thread)
 			ns.Host = r.host(s.Host)
 			nd.Sample = &ns
 		}
@@ -204,6 +217,32 @@ func (r *Redactor) attempt(res *correlate.Result, a *correlate.Attempt) correlat
 	}
 	return out
 }
+
+// word is text for the strings attempts repeat: statuses, reasons,
+// labels, threads. A redacted Document's attempts are redacted again at
+// every read, and scanning the same few strings each time would cost
+// more than the rest of a report. Once text has made a string's
+// pseudonyms it gives that string the same answer, so the first is kept.
+func (r *Redactor) word(s string) string {
+	if s == "" {
+		return s
+	}
+	if q, ok := r.words[s]; ok {
+		return q
+	}
+	q := r.text(s)
+	if len(r.words) < maxWords {
+		if r.words == nil {
+			r.words = map[string]string{}
+		}
+		r.words[s] = q
+	}
+	return q
+}
+
+// maxWords bounds the strings word keeps: a run repeats a few hundred;
+// past that they are not worth keeping.
+const maxWords = 1 << 12
 
 func (r *Redactor) addrPort(ap netip.AddrPort) netip.AddrPort {
 	if !ap.IsValid() {

@@ -34,7 +34,7 @@ func render(t *testing.T, d *report.Document) string {
 // title names the first failure's Call-ID, its columns the client's
 // address, its steps the request line with the called number.
 func withLadder(d *report.Document) *report.Document {
-	a := d.Result.Attempts[d.Result.Verdict.FirstFailure.Attempt]
+	a := d.Result.Attempts.At(d.Result.Verdict.FirstFailure.Attempt)
 	cp := *d
 	cp.Ladders = []report.Ladder{{
 		Title:   fmt.Sprintf("first SIP %s at %d dialogs, Call-ID %s", a.Status, a.Concurrency, a.CallID),
@@ -84,8 +84,11 @@ func TestDocument(t *testing.T) {
 	}
 
 	// Call-IDs keep their unique part, trace IDs whole.
-	for i := range doc.Result.Attempts {
-		a, b := &doc.Result.Attempts[i], &red.Result.Attempts[i]
+	if n, m := doc.Result.Attempts.Len(), red.Result.Attempts.Len(); n != m {
+		t.Fatalf("%d attempts, %d redacted", n, m)
+	}
+	for i, a := range doc.Result.Attempts.All() {
+		b := red.Result.Attempts.At(i)
 		if at := strings.LastIndexByte(a.CallID, '@'); at >= 0 && a.CallID[:at] != b.CallID[:at] || len(a.CallID) != len(b.CallID) {
 			t.Fatalf("Call-ID %s became %s", a.CallID, b.CallID)
 		}
@@ -109,15 +112,14 @@ func TestDocument(t *testing.T) {
 	for _, c := range fields(t, red2, "sip", "sip.Call-ID") {
 		callIDs[c] = true
 	}
-	for i := range red.Result.Attempts {
-		a := &red.Result.Attempts[i]
+	for _, a := range red.Result.Attempts.All() {
 		if a.Source&correlate.FromCapture != 0 && !callIDs[a.CallID] {
 			t.Fatalf("the report's Call-ID %s is not in the redacted capture", a.CallID)
 		}
 	}
 	client := red.Result.Verdict.FirstFailure
 	addrs := strings.Join(fields(t, red2, "", "ip.src"), " ")
-	if cl := red.Result.Attempts[client.Attempt].Client.Addr().String(); !strings.Contains(addrs, cl) {
+	if cl := red.Result.Attempts.At(client.Attempt).Client.Addr().String(); !strings.Contains(addrs, cl) {
 		t.Errorf("the report's client %s is not in the capture's %s", cl, addrs)
 	}
 }
@@ -217,6 +219,12 @@ func TestDocumentFields(t *testing.T) {
 		case reflect.String:
 			found = append(found, path)
 		case reflect.Struct:
+			if tp == reflect.TypeFor[correlate.Attempts]() {
+				// Its fields are hidden; what it holds is a list of
+				// Attempt, read through At.
+				walk(reflect.TypeFor[correlate.Attempt](), path+"[]", depth)
+				return
+			}
 			if tp.PkgPath() == "net/netip" {
 				found = append(found, path)
 				return

@@ -38,8 +38,12 @@ func checkJTLDetails(t *testing.T, path string) {
 	out := New(Options{Secret: []byte("test")}).Document(doc)
 	res, red := doc.Result, out.Result
 	failures := 0
-	for i := range res.Attempts {
-		d, rd := res.Detail(&res.Attempts[i]), red.Detail(&red.Attempts[i])
+	if n, m := res.Attempts.Len(), red.Attempts.Len(); n != m {
+		t.Fatalf("%d attempts, %d redacted", n, m)
+	}
+	for i, a := range res.Attempts.All() {
+		ra := red.Attempts.At(i)
+		d, rd := res.Detail(&a), red.Detail(&ra)
 		if (d == nil) != (rd == nil) {
 			t.Fatalf("attempt %d: detail %v, redacted %v", i, d, rd)
 		}
@@ -47,7 +51,7 @@ func checkJTLDetails(t *testing.T, path string) {
 			continue
 		}
 		failures++
-		if res.Attempts[i].Detail != nil {
+		if a.Detail != nil {
 			t.Fatalf("attempt %d: a JTL failure's Detail is held, not made", i)
 		}
 		if rd.Sample == nil || d.Sample == nil || rd.Sample.Line != d.Sample.Line || rd.Sample.Start != d.Sample.Start || rd.ReasonPhrase == "" {

@@ -106,6 +106,8 @@ type Redactor struct {
 
 	flows flowTable
 	stats Stats
+	// words are the redacted strings that attempts repeat (word).
+	words map[string]string
 	// quoting is set while a packet quoted in an ICMP error is decoded:
 	// it is not a frame of the capture.
 	quoting bool
@@ -162,9 +164,9 @@ func Edges(r *correlate.Result) []netip.Addr {
 			add(e.Edge)
 		}
 	}
-	for i := range r.Attempts {
-		if r.Attempts[i].Hop == 0 {
-			add(r.Attempts[i].Edge)
+	for _, a := range r.Attempts.All() {
+		if a.Hop == 0 {
+			add(a.Edge)
 		}
 	}
 	return out

@@ -1,0 +1,174 @@
+package correlate
+
+import (
+	"encoding/binary"
+
+	"github.com/ceiling-dev/ceiling/internal/spill"
+)
+
+// attemptLog holds a run's attempts, spilling to a temporary file beyond
+// a few pages (internal/spill).
+type attemptLog = spill.Log[Attempt]
+
+// SpillOptions says where and from what size attempts go to disk.
+type SpillOptions struct {
+	// Dir holds the temporary files; "" means os.TempDir().
+	Dir string
+	// Pages is how many pages of 4,096 attempts stay in memory per log
+	// (about 0.9 MB each); 0 means 24.
+	Pages int
+	// PageItems overrides the page size (tests).
+	PageItems int
+}
+
+func newAttemptLog(o SpillOptions) *attemptLog {
+	pages := o.Pages
+	if pages <= 0 {
+		pages = 24
+	}
+	return spill.New[Attempt](newAttemptCodec(), spill.Options{Dir: o.Dir, Resident: pages, PageItems: o.PageItems})
+}
+
+// attemptCodec writes an Attempt, its Detail and the Detail's sample.
+// Statuses, reason phrases, labels and the like come from a small set:
+// they are numbered (spill.Words), not copied. Details are made in
+// blocks, as detailBook does.
+type attemptCodec struct {
+	words   *spill.Words
+	details []Detail
+	samples []SampleRef
+}
+
+func newAttemptCodec() *attemptCodec { return &attemptCodec{words: spill.NewWords(4096)} }
+
+func (c *attemptCodec) detail() *Detail {
+	if len(c.details) == cap(c.details) {
+		c.details = make([]Detail, 0, 256)
+	}
+	c.details = append(c.details, Detail{})
+	return &c.details[len(c.details)-1]
+}
+
+func (c *attemptCodec) sample() *SampleRef {
+	if len(c.samples) == cap(c.samples) {
+		c.samples = make([]SampleRef, 0, 256)
+	}
+	c.samples = append(c.samples, SampleRef{})
+	return &c.samples[len(c.samples)-1]
+}
+
+const (
+	hasDetail = 1 << iota
+	hasSample
+)
+
+// The numbers every pass reads sit at fixed places at the head of a
+// record, read without decoding varints: a report reads a run's
+// attempts a dozen times over.
+const fixedLen = 60
+
+func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
+	le := binary.LittleEndian
+	b = le.AppendUint64(b, uint64(a.Time))
+	b = le.AppendUint64(b, uint64(a.Answered))
+	b = le.AppendUint64(b, uint64(a.Ended))
+	b = le.AppendUint64(b, uint64(a.Packet))
+	b = le.AppendUint32(b, uint32(a.Concurrency))
+	b = le.AppendUint32(b, uint32(a.Threads))
+	b = le.AppendUint32(b, uint32(a.File))
+	b = le.AppendUint32(b, uint32(a.Retransmits))
+	b = le.AppendUint32(b, a.lazy)
+	failed := byte(0)
+	if a.Failed {
+		failed = 1
+	}
+	flags := byte(0)
+	if d := a.Detail; d != nil {
+		flags = hasDetail
+		if d.Sample != nil {
+			flags |= hasSample
+		}
+	}
+	b = append(b, byte(a.Layer), a.Hop, byte(a.Outcome), failed, byte(a.Kind), byte(a.Source), byte(a.Match), flags)
+	b = c.words.Append(b, a.Status)
+	b = spill.AppendString(b, a.CallID)
+	b = spill.AppendString(b, a.TraceID)
+	b = spill.AppendAddrPort(b, a.Edge)
+	b = spill.AppendAddrPort(b, a.Client)
+	d := a.Detail
+	if d == nil {
+		return b
+	}
+	b = c.words.Append(b, d.ReasonPhrase)
+	b = c.words.Append(b, d.ReasonHeader)
+	b = spill.AppendInt(b, int64(d.RetryAfter))
+	b = c.words.Append(b, d.Warning)
+	b = c.words.Append(b, d.Server)
+	b = spill.AppendAddrPort(b, d.Relayed)
+	b = spill.AppendInt(b, d.FinalPacket)
+	if s := d.Sample; s != nil {
+		b = spill.AppendInt(b, s.Start)
+		b = spill.AppendInt(b, s.Elapsed)
+		b = c.words.Append(b, s.Label)
+		b = c.words.Append(b, s.Code)
+		b = c.words.Append(b, s.Message)
+		b = c.words.Append(b, s.Thread)
+		b = c.words.Append(b, s.Host)
+		b = spill.AppendInt(b, int64(s.AllThreads))
+		b = spill.AppendInt(b, int64(s.File))
+		b = spill.AppendInt(b, s.Line)
+	}
+	return b
+}
+
+func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
+	if len(src) < fixedLen {
+		return 0, spill.ErrShort
+	}
+	le := binary.LittleEndian
+	f := src[:fixedLen:fixedLen]
+	a.Time = int64(le.Uint64(f[0:]))
+	a.Answered = int64(le.Uint64(f[8:]))
+	a.Ended = int64(le.Uint64(f[16:]))
+	a.Packet = int64(le.Uint64(f[24:]))
+	a.Concurrency = int32(le.Uint32(f[32:]))
+	a.Threads = int32(le.Uint32(f[36:]))
+	a.File = int(int32(le.Uint32(f[40:])))
+	a.Retransmits = int32(le.Uint32(f[44:]))
+	a.lazy = le.Uint32(f[48:])
+	a.Layer, a.Hop, a.Outcome, a.Failed, a.Kind, a.Source, a.Match = Layer(f[52]), f[53], Outcome(f[54]), f[55] != 0, FailureKind(f[56]), Source(f[57]), Match(f[58])
+	flags := f[59]
+	r := spill.NewReader(src[fixedLen:])
+	a.Status = r.Word(c.words, ar)
+	a.CallID = r.String(ar)
+	a.TraceID = r.String(ar)
+	a.Edge = r.AddrPort()
+	a.Client = r.AddrPort()
+	a.Detail = nil
+	if flags&hasDetail != 0 {
+		d := c.detail()
+		d.ReasonPhrase = r.Word(c.words, ar)
+		d.ReasonHeader = r.Word(c.words, ar)
+		d.RetryAfter = int(r.Int())
+		d.Warning = r.Word(c.words, ar)
+		d.Server = r.Word(c.words, ar)
+		d.Relayed = r.AddrPort()
+		d.FinalPacket = r.Int()
+		if flags&hasSample != 0 {
+			s := c.sample()
+			s.Start = r.Int()
+			s.Elapsed = r.Int()
+			s.Label = r.Word(c.words, ar)
+			s.Code = r.Word(c.words, ar)
+			s.Message = r.Word(c.words, ar)
+			s.Thread = r.Word(c.words, ar)
+			s.Host = r.Word(c.words, ar)
+			s.AllThreads = int(r.Int())
+			s.File = int(r.Int())
+			s.Line = r.Int()
+			d.Sample = s
+		}
+		a.Detail = d
+	}
+	return fixedLen + r.Consumed(), r.Err
+}

@@ -1,0 +1,127 @@
+package correlate
+
+import "iter"
+
+// Attempts is a run's attempts in time order. A capture of several GB
+// holds millions of them, more than a machine should keep in memory for
+// a report that reads each a few times, so they may live partly on disk
+// (a temporary file, removed by Close): read them through At and All,
+// which hand out copies.
+type Attempts struct {
+	list []Attempt
+	log  *attemptLog
+	// Of a view (Map): the attempts it shows and what it does to each.
+	src *Attempts
+	fn  func(*Attempt)
+	// err is a failure of the temporary file while the attempts were
+	// being gathered.
+	err error
+	// gathering is the most pages the gathering held in memory at once.
+	gathering int
+}
+
+// AttemptsOf wraps attempts already in memory (tests, small runs).
+func AttemptsOf(list []Attempt) *Attempts { return &Attempts{list: list} }
+
+// Len is the number of attempts; a nil *Attempts has none.
+func (s *Attempts) Len() int {
+	switch {
+	case s == nil:
+		return 0
+	case s.src != nil:
+		return s.src.Len()
+	case s.log != nil:
+		return s.log.Len()
+	}
+	return len(s.list)
+}
+
+// At returns a copy of attempt i (0 ≤ i < Len).
+func (s *Attempts) At(i int) Attempt {
+	switch {
+	case s.src != nil:
+		a := s.src.At(i)
+		s.fn(&a)
+		return a
+	case s.log != nil:
+		return s.log.Get(i)
+	}
+	return s.list[i]
+}
+
+// All yields each attempt with its index, in time order.
+func (s *Attempts) All() iter.Seq2[int, Attempt] {
+	return func(yield func(int, Attempt) bool) {
+		for i, n := 0, s.Len(); i < n; i++ {
+			if !yield(i, s.At(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Backward yields each attempt with its index, latest first.
+func (s *Attempts) Backward() iter.Seq2[int, Attempt] {
+	return func(yield func(int, Attempt) bool) {
+		for i := s.Len() - 1; i >= 0; i-- {
+			if !yield(i, s.At(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Map is a view of s in which fn has been applied to each attempt read;
+// s itself is unchanged. Redaction uses it: a pseudonymised copy of a
+// run's attempts costs nothing until read.
+func (s *Attempts) Map(fn func(*Attempt)) *Attempts {
+	if s == nil {
+		return nil
+	}
+	return &Attempts{src: s, fn: fn}
+}
+
+// Spilled reports whether any attempt went to the temporary file.
+func (s *Attempts) Spilled() bool {
+	switch {
+	case s == nil:
+		return false
+	case s.src != nil:
+		return s.src.Spilled()
+	}
+	return s.log != nil && s.log.Spilled()
+}
+
+// MostResident says how many pages of attempts were in memory at most,
+// while they were gathered and since: it shows that memory stayed within
+// SpillOptions.Pages (tests).
+func (s *Attempts) MostResident() (gathering, since int) {
+	if s == nil || s.log == nil {
+		return 0, 0
+	}
+	return s.gathering, s.log.MostResident()
+}
+
+// Err is the first failure to write or read the temporary file: the
+// attempts, and all that was counted from them, cannot be trusted then.
+func (s *Attempts) Err() error {
+	switch {
+	case s == nil:
+		return nil
+	case s.src != nil:
+		return s.src.Err()
+	case s.err != nil:
+		return s.err
+	case s.log != nil:
+		return s.log.Err()
+	}
+	return nil
+}
+
+// Close lets go of the temporary file, if any; a view closes nothing.
+func (s *Attempts) Close() error {
+	if s == nil || s.src != nil || s.log == nil {
+		return nil
+	}
+	return s.log.Close()
+}

@@ -1,0 +1,193 @@
+package spill
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"strings"
+)
+
+// ErrShort is a record cut short: the file does not hold what was written.
+var ErrShort = errors.New("record cut short")
+
+// Helpers for codecs: varints and length-prefixed strings and addresses.
+
+// AppendInt appends v as a zigzag varint.
+func AppendInt(dst []byte, v int64) []byte { return binary.AppendVarint(dst, v) }
+
+// AppendUint appends v as a varint.
+func AppendUint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+
+// AppendString appends s with its length before it.
+func AppendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// Address kinds, the byte before an address's bytes.
+const (
+	addrNone = iota
+	addr4
+	addr6
+	addrOther // zoned, 4-in-6: netip's own encoding
+)
+
+// AppendAddrPort appends a, zone included.
+func AppendAddrPort(dst []byte, a netip.AddrPort) []byte {
+	ip := a.Addr()
+	switch {
+	case !ip.IsValid():
+		return append(dst, addrNone)
+	case ip.Is4():
+		b := ip.As4()
+		dst = append(dst, addr4)
+		dst = append(dst, b[:]...)
+	case ip.Zone() == "" && !ip.Is4In6():
+		b := ip.As16()
+		dst = append(dst, addr6)
+		dst = append(dst, b[:]...)
+	default:
+		b, _ := a.MarshalBinary()
+		dst = append(dst, addrOther)
+		dst = binary.AppendUvarint(dst, uint64(len(b)))
+		return append(dst, b...)
+	}
+	return binary.LittleEndian.AppendUint16(dst, a.Port())
+}
+
+// Reader takes apart what the Append helpers wrote; the first failure
+// sticks and every later read returns zero.
+type Reader struct {
+	src []byte
+	n   int
+	Err error
+}
+
+// NewReader reads src.
+func NewReader(src []byte) Reader { return Reader{src: src} }
+
+// Consumed is how many bytes have been read.
+func (r *Reader) Consumed() int { return r.n }
+
+func (r *Reader) fail() { r.Err, r.src = ErrShort, nil }
+
+// Int reads an AppendInt.
+func (r *Reader) Int() int64 {
+	v, k := binary.Varint(r.src)
+	if k <= 0 {
+		r.fail()
+		return 0
+	}
+	r.src, r.n = r.src[k:], r.n+k
+	return v
+}
+
+// Uint reads an AppendUint.
+func (r *Reader) Uint() uint64 {
+	v, k := binary.Uvarint(r.src)
+	if k <= 0 {
+		r.fail()
+		return 0
+	}
+	r.src, r.n = r.src[k:], r.n+k
+	return v
+}
+
+// Bytes reads a length-prefixed field; the bytes are src's.
+func (r *Reader) Bytes() []byte {
+	n := r.Uint()
+	if r.Err != nil || n > uint64(len(r.src)) {
+		r.fail()
+		return nil
+	}
+	b := r.src[:n]
+	r.src, r.n = r.src[n:], r.n+int(n)
+	return b
+}
+
+// String reads an AppendString into the arena.
+func (r *Reader) String(a *Arena) string { return a.String(r.Bytes()) }
+
+// AddrPort reads an AppendAddrPort.
+func (r *Reader) AddrPort() netip.AddrPort {
+	k := r.Fixed(1)
+	if k == nil {
+		return netip.AddrPort{}
+	}
+	switch k[0] {
+	case addrNone:
+		return netip.AddrPort{}
+	case addr4:
+		if b := r.Fixed(6); b != nil {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[:4])), binary.LittleEndian.Uint16(b[4:]))
+		}
+	case addr6:
+		if b := r.Fixed(18); b != nil {
+			return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[:16])), binary.LittleEndian.Uint16(b[16:]))
+		}
+	case addrOther:
+		b := r.Bytes()
+		var a netip.AddrPort
+		if r.Err == nil && a.UnmarshalBinary(b) != nil {
+			r.fail()
+		}
+		return a
+	default:
+		r.fail()
+	}
+	return netip.AddrPort{}
+}
+
+// Fixed reads n bytes as they are; nil if there are not that many.
+func (r *Reader) Fixed(n int) []byte {
+	if r.Err != nil || n > len(r.src) {
+		r.fail()
+		return nil
+	}
+	b := r.src[:n]
+	r.src, r.n = r.src[n:], r.n+n
+	return b
+}
+
+// Words numbers the strings a log repeats in record after record (status
+// codes, reason phrases, labels): a record holds the number, and reading
+// it back shares one copy. Past max distinct strings, the others are
+// written out whole.
+type Words struct {
+	ids   map[string]uint64
+	table []string
+	max   int
+}
+
+// NewWords makes a table of at most max strings.
+func NewWords(max int) *Words { return &Words{ids: map[string]uint64{}, max: max} }
+
+// Append appends s: its number from 1, or 0 and s itself.
+func (w *Words) Append(dst []byte, s string) []byte {
+	id, ok := w.ids[s]
+	if !ok && len(w.table) < w.max {
+		s = strings.Clone(s)
+		w.table = append(w.table, s)
+		id = uint64(len(w.table))
+		w.ids[s] = id
+		ok = true
+	}
+	if ok {
+		return binary.AppendUvarint(dst, id)
+	}
+	dst = append(dst, 0)
+	return AppendString(dst, s)
+}
+
+// Word reads what Words.Append wrote.
+func (r *Reader) Word(w *Words, a *Arena) string {
+	id := r.Uint()
+	if id == 0 {
+		return r.String(a)
+	}
+	if id > uint64(len(w.table)) {
+		r.fail()
+		return ""
+	}
+	return w.table[id-1]
+}

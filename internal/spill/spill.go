@@ -1,0 +1,330 @@
+// Package spill keeps a long sequence of records in bounded memory: a
+// log of fixed pages, of which only the most recently used few stay
+// decoded in memory; the others are encoded into a temporary file and
+// decoded again when touched.
+//
+// The records of a run (an attempt per call, millions of them on a capture
+// of several GB) are written once, touched again while their call is in
+// progress or joined to a JTL sample (both near the end of the log), and
+// read whole a few times at the end, front to back: a least-recently-used
+// set of pages fits that, and the file is read and written in pages of a
+// few hundred KB.
+package spill
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"unsafe"
+)
+
+// Codec turns a record into bytes and back. Decode is given exactly the
+// bytes Encode wrote for a page (records one after the other) and must
+// not keep src; it may keep arena, a block it can slice strings from.
+type Codec[T any] interface {
+	Encode(dst []byte, v *T) []byte
+	Decode(src []byte, v *T, arena *Arena) (n int, err error)
+}
+
+// Options size a Log.
+type Options struct {
+	// Dir holds the temporary file; "" means os.TempDir().
+	Dir string
+	// PageItems is the records per page; 0 means 4096.
+	PageItems int
+	// Resident is how many pages stay decoded in memory at a time; 0
+	// means 16. Pages touched since the last Settle count too, so the
+	// bound holds at Settle.
+	Resident int
+}
+
+// Log is an append-only sequence of T in pages, kept within
+// Options.Resident pages of memory by writing the others to a file. It is
+// not safe for concurrent use, except Get.
+type Log[T any] struct {
+	codec Codec[T]
+	opt   Options
+	pages []*page[T]
+	n     int
+	// resident counts pages with items in memory; tick orders their use.
+	resident int
+	most     int // the most pages resident at once
+	tick     uint64
+	f        *os.File
+	name     string // "" once removed
+	end      int64
+	buf      []byte
+	spare    [][]T
+	err      error
+	mu       sync.Mutex
+	zero     T
+}
+
+type page[T any] struct {
+	items []T // nil while only on disk
+	arena Arena
+	off   int64
+	size  int // bytes on disk; -1: never written
+	dirty bool
+	used  uint64
+}
+
+// New makes an empty Log.
+func New[T any](codec Codec[T], opt Options) *Log[T] {
+	if opt.PageItems <= 0 {
+		opt.PageItems = 4096
+	}
+	if opt.Resident <= 0 {
+		opt.Resident = 16
+	}
+	if opt.Resident < 2 {
+		opt.Resident = 2
+	}
+	return &Log[T]{codec: codec, opt: opt}
+}
+
+// Len is the number of records.
+func (l *Log[T]) Len() int { return l.n }
+
+// Err is the first error writing or reading the file. After one, records
+// that could not be read read as zero values: the caller must not trust
+// what it made from the log, and should report Err.
+func (l *Log[T]) Err() error { return l.err }
+
+// MostResident is the most pages that were in memory at once: more than
+// Options.Resident by a page or two when a caller settles often enough.
+func (l *Log[T]) MostResident() int { return l.most }
+
+// Spilled reports whether any page has gone to the file.
+func (l *Log[T]) Spilled() bool { return l.f != nil }
+
+// Append adds v at the end and returns its index.
+func (l *Log[T]) Append(v T) int {
+	k := l.n / l.opt.PageItems
+	if k == len(l.pages) {
+		p := &page[T]{size: -1, items: l.newItems()}
+		l.pages = append(l.pages, p)
+		l.resident++
+		l.most = max(l.most, l.resident)
+	}
+	p := l.load(k)
+	p.items = append(p.items, v)
+	p.dirty = true
+	l.n++
+	return l.n - 1
+}
+
+// At returns record i for reading and writing. The pointer is good until
+// the next Settle: hold none across it.
+func (l *Log[T]) At(i int) *T {
+	p := l.load(i / l.opt.PageItems)
+	j := i % l.opt.PageItems
+	if j >= len(p.items) {
+		// A page that could not be read back.
+		l.zero = *new(T)
+		return &l.zero
+	}
+	p.dirty = true
+	return &p.items[j]
+}
+
+// Peek is At for reading only: the page stays clean. Write nothing
+// through the pointer.
+func (l *Log[T]) Peek(i int) *T {
+	p := l.load(i / l.opt.PageItems)
+	if j := i % l.opt.PageItems; j < len(p.items) {
+		return &p.items[j]
+	}
+	l.zero = *new(T)
+	return &l.zero
+}
+
+// Read returns a copy of record i, leaving its page clean.
+func (l *Log[T]) Read(i int) T {
+	p := l.load(i / l.opt.PageItems)
+	if j := i % l.opt.PageItems; j < len(p.items) {
+		return p.items[j]
+	}
+	return *new(T)
+}
+
+// Get is Read that may be called from several goroutines at once, and
+// keeps the log within its bound itself: for a log no longer written.
+func (l *Log[T]) Get(i int) T {
+	l.mu.Lock()
+	v := l.Read(i)
+	l.Settle()
+	l.mu.Unlock()
+	return v
+}
+
+// Settle writes the least recently used pages to the file until at most
+// Options.Resident are in memory. Every pointer At gave is void after it.
+func (l *Log[T]) Settle() {
+	for l.resident > l.opt.Resident && l.evictOne() {
+	}
+}
+
+func (l *Log[T]) evictOne() bool {
+	var victim *page[T]
+	last := len(l.pages) - 1
+	for k, p := range l.pages {
+		// The last page is where Append writes: it stays.
+		if p.items == nil || k == last {
+			continue
+		}
+		if victim == nil || p.used < victim.used {
+			victim = p
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	if victim.dirty || victim.size < 0 {
+		if !l.write(victim) {
+			// Nowhere to put it: keep it, and every page after it, in
+			// memory rather than lose records (Err says why).
+			l.opt.Resident = len(l.pages) + 1
+			return false
+		}
+	}
+	if len(l.spare) < 2 {
+		// Kept for the next page read: a pass over the log trades one
+		// page for another.
+		clear(victim.items)
+		l.spare = append(l.spare, victim.items[:0])
+	}
+	victim.items, victim.arena = nil, Arena{}
+	l.resident--
+	return true
+}
+
+func (l *Log[T]) write(p *page[T]) bool {
+	if l.err != nil {
+		return false
+	}
+	if l.f == nil {
+		f, err := os.CreateTemp(l.opt.Dir, "ceiling-spill-*")
+		if err != nil {
+			l.err = fmt.Errorf("spill: %w", err)
+			return false
+		}
+		l.f, l.name = f, f.Name()
+		// Gone from the directory at once where the system allows it:
+		// nothing is left behind if the process dies.
+		if os.Remove(l.name) == nil {
+			l.name = ""
+		}
+	}
+	buf := l.buf[:0]
+	for i := range p.items {
+		buf = l.codec.Encode(buf, &p.items[i])
+	}
+	l.buf = buf
+	off := l.end
+	if p.size >= len(buf) {
+		off = p.off // rewritten where it was, when it fits
+	}
+	if _, err := l.f.WriteAt(buf, off); err != nil {
+		l.err = fmt.Errorf("spill: writing %d bytes at %d of %s: %w", len(buf), off, l.f.Name(), err)
+		return false
+	}
+	if off == l.end {
+		l.end += int64(len(buf))
+	}
+	p.off, p.size, p.dirty = off, len(buf), false
+	return true
+}
+
+func (l *Log[T]) load(k int) *page[T] {
+	p := l.pages[k]
+	l.tick++
+	p.used = l.tick
+	if p.items != nil {
+		return p
+	}
+	items := l.newItems()
+	l.resident++
+	l.most = max(l.most, l.resident)
+	n := l.opt.PageItems
+	if k == len(l.pages)-1 {
+		n = l.n - k*l.opt.PageItems
+	}
+	if l.err == nil {
+		l.buf = grow(l.buf, p.size)
+		if _, err := l.f.ReadAt(l.buf, p.off); err != nil {
+			l.err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", p.size, p.off, l.f.Name(), err)
+		}
+	}
+	src := l.buf
+	for i := 0; i < n && l.err == nil; i++ {
+		items = append(items, *new(T))
+		m, err := l.codec.Decode(src, &items[i], &p.arena)
+		if err != nil {
+			l.err = fmt.Errorf("spill: page %d record %d: %w", k, i, err)
+			break
+		}
+		src = src[m:]
+	}
+	if l.err != nil {
+		// Keep the count right for Append; the records read as zero.
+		items = items[:0]
+		for len(items) < n {
+			items = append(items, *new(T))
+		}
+	}
+	p.items = items
+	return p
+}
+
+func (l *Log[T]) newItems() []T {
+	if k := len(l.spare); k > 0 {
+		s := l.spare[k-1]
+		l.spare = l.spare[:k-1]
+		return s
+	}
+	return make([]T, 0, l.opt.PageItems)
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}
+
+// Close lets go of the file and of the records; the log is empty after.
+func (l *Log[T]) Close() error {
+	var err error
+	if l.f != nil {
+		err = l.f.Close()
+		if l.name != "" {
+			err = errors.Join(err, os.Remove(l.name))
+		}
+	}
+	l.f, l.name, l.pages, l.n, l.resident, l.spare = nil, "", nil, 0, 0, nil
+	return err
+}
+
+// Arena hands out string storage for a page's records, one block per
+// page instead of an allocation per string. Strings made from it keep
+// its block alive: clone them if they are kept beyond the record.
+type Arena struct {
+	block []byte
+}
+
+// String copies b into the arena and returns it as a string.
+func (a *Arena) String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.block)-len(a.block) < len(b) {
+		a.block = make([]byte, 0, max(32<<10, len(b)))
+	}
+	start := len(a.block)
+	a.block = append(a.block, b...)
+	return unsafeString(a.block[start:len(a.block):len(a.block)])
+}
+
+func unsafeString(b []byte) string { return unsafe.String(&b[0], len(b)) }

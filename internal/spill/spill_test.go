@@ -1,0 +1,175 @@
+package spill
+
+import (
+	"math/rand"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+type rec struct {
+	N    int64
+	S    string
+	Addr netip.AddrPort
+}
+
+type recCodec struct{}
+
+func (recCodec) Encode(b []byte, r *rec) []byte {
+	b = AppendInt(b, r.N)
+	b = AppendString(b, r.S)
+	return AppendAddrPort(b, r.Addr)
+}
+
+func (recCodec) Decode(src []byte, r *rec, a *Arena) (int, error) {
+	rd := NewReader(src)
+	r.N = rd.Int()
+	r.S = rd.String(a)
+	r.Addr = rd.AddrPort()
+	return rd.Consumed(), rd.Err
+}
+
+// TestAgainstSlice drives a log that keeps two pages of seven records in
+// memory through appends, writes and reads at random, settling now and
+// then, and holds it to a plain slice doing the same.
+func TestAgainstSlice(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3} {
+		rng := rand.New(rand.NewSource(seed))
+		l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+		var want []rec
+		for step := 0; step < 20000; step++ {
+			switch op := rng.Intn(10); {
+			case op < 4 || len(want) == 0:
+				r := rec{N: rng.Int63n(1 << 40), S: strings.Repeat("x", rng.Intn(40)),
+					Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(step), 1}), uint16(step))}
+				if i := l.Append(r); i != len(want) {
+					t.Fatalf("Append gave %d, want %d", i, len(want))
+				}
+				want = append(want, r)
+			case op < 6:
+				i := rng.Intn(len(want))
+				p := l.At(i)
+				p.N++
+				p.S += "y"
+				want[i].N++
+				want[i].S += "y"
+			case op < 9:
+				i := rng.Intn(len(want))
+				if got := l.Read(i); got != want[i] {
+					t.Fatalf("seed %d step %d: record %d is %+v, want %+v", seed, step, i, got, want[i])
+				}
+			default:
+				l.Settle()
+				if l.resident > 2 {
+					t.Fatalf("%d pages in memory after Settle, want ≤ 2", l.resident)
+				}
+			}
+		}
+		if !l.Spilled() {
+			t.Fatal("the log never used its file")
+		}
+		if l.Len() != len(want) {
+			t.Fatalf("Len %d, want %d", l.Len(), len(want))
+		}
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range want {
+					if got := l.Get(i); got != want[i] {
+						t.Errorf("Get(%d) = %+v, want %+v", i, got, want[i])
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := l.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestNoFileLeft: the file is gone from its folder while in use, and
+// nothing is left after Close.
+func TestNoFileLeft(t *testing.T) {
+	dir := t.TempDir()
+	l := New[rec](recCodec{}, Options{Dir: dir, PageItems: 4, Resident: 2})
+	for i := 0; i < 100; i++ {
+		l.Append(rec{N: int64(i)})
+		l.Settle()
+	}
+	if !l.Spilled() {
+		t.Fatal("no spill")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Errorf("%d files in the folder while in use; want none (unlinked)", len(ents))
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNowhereToSpill: a folder that cannot hold the file is an error the
+// log reports, and it loses nothing: the pages stay in memory.
+func TestNowhereToSpill(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: filepath.Join(t.TempDir(), "missing"), PageItems: 4, Resident: 2})
+	for i := 0; i < 100; i++ {
+		l.Append(rec{N: int64(i), S: "s"})
+		l.Settle()
+	}
+	if l.Err() == nil || !strings.Contains(l.Err().Error(), "missing") {
+		t.Fatalf("Err = %v, want one naming the folder", l.Err())
+	}
+	for i := 0; i < 100; i++ {
+		if got := l.Read(i); got.N != int64(i) || got.S != "s" {
+			t.Fatalf("record %d = %+v after a failed spill", i, got)
+		}
+	}
+}
+
+// TestArenaStrings: strings decoded from one page do not change when the
+// page is decoded again or another is.
+func TestArenaStrings(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 2, Resident: 2})
+	for i := 0; i < 50; i++ {
+		l.Append(rec{S: strings.Repeat(string(rune('a'+i%26)), 1+i%5)})
+		l.Settle()
+	}
+	var kept []string
+	for i := 0; i < 50; i++ {
+		kept = append(kept, l.Get(i).S)
+	}
+	for i := 0; i < 50; i++ {
+		l.Get(49 - i)
+	}
+	for i, s := range kept {
+		if want := strings.Repeat(string(rune('a'+i%26)), 1+i%5); s != want {
+			t.Fatalf("string %d became %q, want %q", i, s, want)
+		}
+	}
+}
+
+func BenchmarkSpilledPass(b *testing.B) {
+	l := New[rec](recCodec{}, Options{Dir: b.TempDir(), Resident: 4})
+	for i := 0; i < 1<<17; i++ {
+		l.Append(rec{N: int64(i), S: "8e5b913ce750f14e-t1041-i000001@10.10.0.5"})
+		l.Settle()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := 0; i < l.Len(); i++ {
+			_ = l.Get(i)
+		}
+	}
+	b.SetBytes(int64(l.Len()))
+}

@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ceiling-dev/ceiling/correlate"
+	"github.com/ceiling-dev/ceiling/report"
+	"github.com/ceiling-dev/ceiling/report/evidence"
+)
+
+// TestSpilledSame: with the attempts, the matched samples' thread
+// references and the JTL failures' Details kept in pages of eight with two
+// in memory, nearly all of them go through the temporary file; every
+// report (text, JSON, HTML, failures CSV, the evidence pcapng) is the
+// same byte for byte as with the default memory.
+func TestSpilledSame(t *testing.T) {
+	runs := [][]string{
+		{"../testdata/demo/spike.pcapng.gz", "../testdata/demo/spike.jtl"},
+		{"../testdata/demo/spike.jtl"},
+		{"../testdata/demo/spike.pcapng.gz"},
+	}
+	dirs, _ := filepath.Glob("../testdata/fixtures/*")
+	for _, d := range dirs {
+		paths, _ := filepath.Glob(filepath.Join(d, "capture.*"))
+		runs = append(runs, append(paths, filepath.Join(d, "results.jtl")))
+	}
+	if len(runs) < 11 {
+		t.Fatalf("fixtures missing: %d runs", len(runs))
+	}
+	outputs := func(paths []string, spill correlate.SpillOptions) (map[string][]byte, *report.Document) {
+		cfg := Config{Paths: paths, Now: time.Unix(0, 0).UTC()}
+		cfg.Correlate.Spill = spill
+		doc, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]byte{}
+		for name, write := range map[string]func(*bytes.Buffer) error{
+			"text": func(b *bytes.Buffer) error { return report.WriteText(b, doc) },
+			"json": func(b *bytes.Buffer) error { return report.WriteJSON(b, doc) },
+			"html": func(b *bytes.Buffer) error { return report.WriteHTML(b, doc) },
+			"csv":  func(b *bytes.Buffer) error { return report.WriteFailuresCSV(b, doc) },
+			"evidence": func(b *bytes.Buffer) error {
+				if len(paths) == 1 && filepath.Ext(paths[0]) == ".jtl" {
+					return nil
+				}
+				sel := evidence.Default(doc.Result, 3)
+				fmt.Fprintf(b, "%+v\n", sel)
+				_, err := evidence.Extract(b, doc.Result, sel, evidence.Options{Paths: paths})
+				return err
+			},
+		} {
+			var b bytes.Buffer
+			if err := write(&b); err != nil {
+				t.Fatalf("%v %s: %v", paths, name, err)
+			}
+			out[name] = b.Bytes()
+		}
+		if err := doc.Result.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if spill.Pages > 0 {
+			// A pass that forgets to let the log settle holds every page.
+			if g, s := doc.Result.Attempts.MostResident(); g > spill.Pages+2 || s > spill.Pages+2 {
+				t.Errorf("%v: up to %d pages in memory while gathering, %d since; want ≤ %d", paths, g, s, spill.Pages+2)
+			}
+		}
+		return out, doc
+	}
+	for _, paths := range runs {
+		want, plain := outputs(paths, correlate.SpillOptions{})
+		got, spilled := outputs(paths, correlate.SpillOptions{Dir: t.TempDir(), Pages: 2, PageItems: 8})
+		if n := spilled.Result.Attempts.Len(); n > 100 && !spilled.Result.Attempts.Spilled() {
+			t.Errorf("%v: %d attempts and nothing spilled", paths, n)
+		}
+		for name := range want {
+			if !bytes.Equal(want[name], got[name]) {
+				t.Errorf("%v: %s differs when the attempts are spilled", paths, name)
+			}
+		}
+		plain.Result.Close()
+		spilled.Result.Close()
+	}
+}
