@@ -49,9 +49,9 @@ type Analyzer struct {
 	conn *connTracker
 
 	// The joins: Call-ID → hop-0 SIP attempt; trace ID → hop-0 attempts.
-	callIndex  *callIndex
-	traceIndex *traceIndex
-	traceIDs   []int32 // traceIndex.get's, reused
+	callIndex  *idIndex
+	traceIndex *idIndex
+	traceIDs   []int32 // traceIndex.all's, reused
 	// covered says which layers the capture saw hop-0 attempts of: their
 	// samples are joined to the wire, not counted again.
 	covered [numLayers]bool
@@ -78,7 +78,7 @@ type Analyzer struct {
 	// Samples with no shared ID of a layer the capture covers, matched by
 	// time and order (SIP) or by flow (the others) once the clock offset
 	// is known.
-	noID map[Layer][]pendingSample
+	noID map[Layer]*spill.Log[pendingSample]
 
 	corr     Correlation
 	breaches Breaches
@@ -112,9 +112,10 @@ func New(opts Options) *Analyzer {
 		threads:  newThreadBook(),
 		rng:      rand.New(rand.NewSource(1)),
 		breaches: Breaches{ByLabel: map[string]int64{}, Messages: map[string]int64{}},
-		noID:     map[Layer][]pendingSample{},
+		noID:     map[Layer]*spill.Log[pendingSample]{},
 	}
 	an.conn = newConnTracker(an.sip.attempts, opts.Edges)
+	an.jtl.spill = opts.Spill
 	return an
 }
 
@@ -147,8 +148,8 @@ func (a *Analyzer) EndCapture(end int64) {
 	a.conn.relabel(0)
 	a.captureClosed = true
 	log := a.sip.attempts
-	a.callIndex = newCallIndex(func(i int32) string { return log.Peek(int(i)).CallID })
-	a.traceIndex = newTraceIndex(func(i int32) string { return log.Peek(int(i)).TraceID })
+	a.callIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).CallID })
+	a.traceIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).TraceID })
 	for i := range a.sip.attempts.Len() {
 		a.sip.attempts.Settle()
 		at := a.sip.attempts.Peek(i)
@@ -190,7 +191,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 		a.joinSIP(s, c, ref, tref)
 	case s.TraceID != "" && a.joinTrace(s, c, ref, tref):
 	case a.coveredBy(c.layer):
-		a.noID[c.layer] = append(a.noID[c.layer], pendingSample{start: s.Start, connect: connectTime(s, c), class: c, sample: ref, tref: tref})
+		a.pend(c.layer, pendingSample{start: s.Start, connect: connectTime(s, c), class: c, sample: ref, tref: tref})
 	default:
 		a.jtlAttempt(s, c, ref, tref)
 		if l := a.visibleBelow(s, c.layer); l != LayerNone {
@@ -200,7 +201,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 			// on the wire. The sample stays an attempt of its own layer.
 			lc := c
 			lc.layer = l
-			a.noID[l] = append(a.noID[l], pendingSample{start: s.Start, connect: s.Connect, class: lc, sample: ref, tref: tref, linkOnly: true})
+			a.pend(l, pendingSample{start: s.Start, connect: s.Connect, class: lc, sample: ref, tref: tref, linkOnly: true})
 		}
 	}
 }
@@ -263,7 +264,7 @@ func (a *Analyzer) breach(s *jtl.Sample, c sampleClass, tref threadRef) {
 
 // joinSIP ties a SIP sample to the dialog the capture saw.
 func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
-	i, ok := a.callIndex.get(s.CallID)
+	i, ok := a.callIndex.last(s.CallID)
 	if !ok {
 		a.corr.CallIDNotInCapture++
 		a.corr.UnmatchedJTL++
@@ -282,7 +283,7 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref thr
 // trace ID, preferring one of the sample's own layer. It reports whether
 // it found one.
 func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) bool {
-	a.traceIDs = a.traceIndex.get(a.traceIDs[:0], s.TraceID)
+	a.traceIDs = a.traceIndex.all(a.traceIDs[:0], s.TraceID)
 	ids := a.traceIDs
 	best := -1
 	bestLayer := Layer(0)
@@ -337,7 +338,7 @@ func (a *Analyzer) detailStore() *detailStore {
 // setSIPRef files the sample that matched capture attempt i.
 func (a *Analyzer) setSIPRef(i int, tref threadRef) {
 	if a.sipRefs == nil {
-		a.sipRefs = spill.New[threadRef](threadRefCodec{}, spill.Options{Dir: a.opts.Spill.Dir, PageItems: 1 << 14, Resident: 8})
+		a.sipRefs = spill.New[threadRef](threadRefCodec{}, a.opts.Spill.log(1<<14, 8))
 		for range a.sip.attempts.Len() {
 			a.sipRefs.Append(threadRef{host: noRef})
 			a.sipRefs.Settle()
@@ -382,8 +383,8 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref 
 		start:    s.Start,
 		end:      s.End(),
 		answered: s.End(),
-		callID:   b.text.unique(s.CallID),
-		traceID:  b.text.unique(s.TraceID),
+		callID:   b.arena.Clone(s.CallID),
+		traceID:  b.arena.Clone(s.TraceID),
 		file:     int64(s.File),
 		conc:     int32(len(*h)),
 		tHost:    tref.host,
@@ -415,7 +416,7 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref 
 			if b.refFiles == nil {
 				b.refFiles = map[int]int{}
 			}
-			b.refFiles[b.n] = ref.File
+			b.refFiles[b.len()] = ref.File
 		}
 	}
 	b.add(&rec)
@@ -432,7 +433,7 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref 
 type jtlRecord struct {
 	start, end, answered int64 // Unix ms, JMeter clock
 	file, all, line      int64
-	callID, traceID      textRef
+	callID, traceID      string
 	shape                uint32 // a failure's sample's strings: jtlBook.shapes
 	conc                 int32
 	tHost, own           int32 // threadRef, whose endMs is end
@@ -443,17 +444,13 @@ type jtlRecord struct {
 	failed               bool
 }
 
-// jtlChunk is how many records one allocation holds. Growing a single
-// slice of 5 M attempts by doubling copied gigabytes and held the old and
-// the new array at once; chunks are never copied, and Finish writes each
-// attempt once, straight into the result.
-const jtlChunk = 1 << 14
-
-// jtlBook keeps the JTL attempts and what their failures show.
+// jtlBook keeps the JTL attempts and what their failures show. The
+// records go to disk beyond a few pages, as the capture's attempts do: a
+// JTL alone can hold tens of millions.
 type jtlBook struct {
-	chunks [][]jtlRecord
-	n      int
-	text   textStore
+	recs  *spill.Log[jtlRecord]
+	arena spill.Arena // the IDs of the records being written
+	text  textStore
 	// refFiles holds, by record, the file of a failure's sample where it
 	// is not the attempt's.
 	refFiles map[int]int
@@ -469,23 +466,58 @@ type jtlBook struct {
 
 	statuses []string
 	index    map[string]uint32
+	spill    SpillOptions
 }
 
 func (b *jtlBook) add(rec *jtlRecord) {
-	k := len(b.chunks) - 1
-	if k < 0 || len(b.chunks[k]) == jtlChunk {
-		// Small inputs get a small first chunk, grown by append.
-		b.chunks = append(b.chunks, nil)
-		k++
-		if k > 0 {
-			b.chunks[k] = make([]jtlRecord, 0, jtlChunk)
-		}
+	if b.recs == nil {
+		b.recs = spill.New[jtlRecord](jtlCodec{}, b.spill.log(1<<13, 8))
 	}
-	b.chunks[k] = append(b.chunks[k], *rec)
-	b.n++
+	b.recs.Settle()
+	b.recs.Append(*rec)
 }
 
-func (b *jtlBook) at(i int) *jtlRecord { return &b.chunks[i/jtlChunk][i%jtlChunk] }
+func (b *jtlBook) len() int {
+	if b.recs == nil {
+		return 0
+	}
+	return b.recs.Len()
+}
+
+// at reads record i; good until the next add or settle.
+func (b *jtlBook) at(i int) *jtlRecord { return b.recs.Peek(i) }
+
+func (b *jtlBook) settle() {
+	if b.recs != nil {
+		b.recs.Settle()
+	}
+}
+
+type jtlCodec struct{}
+
+func (jtlCodec) Encode(b []byte, r *jtlRecord) []byte {
+	for _, v := range [...]int64{r.start, r.end, r.answered, r.file, r.all, r.line, int64(r.shape), int64(r.conc), int64(r.tHost), int64(r.own), int64(r.status)} {
+		b = spill.AppendInt(b, v)
+	}
+	failed := byte(0)
+	if r.failed {
+		failed = 1
+	}
+	b = append(b, byte(r.layer), byte(r.outcome), byte(r.kind), failed)
+	b = spill.AppendString(b, r.callID)
+	return spill.AppendString(b, r.traceID)
+}
+
+func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
+	d := spill.NewReader(src)
+	r.start, r.end, r.answered, r.file, r.all, r.line = d.Int(), d.Int(), d.Int(), d.Int(), d.Int(), d.Int()
+	r.shape, r.conc, r.tHost, r.own, r.status = uint32(d.Int()), int32(d.Int()), int32(d.Int()), int32(d.Int()), uint32(d.Int())
+	if f := d.Fixed(4); f != nil {
+		r.layer, r.outcome, r.kind, r.failed = Layer(f[0]), Outcome(f[1]), FailureKind(f[2]), f[3] != 0
+	}
+	r.callID, r.traceID = d.String(ar), d.String(ar)
+	return d.Consumed(), d.Err
+}
 
 type sampleShape struct{ label, code, message, thread, host textRef }
 
@@ -511,17 +543,6 @@ func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
 	}
 	e.s, e.i1 = sh, i+1
 	return i
-}
-
-// chunkFor sizes the next chunk of details: small while the input is.
-func chunkFor(n int) int {
-	switch {
-	case n < 64:
-		return 16
-	case n < 4096:
-		return 256
-	}
-	return 2048
 }
 
 // statusIndex numbers a status. The few a test has repeat row after row,
@@ -597,7 +618,7 @@ func (t *textStore) put(s string) textRef {
 	return r
 }
 
-// unique stores s as it is, for values that do not repeat (Call-IDs).
+// unique stores s as it is, past the bound of put's index.
 func (t *textStore) unique(s string) textRef {
 	n := len(s)
 	if n == 0 {
@@ -708,6 +729,12 @@ func (a *Analyzer) Finish() *Result {
 	if a.sipRefs != nil {
 		a.sipRefs.Close()
 	}
+	if a.jtl.recs != nil {
+		if err := a.jtl.recs.Err(); err != nil && r.Attempts.err == nil {
+			r.Attempts.err = err
+		}
+		a.jtl.recs.Close()
+	}
 	a.jtl = jtlBook{}
 	clientConcurrency(r.Attempts.log)
 	for _, p := range a.threads.series() {
@@ -749,8 +776,11 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 		wire.Settle()
 		return wire.Read(i).Time
 	})
-	n := a.jtl.n
-	time := func(i int) int64 { return a.jtl.at(i).start*1e6 + off }
+	n := a.jtl.len()
+	time := func(i int) int64 {
+		a.jtl.settle()
+		return a.jtl.at(i).start*1e6 + off
+	}
 	order := sortedOrder(n, time)
 	haveThreads := !a.threads.empty()
 	out := newAttemptLog(a.opts.Spill)
@@ -845,8 +875,8 @@ func (a *Analyzer) jtlAttempt1(at *Attempt, i int, off int64) {
 		Status:      a.jtl.statuses[rec.status],
 		Failed:      rec.failed,
 		Kind:        rec.kind,
-		CallID:      a.jtl.text.get(rec.callID),
-		TraceID:     a.jtl.text.get(rec.traceID),
+		CallID:      rec.callID,
+		TraceID:     rec.traceID,
 		Source:      FromJTL,
 		File:        int(rec.file),
 	}
@@ -879,9 +909,10 @@ func (a *Analyzer) settleOffset(r *Result) {
 		// on the wire, which is right when both saw the start of the test.
 		// Keep whichever matches more samples.
 		var first *pendingSample
-		for _, ps := range a.noID {
-			if len(ps) > 0 && (first == nil || ps[0].start < first.start) {
-				first = &ps[0]
+		for _, l := range a.pendingLayers() {
+			if ps := a.noID[l]; ps.Len() > 0 && (first == nil || ps.Read(0).start < first.start) {
+				p := ps.Read(0)
+				first = &p
 			}
 		}
 		best, bestN, basis := int64(0), a.matchesAt(0), "none found: no shared IDs, and the samples match the wire best with the clocks taken as equal"
@@ -909,18 +940,18 @@ func (a *Analyzer) settleOffset(r *Result) {
 // failed (ports, no route), whatever the exception says.
 func (a *Analyzer) matchByTime(off int64) {
 	for _, l := range a.pendingLayers() {
-		pairs := a.pairs(l, off)
 		how := ByFlow
 		if l == LayerSIP {
 			how = ByTime
 		}
-		for k := range a.noID[l] {
-			a.sip.attempts.Settle()
-			p := &a.noID[l][k]
-			if i := pairs[k]; i >= 0 {
+		// Each sample is settled as it is paired: pairing reads only
+		// attempts later than any it has settled, and a sample's join
+		// changes only its own attempt.
+		a.pairs(l, off, func(p *pendingSample, i int) {
+			if i >= 0 {
 				if p.linkOnly {
 					a.link(i, p.tref)
-					continue
+					return
 				}
 				a.join(i, how, p.start, p.class, p.sample, p.tref)
 				if how == ByFlow {
@@ -928,7 +959,7 @@ func (a *Analyzer) matchByTime(off int64) {
 				} else {
 					a.corr.ByTime++
 				}
-				continue
+				return
 			}
 			if p.class.failed && (l == LayerTCP || l == LayerTLS) && p.class.status != "reset" {
 				// No connection attempt on the wire for this connect
@@ -942,12 +973,12 @@ func (a *Analyzer) matchByTime(off int64) {
 				}
 				s := jtl.Sample{Start: p.start, Elapsed: p.sample.Elapsed, Code: p.sample.Code, Message: p.sample.Message, Label: p.sample.Label}
 				a.jtlAttempt(&s, c, p.sample, p.tref)
-				continue
+				return
 			}
 			if !p.linkOnly {
 				a.corr.UnmatchedJTL++
 			}
-		}
+		})
 	}
 }
 
@@ -970,74 +1001,125 @@ func (a *Analyzer) pendingLayers() []Layer {
 	return layers
 }
 
-// pairs finds, for each pending sample of layer l, the attempt on the wire
-// it is (an index into the attempts, -1 for none) given the clock offset:
-// the first free attempt of the layer within the window, preferring one
-// that failed or succeeded as the sample did. It changes nothing, so that
-// offsets can be tried.
-func (a *Analyzer) pairs(l Layer, off int64) []int {
+// pairs finds, for each pending sample of layer l in order, the attempt
+// on the wire it is (an index into the attempts, -1 for none) given the
+// clock offset, and hands both to match: the first free attempt of the
+// layer within the window, preferring one that failed or succeeded as
+// the sample did. The free attempts are read from the log as the windows
+// reach them and kept only while a window may still take them, so a run
+// of millions holds a few seconds' worth. match may change the attempt it
+// is given, and nothing else on the wire.
+func (a *Analyzer) pairs(l Layer, off int64, match func(p *pendingSample, i int)) {
 	win := int64(a.opts.TimeMatchWindow)
 	target := l
 	if l == LayerTLS && !a.covered[LayerTLS] {
 		target = LayerTCP
 	}
-	// The free attempts' times and outcomes, read once: the log may be
-	// on disk.
 	type freeAttempt struct {
 		i      int
 		time   int64
 		failed bool
+		used   bool
 	}
-	var free []freeAttempt
-	for i := range a.sip.attempts.Len() {
-		a.sip.attempts.Settle()
-		at := a.sip.attempts.Read(i)
-		if at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged {
-			free = append(free, freeAttempt{i, at.Time, at.Failed})
+	wire := a.sip.attempts
+	next := 0 // the next attempt of the log to look at
+	// read takes the next free attempt from the log.
+	read := func() (freeAttempt, bool) {
+		for ; next < wire.Len(); next++ {
+			wire.Settle()
+			at := wire.Peek(next)
+			if at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged {
+				next++
+				return freeAttempt{i: next - 1, time: at.Time, failed: at.Failed}, true
+			}
 		}
+		return freeAttempt{}, false
 	}
-	used := make([]bool, len(free))
-	out := make([]int, len(a.noID[l]))
-	j := 0
-	for k, p := range a.noID[l] {
-		out[k] = -1
+	// win holds the free attempts from the first one a window may still
+	// take; ahead is whether the log has more after them.
+	var window []freeAttempt
+	ahead := true
+	more := func() bool {
+		if !ahead {
+			return false
+		}
+		f, ok := read()
+		if !ok {
+			ahead = false
+			return false
+		}
+		window = append(window, f)
+		return true
+	}
+	pending := a.noID[l]
+	for k := range pending.Len() {
+		pending.Settle()
+		p := pending.Read(k)
 		lo := p.start*1e6 + off - win
 		hi := p.start*1e6 + off + p.connect*1e6 + win
-		for j < len(free) && (used[j] || free[j].time < lo) {
-			j++
+		for {
+			if len(window) == 0 && !more() {
+				break
+			}
+			if !window[0].used && window[0].time >= lo {
+				break
+			}
+			window = window[1:]
 		}
 		first := -1
-		for q := j; q < len(free) && free[q].time <= hi; q++ {
-			if used[q] {
+		for q := 0; ; q++ {
+			if q == len(window) && !more() {
+				break
+			}
+			if window[q].time > hi {
+				break
+			}
+			if window[q].used {
 				continue
 			}
 			if first < 0 {
 				first = q
 			}
-			if free[q].failed == p.class.failed {
+			if window[q].failed == p.class.failed {
 				first = q
 				break
 			}
 		}
+		i := -1
 		if first >= 0 {
-			used[first] = true
-			out[k] = free[first].i
+			window[first].used = true
+			i = window[first].i
+		}
+		match(&p, i)
+		if len(window) == 0 {
+			// Let the array go rather than creep along a large one.
+			window = nil
 		}
 	}
-	return out
 }
 
 // matchesAt counts the pending samples that find an attempt at offset off.
 func (a *Analyzer) matchesAt(off int64) int {
 	n := 0
 	for _, l := range a.pendingLayers() {
-		for _, i := range a.pairs(l, off) {
+		a.pairs(l, off, func(_ *pendingSample, i int) {
 			if i >= 0 {
 				n++
 			}
-		}
+		})
 	}
 	return n
+}
+
+// pend keeps a sample that shares no ID with the wire for matchByTime.
+func (a *Analyzer) pend(l Layer, p pendingSample) {
+	q := a.noID[l]
+	if q == nil {
+		q = spill.New[pendingSample](newPendingCodec(), a.opts.Spill.log(1<<12, 4))
+		a.noID[l] = q
+	}
+	q.Settle()
+	q.Append(p)
 }
 
 func (a *Analyzer) notes(r *Result) []string {

@@ -17,16 +17,25 @@ type SpillOptions struct {
 	// Pages is how many pages of 4,096 attempts stay in memory per log
 	// (about 0.9 MB each); 0 means 24.
 	Pages int
-	// PageItems overrides the page size (tests).
+	// PageItems overrides the page size of every log (tests); Pages then
+	// applies to each.
 	PageItems int
 }
 
 func newAttemptLog(o SpillOptions) *attemptLog {
-	pages := o.Pages
-	if pages <= 0 {
-		pages = 24
+	return spill.New[Attempt](newAttemptCodec(), o.log(4096, 24))
+}
+
+// log sizes one of the run's logs: its own page size and count unless
+// the options set them (tests set them small, to spill every log).
+func (o SpillOptions) log(items, pages int) spill.Options {
+	if o.PageItems > 0 {
+		items = o.PageItems
 	}
-	return spill.New[Attempt](newAttemptCodec(), spill.Options{Dir: o.Dir, Resident: pages, PageItems: o.PageItems})
+	if o.Pages > 0 {
+		pages = o.Pages
+	}
+	return spill.Options{Dir: o.Dir, PageItems: items, Resident: pages}
 }
 
 // attemptCodec writes an Attempt, its Detail and the Detail's sample.
@@ -171,4 +180,46 @@ func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, err
 		a.Detail = d
 	}
 	return fixedLen + r.Consumed(), r.Err
+}
+
+// pendingCodec writes the samples matchByTime pairs once the clock
+// offset is known.
+type pendingCodec struct{ words *spill.Words }
+
+func newPendingCodec() *pendingCodec { return &pendingCodec{words: spill.NewWords(4096)} }
+
+func (c *pendingCodec) Encode(b []byte, p *pendingSample) []byte {
+	s := &p.sample
+	for _, v := range [...]int64{p.start, p.connect, s.Start, s.Elapsed, int64(s.AllThreads), int64(s.File), s.Line, int64(p.tref.host), int64(p.tref.own), p.tref.endMs} {
+		b = spill.AppendInt(b, v)
+	}
+	flags := byte(0)
+	for k, f := range [...]bool{p.class.failed, p.class.breach, p.linkOnly} {
+		if f {
+			flags |= 1 << k
+		}
+	}
+	b = append(b, byte(p.class.layer), flags)
+	for _, w := range [...]string{p.class.status, s.Label, s.Code, s.Message, s.Thread, s.Host} {
+		b = c.words.Append(b, w)
+	}
+	return b
+}
+
+func (c *pendingCodec) Decode(src []byte, p *pendingSample, ar *spill.Arena) (int, error) {
+	r := spill.NewReader(src)
+	s := &p.sample
+	p.start, p.connect, s.Start, s.Elapsed = r.Int(), r.Int(), r.Int(), r.Int()
+	s.AllThreads, s.File, s.Line = int(r.Int()), int(r.Int()), r.Int()
+	p.tref = threadRef{host: int32(r.Int()), own: int32(r.Int()), endMs: r.Int()}
+	f := r.Fixed(2)
+	if f == nil {
+		return 0, r.Err
+	}
+	p.class.layer = Layer(f[0])
+	p.class.failed, p.class.breach, p.linkOnly = f[1]&1 != 0, f[1]&2 != 0, f[1]&4 != 0
+	p.class.status = r.Word(c.words, ar)
+	s.Label, s.Code, s.Message = r.Word(c.words, ar), r.Word(c.words, ar), r.Word(c.words, ar)
+	s.Thread, s.Host = r.Word(c.words, ar), r.Word(c.words, ar)
+	return r.Consumed(), r.Err
 }

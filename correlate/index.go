@@ -2,84 +2,78 @@ package correlate
 
 import (
 	"hash/maphash"
-	"strings"
+	"slices"
+	"sort"
 )
 
 // The joins look attempts up by Call-ID and by trace ID. A map keyed by
 // the IDs themselves keeps a copy of every one for the whole run (80
-// bytes a call with the map's own cost: 230 MB on a 10 GB capture); a
-// map keyed by a 64-bit hash of each keeps 8, and the attempt itself,
-// read back from the log, confirms the ID. The rare ID whose hash an
-// earlier different ID has is kept whole, apart.
+// bytes a call with the map's own cost: 230 MB on a 10 GB capture); a map
+// keyed by a hash still costs 23 bytes a call. idIndex keeps 8: the top
+// 32 bits of each ID's hash and the attempt's index in one word, sorted;
+// the attempt itself, read back from the log, confirms the ID, so equal
+// hashes of different IDs cost a read, not a wrong join.
 
 var idSeed = maphash.MakeSeed()
 
 func idHash(id string) uint64 { return maphash.String(idSeed, id) }
 
-// callIndex finds the last hop-0 SIP attempt with a Call-ID.
-type callIndex struct {
-	m     map[uint64]int32
-	exact map[string]int32
-	// idOf reads attempt i's Call-ID.
+type idIndex struct {
+	keys   []uint64 // hash>>32<<32 | index, sorted once built
+	sorted bool
+	// idOf reads attempt i's ID.
 	idOf func(i int32) string
+	hash func(string) uint64
 }
 
-func newCallIndex(idOf func(int32) string) *callIndex {
-	return &callIndex{m: map[uint64]int32{}, idOf: idOf}
+func newIDIndex(idOf func(int32) string) *idIndex {
+	return &idIndex{idOf: idOf, hash: idHash}
 }
 
-func (x *callIndex) put(id string, i int32) {
-	h := idHash(id)
-	if j, ok := x.m[h]; ok && x.idOf(j) != id {
-		if x.exact == nil {
-			x.exact = map[string]int32{}
-		}
-		x.exact[strings.Clone(id)] = i
-		return
+// put adds attempt i, which carried id; attempts come in index order.
+func (x *idIndex) put(id string, i int32) {
+	x.keys = append(x.keys, x.hash(id)>>32<<32|uint64(uint32(i)))
+	x.sorted = false
+}
+
+func (x *idIndex) build() {
+	if !x.sorted {
+		slices.Sort(x.keys)
+		x.keys = slices.Clip(x.keys)
+		x.sorted = true
 	}
-	x.m[h] = i
 }
 
-func (x *callIndex) get(id string) (int32, bool) {
-	if i, ok := x.exact[id]; ok {
-		return i, true
-	}
-	if i, ok := x.m[idHash(id)]; ok && x.idOf(i) == id {
-		return i, true
-	}
-	return 0, false
-}
-
-func (x *callIndex) len() int {
+func (x *idIndex) len() int {
 	if x == nil {
 		return 0
 	}
-	return len(x.m) + len(x.exact)
+	return len(x.keys)
 }
 
-// traceIndex finds the attempts that carried a trace ID, in the order
-// added. Attempts of a different ID that shares the hash are in the same
-// list: get leaves them out.
-type traceIndex struct {
-	m    map[uint64][]int32
-	idOf func(i int32) string
-}
-
-func newTraceIndex(idOf func(int32) string) *traceIndex {
-	return &traceIndex{m: map[uint64][]int32{}, idOf: idOf}
-}
-
-func (x *traceIndex) put(id string, i int32) {
-	h := idHash(id)
-	x.m[h] = append(x.m[h], i)
-}
-
-// get appends to dst the attempts that carried id.
-func (x *traceIndex) get(dst []int32, id string) []int32 {
-	for _, i := range x.m[idHash(id)] {
-		if x.idOf(i) == id {
+// all appends to dst the attempts that carried id, in index order.
+func (x *idIndex) all(dst []int32, id string) []int32 {
+	x.build()
+	h := x.hash(id) >> 32 << 32
+	k := sort.Search(len(x.keys), func(k int) bool { return x.keys[k] >= h })
+	for ; k < len(x.keys) && x.keys[k]>>32<<32 == h; k++ {
+		if i := int32(uint32(x.keys[k])); x.idOf(i) == id {
 			dst = append(dst, i)
 		}
 	}
 	return dst
+}
+
+// last finds the latest attempt that carried id.
+func (x *idIndex) last(id string) (int32, bool) {
+	x.build()
+	h := x.hash(id) >> 32 << 32
+	// The first key past the hash's run, then back through the run.
+	k := sort.Search(len(x.keys), func(k int) bool { return x.keys[k]>>32<<32 > h })
+	for k--; k >= 0 && x.keys[k]>>32<<32 == h; k-- {
+		if i := int32(uint32(x.keys[k])); x.idOf(i) == id {
+			return i, true
+		}
+	}
+	return 0, false
 }

@@ -33,7 +33,7 @@ type detailStore struct {
 }
 
 func newDetailStore(o SpillOptions) *detailStore {
-	return &detailStore{recs: spill.New[lazyDetail](lazyCodec{}, spill.Options{Dir: o.Dir, PageItems: 1 << 14, Resident: 8})}
+	return &detailStore{recs: spill.New[lazyDetail](lazyCodec{}, o.log(1<<14, 8))}
 }
 
 // add keeps a failure's Detail and returns its number (from 1).

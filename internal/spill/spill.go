@@ -314,6 +314,19 @@ type Arena struct {
 	block []byte
 }
 
+// Clone copies s into the arena.
+func (a *Arena) Clone(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if cap(a.block)-len(a.block) < len(s) {
+		a.block = make([]byte, 0, max(32<<10, len(s)))
+	}
+	start := len(a.block)
+	a.block = append(a.block, s...)
+	return unsafeString(a.block[start:len(a.block):len(a.block)])
+}
+
 // String copies b into the arena and returns it as a string.
 func (a *Arena) String(b []byte) string {
 	if len(b) == 0 {
