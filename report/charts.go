@@ -228,6 +228,11 @@ func (ta timeAxis) label() string {
 
 // buildCharts makes the chart sets of a document: one per layer that had
 // attempts, the failing layer first.
+//
+// The attempts are read twice in all, not per layer or per chart: on a
+// large run they are decoded from a temporary file on every pass. The
+// first pass finds each layer's statuses and time span; the second, which
+// needs the palette and the x range those give, feeds both time charts.
 func buildCharts(d *Document) []chartSet {
 	r := d.Result
 	if r == nil {
@@ -243,9 +248,69 @@ func buildCharts(d *Document) []chartSet {
 		return r.Verdict.Failed && layers[i].Layer == r.Verdict.Layer && layers[j].Layer != r.Verdict.Layer
 	})
 	ta := timeAxis{start: testStart(r)}
-	var sets []chartSet
-	for _, lr := range layers {
-		sets = append(sets, layerCharts(r, lr, ta))
+
+	views := make([]*layerView, len(layers))
+	tallies := make([]*statusTally, len(layers))
+	for i, lr := range layers {
+		views[i] = &layerView{lr: lr, first: lr.FirstFailure, sus: lr.Sustained, edges: len(lr.Edges), edge: chartEdge(lr)}
+		tallies[i] = &statusTally{counts: map[string]int64{}, failed: map[string]bool{}}
+	}
+	for _, a := range r.Attempts.All() {
+		if a.Hop != 0 {
+			continue
+		}
+		for i, lv := range views {
+			if a.Layer == lv.lr.Layer {
+				tallies[i].add(&a)
+			}
+		}
+	}
+
+	concs := make([]*concurrencyFeed, len(views))
+	codes := make([]*codesFeed, len(views))
+	for i, lv := range views {
+		t := tallies[i]
+		t.flush()
+		lv.palette = newStatusPalette(t.counts, t.failed)
+		lv.tmin, lv.tmax, lv.n = t.tmin, t.tmax, t.n
+		lv.xlo, lv.xhi = ta.x(lv.tmin), ta.x(lv.tmax)
+		if len(r.Threads) > 0 {
+			lv.xlo = math.Min(lv.xlo, ta.x(r.Threads[0].Time))
+			lv.xhi = math.Max(lv.xhi, ta.x(r.Threads[len(r.Threads)-1].Time))
+		}
+		lv.xlo, lv.xhi = padRange(lv.xlo, lv.xhi, 0.5)
+		concs[i] = newConcurrencyFeed(lv)
+		if lv.n > 0 {
+			codes[i] = newCodesFeed(lv)
+		}
+	}
+	for _, a := range r.Attempts.All() {
+		if a.Hop != 0 {
+			continue
+		}
+		for i, lv := range views {
+			if a.Layer != lv.lr.Layer {
+				continue
+			}
+			k := lv.palette.key(statusKey(&a))
+			if codes[i] != nil {
+				codes[i].add(a.Time, k)
+			}
+			if !lv.edge.IsValid() || a.Edge == lv.edge {
+				concs[i].add(ta.x(a.Time), float64(a.Concurrency), a.Failed, k)
+			}
+		}
+	}
+
+	sets := make([]chartSet, 0, len(views))
+	for i, lv := range views {
+		conc, cc := concurrencyChart(r, lv, ta, concs[i]), codesChart(lv, ta, codes[i])
+		alignYTicks(conc, cc)
+		sets = append(sets, chartSet{
+			Layer:   lv.lr.Layer,
+			Failing: r.Verdict.Failed && r.Verdict.Layer == lv.lr.Layer,
+			Charts:  []*chart{conc, cc, failureRatioChart(lv), responseTimeChart(lv)},
+		})
 	}
 	return sets
 }
@@ -266,55 +331,44 @@ type layerView struct {
 	xlo, xhi float64
 }
 
-func layerCharts(r *correlate.Result, lr *correlate.LayerResult, ta timeAxis) chartSet {
-	set := chartSet{Layer: lr.Layer, Failing: r.Verdict.Failed && r.Verdict.Layer == lr.Layer}
-	lv := &layerView{lr: lr, first: lr.FirstFailure, sus: lr.Sustained, edges: len(lr.Edges)}
-	lv.edge = chartEdge(lr)
-
-	counts := map[string]int64{}
-	failed := map[string]bool{}
+// statusTally is what the first pass learns of a layer: how often each
+// status came and whether it ever failed (for the palette), and the
+// layer's time span.
+type statusTally struct {
+	counts map[string]int64
+	failed map[string]bool
 	// Counted in runs of one status, for the same reason as
 	// statusPalette.key.
-	var run string
-	var runN int64
-	var runFailed bool
-	flush := func() {
-		if runN > 0 {
-			counts[run] += runN
-			failed[run] = failed[run] || runFailed
-		}
-	}
-	for _, a := range r.Attempts.All() {
-		if a.Hop != 0 || a.Layer != lr.Layer {
-			continue
-		}
-		if k := statusKey(&a); k != run || runN == 0 {
-			flush()
-			run, runN, runFailed = k, 0, false
-		}
-		runN++
-		runFailed = runFailed || a.Failed
-		if lv.n == 0 || a.Time < lv.tmin {
-			lv.tmin = a.Time
-		}
-		if lv.n == 0 || a.Time > lv.tmax {
-			lv.tmax = a.Time
-		}
-		lv.n++
-	}
-	flush()
-	lv.palette = newStatusPalette(counts, failed)
-	lv.xlo, lv.xhi = ta.x(lv.tmin), ta.x(lv.tmax)
-	if len(r.Threads) > 0 {
-		lv.xlo = math.Min(lv.xlo, ta.x(r.Threads[0].Time))
-		lv.xhi = math.Max(lv.xhi, ta.x(r.Threads[len(r.Threads)-1].Time))
-	}
-	lv.xlo, lv.xhi = padRange(lv.xlo, lv.xhi, 0.5)
+	run       string
+	runN      int64
+	runFailed bool
 
-	conc, codes := concurrencyChart(r, lv, ta), codesChart(r, lv, ta)
-	alignYTicks(conc, codes)
-	set.Charts = append(set.Charts, conc, codes, failureRatioChart(lv), responseTimeChart(lv))
-	return set
+	tmin, tmax, n int64
+}
+
+func (t *statusTally) add(a *correlate.Attempt) {
+	if k := statusKey(a); k != t.run || t.runN == 0 {
+		t.flush()
+		t.run, t.runN, t.runFailed = k, 0, false
+	}
+	t.runN++
+	t.runFailed = t.runFailed || a.Failed
+	if t.n == 0 || a.Time < t.tmin {
+		t.tmin = a.Time
+	}
+	if t.n == 0 || a.Time > t.tmax {
+		t.tmax = a.Time
+	}
+	t.n++
+}
+
+// flush counts the run in progress; the last run is counted only by it.
+func (t *statusTally) flush() {
+	if t.runN > 0 {
+		t.counts[t.run] += t.runN
+		t.failed[t.run] = t.failed[t.run] || t.runFailed
+	}
+	t.runN = 0
 }
 
 // alignYTicks pads the y tick labels of charts drawn one above the other
@@ -368,39 +422,57 @@ func layerName(l correlate.Layer) string {
 	return l.String()
 }
 
-func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
+// concurrencyFeed gathers, attempt by attempt, what the concurrency chart
+// draws: the load line already reduced to columns and the failures to
+// markers, so that its memory does not grow with the attempts.
+type concurrencyFeed struct {
+	load     *envelopeBuilder
+	ymax     float64
+	count    int64
+	failures int64
+	lo, hi   float64
+	markers  map[string]*markerColumns
+	m        *markerColumns // markers[lastKey]
+	lastKey  string
+}
+
+func newConcurrencyFeed(lv *layerView) *concurrencyFeed {
+	return &concurrencyFeed{
+		load:    newEnvelopeBuilder(lv.xlo, lv.xhi, maxColumns),
+		lo:      lv.xlo,
+		hi:      lv.xhi,
+		markers: map[string]*markerColumns{},
+	}
+}
+
+// add takes an attempt at the chart's edge: its time on the chart's axis,
+// its concurrency, and its status as the palette names it.
+func (f *concurrencyFeed) add(x, y float64, failed bool, key string) {
+	f.load.add(x, y)
+	f.ymax = math.Max(f.ymax, y)
+	f.count++
+	if !failed {
+		return
+	}
+	f.failures++
+	if key != f.lastKey || f.m == nil {
+		if f.m = f.markers[key]; f.m == nil {
+			f.m = newMarkerColumns(f.lo, f.hi, maxMarkers)
+			f.markers[key] = f.m
+		}
+		f.lastKey = key
+	}
+	f.m.add(x, y)
+}
+
+func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis, f *concurrencyFeed) *chart {
 	lr := lv.lr
 	ch := &chart{Name: "concurrency", Wide: true, Title: layerName(lr.Layer) + ": " + lr.Layer.Unit() + " over time"}
 	if lv.edge.IsValid() {
 		ch.Title += " at " + lv.edge.String()
 	}
-	xs := make([]float64, 0, lv.n)
-	ys := make([]float64, 0, lv.n)
-	markers := map[string]*markerColumns{}
-	var m *markerColumns // markers[lastKey]
-	var lastKey string
 	tlo, thi := lv.xlo, lv.xhi
-	var failures int64
-	for _, a := range r.Attempts.All() {
-		if a.Hop != 0 || a.Layer != lr.Layer || (lv.edge.IsValid() && a.Edge != lv.edge) {
-			continue
-		}
-		x := ta.x(a.Time)
-		xs = append(xs, x)
-		ys = append(ys, float64(a.Concurrency))
-		if a.Failed {
-			failures++
-			if k := lv.palette.key(statusKey(&a)); k != lastKey || m == nil {
-				if m = markers[k]; m == nil {
-					m = newMarkerColumns(tlo, thi, maxMarkers)
-					markers[k] = m
-				}
-				lastKey = k
-			}
-			m.add(x, float64(a.Concurrency))
-		}
-	}
-	if len(xs) == 0 {
+	if f.count == 0 {
 		ch.Empty = "No attempts at this layer were seen at an edge."
 		return ch
 	}
@@ -409,14 +481,14 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 	p.Y.Label.Text = "count"
 	p.Y.Tick.Marker = niceTicker{integer: true}
 
-	load := stepLine(envelope(xs, ys, tlo, thi, maxColumns), colLoad, 1.4)
+	load := stepLine(f.load.points(), colLoad, 1.4)
 	p.Add(load)
-	if len(xs) <= fewPoints {
+	if f.count <= fewPoints {
 		// A step line of one point draws nothing.
 		p.Add(dots(load.XYs, colLoad))
 	}
 	ch.legend = append(ch.legend, legendEntry{lr.Layer.Unit(), load})
-	ymax := maxOf(ys)
+	ymax := f.ymax
 
 	if len(r.Threads) > 0 {
 		txs := make([]float64, len(r.Threads))
@@ -431,7 +503,7 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 		ymax = math.Max(ymax, maxOf(tys))
 	}
 	for _, k := range lv.palette.order {
-		m := markers[k]
+		m := f.markers[k]
 		if m == nil {
 			continue
 		}
@@ -449,8 +521,8 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 	if lr.Basis == "jtl" {
 		ch.Caption = "No capture covered this layer: the step line is JMeter's samples in flight when each sample started, counting the sample itself, not what the edge saw."
 	}
-	if len(xs) > maxColumns {
-		ch.Caption += fmt.Sprintf(" %s attempts are drawn as the lowest and highest value in each of at most %d columns, so a spike one attempt wide keeps its full height.", Thousands(int64(len(xs))), maxColumns)
+	if f.count > maxColumns {
+		ch.Caption += fmt.Sprintf(" %s attempts are drawn as the lowest and highest value in each of at most %d columns, so a spike one attempt wide keeps its full height.", Thousands(f.count), maxColumns)
 	}
 	if len(r.Threads) == 0 {
 		ch.Caption += " JMeter threads are unknown: no JTL was read."
@@ -461,7 +533,7 @@ func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
 		}
 		ch.Caption += "."
 	}
-	if failures > 0 {
+	if f.failures > 0 {
 		ch.Caption += " Dots are failed attempts, coloured by status."
 	}
 	if lv.edges > 1 {
@@ -542,28 +614,44 @@ func formatWidth(w int64) string {
 	return strconv.FormatInt(w/1e6, 10) + " ms"
 }
 
-func codesChart(r *correlate.Result, lv *layerView, ta timeAxis) *chart {
+// codesFeed counts a layer's attempts per status per bucket of time; its
+// size is set by the layer's duration, not by how many attempts it had.
+type codesFeed struct {
+	tmin, w int64
+	n       int // buckets
+	series  map[string][]float64
+	s       []float64 // series[lastKey]
+	lastKey string
+}
+
+func newCodesFeed(lv *layerView) *codesFeed {
+	w := bucketWidth(lv.tmax - lv.tmin)
+	return &codesFeed{tmin: lv.tmin, w: w, n: int((lv.tmax-lv.tmin)/w) + 1, series: map[string][]float64{}}
+}
+
+// add counts an attempt made at t (Unix ns) whose status the palette names
+// key.
+func (f *codesFeed) add(t int64, key string) {
+	if key != f.lastKey || f.s == nil {
+		if f.s = f.series[key]; f.s == nil {
+			f.s = make([]float64, f.n)
+			f.series[key] = f.s
+		}
+		f.lastKey = key
+	}
+	f.s[(t-f.tmin)/f.w]++
+}
+
+// codesChart draws the statuses over time from f, which is nil when the
+// layer had no attempts to count.
+func codesChart(lv *layerView, ta timeAxis, f *codesFeed) *chart {
 	lr := lv.lr
 	ch := &chart{Name: "codes-over-time", Wide: true, Title: layerName(lr.Layer) + ": statuses over time"}
-	if lv.n == 0 {
+	if f == nil {
 		ch.Empty = "No attempts at this layer."
 		return ch
 	}
-	w := bucketWidth(lv.tmax - lv.tmin)
-	n := int((lv.tmax-lv.tmin)/w) + 1
-	series := map[string][]float64{}
-	for _, a := range r.Attempts.All() {
-		if a.Hop != 0 || a.Layer != lr.Layer {
-			continue
-		}
-		k := lv.palette.key(statusKey(&a))
-		s := series[k]
-		if s == nil {
-			s = make([]float64, n)
-			series[k] = s
-		}
-		s[(a.Time-lv.tmin)/w]++
-	}
+	w, n, series := f.w, f.n, f.series
 	p := newPlot()
 	p.X.Label.Text = ta.label()
 	p.Y.Label.Text = "attempts per " + formatWidth(w)
@@ -875,43 +963,94 @@ func (m *vmarker) Thumbnail(c *draw.Canvas) {
 // envelope reduces a series, sorted by x, to at most n columns over
 // [lo, hi]. Each column keeps its first, lowest, highest and last values,
 // drawn at the column's first x, so that a spike one sample wide keeps its
-// full height and a step line still steps where the data did.
+// full height and a step line still steps where the data did. A series of
+// at most n points is kept whole.
 func envelope(xs, ys []float64, lo, hi float64, n int) plotter.XYs {
-	if len(xs) <= n {
-		pts := make(plotter.XYs, len(xs))
-		for i := range xs {
-			pts[i] = plotter.XY{X: xs[i], Y: ys[i]}
-		}
-		return pts
+	b := newEnvelopeBuilder(lo, hi, n)
+	for i := range xs {
+		b.add(xs[i], ys[i])
 	}
-	pts := make(plotter.XYs, 0, 4*n)
-	add := func(x, y float64) {
-		if k := len(pts); k > 0 && pts[k-1].Y == y {
+	return b.points()
+}
+
+// envelopeBuilder is envelope for a series that comes a point at a time
+// and may be too long to keep, such as a large run's attempts: it holds
+// the first n points, in case there are no more, and from the (n+1)th on
+// only the columns, which it fills as the points come.
+type envelopeBuilder struct {
+	lo, scale float64
+	n         int
+	buf       plotter.XYs // the points so far, while there are at most n
+	columns   bool        // there were more: pts holds the columns
+	pts       plotter.XYs
+	// The column being filled.
+	open                    bool
+	col                     int
+	x0, first, mn, mx, last float64
+	// The latest point, which ends the line.
+	endX, endY float64
+}
+
+func newEnvelopeBuilder(lo, hi float64, n int) *envelopeBuilder {
+	return &envelopeBuilder{lo: lo, scale: float64(n) / (hi - lo), n: n}
+}
+
+func (b *envelopeBuilder) add(x, y float64) {
+	if !b.columns {
+		if len(b.buf) < b.n {
+			b.buf = append(b.buf, plotter.XY{X: x, Y: y})
 			return
 		}
-		pts = append(pts, plotter.XY{X: x, Y: y})
-	}
-	scale := float64(n) / (hi - lo)
-	for i := 0; i < len(xs); {
-		col := int((xs[i] - lo) * scale)
-		x0, first := xs[i], ys[i]
-		mn, mx, last := first, first, first
-		j := i + 1
-		for ; j < len(xs) && int((xs[j]-lo)*scale) == col; j++ {
-			mn, mx, last = math.Min(mn, ys[j]), math.Max(mx, ys[j]), ys[j]
+		b.columns = true
+		b.pts = make(plotter.XYs, 0, 4*b.n)
+		for _, p := range b.buf {
+			b.column(p.X, p.Y)
 		}
-		add(x0, first)
-		add(x0, mn)
-		add(x0, mx)
-		add(x0, last)
-		i = j
+		b.buf = nil
 	}
+	b.column(x, y)
+}
+
+// column takes a point into the columns. A column is a run of consecutive
+// points that fall in it, as in a sorted series they all do.
+func (b *envelopeBuilder) column(x, y float64) {
+	if c := int((x - b.lo) * b.scale); !b.open || c != b.col {
+		b.close()
+		b.open, b.col, b.x0 = true, c, x
+		b.first, b.mn, b.mx, b.last = y, y, y, y
+	} else {
+		b.mn, b.mx, b.last = math.Min(b.mn, y), math.Max(b.mx, y), y
+	}
+	b.endX, b.endY = x, y
+}
+
+// close draws the column being filled. A value that repeats the one
+// before it adds nothing to a step line.
+func (b *envelopeBuilder) close() {
+	if !b.open {
+		return
+	}
+	for _, y := range [4]float64{b.first, b.mn, b.mx, b.last} {
+		if k := len(b.pts); k > 0 && b.pts[k-1].Y == y {
+			continue
+		}
+		b.pts = append(b.pts, plotter.XY{X: b.x0, Y: y})
+	}
+	b.open = false
+}
+
+// points is the line, once the last point has been added.
+func (b *envelopeBuilder) points() plotter.XYs {
+	if !b.columns {
+		return append(make(plotter.XYs, 0, len(b.buf)), b.buf...)
+	}
+	b.close()
 	// The last point carries the end of the series, even when its value
 	// repeats, so the line reaches it.
-	if pts[len(pts)-1].X != xs[len(xs)-1] {
-		pts = append(pts, plotter.XY{X: xs[len(xs)-1], Y: ys[len(ys)-1]})
+	if b.pts[len(b.pts)-1].X != b.endX {
+		b.pts = append(b.pts, plotter.XY{X: b.endX, Y: b.endY})
 	}
-	return pts
+	return b.pts
 }
 
 // markerColumns keeps, per column, the lowest and highest failure so that
