@@ -720,20 +720,33 @@ func (a *Analyzer) Finish() *Result {
 	d.text, d.shapes = a.jtl.text, a.jtl.shapes
 	r.details = d
 	r.Attempts, r.Start, r.End = a.attempts(off)
-	r.Attempts.err = a.sip.attempts.Err()
-	r.Attempts.gathering = a.sip.attempts.MostResident()
-	if r.Attempts.err == nil && a.sipRefs != nil {
-		r.Attempts.err = a.sipRefs.Err()
+	// The logs the gathering used are done with: their first error is
+	// the result's, and the most pages any held at once is reported.
+	type spilled interface {
+		MostResident() int
+		Err() error
+		Close() error
 	}
-	a.sip.attempts.Close()
+	logs := []spilled{a.sip.attempts}
 	if a.sipRefs != nil {
-		a.sipRefs.Close()
+		logs = append(logs, a.sipRefs)
 	}
 	if a.jtl.recs != nil {
-		if err := a.jtl.recs.Err(); err != nil && r.Attempts.err == nil {
+		logs = append(logs, a.jtl.recs)
+	}
+	for _, l := range a.pendingLayers() {
+		logs = append(logs, a.noID[l])
+	}
+	for _, l := range logs {
+		r.Attempts.gathering = max(r.Attempts.gathering, l.MostResident())
+		if err := l.Err(); err != nil && r.Attempts.err == nil {
 			r.Attempts.err = err
 		}
-		a.jtl.recs.Close()
+		l.Close()
+	}
+	if a.details != nil {
+		// Read by the reports from now on; it settles itself.
+		r.Attempts.gathering = max(r.Attempts.gathering, a.details.recs.MostResident())
 	}
 	a.jtl = jtlBook{}
 	clientConcurrency(r.Attempts.log)
@@ -794,6 +807,7 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 	var at Attempt
 	w, k := 0, 0
 	for o, total := 0, wire.Len()+n; o < total; o++ {
+		a.jtl.settle()
 		if k < n {
 			j := k
 			if order != nil {
