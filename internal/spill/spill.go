@@ -251,13 +251,16 @@ func (l *Log[T]) load(k int) *page[T] {
 	if k == len(l.pages)-1 {
 		n = l.n - k*l.opt.PageItems
 	}
+	// A page is read into bytes of its own, never written again: the
+	// records' strings are those bytes (Arena.alias), not copies.
+	var src []byte
 	if l.err == nil {
-		l.buf = grow(l.buf, p.size)
-		if _, err := l.f.ReadAt(l.buf, p.off); err != nil {
+		src = make([]byte, p.size)
+		if _, err := l.f.ReadAt(src, p.off); err != nil {
 			l.err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", p.size, p.off, l.f.Name(), err)
 		}
 	}
-	src := l.buf
+	p.arena = Arena{alias: true}
 	for i := 0; i < n && l.err == nil; i++ {
 		items = append(items, *new(T))
 		m, err := l.codec.Decode(src, &items[i], &p.arena)
@@ -287,13 +290,6 @@ func (l *Log[T]) newItems() []T {
 	return make([]T, 0, l.opt.PageItems)
 }
 
-func grow(b []byte, n int) []byte {
-	if cap(b) < n {
-		return make([]byte, n)
-	}
-	return b[:n]
-}
-
 // Close lets go of the file and of the records; the log is empty after.
 func (l *Log[T]) Close() error {
 	var err error
@@ -308,10 +304,12 @@ func (l *Log[T]) Close() error {
 }
 
 // Arena hands out string storage for a page's records, one block per
-// page instead of an allocation per string. Strings made from it keep
-// its block alive: clone them if they are kept beyond the record.
+// page instead of an allocation per string; or, for a page read from the
+// file, the bytes read themselves (alias). Strings made from it keep
+// their block alive: clone them if they are kept beyond the record.
 type Arena struct {
 	block []byte
+	alias bool
 }
 
 // Clone copies s into the arena.
@@ -327,10 +325,14 @@ func (a *Arena) Clone(s string) string {
 	return unsafeString(a.block[start:len(a.block):len(a.block)])
 }
 
-// String copies b into the arena and returns it as a string.
+// String copies b into the arena and returns it as a string; b itself
+// when the arena aliases bytes that are never written again.
 func (a *Arena) String(b []byte) string {
 	if len(b) == 0 {
 		return ""
+	}
+	if a.alias {
+		return unsafeString(b[:len(b):len(b)])
 	}
 	if cap(a.block)-len(a.block) < len(b) {
 		a.block = make([]byte, 0, max(32<<10, len(b)))

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/ceiling-dev/ceiling/correlate"
 	"github.com/ceiling-dev/ceiling/parse"
@@ -235,7 +236,8 @@ func (r *Redactor) word(s string) string {
 		if r.words == nil {
 			r.words = map[string]string{}
 		}
-		r.words[s] = q
+		// Kept: a copy, not the attempts' page it may point into.
+		r.words[strings.Clone(s)] = q
 	}
 	return q
 }
@@ -261,7 +263,7 @@ func (r *Redactor) callID(s string) string {
 	sc := scanner{r: r, final: true}
 	q := string(sc.addrsOnly(nil, []byte(s), false))
 	if len(r.p.callIDs) < maxCallIDs {
-		r.p.callIDs[s] = q
+		r.p.callIDs[strings.Clone(s)] = q
 	}
 	return q
 }
