@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +86,20 @@ func TestSpilledSame(t *testing.T) {
 		}
 		plain.Result.Close()
 		spilled.Result.Close()
+	}
+}
+
+// TestSpillNowhere: attempts that cannot go to disk (the folder is
+// missing; a full disk is the same to the log) void the analysis with a
+// TempError that names the folder, rather than a report made from
+// attempts read back wrong.
+func TestSpillNowhere(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	cfg := Config{Paths: []string{"../testdata/demo/spike.pcapng.gz", "../testdata/demo/spike.jtl"}}
+	cfg.Correlate.Spill = correlate.SpillOptions{Dir: dir, Pages: 2, PageItems: 8}
+	doc, err := Run(cfg)
+	var te *TempError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "--temp-dir") {
+		t.Fatalf("Run = %v, %v; want a TempError naming %s and --temp-dir", doc, err, dir)
 	}
 }

@@ -105,7 +105,7 @@ func (f *analyzeFlags) analysisFlags(fl *pflag.FlagSet) {
 	fl.StringSliceVar(&f.callIDVars, "call-id-var", nil, "JTL sample variable(s) holding the SIP Call-ID (default: callId, call_id, call-id, sipCallId)")
 	fl.StringSliceVar(&f.traceHdrs, "trace-header", nil, "header or variable names carrying a trace ID (default: x-trace-id, X-Request-Id, ININ-Correlation-Id, traceparent, *-trace-id, *-correlation-id)")
 	fl.StringSliceVar(&f.sipCorr, "sip-correlation-header", nil, "SIP headers to keep as correlation IDs (default: X-Inin-Cnv, *-correlation-id, *-trace-id, …)")
-	fl.StringVar(&f.tempDir, "temp-dir", "", "folder for the temporary file that holds the attempts beyond a few MB of memory (default: $TMPDIR or /tmp; it is deleted at once and needs about 60 bytes an attempt)")
+	fl.StringVar(&f.tempDir, "temp-dir", "", "folder for the temporary file that holds the attempts beyond a few MB of memory (default: $TMPDIR or /tmp; deleted at once; about 110 bytes an attempt, twice that at the end: 125 MB for 1 GB of signalling)")
 	fl.StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log `FILE` (SSLKEYLOGFILE) to decrypt TLS: SIP over TLS, HTTPS, WSS (repeatable; pcapng secrets blocks are read too)")
 }
 
