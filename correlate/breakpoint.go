@@ -2,23 +2,31 @@ package correlate
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
 )
 
+// rtBudget is how many response times layerResults holds at once for
+// the percentiles of each concurrency level. A run with more is read
+// again, a group of levels at a time: exact percentiles in bounded
+// memory (the largest single level is held whole).
+var rtBudget = 1 << 22
+
 // layerResults builds each layer's account from the hop-0 attempts.
 func layerResults(attempts *Attempts) []*LayerResult {
 	byLayer := map[Layer]*LayerResult{}
 	levels := map[Layer]map[int32]*levelAcc{}
-	edges := map[Layer]map[string]*EdgeCount{}
+	edges := map[Layer]map[netip.AddrPort]*EdgeCount{}
+	held, over := 0, false
 	for i, at := range attempts.All() {
 		lr := byLayer[at.Layer]
 		if lr == nil {
 			lr = &LayerResult{Layer: at.Layer, Codes: map[string]int64{}, Outcomes: map[string]int64{}, Basis: "jtl"}
 			byLayer[at.Layer] = lr
 			levels[at.Layer] = map[int32]*levelAcc{}
-			edges[at.Layer] = map[string]*EdgeCount{}
+			edges[at.Layer] = map[netip.AddrPort]*EdgeCount{}
 		}
 		if at.Hop > 0 {
 			lr.Backend++
@@ -39,11 +47,10 @@ func layerResults(attempts *Attempts) []*LayerResult {
 			lr.MaxConcurrency = at.Concurrency
 		}
 		if at.Edge.IsValid() {
-			k := at.Edge.String()
-			e := edges[at.Layer][k]
+			e := edges[at.Layer][at.Edge]
 			if e == nil {
 				e = &EdgeCount{Edge: at.Edge}
-				edges[at.Layer][k] = e
+				edges[at.Layer][at.Edge] = e
 			}
 			e.Attempts++
 			if at.Failed {
@@ -60,8 +67,19 @@ func layerResults(attempts *Attempts) []*LayerResult {
 			levels[at.Layer][at.Concurrency] = lv
 		}
 		lv.attempts++
-		if rt := at.ResponseTime(); rt >= 0 && !at.Failed {
-			lv.rts = append(lv.rts, rt)
+		if rt, ok := timed(&at); ok {
+			lv.timed++
+			if !over {
+				lv.rts = append(lv.rts, rt)
+				if held++; held > rtBudget {
+					over = true
+					for _, ls := range levels {
+						for _, lv := range ls {
+							lv.rts = nil
+						}
+					}
+				}
+			}
 		}
 		if at.Failed {
 			lr.Failures++
@@ -70,6 +88,9 @@ func layerResults(attempts *Attempts) []*LayerResult {
 				lr.FirstFailure = firstFailure(&at, i)
 			}
 		}
+	}
+	if over {
+		percentilesInGroups(attempts, levels)
 	}
 	var out []*LayerResult
 	for _, l := range Layers {
@@ -96,12 +117,80 @@ func layerResults(attempts *Attempts) []*LayerResult {
 	return out
 }
 
+// timed is the response time that counts in a level's percentiles: of a
+// decided attempt that did not fail and was answered.
+func timed(at *Attempt) (int64, bool) {
+	rt := at.ResponseTime()
+	return rt, rt >= 0 && !at.Failed
+}
+
+// percentilesInGroups reads the attempts again once per group of levels
+// whose response times fit rtBudget together, and settles each level's
+// percentiles from exactly its own.
+func percentilesInGroups(attempts *Attempts, levels map[Layer]map[int32]*levelAcc) {
+	type key struct {
+		layer Layer
+		c     int32
+	}
+	var keys []key
+	for l, ls := range levels {
+		for c := range ls {
+			keys = append(keys, key{l, c})
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].layer != keys[j].layer {
+			return keys[i].layer < keys[j].layer
+		}
+		return keys[i].c < keys[j].c
+	})
+	for len(keys) > 0 {
+		group := map[key]*levelAcc{}
+		n := 0
+		for len(keys) > 0 {
+			lv := levels[keys[0].layer][keys[0].c]
+			if len(group) > 0 && n+int(lv.timed) > rtBudget {
+				break
+			}
+			group[keys[0]] = lv
+			n += int(lv.timed)
+			keys = keys[1:]
+		}
+		for _, at := range attempts.All() {
+			if at.Hop > 0 || at.Outcome == Challenged || !at.Outcome.Decided() {
+				continue
+			}
+			if lv := group[key{at.Layer, at.Concurrency}]; lv != nil {
+				if rt, ok := timed(&at); ok {
+					lv.rts = append(lv.rts, rt)
+				}
+			}
+		}
+		for k, lv := range group {
+			lv.settle(k.c)
+		}
+	}
+}
+
 type levelAcc struct {
 	attempts, failures int64
-	rts                []int64
+	// timed counts the response times; rts holds them while they are
+	// needed, done the level once they are settled.
+	timed int64
+	rts   []int64
+	done  *Level
+}
+
+// settle works out the level's percentiles and lets its times go.
+func (lv *levelAcc) settle(c int32) {
+	l := lv.level(c)
+	lv.done, lv.rts = &l, nil
 }
 
 func (lv *levelAcc) level(c int32) Level {
+	if lv.done != nil {
+		return *lv.done
+	}
 	l := Level{Concurrency: c, Attempts: lv.attempts, Failures: lv.failures, P50: -1, P90: -1, P99: -1}
 	if n := len(lv.rts); n > 0 {
 		sort.Slice(lv.rts, func(i, j int) bool { return lv.rts[i] < lv.rts[j] })
