@@ -690,6 +690,11 @@ func (t *sipTracker) finish(end int64) {
 	t.codeCounts = [1000]int64{}
 	for i := range t.attempts.Len() {
 		t.attempts.Settle()
+		// Written only where something changes: a page written to is
+		// encoded again when it leaves memory.
+		if p := t.attempts.Peek(i); p.Outcome != Pending && (p.Outcome != Rejected || (p.Status != "401" && p.Status != "407")) {
+			continue
+		}
 		a := t.attempts.At(i)
 		if a.Outcome == Pending {
 			a.Outcome = Unanswered
