@@ -26,6 +26,13 @@ type streamKey struct {
 	ssrc     uint32
 }
 
+// is compares the SSRC first, which tells a stream from another in its
+// table slot at once, and then field by field: == on the whole key is a
+// call to the compiler's generated equality, on every RTP packet.
+func (k *streamKey) is(o *streamKey) bool {
+	return k.ssrc == o.ssrc && k.src == o.src && k.dst == o.dst
+}
+
 type stream struct {
 	key  streamKey
 	last int64
@@ -79,7 +86,7 @@ func (m *mediaCounter) count(b []byte, src, dst netip.AddrPort, at int64) bool {
 	k := streamKey{src: src, dst: dst, ssrc: uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])}
 	slot := &m.table[k.ssrc%uint32(len(m.table))]
 	s := *slot
-	if s == nil || s.key != k {
+	if s == nil || !s.key.is(&k) {
 		if m.live == nil {
 			m.live = make(map[streamKey]*stream)
 		}

@@ -798,7 +798,13 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 func (r *Reader) decapsulate(p *Packet, fi frameInfo) bool {
 	outer := ""
 	for depth := 0; depth < maxTunnelDepth; depth++ {
-		ether, inner, kind := tunnelOf(p, r.dec.proto())
+		// Only a packet of no known transport is opened by its IP
+		// protocol: most packets, UDP and TCP, need no look at the layers.
+		var proto uint8
+		if p.Transport == OtherTransport {
+			proto = r.dec.proto()
+		}
+		ether, inner, kind := tunnelOf(p, proto)
 		if kind == "" {
 			break
 		}
