@@ -36,12 +36,19 @@ type recordScanner struct {
 	offset int64 // bytes consumed so far
 	line   int64 // 1-based line number where the next record starts
 
-	// Filled by next: where the record began, and its fields. Fields point
-	// into the bufio buffer or into buf/unq, so they are valid only until
-	// the following call.
+	// Filled by next: where the record began, and its fields (see field).
+	// Fields point into the bufio buffer or into unq, so they are valid
+	// only until the following call.
 	recOffset int64
 	recLine   int64
-	fields    [][]byte
+	// rec holds the record's fields, ends where each ends: a field starts
+	// one byte past the previous one's end (at 0 for the first), past the
+	// delimiter of a plain line or the byte left for one in unq. Offsets
+	// rather than a [][]byte: storing a slice header per field, pointer
+	// and all (with its write barrier check), cost more than finding the
+	// field's delimiter.
+	rec  []byte
+	ends []int
 	// eofInQuote is set when the input ended inside a quoted field;
 	// noNewline when the last record had no line end (a cut-off file, or
 	// just a missing final newline).
@@ -49,9 +56,8 @@ type recordScanner struct {
 	noNewline  bool
 	tooLong    bool
 
-	buf  []byte // a record copied out of the bufio buffer (slow path)
-	unq  []byte // unquoted field contents (slow path)
-	ends []int  // field boundaries in unq
+	buf []byte // a record copied out of the bufio buffer (slow path)
+	unq []byte // unquoted field contents (slow path)
 }
 
 func newRecordScanner(br *bufio.Reader) *recordScanner {
@@ -64,7 +70,7 @@ func newRecordScanner(br *bufio.Reader) *recordScanner {
 func (s *recordScanner) next() error {
 	s.recOffset, s.recLine = s.offset, s.line
 	s.eofInQuote, s.noNewline, s.tooLong = false, false, false
-	s.fields = s.fields[:0]
+	s.rec, s.ends = nil, s.ends[:0]
 
 	line, err := s.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
@@ -96,7 +102,6 @@ func (s *recordScanner) next() error {
 	atEOF := err == io.EOF
 	// Fast path: no quotes, so fields are plain slices of the line.
 	if !s.splitPlain(trimEOL(line)) {
-		s.fields = s.fields[:0]
 		s.buf = append(s.buf[:0], line...)
 		return s.slow(atEOF)
 	}
@@ -120,35 +125,47 @@ func zeroBytes(x uint64) uint64 {
 	return ^((x&low7s + low7s) | x | low7s)
 }
 
+// nfields is the number of fields of the current record.
+func (s *recordScanner) nfields() int { return len(s.ends) }
+
+// field is the i-th field of the current record.
+func (s *recordScanner) field(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = s.ends[i-1] + 1
+	}
+	return s.rec[start:s.ends[i]:s.ends[i]]
+}
+
 // splitPlain splits a line that holds no quote into fields, eight bytes
-// at a time: one pass finds the delimiters and any quote, where a call of
+// at a time: one pass finds the delimiters, where a call of
 // bytes.IndexByte per field cost more in call overhead than in scanning
-// on fields this short (an 18-column row of 200 bytes). It returns false,
-// with fields partly filled, when the line holds a quote.
+// on fields this short (an 18-column row of 200 bytes). Quotes are looked
+// for first, in one vectorised bytes.IndexByte over the line, which is
+// cheaper than testing each word for them as well. It returns false, with
+// no fields, when the line holds a quote.
 func (s *recordScanner) splitPlain(line []byte) bool {
-	delims, quotes := uint64(s.delim)*ones, uint64('"')*ones
-	start, i := 0, 0
+	if bytes.IndexByte(line, '"') >= 0 {
+		return false
+	}
+	// ends is kept in a local, stored back on return: appending to
+	// s.ends would go through memory on every field.
+	ends := s.ends[:0]
+	delim := s.delim
+	delims := uint64(delim) * ones
+	i := 0
 	for ; i+8 <= len(line); i += 8 {
 		w := binary.LittleEndian.Uint64(line[i:])
-		if zeroBytes(w^quotes) != 0 {
-			return false
-		}
 		for m := zeroBytes(w ^ delims); m != 0; m &= m - 1 {
-			j := i + bits.TrailingZeros64(m)/8
-			s.fields = append(s.fields, line[start:j])
-			start = j + 1
+			ends = append(ends, i+bits.TrailingZeros64(m)/8)
 		}
 	}
 	for ; i < len(line); i++ {
-		switch line[i] {
-		case '"':
-			return false
-		case s.delim:
-			s.fields = append(s.fields, line[start:i])
-			start = i + 1
+		if line[i] == delim {
+			ends = append(ends, i)
 		}
 	}
-	s.fields = append(s.fields, line[start:])
+	s.rec, s.ends = line, append(ends, len(line))
 	return true
 }
 
@@ -199,6 +216,7 @@ func (s *recordScanner) slow(atEOF bool) error {
 					state = quoted
 				case c == s.delim:
 					s.ends = append(s.ends, len(s.unq))
+					s.unq = append(s.unq, c) // skipped: see rec
 					state = fieldStart
 				case c == '\n' || c == '\r' && p+1 < len(s.buf) && s.buf[p+1] == '\n':
 					goto done
@@ -219,6 +237,7 @@ func (s *recordScanner) slow(atEOF bool) error {
 					state = quoted
 				case c == s.delim:
 					s.ends = append(s.ends, len(s.unq))
+					s.unq = append(s.unq, c) // skipped: see rec
 					state = fieldStart
 				case c == '\n' || c == '\r' && p+1 < len(s.buf) && s.buf[p+1] == '\n':
 					goto done
@@ -240,6 +259,7 @@ func (s *recordScanner) slow(atEOF bool) error {
 		}
 		if len(s.buf) >= maxRecord {
 			s.tooLong = true
+			s.ends = s.ends[:0]
 			s.countLines()
 			return nil
 		}
@@ -258,13 +278,8 @@ func (s *recordScanner) slow(atEOF bool) error {
 		}
 	}
 done:
-	s.ends = append(s.ends, len(s.unq))
+	s.rec, s.ends = s.unq, append(s.ends, len(s.unq))
 	s.countLines()
-	start := 0
-	for _, e := range s.ends {
-		s.fields = append(s.fields, s.unq[start:e:e])
-		start = e
-	}
 	return nil
 }
 
