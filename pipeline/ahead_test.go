@@ -16,15 +16,7 @@ import (
 // result. The demo, every edge fixture and a TLS fixture with its key log,
 // with GOMAXPROCS=1 and with several, give the same JSON byte for byte.
 func TestSameOnOneCore(t *testing.T) {
-	runs := [][]string{{"../testdata/demo/spike.pcapng.gz", "../testdata/demo/spike.jtl"}}
-	dirs, _ := filepath.Glob("../testdata/fixtures/*")
-	for _, d := range dirs {
-		paths, _ := filepath.Glob(filepath.Join(d, "capture.*"))
-		runs = append(runs, append(paths, filepath.Join(d, "results.jtl")))
-	}
-	if len(runs) < 9 {
-		t.Fatalf("fixtures missing: %d runs", len(runs))
-	}
+	runs := fixtureRuns(t)
 	summary := func(paths []string, procs int) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		doc, err := Run(Config{Paths: paths, Now: time.Unix(0, 0).UTC()})
@@ -43,6 +35,22 @@ func TestSameOnOneCore(t *testing.T) {
 			t.Errorf("%v: the JSON differs between GOMAXPROCS=1 and 4", paths)
 		}
 	}
+}
+
+// fixtureRuns are the demo's capture and JTL and each edge fixture's,
+// the inputs of one run each.
+func fixtureRuns(t *testing.T) [][]string {
+	t.Helper()
+	runs := [][]string{{"../testdata/demo/spike.pcapng.gz", "../testdata/demo/spike.jtl"}}
+	dirs, _ := filepath.Glob("../testdata/fixtures/*")
+	for _, d := range dirs {
+		paths, _ := filepath.Glob(filepath.Join(d, "capture.*"))
+		runs = append(runs, append(paths, filepath.Join(d, "results.jtl")))
+	}
+	if len(runs) < 9 {
+		t.Fatalf("fixtures missing: %d runs", len(runs))
+	}
+	return runs
 }
 
 // TestReadAhead: every record in order, across batch boundaries; an error

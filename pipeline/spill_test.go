@@ -20,19 +20,7 @@ import (
 // report (text, JSON, HTML, failures CSV, the evidence pcapng) is the
 // same byte for byte as with the default memory.
 func TestSpilledSame(t *testing.T) {
-	runs := [][]string{
-		{"../testdata/demo/spike.pcapng.gz", "../testdata/demo/spike.jtl"},
-		{"../testdata/demo/spike.jtl"},
-		{"../testdata/demo/spike.pcapng.gz"},
-	}
-	dirs, _ := filepath.Glob("../testdata/fixtures/*")
-	for _, d := range dirs {
-		paths, _ := filepath.Glob(filepath.Join(d, "capture.*"))
-		runs = append(runs, append(paths, filepath.Join(d, "results.jtl")))
-	}
-	if len(runs) < 11 {
-		t.Fatalf("fixtures missing: %d runs", len(runs))
-	}
+	runs := append(fixtureRuns(t), []string{"../testdata/demo/spike.jtl"}, []string{"../testdata/demo/spike.pcapng.gz"})
 	outputs := func(paths []string, spill correlate.SpillOptions) (map[string][]byte, *report.Document) {
 		cfg := Config{Paths: paths, Now: time.Unix(0, 0).UTC()}
 		cfg.Correlate.Spill = spill

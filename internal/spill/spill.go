@@ -317,12 +317,7 @@ func (a *Arena) Clone(s string) string {
 	if len(s) == 0 {
 		return ""
 	}
-	if cap(a.block)-len(a.block) < len(s) {
-		a.block = make([]byte, 0, max(32<<10, len(s)))
-	}
-	start := len(a.block)
-	a.block = append(a.block, s...)
-	return unsafeString(a.block[start:len(a.block):len(a.block)])
+	return a.copy(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // String copies b into the arena and returns it as a string; b itself
@@ -334,6 +329,10 @@ func (a *Arena) String(b []byte) string {
 	if a.alias {
 		return unsafeString(b[:len(b):len(b)])
 	}
+	return a.copy(b)
+}
+
+func (a *Arena) copy(b []byte) string {
 	if cap(a.block)-len(a.block) < len(b) {
 		a.block = make([]byte, 0, max(32<<10, len(b)))
 	}
