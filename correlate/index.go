@@ -3,7 +3,6 @@ package correlate
 import (
 	"hash/maphash"
 	"slices"
-	"sort"
 )
 
 // The joins look attempts up by Call-ID and by trace ID. A map keyed by
@@ -55,7 +54,7 @@ func (x *idIndex) len() int {
 func (x *idIndex) all(dst []int32, id string) []int32 {
 	x.build()
 	h := x.hash(id) >> 32 << 32
-	k := sort.Search(len(x.keys), func(k int) bool { return x.keys[k] >= h })
+	k, _ := slices.BinarySearch(x.keys, h)
 	for ; k < len(x.keys) && x.keys[k]>>32<<32 == h; k++ {
 		if i := int32(uint32(x.keys[k])); x.idOf(i) == id {
 			dst = append(dst, i)
@@ -68,8 +67,9 @@ func (x *idIndex) all(dst []int32, id string) []int32 {
 func (x *idIndex) last(id string) (int32, bool) {
 	x.build()
 	h := x.hash(id) >> 32 << 32
-	// The first key past the hash's run, then back through the run.
-	k := sort.Search(len(x.keys), func(k int) bool { return x.keys[k]>>32<<32 > h })
+	// The first key past the hash's run (no index is all ones), then back
+	// through the run.
+	k, _ := slices.BinarySearch(x.keys, h|0xffffffff)
 	for k--; k >= 0 && x.keys[k]>>32<<32 == h; k-- {
 		if i := int32(uint32(x.keys[k])); x.idOf(i) == id {
 			return i, true
