@@ -52,6 +52,33 @@ func (s *Attempts) At(i int) Attempt {
 // All yields each attempt with its index, in time order.
 func (s *Attempts) All() iter.Seq2[int, Attempt] {
 	return func(yield func(int, Attempt) bool) {
+		if s != nil && s.log != nil && s.src == nil {
+			// A run at a time out of the log: a pass over millions
+			// takes its lock once per run, not per attempt.
+			var buf [256]Attempt
+			for i, n := 0, s.Len(); i < n; {
+				k := s.log.GetRun(i, buf[:])
+				if k == 0 {
+					return
+				}
+				for _, a := range buf[:k] {
+					if !yield(i, a) {
+						return
+					}
+					i++
+				}
+			}
+			return
+		}
+		if s != nil && s.src != nil {
+			for i, a := range s.src.All() {
+				s.fn(&a)
+				if !yield(i, a) {
+					return
+				}
+			}
+			return
+		}
 		for i, n := 0, s.Len(); i < n; i++ {
 			if !yield(i, s.At(i)) {
 				return

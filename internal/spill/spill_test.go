@@ -173,3 +173,36 @@ func BenchmarkSpilledPass(b *testing.B) {
 	}
 	b.SetBytes(int64(l.Len()))
 }
+
+// TestGetRun: runs of every size give the records Get gives, across page
+// boundaries, from a log mostly on disk.
+func TestGetRun(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+	for i := 0; i < 100; i++ {
+		l.Append(rec{N: int64(i), S: strings.Repeat("s", i%5)})
+		l.Settle()
+	}
+	for _, size := range []int{1, 3, 7, 8, 100} {
+		buf := make([]rec, size)
+		var got []rec
+		for i := 0; i < l.Len(); {
+			k := l.GetRun(i, buf)
+			if k == 0 || k > size {
+				t.Fatalf("size %d: GetRun(%d) = %d", size, i, k)
+			}
+			got = append(got, buf[:k]...)
+			i += k
+		}
+		for i, r := range got {
+			if want := l.Get(i); r != want {
+				t.Fatalf("size %d: record %d = %+v, want %+v", size, i, r, want)
+			}
+		}
+		if len(got) != l.Len() {
+			t.Fatalf("size %d: %d records, want %d", size, len(got), l.Len())
+		}
+	}
+	if k := l.GetRun(l.Len(), make([]rec, 4)); k != 0 {
+		t.Fatalf("GetRun past the end = %d", k)
+	}
+}
