@@ -145,14 +145,19 @@ func (a *Analyzer) EndCapture(end int64) {
 	}
 	a.captureEnd = end
 	a.sip.finish(end)
-	a.conn.relabel(0)
+	backend := a.conn.backends()
 	a.captureClosed = true
 	log := a.sip.attempts
 	a.callIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).CallID })
 	a.traceIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).TraceID })
+	// One pass relabels the connections to backends and indexes the rest.
 	for i := range a.sip.attempts.Len() {
 		a.sip.attempts.Settle()
 		at := a.sip.attempts.Peek(i)
+		if backend != nil && connLayer(at.Layer) && backend[at.Edge] {
+			at = a.sip.attempts.At(i)
+			at.Hop = 1
+		}
 		if at.Hop != 0 || at.Outcome == Challenged {
 			continue
 		}

@@ -134,23 +134,23 @@ func (t *connTracker) hopOf(c *tcp.Conn) uint8 {
 	return 0
 }
 
-// relabel tells, once the whole capture is read, the edge's connections
+// backends tells, once the whole capture is read, the edge's connections
 // to its backends from the load generator's to the edge. The load
 // generators are the clients that are nobody's server; an edge is a
 // server at least one of them talked to; a server only edges talked to is
-// a backend, and the attempts there are hop 1. When every client is also
-// a server (everything on one host, 127.0.0.1), addresses cannot tell
-// them apart: every server counts as an edge, unless --edge names them.
-func (t *connTracker) relabel(from int) {
+// a backend, and the attempts there are hop 1 (EndCapture relabels them).
+// When every client is also a server (everything on one host,
+// 127.0.0.1), addresses cannot tell them apart: every server counts as an
+// edge, unless --edge names them. nil: nothing to relabel.
+func (t *connTracker) backends() map[netip.AddrPort]bool {
 	if t.edges != nil {
-		return
+		return nil
 	}
-	n := t.attempts.Len()
 	servers := map[netip.Addr]bool{}
 	clientsOf := map[netip.AddrPort]map[netip.Addr]bool{}
-	for i := from; i < n; i++ {
+	for i := range t.attempts.Len() {
 		t.attempts.Settle()
-		a := t.attempts.Read(i)
+		a := t.attempts.Peek(i)
 		if !connLayer(a.Layer) {
 			continue
 		}
@@ -171,17 +171,14 @@ func (t *connTracker) relabel(from int) {
 				edge, roots = true, true
 			}
 		}
-		backend[e] = !edge
-	}
-	if !roots {
-		return
-	}
-	for i := from; i < n; i++ {
-		t.attempts.Settle()
-		if a := t.attempts.Read(i); connLayer(a.Layer) && backend[a.Edge] {
-			t.attempts.At(i).Hop = 1
+		if !edge {
+			backend[e] = true
 		}
 	}
+	if !roots {
+		return nil
+	}
+	return backend
 }
 
 func connLayer(l Layer) bool {
