@@ -276,12 +276,12 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		}
 	}
 	if f.jsonOut != "" {
-		if err := writeTo(f.jsonOut, stdout, func(w io.Writer) error { return report.WriteJSON(w, doc) }); err != nil {
+		if err := writeTo(f.jsonOut, stdout, whole(doc, func(w io.Writer) error { return report.WriteJSON(w, doc) })); err != nil {
 			return &exitError{code: ExitOutput, err: err}
 		}
 	}
 	if f.html != "" {
-		if err := writeTo(f.html, stdout, func(w io.Writer) error { return report.WriteHTML(w, doc) }); err != nil {
+		if err := writeTo(f.html, stdout, whole(doc, func(w io.Writer) error { return report.WriteHTML(w, doc) })); err != nil {
 			return &exitError{code: ExitOutput, err: err}
 		}
 		if !f.quiet {
@@ -312,6 +312,23 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		return &exitError{code: run.Exit, err: errors.New("")}
 	}
 	return nil
+}
+
+// whole writes a report, then makes sure the attempts it was made from
+// read back whole from their temporary file: writeTo does not put a
+// report made from records that read back wrong in place.
+func whole(d *report.Document, write func(io.Writer) error) func(io.Writer) error {
+	return func(w io.Writer) error {
+		if err := write(w); err != nil {
+			return err
+		}
+		if d != nil && d.Result != nil {
+			if err := d.Result.Err(); err != nil {
+				return &pipeline.TempError{Err: err}
+			}
+		}
+		return nil
+	}
 }
 
 // runError is the exit for a failed analysis: the temporary files are an

@@ -88,13 +88,13 @@ func bundleAfter(run *analyzeRun) error {
 	// Straight to the file (a temporary one, renamed when whole): a
 	// failures.csv of millions of rows is not held in memory first.
 	var n countWriter
-	if err := writeTo(bundleState.out, run.Stdout, func(w io.Writer) error {
+	if err := writeTo(bundleState.out, run.Stdout, whole(doc, func(w io.Writer) error {
 		n.w = w
 		if err := bundle.Write(&n, doc, files, bo); err != nil {
 			return fmt.Errorf("bundle: %w", err)
 		}
 		return nil
-	}); err != nil {
+	})); err != nil {
 		return &exitError{code: ExitOutput, err: err}
 	}
 	if !run.Quiet {

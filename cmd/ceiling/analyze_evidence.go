@@ -139,7 +139,7 @@ func cutEvidence(cfg *pipeline.Config, doc *report.Document, sel evidence.Select
 	if path == "" {
 		err = extract(nil)
 	} else {
-		err = writeTo(path, stdout, extract)
+		err = writeTo(path, stdout, whole(doc, extract))
 	}
 	if err != nil {
 		return nil, &exitError{code: ExitOutput, err: fmt.Errorf("evidence: %w", err)}

@@ -87,7 +87,7 @@ func gateAfter(run *analyzeRun) error {
 		for _, o := range outcomes {
 			checks = append(checks, report.JUnitCheck{Name: o.Criterion.Text, Failed: o.Failed, Message: o.Message()})
 		}
-		err := writeTo(gateState.junit, run.Stdout, func(w io.Writer) error { return report.WriteJUnit(w, run.Doc, checks) })
+		err := writeTo(gateState.junit, run.Stdout, whole(run.Doc, func(w io.Writer) error { return report.WriteJUnit(w, run.Doc, checks) }))
 		if err != nil {
 			return &exitError{code: ExitOutput, err: err}
 		}
