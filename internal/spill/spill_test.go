@@ -206,3 +206,27 @@ func TestGetRun(t *testing.T) {
 		t.Fatalf("GetRun past the end = %d", k)
 	}
 }
+
+// TestReadBackWrong: a page that does not decode from the file (a disk
+// that lies) sets Err, and its records read as zero values, never as
+// something else.
+func TestReadBackWrong(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 4, Resident: 2})
+	for i := 0; i < 40; i++ {
+		l.Append(rec{N: int64(i + 1), S: "x"})
+		l.Settle()
+	}
+	// Truncate the file: every page on disk is cut short.
+	if err := l.f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Get(0); got != (rec{}) {
+		t.Fatalf("a record of a page that could not be read = %+v, want zero", got)
+	}
+	if l.Err() == nil {
+		t.Fatal("no error after a page read back wrong")
+	}
+	if got := l.Get(39); got.N != 40 {
+		t.Fatalf("the last page, in memory, = %+v", got)
+	}
+}
