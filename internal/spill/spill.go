@@ -19,9 +19,10 @@ import (
 	"unsafe"
 )
 
-// Codec turns a record into bytes and back. Decode is given exactly the
-// bytes Encode wrote for a page (records one after the other) and must
-// not keep src; it may keep arena, a block it can slice strings from.
+// Codec turns a record into bytes and back. Decode is given the bytes
+// Encode wrote for a page (records one after the other) from the record
+// on; it makes strings through arena (Arena.String), which may make them
+// of src itself: src is the page's own and never written again.
 type Codec[T any] interface {
 	Encode(dst []byte, v *T) []byte
 	Decode(src []byte, v *T, arena *Arena) (n int, err error)
@@ -41,7 +42,7 @@ type Options struct {
 
 // Log is an append-only sequence of T in pages, kept within
 // Options.Resident pages of memory by writing the others to a file. It is
-// not safe for concurrent use, except Get.
+// not safe for concurrent use, except Get and GetRun.
 type Log[T any] struct {
 	codec Codec[T]
 	opt   Options
