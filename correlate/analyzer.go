@@ -82,6 +82,9 @@ type Analyzer struct {
 
 	corr     Correlation
 	breaches Breaches
+	// seen says, once the attempts are merged, whether any is the load
+	// generator's own failure and any a TCP connection on the wire.
+	seen struct{ client, tcp bool }
 }
 
 type pendingSample struct {
@@ -754,7 +757,9 @@ func (a *Analyzer) Finish() *Result {
 		r.Attempts.gathering = max(r.Attempts.gathering, a.details.recs.MostResident())
 	}
 	a.jtl = jtlBook{}
-	clientConcurrency(r.Attempts.log)
+	if a.seen.client {
+		clientConcurrency(r.Attempts.log, a.seen.tcp)
+	}
 	for _, p := range a.threads.series() {
 		r.Threads = append(r.Threads, Point{Time: p.Time + off, Value: p.Value})
 	}
@@ -806,6 +811,8 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 		if out.Len() == 0 {
 			start, end = at.Time, at.Time
 		}
+		a.seen.client = a.seen.client || at.Layer == LayerClient
+		a.seen.tcp = a.seen.tcp || (at.Layer == LayerTCP && at.Hop == 0)
 		// In time order: the last attempt's time is the latest start.
 		end = max(end, at.Time, at.Ended)
 	}
@@ -1159,24 +1166,10 @@ func (a *Analyzer) notes(r *Result) []string {
 // what it held at that moment: the TCP connections open on the wire
 // (hop 0), or without a capture of them, the samples in flight at any
 // layer; plus the failed attempt. Running out of ephemeral ports is a
-// ceiling on exactly that.
-func clientConcurrency(all *attemptLog) {
+// ceiling on exactly that. Finish calls it only when there are such
+// failures; tcpSeen says the wire had hop-0 TCP connections.
+func clientConcurrency(all *attemptLog, tcpSeen bool) {
 	var starts, ends []int64
-	tcpSeen, client := false, false
-	for i := range all.Len() {
-		a := all.Read(i)
-		if a.Layer == LayerTCP && a.Hop == 0 {
-			tcpSeen = true
-		}
-		if a.Layer == LayerClient {
-			client = true
-		}
-		all.Settle()
-	}
-	if !client {
-		// Nothing to count for: spare the two arrays of every attempt.
-		return
-	}
 	for i := range all.Len() {
 		a := all.Read(i)
 		all.Settle()
