@@ -19,9 +19,21 @@ import (
 // collector giving up trying at half the CPU time.
 const defaultMemoryLimit = 200 << 20
 
+// defaultGCPercent is GOGC unless the environment sets it. Under the
+// limit above, the collector's default of 100 runs it every time the heap
+// doubles its live ~60 MB, some 65 times on a 1 GB capture, each with
+// write barriers on while it marks. At 400 the limit decides instead
+// when the heap is big; a small run still collects at 5× its live heap.
+// It measured 0.3 to 0.6 CPU-seconds fewer of 8.5 on 1 GB of
+// signalling, and a JTL alone of 5 M rows.
+const defaultGCPercent = 400
+
 func main() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
