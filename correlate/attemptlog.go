@@ -134,19 +134,7 @@ func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, err
 	if len(src) < fixedLen {
 		return 0, spill.ErrShort
 	}
-	le := binary.LittleEndian
-	f := src[:fixedLen:fixedLen]
-	a.Time = int64(le.Uint64(f[0:]))
-	a.Answered = int64(le.Uint64(f[8:]))
-	a.Ended = int64(le.Uint64(f[16:]))
-	a.Packet = int64(le.Uint64(f[24:]))
-	a.Concurrency = int32(le.Uint32(f[32:]))
-	a.Threads = int32(le.Uint32(f[36:]))
-	a.File = int(int32(le.Uint32(f[40:])))
-	a.Retransmits = int32(le.Uint32(f[44:]))
-	a.lazy = le.Uint32(f[48:])
-	a.Layer, a.Hop, a.Outcome, a.Failed, a.Kind, a.Source, a.Match = Layer(f[52]), f[53], Outcome(f[54]), f[55] != 0, FailureKind(f[56]), Source(f[57]), Match(f[58])
-	flags := f[59]
+	flags := decodeFixed(src[:fixedLen:fixedLen], a)
 	r := spill.NewReader(src[fixedLen:])
 	a.Status = r.Word(c.words, ar)
 	a.CallID = r.String(ar)
@@ -180,6 +168,64 @@ func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, err
 		a.Detail = d
 	}
 	return fixedLen + r.Consumed(), r.Err
+}
+
+// DecodeHead reads what Attempts.Heads gives: all but the IDs and the
+// Detail, which it reads past. A pass over half a million attempts on
+// disk that reads heads makes no strings and no Details.
+func (c *attemptCodec) DecodeHead(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
+	if len(src) < fixedLen {
+		return 0, spill.ErrShort
+	}
+	flags := decodeFixed(src[:fixedLen:fixedLen], a)
+	r := spill.NewReader(src[fixedLen:])
+	a.Status = r.Word(c.words, ar)
+	r.Skip()
+	r.Skip()
+	a.CallID, a.TraceID, a.Detail = "", "", nil
+	a.Edge = r.AddrPort()
+	a.Client = r.AddrPort()
+	if flags&hasDetail != 0 {
+		r.SkipWord(c.words)
+		r.SkipWord(c.words)
+		r.Int()
+		r.SkipWord(c.words)
+		r.SkipWord(c.words)
+		r.AddrPort()
+		r.Int()
+		if flags&hasSample != 0 {
+			r.Int()
+			r.Int()
+			for range 5 {
+				r.SkipWord(c.words)
+			}
+			r.Int()
+			r.Int()
+			r.Int()
+		}
+	}
+	return fixedLen + r.Consumed(), r.Err
+}
+
+// TrimHead leaves what DecodeHead sets.
+func (c *attemptCodec) TrimHead(a *Attempt) { trimHead(a) }
+
+func trimHead(a *Attempt) { a.CallID, a.TraceID, a.Detail = "", "", nil }
+
+// decodeFixed reads the fixed head and returns its flags.
+func decodeFixed(f []byte, a *Attempt) byte {
+	le := binary.LittleEndian
+	a.Time = int64(le.Uint64(f[0:]))
+	a.Answered = int64(le.Uint64(f[8:]))
+	a.Ended = int64(le.Uint64(f[16:]))
+	a.Packet = int64(le.Uint64(f[24:]))
+	a.Concurrency = int32(le.Uint32(f[32:]))
+	a.Threads = int32(le.Uint32(f[36:]))
+	a.File = int(int32(le.Uint32(f[40:])))
+	a.Retransmits = int32(le.Uint32(f[44:]))
+	a.lazy = le.Uint32(f[48:])
+	a.Layer, a.Hop, a.Outcome, a.Failed, a.Kind, a.Source, a.Match = Layer(f[52]), f[53], Outcome(f[54]), f[55] != 0, FailureKind(f[56]), Source(f[57]), Match(f[58])
+	return f[59]
 }
 
 // pendingCodec writes the samples matchByTime pairs once the clock

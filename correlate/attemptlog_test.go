@@ -55,8 +55,23 @@ func TestAttemptCodec(t *testing.T) {
 			t.Errorf("attempt %d:\n got %+v\nwant %+v", i, got, want[i])
 		}
 	}
+	// Heads from the file, and from memory (the last page), are the
+	// attempts less their IDs and Detail.
+	l.Heads(func(i int, h *Attempt) bool {
+		head := want[i]
+		head.CallID, head.TraceID, head.Detail = "", "", nil
+		if !reflect.DeepEqual(*h, head) {
+			t.Errorf("head %d:\n got %+v\nwant %+v", i, *h, head)
+		}
+		return true
+	})
 	if l.Err() != nil {
 		t.Fatal(l.Err())
+	}
+	for i, a := range AttemptsOf(want).Heads() {
+		if a.CallID != "" || a.TraceID != "" || a.Detail != nil || a.Time != want[i].Time || a.Client != want[i].Client {
+			t.Errorf("AttemptsOf: head %d = %+v", i, a)
+		}
 	}
 }
 
@@ -119,8 +134,21 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("read %d bytes of %d", n, len(b))
 			}
 		}
-		var a Attempt
-		check(ac.Decode(b, &a, &ar))
+		var a, h Attempt
+		n, err := ac.Decode(b, &a, &ar)
+		check(n, err)
+		// The head reads past exactly what Decode reads, and is the
+		// attempt less its IDs and Detail.
+		hn, herr := ac.DecodeHead(b, &h, &ar)
+		if (err == nil) != (herr == nil) || (err == nil && hn != n) {
+			t.Fatalf("Decode read %d (%v), DecodeHead %d (%v)", n, err, hn, herr)
+		}
+		if err == nil {
+			trimHead(&a)
+			if !reflect.DeepEqual(a, h) {
+				t.Fatalf("head %+v, want %+v", h, a)
+			}
+		}
 		var j jtlRecord
 		check(jtlCodec{}.Decode(b, &j, &ar))
 		var p pendingSample

@@ -87,6 +87,33 @@ func (s *Attempts) All() iter.Seq2[int, Attempt] {
 	}
 }
 
+// Heads yields each attempt's head with its index, in time order: the
+// attempt without its IDs and Detail (CallID and TraceID are "", Detail
+// is nil); every other field is as All gives it. A pass that needs the
+// rest for a few attempts reads those with At. When the attempts are on
+// disk, Heads reads them at a fraction of All's cost: it makes none of
+// their strings or Details, and displaces no page in memory.
+func (s *Attempts) Heads() iter.Seq2[int, Attempt] {
+	return func(yield func(int, Attempt) bool) {
+		if s == nil {
+			return
+		}
+		if s.log != nil && s.src == nil {
+			s.log.Heads(func(i int, a *Attempt) bool { return yield(i, *a) })
+			return
+		}
+		// A view, or attempts in memory: the whole attempt, trimmed, so
+		// that a pass that wrongly reads an ID from a head reads none
+		// wherever the attempts are.
+		for i, a := range s.All() {
+			trimHead(&a)
+			if !yield(i, a) {
+				return
+			}
+		}
+	}
+}
+
 // Backward yields each attempt with its index, latest first.
 func (s *Attempts) Backward() iter.Seq2[int, Attempt] {
 	return func(yield func(int, Attempt) bool) {

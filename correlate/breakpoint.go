@@ -20,7 +20,7 @@ func layerResults(attempts *Attempts) []*LayerResult {
 	levels := map[Layer]map[int32]*levelAcc{}
 	edges := map[Layer]map[netip.AddrPort]*EdgeCount{}
 	held, over := 0, false
-	for i, at := range attempts.All() {
+	for i, at := range attempts.Heads() {
 		lr := byLayer[at.Layer]
 		if lr == nil {
 			lr = &LayerResult{Layer: at.Layer, Codes: map[string]int64{}, Outcomes: map[string]int64{}, Basis: "jtl"}
@@ -85,7 +85,8 @@ func layerResults(attempts *Attempts) []*LayerResult {
 			lr.Failures++
 			lv.failures++
 			if lr.FirstFailure == nil {
-				lr.FirstFailure = firstFailure(&at, i)
+				whole := attempts.At(i)
+				lr.FirstFailure = firstFailure(&whole, i)
 			}
 		}
 	}
@@ -156,7 +157,7 @@ func percentilesInGroups(attempts *Attempts, levels map[Layer]map[int32]*levelAc
 			n += int(lv.timed)
 			keys = keys[1:]
 		}
-		for _, at := range attempts.All() {
+		for _, at := range attempts.Heads() {
 			if at.Hop > 0 || at.Outcome == Challenged || !at.Outcome.Decided() {
 				continue
 			}
@@ -263,8 +264,9 @@ func sustained(attempts *Attempts, lr *LayerResult) *Breakpoint {
 		Concurrency: c, AtOrAbove: bestA, FailedAtOrAbove: bestF, Attempt: -1, Threads: -1,
 		Method: fmt.Sprintf("the concurrency that best splits the attempts into mostly answered below it and mostly failed at or above it (%d attempts fall on the wrong side); %d of the %d attempts at %d or more failed", bestErr, bestF, bestA, c),
 	}
-	for i, at := range attempts.All() {
+	for i, at := range attempts.Heads() {
 		if at.Layer == lr.Layer && at.Hop == 0 && at.Failed && at.Concurrency >= c {
+			at = attempts.At(i)
 			bp.Time, bp.Threads, bp.CallID, bp.TraceID, bp.Edge, bp.Status, bp.Attempt =
 				at.Time, at.Threads, at.CallID, at.TraceID, at.Edge, at.Status, i
 			break

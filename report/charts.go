@@ -255,7 +255,7 @@ func buildCharts(d *Document) []chartSet {
 		views[i] = &layerView{lr: lr, first: lr.FirstFailure, sus: lr.Sustained, edges: len(lr.Edges), edge: chartEdge(lr)}
 		tallies[i] = &statusTally{counts: map[string]int64{}, failed: map[string]bool{}}
 	}
-	for _, a := range r.Attempts.All() {
+	for _, a := range r.Attempts.Heads() {
 		if a.Hop != 0 {
 			continue
 		}
@@ -284,7 +284,7 @@ func buildCharts(d *Document) []chartSet {
 			codes[i] = newCodesFeed(lv)
 		}
 	}
-	for _, a := range r.Attempts.All() {
+	for _, a := range r.Attempts.Heads() {
 		if a.Hop != 0 {
 			continue
 		}

@@ -251,10 +251,11 @@ func newHTMLView(d *Document) *htmlView {
 		v.Methods = append(v.Methods, methodRow{"—", "assertion breaches", b.Method})
 	}
 
-	for _, a := range r.Attempts.All() {
+	for i, a := range r.Attempts.Heads() {
 		if a.Hop != 0 || !a.Failed {
 			continue
 		}
+		a = r.Attempts.At(i)
 		v.Failures = append(v.Failures, newFailureRow(d, &a, len(v.Failures)+1, start))
 		if len(v.Failures) == maxFailureRows {
 			break

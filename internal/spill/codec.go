@@ -179,6 +179,19 @@ func (w *Words) Append(dst []byte, s string) []byte {
 	return AppendString(dst, s)
 }
 
+// Skip reads past a length-prefixed field.
+func (r *Reader) Skip() { r.Bytes() }
+
+// SkipWord reads past what Words.Append wrote, failing where Word would.
+func (r *Reader) SkipWord(w *Words) {
+	switch id := r.Uint(); {
+	case id == 0:
+		r.Bytes()
+	case id > uint64(len(w.table)):
+		r.fail()
+	}
+}
+
 // Word reads what Words.Append wrote.
 func (r *Reader) Word(w *Words, a *Arena) string {
 	id := r.Uint()

@@ -28,6 +28,21 @@ type Codec[T any] interface {
 	Decode(src []byte, v *T, arena *Arena) (n int, err error)
 }
 
+// HeadCodec is a Codec that can also read a record's head alone: the
+// part a pass over every record mostly needs. Such a pass over a log on
+// disk makes none of the records' strings and nothing else they point to,
+// and puts no page in memory.
+type HeadCodec[T any] interface {
+	Codec[T]
+	// DecodeHead sets the head of v from the record at the start of src
+	// and zeroes the rest; n is the length of the whole record. Strings
+	// it makes come from arena, which copies.
+	DecodeHead(src []byte, v *T, arena *Arena) (n int, err error)
+	// TrimHead zeroes all of v but its head, so that a head is the same
+	// whether its page was in memory or not.
+	TrimHead(v *T)
+}
+
 // Options size a Log.
 type Options struct {
 	// Dir holds the temporary file; "" means os.TempDir().
@@ -56,6 +71,7 @@ type Log[T any] struct {
 	name     string // "" once removed
 	end      int64
 	buf      []byte
+	hbuf     []byte // a page read by Heads
 	spare    [][]T
 	err      error
 	mu       sync.Mutex
@@ -181,6 +197,74 @@ func (l *Log[T]) GetRun(i int, dst []T) int {
 	}
 	l.Settle()
 	return n
+}
+
+// Heads calls yield with the head of each record (HeadCodec) in order,
+// until it returns false. v is good until yield returns. The Log's codec
+// must be a HeadCodec. Safe from several goroutines, as Get: a page at a
+// time is read under the lock, and yield is called without it, so it may
+// call Get. Pages on disk are read into one buffer, not decoded whole,
+// and do not displace the pages in memory.
+func (l *Log[T]) Heads(yield func(i int, v *T) bool) {
+	hc := l.codec.(HeadCodec[T])
+	var run []T
+	for k := 0; ; k++ {
+		l.mu.Lock()
+		if k >= len(l.pages) {
+			l.mu.Unlock()
+			return
+		}
+		run = l.headsOf(k, hc, run[:0])
+		l.mu.Unlock()
+		base := k * l.opt.PageItems
+		for j := range run {
+			if !yield(base+j, &run[j]) {
+				return
+			}
+		}
+	}
+}
+
+func (l *Log[T]) headsOf(k int, hc HeadCodec[T], dst []T) []T {
+	p := l.pages[k]
+	n := min(l.opt.PageItems, l.n-k*l.opt.PageItems)
+	if p.items != nil {
+		dst = append(dst, p.items...)
+		for j := range dst {
+			hc.TrimHead(&dst[j])
+		}
+		// A page that could not be read back has no items: zeroes, as Read.
+		for len(dst) < n {
+			dst = append(dst, *new(T))
+		}
+		return dst
+	}
+	if l.err == nil {
+		if cap(l.hbuf) < p.size {
+			l.hbuf = make([]byte, p.size)
+		}
+		src := l.hbuf[:p.size]
+		if _, err := l.f.ReadAt(src, p.off); err != nil {
+			l.err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", p.size, p.off, l.f.Name(), err)
+		}
+		var arena Arena
+		for j := 0; j < n && l.err == nil; j++ {
+			dst = append(dst, *new(T))
+			m, err := hc.DecodeHead(src, &dst[j], &arena)
+			if err != nil {
+				l.err = fmt.Errorf("spill: page %d record %d: %w", k, j, err)
+				break
+			}
+			src = src[m:]
+		}
+	}
+	if l.err != nil {
+		dst = dst[:0]
+	}
+	for len(dst) < n {
+		dst = append(dst, *new(T))
+	}
+	return dst
 }
 
 // Settle writes the least recently used pages to the file until at most

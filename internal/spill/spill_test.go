@@ -230,3 +230,67 @@ func TestReadBackWrong(t *testing.T) {
 		t.Fatalf("the last page, in memory, = %+v", got)
 	}
 }
+
+// recCodec's head is N and Addr: S is what Heads leaves out.
+func (recCodec) DecodeHead(src []byte, r *rec, _ *Arena) (int, error) {
+	rd := NewReader(src)
+	r.N = rd.Int()
+	rd.Skip()
+	r.S = ""
+	r.Addr = rd.AddrPort()
+	return rd.Consumed(), rd.Err
+}
+
+func (recCodec) TrimHead(r *rec) { r.S = "" }
+
+// TestHeads: Heads gives every record's head in order, from pages in
+// memory and on disk alike, stops when told, leaves the pages in memory
+// as they were, and lets yield call Get.
+func TestHeads(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+	for i := 0; i < 100; i++ {
+		l.Append(rec{N: int64(i), S: strings.Repeat("s", 1+i%5), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), uint16(i))})
+		l.Settle()
+	}
+	l.Get(3) // page 0 in memory, the others mostly not
+	before := l.resident
+	n := 0
+	l.Heads(func(i int, h *rec) bool {
+		whole := l.Get(i)
+		if i != n || h.N != whole.N || h.Addr != whole.Addr || h.S != "" || whole.S == "" {
+			t.Fatalf("head %d (the %dth) = %+v, record %+v", i, n, *h, whole)
+		}
+		n++
+		return true
+	})
+	if n != l.Len() {
+		t.Fatalf("%d heads of %d records", n, l.Len())
+	}
+	if l.resident > before+1 {
+		t.Fatalf("%d pages in memory after Heads, %d before", l.resident, before)
+	}
+	n = 0
+	l.Heads(func(i int, h *rec) bool { n++; return i < 9 })
+	if n != 10 {
+		t.Fatalf("Heads went on to %d records after yield said stop at the 10th", n)
+	}
+	if l.Err() != nil {
+		t.Fatal(l.Err())
+	}
+	// A page cut short on disk: Err, and zero heads, never others.
+	if err := l.f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	l.Heads(func(i int, h *rec) bool {
+		if *h == (rec{}) {
+			zero++
+		} else if h.N != int64(i) {
+			t.Fatalf("head %d = %+v after the file was cut", i, *h)
+		}
+		return true
+	})
+	if l.Err() == nil || zero == 0 {
+		t.Fatalf("a file cut short: Err %v, %d zero heads", l.Err(), zero)
+	}
+}

@@ -195,7 +195,7 @@ func plan(res *correlate.Result, chosen, legs []correlate.Attempt) map[int]*file
 		}
 	}
 	tcpOn := map[fileTuple][]tcpConn{}
-	for _, a := range res.Attempts.All() {
+	for _, a := range res.Attempts.Heads() {
 		if a.Packet == 0 || a.Layer != correlate.LayerTCP {
 			continue
 		}
@@ -234,13 +234,17 @@ func plan(res *correlate.Result, chosen, legs []correlate.Attempt) map[int]*file
 		}
 	}
 	if len(dialogs) > 0 {
-		for _, s := range res.Attempts.All() {
+		for i, s := range res.Attempts.Heads() {
 			if s.Packet == 0 || s.Layer != correlate.LayerSIP {
 				continue
 			}
+			id, read := "", false
 			for _, sp := range spansOn[fileTuple{s.File, makeTuple(s.Client, s.Edge)}] {
 				if s.Time >= sp.from && (sp.to == 0 || s.Time <= sp.to) {
-					dialogs[sp].add(s.CallID)
+					if !read {
+						id, read = res.Attempts.At(i).CallID, true
+					}
+					dialogs[sp].add(id)
 				}
 			}
 		}

@@ -189,7 +189,7 @@ func peak(res *correlate.Result, n int) Selection {
 		a correlate.Attempt
 	}
 	var best []pick
-	for i, a := range res.Attempts.All() {
+	for i, a := range res.Attempts.Heads() {
 		if a.Hop != 0 || a.Layer != layer || a.Outcome != correlate.Answered || a.Concurrency <= 0 || a.Concurrency > most {
 			continue
 		}
@@ -204,7 +204,8 @@ func peak(res *correlate.Result, n int) Selection {
 		best[k] = pick{i, a}
 	}
 	for _, p := range best {
-		sel.Items = append(sel.Items, Item{Attempt: p.i, Role: RolePeak, Why: why(&p.a, RolePeak)})
+		a := res.Attempts.At(p.i) // whole: best holds heads
+		sel.Items = append(sel.Items, Item{Attempt: p.i, Role: RolePeak, Why: why(&a, RolePeak)})
 	}
 	return sel
 }
