@@ -93,19 +93,33 @@ func (s *Attempts) All() iter.Seq2[int, Attempt] {
 // rest for a few attempts reads those with At. When the attempts are on
 // disk, Heads reads them at a fraction of All's cost: it makes none of
 // their strings or Details, and displaces no page in memory.
-func (s *Attempts) Heads() iter.Seq2[int, Attempt] {
+func (s *Attempts) Heads() iter.Seq2[int, Attempt] { return s.heads(false) }
+
+// HeadsBackward is Heads, latest first.
+func (s *Attempts) HeadsBackward() iter.Seq2[int, Attempt] { return s.heads(true) }
+
+func (s *Attempts) heads(backward bool) iter.Seq2[int, Attempt] {
 	return func(yield func(int, Attempt) bool) {
 		if s == nil {
 			return
 		}
 		if s.log != nil && s.src == nil {
-			s.log.Heads(func(i int, a *Attempt) bool { return yield(i, *a) })
+			y := func(i int, a *Attempt) bool { return yield(i, *a) }
+			if backward {
+				s.log.HeadsBackward(y)
+			} else {
+				s.log.Heads(y)
+			}
 			return
 		}
 		// A view, or attempts in memory: the whole attempt, trimmed, so
 		// that a pass that wrongly reads an ID from a head reads none
 		// wherever the attempts are.
-		for i, a := range s.All() {
+		all := s.All()
+		if backward {
+			all = s.Backward()
+		}
+		for i, a := range all {
 			trimHead(&a)
 			if !yield(i, a) {
 				return

@@ -205,19 +205,30 @@ func (l *Log[T]) GetRun(i int, dst []T) int {
 // time is read under the lock, and yield is called without it, so it may
 // call Get. Pages on disk are read into one buffer, not decoded whole,
 // and do not displace the pages in memory.
-func (l *Log[T]) Heads(yield func(i int, v *T) bool) {
+func (l *Log[T]) Heads(yield func(i int, v *T) bool) { l.heads(false, yield) }
+
+// HeadsBackward is Heads from the last record to the first.
+func (l *Log[T]) HeadsBackward(yield func(i int, v *T) bool) { l.heads(true, yield) }
+
+func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 	hc := l.codec.(HeadCodec[T])
 	var run []T
-	for k := 0; ; k++ {
-		l.mu.Lock()
-		if k >= len(l.pages) {
-			l.mu.Unlock()
-			return
+	l.mu.Lock()
+	pages := len(l.pages)
+	l.mu.Unlock()
+	for step := 0; step < pages; step++ {
+		k := step
+		if backward {
+			k = pages - 1 - step
 		}
+		l.mu.Lock()
 		run = l.headsOf(k, hc, run[:0])
 		l.mu.Unlock()
 		base := k * l.opt.PageItems
 		for j := range run {
+			if backward {
+				j = len(run) - 1 - j
+			}
 			if !yield(base+j, &run[j]) {
 				return
 			}

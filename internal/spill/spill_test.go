@@ -269,6 +269,16 @@ func TestHeads(t *testing.T) {
 	if l.resident > before+1 {
 		t.Fatalf("%d pages in memory after Heads, %d before", l.resident, before)
 	}
+	n = l.Len()
+	l.HeadsBackward(func(i int, h *rec) bool {
+		if n--; i != n || h.N != int64(i) || h.S != "" {
+			t.Fatalf("backward: head %d (expected %d) = %+v", i, n, *h)
+		}
+		return true
+	})
+	if n != 0 {
+		t.Fatalf("backward: stopped at %d", n)
+	}
 	n = 0
 	l.Heads(func(i int, h *rec) bool { n++; return i < 9 })
 	if n != 10 {

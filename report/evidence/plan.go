@@ -106,8 +106,11 @@ func sipLegs(res *correlate.Result, chosen []correlate.Attempt) []correlate.Atte
 		return nil
 	}
 	var legs []correlate.Attempt
-	for _, a := range res.Attempts.All() {
-		if a.Layer == correlate.LayerSIP && a.Hop > 0 && calls[a.CallID] {
+	for i, a := range res.Attempts.Heads() {
+		if a.Layer != correlate.LayerSIP || a.Hop == 0 {
+			continue
+		}
+		if a = res.Attempts.At(i); calls[a.CallID] {
 			legs = append(legs, a)
 		}
 	}

@@ -133,13 +133,14 @@ func Default(res *correlate.Result, n int) Selection {
 	chosen := map[int]bool{}
 	for pass := 0; pass < 4 && len(picked) < want; pass++ {
 		sameEdge, wire := pass&1 == 0, pass < 2
-		for i, a := range res.Attempts.Backward() {
+		for i, a := range res.Attempts.HeadsBackward() {
 			if a.Hop != 0 || a.Layer != layer || a.Outcome != correlate.Answered || a.Failed || a.Time > before || chosen[i] {
 				continue
 			}
 			if (sameEdge && edge.IsValid() && a.Edge != edge) || (wire && a.Packet == 0) {
 				continue
 			}
+			a = res.Attempts.At(i) // whole: its IDs, and picked keeps it
 			if id := workID(&a); id != "" {
 				if ids[id] {
 					continue
