@@ -57,6 +57,7 @@ type Analyzer struct {
 	covered [numLayers]bool
 	// sampled counts the samples per layer, for the unmatched count.
 	sampled [numLayers]int64
+	classes classMemo
 
 	// jtl holds the attempts known only from the JTL, compact until
 	// Finish; inflight the ends of each layer's samples in flight.
@@ -185,7 +186,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 		return
 	}
 	a.corr.JTLSamples++
-	c := classify(s)
+	c, secure := a.classes.classify(s)
 	ref := SampleRef{
 		Start: s.Start, Elapsed: s.Elapsed, Label: s.Label, Code: s.Code, Message: s.Message,
 		Thread: s.Thread, Host: s.Host, AllThreads: s.AllThreads, File: s.File, Line: s.Line,
@@ -202,7 +203,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 		a.pend(c.layer, pendingSample{start: s.Start, connect: connectTime(s, c), class: c, sample: ref, tref: tref})
 	default:
 		a.jtlAttempt(s, c, ref, tref)
-		if l := a.visibleBelow(s, c.layer); l != LayerNone {
+		if l := a.visibleBelow(secure, c.layer); l != LayerNone {
 			// The capture cannot see this sample's own layer (HTTP inside
 			// TLS, say) but sees the connection under it: link the two,
 			// so the connection gets its load and the sample its place
@@ -215,13 +216,13 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 }
 
 // visibleBelow names the layer under l that the capture saw for a sample
-// whose own layer it did not: TLS for https:// and wss://, else TCP.
-func (a *Analyzer) visibleBelow(s *jtl.Sample, l Layer) Layer {
+// whose own layer it did not: TLS for https:// and wss:// (secure), else
+// TCP.
+func (a *Analyzer) visibleBelow(secure bool, l Layer) Layer {
 	if l != LayerHTTP && l != LayerWebSocket {
 		return LayerNone
 	}
-	url := strings.ToLower(s.URL)
-	if a.covered[LayerTLS] && (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "wss://")) {
+	if a.covered[LayerTLS] && secure {
 		return LayerTLS
 	}
 	if a.covered[LayerTCP] {
@@ -420,157 +421,8 @@ func (a *Analyzer) jtlAttempt(s *jtl.Sample, c sampleClass, ref SampleRef, tref 
 		// for the client failures matchByTime makes, which are few.
 		rec.all, rec.line = int64(ref.AllThreads), ref.Line
 		rec.shape = b.shapeOf(&ref)
-		if ref.File != s.File {
-			if b.refFiles == nil {
-				b.refFiles = map[int]int{}
-			}
-			b.refFiles[b.len()] = ref.File
-		}
 	}
-	b.add(&rec)
-}
-
-// jtlRecord is an attempt known only from the JTL as kept until Finish:
-// its times on the JMeter clock in ms, its status an index into
-// jtlBook.statuses, its thread count still a reference into the thread
-// book, and for a failure, the sample its Detail will show. It holds no
-// pointer (its strings are in a textStore), so the garbage collector does
-// not look into the millions of them at each cycle: with a Detail and a
-// SampleRef per failure made as the samples came, marking them was a
-// fifth of a JTL-only run.
-type jtlRecord struct {
-	start, end, answered int64 // Unix ms, JMeter clock
-	file, all, line      int64
-	callID, traceID      string
-	shape                uint32 // a failure's sample's strings: jtlBook.shapes
-	conc                 int32
-	tHost, own           int32 // threadRef, whose endMs is end
-	status               uint32
-	layer                Layer
-	outcome              Outcome
-	kind                 FailureKind
-	failed               bool
-}
-
-// jtlBook keeps the JTL attempts and what their failures show. The
-// records go to disk beyond a few pages, as the capture's attempts do: a
-// JTL alone can hold tens of millions.
-type jtlBook struct {
-	recs  *spill.Log[jtlRecord]
-	arena spill.Arena // the IDs of the records being written
-	text  textStore
-	// refFiles holds, by record, the file of a failure's sample where it
-	// is not the attempt's.
-	refFiles map[int]int
-	// shapes are the strings of failures' samples (label, code, message,
-	// thread, host), each combination once: a few thousand in a test
-	// (its threads times its failures' codes) for millions of failures.
-	shapes     []sampleShape
-	shapeIndex map[sampleShape]uint32
-	shapeCache [1024]struct {
-		s  sampleShape
-		i1 uint32 // the index + 1; 0 for an empty entry
-	}
-
-	statuses []string
-	index    map[string]uint32
-	spill    SpillOptions
-}
-
-func (b *jtlBook) add(rec *jtlRecord) {
-	if b.recs == nil {
-		b.recs = spill.New[jtlRecord](jtlCodec{}, b.spill.log(1<<13, 8))
-	}
-	b.recs.Settle()
-	b.recs.Append(*rec)
-}
-
-func (b *jtlBook) len() int {
-	if b.recs == nil {
-		return 0
-	}
-	return b.recs.Len()
-}
-
-// at reads record i; good until the next add or settle.
-func (b *jtlBook) at(i int) *jtlRecord { return b.recs.Peek(i) }
-
-func (b *jtlBook) settle() {
-	if b.recs != nil {
-		b.recs.Settle()
-	}
-}
-
-type jtlCodec struct{}
-
-func (jtlCodec) Encode(b []byte, r *jtlRecord) []byte {
-	for _, v := range [...]int64{r.start, r.end, r.answered, r.file, r.all, r.line, int64(r.shape), int64(r.conc), int64(r.tHost), int64(r.own), int64(r.status)} {
-		b = spill.AppendInt(b, v)
-	}
-	failed := byte(0)
-	if r.failed {
-		failed = 1
-	}
-	b = append(b, byte(r.layer), byte(r.outcome), byte(r.kind), failed)
-	b = spill.AppendString(b, r.callID)
-	return spill.AppendString(b, r.traceID)
-}
-
-func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
-	d := spill.NewReader(src)
-	r.start, r.end, r.answered, r.file, r.all, r.line = d.Int(), d.Int(), d.Int(), d.Int(), d.Int(), d.Int()
-	r.shape, r.conc, r.tHost, r.own, r.status = uint32(d.Int()), int32(d.Int()), int32(d.Int()), int32(d.Int()), uint32(d.Int())
-	if f := d.Fixed(4); f != nil {
-		r.layer, r.outcome, r.kind, r.failed = Layer(f[0]), Outcome(f[1]), FailureKind(f[2]), f[3] != 0
-	}
-	r.callID, r.traceID = d.String(ar), d.String(ar)
-	return d.Consumed(), d.Err
-}
-
-type sampleShape struct{ label, code, message, thread, host textRef }
-
-// shapeOf numbers the strings of a failed sample.
-func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
-	t := &b.text
-	sh := sampleShape{t.put(ref.Label), t.put(ref.Code), t.put(ref.Message), t.put(ref.Thread), t.put(ref.Host)}
-	h := (uint64(sh.label) ^ uint64(sh.code)<<7 ^ uint64(sh.message)<<13 ^ uint64(sh.thread)<<29 ^ uint64(sh.host)<<3) * 0x9e3779b97f4a7c15
-	e := &b.shapeCache[h>>54]
-	if e.i1 != 0 && e.s == sh {
-		return e.i1 - 1
-	}
-	i, ok := b.shapeIndex[sh]
-	if !ok {
-		i = uint32(len(b.shapes))
-		b.shapes = append(b.shapes, sh)
-		if b.shapeIndex == nil {
-			b.shapeIndex = map[sampleShape]uint32{}
-		}
-		if len(b.shapeIndex) < 1<<16 {
-			b.shapeIndex[sh] = i
-		}
-	}
-	e.s, e.i1 = sh, i+1
-	return i
-}
-
-// statusIndex numbers a status. The few a test has repeat row after row,
-// interned by the JTL reader, so a look at the last ones usually settles it.
-func (b *jtlBook) statusIndex(st string) uint32 {
-	for i := len(b.statuses) - 1; i >= 0 && i >= len(b.statuses)-8; i-- {
-		if b.statuses[i] == st {
-			return uint32(i)
-		}
-	}
-	if i, ok := b.index[st]; ok {
-		return i
-	}
-	if b.index == nil {
-		b.index = map[string]uint32{}
-	}
-	i := uint32(len(b.statuses))
-	b.statuses = append(b.statuses, st)
-	b.index[st] = i
-	return i
+	b.add(&rec, ref.File)
 }
 
 // textRef names a string in a textStore: 0 is "", bit 63 an index into
@@ -711,6 +563,13 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// spilled is what Finish asks of the logs the gathering used.
+type spilled interface {
+	MostResident() int
+	Err() error
+	Close() error
+}
+
 // Finish completes the analysis.
 func (a *Analyzer) Finish() *Result {
 	if !a.captureClosed {
@@ -730,18 +589,11 @@ func (a *Analyzer) Finish() *Result {
 	r.Attempts, r.Start, r.End = a.attempts(off)
 	// The logs the gathering used are done with: their first error is
 	// the result's, and the most pages any held at once is reported.
-	type spilled interface {
-		MostResident() int
-		Err() error
-		Close() error
-	}
 	logs := []spilled{a.sip.attempts}
 	if a.sipRefs != nil {
 		logs = append(logs, a.sipRefs)
 	}
-	if a.jtl.recs != nil {
-		logs = append(logs, a.jtl.recs)
-	}
+	logs = append(logs, a.jtl.logs()...)
 	for _, l := range a.pendingLayers() {
 		logs = append(logs, a.noID[l])
 	}
@@ -799,12 +651,7 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 		wire.Settle()
 		return wire.Read(i).Time
 	})
-	n := a.jtl.len()
-	time := func(i int) int64 {
-		a.jtl.settle()
-		return a.jtl.at(i).start*1e6 + off
-	}
-	order := sortedOrder(n, time)
+	book := a.jtl.reader()
 	haveThreads := !a.threads.empty()
 	out := newAttemptLog(a.opts.Spill)
 	bound := func(at *Attempt) {
@@ -817,52 +664,41 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 		end = max(end, at.Time, at.Ended)
 	}
 	var at Attempt
-	w, k := 0, 0
-	for o, total := 0, wire.Len()+n; o < total; o++ {
-		a.jtl.settle()
-		if k < n {
-			j := k
-			if order != nil {
-				j = int(order[k])
-			}
-			if w == wire.Len() || time(j) < a.wireTime(wireOrder, w) {
-				a.jtlAttempt1(&at, j, off)
-				bound(&at)
-				out.Append(at)
-				k++
-				out.Settle()
-				continue
+	for w := 0; ; {
+		book.settle()
+		wire.Settle()
+		out.Settle()
+		i := -1
+		if w < wire.Len() {
+			i = w
+			if wireOrder != nil {
+				i = int(wireOrder[w])
 			}
 		}
-		i := w
-		if wireOrder != nil {
-			i = int(wireOrder[w])
-		}
-		at = wire.Read(i)
-		if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && a.sampled[at.Layer] > 0 {
-			a.corr.UnmatchedCapture++
-		}
-		if haveThreads {
-			if ref := a.sipRef(i); ref.host != noRef {
-				at.Threads = a.threads.resolve(ref)
-			} else {
-				at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
+		if rec, file := book.head(); rec != nil && (i < 0 || rec.start*1e6+off < wire.Peek(i).Time) {
+			a.jtlAttempt1(&at, rec, file, off)
+			book.take()
+		} else if i >= 0 {
+			at = wire.Read(i)
+			w++
+			if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && a.sampled[at.Layer] > 0 {
+				a.corr.UnmatchedCapture++
 			}
+			if haveThreads {
+				if ref := a.sipRef(i); ref.host != noRef {
+					at.Threads = a.threads.resolve(ref)
+				} else {
+					at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
+				}
+			}
+		} else {
+			break
 		}
 		bound(&at)
 		out.Append(at)
-		w++
-		out.Settle()
-		wire.Settle()
 	}
+	out.Settle()
 	return &Attempts{log: out}, start, end
-}
-
-func (a *Analyzer) wireTime(order []int32, w int) int64 {
-	if order != nil {
-		return a.sip.attempts.Read(int(order[w])).Time
-	}
-	return a.sip.attempts.Read(w).Time
 }
 
 // sortedOrder is the order that sorts n items by time, stably; nil when
@@ -887,9 +723,9 @@ func sortedOrder(n int, time func(int) int64) []int32 {
 	return order
 }
 
-// jtlAttempt1 writes out the attempt JTL record i stands for.
-func (a *Analyzer) jtlAttempt1(at *Attempt, i int, off int64) {
-	rec := a.jtl.at(i)
+// jtlAttempt1 writes out the attempt a JTL record stands for; file is
+// that of its failure's sample.
+func (a *Analyzer) jtlAttempt1(at *Attempt, rec *jtlRecord, file int, off int64) {
 	*at = Attempt{
 		Layer:       rec.layer,
 		Time:        rec.start*1e6 + off,
@@ -907,11 +743,7 @@ func (a *Analyzer) jtlAttempt1(at *Attempt, i int, off int64) {
 		File:        int(rec.file),
 	}
 	if rec.failed {
-		ld := lazyDetail{start: rec.start, elapsed: rec.end - rec.start, line: rec.line, all: rec.all, file: int32(rec.file), shape: rec.shape}
-		if file, ok := a.jtl.refFiles[i]; ok {
-			ld.file = int32(file)
-		}
-		at.lazy = a.details.add(ld)
+		at.lazy = a.details.add(lazyDetail{start: rec.start, elapsed: rec.end - rec.start, line: rec.line, all: rec.all, file: int32(file), shape: rec.shape})
 	}
 }
 

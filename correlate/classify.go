@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/parse/jtl"
 )
@@ -18,6 +19,59 @@ type sampleClass struct {
 }
 
 const nonHTTPCode = "Non HTTP response code: "
+
+// classMemo remembers what classify said of the samples like one: the
+// JTL reader interns the strings classify reads, and a test repeats a few
+// dozen of their combinations over millions of rows, each of which
+// classify would take apart again (trimming, lowering, splitting labels).
+// A sample is like an entry when its strings are the same bytes, not
+// only equal ones; the entry's pointers hold those bytes alive, so they
+// cannot be reused for others while it is there.
+type classMemo struct {
+	e [256]classEntry
+}
+
+type classEntry struct {
+	p     [4]unsafe.Pointer // code, message, URL, label
+	n     [4]uint32
+	flags uint8
+	class sampleClass
+	// secure: the URL is https:// or wss:// (visibleBelow).
+	secure bool
+}
+
+const (
+	memoSet = 1 << iota
+	memoSuccess
+	memoCallID
+)
+
+// classify is classify(s), and whether s's URL is https:// or wss://.
+func (m *classMemo) classify(s *jtl.Sample) (sampleClass, bool) {
+	k := classEntry{flags: memoSet}
+	if s.Success {
+		k.flags |= memoSuccess
+	}
+	if s.CallID != "" {
+		k.flags |= memoCallID
+	}
+	for j, v := range [4]string{s.Code, s.Message, s.URL, s.Label} {
+		if len(v) > 0 {
+			k.p[j], k.n[j] = unsafe.Pointer(unsafe.StringData(v)), uint32(len(v))
+		}
+	}
+	h := (uint64(uintptr(k.p[0])) ^ uint64(uintptr(k.p[1]))<<5 ^ uint64(uintptr(k.p[2]))<<11 ^
+		uint64(uintptr(k.p[3]))<<17 ^ uint64(k.flags)) * 0x9e3779b97f4a7c15
+	e := &m.e[h>>56]
+	if e.flags == k.flags && e.p == k.p && e.n == k.n {
+		return e.class, e.secure
+	}
+	k.class = classify(s)
+	url := strings.ToLower(s.URL)
+	k.secure = strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "wss://")
+	*e = k
+	return k.class, k.secure
+}
 
 // classify decides a sample's layer and status from what JMeter wrote.
 func classify(s *jtl.Sample) sampleClass {

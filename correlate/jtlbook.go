@@ -1,0 +1,364 @@
+package correlate
+
+import (
+	"encoding/binary"
+	"unsafe"
+
+	"github.com/ceiling-dev/ceiling/internal/spill"
+)
+
+// jtlRecord is an attempt known only from the JTL as kept until Finish:
+// its times on the JMeter clock in ms, its status an index into
+// jtlBook.statuses, its thread count still a reference into the thread
+// book, and for a failure, the sample its Detail will show. It holds no
+// pointer (its strings are in a textStore), so the garbage collector does
+// not look into the millions of them at each cycle: with a Detail and a
+// SampleRef per failure made as the samples came, marking them was a
+// fifth of a JTL-only run.
+type jtlRecord struct {
+	start, end, answered int64 // Unix ms, JMeter clock
+	file, all, line      int64
+	callID, traceID      string
+	shape                uint32 // a failure's sample's strings: jtlBook.shapes
+	conc                 int32
+	tHost, own           int32 // threadRef, whose endMs is end
+	status               uint32
+	layer                Layer
+	outcome              Outcome
+	kind                 FailureKind
+	failed               bool
+}
+
+// jtlBook keeps the JTL attempts and what their failures show. The
+// records go to disk beyond a few pages, as the capture's attempts do: a
+// JTL alone can hold tens of millions.
+//
+// Finish reads them once, in start order. The samples come in start order
+// (the JTL reader restores it within its window), so recs, which takes
+// the records that keep to it, is read front to back a page at a time,
+// with no pass beforehand to find out whether it is in order (that pass
+// decoded every page a second time: a quarter of Finish on a JTL alone).
+// The few that do not (a sample later than the reader's window, the load
+// generator's own failures matchByTime finds at the end) go to late,
+// which alone is sorted and merged in: sorting the whole book for them
+// would read it in an order that jumps from page to page.
+type jtlBook struct {
+	recs      *spill.Log[jtlRecord]
+	late      *spill.Log[jtlRecord]
+	lastStart int64       // of recs' last record
+	arena     spill.Arena // the IDs of the records being written
+	text      textStore
+	// refFiles and lateFiles hold, by index in recs and in late, the file
+	// of a failure's sample where it is not the attempt's.
+	refFiles, lateFiles map[int]int
+	// shapes are the strings of failures' samples (label, code, message,
+	// thread, host), each combination once: a few thousand in a test
+	// (its threads times its failures' codes) for millions of failures.
+	shapes     []sampleShape
+	shapeIndex map[sampleShape]uint32
+	// shapeCache finds a failure's shape from where its sample's strings
+	// lie, before any of them is looked up: the JTL reader interns them,
+	// so a thread's failures of one kind repeat the same five strings.
+	shapeCache *[shapeSets][2]shapeEntry
+
+	statuses []string
+	index    map[string]uint32
+	spill    SpillOptions
+}
+
+// add files rec; refFile is the file of its sample's Detail.
+func (b *jtlBook) add(rec *jtlRecord, refFile int) {
+	if b.recs == nil {
+		b.recs = spill.New[jtlRecord](jtlCodec{}, b.spill.log(1<<13, 8))
+	}
+	if n := b.recs.Len(); n == 0 || rec.start >= b.lastStart {
+		if refFile != int(rec.file) {
+			if b.refFiles == nil {
+				b.refFiles = map[int]int{}
+			}
+			b.refFiles[n] = refFile
+		}
+		b.recs.Settle()
+		b.recs.Append(*rec)
+		b.lastStart = rec.start
+		return
+	}
+	if b.late == nil {
+		b.late = spill.New[jtlRecord](jtlCodec{}, b.spill.log(1<<12, 4))
+	}
+	if refFile != int(rec.file) {
+		if b.lateFiles == nil {
+			b.lateFiles = map[int]int{}
+		}
+		b.lateFiles[b.late.Len()] = refFile
+	}
+	b.late.Settle()
+	b.late.Append(*rec)
+}
+
+func (b *jtlBook) len() int {
+	n := 0
+	if b.recs != nil {
+		n += b.recs.Len()
+	}
+	if b.late != nil {
+		n += b.late.Len()
+	}
+	return n
+}
+
+// logs are the book's logs, for their errors and their sizes.
+func (b *jtlBook) logs() []spilled {
+	var out []spilled
+	if b.recs != nil {
+		out = append(out, b.recs)
+	}
+	if b.late != nil {
+		out = append(out, b.late)
+	}
+	return out
+}
+
+// jtlReader reads a book's records in start order, stably.
+type jtlReader struct {
+	b         *jtlBook
+	k, q      int     // the next of recs, and of lateOrder
+	nRecs     int     // recs' length
+	lateOrder []int32 // late in start order; nil when it is already
+	nLate     int
+	fromLate  bool // the head is late's
+}
+
+func (b *jtlBook) reader() *jtlReader {
+	r := &jtlReader{b: b}
+	if b.recs != nil {
+		r.nRecs = b.recs.Len()
+	}
+	if b.late != nil {
+		r.nLate = b.late.Len()
+		r.lateOrder = sortedOrder(r.nLate, func(i int) int64 {
+			b.late.Settle()
+			return b.late.Peek(i).start
+		})
+	}
+	return r
+}
+
+// head is the next record and the file of its failure's sample, nil when
+// none is left; good until the book's logs settle.
+func (r *jtlReader) head() (*jtlRecord, int) {
+	var m *jtlRecord
+	if r.k < r.nRecs {
+		m = r.b.recs.Peek(r.k)
+	}
+	r.fromLate = false
+	if r.q < r.nLate {
+		j := r.q
+		if r.lateOrder != nil {
+			j = int(r.lateOrder[j])
+		}
+		l := r.b.late.Peek(j)
+		// At the same start, the one in recs came first: every record of
+		// recs after a late one started later than it.
+		if m == nil || l.start < m.start {
+			r.fromLate = true
+			file, ok := r.b.lateFiles[j]
+			if !ok {
+				file = int(l.file)
+			}
+			return l, file
+		}
+	}
+	if m == nil {
+		return nil, 0
+	}
+	file, ok := r.b.refFiles[r.k]
+	if !ok {
+		file = int(m.file)
+	}
+	return m, file
+}
+
+// take moves past the record head gave.
+func (r *jtlReader) take() {
+	if r.fromLate {
+		r.q++
+	} else {
+		r.k++
+	}
+}
+
+// settle keeps the book's logs within their pages.
+func (r *jtlReader) settle() {
+	if r.b.recs != nil {
+		r.b.recs.Settle()
+	}
+	if r.b.late != nil {
+		r.b.late.Settle()
+	}
+}
+
+// jtlCodec writes a record in as few bytes as its values allow: most of
+// a run's records are successes of a few milliseconds with no trace ID,
+// and each is written once and read once.
+type jtlCodec struct{}
+
+const (
+	jtlFailed = 1 << iota
+	jtlHasSample
+	jtlHasCallID
+	jtlHasTraceID
+	jtlAnsweredEarly // answered before end
+)
+
+func (jtlCodec) Encode(b []byte, r *jtlRecord) []byte {
+	flags := byte(0)
+	if r.failed {
+		flags |= jtlFailed
+	}
+	if r.all != 0 || r.line != 0 || r.shape != 0 {
+		flags |= jtlHasSample
+	}
+	if r.callID != "" {
+		flags |= jtlHasCallID
+	}
+	if r.traceID != "" {
+		flags |= jtlHasTraceID
+	}
+	if r.answered != r.end {
+		flags |= jtlAnsweredEarly
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(r.start))
+	b = append(b, byte(r.layer), byte(r.outcome), byte(r.kind), flags)
+	// The times as lengths: a few bytes rather than the 6 of a Unix ms.
+	b = spill.AppendInt(b, r.end-r.start)
+	if flags&jtlAnsweredEarly != 0 {
+		b = spill.AppendInt(b, r.answered-r.start)
+	}
+	b = spill.AppendInt(b, r.file)
+	b = spill.AppendInt(b, int64(r.conc))
+	b = spill.AppendInt(b, int64(r.tHost))
+	b = spill.AppendInt(b, int64(r.own))
+	b = spill.AppendUint(b, uint64(r.status))
+	if flags&jtlHasSample != 0 {
+		b = spill.AppendInt(b, r.all)
+		b = spill.AppendInt(b, r.line)
+		b = spill.AppendUint(b, uint64(r.shape))
+	}
+	if flags&jtlHasCallID != 0 {
+		b = spill.AppendString(b, r.callID)
+	}
+	if flags&jtlHasTraceID != 0 {
+		b = spill.AppendString(b, r.traceID)
+	}
+	return b
+}
+
+func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
+	if len(src) < 12 {
+		return 0, spill.ErrShort
+	}
+	*r = jtlRecord{start: int64(binary.LittleEndian.Uint64(src))}
+	r.layer, r.outcome, r.kind = Layer(src[8]), Outcome(src[9]), FailureKind(src[10])
+	flags := src[11]
+	r.failed = flags&jtlFailed != 0
+	d := spill.NewReader(src[12:])
+	r.end = r.start + d.Int()
+	r.answered = r.end
+	if flags&jtlAnsweredEarly != 0 {
+		r.answered = r.start + d.Int()
+	}
+	r.file = d.Int()
+	r.conc, r.tHost, r.own, r.status = int32(d.Int()), int32(d.Int()), int32(d.Int()), uint32(d.Uint())
+	if flags&jtlHasSample != 0 {
+		r.all, r.line, r.shape = d.Int(), d.Int(), uint32(d.Uint())
+	}
+	if flags&jtlHasCallID != 0 {
+		r.callID = d.String(ar)
+	}
+	if flags&jtlHasTraceID != 0 {
+		r.traceID = d.String(ar)
+	}
+	return 12 + d.Consumed(), d.Err
+}
+
+type sampleShape struct{ label, code, message, thread, host textRef }
+
+// shapeEntry is a shape as the cache keeps it: where its strings lie
+// and their lengths, in one cache line. The pointers hold the strings'
+// bytes alive, so they cannot be reused for others while it is there.
+type shapeEntry struct {
+	p  [5]unsafe.Pointer
+	n  [5]uint32
+	i1 uint32 // the index + 1; 0 for an empty entry
+}
+
+// shapeSets is the cache's size in pairs of entries: a test has a few
+// thousand shapes (its threads times its failures' kinds); with two
+// entries a set, few of them find their set full of others.
+const (
+	shapeBits = 12
+	shapeSets = 1 << shapeBits
+)
+
+func (e *shapeEntry) is(k *shapeEntry) bool { return e.p == k.p && e.n == k.n }
+
+// shapeOf numbers the strings of a failed sample.
+func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
+	k := shapeEntry{}
+	for j, s := range [5]string{ref.Label, ref.Code, ref.Message, ref.Thread, ref.Host} {
+		if len(s) > 0 {
+			k.p[j], k.n[j] = unsafe.Pointer(unsafe.StringData(s)), uint32(len(s))
+		}
+	}
+	h := (uint64(uintptr(k.p[0])) ^ uint64(uintptr(k.p[1]))<<7 ^ uint64(uintptr(k.p[2]))<<13 ^
+		uint64(uintptr(k.p[3]))<<29 ^ uint64(uintptr(k.p[4]))<<3 ^ uint64(k.n[3])<<48) * 0x9e3779b97f4a7c15
+	if b.shapeCache == nil {
+		b.shapeCache = new([shapeSets][2]shapeEntry)
+	}
+	set := &b.shapeCache[h>>(64-shapeBits)]
+	switch {
+	case set[0].i1 != 0 && set[0].is(&k):
+		return set[0].i1 - 1
+	case set[1].i1 != 0 && set[1].is(&k):
+		// The most recent of the two first; the other is the one to go.
+		set[0], set[1] = set[1], set[0]
+		return set[0].i1 - 1
+	}
+	t := &b.text
+	sh := sampleShape{t.put(ref.Label), t.put(ref.Code), t.put(ref.Message), t.put(ref.Thread), t.put(ref.Host)}
+	i, ok := b.shapeIndex[sh]
+	if !ok {
+		i = uint32(len(b.shapes))
+		b.shapes = append(b.shapes, sh)
+		if b.shapeIndex == nil {
+			b.shapeIndex = map[sampleShape]uint32{}
+		}
+		if len(b.shapeIndex) < 1<<16 {
+			b.shapeIndex[sh] = i
+		}
+	}
+	k.i1 = i + 1
+	set[1], set[0] = set[0], k
+	return i
+}
+
+// statusIndex numbers a status. The few a test has repeat row after row,
+// interned by the JTL reader, so a look at the last ones usually settles it.
+func (b *jtlBook) statusIndex(st string) uint32 {
+	for i := len(b.statuses) - 1; i >= 0 && i >= len(b.statuses)-8; i-- {
+		if b.statuses[i] == st {
+			return uint32(i)
+		}
+	}
+	if i, ok := b.index[st]; ok {
+		return i
+	}
+	if b.index == nil {
+		b.index = map[string]uint32{}
+	}
+	i := uint32(len(b.statuses))
+	b.statuses = append(b.statuses, st)
+	b.index[st] = i
+	return i
+}

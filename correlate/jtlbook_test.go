@@ -1,0 +1,191 @@
+package correlate
+
+import (
+	"fmt"
+	"math/rand"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ceiling-dev/ceiling/parse/capture"
+	"github.com/ceiling-dev/ceiling/parse/jtl"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
+)
+
+// TestJTLBookStableOrder: attempts known only from the JTL come out as a
+// stable sort of the samples by start, however far out of order some of
+// them came (late ones at once, long runs of them, ties with the ones in
+// order on both sides), each failure with its own sample; with the book
+// in memory and with nearly all of it on disk.
+func TestJTLBookStableOrder(t *testing.T) {
+	base := t0 / 1e6
+	rng := rand.New(rand.NewSource(7))
+	var samples []jtl.Sample
+	now := int64(0)
+	for i := range 3000 {
+		start := now
+		switch r := rng.Intn(20); {
+		case r == 0:
+			start = now - int64(rng.Intn(400)) // late, often by the same ms as others
+		case r == 1 && i > 1000 && i < 1200:
+			start = now - 1000 // a run of late ones
+		default:
+			now += int64(rng.Intn(3)) // ties with the ones around it
+			start = now
+		}
+		s := jtl.Sample{Start: base + start, Elapsed: int64(rng.Intn(50)), Label: "INVITE", Code: "200", Message: "OK", Success: true,
+			Thread: fmt.Sprintf("tg 1-%d", i%7), Host: "g", URL: "sip:x", CallID: fmt.Sprintf("c%d", i), AllThreads: 7, File: 1, Line: int64(i + 2)}
+		if i%3 == 0 {
+			s.Code, s.Message, s.Success = "503", "Service Unavailable", false
+		}
+		samples = append(samples, s)
+	}
+	want := slices.Clone(samples)
+	slices.SortStableFunc(want, func(a, b jtl.Sample) int { return int(a.Start - b.Start) })
+	for _, o := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 8}} {
+		r := run(t, &wire{}, slices.Clone(samples), Options{Spill: o})
+		if n := r.Attempts.Len(); n != len(want) {
+			t.Fatalf("%d attempts, want %d", n, len(want))
+		}
+		for i, w := range want {
+			a := r.Attempts.At(i)
+			if a.CallID != w.CallID || a.Time != w.Start*1e6 || a.Ended != (w.Start+w.Elapsed)*1e6 || a.Failed == w.Success {
+				t.Fatalf("%+v: attempt %d is %s at %d, want %s at %d", o, i, a.CallID, a.Time, w.CallID, w.Start*1e6)
+			}
+			if d := r.Detail(&a); a.Failed && (d == nil || d.Sample == nil || d.Sample.Line != w.Line || d.Sample.Thread != w.Thread || d.Sample.File != 1) {
+				t.Fatalf("%+v: attempt %d (%s): detail %+v", o, i, a.CallID, d)
+			}
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if g, _ := r.Attempts.MostResident(); o.Pages > 0 && g > o.Pages+2 {
+			t.Errorf("%d pages in memory while gathering", g)
+		}
+		r.Close()
+	}
+}
+
+// TestNoSYNFiles: the load generator's own failures that matchByTime finds
+// come after every sample; some start before the last sample (late), some
+// after it. Each is an attempt of no file, whose Detail shows its sample's
+// file, wherever it was kept.
+func TestNoSYNFiles(t *testing.T) {
+	w := &wire{}
+	srv := netip.MustParseAddrPort("10.0.0.9:8080")
+	c := &tcp.Conn{ID: 1, Client: netip.AddrPortFrom(gen.Addr(), 40001), Server: srv, Start: t0, FirstPacket: 1}
+	w.events = append(w.events, capture.Event{Kind: capture.KindConnOpen, Time: c.Start, Conn: c, Src: c.Client, Dst: srv})
+	end := *c
+	end.State, end.End, end.Ending = tcp.REJ, c.Start+1e6, tcp.EndRST
+	w.events = append(w.events, capture.Event{Kind: capture.KindConnClose, Time: end.End, Conn: &end, Src: c.Client, Dst: srv})
+	base := t0 / 1e6
+	refused := "Non HTTP response code: java.net.ConnectException"
+	var samples []jtl.Sample
+	for i, ms := range []int64{0, 2000, 4000, 6000, 8000, 9000} {
+		s := jtl.Sample{Start: base + ms, Elapsed: 1, Code: refused, Message: "Non HTTP response message: Connection refused",
+			URL: "http://10.0.0.9:8080/", AllThreads: 1, Host: "g", File: 2, Line: int64(10 + i)}
+		if ms == 8000 {
+			// Known only from the JTL: the latest start but one.
+			s.Code, s.Message, s.URL, s.Label = "Non HTTP response code: java.net.UnknownHostException", "Non HTTP response message: edge", "", "x"
+		}
+		samples = append(samples, s)
+	}
+	for _, o := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 2}} {
+		r := run(t, w, slices.Clone(samples), Options{Spill: o})
+		if r.Correlation.NoSYN != 4 {
+			t.Errorf("correlation %+v", r.Correlation)
+		}
+		var lines []int64
+		for i := range r.Attempts.Len() {
+			a := r.Attempts.At(i)
+			if a.Layer != LayerClient {
+				continue
+			}
+			d := r.Detail(&a)
+			if d == nil || d.Sample == nil || d.Sample.File != 2 || a.File != 0 && a.Status != "dns" {
+				t.Errorf("%+v: attempt %d %+v: detail %+v", o, i, a, d)
+				continue
+			}
+			if d.Sample.Start*1e6 != a.Time {
+				t.Errorf("attempt %d at %d shows the sample at %d", i, a.Time, d.Sample.Start)
+			}
+			lines = append(lines, d.Sample.Line)
+		}
+		if !slices.Equal(lines, []int64{11, 12, 13, 14, 15}) {
+			t.Errorf("%+v: client failures from lines %v", o, lines)
+		}
+		r.Close()
+	}
+}
+
+// TestClassMemo: what the memo answers is what classify says, for a
+// sample seen before, for one whose strings are equal but elsewhere, and
+// for one that differs in a single field or flag.
+func TestClassMemo(t *testing.T) {
+	var m classMemo
+	samples := []jtl.Sample{
+		{Code: "503", CallID: "x"},
+		{Code: "503"},
+		{Code: "503", URL: "https://a/"},
+		{Code: "503", URL: "WSS://a/", Label: "ws"},
+		{Code: "200", Success: true, URL: "http://a/"},
+		{Code: "200", URL: "http://a/"},
+		{Code: "Non HTTP response code: java.net.ConnectException", Message: "Non HTTP response message: Connection refused"},
+		{Code: "Non HTTP response code: java.net.ConnectException", Message: "Non HTTP response message: Connection timed out"},
+		{Code: "", Message: "Got unexpected status 429", Label: "WebSocket Open Connection"},
+		{Code: "", Message: "Got unexpected status 429", Label: "SIP"},
+	}
+	check := func(s *jtl.Sample) {
+		t.Helper()
+		want := classify(s)
+		url := strings.ToLower(s.URL)
+		secure := strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "wss://")
+		if got, sec := m.classify(s); got != want || sec != secure {
+			t.Errorf("%+v: memo %+v %v, classify %+v %v", s, got, sec, want, secure)
+		}
+	}
+	for range 3 {
+		for i := range samples {
+			check(&samples[i])
+			// The same values in strings of their own.
+			c := samples[i]
+			c.Code, c.Message, c.URL, c.Label = strings.Clone(c.Code), strings.Clone(c.Message), strings.Clone(c.URL), strings.Clone(c.Label)
+			check(&c)
+		}
+	}
+}
+
+// TestShapeOf: failures with the same strings share a shape, whether the
+// strings are the same bytes or copies; different strings never do, also
+// with more shapes than the cache holds.
+func TestShapeOf(t *testing.T) {
+	var b jtlBook
+	const threads = 3 * shapeSets
+	names := make([]string, threads)
+	for i := range names {
+		names[i] = fmt.Sprintf("tg 1-%d", i)
+	}
+	shape := map[string]uint32{}
+	for round := range 3 {
+		for i, th := range names {
+			msg := []string{"Service Unavailable", "Busy Here"}[i%2]
+			if round == 2 {
+				th, msg = strings.Clone(th), strings.Clone(msg)
+			}
+			ref := SampleRef{Label: "INVITE", Code: "503", Message: msg, Thread: th, Host: "g"}
+			got := b.shapeOf(&ref)
+			sh := b.shapes[got]
+			if b.text.get(sh.thread) != th || b.text.get(sh.message) != msg || b.text.get(sh.label) != "INVITE" || b.text.get(sh.host) != "g" {
+				t.Fatalf("%s %s: shape %d holds %+v", th, msg, got, sh)
+			}
+			if prev, ok := shape[th]; ok && prev != got {
+				t.Fatalf("%s: shape %d, was %d", th, got, prev)
+			}
+			shape[th] = got
+		}
+	}
+	if len(b.shapes) != threads {
+		t.Errorf("%d shapes for %d", len(b.shapes), threads)
+	}
+}
