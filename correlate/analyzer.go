@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"net/netip"
 	"sort"
@@ -45,6 +46,9 @@ type Analyzer struct {
 	captureEvents int64
 	captureEnd    int64
 	captureClosed bool
+	// wireSorted is how many of the capture's attempts EndCapture found
+	// in time order, all of them; -1 when they were not.
+	wireSorted int
 
 	conn *connTracker
 
@@ -154,12 +158,21 @@ func (a *Analyzer) EndCapture(end int64) {
 	log := a.sip.attempts
 	a.callIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).CallID })
 	a.traceIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).TraceID })
-	// One pass relabels the connections to backends and indexes the rest.
-	for i := range a.sip.attempts.Len() {
-		a.sip.attempts.Settle()
-		at := a.sip.attempts.Peek(i)
+	// One pass settles what the capture's end left waiting, relabels the
+	// connections to backends, notes whether the attempts are in time
+	// order (for Finish's merge), and indexes them: each pass decodes a
+	// spilled log's every page.
+	a.wireSorted = log.Len()
+	last := int64(math.MinInt64)
+	for i := range log.Len() {
+		log.Settle()
+		at := closeAttempt(log, i)
+		if at.Time < last {
+			a.wireSorted = -1
+		}
+		last = at.Time
 		if backend != nil && connLayer(at.Layer) && backend[at.Edge] {
-			at = a.sip.attempts.At(i)
+			at = log.At(i)
 			at.Hop = 1
 		}
 		if at.Hop != 0 || at.Outcome == Challenged {
@@ -279,7 +292,7 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref thr
 		a.corr.UnmatchedJTL++
 		return
 	}
-	if a.sip.attempts.Read(int(i)).Match != Unmatched {
+	if a.sip.attempts.Peek(int(i)).Match != Unmatched {
 		// A second sample with the same Call-ID (a sampler that writes
 		// one row per request of the call): the first one joined.
 		return
@@ -647,10 +660,13 @@ func (a *Analyzer) Finish() *Result {
 // them in time.
 func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 	wire := a.sip.attempts
-	wireOrder := sortedOrder(wire.Len(), func(i int) int64 {
-		wire.Settle()
-		return wire.Read(i).Time
-	})
+	var wireOrder []int32
+	if a.wireSorted != wire.Len() {
+		wireOrder = sortedOrder(wire.Len(), func(i int) int64 {
+			wire.Settle()
+			return wire.Peek(i).Time
+		})
+	}
 	book := a.jtl.reader()
 	haveThreads := !a.threads.empty()
 	out := newAttemptLog(a.opts.Spill)

@@ -26,6 +26,12 @@ type connTracker struct {
 	// active counts per edge; each connection keeps its edge's.
 	active map[netip.AddrPort]*edgeCount
 
+	// The servers of the connections that made attempts, and the client
+	// addresses each served, for backends: noted as the attempts are
+	// made, once per connection, rather than in a pass over them all.
+	servers   map[netip.Addr]bool
+	clientsOf map[netip.AddrPort]map[netip.Addr]bool
+
 	// codes are the status codes as text.
 	details detailBook
 	codes   [600]string
@@ -79,6 +85,7 @@ type connState struct {
 	pending []pendingReq
 	ws      int // attempt index of the WebSocket up on it, -1 when none
 	wsUp    bool
+	noted   bool // its server and client are in servers and clientsOf
 }
 
 type pendingReq struct {
@@ -146,22 +153,7 @@ func (t *connTracker) backends() map[netip.AddrPort]bool {
 	if t.edges != nil {
 		return nil
 	}
-	servers := map[netip.Addr]bool{}
-	clientsOf := map[netip.AddrPort]map[netip.Addr]bool{}
-	for i := range t.attempts.Len() {
-		t.attempts.Settle()
-		a := t.attempts.Peek(i)
-		if !connLayer(a.Layer) {
-			continue
-		}
-		servers[a.Edge.Addr()] = true
-		m := clientsOf[a.Edge]
-		if m == nil {
-			m = map[netip.Addr]bool{}
-			clientsOf[a.Edge] = m
-		}
-		m[a.Client.Addr()] = true
-	}
+	servers, clientsOf := t.servers, t.clientsOf
 	roots := false
 	backend := map[netip.AddrPort]bool{}
 	for e, cs := range clientsOf {
@@ -179,6 +171,26 @@ func (t *connTracker) backends() map[netip.AddrPort]bool {
 		return nil
 	}
 	return backend
+}
+
+// note files the server and client of a connection that makes an
+// attempt, for backends: every attempt on it has the same two.
+func (t *connTracker) note(st *connState, c *tcp.Conn) {
+	if st.noted || t.edges != nil {
+		return
+	}
+	st.noted = true
+	if t.servers == nil {
+		t.servers = map[netip.Addr]bool{}
+		t.clientsOf = map[netip.AddrPort]map[netip.Addr]bool{}
+	}
+	t.servers[c.Server.Addr()] = true
+	m := t.clientsOf[c.Server]
+	if m == nil {
+		m = map[netip.Addr]bool{}
+		t.clientsOf[c.Server] = m
+	}
+	m[c.Client.Addr()] = true
 }
 
 func connLayer(l Layer) bool {
@@ -206,6 +218,7 @@ func (t *connTracker) open(ev *capture.Event) {
 	st.hop = t.hopOf(c)
 	st.edge.tcp++
 	st.counted = true
+	t.note(st, c)
 	i := t.attempts.Append(Attempt{
 		Layer: LayerTCP, Hop: st.hop, Time: c.Start, Concurrency: st.edge.tcp, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
@@ -318,6 +331,7 @@ func (t *connTracker) tlsHello(ev *capture.Event) {
 	if st == nil || st.tls >= 0 {
 		return
 	}
+	t.note(st, c)
 	i := t.attempts.Append(Attempt{
 		Layer: LayerTLS, Hop: st.hop, Time: ev.Time, Concurrency: st.edge.tcp, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,
@@ -392,6 +406,7 @@ func (t *connTracker) request(ev *capture.Event) {
 		st.edge.http++
 		conc = st.edge.http
 	}
+	t.note(st, c)
 	i := t.attempts.Append(Attempt{
 		Layer: layer, Hop: st.hop, Time: ev.Time, Concurrency: conc, Threads: -1,
 		Outcome: Pending, Edge: c.Server, Client: c.Client, Source: FromCapture,

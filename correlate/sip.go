@@ -673,7 +673,8 @@ func (t *sipTracker) noteRelay(l *leg, a *Attempt) {
 }
 
 // finish closes the books at the end of the capture: dialogs whose timer
-// would have fired have timed out; the rest are unanswered or still up.
+// would have fired have timed out; the rest are unanswered (closeAttempt)
+// or still up.
 func (t *sipTracker) finish(end int64) {
 	t.advance(end)
 	for i, n := range t.methodCounts {
@@ -688,25 +689,29 @@ func (t *sipTracker) finish(end int64) {
 		}
 	}
 	t.codeCounts = [1000]int64{}
-	for i := range t.attempts.Len() {
-		t.attempts.Settle()
-		// Written only where something changes: a page written to is
-		// encoded again when it leaves memory.
-		if p := t.attempts.Peek(i); p.Outcome != Pending && (p.Outcome != Rejected || (p.Status != "401" && p.Status != "407")) {
-			continue
-		}
-		a := t.attempts.At(i)
-		if a.Outcome == Pending {
-			a.Outcome = Unanswered
-			a.Status = "unanswered"
-		}
-		if a.Outcome == Rejected && (a.Status == "401" || a.Status == "407") {
-			// A challenge nobody answered in the capture: the client gave
-			// up on authentication; that is a failure, but an error of
-			// configuration rather than a refusal of work.
-			a.Kind = KindError
-		}
+}
+
+// closeAttempt settles attempt i of log as the capture's end leaves it,
+// once finish has run: what was still waiting is unanswered. The Analyzer
+// does it in its one pass over the attempts at the capture's end. It
+// returns the attempt, written to only where something changes: a page
+// written to is encoded again when it leaves memory.
+func closeAttempt(log *attemptLog, i int) *Attempt {
+	if p := log.Peek(i); p.Outcome != Pending && (p.Outcome != Rejected || (p.Status != "401" && p.Status != "407")) {
+		return p
 	}
+	a := log.At(i)
+	if a.Outcome == Pending {
+		a.Outcome = Unanswered
+		a.Status = "unanswered"
+	}
+	if a.Outcome == Rejected && (a.Status == "401" || a.Status == "407") {
+		// A challenge nobody answered in the capture: the client gave
+		// up on authentication; that is a failure, but an error of
+		// configuration rather than a refusal of work.
+		a.Kind = KindError
+	}
+	return a
 }
 
 type timer struct {

@@ -1,0 +1,98 @@
+package correlate
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/ceiling-dev/ceiling/parse/capture"
+	"github.com/ceiling-dev/ceiling/parse/http"
+	"github.com/ceiling-dev/ceiling/parse/jtl"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
+)
+
+// conns builds connection events for tests.
+type conns struct {
+	w  *wire
+	id uint64
+}
+
+// open opens a connection from client to server at ms, closed at end
+// (ms), and returns it; midstream: begun before the capture.
+func (c *conns) open(client, server netip.AddrPort, ms, end int64, midstream bool) *tcp.Conn {
+	c.id++
+	cn := &tcp.Conn{ID: c.id, Client: client, Server: server, Start: t0 + ms*1e6, FirstPacket: int64(c.id), Midstream: midstream}
+	c.w.events = append(c.w.events, capture.Event{Kind: capture.KindConnOpen, Time: cn.Start, Conn: cn, Src: client, Dst: server})
+	done := *cn
+	done.State, done.Established, done.SynAck, done.Ending, done.End = tcp.SF, cn.Start+1e5, cn.Start+1e5, tcp.EndFIN, t0+end*1e6
+	c.w.events = append(c.w.events, capture.Event{Kind: capture.KindConnClose, Time: done.End, Conn: &done, Src: client, Dst: server})
+	return cn
+}
+
+// TestBackendsRelabelled: the edge's connections to a backend (a server
+// only the edge talked to) are hop 1, those of the load generator to the
+// edge hop 0, whether the connection made its first attempt as it opened
+// or, begun before the capture, with a request on it.
+func TestBackendsRelabelled(t *testing.T) {
+	w := &wire{}
+	c := &conns{w: w}
+	edgeWeb := netip.MustParseAddrPort("10.0.0.9:443")
+	back := netip.MustParseAddrPort("10.0.0.20:8080")
+	edgeOut := netip.AddrPortFrom(edgeWeb.Addr(), 50000)
+	c.open(netip.AddrPortFrom(gen.Addr(), 41000), edgeWeb, 0, 500, false)
+	c.open(edgeOut, back, 10, 400, false)
+	// Begun before the capture: no TCP attempt, but a request.
+	mid := c.open(netip.AddrPortFrom(edgeWeb.Addr(), 50001), netip.MustParseAddrPort("10.0.0.21:8080"), 20, 300, true)
+	w.events = append(w.events, capture.Event{Kind: capture.KindRequest, Time: t0 + 30e6, Conn: mid, Src: mid.Client, Dst: mid.Server,
+		Request: &http.Request{Method: "GET", Target: "/"}})
+	r := run(t, w, nil, Options{})
+	hops := map[netip.AddrPort]uint8{}
+	n := 0
+	for i := range r.Attempts.Len() {
+		a := r.Attempts.At(i)
+		hops[a.Edge] = a.Hop
+		n++
+	}
+	if n != 3 || hops[edgeWeb] != 0 || hops[back] != 1 || hops[mid.Server] != 1 {
+		t.Errorf("%d attempts, hops %v", n, hops)
+	}
+}
+
+// TestWireOutOfOrder: the capture's attempts are logged as they are made,
+// which is not always in time order (a connection's attempt is at its
+// first packet, logged when the connection is reported); the attempts
+// come out in time order all the same, the JTL's merged in among them.
+func TestWireOutOfOrder(t *testing.T) {
+	w := &wire{}
+	w.call("s1", 100, 1000)
+	c := &conns{w: w}
+	cn := c.open(netip.AddrPortFrom(gen.Addr(), 41000), netip.MustParseAddrPort("10.0.0.9:443"), 50, 2000, false)
+	sortEvents(w.events)
+	// Reported at 150 ms, after the INVITE, for a SYN at 50.
+	for i := range w.events {
+		if w.events[i].Kind == capture.KindConnOpen {
+			w.events[i].Time = t0 + 150e6
+		}
+	}
+	sortEvents(w.events)
+	if cn.Start != t0+50e6 {
+		t.Fatal(cn.Start)
+	}
+	var samples []jtl.Sample
+	for _, ms := range []int64{75, 120} {
+		// The load generator's own failures: known only from the JTL.
+		samples = append(samples, jtl.Sample{Start: t0/1e6 + ms, Elapsed: 1, Code: "Non HTTP response code: java.net.UnknownHostException",
+			Message: "Non HTTP response message: edge", Label: "x", Host: "g", AllThreads: 1})
+	}
+	for _, o := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 1}} {
+		r := run(t, w, slices.Clone(samples), Options{Spill: o})
+		var times []int64
+		for i := range r.Attempts.Len() {
+			times = append(times, (r.Attempts.At(i).Time-t0)/1e6)
+		}
+		if want := []int64{50, 75, 100, 120}; !slices.Equal(times, want) {
+			t.Errorf("%+v: attempts at %v ms, want %v", o, times, want)
+		}
+		r.Close()
+	}
+}
