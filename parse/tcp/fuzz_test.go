@@ -167,5 +167,10 @@ func FuzzAssembler(f *testing.F) {
 		if s.Conns != int64(len(rec.conns)) {
 			t.Fatalf("stats count %d connections, handler saw %d", s.Conns, len(rec.conns))
 		}
+		// The shortcut for a packet of the last packet's connection
+		// changes nothing.
+		if fast, general := runAssembler(t, pkts, opts, false), runAssembler(t, pkts, opts, true); fast != general {
+			t.Fatalf("the shortcut changed what the handler heard:\n--- shortcut\n%s\n--- lookup every packet\n%s", fast, general)
+		}
 	})
 }

@@ -1,0 +1,217 @@
+package tcp
+
+import (
+	"cmp"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/pcap"
+)
+
+// runAssembler feeds pkts to a fresh Assembler and returns what the
+// handler heard and the final stats. general makes every packet look its
+// connection up in the table, as if the packet before it had been of
+// another connection: the path the last-connection shortcut skips.
+func runAssembler(t *testing.T, pkts []*pcap.Packet, opts Options, general bool) string {
+	t.Helper()
+	rec := newRecorder()
+	a := NewAssembler(rec, opts)
+	for _, p := range pkts {
+		if general {
+			a.last = nil
+		}
+		a.Packet(p)
+	}
+	var end int64
+	if len(pkts) > 0 {
+		end = pkts[len(pkts)-1].Time
+	}
+	a.Finish(end)
+	rec.check(t)
+	return rec.log.String() + describeStats(a.Stats())
+}
+
+// TestLastConnShortcut: the shortcut for a packet of the same connection
+// as the one before it changes nothing, on every capture of the corpus
+// and on the hand-made cases (port reuse, closes, lingering and evicted
+// connections among them).
+func TestLastConnShortcut(t *testing.T) {
+	type input struct {
+		name string
+		pkts []*pcap.Packet
+		opts Options
+	}
+	var ins []input
+	for _, c := range cases {
+		f := newFlow()
+		c.build(f)
+		ins = append(ins, input{"case/" + c.name, f.pkts, c.opts})
+	}
+	// More connections than the table holds, interleaved, and ports
+	// reused with a new initial sequence number.
+	f := newFlow()
+	for i := range 40 {
+		f.cli = netip.AddrPortFrom(f.cli.Addr(), uint16(40000+i%13))
+		f.c("S", uint32(1000+i), 0, "")
+		if i%3 == 0 {
+			f.s("SA", 5000, uint32(1001+i), "")
+		}
+	}
+	ins = append(ins, input{"evictions", f.pkts, Options{MaxConns: 7}})
+	// More connections forgotten at once than are kept for reuse; the
+	// last of them was the last packet's, and its addresses come again.
+	f = newFlow()
+	for i := range maxFreeConns + 100 {
+		f.cli = netip.AddrPortFrom(f.cli.Addr(), uint16(1024+i))
+		f.c("S", 1000, 0, "")
+		f.s("RA", 0, 1001, "")
+	}
+	f.wait(10e9)
+	f.s("A", 7000, 2000, "late")
+	ins = append(ins, input{"forgotten past the free list", f.pkts, Options{}})
+
+	dir := needCorpus(t)
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range files {
+		pkts := readTCP(t, filepath.Join(dir, e.Name()))
+		if len(pkts) > 0 {
+			ins = append(ins, input{"corpus/" + e.Name(), pkts, Options{}})
+		}
+	}
+	for _, in := range ins {
+		t.Run(in.name, func(t *testing.T) {
+			fast := runAssembler(t, in.pkts, in.opts, false)
+			general := runAssembler(t, in.pkts, in.opts, true)
+			if fast != general {
+				t.Errorf("the shortcut changed what the handler heard:\n--- shortcut\n%s\n--- lookup every packet\n%s", fast, general)
+			}
+		})
+	}
+}
+
+// readTCP reads a capture's TCP packets, payloads copied; nil for a file
+// that is not a capture.
+func readTCP(t *testing.T, path string) []*pcap.Packet {
+	in, err := parse.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer in.Close()
+	if in.Kind != parse.KindPcap && in.Kind != parse.KindPcapng && in.Kind != parse.KindNetmon {
+		return nil
+	}
+	r, err := pcap.NewReader(in, pcap.Options{})
+	if err != nil {
+		return nil
+	}
+	var pkts []*pcap.Packet
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if p.Transport != pcap.TCP {
+			continue
+		}
+		q := *p
+		q.Payload = append([]byte(nil), p.Payload...)
+		pkts = append(pkts, &q)
+	}
+	return pkts
+}
+
+// TestTimerHeap: whatever the pushes, changes and removals, the heap
+// gives the connections back in (deadline, ID) order and each knows its
+// place in it.
+func TestTimerHeap(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		n, ops    int
+		deadlines int64 // deadlines drawn from [0, deadlines): few values make ties
+	}{
+		{"empty", 0, 0, 10},
+		{"one", 1, 5, 10},
+		{"ties", 50, 500, 3},
+		{"spread", 300, 3000, 1 << 40},
+		{"a level deep", 5, 100, 100},
+		{"levels", 1000, 5000, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(tc.n), uint64(tc.ops)))
+			var h timerHeap
+			in := map[*conn]bool{}
+			var id uint64
+			add := func() {
+				id++
+				c := &conn{Conn: &Conn{ID: id}, deadline: rng.Int64N(tc.deadlines)}
+				h.push(c)
+				in[c] = true
+			}
+			for range tc.n {
+				add()
+			}
+			for range tc.ops {
+				if len(h) == 0 {
+					add()
+					continue
+				}
+				i := rng.IntN(len(h))
+				switch rng.IntN(4) {
+				case 0:
+					add()
+				case 1:
+					delete(in, h[i].c)
+					h.remove(i)
+				default:
+					h.set(i, rng.Int64N(tc.deadlines))
+				}
+				checkHeap(t, h, in)
+			}
+			var got []*conn
+			for len(h) > 0 {
+				got = append(got, h[0].c)
+				h.remove(0)
+				checkHeap(t, h, nil)
+			}
+			if len(got) != len(in) {
+				t.Fatalf("%d connections came out, %d went in", len(got), len(in))
+			}
+			if !slices.IsSortedFunc(got, func(x, y *conn) int {
+				return cmp.Or(cmp.Compare(x.deadline, y.deadline), cmp.Compare(x.ID, y.ID))
+			}) {
+				t.Fatal("the connections did not come out in (deadline, ID) order")
+			}
+		})
+	}
+}
+
+func checkHeap(t *testing.T, h timerHeap, in map[*conn]bool) {
+	t.Helper()
+	if in != nil && len(h) != len(in) {
+		t.Fatalf("heap holds %d, want %d", len(h), len(in))
+	}
+	for i := range h {
+		e := &h[i]
+		if e.c.heapIdx != i || e.deadline != e.c.deadline || e.id != e.c.ID {
+			t.Fatalf("entry %d: heapIdx %d, deadline %d/%d, id %d/%d", i, e.c.heapIdx, e.deadline, e.c.deadline, e.id, e.c.ID)
+		}
+		if in != nil && !in[e.c] {
+			t.Fatalf("entry %d: a connection removed is still there", i)
+		}
+		if i > 0 && e.before(&h[(i-1)/4]) {
+			t.Fatalf("entry %d comes before its parent", i)
+		}
+	}
+}
