@@ -140,8 +140,8 @@ type Stats struct {
 // for concurrent use. Its memory is bounded by Options.MaxConns,
 // MaxBuffered and MaxBufferedTotal, whatever the input.
 type Assembler struct {
-	h      Handler
-	opts   Options
+	h     Handler
+	opts  Options
 	conns map[key]*conn
 	// last is the connection of the last packet, nil once forgotten: a
 	// third of the packets of a busy capture follow one of the same
