@@ -20,7 +20,11 @@ import (
 // sipJob is one datagram for the parser.
 type sipJob struct {
 	seq uint64
-	b   []byte // the datagram, copied: the reader reuses its buffer
+	// b is the datagram, copied because the reader reuses its buffer. The
+	// copy is the message's: it is parsed with ParseShared, so that the
+	// Message's strings and Body point into it rather than into a second
+	// copy of the headers.
+	b   []byte
 	m   *sip.Message
 	err error
 }
@@ -30,6 +34,9 @@ type sipJob struct {
 type udpParser struct {
 	jobs  chan []*sipJob
 	batch []*sipJob
+	// spare takes the batches the goroutine is done with back to add, to
+	// be filled again.
+	spare chan []*sipJob
 	sent  uint64 // jobs handed over
 	made  uint64 // jobs made
 	// stopped: the goroutine was told to end; jobs after it (a caller
@@ -42,7 +49,8 @@ type udpParser struct {
 	cond    *sync.Cond
 
 	// text holds the datagrams' copies, many to an allocation and never
-	// written again: a message's Body points into its copy.
+	// written again: a message's strings and Body point into its copy,
+	// for as long as any consumer holds them.
 	text []byte
 	free freelist.List[sipJob]
 
@@ -53,7 +61,7 @@ type udpParser struct {
 const udpBatch = 64
 
 func newUDPParser(opts sip.Options) *udpParser {
-	u := &udpParser{jobs: make(chan []*sipJob, 64), opts: opts}
+	u := &udpParser{jobs: make(chan []*sipJob, 64), spare: make(chan []*sipJob, 64), opts: opts}
 	u.free.Max = 4096
 	u.opts.Datagram = true
 	u.cond = sync.NewCond(&u.mu)
@@ -64,13 +72,20 @@ func newUDPParser(opts sip.Options) *udpParser {
 func (u *udpParser) run() {
 	for batch := range u.jobs {
 		for _, j := range batch {
-			j.m, _, j.err = u.parser.Parse(j.b, &u.opts)
+			j.m, _, j.err = u.parser.ParseShared(j.b, &u.opts)
 			u.done.Store(j.seq)
 			if u.waiting.Load() {
 				u.mu.Lock()
 				u.cond.Broadcast()
 				u.mu.Unlock()
 			}
+		}
+		// The jobs themselves stay with their events; only the slice
+		// goes back, emptied so that it holds none of them.
+		clear(batch)
+		select {
+		case u.spare <- batch[:0]:
+		default:
 		}
 	}
 }
@@ -93,7 +108,7 @@ func (u *udpParser) add(b []byte) *sipJob {
 		// The goroutine finishes what it was given first: the count of
 		// jobs done only goes up.
 		u.wait(&sipJob{seq: u.sent})
-		j.m, _, j.err = u.parser.Parse(j.b, &u.opts)
+		j.m, _, j.err = u.parser.ParseShared(j.b, &u.opts)
 		u.sent = u.made
 		u.done.Store(j.seq)
 		return j
@@ -111,7 +126,11 @@ func (u *udpParser) flush() {
 	}
 	u.jobs <- u.batch
 	u.sent += uint64(len(u.batch))
-	u.batch = make([]*sipJob, 0, udpBatch)
+	select {
+	case u.batch = <-u.spare:
+	default:
+		u.batch = make([]*sipJob, 0, udpBatch)
+	}
 }
 
 // wait returns once job j is parsed.

@@ -2,8 +2,12 @@ package sip
 
 import (
 	"bytes"
+	"fmt"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestParseAllocs pins what a message costs in allocations: Messages and
@@ -116,4 +120,61 @@ func TestSkipQuoted(t *testing.T) {
 		}
 	}
 	rec(nil)
+}
+
+// TestMessageSize keeps a block of Messages within the size class it is
+// allocated in (see messageBlock).
+func TestMessageSize(t *testing.T) {
+	if n := unsafe.Sizeof(Message{}) * messageBlock; n > 4096 {
+		t.Errorf("%d Messages take %d bytes: more than the 4096-byte size class", messageBlock, n)
+	}
+}
+
+// TestCorrelationBlocks checks that the Correlation slices cut from a
+// Parser's header block stay as they were while later messages are parsed,
+// that appending to one cannot write over another's, and that ParseInto
+// gives each message its own.
+func TestCorrelationBlocks(t *testing.T) {
+	msg := func(i int) []byte {
+		var b strings.Builder
+		fmt.Fprintf(&b, "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: c%d\r\nCSeq: 1 OPTIONS\r\n", i)
+		for k := 0; k <= i%3; k++ {
+			fmt.Fprintf(&b, "X-Trace-Id: t%d-%d\r\n", i, k)
+		}
+		b.WriteString("\r\n")
+		return []byte(b.String())
+	}
+	want := func(i int) []Header {
+		var hs []Header
+		for k := 0; k <= i%3; k++ {
+			hs = append(hs, Header{Name: "X-Trace-Id", Value: fmt.Sprintf("t%d-%d", i, k)})
+		}
+		return hs
+	}
+	var p Parser
+	var kept []*Message
+	for i := 0; i < 300; i++ {
+		m, _, err := p.Parse(msg(i), &Options{Datagram: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, m)
+		if i%7 == 0 {
+			_ = append(m.Correlation, Header{Name: "X", Value: "clobber"})
+		}
+	}
+	for i, m := range kept {
+		if !reflect.DeepEqual(m.Correlation, want(i)) {
+			t.Fatalf("message %d: %v, want %v", i, m.Correlation, want(i))
+		}
+	}
+	var into Message
+	for _, i := range []int{2, 0, 1, 2} {
+		if ok, _, err := p.ParseInto(&into, msg(i), &Options{Datagram: true}); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		if !reflect.DeepEqual(into.Correlation, want(i)) {
+			t.Fatalf("ParseInto %d: %v, want %v", i, into.Correlation, want(i))
+		}
+	}
 }

@@ -13,8 +13,9 @@ import (
 
 // FuzzParse feeds arbitrary bytes to Parse in both modes. Properties: no
 // panic; n within the buffer; err == nil means a message with a Call-ID;
-// and a message framed in stream mode reads the same as a datagram of its
-// own bytes, and is ErrIncomplete when cut short.
+// a message framed in stream mode reads the same as a datagram of its
+// own bytes, and is ErrIncomplete when cut short; and the fast paths and
+// ParseShared read exactly what the general path does (sameAsFull).
 //
 // Seeds: the hand-written cases of TestParse, and testdata/fuzz/FuzzParse,
 // real messages and stream pieces from testdata (see -fuzzseeds).
@@ -26,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		opts := &Options{Datagram: dgram}
 		m, n, err := Parse(b, opts)
 		checkInvariants(t, b, m, n, err)
+		sameAsFull(t, "input", b, opts)
 		Looks(b)
 		KeepAlive(b)
 		if m == nil {

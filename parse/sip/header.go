@@ -21,7 +21,16 @@ const (
 	hWarning
 	hServer
 	hUserAgent
+	numHeaders
 )
+
+// headerNames are the full names of the headers the parser reads.
+var headerNames = [numHeaders]string{
+	hVia: "Via", hFrom: "From", hTo: "To", hCallID: "Call-ID", hCSeq: "CSeq",
+	hContact: "Contact", hContentLength: "Content-Length", hContentType: "Content-Type",
+	hPAssertedIdentity: "P-Asserted-Identity", hReason: "Reason", hRetryAfter: "Retry-After",
+	hWarning: "Warning", hServer: "Server", hUserAgent: "User-Agent",
+}
 
 // compactForms maps RFC 3261 7.3.3's one-letter names, and those later
 // RFCs registered with IANA, to the full names.
@@ -65,7 +74,9 @@ func FullName(name string) string {
 
 // lookupHeader identifies a header name, case-insensitively. It switches on
 // the length and first letter so that a name is compared with at most one
-// candidate: this runs for every header field of every message.
+// candidate: this runs for every header field of every message. The
+// spelling of the RFCs, which nearly every message uses, is compared
+// whole first: a few word compares rather than a fold per byte.
 func lookupHeader(name string) header {
 	if name == "" {
 		return hOther
@@ -77,59 +88,59 @@ func lookupHeader(name string) header {
 			return compactForms[c-'a'].h
 		}
 	case 2:
-		if c == 't' && equalFold(name, "To") {
+		if c == 't' && (name == "To" || equalFold(name, "To")) {
 			return hTo
 		}
 	case 3:
-		if c == 'v' && equalFold(name, "Via") {
+		if c == 'v' && (name == "Via" || equalFold(name, "Via")) {
 			return hVia
 		}
 	case 4:
-		if c == 'f' && equalFold(name, "From") {
+		if c == 'f' && (name == "From" || equalFold(name, "From")) {
 			return hFrom
 		}
-		if c == 'c' && equalFold(name, "CSeq") {
+		if c == 'c' && (name == "CSeq" || equalFold(name, "CSeq")) {
 			return hCSeq
 		}
 	case 6:
-		if c == 'r' && equalFold(name, "Reason") {
+		if c == 'r' && (name == "Reason" || equalFold(name, "Reason")) {
 			return hReason
 		}
-		if c == 's' && equalFold(name, "Server") {
+		if c == 's' && (name == "Server" || equalFold(name, "Server")) {
 			return hServer
 		}
 	case 7:
 		switch c {
 		case 'c':
-			if equalFold(name, "Call-ID") {
+			if name == "Call-ID" || equalFold(name, "Call-ID") {
 				return hCallID
 			}
-			if equalFold(name, "Contact") {
+			if name == "Contact" || equalFold(name, "Contact") {
 				return hContact
 			}
 		case 'w':
-			if equalFold(name, "Warning") {
+			if name == "Warning" || equalFold(name, "Warning") {
 				return hWarning
 			}
 		}
 	case 10:
-		if c == 'u' && equalFold(name, "User-Agent") {
+		if c == 'u' && (name == "User-Agent" || equalFold(name, "User-Agent")) {
 			return hUserAgent
 		}
 	case 11:
-		if c == 'r' && equalFold(name, "Retry-After") {
+		if c == 'r' && (name == "Retry-After" || equalFold(name, "Retry-After")) {
 			return hRetryAfter
 		}
 	case 12:
-		if c == 'c' && equalFold(name, "Content-Type") {
+		if c == 'c' && (name == "Content-Type" || equalFold(name, "Content-Type")) {
 			return hContentType
 		}
 	case 14:
-		if c == 'c' && equalFold(name, "Content-Length") {
+		if c == 'c' && (name == "Content-Length" || equalFold(name, "Content-Length")) {
 			return hContentLength
 		}
 	case 19:
-		if c == 'p' && equalFold(name, "P-Asserted-Identity") {
+		if c == 'p' && (name == "P-Asserted-Identity" || equalFold(name, "P-Asserted-Identity")) {
 			return hPAssertedIdentity
 		}
 	}
@@ -144,6 +155,10 @@ type correlation struct {
 	// last marks the last letters, lower-cased, of the names and
 	// suffixes: one lookup turns most header names away.
 	last [256]bool
+	// known says, for each header the parser reads, whether its name
+	// matches: match gives the same answer for any spelling of the name,
+	// compact or full, as it folds case and expands compact forms.
+	known [numHeaders]bool
 }
 
 func newCorrelation(names []string) correlation {
@@ -160,6 +175,9 @@ func newCorrelation(names []string) correlation {
 		if n != "" {
 			c.last[lower(n[len(n)-1])] = true
 		}
+	}
+	for h := hOther + 1; h < numHeaders; h++ {
+		c.known[h] = c.match(headerNames[h])
 	}
 	return c
 }

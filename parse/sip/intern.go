@@ -31,6 +31,11 @@ var transports = [...]string{"UDP", "TCP", "TLS", "SCTP", "WS", "WSS", "TLS-SCTP
 // transport: transport tokens are case-insensitive.
 func internTransport(s string) string {
 	for _, t := range transports {
+		if t == s {
+			return t
+		}
+	}
+	for _, t := range transports {
 		if equalFold(t, s) {
 			return t
 		}

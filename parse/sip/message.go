@@ -25,6 +25,11 @@ package sip
 // constants.
 type Message struct {
 	Request bool
+	// CSeq is the CSeq header's number, CSeqMethod its method. It sits
+	// beside Request, rather than with CSeqMethod, so that the two share
+	// one word: see messageBlock.
+	CSeq uint32
+
 	// Request line.
 	Method     string // "INVITE" (interned for the standard methods)
 	RequestURI string
@@ -33,7 +38,6 @@ type Message struct {
 	Reason     string // reason phrase: "Service Unavailable"
 
 	CallID     string
-	CSeq       uint32
 	CSeqMethod string
 
 	// Via is the top Via header's first value.
@@ -69,7 +73,8 @@ type Message struct {
 
 	// Correlation holds the headers whose names the Options mark as
 	// correlation or trace IDs (X-Inin-Cnv, *-Correlation-Id, *-Trace-Id),
-	// in the order they appear.
+	// in the order they appear. Like Messages, the slices are cut from
+	// blocks a Parser fills and never writes again.
 	Correlation []Header
 
 	// Headers is the number of header fields.
@@ -82,12 +87,6 @@ type Message struct {
 	// first byte that is not CR or LF (RFC 3261 7.5 lets CRLFs precede a
 	// message; anything else is damage worth reporting).
 	Skipped int
-
-	// corr backs Correlation so that a message with one correlation
-	// header needs no allocation of its own for it. One, not two: with
-	// two the Message no longer fits 512 bytes, the size class every
-	// message would then pay for.
-	corr [1]Header
 }
 
 // Via is one Via value.

@@ -96,14 +96,29 @@ type Parser struct {
 	// Messages and header copies are cut from (see Message).
 	msgs []Message
 	text []byte
+	hdrs []Header
+	// corrs gathers a message's correlation headers before they are
+	// cut from hdrs, when their number is known.
+	corrs []Header
+
+	// full makes the parser take the general path everywhere rather than
+	// the fast paths for common spellings, so that tests can compare the
+	// two on the same bytes.
+	full bool
 }
 
 // The blocks a Parser cuts Messages and header copies from. Small enough
 // that a consumer keeping one message pins little, large enough that
 // allocating costs a message a fraction of what it did.
+//
+// A block of messageBlock Messages fills the 4 KB size class the allocator
+// would round it up to: keep Message at most 4096/messageBlock bytes
+// (TestMessageSize), or the last message of each block costs a size class
+// of its own.
 const (
-	messageBlock = 8
+	messageBlock = 9
 	textBlock    = 8 << 10
+	headerBlock  = 64
 	// bigText is the header section that gets an allocation of its own
 	// rather than most of a block.
 	bigText = textBlock / 4
@@ -139,13 +154,35 @@ func (p *Parser) copyText(b []byte) string {
 	return unsafe.String(&dst[0], n)
 }
 
+// keepHeaders returns hs in memory of the message's own: reuse, the
+// Correlation of a Message that ParseInto writes again, when it is large
+// enough, else a slice of the current header block.
+func (p *Parser) keepHeaders(hs, reuse []Header) []Header {
+	n := len(hs)
+	var dst []Header
+	switch {
+	case cap(reuse) >= n:
+		dst = reuse[:n]
+	case n > headerBlock/4:
+		dst = make([]Header, n)
+	default:
+		if len(p.hdrs) < n {
+			p.hdrs = make([]Header, headerBlock)
+		}
+		dst = p.hdrs[:n:n]
+		p.hdrs = p.hdrs[n:]
+	}
+	copy(dst, hs)
+	return dst
+}
+
 var parsers = sync.Pool{New: func() any { return new(Parser) }}
 
 // Parse parses one message at the start of b with a pooled Parser. See
 // Parser.Parse.
 func Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 	p := parsers.Get().(*Parser)
-	m, n, err = p.parse(nil, b, opts)
+	m, n, err = p.parse(nil, b, opts, false)
 	parsers.Put(p)
 	return m, n, err
 }
@@ -168,7 +205,17 @@ func Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 // Only the first problem found is reported. If err is nil, m.CallID is
 // not empty.
 func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
-	return p.parse(nil, b, opts)
+	return p.parse(nil, b, opts, false)
+}
+
+// ParseShared is Parse for a caller that gives b up to the message: b is
+// never written again while the Message, or any string of it, is in use.
+// The Message's strings then point into b instead of into a copy of the
+// header section, which saves copying every message's headers; keeping
+// one of them keeps b alive, as Body always did. CallID is still a copy of
+// its own (see Message), because it is the string kept per call.
+func (p *Parser) ParseShared(b []byte, opts *Options) (m *Message, n int, err error) {
+	return p.parse(nil, b, opts, true)
 }
 
 // ParseInto is Parse writing into *m, so that a caller that is done with
@@ -176,7 +223,7 @@ func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 // holds a message (Parse's m != nil); then nothing of the previous one is
 // left in it. Otherwise *m is untouched.
 func (p *Parser) ParseInto(m *Message, b []byte, opts *Options) (ok bool, n int, err error) {
-	got, n, err := p.parse(m, b, opts)
+	got, n, err := p.parse(m, b, opts, false)
 	return got != nil, n, err
 }
 
@@ -188,7 +235,7 @@ type limits struct {
 	maxHeaders, maxHdrBytes, maxCL int
 }
 
-func (p *Parser) parse(dst *Message, b []byte, opts *Options) (*Message, int, error) {
+func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Message, int, error) {
 	lim := limits{maxHeaders: DefaultMaxHeaders, maxHdrBytes: DefaultMaxHeaderBytes, maxCL: DefaultMaxBody}
 	names := DefaultCorrelationHeaders
 	if opts != nil {
@@ -219,12 +266,16 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options) (*Message, int, er
 	}
 
 	m := dst
+	var reuse []Header
 	if m == nil {
 		m = p.newMessage()
 	} else {
+		// ParseInto's caller is done with the message, its Correlation
+		// included: the next one may write there.
+		reuse = m.Correlation[:0]
 		*m = Message{}
 	}
-	p.fill(m, b, &f, &lim)
+	p.fill(m, b, &f, &lim, shared, reuse)
 	if f.fault != nil {
 		return m, f.n, f.fault
 	}
@@ -480,7 +531,10 @@ func clip(s string) string {
 }
 
 // fill parses the start line and headers of the framed message into m.
-func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
+// shared says b is the caller's to give (see ParseShared): the strings
+// point into it rather than into a copy. reuse is memory for Correlation
+// (see keepHeaders).
+func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, reuse []Header) {
 	m.Start = f.start
 	skipped := 0
 	for i := 0; i < f.start; i++ {
@@ -493,11 +547,16 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 	m.ContentLength = f.cl
 	m.Body = f.body
 	m.RetryAfter = -1
-	m.Correlation = m.corr[:0]
+	corrs := p.corrs[:0]
 
 	// One copy of the start line and headers backs every string below
 	// but the Call-ID: one allocation instead of one per field.
-	text := p.copyText(b[f.start:f.hdrEnd])
+	var text string
+	if shared {
+		text = unsafe.String(&b[f.start], f.hdrEnd-f.start)
+	} else {
+		text = p.copyText(b[f.start:f.hdrEnd])
+	}
 	base := f.start
 
 	sl := text[:f.lineEnd-f.start]
@@ -540,26 +599,54 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 		if line == "" {
 			break
 		}
-		if isWSP(line[0]) {
-			f.add(base+lineAt, "continuation line without a header field", nil)
-			continue
+		// Nearly every line is "Name: value", the name a token that the
+		// colon follows at once: reading the name byte by byte finds the
+		// colon without a search, and the name needs no trimming nor
+		// checking. Anything else takes the general path.
+		k := 0
+		for k < len(line) && tokenChar[line[k]] {
+			k++
 		}
-		colon := strings.IndexByte(line, ':')
-		if colon < 0 {
-			f.add(base+lineAt, fmt.Sprintf("header line without a colon: %q", clip(line)), nil)
-			continue
+		var name, raw string
+		var h header
+		if k > 0 && k < len(line) && line[k] == ':' && !p.full {
+			name, raw = line[:k], line[k+1:]
+			h = lookupHeader(name)
+		} else {
+			if isWSP(line[0]) {
+				f.add(base+lineAt, "continuation line without a header field", nil)
+				continue
+			}
+			colon := strings.IndexByte(line, ':')
+			if colon < 0 {
+				f.add(base+lineAt, fmt.Sprintf("header line without a colon: %q", clip(line)), nil)
+				continue
+			}
+			name = trimWSP(line[:colon])
+			h = lookupHeader(name)
+			// A name lookupHeader knows is a token already.
+			if h == hOther && !isToken(name) {
+				f.add(base+lineAt, fmt.Sprintf("bad header name %q", clip(name)), nil)
+				continue
+			}
+			raw = line[colon+1:]
 		}
-		name := trimWSP(line[:colon])
-		h := lookupHeader(name)
-		// A name lookupHeader knows is a token already.
-		if h == hOther && !isToken(name) {
-			f.add(base+lineAt, fmt.Sprintf("bad header name %q", clip(name)), nil)
-			continue
+		// The value of a header nobody reads is not even trimmed. The
+		// last-letter test, inlined here, turns most names away before
+		// the call.
+		var corr bool
+		if h != hOther && !p.full {
+			corr = p.corr.known[h]
+		} else {
+			corr = (len(name) == 1 || p.corr.last[lower(name[len(name)-1])]) && p.corr.match(name)
 		}
-		value := trimWSP(line[colon+1:])
+		var value string
+		if h != hOther || corr || p.full {
+			value = trimWSP(raw)
+		}
 		if pos < len(text) && isWSP(text[pos]) {
 			var folds int
-			value, pos, folds = unfold(value, text, pos)
+			value, pos, folds = unfold(trimWSP(raw), text, pos)
 			li += folds
 		}
 		m.Headers++
@@ -573,17 +660,17 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 		case hVia:
 			if !haveVia && value != "" {
 				first, _ := nextValue(value)
-				m.Via = parseVia(first)
+				m.Via = p.parseVia(first)
 				haveVia = true
 			}
 			m.ViaCount += countValues(value)
 		case hFrom:
 			if !haveFrom {
-				m.From, m.FromTag, haveFrom = value, tagOf(value), true
+				m.From, m.FromTag, haveFrom = value, p.tagOf(value), true
 			}
 		case hTo:
 			if !haveTo {
-				m.To, m.ToTag, haveTo = value, tagOf(value), true
+				m.To, m.ToTag, haveTo = value, p.tagOf(value), true
 			}
 		case hCallID:
 			if m.CallID == "" && value != "" {
@@ -636,10 +723,8 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 				m.UserAgent = value
 			}
 		}
-		// The last-letter test, inlined here, turns most names away
-		// before the call.
-		if (len(name) == 1 || p.corr.last[lower(name[len(name)-1])]) && p.corr.match(name) {
-			m.Correlation = append(m.Correlation, Header{Name: name, Value: value})
+		if corr {
+			corrs = append(corrs, Header{Name: name, Value: value})
 		}
 	}
 	if m.CallID == "" {
@@ -648,9 +733,12 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits) {
 	if !haveCSeq {
 		f.add(base, "missing CSeq", nil)
 	}
-	if len(m.Correlation) == 0 {
-		m.Correlation = nil
+	if len(corrs) > 0 {
+		m.Correlation = p.keepHeaders(corrs, reuse)
+		// The scratch slice keeps no strings of this message alive.
+		clear(corrs)
 	}
+	p.corrs = corrs[:0]
 }
 
 // cutLine returns the line of s that starts at pos, without its CR LF or

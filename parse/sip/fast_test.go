@@ -1,0 +1,222 @@
+package sip
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// sameAsFull parses b with the fast paths, with ParseShared, and with the
+// general path everywhere (Parser.full), and fails when the messages, n or
+// the errors differ in anything.
+func sameAsFull(t *testing.T, name string, b []byte, opts *Options) {
+	t.Helper()
+	var fast, full, shared Parser
+	full.full = true
+	mf, nf, ef := full.Parse(b, opts)
+	for _, c := range []struct {
+		how string
+		run func() (*Message, int, error)
+	}{
+		{"fast", func() (*Message, int, error) { return fast.Parse(b, opts) }},
+		// ParseShared's strings point into its buffer: a copy of b, so
+		// that b itself stays as the other parses see it.
+		{"shared", func() (*Message, int, error) { return shared.ParseShared(bytes.Clone(b), opts) }},
+	} {
+		m, n, err := c.run()
+		if n != nf || (err == nil) != (ef == nil) || (err != nil && err.Error() != ef.Error()) {
+			t.Fatalf("%s, %s: n=%d err=%v; full path: n=%d err=%v", name, c.how, n, err, nf, ef)
+		}
+		if (m == nil) != (mf == nil) {
+			t.Fatalf("%s, %s: message %v, full path %v", name, c.how, m != nil, mf != nil)
+		}
+		if m != nil && !reflect.DeepEqual(*m, *mf) {
+			t.Fatalf("%s, %s:\n%s\nfull path:\n%s", name, c.how, dump(m, n, err), dump(mf, nf, ef))
+		}
+	}
+}
+
+// TestFastPathsAgree runs sameAsFull on every message the package has for
+// testing: the hand-written cases, the real messages and streams, and the
+// fuzz corpus, in both modes.
+func TestFastPathsAgree(t *testing.T) {
+	var inputs []string
+	for _, c := range parseCases {
+		inputs = append(inputs, c.in)
+	}
+	inputs = append(inputs, inviteSDP, ok200, service503)
+	files, _ := filepath.Glob(filepath.Join("testdata", "msg", "*", "*.sip"))
+	streams, _ := filepath.Glob(filepath.Join("testdata", "stream", "*.bin"))
+	for _, f := range append(files, streams...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, string(b))
+	}
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzParse", "*"))
+	for _, f := range seeds {
+		inputs = append(inputs, readFuzzBytes(t, f))
+	}
+	if len(files) == 0 || len(seeds) == 0 {
+		t.Fatal("no test data")
+	}
+	for i, in := range inputs {
+		b := []byte(in)
+		for _, dgram := range []bool{false, true} {
+			opts := &Options{Datagram: dgram}
+			// A stream of several messages: each in turn, as a framer
+			// goes through it.
+			for off, k := 0, 0; off < len(b) && k < 50; k++ {
+				sameAsFull(t, "input "+strconv.Itoa(i), b[off:], opts)
+				_, n, _ := Parse(b[off:], opts)
+				if n <= 0 {
+					break
+				}
+				off += n
+			}
+		}
+	}
+}
+
+// readFuzzBytes reads the []byte argument of a "go test fuzz v1" file.
+func readFuzzBytes(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "[]byte(") && strings.HasSuffix(line, ")") {
+			s, err := strconv.Unquote(line[len("[]byte(") : len(line)-1])
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			return s
+		}
+	}
+	t.Fatalf("%s: no []byte value", path)
+	return ""
+}
+
+// TestFastVia compares fastVia with parseVia on the shapes it takes and
+// those it must leave to parseVia.
+func TestFastVia(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		fast bool // whether fastVia should read it itself
+	}{
+		{"SIP/2.0/UDP 10.20.30.40:5060;branch=z9hG4bK-1;rport", true},
+		{"SIP/2.0/TCP 10.20.30.40:5060;branch=z9hG4bK77;received=198.51.100.7;rport=40122", true},
+		{"SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK56sdasks", true},
+		{"SIP/2.0/udp host", true},
+		{"SIP/2.0/UDP [2001:db8::1]:5060;BRANCH=x;RPort;Received=1.2.3.4", true},
+		{"SIP/2.0/UDP h;branch=a;branch=b", true},
+		{"SIP/2.0/UDP h;;branch=a;", true},
+		{"SIP/2.0/UDP h;branch==a;rport=", true},
+		{"SIP/2.0/UDP ;branch=a", true},
+		{"SIP/2.0/FOO-BAR h;maddr=x;ttl=1", true},
+		{"SIP/2.0/UDP  h;branch=a", false},
+		{"SIP/2.0/UDP\th;branch=a", false},
+		{"SIP/2.0/UDP h ;branch=a", false},
+		{"SIP/2.0/UDP h;branch = a", false},
+		{"SIP/2.0/UDP h (comment);branch=a", false},
+		{"SIP/2.0/UDP h;x=\"a;b\";branch=c", false},
+		{"SIP/2.0/UDP h;branch=a ", false},
+		{"SIP / 2.0 / UDP h;branch=a", false},
+		{"sip/2.0/UDP h;branch=a", false},
+		{"SIP/2.0/UDP;branch=a", false},
+		{"SIP/2.0/ UDP h", false},
+		{"SIP/2.0/UDP", false},
+		{"SIP/2.0/UDP ", false},
+		{"SIP/2.0/", false},
+		{"", false},
+	} {
+		got, ok := fastVia(c.v)
+		if ok != c.fast {
+			t.Errorf("fastVia(%q) ok = %v, want %v", c.v, ok, c.fast)
+		}
+		if want := parseVia(c.v); ok && got != want {
+			t.Errorf("fastVia(%q) = %+v, parseVia %+v", c.v, got, want)
+		}
+	}
+}
+
+// TestFastTag does the same for fastTag and tagOf.
+func TestFastTag(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		fast bool
+	}{
+		{`"Load Gen 17" <sip:loadgen17@10.20.30.40>;tag=6e3a2c91`, true},
+		{`<sip:+14155550123@edge.example.net>;tag=as5f2e9c1d`, true},
+		{`<sip:+14155550123@edge.example.net>`, true},
+		{`<sip:a@b;tag=inside>`, true},
+		{`<sip:a@b;tag=inside>;x=1;TAG=outside;tag=second`, true},
+		{`Bob <sip:bob@b>;tag=1`, true},
+		{`sip:bob@b;tag=1`, true},
+		{`sip:bob@b;tagx=1;tag`, true},
+		{`sip:bob@b`, true},
+		{`<sip:a@b>;tag==x`, true},
+		{`"A<b>c" <sip:a@b>;tag=1`, false},
+		{``, true},
+		{`"Smith, \"J\"" <sip:a@b>;tag=1`, false},
+		{`"unclosed <sip:a@b>;tag=1`, false},
+		{`<sip:a@b>;tag=1;x="q"`, true},
+		{`<sip:a@b>;x="q";tag=1`, false},
+		{`<sip:a@b>;tag= 1`, false},
+		{`<sip:a@b> ;tag=1`, true},
+		{`<sip:a@b>>;tag=1`, true},
+		{`<sip:a@b`, false},
+		{`"a\"b" <sip:a@b>;tag=1`, false},
+		{`sip:a@b "x"`, false},
+		{`x;y <sip:a@b>;tag=1`, false},
+		{`"a";b <sip:a@b>;tag=1`, false},
+		{`"a" x"b" <sip:a@b>;tag=1`, false},
+		{`sip:a@b;tag=1 (x)`, false},
+		{`<sip:a@b;tag=1`, false},
+		{`"a" sip:a@b;tag=1`, false},
+	} {
+		got, ok := fastTag(c.v)
+		if ok != c.fast {
+			t.Errorf("fastTag(%q) ok = %v, want %v", c.v, ok, c.fast)
+		}
+		if want := tagOf(c.v); ok && got != want {
+			t.Errorf("fastTag(%q) = %q, tagOf %q", c.v, got, want)
+		}
+	}
+}
+
+// TestSharedStrings checks ParseShared's promise: the strings point into
+// the buffer given, except the Call-ID, which is a copy of its own.
+func TestSharedStrings(t *testing.T) {
+	var p Parser
+	b := []byte(inviteSDP)
+	m, _, err := p.ParseShared(b, &Options{Datagram: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := uintptr(unsafe.Pointer(&b[0]))
+	inside := func(s string) bool {
+		at := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return s != "" && at >= lo && at < lo+uintptr(len(b))
+	}
+	for _, s := range []string{m.RequestURI, m.From, m.To, m.Via.Branch, m.Contact, m.UserAgent} {
+		if !inside(s) {
+			t.Errorf("%q is not a slice of the buffer", s)
+		}
+	}
+	if inside(m.CallID) {
+		t.Errorf("Call-ID %q points into the buffer", m.CallID)
+	}
+}
