@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand"
 	"net/netip"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -771,7 +771,7 @@ func (a *Analyzer) settleOffset(r *Result) {
 		a.corr.ClockOffset = int64(*a.opts.ClockOffset)
 		a.corr.OffsetBasis = "given with --clock-offset"
 	case len(a.offsets) > 0:
-		sort.Slice(a.offsets, func(i, j int) bool { return a.offsets[i] < a.offsets[j] })
+		slices.Sort(a.offsets)
 		n := len(a.offsets)
 		a.corr.ClockOffset = a.offsets[n/2]
 		a.corr.OffsetSpread = a.offsets[n*3/4] - a.offsets[n/4]
@@ -806,56 +806,6 @@ func (a *Analyzer) settleOffset(r *Result) {
 	}
 }
 
-// matchByTime pairs the samples that share no ID with an attempt on the
-// wire with unmatched attempts of their layer, in order, within the
-// window: by time and order for SIP, by flow (connection time) for the
-// others; weaker matches, counted apart. A connect error that finds no
-// SYN on the wire was never tried on the network: the load generator
-// failed (ports, no route), whatever the exception says.
-func (a *Analyzer) matchByTime(off int64) {
-	for _, l := range a.pendingLayers() {
-		how := ByFlow
-		if l == LayerSIP {
-			how = ByTime
-		}
-		// Each sample is settled as it is paired: pairing reads only
-		// attempts later than any it has settled, and a sample's join
-		// changes only its own attempt.
-		a.pairs(l, off, func(p *pendingSample, i int) {
-			if i >= 0 {
-				if p.linkOnly {
-					a.link(i, p.tref)
-					return
-				}
-				a.join(i, how, p.start, p.class, p.sample, p.tref)
-				if how == ByFlow {
-					a.corr.ByFlow++
-				} else {
-					a.corr.ByTime++
-				}
-				return
-			}
-			if p.class.failed && (l == LayerTCP || l == LayerTLS) && p.class.status != "reset" {
-				// No connection attempt on the wire for this connect
-				// error: the load generator never sent a SYN.
-				a.corr.NoSYN++
-				c := p.class
-				c.layer, c.status = LayerClient, "no-syn:"+p.class.status
-				if strings.Contains(strings.ToLower(p.sample.Message), "cannot assign requested address") ||
-					strings.Contains(p.sample.Code, "BindException") {
-					c.status = "ephemeral-ports"
-				}
-				s := jtl.Sample{Start: p.start, Elapsed: p.sample.Elapsed, Code: p.sample.Code, Message: p.sample.Message, Label: p.sample.Label}
-				a.jtlAttempt(&s, c, p.sample, p.tref)
-				return
-			}
-			if !p.linkOnly {
-				a.corr.UnmatchedJTL++
-			}
-		})
-	}
-}
-
 // link ties a sample already counted at its own layer to the connection
 // under it: the connection is no longer unclaimed, and has its load.
 func (a *Analyzer) link(i int, tref threadRef) {
@@ -873,116 +823,6 @@ func (a *Analyzer) pendingLayers() []Layer {
 	}
 	sort.Slice(layers, func(i, j int) bool { return layers[i] < layers[j] })
 	return layers
-}
-
-// pairs finds, for each pending sample of layer l in order, the attempt
-// on the wire it is (an index into the attempts, -1 for none) given the
-// clock offset, and hands both to match: the first free attempt of the
-// layer within the window, preferring one that failed or succeeded as
-// the sample did. The free attempts are read from the log as the windows
-// reach them and kept only while a window may still take them, so a run
-// of millions holds a few seconds' worth. match may change the attempt it
-// is given, and nothing else on the wire.
-func (a *Analyzer) pairs(l Layer, off int64, match func(p *pendingSample, i int)) {
-	win := int64(a.opts.TimeMatchWindow)
-	target := l
-	if l == LayerTLS && !a.covered[LayerTLS] {
-		target = LayerTCP
-	}
-	type freeAttempt struct {
-		i      int
-		time   int64
-		failed bool
-		used   bool
-	}
-	wire := a.sip.attempts
-	next := 0 // the next attempt of the log to look at
-	// read takes the next free attempt from the log.
-	read := func() (freeAttempt, bool) {
-		for ; next < wire.Len(); next++ {
-			wire.Settle()
-			at := wire.Peek(next)
-			if at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged {
-				next++
-				return freeAttempt{i: next - 1, time: at.Time, failed: at.Failed}, true
-			}
-		}
-		return freeAttempt{}, false
-	}
-	// win holds the free attempts from the first one a window may still
-	// take; ahead is whether the log has more after them.
-	var window []freeAttempt
-	ahead := true
-	more := func() bool {
-		if !ahead {
-			return false
-		}
-		f, ok := read()
-		if !ok {
-			ahead = false
-			return false
-		}
-		window = append(window, f)
-		return true
-	}
-	pending := a.noID[l]
-	for k := range pending.Len() {
-		pending.Settle()
-		p := pending.Read(k)
-		lo := p.start*1e6 + off - win
-		hi := p.start*1e6 + off + p.connect*1e6 + win
-		for {
-			if len(window) == 0 && !more() {
-				break
-			}
-			if !window[0].used && window[0].time >= lo {
-				break
-			}
-			window = window[1:]
-		}
-		first := -1
-		for q := 0; ; q++ {
-			if q == len(window) && !more() {
-				break
-			}
-			if window[q].time > hi {
-				break
-			}
-			if window[q].used {
-				continue
-			}
-			if first < 0 {
-				first = q
-			}
-			if window[q].failed == p.class.failed {
-				first = q
-				break
-			}
-		}
-		i := -1
-		if first >= 0 {
-			window[first].used = true
-			i = window[first].i
-		}
-		match(&p, i)
-		if len(window) == 0 {
-			// Let the array go rather than creep along a large one.
-			window = nil
-		}
-	}
-}
-
-// matchesAt counts the pending samples that find an attempt at offset off.
-func (a *Analyzer) matchesAt(off int64) int {
-	n := 0
-	for _, l := range a.pendingLayers() {
-		a.pairs(l, off, func(_ *pendingSample, i int) {
-			if i >= 0 {
-				n++
-			}
-		})
-	}
-	return n
 }
 
 // pend keeps a sample that shares no ID with the wire for matchByTime.

@@ -1,0 +1,259 @@
+package correlate
+
+import (
+	"strings"
+
+	"github.com/ceiling-dev/ceiling/internal/spill"
+	"github.com/ceiling-dev/ceiling/parse/jtl"
+)
+
+// matchByTime pairs the samples that share no ID with an attempt on the
+// wire with unmatched attempts of their layer, in order, within the
+// window: by time and order for SIP, by flow (connection time) for the
+// others; weaker matches, counted apart. A connect error that finds no
+// SYN on the wire was never tried on the network: the load generator
+// failed (ports, no route), whatever the exception says.
+func (a *Analyzer) matchByTime(off int64) {
+	for _, group := range groupPairs(a.pendingLayers(), a.pairTarget) {
+		// Each sample is settled as it is paired: pairing reads only
+		// attempts later than any it has settled, and a sample's join
+		// changes only its own attempt.
+		a.pairs(group, off, func(l Layer, p *pendingSample, i int) {
+			how := ByFlow
+			if l == LayerSIP {
+				how = ByTime
+			}
+			if i >= 0 {
+				if p.linkOnly {
+					a.link(i, p.tref)
+					return
+				}
+				a.join(i, how, p.start, p.class, p.sample, p.tref)
+				if how == ByFlow {
+					a.corr.ByFlow++
+				} else {
+					a.corr.ByTime++
+				}
+				return
+			}
+			if noSYN(l, p.class) {
+				// No connection attempt on the wire for this connect
+				// error: the load generator never sent a SYN.
+				a.corr.NoSYN++
+				c := p.class
+				c.layer, c.status = LayerClient, "no-syn:"+p.class.status
+				if strings.Contains(strings.ToLower(p.sample.Message), "cannot assign requested address") ||
+					strings.Contains(p.sample.Code, "BindException") {
+					c.status = "ephemeral-ports"
+				}
+				s := jtl.Sample{Start: p.start, Elapsed: p.sample.Elapsed, Code: p.sample.Code, Message: p.sample.Message, Label: p.sample.Label}
+				a.jtlAttempt(&s, c, p.sample, p.tref)
+				return
+			}
+			if !p.linkOnly {
+				a.corr.UnmatchedJTL++
+			}
+		})
+	}
+}
+
+// noSYN says whether a sample of layer l that found no attempt on the wire
+// is the load generator's own failure.
+func noSYN(l Layer, c sampleClass) bool {
+	return c.failed && (l == LayerTCP || l == LayerTLS) && c.status != "reset"
+}
+
+// pairTarget is the layer on the wire whose attempts layer l's samples
+// are paired with: a TLS sample goes to the connection under it when the
+// capture saw no handshakes.
+func (a *Analyzer) pairTarget(l Layer) Layer {
+	if l == LayerTLS && !a.covered[LayerTLS] {
+		return LayerTCP
+	}
+	return l
+}
+
+// groupPairs is pairGroups; tests pair each layer on its own, to compare.
+var groupPairs = pairGroups
+
+// pairGroups splits the layers (in order) into groups that matchByTime
+// pairs in one pass over the wire, each layer's samples taken in turn by
+// start: a pass reads (and on a spilled log decodes) every attempt, and
+// the layers' windows move through the log together. Layers may share a
+// pass when what one pairs cannot change what another does: no two of a
+// group pair with the same attempts. And at most one of a group makes
+// failures of the load generator's own, so that these are filed in the
+// order pairing layer by layer filed them (the JTL's count of what was in
+// flight when each was made depends on it).
+func pairGroups(layers []Layer, target func(Layer) Layer) [][]Layer {
+	var groups [][]Layer
+	var cur []Layer
+	for _, l := range layers {
+		fits := true
+		for _, g := range cur {
+			if target(g) == target(l) || (mayNoSYN(g) && mayNoSYN(l)) {
+				fits = false
+			}
+		}
+		if !fits {
+			groups = append(groups, cur)
+			cur = nil
+		}
+		cur = append(cur, l)
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
+}
+
+func mayNoSYN(l Layer) bool { return l == LayerTCP || l == LayerTLS }
+
+// freeAttempt is an attempt on the wire a sample may still be paired
+// with.
+type freeAttempt struct {
+	i      int
+	time   int64
+	failed bool
+	used   bool
+}
+
+// pairer finds, for each pending sample of a layer in order, the attempt
+// on the wire it is given the clock offset: the first free attempt of the
+// layer within the window, preferring one that failed or succeeded as the
+// sample did. The free attempts are read from the log as the windows
+// reach them and kept only while a window may still take them, so a run
+// of millions holds a few seconds' worth.
+type pairer struct {
+	wire    *attemptLog
+	target  Layer
+	win     int64
+	off     int64
+	next    int // the next attempt of the log to look at
+	window  []freeAttempt
+	ahead   bool // the log has more after window
+	pending *spill.Log[pendingSample]
+	k       int // the next pending sample
+}
+
+func (a *Analyzer) newPairer(l Layer, off int64) *pairer {
+	return &pairer{wire: a.sip.attempts, target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
+		off: off, ahead: true, pending: a.noID[l]}
+}
+
+// read takes the next free attempt from the log.
+func (p *pairer) read() (freeAttempt, bool) {
+	for ; p.next < p.wire.Len(); p.next++ {
+		p.wire.Settle()
+		at := p.wire.Peek(p.next)
+		if at.Hop == 0 && at.Layer == p.target && at.Match == Unmatched && at.Outcome != Challenged {
+			p.next++
+			return freeAttempt{i: p.next - 1, time: at.Time, failed: at.Failed}, true
+		}
+	}
+	return freeAttempt{}, false
+}
+
+// more adds the next free attempt to the window.
+func (p *pairer) more() bool {
+	if !p.ahead {
+		return false
+	}
+	f, ok := p.read()
+	if !ok {
+		p.ahead = false
+		return false
+	}
+	p.window = append(p.window, f)
+	return true
+}
+
+// pair finds s's attempt (an index into the attempts, -1 for none) and
+// takes it.
+func (p *pairer) pair(s *pendingSample) int {
+	lo := s.start*1e6 + p.off - p.win
+	hi := s.start*1e6 + p.off + s.connect*1e6 + p.win
+	for {
+		if len(p.window) == 0 && !p.more() {
+			break
+		}
+		if !p.window[0].used && p.window[0].time >= lo {
+			break
+		}
+		p.window = p.window[1:]
+	}
+	first := -1
+	for q := 0; ; q++ {
+		if q == len(p.window) && !p.more() {
+			break
+		}
+		if p.window[q].time > hi {
+			break
+		}
+		if p.window[q].used {
+			continue
+		}
+		if first < 0 {
+			first = q
+		}
+		if p.window[q].failed == s.class.failed {
+			first = q
+			break
+		}
+	}
+	i := -1
+	if first >= 0 {
+		p.window[first].used = true
+		i = p.window[first].i
+	}
+	if len(p.window) == 0 {
+		// Let the array go rather than creep along a large one.
+		p.window = nil
+	}
+	return i
+}
+
+// pairs hands match, for each pending sample of the layers, the attempt
+// on the wire it is (-1 for none): each layer's samples in order, the
+// layers' taken in turn by start (the first layer's first at the same
+// start). match may change the attempt it is given, and nothing else on
+// the wire.
+func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendingSample, i int)) {
+	ps := make([]*pairer, len(layers))
+	for j, l := range layers {
+		ps[j] = a.newPairer(l, off)
+	}
+	for {
+		best := -1
+		var start int64
+		for j, p := range ps {
+			if p.k == p.pending.Len() {
+				continue
+			}
+			p.pending.Settle()
+			if s := p.pending.Peek(p.k).start; best < 0 || s < start {
+				best, start = j, s
+			}
+		}
+		if best < 0 {
+			return
+		}
+		p := ps[best]
+		p.pending.Settle()
+		s := p.pending.Read(p.k)
+		p.k++
+		match(layers[best], &s, p.pair(&s))
+	}
+}
+
+// matchesAt counts the pending samples that find an attempt at offset off.
+func (a *Analyzer) matchesAt(off int64) int {
+	n := 0
+	// Counting changes nothing: every layer can be paired in one pass.
+	a.pairs(a.pendingLayers(), off, func(_ Layer, _ *pendingSample, i int) {
+		if i >= 0 {
+			n++
+		}
+	})
+	return n
+}

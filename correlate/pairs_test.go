@@ -1,0 +1,136 @@
+package correlate
+
+import (
+	"fmt"
+	"math/rand"
+	"net/netip"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ceiling-dev/ceiling/parse/capture"
+	"github.com/ceiling-dev/ceiling/parse/http"
+	"github.com/ceiling-dev/ceiling/parse/jtl"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
+)
+
+func TestPairGroups(t *testing.T) {
+	all := []Layer{LayerTCP, LayerTLS, LayerHTTP, LayerWebSocket, LayerSIP}
+	own := func(l Layer) Layer { return l }
+	underTLS := func(l Layer) Layer {
+		if l == LayerTLS {
+			return LayerTCP
+		}
+		return l
+	}
+	for _, c := range []struct {
+		layers []Layer
+		target func(Layer) Layer
+		want   [][]Layer
+	}{
+		{[]Layer{LayerTCP, LayerWebSocket}, own, [][]Layer{{LayerTCP, LayerWebSocket}}},
+		// TCP and TLS both make the load generator's own failures.
+		{all, own, [][]Layer{{LayerTCP}, {LayerTLS, LayerHTTP, LayerWebSocket, LayerSIP}}},
+		{all, underTLS, [][]Layer{{LayerTCP}, {LayerTLS, LayerHTTP, LayerWebSocket, LayerSIP}}},
+		// HTTP and a TLS paired with TCP's attempts: TLS waits for TCP.
+		{[]Layer{LayerTCP, LayerTLS, LayerHTTP}, underTLS, [][]Layer{{LayerTCP}, {LayerTLS, LayerHTTP}}},
+		{nil, own, nil},
+	} {
+		if got := pairGroups(c.layers, c.target); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%v: %v, want %v", c.layers, got, c.want)
+		}
+	}
+}
+
+// TestPairsTogether: connect and handshake errors and WebSocket samples
+// without IDs,
+// paired with the wire by flow in one pass, give what pairing each
+// layer in a pass of its own gives: the same joins, the same failures of
+// the load generator's own with the same concurrency, the same counts.
+func TestPairsTogether(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	w := &wire{}
+	srv := netip.MustParseAddrPort("10.0.0.9:8080")
+	base := t0 / 1e6
+	refused := "Non HTTP response code: java.net.ConnectException"
+	var samples []jtl.Sample
+	var id uint64
+	for k := range 400 {
+		ms := int64(k*50 + rng.Intn(40))
+		id++
+		c := &tcp.Conn{ID: id, Client: netip.AddrPortFrom(gen.Addr(), uint16(30000+id)), Server: srv, Start: t0 + ms*1e6, FirstPacket: int64(id)}
+		s := jtl.Sample{Start: base + ms + int64(rng.Intn(3)), Elapsed: 5, URL: "ws://10.0.0.9:8080/", Label: "ws", Host: "g",
+			AllThreads: 1 + k%9, File: 1, Line: int64(k + 2), Thread: fmt.Sprintf("t-%d", k%9)}
+		switch r := rng.Intn(7); {
+		case r == 6:
+			// A handshake that failed where the wire saw no connection.
+			s.Code, s.Message = "Non HTTP response code: javax.net.ssl.SSLHandshakeException", "Non HTTP response message: Remote host terminated the handshake"
+			s.URL = "wss://10.0.0.9:8080/"
+			samples = append(samples, s)
+			continue
+		case r == 0:
+			// A connect error the wire never saw.
+			s.Code, s.Message = refused, "Non HTTP response message: Connection refused"
+			samples = append(samples, s)
+			continue
+		case r == 1:
+			end := *c
+			end.State, end.End, end.Ending = tcp.REJ, c.Start+1e6, tcp.EndRST
+			w.events = append(w.events, capture.Event{Kind: capture.KindConnOpen, Time: c.Start, Conn: c},
+				capture.Event{Kind: capture.KindConnClose, Time: end.End, Conn: &end})
+			s.Code, s.Message = refused, "Non HTTP response message: Connection refused"
+		default:
+			end := *c
+			end.State, end.Established, end.SynAck, end.Ending, end.End = tcp.SF, c.Start+2e5, c.Start+1e5, tcp.EndFIN, c.Start+3e9
+			code := 101
+			if r == 2 {
+				code = 503
+			}
+			w.events = append(w.events, capture.Event{Kind: capture.KindConnOpen, Time: c.Start, Conn: c},
+				capture.Event{Kind: capture.KindRequest, Time: c.Start + 5e5, Conn: c,
+					Request: &http.Request{Method: "GET", Target: "/", Upgrade: "websocket", Connection: "Upgrade", WebSocketKey: "k"}},
+				capture.Event{Kind: capture.KindResponse, Time: c.Start + 2e6, Conn: c,
+					Response: &http.Response{Code: code, WebSocketAccept: http.AcceptKey("k")}},
+				capture.Event{Kind: capture.KindConnClose, Time: end.End, Conn: &end})
+			s.Code, s.Success = fmt.Sprint(code), code == 101
+		}
+		if rng.Intn(10) > 0 {
+			samples = append(samples, s)
+		}
+	}
+	sortEvents(w.events)
+	results := func(group func([]Layer, func(Layer) Layer) [][]Layer) (*Result, []Attempt, []*Detail) {
+		groupPairs = group
+		defer func() { groupPairs = pairGroups }()
+		r := run(t, w, slices.Clone(samples), Options{TimeMatchWindow: 5 * time.Millisecond,
+			Spill: SpillOptions{Dir: t.TempDir(), Pages: 2, PageItems: 4}})
+		var as []Attempt
+		var ds []*Detail
+		for i := range r.Attempts.Len() {
+			a := r.Attempts.At(i)
+			ds = append(ds, r.Detail(&a))
+			a.lazy, a.Detail = 0, nil
+			as = append(as, a)
+		}
+		return r, as, ds
+	}
+	apart, wantA, wantD := results(func(ls []Layer, _ func(Layer) Layer) (g [][]Layer) {
+		for _, l := range ls {
+			g = append(g, []Layer{l})
+		}
+		return g
+	})
+	together, gotA, gotD := results(pairGroups)
+	if c := together.Correlation; c.ByFlow == 0 || c.NoSYN == 0 || c != apart.Correlation {
+		t.Errorf("correlation %+v, apart %+v", c, apart.Correlation)
+	}
+	if !reflect.DeepEqual(gotA, wantA) {
+		t.Error("the attempts differ")
+	}
+	if !reflect.DeepEqual(gotD, wantD) {
+		t.Error("the details differ")
+	}
+	apart.Close()
+	together.Close()
+}
