@@ -737,8 +737,11 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 		m.Correlation = p.keepHeaders(corrs, reuse)
 		// The scratch slice keeps no strings of this message alive.
 		clear(corrs)
+		// Stored only here, where append may have grown it: a store of a
+		// pointer into the Parser costs a write barrier while the
+		// collector runs.
+		p.corrs = corrs[:0]
 	}
-	p.corrs = corrs[:0]
 }
 
 // cutLine returns the line of s that starts at pos, without its CR LF or
