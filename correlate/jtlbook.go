@@ -10,11 +10,11 @@ import (
 // jtlRecord is an attempt known only from the JTL as kept until Finish:
 // its times on the JMeter clock in ms, its status an index into
 // jtlBook.statuses, its thread count still a reference into the thread
-// book, and for a failure, the sample its Detail will show. It holds no
-// pointer (its strings are in a textStore), so the garbage collector does
-// not look into the millions of them at each cycle: with a Detail and a
-// SampleRef per failure made as the samples came, marking them was a
-// fifth of a JTL-only run.
+// book, and for a failure, the sample its Detail will show. Its strings
+// but the IDs are in a textStore, and the records go to disk a few pages
+// on, so the garbage collector does not look into the millions of them
+// at each cycle: with a Detail and a SampleRef per failure made as the
+// samples came, marking them was a fifth of a JTL-only run.
 type jtlRecord struct {
 	start, end, answered int64 // Unix ms, JMeter clock
 	file, all, line      int64
@@ -45,8 +45,7 @@ type jtlRecord struct {
 type jtlBook struct {
 	recs      *spill.Log[jtlRecord]
 	late      *spill.Log[jtlRecord]
-	lastStart int64       // of recs' last record
-	arena     spill.Arena // the IDs of the records being written
+	lastStart int64 // of recs' last record
 	text      textStore
 	// refFiles and lateFiles hold, by index in recs and in late, the file
 	// of a failure's sample where it is not the attempt's.
@@ -262,24 +261,71 @@ func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
 	r.layer, r.outcome, r.kind = Layer(src[8]), Outcome(src[9]), FailureKind(src[10])
 	flags := src[11]
 	r.failed = flags&jtlFailed != 0
-	d := spill.NewReader(src[12:])
-	r.end = r.start + d.Int()
+	d := varints{b: src, n: 12}
+	r.end = r.start + d.int()
 	r.answered = r.end
 	if flags&jtlAnsweredEarly != 0 {
-		r.answered = r.start + d.Int()
+		r.answered = r.start + d.int()
 	}
-	r.file = d.Int()
-	r.conc, r.tHost, r.own, r.status = int32(d.Int()), int32(d.Int()), int32(d.Int()), uint32(d.Uint())
+	r.file = d.int()
+	r.conc, r.tHost, r.own, r.status = int32(d.int()), int32(d.int()), int32(d.int()), uint32(d.uint())
 	if flags&jtlHasSample != 0 {
-		r.all, r.line, r.shape = d.Int(), d.Int(), uint32(d.Uint())
+		r.all, r.line, r.shape = d.int(), d.int(), uint32(d.uint())
 	}
 	if flags&jtlHasCallID != 0 {
-		r.callID = d.String(ar)
+		r.callID = d.string(ar)
 	}
 	if flags&jtlHasTraceID != 0 {
-		r.traceID = d.String(ar)
+		r.traceID = d.string(ar)
 	}
-	return 12 + d.Consumed(), d.Err
+	if d.bad {
+		return 0, spill.ErrShort
+	}
+	return d.n, nil
+}
+
+// varints reads what spill.AppendInt, AppendUint and AppendString wrote,
+// as spill.Reader does, but reads a one-byte value (most of a JTL
+// record's) without a call: the JTL book is read back a record at a time,
+// millions of them.
+type varints struct {
+	b   []byte
+	n   int // read so far
+	bad bool
+}
+
+func (d *varints) uint() uint64 {
+	if d.n < len(d.b) && d.b[d.n] < 0x80 {
+		d.n++
+		return uint64(d.b[d.n-1])
+	}
+	return d.long()
+}
+
+func (d *varints) long() uint64 {
+	v, k := binary.Uvarint(d.b[d.n:])
+	if k <= 0 {
+		d.bad, d.n = true, len(d.b)
+		return 0
+	}
+	d.n += k
+	return v
+}
+
+func (d *varints) int() int64 {
+	u := d.uint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
+func (d *varints) string(ar *spill.Arena) string {
+	n := d.uint()
+	if n > uint64(len(d.b)-d.n) {
+		d.bad, d.n = true, len(d.b)
+		return ""
+	}
+	s := ar.String(d.b[d.n : d.n+int(n)])
+	d.n += int(n)
+	return s
 }
 
 type sampleShape struct{ label, code, message, thread, host textRef }

@@ -189,3 +189,17 @@ func TestShapeOf(t *testing.T) {
 		t.Errorf("%d shapes for %d", len(b.shapes), threads)
 	}
 }
+
+// TestJTLCodecFields: a record comes back from the file as it went in,
+// whichever of the fields the codec leaves out when they are zero or
+// follow from others are set, with values of one byte and of many.
+func TestJTLCodecFields(t *testing.T) {
+	full := jtlRecord{start: 1_795_600_799_650, end: 1_795_600_799_653, answered: 1_795_600_799_651, file: 3, all: 1600, line: 5_000_001,
+		callID: "8e5b913ce750f14e-t1041-i000001@10.10.0.5", traceID: "4bf92f3577b34da6a3ce929d0e0e4736", shape: 70000, conc: 1001,
+		tHost: 2, own: 1600, status: 300, layer: LayerSIP, outcome: Rejected, kind: KindCapacity, failed: true}
+	odd := full
+	odd.end, odd.answered = odd.start-5, odd.start+1<<40 // a damaged row: ends before it starts
+	odd.all, odd.line, odd.shape, odd.callID, odd.failed = 0, 0, 0, "", false
+	bare := jtlRecord{start: -1, end: -1, answered: -1, tHost: -1, own: -1}
+	roundTrip(t, jtlCodec{}, 17, full, odd, bare, jtlRecord{traceID: "t", end: 2, answered: 2, conc: -3})
+}
