@@ -11,14 +11,17 @@
 package sip
 
 // Message is one parsed SIP message. Its strings are copies: a Message
-// outlives the buffer it was parsed from. Body is the exception (see Body).
+// outlives the buffer it was parsed from. Body is the exception (see Body),
+// and so are all the strings but CallID of a message from ParseShared,
+// whose caller hands the buffer over for good.
 //
 // A Parser hands out Messages, and copies their header sections, from
 // blocks of a few KB that it fills and never writes again, so that a
 // message costs a fraction of an allocation. The strings other than CallID
-// point into such a block, so keeping any of them (or the Message) keeps
-// the block alive: up to messageBlock messages and textBlock bytes of
-// headers. A consumer that keeps a string for long should clone it.
+// point into such a block (or into ParseShared's buffer), so keeping any of
+// them (or the Message) keeps the block alive: up to messageBlock messages
+// and textBlock bytes of headers. A consumer that keeps a string for long
+// should clone it.
 // CallID is a separate copy, shared by the messages of a dialog a Parser
 // has seen recently: it is the string a consumer keeps per call. Method,
 // CSeqMethod, Via.Transport and the usual reason phrases are interned
