@@ -37,7 +37,8 @@ func (p *parser) pushPending(kind uint8) {
 
 func (p *parser) requestHead(line []byte, s string, f *fields, at, t int64) {
 	method, target, proto := requestFields(line, s)
-	r := &Request{
+	r := p.blocks.request()
+	*r = Request{
 		Method: method, Target: target, Proto: proto,
 		Host: f.host, Headers: f.headers,
 		Upgrade: f.upgrade, Connection: f.connection,
@@ -97,7 +98,8 @@ func (p *parser) responseHead(line []byte, s string, f *fields, at, t int64) {
 	} else if final {
 		p.stats.Unmatched++
 	}
-	r := &Response{
+	r := p.blocks.response()
+	*r = Response{
 		Proto: s[:8], Code: code, Method: method,
 		Headers: f.headers,
 		Upgrade: f.upgrade, Connection: f.connection,

@@ -22,10 +22,11 @@ func fuzzOps(data []byte, gapAt, gapLen uint16) []op {
 }
 
 // sameInAnyCut is the fuzzers' invariant: no panic, and the events do not
-// depend on how the bytes are cut.
+// depend on how the bytes are cut, nor on whether the messages are cut
+// from Blocks.
 func sameInAnyCut(t *testing.T, resp bool, ops []op, seed uint64) {
 	want := run(t, resp, nil, ops, whole)
-	if got := run(t, resp, nil, ops, randomSplits(seed)); got != want {
+	if got := run(t, resp, &Options{Blocks: &Blocks{}}, ops, randomSplits(seed)); got != want {
 		t.Fatalf("random cuts (seed %d):\n%s\nwhole:\n%s", seed, got, want)
 	}
 	n := 0

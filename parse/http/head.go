@@ -46,11 +46,10 @@ func join(old, v string) string {
 }
 
 // readFields parses the header lines of s (the whole head as one string,
-// which the returned strings share, so a head costs one allocation for
-// all of its text). s starts after the start line's end; nlines sizes the
-// Headers slice.
-func readFields(s string, nlines int, tn *traceNames) fields {
-	f := fields{contentLength: -1, headers: make([]Header, 0, nlines)}
+// which the strings it keeps share, so a head costs one copy for all of
+// its text) into f, whose headers has room for them all. s starts after
+// the start line's end.
+func readFields(f *fields, s string, tn *traceNames) {
 	for len(s) > 0 {
 		var line string
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -92,7 +91,6 @@ func readFields(s string, nlines int, tn *traceNames) fields {
 		f.headers = append(f.headers, Header{name, value})
 		f.apply(name, value, tn, false)
 	}
-	return f
 }
 
 // apply notes a field ceiling cares about. refold says the value replaces

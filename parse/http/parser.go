@@ -23,6 +23,9 @@ type Options struct {
 	// BodyEvidence is how many first bytes of each body are kept in
 	// Body.Head; 0 means DefaultBodyEvidence, negative keeps none.
 	BodyEvidence int
+	// Blocks, when set, is what the messages and the text of their heads
+	// are cut from (see Blocks); nil gives each its own allocations.
+	Blocks *Blocks
 }
 
 // The defaults are far above what real clients and servers send (a big
@@ -119,6 +122,10 @@ type parser struct {
 	maxHeaders int
 	evidence   int
 	tn         traceNames
+	blocks     *Blocks
+	// trace gathers a head's trace headers before they are copied into
+	// its message.
+	trace []Header
 
 	off    int64 // stream offset of the next byte fed
 	state  state
@@ -172,7 +179,7 @@ func (p *parser) init(o *Options, resp bool) {
 	*p = parser{
 		ev: p.ev[:0], head: p.head[:0], line: p.line[:0],
 		pending: p.pending[:0], methods: p.methods[:0],
-		held: p.held[:0], pieces: p.pieces[:0],
+		held: p.held[:0], pieces: p.pieces[:0], trace: p.trace[:0],
 	}
 	p.resp = resp
 	p.maxHead = o.MaxHeaderBytes
@@ -194,6 +201,7 @@ func (p *parser) init(o *Options, resp bool) {
 		p.evidence = 0
 	}
 	p.tn = newTraceNames(o.TraceHeaders)
+	p.blocks = o.Blocks
 	if p.ev == nil {
 		// A head and its end, or a few of them: enough that feeding
 		// does not grow the slice in steps.
@@ -218,7 +226,11 @@ func (p *parser) release() {
 	if cap(p.methods) > 64 {
 		p.methods = nil
 	}
-	p.req, p.rsp, p.body = nil, nil, nil
+	clear(p.trace[:cap(p.trace)])
+	if cap(p.trace) > 64 {
+		p.trace = nil
+	}
+	p.req, p.rsp, p.body, p.blocks = nil, nil, nil, nil
 }
 
 func (p *parser) emit(e Event) { p.ev = append(p.ev, e) }
@@ -487,10 +499,13 @@ func (p *parser) resync() bool {
 // bytes fed) into a message; at is the offset just after it.
 func (p *parser) finishHead(h []byte, at, t int64) {
 	p.stats.Heads++
-	s := string(h)
+	s := p.blocks.str(h)
 	nl := bytes.IndexByte(h, '\n')
 	line := trimEOL(h[:nl+1])
-	f := readFields(s[nl+1:], p.lines-1, &p.tn)
+	f := fields{contentLength: -1, headers: p.blocks.headers(p.lines - 1), trace: p.trace[:0]}
+	readFields(&f, s[nl+1:], &p.tn)
+	p.trace = f.trace
+	f.trace = p.blocks.copyHeaders(f.trace)
 	p.stats.BadHeaderLines += int64(f.badLines)
 	if p.resp {
 		p.responseHead(line, s, &f, at, t)
