@@ -213,6 +213,11 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 
 // Next returns the next event in time order, or io.EOF.
 func (s *Source) Next() (Event, error) {
+	if len(s.files) == 1 {
+		// One capture, nothing to merge: its events come in order, and
+		// going through the heap would copy each of them twice more.
+		return s.files[0].next()
+	}
 	if !s.started {
 		s.started = true
 		for _, f := range s.files {
@@ -315,6 +320,13 @@ type fileSource struct {
 	// Parser of the file's own that keeps its Call-ID cache and message
 	// blocks across the run (a pooled one loses them at each GC).
 	udpSIP *udpParser
+	// bodies holds the copies of the SIP bodies read over TCP and
+	// WebSocket, many to an allocation and never written again (see
+	// keepBody).
+	bodies []byte
+	// httpBlocks is what the HTTP parsers of all the file's connections
+	// cut their messages from.
+	httpBlocks http.Blocks
 
 	media mediaCounter
 }

@@ -371,7 +371,7 @@ func (fl *flow) appGap(from tcp.Side, n int64) {
 func (fl *flow) startHTTP() {
 	fl.app = protoHTTP
 	fl.f.stats.HTTPConns++
-	o := &http.Options{TraceHeaders: fl.f.opts.TraceHeaders}
+	o := &http.Options{TraceHeaders: fl.f.opts.TraceHeaders, Blocks: &fl.f.httpBlocks}
 	fl.req = http.NewRequestParser(o)
 	fl.resp = http.NewResponseParser(o)
 }
@@ -425,7 +425,7 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 				f.streamProblem(fl.c, from, fr.off, "sip message damaged: "+err.Error())
 			}
 			if inPlace && len(m.Body) > 0 {
-				m.Body = bytes.Clone(m.Body)
+				m.Body = f.keepBody(m.Body)
 			}
 			fl.emitSIP(from, m, t, packet, transport)
 		}
@@ -436,6 +436,26 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	// next bytes go into a new array.
 	fr.buf = nil
 }
+
+// keepBody copies a SIP message's body out of bytes that are not ours to
+// keep. The copies share blocks: a message a consumer keeps pins its
+// block, and a block is never written again once a copy is cut from it,
+// so that the bodies stay as they were.
+func (f *fileSource) keepBody(b []byte) []byte {
+	if len(b) > bodyBlock/4 {
+		return bytes.Clone(b)
+	}
+	if cap(f.bodies)-len(f.bodies) < len(b) {
+		f.bodies = make([]byte, 0, bodyBlock)
+	}
+	off := len(f.bodies)
+	f.bodies = append(f.bodies, b...)
+	return f.bodies[off:len(f.bodies):len(f.bodies)]
+}
+
+// bodyBlock is the size of the blocks keepBody cuts from: a few dozen
+// SDP bodies.
+const bodyBlock = 16 << 10
 
 func (fl *flow) emitSIP(from tcp.Side, m *sip.Message, t, packet int64, transport string) {
 	f := fl.f
@@ -548,7 +568,7 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 					}
 					if sm != nil && (sm.Method != "" || sm.StatusCode != 0) {
 						if len(sm.Body) > 0 {
-							sm.Body = bytes.Clone(sm.Body) // the payload is reused
+							sm.Body = f.keepBody(sm.Body) // the payload is reused
 						}
 						fl.emitSIP(from, sm, m.Time, fl.lastPkt, fl.transport("ws"))
 					}
