@@ -9,7 +9,9 @@ import (
 // TestIDIndex: the index gives what a map by the IDs themselves gives
 // (the latest attempt for a Call-ID, all of them in order for a trace
 // ID), with the real hash and with ones under which IDs collide, where
-// the confirmation against the attempt carries it alone.
+// the confirmation against the attempt carries it alone; with too few IDs
+// for the index's buckets, and with enough, their hashes in the first
+// bucket, the last, or spread over them.
 func TestIDIndex(t *testing.T) {
 	for _, hash := range []struct {
 		name string
@@ -19,37 +21,45 @@ func TestIDIndex(t *testing.T) {
 		{"all collide", func(string) uint64 { return 7 << 32 }},
 		{"two runs", func(s string) uint64 { return uint64(len(s)%2) << 40 }},
 		{"low bits differ only", func(s string) uint64 { return uint64(len(s)) }},
+		{"top bits only", func(s string) uint64 { return uint64(len(s)) << 61 }},
+		{"last bucket", func(s string) uint64 { return ^uint64(0) - uint64(len(s)) }},
 	} {
-		var ids []string
-		x := newIDIndex(func(i int32) string { return ids[i] })
-		x.hash = hash.fn
-		want := map[string][]int32{}
-		for i := 0; i < 300; i++ {
-			// Every third ID repeats an earlier one: a re-INVITE after a
-			// challenge, a trace carried by several requests.
-			id := fmt.Sprintf("id-%d", i)
-			if i%3 == 2 {
-				id = ids[i-2]
-			}
-			ids = append(ids, id)
-			x.put(id, int32(i))
-			want[id] = append(want[id], int32(i))
+		for _, n := range []int{5, 300} {
+			testIDIndex(t, fmt.Sprint(hash.name, ", ", n, " IDs"), hash.fn, n)
 		}
-		for id, w := range want {
-			if got, ok := x.last(id); !ok || got != w[len(w)-1] {
-				t.Errorf("%s: last(%q) = %d, %v; want %d", hash.name, id, got, ok, w[len(w)-1])
-			}
-			if got := x.all(nil, id); !slices.Equal(got, w) {
-				t.Errorf("%s: all(%q) = %v; want %v", hash.name, id, got, w)
-			}
+	}
+}
+
+func testIDIndex(t *testing.T, name string, hash func(string) uint64, n int) {
+	var ids []string
+	x := newIDIndex(func(i int32) string { return ids[i] })
+	x.hash = hash
+	want := map[string][]int32{}
+	for i := 0; i < n; i++ {
+		// Every third ID repeats an earlier one: a re-INVITE after a
+		// challenge, a trace carried by several requests.
+		id := fmt.Sprintf("id-%d", i)
+		if i%3 == 2 {
+			id = ids[i-2]
 		}
-		for _, id := range []string{"", "id-x", "id-1000"} {
-			if i, ok := x.last(id); ok {
-				t.Errorf("%s: last(%q) found %d", hash.name, id, i)
-			}
-			if got := x.all(nil, id); len(got) != 0 {
-				t.Errorf("%s: all(%q) = %v", hash.name, id, got)
-			}
+		ids = append(ids, id)
+		x.put(id, int32(i))
+		want[id] = append(want[id], int32(i))
+	}
+	for id, w := range want {
+		if got, ok := x.last(id); !ok || got != w[len(w)-1] {
+			t.Errorf("%s: last(%q) = %d, %v; want %d", name, id, got, ok, w[len(w)-1])
+		}
+		if got := x.all(nil, id); !slices.Equal(got, w) {
+			t.Errorf("%s: all(%q) = %v; want %v", name, id, got, w)
+		}
+	}
+	for _, id := range []string{"", "id-x", "id-1000"} {
+		if i, ok := x.last(id); ok {
+			t.Errorf("%s: last(%q) found %d", name, id, i)
+		}
+		if got := x.all(nil, id); len(got) != 0 {
+			t.Errorf("%s: all(%q) = %v", name, id, got)
 		}
 	}
 }
