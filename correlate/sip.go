@@ -75,7 +75,7 @@ type call struct {
 	legs []*leg
 	txns []txn
 	// due is when the earliest of its ended legs and transactions may be
-	// forgotten: the time of its live entry in sipTracker.expiry,
+	// forgotten: the time of its live entry in sipTracker.due,
 	// noExpiry when it has none.
 	due    int64
 	leg0   leg
@@ -108,13 +108,11 @@ type poolKey struct {
 	hop  uint8
 }
 
-// expiry is a call's entry in the queues of calls to look at in a sweep.
+// expiry is a call's entry in the queue of calls to look at in a sweep.
 type expiry struct {
 	at int64
 	c  *call
 }
-
-func (e expiry) time() int64 { return e.at }
 
 // SIPStats counts SIP messages the way tshark does (every message on the
 // wire, retransmissions included) plus what the transaction layer found.
@@ -135,10 +133,8 @@ type sipTracker struct {
 	// timers are timer B and timer F: each is pushed in capture order
 	// with a fixed delay, so a queue keeps them in time order.
 	timersB, timersF nearorder.Queue[timer]
-	// expTxn and expLeg hold the calls' due times for the sweeps: a
-	// transaction's is its last message plus a fixed delay, an ended
-	// leg's its end plus another, so each queue is nearly in order.
-	expTxn, expLeg nearorder.Queue[expiry]
+	// due holds the calls' due times for the sweeps.
+	due dueWheel
 	// sites are the addresses INVITEs went to, each looked up once per
 	// leg: the leg keeps its site.
 	sites map[netip.AddrPort]*edgeSite
@@ -211,8 +207,6 @@ func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort, spill Spil
 		sites:    make(map[netip.AddrPort]*edgeSite),
 		timersB:  nearorder.Queue[timer]{Less: byTime[timer]},
 		timersF:  nearorder.Queue[timer]{Less: byTime[timer]},
-		expTxn:   nearorder.Queue[expiry]{Less: byTime[expiry]},
-		expLeg:   nearorder.Queue[expiry]{Less: byTime[expiry]},
 		pools:    make(map[poolKey]*dialogPool),
 		stats: SIPStats{
 			Requests:  make(map[string]int64),
@@ -280,28 +274,18 @@ func (t *sipTracker) fire(tm timer) {
 // that nothing on the wire can refer to them any more. Only the calls
 // whose due time has passed are looked at.
 func (t *sipTracker) sweep(now int64) {
-	for {
-		q := &t.expTxn
-		e := t.expTxn.Min()
-		if l := t.expLeg.Min(); l != nil && (e == nil || l.at < e.at) {
-			q, e = &t.expLeg, l
-		}
-		if e == nil || e.at >= now {
-			return
-		}
-		x := q.Pop()
+	t.due.take(now, func(x expiry) {
 		if x.c.due != x.at {
-			continue // superseded by an earlier due time
+			return // superseded by an earlier due time
 		}
 		t.expire(x.c, now)
-	}
+	})
 }
 
 // expire forgets what of c has expired by now and queues c again for the
 // rest.
 func (t *sipTracker) expire(c *call, now int64) {
 	due := int64(noExpiry)
-	q := &t.expTxn
 	legs := c.legs[:0]
 	for _, l := range c.legs {
 		if l.state == legEnded {
@@ -309,7 +293,7 @@ func (t *sipTracker) expire(c *call, now int64) {
 				continue
 			}
 			if l.endedAt+linger < due {
-				due, q = l.endedAt+linger, &t.expLeg
+				due = l.endedAt + linger
 			}
 		}
 		legs = append(legs, l)
@@ -322,7 +306,7 @@ func (t *sipTracker) expire(c *call, now int64) {
 			continue
 		}
 		if x.lastSeen+linger+t.timerB < due {
-			due, q = x.lastSeen+linger+t.timerB, &t.expTxn
+			due = x.lastSeen + linger + t.timerB
 		}
 		txns = append(txns, x)
 	}
@@ -334,14 +318,14 @@ func (t *sipTracker) expire(c *call, now int64) {
 		return
 	}
 	c.due = noExpiry
-	t.expireAt(q, c, due)
+	t.expireAt(c, due)
 }
 
 // expireAt makes sure c is looked at by the first sweep after at.
-func (t *sipTracker) expireAt(q *nearorder.Queue[expiry], c *call, at int64) {
+func (t *sipTracker) expireAt(c *call, at int64) {
 	if at < c.due {
 		c.due = at
-		q.Push(expiry{at, c})
+		t.due.push(expiry{at, c})
 	}
 }
 
@@ -354,7 +338,7 @@ func (t *sipTracker) end(l *leg, at int64) {
 	l.endedAt = at
 	l.gen++
 	t.at(l.attempt).Ended = at
-	t.expireAt(&t.expLeg, l.call, at+linger)
+	t.expireAt(l.call, at+linger)
 }
 
 func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
@@ -389,7 +373,7 @@ func (t *sipTracker) add(ev *capture.Event) {
 	}
 	x := c.txn(m)
 	x.lastSeen = ev.Time
-	t.expireAt(&t.expTxn, c, ev.Time+linger+t.timerB)
+	t.expireAt(c, ev.Time+linger+t.timerB)
 	if m.Request {
 		x.requests++
 		if x.requests > 1 {
