@@ -237,18 +237,27 @@ func plan(res *correlate.Result, chosen, legs []correlate.Attempt) map[int]*file
 		}
 	}
 	if len(dialogs) > 0 {
+		// A connection known to carry two dialogs needs no more counting:
+		// a busy trunk connection carries thousands, each of which would
+		// otherwise be read whole for its Call-ID.
+		open := len(dialogs)
 		for i, s := range res.Attempts.Heads() {
 			if s.Packet == 0 || s.Layer != correlate.LayerSIP {
 				continue
 			}
 			id, read := "", false
 			for _, sp := range spansOn[fileTuple{s.File, makeTuple(s.Client, s.Edge)}] {
-				if s.Time >= sp.from && (sp.to == 0 || s.Time <= sp.to) {
+				if dc := dialogs[sp]; dc.n < 2 && s.Time >= sp.from && (sp.to == 0 || s.Time <= sp.to) {
 					if !read {
 						id, read = res.Attempts.At(i).CallID, true
 					}
-					dialogs[sp].add(id)
+					if dc.add(id); dc.n == 2 {
+						open--
+					}
 				}
+			}
+			if open == 0 {
+				break
 			}
 		}
 	}
