@@ -125,11 +125,14 @@ type freeAttempt struct {
 // reach them and kept only while a window may still take them, so a run
 // of millions holds a few seconds' worth.
 type pairer struct {
-	wire    *attemptLog
+	// wire reads the attempts' heads alone: all a pairing looks at.
+	// Pairing changes only attempts the reader has passed (the one it
+	// pairs, of this pairer's layer; other pairers of a group take other
+	// layers'), so it never holds a head older than its attempt.
+	wire    *spill.HeadReader[Attempt]
 	target  Layer
 	win     int64
 	off     int64
-	next    int // the next attempt of the log to look at
 	window  []freeAttempt
 	ahead   bool // the log has more after window
 	pending *spill.Log[pendingSample]
@@ -137,21 +140,21 @@ type pairer struct {
 }
 
 func (a *Analyzer) newPairer(l Layer, off int64) *pairer {
-	return &pairer{wire: a.sip.attempts, target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
+	return &pairer{wire: a.sip.attempts.HeadsFrom(0), target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
 		off: off, ahead: true, pending: a.noID[l]}
 }
 
 // read takes the next free attempt from the log.
 func (p *pairer) read() (freeAttempt, bool) {
-	for ; p.next < p.wire.Len(); p.next++ {
-		p.wire.Settle()
-		at := p.wire.Peek(p.next)
+	for {
+		i, at, ok := p.wire.Next()
+		if !ok {
+			return freeAttempt{}, false
+		}
 		if at.Hop == 0 && at.Layer == p.target && at.Match == Unmatched && at.Outcome != Challenged {
-			p.next++
-			return freeAttempt{i: p.next - 1, time: at.Time, failed: at.Failed}, true
+			return freeAttempt{i: i, time: at.Time, failed: at.Failed}, true
 		}
 	}
-	return freeAttempt{}, false
 }
 
 // more adds the next free attempt to the window.
@@ -242,6 +245,9 @@ func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendi
 		p.pending.Settle()
 		s := p.pending.Read(p.k)
 		p.k++
+		// match writes to the attempt it is given, bringing its page in;
+		// the pairers read heads, which settle nothing, so it is done here.
+		a.sip.attempts.Settle()
 		match(layers[best], &s, p.pair(&s))
 	}
 }

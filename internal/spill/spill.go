@@ -236,6 +236,52 @@ func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 	}
 }
 
+// HeadReader reads heads as Heads does, a record each time its caller
+// asks rather than a whole pass at once: for a pass that moves through
+// the log in step with something else (a window over the log that moves
+// with a second sequence), so that it need not decode whole records to
+// read their heads one by one.
+//
+// It reads a page's heads when it reaches the page, under the lock, and
+// hands them out without it. So a record changed after the reader reached
+// its page reads as it was then: a caller may change records it has read,
+// not ones ahead of it in the same page.
+type HeadReader[T any] struct {
+	l    *Log[T]
+	hc   HeadCodec[T]
+	run  []T // the heads of the page being read
+	base int // the index of run[0]
+	i    int // the next record
+}
+
+// HeadsFrom is a HeadReader from record i on. The Log's codec must be a
+// HeadCodec. Safe from several goroutines, as Get, each with its own
+// reader.
+func (l *Log[T]) HeadsFrom(i int) *HeadReader[T] {
+	return &HeadReader[T]{l: l, hc: l.codec.(HeadCodec[T]), i: max(i, 0)}
+}
+
+// Next is the index and head of the next record, false past the last.
+// The head is good until the next call.
+func (r *HeadReader[T]) Next() (int, *T, bool) {
+	j := r.i - r.base
+	if j >= len(r.run) {
+		l := r.l
+		l.mu.Lock()
+		if r.i >= l.n {
+			l.mu.Unlock()
+			return 0, nil, false
+		}
+		k := r.i / l.opt.PageItems
+		r.run = l.headsOf(k, r.hc, r.run[:0])
+		l.mu.Unlock()
+		r.base = k * l.opt.PageItems
+		j = r.i - r.base
+	}
+	r.i++
+	return r.i - 1, &r.run[j], true
+}
+
 func (l *Log[T]) headsOf(k int, hc HeadCodec[T], dst []T) []T {
 	p := l.pages[k]
 	n := min(l.opt.PageItems, l.n-k*l.opt.PageItems)

@@ -304,3 +304,76 @@ func TestHeads(t *testing.T) {
 		t.Fatalf("a file cut short: Err %v, %d zero heads", l.Err(), zero)
 	}
 }
+
+// TestHeadsFrom holds a HeadReader to a plain slice: from every start,
+// through pages in memory and on disk, with records changed behind it
+// and the log growing while it reads; and zero heads, never others, once
+// a page cannot be read back.
+func TestHeadsFrom(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+	var want []rec
+	add := func() {
+		i := len(want)
+		r := rec{N: rng.Int63n(1 << 40), S: strings.Repeat("s", 1+i%5), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), uint16(i))}
+		l.Append(r)
+		l.Settle()
+		want = append(want, r)
+	}
+	for range 60 {
+		add()
+	}
+	if _, _, ok := New[rec](recCodec{}, Options{}).HeadsFrom(0).Next(); ok {
+		t.Fatal("a head from an empty log")
+	}
+	for start := range len(want) + 2 {
+		r := l.HeadsFrom(start)
+		next := start
+		for {
+			i, h, ok := r.Next()
+			if !ok {
+				break
+			}
+			head := want[i]
+			head.S = ""
+			if i != next || *h != head {
+				t.Fatalf("from %d: head %d (expected %d) = %+v, want %+v", start, i, next, *h, head)
+			}
+			next++
+			// Records already read may change, and the log may grow,
+			// while the reader goes on.
+			if rng.Intn(3) == 0 {
+				l.At(i).N++
+				want[i].N++
+				l.Settle()
+			}
+			if start == 5 && i%10 == 0 {
+				add()
+			}
+		}
+		if next < len(want) {
+			t.Fatalf("from %d: stopped at %d of %d", start, next, len(want))
+		}
+	}
+	if l.Err() != nil {
+		t.Fatal(l.Err())
+	}
+	if err := l.f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	for r := l.HeadsFrom(3); ; {
+		i, h, ok := r.Next()
+		if !ok {
+			break
+		}
+		if *h == (rec{}) {
+			zero++
+		} else if h.N != want[i].N {
+			t.Fatalf("head %d = %+v after the file was cut", i, *h)
+		}
+	}
+	if l.Err() == nil || zero == 0 {
+		t.Fatalf("a file cut short: Err %v, %d zero heads", l.Err(), zero)
+	}
+}
