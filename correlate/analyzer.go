@@ -164,15 +164,27 @@ func (a *Analyzer) EndCapture(end int64) {
 	// spilled log's every page.
 	a.wireSorted = log.Len()
 	last := int64(math.MinInt64)
-	for i := range log.Len() {
+	// The pass reads the attempts less their Details, which it has no use
+	// for, and takes whole only those it changes: most of a spilled log's
+	// pages are read and not decoded. Its IDs are good until the next
+	// attempt (Part.Alias): the index keeps only their hashes.
+	codec := log.Codec().(*attemptCodec)
+	heads := log.PartsFrom(0, spill.Part[Attempt]{Decode: codec.DecodeIDs, Trim: trimIDs, Alias: true})
+	for {
+		i, at, ok := heads.Next()
+		if !ok {
+			break
+		}
 		log.Settle()
-		at := closeAttempt(log, i)
+		if mustClose(at) {
+			at = closeAttempt(log, i)
+		}
 		if at.Time < last {
 			a.wireSorted = -1
 		}
 		last = at.Time
 		if backend != nil && connLayer(at.Layer) && backend[at.Edge] {
-			at = log.At(i)
+			log.At(i).Hop = 1
 			at.Hop = 1
 		}
 		if at.Hop != 0 || at.Outcome == Challenged {
@@ -605,7 +617,8 @@ func (a *Analyzer) Finish() *Result {
 	d := a.detailStore()
 	d.text, d.shapes = a.jtl.text, a.jtl.shapes
 	r.details = d
-	r.Attempts, r.Start, r.End = a.attempts(off)
+	var acc *layerAcc
+	r.Attempts, r.Start, r.End, acc = a.attempts(off)
 	// The logs the gathering used are done with: their first error is
 	// the result's, and the most pages any held at once is reported.
 	logs := []spilled{a.sip.attempts}
@@ -651,7 +664,12 @@ func (a *Analyzer) Finish() *Result {
 		r.Basis = "none"
 	}
 	r.Correlation = a.corr
-	r.Layers = layerResults(r.Attempts)
+	if a.seen.client {
+		// clientConcurrency changed attempts the merge had counted.
+		r.Layers = layerResults(r.Attempts)
+	} else {
+		r.Layers = acc.results(r.Attempts)
+	}
 	r.Verdict = verdict(r)
 	r.Notes = a.notes(r)
 	return r
@@ -664,7 +682,10 @@ func (a *Analyzer) Finish() *Result {
 // On the way, each capture attempt gets the load JMeter offered when it
 // was made, and those no sample claimed are counted; start and end bound
 // them in time.
-func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
+//
+// It counts the layers' accounts (layerAcc) as it writes the attempts;
+// they hold unless clientConcurrency changes some after.
+func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *layerAcc) {
 	wire := a.sip.attempts
 	var wireOrder []int32
 	if a.wireSorted != wire.Len() {
@@ -685,6 +706,7 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 		// In time order: the last attempt's time is the latest start.
 		end = max(end, at.Time, at.Ended)
 	}
+	acc = newLayerAcc()
 	var at Attempt
 	for w := 0; ; {
 		book.settle()
@@ -717,10 +739,11 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64) {
 			break
 		}
 		bound(&at)
+		acc.add(out.Len(), &at, nil)
 		out.Append(at)
 	}
 	out.Settle()
-	return &Attempts{log: out}, start, end
+	return &Attempts{log: out}, start, end, acc
 }
 
 // sortedOrder is the order that sorts n items by time, stably; nil when

@@ -174,15 +174,31 @@ func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, err
 // Detail, which it reads past. A pass over half a million attempts on
 // disk that reads heads makes no strings and no Details.
 func (c *attemptCodec) DecodeHead(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
+	return c.decodeHead(src, a, ar, false)
+}
+
+// DecodeIDs is DecodeHead with the IDs: all but the Detail, for the pass
+// that indexes the attempts by their IDs.
+func (c *attemptCodec) DecodeIDs(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
+	return c.decodeHead(src, a, ar, true)
+}
+
+func (c *attemptCodec) decodeHead(src []byte, a *Attempt, ar *spill.Arena, ids bool) (int, error) {
 	if len(src) < fixedLen {
 		return 0, spill.ErrShort
 	}
 	flags := decodeFixed(src[:fixedLen:fixedLen], a)
 	r := spill.NewReader(src[fixedLen:])
 	a.Status = r.Word(c.words, ar)
-	r.Skip()
-	r.Skip()
-	a.CallID, a.TraceID, a.Detail = "", "", nil
+	if ids {
+		a.CallID = r.String(ar)
+		a.TraceID = r.String(ar)
+	} else {
+		r.Skip()
+		r.Skip()
+		a.CallID, a.TraceID = "", ""
+	}
+	a.Detail = nil
 	a.Edge = r.AddrPort()
 	a.Client = r.AddrPort()
 	if flags&hasDetail != 0 {
@@ -211,6 +227,9 @@ func (c *attemptCodec) DecodeHead(src []byte, a *Attempt, ar *spill.Arena) (int,
 func (c *attemptCodec) TrimHead(a *Attempt) { trimHead(a) }
 
 func trimHead(a *Attempt) { a.CallID, a.TraceID, a.Detail = "", "", nil }
+
+// trimIDs leaves what DecodeIDs sets.
+func trimIDs(a *Attempt) { a.Detail = nil }
 
 // decodeFixed reads the fixed head and returns its flags.
 func decodeFixed(f []byte, a *Attempt) byte {

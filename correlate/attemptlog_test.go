@@ -134,16 +134,24 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("read %d bytes of %d", n, len(b))
 			}
 		}
-		var a, h Attempt
+		var a, h, ids Attempt
 		n, err := ac.Decode(b, &a, &ar)
 		check(n, err)
-		// The head reads past exactly what Decode reads, and is the
-		// attempt less its IDs and Detail.
+		// The head, with its IDs or without, reads past exactly what
+		// Decode reads, and is the attempt less its Detail, and its IDs.
+		in, ierr := ac.DecodeIDs(b, &ids, &ar)
+		if (err == nil) != (ierr == nil) || (err == nil && in != n) {
+			t.Fatalf("Decode read %d (%v), DecodeIDs %d (%v)", n, err, in, ierr)
+		}
 		hn, herr := ac.DecodeHead(b, &h, &ar)
 		if (err == nil) != (herr == nil) || (err == nil && hn != n) {
 			t.Fatalf("Decode read %d (%v), DecodeHead %d (%v)", n, err, hn, herr)
 		}
 		if err == nil {
+			trimIDs(&a)
+			if !reflect.DeepEqual(a, ids) {
+				t.Fatalf("head with IDs %+v, want %+v", ids, a)
+			}
 			trimHead(&a)
 			if !reflect.DeepEqual(a, h) {
 				t.Fatalf("head %+v, want %+v", h, a)

@@ -16,81 +16,111 @@ var rtBudget = 1 << 22
 
 // layerResults builds each layer's account from the hop-0 attempts.
 func layerResults(attempts *Attempts) []*LayerResult {
-	byLayer := map[Layer]*LayerResult{}
-	levels := map[Layer]map[int32]*levelAcc{}
-	edges := map[Layer]map[netip.AddrPort]*EdgeCount{}
-	held, over := 0, false
+	acc := newLayerAcc()
 	for i, at := range attempts.Heads() {
-		lr := byLayer[at.Layer]
-		if lr == nil {
-			lr = &LayerResult{Layer: at.Layer, Codes: map[string]int64{}, Outcomes: map[string]int64{}, Basis: "jtl"}
-			byLayer[at.Layer] = lr
-			levels[at.Layer] = map[int32]*levelAcc{}
-			edges[at.Layer] = map[netip.AddrPort]*EdgeCount{}
+		acc.add(i, &at, attempts)
+	}
+	return acc.results(attempts)
+}
+
+// layerAcc is layerResults' pass over the attempts, one at a time: Finish
+// feeds it the attempts as it writes them, rather than read them all back
+// after (on a JTL alone, a tenth of the run).
+type layerAcc struct {
+	byLayer map[Layer]*LayerResult
+	levels  map[Layer]map[int32]*levelAcc
+	edges   map[Layer]map[netip.AddrPort]*EdgeCount
+	held    int
+	over    bool
+}
+
+func newLayerAcc() *layerAcc {
+	return &layerAcc{byLayer: map[Layer]*LayerResult{}, levels: map[Layer]map[int32]*levelAcc{},
+		edges: map[Layer]map[netip.AddrPort]*EdgeCount{}}
+}
+
+// add counts attempt i, of which at holds at least the head. The first
+// failure of a layer is read whole from src, or is at itself when src is
+// nil.
+func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
+	byLayer, levels, edges := c.byLayer, c.levels, c.edges
+	lr := byLayer[at.Layer]
+	if lr == nil {
+		lr = &LayerResult{Layer: at.Layer, Codes: map[string]int64{}, Outcomes: map[string]int64{}, Basis: "jtl"}
+		byLayer[at.Layer] = lr
+		levels[at.Layer] = map[int32]*levelAcc{}
+		edges[at.Layer] = map[netip.AddrPort]*EdgeCount{}
+	}
+	if at.Hop > 0 {
+		lr.Backend++
+		return
+	}
+	if at.Source&FromCapture != 0 {
+		lr.Basis = "capture"
+	}
+	lr.Attempts++
+	lr.Outcomes[at.Outcome.String()]++
+	if at.Outcome == Challenged {
+		return
+	}
+	if at.Status != "" {
+		lr.Codes[at.Status]++
+	}
+	if at.Concurrency > lr.MaxConcurrency {
+		lr.MaxConcurrency = at.Concurrency
+	}
+	if at.Edge.IsValid() {
+		e := edges[at.Layer][at.Edge]
+		if e == nil {
+			e = &EdgeCount{Edge: at.Edge}
+			edges[at.Layer][at.Edge] = e
 		}
-		if at.Hop > 0 {
-			lr.Backend++
-			continue
+		e.Attempts++
+		if at.Failed {
+			e.Failures++
 		}
-		if at.Source&FromCapture != 0 {
-			lr.Basis = "capture"
-		}
-		lr.Attempts++
-		lr.Outcomes[at.Outcome.String()]++
-		if at.Outcome == Challenged {
-			continue
-		}
-		if at.Status != "" {
-			lr.Codes[at.Status]++
-		}
-		if at.Concurrency > lr.MaxConcurrency {
-			lr.MaxConcurrency = at.Concurrency
-		}
-		if at.Edge.IsValid() {
-			e := edges[at.Layer][at.Edge]
-			if e == nil {
-				e = &EdgeCount{Edge: at.Edge}
-				edges[at.Layer][at.Edge] = e
-			}
-			e.Attempts++
-			if at.Failed {
-				e.Failures++
-			}
-		}
-		if !at.Outcome.Decided() {
-			continue
-		}
-		lr.Decided++
-		lv := levels[at.Layer][at.Concurrency]
-		if lv == nil {
-			lv = &levelAcc{}
-			levels[at.Layer][at.Concurrency] = lv
-		}
-		lv.attempts++
-		if rt, ok := timed(&at); ok {
-			lv.timed++
-			if !over {
-				lv.rts = append(lv.rts, rt)
-				if held++; held > rtBudget {
-					over = true
-					for _, ls := range levels {
-						for _, lv := range ls {
-							lv.rts = nil
-						}
+	}
+	if !at.Outcome.Decided() {
+		return
+	}
+	lr.Decided++
+	lv := levels[at.Layer][at.Concurrency]
+	if lv == nil {
+		lv = &levelAcc{}
+		levels[at.Layer][at.Concurrency] = lv
+	}
+	lv.attempts++
+	if rt, ok := timed(at); ok {
+		lv.timed++
+		if !c.over {
+			lv.rts = append(lv.rts, rt)
+			if c.held++; c.held > rtBudget {
+				c.over = true
+				for _, ls := range levels {
+					for _, lv := range ls {
+						lv.rts = nil
 					}
 				}
 			}
 		}
-		if at.Failed {
-			lr.Failures++
-			lv.failures++
-			if lr.FirstFailure == nil {
-				whole := attempts.At(i)
-				lr.FirstFailure = firstFailure(&whole, i)
+	}
+	if at.Failed {
+		lr.Failures++
+		lv.failures++
+		if lr.FirstFailure == nil {
+			whole := *at
+			if src != nil {
+				whole = src.At(i)
 			}
+			lr.FirstFailure = firstFailure(&whole, i)
 		}
 	}
-	if over {
+}
+
+// results is the layers' accounts once every attempt is added.
+func (x *layerAcc) results(attempts *Attempts) []*LayerResult {
+	byLayer, levels, edges := x.byLayer, x.levels, x.edges
+	if x.over {
 		percentilesInGroups(attempts, levels)
 	}
 	var out []*LayerResult

@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
@@ -83,7 +85,18 @@ func run(t *testing.T, w *wire, samples []jtl.Sample, opts Options) *Result {
 	for i := range samples {
 		a.AddSample(&samples[i])
 	}
-	return a.Finish()
+	r := a.Finish()
+	// The layers' accounts Finish counted as it wrote the attempts are
+	// those a pass over them finds.
+	if want := layerResults(r.Attempts); !reflect.DeepEqual(r.Layers, want) {
+		t.Fatalf("Finish's layers differ from a pass over its attempts:\n%s\nwant\n%s", dump(r.Layers), dump(want))
+	}
+	return r
+}
+
+func dump(v any) string {
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
 }
 
 func sortEvents(ev []capture.Event) {

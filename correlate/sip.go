@@ -681,7 +681,7 @@ func (t *sipTracker) finish(end int64) {
 // returns the attempt, written to only where something changes: a page
 // written to is encoded again when it leaves memory.
 func closeAttempt(log *attemptLog, i int) *Attempt {
-	if p := log.Peek(i); p.Outcome != Pending && (p.Outcome != Rejected || (p.Status != "401" && p.Status != "407")) {
+	if p := log.Peek(i); !mustClose(p) {
 		return p
 	}
 	a := log.At(i)
@@ -696,6 +696,11 @@ func closeAttempt(log *attemptLog, i int) *Attempt {
 		a.Kind = KindError
 	}
 	return a
+}
+
+// mustClose says whether closeAttempt changes a: its head tells.
+func mustClose(a *Attempt) bool {
+	return a.Outcome == Pending || (a.Outcome == Rejected && (a.Status == "401" || a.Status == "407"))
 }
 
 type timer struct {

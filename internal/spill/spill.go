@@ -101,6 +101,9 @@ func New[T any](codec Codec[T], opt Options) *Log[T] {
 	return &Log[T]{codec: codec, opt: opt}
 }
 
+// Codec is the codec the Log was made with.
+func (l *Log[T]) Codec() Codec[T] { return l.codec }
+
 // Len is the number of records.
 func (l *Log[T]) Len() int { return l.n }
 
@@ -212,6 +215,7 @@ func (l *Log[T]) HeadsBackward(yield func(i int, v *T) bool) { l.heads(true, yie
 
 func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 	hc := l.codec.(HeadCodec[T])
+	part := Part[T]{Decode: hc.DecodeHead, Trim: hc.TrimHead}
 	var run []T
 	l.mu.Lock()
 	pages := len(l.pages)
@@ -222,7 +226,7 @@ func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 			k = pages - 1 - step
 		}
 		l.mu.Lock()
-		run = l.headsOf(k, hc, run[:0])
+		run = l.headsOf(k, part, run[:0], &l.hbuf)
 		l.mu.Unlock()
 		base := k * l.opt.PageItems
 		for j := range run {
@@ -248,21 +252,44 @@ func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 // not ones ahead of it in the same page.
 type HeadReader[T any] struct {
 	l    *Log[T]
-	hc   HeadCodec[T]
+	part Part[T]
 	run  []T // the heads of the page being read
 	base int // the index of run[0]
 	i    int // the next record
+	// buf is the page on disk being read, of this reader alone, when the
+	// part's strings are made of it (Part.Alias).
+	buf []byte
+}
+
+// Part is what a HeadReader reads of each record, when that is not the
+// head of a HeadCodec: a pass may need a record's strings but not the
+// rest of it.
+type Part[T any] struct {
+	// Decode is as HeadCodec.DecodeHead.
+	Decode func(src []byte, v *T, arena *Arena) (n int, err error)
+	// Trim is as HeadCodec.TrimHead.
+	Trim func(v *T)
+	// Alias lets Decode's strings be made of the page's bytes, as read
+	// from disk (Arena.String), rather than copies: they are good only
+	// until Next reads another page, so the caller must keep none.
+	Alias bool
 }
 
 // HeadsFrom is a HeadReader from record i on. The Log's codec must be a
 // HeadCodec. Safe from several goroutines, as Get, each with its own
 // reader.
 func (l *Log[T]) HeadsFrom(i int) *HeadReader[T] {
-	return &HeadReader[T]{l: l, hc: l.codec.(HeadCodec[T]), i: max(i, 0)}
+	hc := l.codec.(HeadCodec[T])
+	return l.PartsFrom(i, Part[T]{Decode: hc.DecodeHead, Trim: hc.TrimHead})
+}
+
+// PartsFrom is HeadsFrom reading part of each record rather than its head.
+func (l *Log[T]) PartsFrom(i int, part Part[T]) *HeadReader[T] {
+	return &HeadReader[T]{l: l, part: part, i: max(i, 0)}
 }
 
 // Next is the index and head of the next record, false past the last.
-// The head is good until the next call.
+// The head is good until the next call; its strings too, with Part.Alias.
 func (r *HeadReader[T]) Next() (int, *T, bool) {
 	j := r.i - r.base
 	if j >= len(r.run) {
@@ -273,7 +300,11 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 			return 0, nil, false
 		}
 		k := r.i / l.opt.PageItems
-		r.run = l.headsOf(k, r.hc, r.run[:0])
+		buf := &l.hbuf
+		if r.part.Alias {
+			buf = &r.buf
+		}
+		r.run = l.headsOf(k, r.part, r.run[:0], buf)
 		l.mu.Unlock()
 		r.base = k * l.opt.PageItems
 		j = r.i - r.base
@@ -282,13 +313,15 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 	return r.i - 1, &r.run[j], true
 }
 
-func (l *Log[T]) headsOf(k int, hc HeadCodec[T], dst []T) []T {
+// headsOf appends to dst the part of each record of page k, reading a
+// page on disk into buf.
+func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 	p := l.pages[k]
 	n := min(l.opt.PageItems, l.n-k*l.opt.PageItems)
 	if p.items != nil {
 		dst = append(dst, p.items...)
 		for j := range dst {
-			hc.TrimHead(&dst[j])
+			part.Trim(&dst[j])
 		}
 		// A page that could not be read back has no items: zeroes, as Read.
 		for len(dst) < n {
@@ -297,17 +330,17 @@ func (l *Log[T]) headsOf(k int, hc HeadCodec[T], dst []T) []T {
 		return dst
 	}
 	if l.err == nil {
-		if cap(l.hbuf) < p.size {
-			l.hbuf = make([]byte, p.size)
+		if cap(*buf) < p.size {
+			*buf = make([]byte, p.size)
 		}
-		src := l.hbuf[:p.size]
+		src := (*buf)[:p.size]
 		if _, err := l.f.ReadAt(src, p.off); err != nil {
 			l.err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", p.size, p.off, l.f.Name(), err)
 		}
-		var arena Arena
+		arena := Arena{alias: part.Alias}
 		for j := 0; j < n && l.err == nil; j++ {
 			dst = append(dst, *new(T))
-			m, err := hc.DecodeHead(src, &dst[j], &arena)
+			m, err := part.Decode(src, &dst[j], &arena)
 			if err != nil {
 				l.err = fmt.Errorf("spill: page %d record %d: %w", k, j, err)
 				break

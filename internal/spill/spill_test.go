@@ -377,3 +377,53 @@ func TestHeadsFrom(t *testing.T) {
 		t.Fatalf("a file cut short: Err %v, %d zero heads", l.Err(), zero)
 	}
 }
+
+// TestPartsFrom: a Part that reads the whole record, its string made of
+// the reader's page (Alias), against a plain slice, from pages in memory
+// and on disk; each string whole until the reader reads another page.
+func TestPartsFrom(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+	var want []rec
+	for i := range 60 {
+		r := rec{N: int64(i), S: strings.Repeat(string(rune('a'+i%26)), 1+i%9), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), uint16(i))}
+		l.Append(r)
+		l.Settle()
+		want = append(want, r)
+	}
+	l.Get(10) // a page in memory among those on disk
+	part := Part[rec]{Decode: recCodec{}.Decode, Trim: func(r *rec) { r.N = 0 }, Alias: true}
+	for _, start := range []int{0, 9, 59, 60} {
+		r := l.PartsFrom(start, part)
+		next := start
+		var page []string // the strings read from the current page
+		for {
+			i, v, ok := r.Next()
+			if !ok {
+				break
+			}
+			if i%7 == 0 {
+				page = page[:0]
+			}
+			page = append(page, v.S)
+			w := want[i]
+			if l.pages[i/7].items != nil {
+				w.N = 0 // the Part's trim, on a page in memory
+			}
+			if i != next || *v != w {
+				t.Fatalf("from %d: record %d (expected %d) = %+v, want %+v", start, i, next, *v, w)
+			}
+			for k, s := range page {
+				if j := i - len(page) + 1 + k; s != want[j].S {
+					t.Fatalf("from %d at %d: record %d's string is now %q, want %q", start, i, j, s, want[j].S)
+				}
+			}
+			next++
+		}
+		if next != len(want) {
+			t.Fatalf("from %d: stopped at %d of %d", start, next, len(want))
+		}
+	}
+	if l.Err() != nil {
+		t.Fatal(l.Err())
+	}
+}
