@@ -71,9 +71,9 @@ type Analyzer struct {
 
 	threads *threadBook
 	// The samples that give matched capture attempts their thread counts
-	// once the book is complete, by index in sip.attempts (host noRef:
-	// none); made at the first match.
-	sipRefs   *spill.Log[threadRef]
+	// once the book is complete, and the matches matchByTime makes, by
+	// index in sip.attempts (host noRef: none); made at the first match.
+	sipRefs   *spill.Log[sipRef]
 	breachRef threadRef
 
 	offsets     []int64
@@ -343,22 +343,39 @@ func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref Sample
 	at := a.sip.attempts.At(i)
 	at.Match = how
 	at.Source |= FromJTL
-	a.setSIPRef(i, tref)
-	a.corr.Matched++
+	a.setSIPRef(i, sipRef{tref: tref})
 	if how == ByCallID || how == ByTraceID {
 		a.addOffset(at.Time - start*1e6)
 	}
+	if lazy := a.joined(at, c, ref); lazy != 0 {
+		at.lazy = lazy
+	}
+}
+
+// joinLater is join for matchByTime, given attempt i's head: what the
+// match writes on the attempt waits in sipRefs for Finish's merge, which
+// reads the attempt whole anyway, rather than bring its page into memory
+// (the pairers read only heads) and write the page out again.
+func (a *Analyzer) joinLater(i int, head *Attempt, how Match, c sampleClass, ref SampleRef, tref threadRef) {
+	a.setSIPRef(i, sipRef{tref: tref, match: how, lazy: a.joined(head, c, ref)})
+}
+
+// joined counts a match of a sample with at and returns the number of the
+// sample's Detail, kept when at failed (0: none).
+func (a *Analyzer) joined(at *Attempt, c sampleClass, ref SampleRef) uint32 {
+	a.corr.Matched++
 	if c.failed != at.Failed || (c.failed && c.layer == at.Layer && c.status != at.Status) {
 		a.corr.Disagreements++
 	}
-	if at.Failed {
-		// The sample is shown with the failure (Result.Detail): kept as a
-		// record of numbers and string references, not a SampleRef.
-		at.lazy = a.detailStore().add(lazyDetail{
-			start: ref.Start, elapsed: ref.Elapsed, line: ref.Line, all: int64(ref.AllThreads),
-			file: int32(ref.File), shape: a.jtl.shapeOf(&ref), sampleOnly: true,
-		})
+	if !at.Failed {
+		return 0
 	}
+	// The sample is shown with the failure (Result.Detail): kept as a
+	// record of numbers and string references, not a SampleRef.
+	return a.detailStore().add(lazyDetail{
+		start: ref.Start, elapsed: ref.Elapsed, line: ref.Line, all: int64(ref.AllThreads),
+		file: int32(ref.File), shape: a.jtl.shapeOf(&ref), sampleOnly: true,
+	})
 }
 
 // detailStore is the store of the Details and samples made on demand.
@@ -370,21 +387,21 @@ func (a *Analyzer) detailStore() *detailStore {
 }
 
 // setSIPRef files the sample that matched capture attempt i.
-func (a *Analyzer) setSIPRef(i int, tref threadRef) {
+func (a *Analyzer) setSIPRef(i int, r sipRef) {
 	if a.sipRefs == nil {
-		a.sipRefs = spill.New[threadRef](threadRefCodec{}, a.opts.Spill.log(1<<14, 8))
+		a.sipRefs = spill.New[sipRef](sipRefCodec{}, a.opts.Spill.log(1<<14, 8))
 		for range a.sip.attempts.Len() {
-			a.sipRefs.Append(threadRef{host: noRef})
+			a.sipRefs.Append(sipRef{tref: threadRef{host: noRef}})
 			a.sipRefs.Settle()
 		}
 	}
 	a.sipRefs.Settle()
-	*a.sipRefs.At(i) = tref
+	*a.sipRefs.At(i) = r
 }
 
-func (a *Analyzer) sipRef(i int) threadRef {
+func (a *Analyzer) sipRef(i int) sipRef {
 	if a.sipRefs == nil {
-		return threadRef{host: noRef}
+		return sipRef{tref: threadRef{host: noRef}}
 	}
 	a.sipRefs.Settle()
 	return a.sipRefs.Read(i)
@@ -725,12 +742,21 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 		} else if i >= 0 {
 			at = wire.Read(i)
 			w++
+			ref := a.sipRef(i)
+			if ref.match != Unmatched {
+				// A match matchByTime left to be written here (joinLater).
+				at.Match = ref.match
+				at.Source |= FromJTL
+				if ref.lazy != 0 {
+					at.lazy = ref.lazy
+				}
+			}
 			if at.Hop == 0 && at.Match == Unmatched && at.Outcome != Challenged && a.sampled[at.Layer] > 0 {
 				a.corr.UnmatchedCapture++
 			}
 			if haveThreads {
-				if ref := a.sipRef(i); ref.host != noRef {
-					at.Threads = a.threads.resolve(ref)
+				if ref.tref.host != noRef {
+					at.Threads = a.threads.resolve(ref.tref)
 				} else {
 					at.Threads = a.threads.at(floorDiv(at.Time-off, 1e6), -1)
 				}
@@ -836,12 +862,10 @@ func (a *Analyzer) settleOffset(r *Result) {
 }
 
 // link ties a sample already counted at its own layer to the connection
-// under it: the connection is no longer unclaimed, and has its load.
+// under it: the connection is no longer unclaimed, and has its load. As
+// joinLater, it leaves the match to be written at Finish's merge.
 func (a *Analyzer) link(i int, tref threadRef) {
-	at := a.sip.attempts.At(i)
-	at.Match = ByFlow
-	at.Source |= FromJTL
-	a.setSIPRef(i, tref)
+	a.setSIPRef(i, sipRef{tref: tref, match: ByFlow})
 	a.corr.Linked++
 }
 

@@ -288,3 +288,36 @@ func (c *pendingCodec) Decode(src []byte, p *pendingSample, ar *spill.Arena) (in
 	s.Thread, s.Host = r.Word(c.words, ar), r.Word(c.words, ar)
 	return r.Consumed(), r.Err
 }
+
+// sipRef is what a sample matched to an attempt on the wire leaves for
+// Finish's merge: the reference to its thread count, and for a match
+// matchByTime made, the match to write on the attempt (Unmatched: none)
+// and the number of its sample's Detail (0: none).
+type sipRef struct {
+	tref  threadRef
+	match Match
+	lazy  uint32
+}
+
+type sipRefCodec struct{}
+
+func (sipRefCodec) Encode(b []byte, r *sipRef) []byte {
+	b = threadRefCodec{}.Encode(b, &r.tref)
+	b = append(b, byte(r.match))
+	return spill.AppendUint(b, uint64(r.lazy))
+}
+
+func (sipRefCodec) Decode(src []byte, r *sipRef, ar *spill.Arena) (int, error) {
+	n, err := threadRefCodec{}.Decode(src, &r.tref, ar)
+	if err != nil {
+		return 0, err
+	}
+	rd := spill.NewReader(src[n:])
+	f := rd.Fixed(1)
+	if f == nil {
+		return 0, rd.Err
+	}
+	r.match = Match(f[0])
+	r.lazy = uint32(rd.Uint())
+	return n + rd.Consumed(), rd.Err
+}

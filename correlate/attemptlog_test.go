@@ -112,6 +112,8 @@ func TestOtherCodecs(t *testing.T) {
 			tHost: 9, own: 10, status: 11, layer: LayerWebSocket, outcome: TimedOut, kind: KindError, failed: true},
 		jtlRecord{start: -1})
 	roundTrip(t, threadRefCodec{}, 3, threadRef{host: noRef}, threadRef{host: 3, own: 200, endMs: -5})
+	roundTrip(t, sipRefCodec{}, 3, sipRef{tref: threadRef{host: noRef}},
+		sipRef{tref: threadRef{host: 3, own: 200, endMs: -5}, match: ByFlow, lazy: 1 << 31})
 	roundTrip(t, lazyCodec{}, 7, lazyDetail{start: 1, elapsed: 2, line: 3, all: 4, file: 5, shape: 6, sampleOnly: true}, lazyDetail{})
 }
 
@@ -126,6 +128,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(ac.Encode(nil, &Attempt{}))
 	f.Add(jtlCodec{}.Encode(nil, &jtlRecord{callID: "c", traceID: "t", failed: true}))
 	f.Add(newPendingCodec().Encode(nil, &pendingSample{class: sampleClass{status: "refused"}}))
+	f.Add(sipRefCodec{}.Encode(nil, &sipRef{tref: threadRef{host: 1, own: 2, endMs: 3}, match: ByFlow, lazy: 9}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ar spill.Arena
@@ -163,6 +166,8 @@ func FuzzDecode(f *testing.F) {
 		check(newPendingCodec().Decode(b, &p, &ar))
 		var r threadRef
 		check(threadRefCodec{}.Decode(b, &r, &ar))
+		var sr sipRef
+		check(sipRefCodec{}.Decode(b, &sr, &ar))
 		var d lazyDetail
 		check(lazyCodec{}.Decode(b, &d, &ar))
 	})

@@ -17,18 +17,19 @@ func (a *Analyzer) matchByTime(off int64) {
 	for _, group := range groupPairs(a.pendingLayers(), a.pairTarget) {
 		// Each sample is settled as it is paired: pairing reads only
 		// attempts later than any it has settled, and a sample's join
-		// changes only its own attempt.
-		a.pairs(group, off, func(l Layer, p *pendingSample, i int) {
+		// files a match for its own attempt alone.
+		a.pairs(group, off, func(l Layer, p *pendingSample, f *freeAttempt) {
 			how := ByFlow
 			if l == LayerSIP {
 				how = ByTime
 			}
-			if i >= 0 {
+			if f != nil {
 				if p.linkOnly {
-					a.link(i, p.tref)
+					a.link(f.i, p.tref)
 					return
 				}
-				a.join(i, how, p.start, p.class, p.sample, p.tref)
+				head := Attempt{Failed: f.failed, Layer: f.layer, Status: f.status}
+				a.joinLater(f.i, &head, how, p.class, p.sample, p.tref)
 				if how == ByFlow {
 					a.corr.ByFlow++
 				} else {
@@ -114,6 +115,8 @@ func mayNoSYN(l Layer) bool { return l == LayerTCP || l == LayerTLS }
 type freeAttempt struct {
 	i      int
 	time   int64
+	status string
+	layer  Layer
 	failed bool
 	used   bool
 }
@@ -126,10 +129,12 @@ type freeAttempt struct {
 // of millions holds a few seconds' worth.
 type pairer struct {
 	// wire reads the attempts' heads alone: all a pairing looks at.
-	// Pairing changes only attempts the reader has passed (the one it
-	// pairs, of this pairer's layer; other pairers of a group take other
-	// layers'), so it never holds a head older than its attempt.
-	wire    *spill.HeadReader[Attempt]
+	wire *spill.HeadReader[Attempt]
+	// refs holds the matches made by the pairers of the groups before this
+	// one's, left to be written on the attempts at Finish's merge
+	// (joinLater); nil when there are none. Those of its own group are of
+	// other layers.
+	refs    *spill.Log[sipRef]
 	target  Layer
 	win     int64
 	off     int64
@@ -140,7 +145,7 @@ type pairer struct {
 }
 
 func (a *Analyzer) newPairer(l Layer, off int64) *pairer {
-	return &pairer{wire: a.sip.attempts.HeadsFrom(0), target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
+	return &pairer{wire: a.sip.attempts.HeadsFrom(0), refs: a.sipRefs, target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
 		off: off, ahead: true, pending: a.noID[l]}
 }
 
@@ -151,9 +156,16 @@ func (p *pairer) read() (freeAttempt, bool) {
 		if !ok {
 			return freeAttempt{}, false
 		}
-		if at.Hop == 0 && at.Layer == p.target && at.Match == Unmatched && at.Outcome != Challenged {
-			return freeAttempt{i: i, time: at.Time, failed: at.Failed}, true
+		if at.Hop != 0 || at.Layer != p.target || at.Match != Unmatched || at.Outcome == Challenged {
+			continue
 		}
+		if p.refs != nil {
+			p.refs.Settle()
+			if p.refs.Read(i).match != Unmatched {
+				continue
+			}
+		}
+		return freeAttempt{i: i, time: at.Time, status: at.Status, layer: at.Layer, failed: at.Failed}, true
 	}
 }
 
@@ -171,9 +183,8 @@ func (p *pairer) more() bool {
 	return true
 }
 
-// pair finds s's attempt (an index into the attempts, -1 for none) and
-// takes it.
-func (p *pairer) pair(s *pendingSample) int {
+// pair finds s's attempt and takes it.
+func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 	lo := s.start*1e6 + p.off - p.win
 	hi := s.start*1e6 + p.off + s.connect*1e6 + p.win
 	for {
@@ -204,24 +215,26 @@ func (p *pairer) pair(s *pendingSample) int {
 			break
 		}
 	}
-	i := -1
+	var f freeAttempt
 	if first >= 0 {
 		p.window[first].used = true
-		i = p.window[first].i
+		f = p.window[first]
 	}
 	if len(p.window) == 0 {
 		// Let the array go rather than creep along a large one.
 		p.window = nil
 	}
-	return i
+	return f, first >= 0
 }
 
 // pairs hands match, for each pending sample of the layers, the attempt
-// on the wire it is (-1 for none): each layer's samples in order, the
+// on the wire it is (nil for none): each layer's samples in order, the
 // layers' taken in turn by start (the first layer's first at the same
-// start). match may change the attempt it is given, and nothing else on
-// the wire.
-func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendingSample, i int)) {
+// start). match writes nothing on the wire: the pairers read it as it
+// was when they began, and what match filed (sipRefs) when their group
+// did.
+func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendingSample, f *freeAttempt)) {
+	var f freeAttempt
 	ps := make([]*pairer, len(layers))
 	for j, l := range layers {
 		ps[j] = a.newPairer(l, off)
@@ -245,10 +258,12 @@ func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendi
 		p.pending.Settle()
 		s := p.pending.Read(p.k)
 		p.k++
-		// match writes to the attempt it is given, bringing its page in;
-		// the pairers read heads, which settle nothing, so it is done here.
-		a.sip.attempts.Settle()
-		match(layers[best], &s, p.pair(&s))
+		var ok bool
+		if f, ok = p.pair(&s); ok {
+			match(layers[best], &s, &f)
+		} else {
+			match(layers[best], &s, nil)
+		}
 	}
 }
 
@@ -256,8 +271,8 @@ func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendi
 func (a *Analyzer) matchesAt(off int64) int {
 	n := 0
 	// Counting changes nothing: every layer can be paired in one pass.
-	a.pairs(a.pendingLayers(), off, func(_ Layer, _ *pendingSample, i int) {
-		if i >= 0 {
+	a.pairs(a.pendingLayers(), off, func(_ Layer, _ *pendingSample, f *freeAttempt) {
+		if f != nil {
 			n++
 		}
 	})

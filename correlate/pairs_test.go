@@ -134,3 +134,40 @@ func TestPairsTogether(t *testing.T) {
 	apart.Close()
 	together.Close()
 }
+
+// TestPairsLaterGroup: a group pairs with what an earlier group left,
+// though the earlier group's matches are written on the attempts only at
+// Finish's merge: a handshake error paired with the TCP connections (the
+// wire saw no TLS) does not take the connection a connect error took.
+func TestPairsLaterGroup(t *testing.T) {
+	w := &wire{}
+	srv := netip.MustParseAddrPort("10.0.0.9:443")
+	c := &tcp.Conn{ID: 1, Client: netip.AddrPortFrom(gen.Addr(), 30001), Server: srv, Start: t0 + 10e6, FirstPacket: 1}
+	end := *c
+	end.State, end.End, end.Ending = tcp.REJ, c.Start+1e6, tcp.EndRST
+	w.events = append(w.events, capture.Event{Kind: capture.KindConnOpen, Time: c.Start, Conn: c},
+		capture.Event{Kind: capture.KindConnClose, Time: end.End, Conn: &end})
+	base := t0 / 1e6
+	samples := []jtl.Sample{
+		{Start: base + 10, Elapsed: 5, URL: "https://10.0.0.9/", Label: "a", Host: "g", AllThreads: 1, File: 1, Line: 2,
+			Code: "Non HTTP response code: java.net.ConnectException", Message: "Non HTTP response message: Connection refused"},
+		{Start: base + 11, Elapsed: 5, URL: "https://10.0.0.9/", Label: "b", Host: "g", AllThreads: 1, File: 1, Line: 3,
+			Code: "Non HTTP response code: javax.net.ssl.SSLHandshakeException", Message: "Non HTTP response message: Remote host terminated the handshake"},
+	}
+	for _, spill := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 1}} {
+		r := run(t, w, slices.Clone(samples), Options{TimeMatchWindow: 50 * time.Millisecond, Spill: spill})
+		if c := r.Correlation; c.ByFlow != 1 || c.NoSYN != 1 || c.Matched != 1 {
+			t.Errorf("spill %+v: correlation %+v, want one match by flow and one failure with no SYN", spill, c)
+		}
+		matched := 0
+		for _, a := range r.Attempts.All() {
+			if a.Layer == LayerTCP && a.Match == ByFlow && a.Source == FromCapture|FromJTL {
+				matched++
+			}
+		}
+		if matched != 1 {
+			t.Errorf("spill %+v: %d TCP attempts matched by flow, want 1", spill, matched)
+		}
+		r.Close()
+	}
+}
