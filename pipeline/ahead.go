@@ -9,14 +9,19 @@ import "io"
 // downstream can tell, which keeps the output byte-identical whatever
 // GOMAXPROCS is.
 //
-// The records must not share memory the reader reuses: capture.Event and
-// jtl.Sample own what they point to (the reorder windows hold them for a
-// while anyway).
+// The records must not share memory the reader reuses while the consumer
+// may still read them: capture.Event and jtl.Sample own what they point
+// to (the reorder windows hold them for a while anyway) until the batch
+// that carried them comes back. Then, and only then, the reader may take
+// that memory back (recycle, on the reader's goroutine, before the batch
+// is filled again): the consumer's done says it keeps nothing of them.
 
-const (
-	batchLen   = 512 // records per batch: a channel operation per 512 records
-	batchAhead = 4   // batches in flight: bounds the memory read ahead
-)
+const batchAhead = 4 // batches in flight: bounds the memory read ahead
+
+// batchLen is the records per batch: a channel operation per 512 records.
+// The tests make batches small, so that the few events of a fixture come
+// back, and their memory is used again, many times over.
+var batchLen = 512
 
 type batch[T any] struct {
 	items []T
@@ -24,10 +29,12 @@ type batch[T any] struct {
 	free  chan<- *batch[T]
 }
 
-// done hands the batch back for reuse; its items are overwritten.
+// done hands the batch back for reuse: the consumer must neither read its
+// items again nor keep anything they point to. The items are left as
+// they are for the reader's recycle, which runs on the reader's goroutine
+// so that what it takes back needs no lock; a batch the pool has no room
+// for is simply dropped, and what it points to is the collector's.
 func (b *batch[T]) done() {
-	clear(b.items) // drop references before the batch waits in the pool
-	b.items = b.items[:0]
 	select {
 	case b.free <- b:
 	default:
@@ -39,7 +46,11 @@ func (b *batch[T]) done() {
 // batch; a batch carrying an error is the last. The consumer must drain
 // the channel or stop at an error batch: the reader stops by itself after
 // an error or io.EOF, so neither leaks a goroutine.
-func readAhead[T any](next func() (T, error)) <-chan *batch[T] {
+//
+// recycle, when not nil, is given the items of each batch that comes
+// back (see done), in the order the batches went out, on the reader's
+// goroutine between two calls of next.
+func readAhead[T any](next func() (T, error), recycle func([]T)) <-chan *batch[T] {
 	out := make(chan *batch[T], batchAhead)
 	free := make(chan *batch[T], batchAhead+2)
 	go func() {
@@ -47,6 +58,11 @@ func readAhead[T any](next func() (T, error)) <-chan *batch[T] {
 		get := func() *batch[T] {
 			select {
 			case b := <-free:
+				if recycle != nil {
+					recycle(b.items)
+				}
+				clear(b.items) // drop references the pool need not keep
+				b.items = b.items[:0]
 				return b
 			default:
 				return &batch[T]{items: make([]T, 0, batchLen), free: free}

@@ -72,7 +72,7 @@ func TestReadAhead(t *testing.T) {
 			}
 			var got []int
 			var gotErr error
-			for b := range readAhead(next) {
+			for b := range readAhead(next, nil) {
 				got = append(got, b.items...)
 				if b.err != nil {
 					gotErr = b.err

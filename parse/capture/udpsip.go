@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -16,18 +17,49 @@ import (
 // job is settled when the event leaves the window, in the event's order,
 // so that what comes out (messages, counts, problems and their order)
 // does not depend on how the goroutines ran.
+//
+// The datagram's copy and the Message are the largest allocations of a
+// signalling capture (1.2 KB a message), so a caller that says when it is
+// done with events (Source.Recycle) has them back for later datagrams:
+// see udprecycle.go. A caller that does not simply leaves them to the
+// collector.
 
-// sipJob is one datagram for the parser.
+// sipJob is one datagram for the parser, and then the memory of its
+// message: the Message lives in the job, so that one allocation (512
+// bytes, a size class of its own) is all a message costs, and taking the
+// job back takes the Message back.
 type sipJob struct {
 	seq uint64
 	// b is the datagram, copied because the reader reuses its buffer. The
-	// copy is the message's: it is parsed with ParseShared, so that the
+	// copy is the message's: it is parsed with ParseSharedInto, so that the
 	// Message's strings and Body point into it rather than into a second
 	// copy of the headers.
-	b   []byte
+	b     []byte
+	chunk *udpChunk
+	err   error
+	// m is &msg once msg holds a message, nil when the datagram gave none.
 	m   *sip.Message
-	err error
+	msg sip.Message
 }
+
+// udpChunk holds the copies of many datagrams: one allocation for dozens
+// of them. Its bytes are written once per use: a chunk is used again only
+// when each message cut from it has come back (live is 0) and no more go
+// in (sealed).
+type udpChunk struct {
+	buf    []byte
+	live   int32
+	sealed bool
+}
+
+// udpChunkSize is the size of a chunk; a datagram over a quarter of it
+// gets a chunk of its own, never reused, rather than most of one. When
+// poisoning, chunks are small, so that the few datagrams of a test
+// capture fill several and each comes back, poisoned, to be reused.
+const (
+	udpChunkSize    = 64 << 10
+	poisonChunkSize = 4 << 10
+)
 
 // udpParser is the parsing goroutine of one capture file. Jobs go to it
 // in batches; it parses them in order and publishes how many it has done.
@@ -48,11 +80,21 @@ type udpParser struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 
-	// text holds the datagrams' copies, many to an allocation and never
-	// written again: a message's strings and Body point into its copy,
-	// for as long as any consumer holds them.
-	text []byte
-	free freelist.List[sipJob]
+	// chunk is the chunk datagrams are copied into now.
+	chunk *udpChunk
+	// free and chunks keep jobs and chunks that came back for later
+	// datagrams, up to a bound: beyond it they go to the collector.
+	free   freelist.List[sipJob]
+	chunks freelist.List[udpChunk]
+	// back follows the jobs whose messages went out, for Recycle (see
+	// udprecycle.go); held is a job whose datagram gave no message, freed
+	// at the next settle, once the one that took it is surely done.
+	back *settled
+	held *sipJob
+	// poison makes the memory that comes back unreadable before it is
+	// used again (see udprecycle.go).
+	poison    bool
+	chunkSize int
 
 	parser sip.Parser
 	opts   sip.Options
@@ -63,7 +105,12 @@ const udpBatch = 64
 func newUDPParser(opts sip.Options) *udpParser {
 	u := &udpParser{jobs: make(chan []*sipJob, 64), spare: make(chan []*sipJob, 64), opts: opts}
 	u.free.Max = 4096
+	u.chunks.Max = 16
 	u.opts.Datagram = true
+	u.poison, u.chunkSize = os.Getenv(PoisonEnv) != "", udpChunkSize
+	if u.poison {
+		u.chunkSize = poisonChunkSize
+	}
 	u.cond = sync.NewCond(&u.mu)
 	go u.run()
 	return u
@@ -72,7 +119,7 @@ func newUDPParser(opts sip.Options) *udpParser {
 func (u *udpParser) run() {
 	for batch := range u.jobs {
 		for _, j := range batch {
-			j.m, _, j.err = u.parser.ParseShared(j.b, &u.opts)
+			u.parse(j)
 			u.done.Store(j.seq)
 			if u.waiting.Load() {
 				u.mu.Lock()
@@ -90,25 +137,36 @@ func (u *udpParser) run() {
 	}
 }
 
+// parse parses j's datagram into j's Message. A job that came back brings
+// the Message of an earlier datagram, which ParseSharedInto writes over
+// (reusing its Correlation slice): nothing outside holds it any more.
+func (u *udpParser) parse(j *sipJob) {
+	ok, _, err := u.parser.ParseSharedInto(&j.msg, j.b, &u.opts)
+	j.m, j.err = nil, err
+	if ok {
+		j.m = &j.msg
+	}
+}
+
 // add queues a datagram and returns its job.
 func (u *udpParser) add(b []byte) *sipJob {
-	if cap(u.text)-len(u.text) < len(b) {
-		n := 64 << 10
-		if len(b) > n/4 {
-			n = len(b)
-		}
-		u.text = make([]byte, 0, n)
+	c := u.chunk
+	if len(b) > u.chunkSize/4 {
+		c = &udpChunk{buf: make([]byte, 0, len(b)), sealed: true}
+	} else if c == nil || cap(c.buf)-len(c.buf) < len(b) {
+		c = u.newChunk()
 	}
-	off := len(u.text)
-	u.text = append(u.text, b...)
+	off := len(c.buf)
+	c.buf = append(c.buf, b...)
+	c.live++
 	j, _ := u.free.Get()
 	u.made++
-	*j = sipJob{seq: u.made, b: u.text[off:len(u.text):len(u.text)]}
+	j.seq, j.b, j.chunk, j.m, j.err = u.made, c.buf[off:len(c.buf):len(c.buf)], c, nil, nil
 	if u.stopped {
 		// The goroutine finishes what it was given first: the count of
 		// jobs done only goes up.
-		u.wait(&sipJob{seq: u.sent})
-		j.m, _, j.err = u.parser.ParseShared(j.b, &u.opts)
+		u.waitSeq(u.sent)
+		u.parse(j)
 		u.sent = u.made
 		u.done.Store(j.seq)
 		return j
@@ -118,6 +176,50 @@ func (u *udpParser) add(b []byte) *sipJob {
 		u.flush()
 	}
 	return j
+}
+
+// newChunk seals the current chunk and starts another, one that came
+// back if there is one.
+func (u *udpParser) newChunk() *udpChunk {
+	if old := u.chunk; old != nil {
+		old.sealed = true
+		if old.live == 0 {
+			u.putChunk(old)
+		}
+	}
+	c, fresh := u.chunks.Get()
+	if fresh {
+		c.buf = make([]byte, 0, u.chunkSize)
+	}
+	u.chunk = c
+	return c
+}
+
+// putChunk takes back a sealed chunk none of whose messages is in use.
+func (u *udpParser) putChunk(c *udpChunk) {
+	if u.poison {
+		poisonBytes(c.buf[:cap(c.buf)])
+	}
+	if cap(c.buf) != u.chunkSize {
+		return
+	}
+	c.buf, c.live, c.sealed = c.buf[:0], 0, false
+	u.chunks.Put(c)
+}
+
+// putJob takes back a job whose message nothing holds any more, and its
+// share of its chunk.
+func (u *udpParser) putJob(j *sipJob) {
+	c := j.chunk
+	c.live--
+	if c.live == 0 && c.sealed {
+		u.putChunk(c)
+	}
+	if u.poison {
+		poisonMessage(&j.msg)
+	}
+	j.b, j.chunk, j.m, j.err = nil, nil, nil, nil
+	u.free.Put(j)
 }
 
 func (u *udpParser) flush() {
@@ -134,26 +236,45 @@ func (u *udpParser) flush() {
 }
 
 // wait returns once job j is parsed.
-func (u *udpParser) wait(j *sipJob) {
-	if u.done.Load() >= j.seq {
+func (u *udpParser) wait(j *sipJob) { u.waitSeq(j.seq) }
+
+// waitSeq returns once the jobs up to seq are parsed.
+func (u *udpParser) waitSeq(seq uint64) {
+	if u.done.Load() >= seq {
 		return
 	}
-	if j.seq > u.sent {
+	if seq > u.sent {
 		u.flush()
 	}
 	u.mu.Lock()
 	u.waiting.Store(true)
-	for u.done.Load() < j.seq {
+	for u.done.Load() < seq {
 		u.cond.Wait()
 	}
 	u.waiting.Store(false)
 	u.mu.Unlock()
 }
 
-// release takes a settled job back for reuse.
+// release is told that settle has read job j: its message, if any, goes
+// out with the event (or is dropped by settle) and may come back through
+// Recycle; the job is no longer needed as a job.
 func (u *udpParser) release(j *sipJob) {
-	*j = sipJob{}
-	u.free.Put(j)
+	if h := u.held; h != nil {
+		// settle has long finished with the last job that gave no
+		// message: nothing points into it.
+		u.held = nil
+		u.putJob(h)
+	}
+	if j.m == nil {
+		// No event carries anything of it; settle may still read its
+		// error, which points into nothing of the job, but it is kept a
+		// settle longer all the same.
+		u.held = j
+		return
+	}
+	if u.back != nil {
+		u.back.push(j)
+	}
 }
 
 // stop ends the goroutine once the file is read, or given up.

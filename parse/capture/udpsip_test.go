@@ -149,8 +149,9 @@ func TestUDPSIPClose(t *testing.T) {
 // whose first byte gives the length (times 4) and, in its low bit, a step
 // back of the clock. Whatever the bytes: no panic, events in time order
 // but for those later than the window (counted), every datagram accounted
-// for once, and the source's goroutine gone
-// after Close (run closes it).
+// for once, every message as it was until it is handed back for reuse
+// (see checkRecycled), and the source's goroutine gone after Close (run
+// closes it).
 func FuzzDatagrams(f *testing.F) {
 	invite := "INVITE sip:e@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\nContent-Length: 4\r\n\r\nv=0\n"
 	rtp := string([]byte{0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 1, 2, 3, 4})
@@ -181,10 +182,15 @@ func FuzzDatagrams(f *testing.F) {
 			f.Add(seed(append(parts, rtp)...))
 		}
 	}
+	f.Setenv(PoisonEnv, "1")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := newCapFile(t)
 		a, b := ep{"10.0.0.1", 40000}, ep{"10.0.0.9", 5060}
 		datagrams := 0
+		var sum int
+		for _, x := range data {
+			sum += int(x)
+		}
 		for len(data) > 0 {
 			ctl := data[0]
 			data = data[1:]
@@ -225,6 +231,16 @@ func FuzzDatagrams(f *testing.F) {
 			t.Fatalf("%d datagrams: %d events (%d counted), %d keep-alives, %d other, %d RTP, %d RTCP, %d SIP errors",
 				datagrams, events, st.SIPMessages, st.KeepAlives, st.UDPOther, m.RTPPackets, m.RTCPPackets, st.SIPErrors)
 		}
+		// Events handed back in a way the input picks, what comes back
+		// poisoned: each message reads the same until it is handed back.
+		// A reorder window of a millisecond settles the events while
+		// datagrams are still read, so that jobs and chunks are used again.
+		short := Options{Window: 1e6}
+		plain, _ := c.run(t, short)
+		src := c.open(t, short)
+		hb := handBack{size: 1 + sum%5, delay: sum / 5 % 3, drop: sum / 15 % 4, swap: sum/60%2 == 1}
+		checkRecycled(t, plain, readRecycled(t, src, hb))
+		src.Close()
 		for i := 0; runtime.NumGoroutine() > before && i < 1000; i++ {
 			time.Sleep(time.Millisecond)
 		}

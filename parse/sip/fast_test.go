@@ -12,14 +12,18 @@ import (
 	"unsafe"
 )
 
-// sameAsFull parses b with the fast paths, with ParseShared, and with the
-// general path everywhere (Parser.full), and fails when the messages, n or
-// the errors differ in anything.
+// sameAsFull parses b with the fast paths, with ParseShared, with
+// ParseSharedInto over a used Message, and with the general path
+// everywhere (Parser.full), and fails when the messages, n or the errors
+// differ in anything. It then writes over ParseSharedInto's buffer, as a
+// caller that takes the buffer back does, and fails when a string that
+// outlives the buffer (CallID, Method, CSeqMethod) changes.
 func sameAsFull(t *testing.T, name string, b []byte, opts *Options) {
 	t.Helper()
 	var fast, full, shared Parser
 	full.full = true
 	mf, nf, ef := full.Parse(b, opts)
+	into, intoBuf := usedMessage(), bytes.Clone(b)
 	for _, c := range []struct {
 		how string
 		run func() (*Message, int, error)
@@ -28,6 +32,13 @@ func sameAsFull(t *testing.T, name string, b []byte, opts *Options) {
 		// ParseShared's strings point into its buffer: a copy of b, so
 		// that b itself stays as the other parses see it.
 		{"shared", func() (*Message, int, error) { return shared.ParseShared(bytes.Clone(b), opts) }},
+		{"shared into", func() (*Message, int, error) {
+			ok, n, err := shared.ParseSharedInto(into, intoBuf, opts)
+			if !ok {
+				return nil, n, err
+			}
+			return into, n, err
+		}},
 	} {
 		m, n, err := c.run()
 		if n != nf || (err == nil) != (ef == nil) || (err != nil && err.Error() != ef.Error()) {
@@ -39,6 +50,32 @@ func sameAsFull(t *testing.T, name string, b []byte, opts *Options) {
 		if m != nil && !reflect.DeepEqual(*m, *mf) {
 			t.Fatalf("%s, %s:\n%s\nfull path:\n%s", name, c.how, dump(m, n, err), dump(mf, nf, ef))
 		}
+	}
+	if mf == nil {
+		return
+	}
+	for i := range intoBuf {
+		intoBuf[i] = 0xa5
+	}
+	if into.CallID != mf.CallID || into.Method != mf.Method || into.CSeqMethod != mf.CSeqMethod {
+		t.Fatalf("%s: with its buffer written over, ParseSharedInto's message has Call-ID %q, method %q, CSeq method %q; want %q, %q, %q",
+			name, into.CallID, into.Method, into.CSeqMethod, mf.CallID, mf.Method, mf.CSeqMethod)
+	}
+}
+
+// usedMessage is a Message as a caller that recycles them hands one to
+// ParseSharedInto: every field set by an earlier message, and Correlation
+// with room to spare, which the parse may reuse.
+func usedMessage() *Message {
+	const s = "left over"
+	return &Message{
+		Request: true, CSeq: 9, Method: s, RequestURI: s, StatusCode: 999, Reason: s,
+		CallID: s, CSeqMethod: s, Via: Via{s, s, s, s, s}, ViaCount: 9,
+		From: s, To: s, FromTag: s, ToTag: s, Contact: s, PAssertedIdentity: s,
+		ReasonHeader: s, RetryAfter: 9, Warning: s, Server: s, UserAgent: s,
+		ContentType: s, ContentLength: 9, Body: []byte(s),
+		Correlation: append(make([]Header, 0, 8), Header{s, s}, Header{s, s}),
+		Headers:     9, Start: 9, Skipped: 9,
 	}
 }
 

@@ -17,12 +17,19 @@ var methods = [...]string{
 // internMethod returns the constant for a standard method. Methods are
 // case-sensitive (RFC 3261 7.1), so "invite" is not INVITE.
 func internMethod(s string) string {
+	m, _ := knownMethod(s)
+	return m
+}
+
+// knownMethod is internMethod saying whether s was a standard method,
+// for a caller that must copy the others.
+func knownMethod(s string) (string, bool) {
 	for _, m := range methods {
 		if m == s {
-			return m
+			return m, true
 		}
 	}
-	return s
+	return s, false
 }
 
 var transports = [...]string{"UDP", "TCP", "TLS", "SCTP", "WS", "WSS", "TLS-SCTP"}

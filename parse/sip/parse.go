@@ -154,6 +154,19 @@ func (p *Parser) copyText(b []byte) string {
 	return unsafe.String(&dst[0], n)
 }
 
+// method returns a request or CSeq method that does not point into a
+// shared buffer: consumers count messages by method in maps that keep the
+// first key they see, and a caller of ParseShared may write the buffer
+// again once it is done with the message (see ParseSharedInto). Standard
+// methods are constants, so only the odd ones cost a copy.
+func (p *Parser) method(s string, shared bool) string {
+	m, known := knownMethod(s)
+	if known || !shared || m == "" {
+		return m
+	}
+	return p.copyText(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
 // keepHeaders returns hs in memory of the message's own: reuse, the
 // Correlation of a Message that ParseInto writes again, when it is large
 // enough, else a slice of the current header block.
@@ -216,6 +229,16 @@ func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 // its own (see Message), because it is the string kept per call.
 func (p *Parser) ParseShared(b []byte, opts *Options) (m *Message, n int, err error) {
 	return p.parse(nil, b, opts, true)
+}
+
+// ParseSharedInto is ParseShared writing into *m, as ParseInto does Parse.
+// With it a caller can take a message's memory and its buffer back once
+// every consumer is done with them, and parse the next datagram into
+// both: only the strings that consumers keep (CallID, and Method and
+// CSeqMethod, which are constants or copies) stay valid after that.
+func (p *Parser) ParseSharedInto(m *Message, b []byte, opts *Options) (ok bool, n int, err error) {
+	got, n, err := p.parse(m, b, opts, true)
+	return got != nil, n, err
 }
 
 // ParseInto is Parse writing into *m, so that a caller that is done with
@@ -578,7 +601,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 			uriStart++
 		}
 		m.Request = true
-		m.Method = internMethod(sl[:methodEnd])
+		m.Method = p.method(sl[:methodEnd], shared)
 		m.RequestURI = sl[uriStart:uriEnd]
 	}
 
@@ -683,7 +706,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 				if !ok {
 					f.add(base+lineAt, fmt.Sprintf("bad CSeq %q", clip(value)), nil)
 				}
-				m.CSeq, m.CSeqMethod = seq, method
+				m.CSeq, m.CSeqMethod = seq, p.method(method, shared)
 			}
 		case hContact:
 			if m.Contact == "" {

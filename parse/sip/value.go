@@ -330,7 +330,8 @@ func parseVia(v string) Via {
 	return via
 }
 
-// parseCSeq reads "4711 INVITE".
+// parseCSeq reads "4711 INVITE". The method is as written: Parser.method
+// interns it.
 func parseCSeq(v string) (seq uint32, method string, ok bool) {
 	d := leadingDigits(v)
 	// RFC 3261 8.1.1.5 keeps CSeq below 2**31; ten digits always parse
@@ -353,7 +354,7 @@ func parseCSeq(v string) (seq uint32, method string, ok bool) {
 	if !isToken(m) {
 		return 0, "", false
 	}
-	return uint32(n), internMethod(m), true
+	return uint32(n), m, true
 }
 
 // parseRetryAfter reads the seconds of "120 (in a meeting);duration=3600".
