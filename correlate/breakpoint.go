@@ -32,7 +32,16 @@ type layerAcc struct {
 	edges   map[Layer]map[netip.AddrPort]*EdgeCount
 	held    int
 	over    bool
+	// By layer, found without hashing: on a JTL alone, the maps' lookups
+	// were most of the pass. The outcomes are counted here and go into
+	// LayerResult.Outcomes at the end; dense holds the levels' accounts
+	// (also in levels) for the concurrencies up to denseLevels.
+	lrs      [numLayers]*LayerResult
+	outcomes [numLayers][8]int64
+	dense    [numLayers][]*levelAcc
 }
+
+const denseLevels = 1 << 16
 
 func newLayerAcc() *layerAcc {
 	return &layerAcc{byLayer: map[Layer]*LayerResult{}, levels: map[Layer]map[int32]*levelAcc{},
@@ -43,11 +52,20 @@ func newLayerAcc() *layerAcc {
 // failure of a layer is read whole from src, or is at itself when src is
 // nil.
 func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
-	byLayer, levels, edges := c.byLayer, c.levels, c.edges
-	lr := byLayer[at.Layer]
+	levels, edges := c.levels, c.edges
+	var lr *LayerResult
+	if int(at.Layer) < numLayers {
+		lr = c.lrs[at.Layer]
+	}
+	if lr == nil {
+		lr = c.byLayer[at.Layer]
+	}
 	if lr == nil {
 		lr = &LayerResult{Layer: at.Layer, Codes: map[string]int64{}, Outcomes: map[string]int64{}, Basis: "jtl"}
-		byLayer[at.Layer] = lr
+		c.byLayer[at.Layer] = lr
+		if int(at.Layer) < numLayers {
+			c.lrs[at.Layer] = lr
+		}
 		levels[at.Layer] = map[int32]*levelAcc{}
 		edges[at.Layer] = map[netip.AddrPort]*EdgeCount{}
 	}
@@ -59,7 +77,11 @@ func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
 		lr.Basis = "capture"
 	}
 	lr.Attempts++
-	lr.Outcomes[at.Outcome.String()]++
+	if int(at.Layer) < numLayers && int(at.Outcome) < len(c.outcomes[0]) {
+		c.outcomes[at.Layer][at.Outcome]++
+	} else {
+		lr.Outcomes[at.Outcome.String()]++
+	}
 	if at.Outcome == Challenged {
 		return
 	}
@@ -84,11 +106,7 @@ func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
 		return
 	}
 	lr.Decided++
-	lv := levels[at.Layer][at.Concurrency]
-	if lv == nil {
-		lv = &levelAcc{}
-		levels[at.Layer][at.Concurrency] = lv
-	}
+	lv := c.level(at.Layer, at.Concurrency)
 	lv.attempts++
 	if rt, ok := timed(at); ok {
 		lv.timed++
@@ -117,9 +135,38 @@ func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
 	}
 }
 
+// level is the account of layer l's level of concurrency k.
+func (c *layerAcc) level(l Layer, k int32) *levelAcc {
+	dense := k >= 0 && k < denseLevels && int(l) < numLayers
+	if dense && int(k) < len(c.dense[l]) {
+		if lv := c.dense[l][k]; lv != nil {
+			return lv
+		}
+	}
+	lv := c.levels[l][k]
+	if lv == nil {
+		lv = &levelAcc{}
+		c.levels[l][k] = lv
+	}
+	if dense {
+		if int(k) >= len(c.dense[l]) {
+			c.dense[l] = append(c.dense[l], make([]*levelAcc, int(k)+1-len(c.dense[l]))...)
+		}
+		c.dense[l][k] = lv
+	}
+	return lv
+}
+
 // results is the layers' accounts once every attempt is added.
 func (x *layerAcc) results(attempts *Attempts) []*LayerResult {
 	byLayer, levels, edges := x.byLayer, x.levels, x.edges
+	for l, lr := range x.lrs {
+		for o, n := range x.outcomes[l] {
+			if lr != nil && n > 0 {
+				lr.Outcomes[Outcome(o).String()] += n
+			}
+		}
+	}
 	if x.over {
 		percentilesInGroups(attempts, levels)
 	}
