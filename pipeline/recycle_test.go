@@ -11,8 +11,6 @@ import (
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/sip"
-	"github.com/ceiling-dev/ceiling/report"
-	"github.com/ceiling-dev/ceiling/report/evidence"
 )
 
 // TestMain runs every test of the package with the capture's SIP-over-UDP
@@ -61,26 +59,7 @@ func allReports(t *testing.T, paths []string) map[string][]byte {
 		t.Fatal(err)
 	}
 	defer doc.Result.Close()
-	out := map[string][]byte{}
-	for name, write := range map[string]func(*bytes.Buffer) error{
-		"text": func(b *bytes.Buffer) error { return report.WriteText(b, doc) },
-		"json": func(b *bytes.Buffer) error { return report.WriteJSON(b, doc) },
-		"html": func(b *bytes.Buffer) error { return report.WriteHTML(b, doc) },
-		"csv":  func(b *bytes.Buffer) error { return report.WriteFailuresCSV(b, doc) },
-		"evidence": func(b *bytes.Buffer) error {
-			sel := evidence.Default(doc.Result, 3)
-			fmt.Fprintf(b, "%+v\n", sel)
-			_, err := evidence.Extract(b, doc.Result, sel, evidence.Options{Paths: paths})
-			return err
-		},
-	} {
-		var b bytes.Buffer
-		if err := write(&b); err != nil {
-			t.Fatalf("%v %s: %v", paths, name, err)
-		}
-		out[name] = b.Bytes()
-	}
-	return out
+	return renderAll(t, doc, paths)
 }
 
 // TestPoisonCatchesRetention plants the bug the poisoning is there to

@@ -28,28 +28,7 @@ func TestSpilledSame(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := map[string][]byte{}
-		for name, write := range map[string]func(*bytes.Buffer) error{
-			"text": func(b *bytes.Buffer) error { return report.WriteText(b, doc) },
-			"json": func(b *bytes.Buffer) error { return report.WriteJSON(b, doc) },
-			"html": func(b *bytes.Buffer) error { return report.WriteHTML(b, doc) },
-			"csv":  func(b *bytes.Buffer) error { return report.WriteFailuresCSV(b, doc) },
-			"evidence": func(b *bytes.Buffer) error {
-				if len(paths) == 1 && filepath.Ext(paths[0]) == ".jtl" {
-					return nil
-				}
-				sel := evidence.Default(doc.Result, 3)
-				fmt.Fprintf(b, "%+v\n", sel)
-				_, err := evidence.Extract(b, doc.Result, sel, evidence.Options{Paths: paths})
-				return err
-			},
-		} {
-			var b bytes.Buffer
-			if err := write(&b); err != nil {
-				t.Fatalf("%v %s: %v", paths, name, err)
-			}
-			out[name] = b.Bytes()
-		}
+		out := renderAll(t, doc, paths)
 		if err := doc.Result.Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -90,4 +69,33 @@ func TestSpillNowhere(t *testing.T) {
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "--temp-dir") {
 		t.Fatalf("Run = %v, %v; want a TempError naming %s and --temp-dir", doc, err, dir)
 	}
+}
+
+// renderAll writes every report of doc: text, JSON, HTML, failures CSV,
+// and for inputs with a capture the evidence pcapng with its selection.
+func renderAll(t *testing.T, doc *report.Document, paths []string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"text": func(b *bytes.Buffer) error { return report.WriteText(b, doc) },
+		"json": func(b *bytes.Buffer) error { return report.WriteJSON(b, doc) },
+		"html": func(b *bytes.Buffer) error { return report.WriteHTML(b, doc) },
+		"csv":  func(b *bytes.Buffer) error { return report.WriteFailuresCSV(b, doc) },
+		"evidence": func(b *bytes.Buffer) error {
+			if len(paths) == 1 && filepath.Ext(paths[0]) == ".jtl" {
+				return nil
+			}
+			sel := evidence.Default(doc.Result, 3)
+			fmt.Fprintf(b, "%+v\n", sel)
+			_, err := evidence.Extract(b, doc.Result, sel, evidence.Options{Paths: paths})
+			return err
+		},
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatalf("%v %s: %v", paths, name, err)
+		}
+		out[name] = b.Bytes()
+	}
+	return out
 }
