@@ -60,7 +60,10 @@ type Sample struct {
 
 	// CallID and TraceID are what correlation joins on: from a sample
 	// variable (callId, call_id, Call-ID, …), a request or response header
-	// in XML, or the Call-ID line inside samplerData/responseData.
+	// in XML, or the Call-ID line inside samplerData/responseData. Each is
+	// its own copy or lies in a block of such IDs that is never written
+	// again, never in a row's or a body's buffer: correlation keeps them
+	// as they are, one per sample, without cloning.
 	CallID  string
 	TraceID string
 
