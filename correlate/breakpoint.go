@@ -158,16 +158,16 @@ func (c *layerAcc) level(l Layer, k int32) *levelAcc {
 }
 
 // results is the layers' accounts once every attempt is added.
-func (x *layerAcc) results(attempts *Attempts) []*LayerResult {
-	byLayer, levels, edges := x.byLayer, x.levels, x.edges
-	for l, lr := range x.lrs {
-		for o, n := range x.outcomes[l] {
+func (c *layerAcc) results(attempts *Attempts) []*LayerResult {
+	byLayer, levels, edges := c.byLayer, c.levels, c.edges
+	for l, lr := range c.lrs {
+		for o, n := range c.outcomes[l] {
 			if lr != nil && n > 0 {
 				lr.Outcomes[Outcome(o).String()] += n
 			}
 		}
 	}
-	if x.over {
+	if c.over {
 		percentilesInGroups(attempts, levels)
 	}
 	var out []*LayerResult
@@ -176,8 +176,8 @@ func (x *layerAcc) results(attempts *Attempts) []*LayerResult {
 		if lr == nil {
 			continue
 		}
-		for c, lv := range levels[l] {
-			lr.Levels = append(lr.Levels, lv.level(c))
+		for conc, lv := range levels[l] {
+			lr.Levels = append(lr.Levels, lv.level(conc))
 		}
 		sort.Slice(lr.Levels, func(i, j int) bool { return lr.Levels[i].Concurrency < lr.Levels[j].Concurrency })
 		for _, e := range edges[l] {
