@@ -206,20 +206,8 @@ func TestUDPRecycleMerged(t *testing.T) {
 		}
 		return src
 	}
+	plain := events(t, open())
 	src := open()
-	var plain []Event
-	for {
-		ev, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		plain = append(plain, ev)
-	}
-	src.Close()
-	src = open()
 	defer src.Close()
 	got := readRecycled(t, src, handBack{size: 32, delay: 2})
 	if reused := checkRecycled(t, plain, got); reused == 0 {
