@@ -320,10 +320,9 @@ type fileSource struct {
 	// Parser of the file's own that keeps its Call-ID cache and message
 	// blocks across the run (a pooled one loses them at each GC).
 	udpSIP *udpParser
-	// bodies holds the copies of the SIP bodies read over TCP and
-	// WebSocket, many to an allocation and never written again (see
-	// keepBody).
-	bodies []byte
+	// sipStreams holds the SIP messages read over TCP and WebSocket (see
+	// stream.go).
+	sipStreams *streamSIP
 	// httpBlocks is what the HTTP parsers of all the file's connections
 	// cut their messages from.
 	httpBlocks http.Blocks

@@ -101,7 +101,7 @@ func TestBodiesKept(t *testing.T) {
 	for i := range 300 {
 		size := 20 + i*37%900
 		if i%50 == 7 {
-			size = bodyBlock/4 + 100
+			size = udpChunkSize/4 + 100
 		}
 		body := strings.Repeat(string(rune('a'+i%26)), size)
 		want = append(want, body)

@@ -1,12 +1,13 @@
 package capture
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
+	"github.com/ceiling-dev/ceiling/internal/freelist"
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/http"
 	"github.com/ceiling-dev/ceiling/parse/sip"
@@ -384,78 +385,61 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	if fr.bad {
 		return
 	}
-	// Messages are parsed where they lie in b when nothing is held: only
-	// what b ends inside of is copied, to wait for the rest. A message
-	// read from b has its Body copied, since b is not ours to keep.
-	buf, inPlace := b, len(fr.buf) == 0
-	if !inPlace {
-		fr.buf = append(fr.buf, b...)
-		buf = fr.buf
-	}
+	// The messages are parsed from a copy of the held bytes and b in the
+	// file's chunk (see streamSIP), so that their strings and Body lie in
+	// memory that comes back once the caller is done with them. What the
+	// copy ends inside of is held to wait for the rest; the chunk takes
+	// back what no message was cut from.
+	ss := f.streamSIP()
+	buf, c, start := ss.copyIn(fr.buf, b)
 	opts := f.opts.SIP
 	opts.Datagram = false
-	for len(buf) > 0 {
-		m, n, err := sip.Parse(buf, &opts)
+	used := 0
+	for used < len(buf) {
+		rest := buf[used:]
+		j := ss.job()
+		ok, n, err := ss.parser.ParseSharedInto(&j.msg, rest, &opts)
 		if err != nil && errors.Is(err, sip.ErrIncomplete) {
-			if len(buf) > maxSIPBuffer {
+			ss.free.Put(j)
+			if len(rest) > maxSIPBuffer {
 				fr.bad = true
 				f.stats.SIPErrors++
 				f.streamProblem(fl.c, from, fr.off, "SIP message larger than the framer holds; the rest of this side is not read")
 				fr.buf = nil
+				ss.giveBack(c, start+used)
 				return
 			}
-			if inPlace {
-				buf = append([]byte(nil), buf...)
-			}
-			fr.buf = buf
+			fr.buf = append(fr.buf[:0], rest...)
+			ss.giveBack(c, start+used)
 			return
 		}
 		if n <= 0 {
-			n = len(buf)
+			n = len(rest)
 		}
 		switch {
 		case err != nil && errors.Is(err, sip.ErrKeepAlive):
 			f.stats.KeepAlives++
-		case err != nil && m == nil:
+			ss.free.Put(j)
+		case err != nil && !ok:
 			f.stats.SIPErrors++
 			f.streamProblem(fl.c, from, fr.off, "sip: "+err.Error())
+			ss.free.Put(j)
 		default:
 			if err != nil {
 				f.stats.SIPErrors++
 				f.streamProblem(fl.c, from, fr.off, "sip message damaged: "+err.Error())
 			}
-			if inPlace && len(m.Body) > 0 {
-				m.Body = f.keepBody(m.Body)
-			}
-			fl.emitSIP(from, m, t, packet, transport)
+			ss.lend(j, c)
+			fl.emitSIP(from, &j.msg, t, packet, transport)
 		}
 		fr.off += int64(n)
-		buf = buf[n:]
+		used += n
 	}
-	// Messages parsed from the held bytes keep their Body in them: the
-	// next bytes go into a new array.
+	// Nothing is held: a buffer that grew for a large message is not
+	// kept for the connection's life.
 	fr.buf = nil
+	ss.giveBack(c, start+used)
 }
-
-// keepBody copies a SIP message's body out of bytes that are not ours to
-// keep. The copies share blocks: a message a consumer keeps pins its
-// block, and a block is never written again once a copy is cut from it,
-// so that the bodies stay as they were.
-func (f *fileSource) keepBody(b []byte) []byte {
-	if len(b) > bodyBlock/4 {
-		return bytes.Clone(b)
-	}
-	if cap(f.bodies)-len(f.bodies) < len(b) {
-		f.bodies = make([]byte, 0, bodyBlock)
-	}
-	off := len(f.bodies)
-	f.bodies = append(f.bodies, b...)
-	return f.bodies[off:len(f.bodies):len(f.bodies)]
-}
-
-// bodyBlock is the size of the blocks keepBody cuts from: a few dozen
-// SDP bodies.
-const bodyBlock = 16 << 10
 
 func (fl *flow) emitSIP(from tcp.Side, m *sip.Message, t, packet int64, transport string) {
 	f := fl.f
@@ -559,25 +543,38 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 					Transport: fl.transport("ws"), Conn: fl.c, WSClose: &WSClose{FromClient: from == tcp.Client, Code: m.CloseCode, Reason: m.CloseReason}})
 			case websocket.OpText, websocket.OpBinary:
 				if fl.wsSIP || sip.Looks(m.Payload) {
-					opts := f.opts.SIP
-					opts.Datagram = true
-					sm, _, err := sip.Parse(m.Payload, &opts)
-					if err != nil {
-						f.stats.SIPErrors++
-						f.streamProblem(fl.c, from, m.Offset, "sip over websocket: "+err.Error())
-					}
-					if sm != nil && (sm.Method != "" || sm.StatusCode != 0) {
-						if len(sm.Body) > 0 {
-							sm.Body = f.keepBody(sm.Body) // the payload is reused
-						}
-						fl.emitSIP(from, sm, m.Time, fl.lastPkt, fl.transport("ws"))
-					}
+					fl.wsSIPMessage(from, m)
 				}
 			}
 		case websocket.KindProblem:
 			f.streamProblem(fl.c, from, e.Offset, "websocket: "+e.Err.Error())
 		}
 	}
+}
+
+// wsSIPMessage reports the SIP message a WebSocket message carries (RFC
+// 7118: one per message, as in a datagram). The payload is the parser's,
+// used again for the next message: the SIP message is read from a copy in
+// the file's chunk, as over TCP.
+func (fl *flow) wsSIPMessage(from tcp.Side, m *websocket.Message) {
+	f := fl.f
+	ss := f.streamSIP()
+	buf, c, start := ss.copyIn(nil, m.Payload)
+	opts := f.opts.SIP
+	opts.Datagram = true
+	j := ss.job()
+	ok, _, err := ss.parser.ParseSharedInto(&j.msg, buf, &opts)
+	if err != nil {
+		f.stats.SIPErrors++
+		f.streamProblem(fl.c, from, m.Offset, "sip over websocket: "+err.Error())
+	}
+	if !ok || (j.msg.Method == "" && j.msg.StatusCode == 0) {
+		ss.free.Put(j)
+		ss.giveBack(c, start)
+		return
+	}
+	ss.lend(j, c)
+	fl.emitSIP(from, &j.msg, m.Time, fl.lastPkt, fl.transport("ws"))
 }
 
 // transport names what an event came over: "tcp" or "ws" as they are,
@@ -660,4 +657,160 @@ func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason
 		File: f.in.Path, Packet: c.FirstPacket, Offset: -1,
 		Reason: fmt.Sprintf("tcp %v → %v, %s stream offset %d: %s", c.Client, c.Server, side, off, reason),
 	})
+}
+
+// Taking back the memory of SIP over TCP and WebSocket, as udprecycle.go
+// does for UDP. A message is parsed (ParseSharedInto) from a copy of its
+// bytes in a chunk, so that its strings and Body point into the copy
+// rather than into a copy of its headers and another of its body; the
+// Message lives in a sipJob. Both come back when the caller hands the
+// event back (Source.Recycle), and hold later messages.
+//
+// The jobs are noted as their events are pushed, not as they leave the
+// reorder window as a datagram's are: the events of a file's streams go
+// out nearly in the order they were pushed (a few hundred a second, each
+// at the time of the packet that completed it), and one handed back out
+// of that order frees nothing, as takeBack says.
+type streamSIP struct {
+	parser sip.Parser
+	// chunk is the chunk messages are copied into now; chunks and free
+	// keep chunks and jobs that came back, up to a bound.
+	chunk  *udpChunk
+	chunks freelist.List[udpChunk]
+	free   freelist.List[sipJob]
+	// back follows the jobs whose messages went out; nil until the
+	// caller first hands events back, so that one that never does pins
+	// nothing.
+	back      *settled
+	poison    bool
+	chunkSize int
+}
+
+// streamSIP returns the file's stream SIP state, made on first use.
+func (f *fileSource) streamSIP() *streamSIP {
+	if f.sipStreams == nil {
+		ss := &streamSIP{chunkSize: udpChunkSize}
+		ss.free.Max = 4096
+		ss.chunks.Max = 16
+		if os.Getenv(PoisonEnv) != "" {
+			ss.poison, ss.chunkSize = true, poisonChunkSize
+		}
+		f.sipStreams = ss
+	}
+	return f.sipStreams
+}
+
+// copyIn copies a and b, one after the other, into a chunk with room for
+// both, and returns the copy, the chunk, and where in it the copy starts.
+// More than a quarter of a chunk gets a chunk of its own, never reused.
+func (ss *streamSIP) copyIn(a, b []byte) ([]byte, *udpChunk, int) {
+	n := len(a) + len(b)
+	c := ss.chunk
+	if n > ss.chunkSize/4 {
+		c = &udpChunk{buf: make([]byte, 0, n), sealed: true}
+	} else if c == nil || cap(c.buf)-len(c.buf) < n {
+		c = ss.newChunk()
+	}
+	start := len(c.buf)
+	c.buf = append(c.buf, a...)
+	c.buf = append(c.buf, b...)
+	return c.buf[start:], c, start
+}
+
+// giveBack ends the chunk's bytes at end, the end of the last message cut
+// from the copy: nothing points past it, and the next copy goes there.
+func (ss *streamSIP) giveBack(c *udpChunk, end int) {
+	c.buf = c.buf[:end]
+}
+
+// newChunk seals the current chunk and starts another, one that came
+// back if there is one.
+func (ss *streamSIP) newChunk() *udpChunk {
+	if old := ss.chunk; old != nil {
+		old.sealed = true
+		if old.live == 0 {
+			ss.putChunk(old)
+		}
+	}
+	c, fresh := ss.chunks.Get()
+	if fresh {
+		c.buf = make([]byte, 0, ss.chunkSize)
+	}
+	ss.chunk = c
+	return c
+}
+
+// putChunk takes back a sealed chunk none of whose messages is in use.
+func (ss *streamSIP) putChunk(c *udpChunk) {
+	if ss.poison {
+		poisonBytes(c.buf[:cap(c.buf)])
+	}
+	if cap(c.buf) != ss.chunkSize {
+		return
+	}
+	c.buf, c.live, c.sealed = c.buf[:0], 0, false
+	ss.chunks.Put(c)
+}
+
+// job returns a job to parse a message into.
+func (ss *streamSIP) job() *sipJob {
+	j, _ := ss.free.Get()
+	return j
+}
+
+// lend notes that j's message, which lies in c, goes out with an event.
+func (ss *streamSIP) lend(j *sipJob, c *udpChunk) {
+	m := &j.msg
+	// The message may lie before other bytes of the chunk: its Body must
+	// not reach them.
+	m.Body = m.Body[:len(m.Body):len(m.Body)]
+	c.live++
+	j.chunk, j.m = c, m
+	if ss.back != nil {
+		ss.back.push(j)
+	}
+}
+
+// put takes back a job whose message nothing holds any more, and its
+// share of its chunk.
+func (ss *streamSIP) put(j *sipJob) {
+	c := j.chunk
+	c.live--
+	if c.live == 0 && c.sealed {
+		ss.putChunk(c)
+	}
+	if ss.poison {
+		poisonMessage(&j.msg)
+	}
+	j.chunk, j.m = nil, nil
+	ss.free.Put(j)
+}
+
+// recycleStreams is Recycle for the messages read over TCP and WebSocket.
+func (s *Source) recycleStreams(evs []Event) {
+	for _, f := range s.files {
+		if ss := f.streamSIP(); ss.back == nil {
+			ss.back = new(settled)
+		}
+	}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Kind != KindSIP || ev.SIP == nil || ev.Transport == "udp" {
+			continue
+		}
+		var f *fileSource
+		for _, g := range s.files {
+			if g.index == ev.File {
+				f = g
+				break
+			}
+		}
+		if f == nil {
+			continue
+		}
+		ss := f.sipStreams
+		if j := ss.back.takeBack(ev.SIP); j != nil {
+			ss.put(j)
+		}
+	}
 }

@@ -30,13 +30,14 @@ const PoisonEnv = "CEILING_POISON_RECYCLED"
 
 // Recycle tells the Source that the caller is done with evs, events Next
 // returned: nothing it keeps points into them, or into what they point
-// to. The memory of their SIP-over-UDP messages is then used again for
-// later datagrams. It must be called on the goroutine that calls Next
+// to. The memory of their SIP messages (over UDP here, over TCP and
+// WebSocket in stream.go) is then used again for later ones. It must be called on the goroutine that calls Next
 // (or with the two serialised), once per event at most, best in the order
 // Next gave the events; events not handed back are simply left to the
 // collector. It is only worth calling for batches of events: taking them
 // back starts at the first call.
 func (s *Source) Recycle(evs []Event) {
+	s.recycleStreams(evs)
 	for _, f := range s.files {
 		if u := f.udpSIP; u != nil && u.back == nil {
 			u.back = new(settled)

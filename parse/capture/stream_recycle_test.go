@@ -1,0 +1,191 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ceiling-dev/ceiling/parse/sip"
+)
+
+// streamCapture writes n SIP messages over a TCP connection and a
+// WebSocket one, cut into segments at random (several messages to a
+// segment, one over several), with keep-alives, broken messages, bodies
+// past a quarter of a chunk, and UDP messages between them. It returns the
+// capture and, in order per transport, the bytes of each message sent.
+func streamCapture(t testing.TB, seed int64, n int) (*capFile, map[string][]string) {
+	rng := rand.New(rand.NewSource(seed))
+	c := newCapFile(t)
+	tcpCl, tcpSv := ep{"10.0.0.1", 40001}, ep{"10.0.0.9", 5060}
+	wsCl, wsSv := ep{"10.0.0.1", 40002}, ep{"10.0.0.9", 80}
+	gen, edge := ep{"10.0.0.1", 40000}, ep{"10.0.0.9", 5060}
+	sent := map[string][]string{}
+	c.handshake(t, tcpCl, tcpSv)
+	c.handshake(t, wsCl, wsSv)
+	c.tcp(t, wsCl, wsSv, "PA", []byte("GET /ws HTTP/1.1\r\nHost: e\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sip\r\n\r\n"))
+	c.tcp(t, wsSv, wsCl, "PA", []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n"))
+	var pending []byte // TCP bytes not sent yet
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf("v=0\r\no=- %d 1 IN IP4 10.0.0.1\r\n", i)
+		if rng.Intn(40) == 0 {
+			body += string(bytes.Repeat([]byte("a=x\r\n"), 300+rng.Intn(3000)))
+		}
+		msg := fmt.Sprintf("INVITE sip:edge@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:40001;branch=z9hG4bK%d\r\n"+
+			"From: <sip:gen@10.0.0.1>;tag=%d\r\nTo: <sip:edge@10.0.0.9>\r\nCall-ID: call-%d@test\r\nCSeq: 1 INVITE\r\n"+
+			"X-Trace-Id: t%d\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s", i, i, i, i, len(body), body)
+		switch rng.Intn(20) {
+		case 0:
+			msg = fmt.Sprintf("OPTIONS sip:edge@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKo%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", i)
+		case 1:
+			msg = fmt.Sprintf("SIP/2.0 503 Service Unavailable\r\nVia: SIP/2.0/TCP 10.0.0.1:40001;branch=z9hG4bK%d\r\nCall-ID: call-%d@test\r\nCSeq: 1 INVITE\r\nReason: Q.850;cause=34\r\nContent-Length: 0\r\n\r\n", i-1, i-1)
+		case 2:
+			msg = "\r\n\r\n" // a keep-alive
+		}
+		switch rng.Intn(4) {
+		case 0:
+			c.udp(t, gen, edge, time.Duration(rng.Intn(20))*time.Millisecond, []byte(msg))
+			sent["udp"] = append(sent["udp"], msg)
+		case 1:
+			c.tcp(t, wsCl, wsSv, "PA", wsFrame(rng, msg))
+			sent["ws"] = append(sent["ws"], msg)
+		default:
+			pending = append(pending, msg...)
+			sent["tcp"] = append(sent["tcp"], msg)
+			for len(pending) > 0 && rng.Intn(3) != 0 {
+				k := min(len(pending), 1+rng.Intn(3000))
+				c.tcp(t, tcpCl, tcpSv, "PA", pending[:k])
+				pending = pending[k:]
+			}
+		}
+	}
+	if len(pending) > 0 {
+		c.tcp(t, tcpCl, tcpSv, "PA", pending)
+	}
+	c.tcp(t, tcpCl, tcpSv, "FA", nil)
+	c.tcp(t, tcpSv, tcpCl, "FA", nil)
+	c.tcp(t, wsCl, wsSv, "FA", nil)
+	c.tcp(t, wsSv, wsCl, "FA", nil)
+	return c, sent
+}
+
+// wsFrame is a masked text frame from the client carrying msg.
+func wsFrame(rng *rand.Rand, msg string) []byte {
+	b := []byte{0x81}
+	switch n := len(msg); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xffff:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	var key [4]byte
+	rng.Read(key[:])
+	b = append(b, key[:]...)
+	for i := 0; i < len(msg); i++ {
+		b = append(b, msg[i]^key[i&3])
+	}
+	return b
+}
+
+// TestStreamRecycle: the messages read over TCP and WebSocket come back
+// through Recycle as a datagram's do, whatever way the caller hands them
+// back, and read until then as a caller that does not recycle sees them;
+// and the memory is used again.
+func TestStreamRecycle(t *testing.T) {
+	t.Setenv(PoisonEnv, "1")
+	c, _ := streamCapture(t, 1, 6000)
+	plain, _ := c.run(t, Options{})
+	for _, hb := range []handBack{
+		{size: 256, delay: 5},
+		{size: 1},
+		{size: 7, delay: 1},
+		{size: 64, delay: 3, drop: 5},
+		{size: 16, delay: 2, swap: true},
+		{size: 3, drop: 2, swap: true},
+	} {
+		t.Run(fmt.Sprintf("%+v", hb), func(t *testing.T) {
+			src := c.open(t, Options{})
+			defer src.Close()
+			got := readRecycled(t, src, hb)
+			checkRecycled(t, plain, got)
+			seen := map[*sip.Message]bool{}
+			reused := map[string]int{}
+			for _, r := range got {
+				if m := r.ev.SIP; m != nil {
+					if seen[m] {
+						reused[r.ev.Transport]++
+					}
+					seen[m] = true
+				}
+			}
+			if reused["tcp"] == 0 || reused["ws"] == 0 {
+				t.Errorf("messages used again: %v, want some over tcp and ws", reused)
+			}
+			ss := src.files[0].sipStreams
+			if ss.free.Len() > ss.free.Max || ss.chunks.Len() > ss.chunks.Max || ss.back.size > settledMax {
+				t.Errorf("%d jobs, %d chunks, %d followed: past their bounds", ss.free.Len(), ss.chunks.Len(), ss.back.size)
+			}
+		})
+	}
+}
+
+// TestStreamMessages: each message read over TCP and WebSocket is what
+// sip.Parse makes of the bytes sent, as a datagram's is.
+func TestStreamMessages(t *testing.T) {
+	for _, poison := range []string{"", "1"} {
+		t.Run("poison="+poison, func(t *testing.T) {
+			t.Setenv(PoisonEnv, poison)
+			c, sent := streamCapture(t, 2, 2000)
+			evs, _ := c.run(t, Options{})
+			got := map[string][]*sip.Message{}
+			for _, ev := range evs {
+				if ev.Kind == KindSIP {
+					got[ev.Transport] = append(got[ev.Transport], ev.SIP)
+				}
+			}
+			for _, tr := range []string{"tcp", "ws"} {
+				var want []*sip.Message
+				if tr == "ws" {
+					for _, b := range sent[tr] {
+						if m, _, _ := sip.Parse([]byte(b), &sip.Options{Datagram: true}); m != nil && (m.Method != "" || m.StatusCode != 0) {
+							want = append(want, m)
+						}
+					}
+				} else {
+					// The stream whole, framed as the capture stage did
+					// before it parsed from chunks.
+					b := []byte(strings.Join(sent[tr], ""))
+					for len(b) > 0 {
+						m, n, _ := sip.Parse(b, &sip.Options{})
+						if m != nil {
+							want = append(want, m)
+						}
+						if n <= 0 {
+							n = len(b)
+						}
+						b = b[n:]
+					}
+				}
+				if len(got[tr]) != len(want) {
+					t.Fatalf("%s: %d messages, want %d", tr, len(got[tr]), len(want))
+				}
+				for i := range want {
+					// Where a message starts depends on where the keep-alives
+					// before it fell in the segments, as it did before.
+					g, w := *got[tr][i], *want[i]
+					g.Start, g.Skipped, w.Start, w.Skipped = 0, 0, 0, 0
+					if !reflect.DeepEqual(g, w) {
+						t.Fatalf("%s message %d:\n%+v\nwant\n%+v", tr, i, got[tr][i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
