@@ -229,15 +229,36 @@ func (ta timeAxis) label() string {
 // buildCharts makes the chart sets of a document: one per layer that had
 // attempts, the failing layer first.
 //
-// The attempts are read twice in all, not per layer or per chart: on a
-// large run they are decoded from a temporary file on every pass. The
-// first pass finds each layer's statuses and time span; the second, which
-// needs the palette and the x range those give, feeds both time charts.
+// The attempts are read once in all, not per layer or per chart: on a
+// large run they are decoded from a temporary file on every pass
+// (feedOnePass; feedTwoPasses when its assumptions do not hold).
 func buildCharts(d *Document) []chartSet {
 	r := d.Result
 	if r == nil {
 		return nil
 	}
+	views, ta := chartViews(r)
+	concs, codes, ok := feedOnePass(r, views, ta)
+	if !ok {
+		concs, codes = feedTwoPasses(r, views, ta)
+	}
+
+	sets := make([]chartSet, 0, len(views))
+	for i, lv := range views {
+		conc, cc := concurrencyChart(r, lv, ta, concs[i]), codesChart(lv, ta, codes[i])
+		alignYTicks(conc, cc)
+		sets = append(sets, chartSet{
+			Layer:   lv.lr.Layer,
+			Failing: r.Verdict.Failed && r.Verdict.Layer == lv.lr.Layer,
+			Charts:  []*chart{conc, cc, failureRatioChart(lv), responseTimeChart(lv)},
+		})
+	}
+	return sets
+}
+
+// chartViews are the layers to chart, the failing one first, before their
+// attempts are read.
+func chartViews(r *correlate.Result) ([]*layerView, timeAxis) {
 	var layers []*correlate.LayerResult
 	for _, lr := range r.Layers {
 		if lr.Attempts > 0 {
@@ -250,10 +271,19 @@ func buildCharts(d *Document) []chartSet {
 	ta := timeAxis{start: testStart(r)}
 
 	views := make([]*layerView, len(layers))
-	tallies := make([]*statusTally, len(layers))
 	for i, lr := range layers {
 		views[i] = &layerView{lr: lr, first: lr.FirstFailure, sus: lr.Sustained, edges: len(lr.Edges), edge: chartEdge(lr)}
-		tallies[i] = &statusTally{counts: map[string]int64{}, failed: map[string]bool{}}
+	}
+	return views, ta
+}
+
+// feedTwoPasses feeds the time charts in two passes over the attempts: the
+// first finds each layer's statuses and time span; the second, which
+// needs the palette and the x range those give, feeds both time charts.
+func feedTwoPasses(r *correlate.Result, views []*layerView, ta timeAxis) ([]*concurrencyFeed, []*codesFeed) {
+	tallies := make([]*statusTally, len(views))
+	for i := range views {
+		tallies[i] = newStatusTally()
 	}
 	for _, a := range r.Attempts.Heads() {
 		if a.Hop != 0 {
@@ -272,47 +302,130 @@ func buildCharts(d *Document) []chartSet {
 		t := tallies[i]
 		t.flush()
 		lv.palette = newStatusPalette(t.counts, t.failed)
-		lv.tmin, lv.tmax, lv.n = t.tmin, t.tmax, t.n
-		lv.xlo, lv.xhi = ta.x(lv.tmin), ta.x(lv.tmax)
-		if len(r.Threads) > 0 {
-			lv.xlo = math.Min(lv.xlo, ta.x(r.Threads[0].Time))
-			lv.xhi = math.Max(lv.xhi, ta.x(r.Threads[len(r.Threads)-1].Time))
-		}
-		lv.xlo, lv.xhi = padRange(lv.xlo, lv.xhi, 0.5)
+		lv.span(r, ta, t.tmin, t.tmax)
+		lv.n = t.n
 		concs[i] = newConcurrencyFeed(lv)
 		if lv.n > 0 {
 			codes[i] = newCodesFeed(lv)
 		}
 	}
-	for _, a := range r.Attempts.Heads() {
+	for i, a := range r.Attempts.Heads() {
 		if a.Hop != 0 {
 			continue
 		}
-		for i, lv := range views {
+		for j, lv := range views {
 			if a.Layer != lv.lr.Layer {
 				continue
 			}
 			k := lv.palette.key(statusKey(&a))
-			if codes[i] != nil {
-				codes[i].add(a.Time, k)
+			if codes[j] != nil {
+				codes[j].add(a.Time, k)
 			}
 			if !lv.edge.IsValid() || a.Edge == lv.edge {
-				concs[i].add(ta.x(a.Time), float64(a.Concurrency), a.Failed, k)
+				concs[j].add(ta.x(a.Time), float64(a.Concurrency), a.Failed, k, i)
 			}
 		}
 	}
+	return concs, codes
+}
 
-	sets := make([]chartSet, 0, len(views))
-	for i, lv := range views {
-		conc, cc := concurrencyChart(r, lv, ta, concs[i]), codesChart(lv, ta, codes[i])
-		alignYTicks(conc, cc)
-		sets = append(sets, chartSet{
-			Layer:   lv.lr.Layer,
-			Failing: r.Verdict.Failed && r.Verdict.Layer == lv.lr.Layer,
-			Charts:  []*chart{conc, cc, failureRatioChart(lv), responseTimeChart(lv)},
-		})
+// rawBudget bounds the counts feedOnePass keeps per layer by raw status
+// (buckets times statuses) before it gives way to feedTwoPasses: a run
+// with thousands of distinct statuses would otherwise keep a series each.
+const rawBudget = 1 << 20
+
+// feedOnePass feeds the time charts as feedTwoPasses does, in one pass
+// over the attempts and a look at the last few. Attempts come in time
+// order, so a layer's span runs from its first attempt to its last, which
+// a backward look finds at once; the feeds are started at the first and
+// keyed by the status itself, and the palette, which needs every status's
+// count, merges the rare ones into "other" at the end. It reports false,
+// having left the views to be set again, when the attempts turn out not
+// to be in order or hold too many statuses.
+func feedOnePass(r *correlate.Result, views []*layerView, ta timeAxis) ([]*concurrencyFeed, []*codesFeed, bool) {
+	if len(views) == 0 {
+		return nil, nil, true
 	}
-	return sets
+	last := make([]int64, len(views))
+	found := make([]bool, len(views))
+	need := len(views)
+	for _, a := range r.Attempts.HeadsBackward() {
+		if a.Hop != 0 {
+			continue
+		}
+		for i, lv := range views {
+			if a.Layer == lv.lr.Layer && !found[i] {
+				found[i], last[i] = true, a.Time
+				need--
+			}
+		}
+		if need == 0 {
+			break
+		}
+	}
+	if need > 0 {
+		return nil, nil, false
+	}
+
+	tallies := make([]*statusTally, len(views))
+	for i := range views {
+		tallies[i] = newStatusTally()
+	}
+	concs := make([]*concurrencyFeed, len(views))
+	codes := make([]*codesFeed, len(views))
+	ok := true
+	for i, a := range r.Attempts.Heads() {
+		if a.Hop != 0 {
+			continue
+		}
+		for j, lv := range views {
+			if a.Layer != lv.lr.Layer {
+				continue
+			}
+			cf := codes[j]
+			if cf == nil {
+				if a.Time > last[j] {
+					ok = false
+					break
+				}
+				lv.span(r, ta, a.Time, last[j])
+				concs[j] = newConcurrencyFeed(lv)
+				cf = newCodesFeed(lv)
+				codes[j] = cf
+			} else if a.Time < lv.tmin || a.Time > lv.tmax {
+				ok = false
+				break
+			}
+			tallies[j].add(&a)
+			k := statusKey(&a)
+			cf.add(a.Time, k)
+			if len(cf.series)*cf.n > rawBudget {
+				ok = false
+				break
+			}
+			if !lv.edge.IsValid() || a.Edge == lv.edge {
+				concs[j].add(ta.x(a.Time), float64(a.Concurrency), a.Failed, k, i)
+			}
+		}
+		if !ok {
+			break
+		}
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	for i, lv := range views {
+		t := tallies[i]
+		t.flush()
+		if codes[i] == nil || t.tmin != lv.tmin || t.tmax != lv.tmax {
+			return nil, nil, false
+		}
+		lv.palette = newStatusPalette(t.counts, t.failed)
+		lv.n = t.n
+		codes[i].rekey(lv.palette)
+		concs[i].rekey(lv.palette)
+	}
+	return concs, codes, true
 }
 
 // layerView is one layer's attempts as the charts see them.
@@ -331,6 +444,18 @@ type layerView struct {
 	xlo, xhi float64
 }
 
+// span sets the layer's time span, from its first attempt to its last,
+// and the time charts' x range, which covers JMeter's threads too.
+func (lv *layerView) span(r *correlate.Result, ta timeAxis, tmin, tmax int64) {
+	lv.tmin, lv.tmax = tmin, tmax
+	lv.xlo, lv.xhi = ta.x(lv.tmin), ta.x(lv.tmax)
+	if len(r.Threads) > 0 {
+		lv.xlo = math.Min(lv.xlo, ta.x(r.Threads[0].Time))
+		lv.xhi = math.Max(lv.xhi, ta.x(r.Threads[len(r.Threads)-1].Time))
+	}
+	lv.xlo, lv.xhi = padRange(lv.xlo, lv.xhi, 0.5)
+}
+
 // statusTally is what the first pass learns of a layer: how often each
 // status came and whether it ever failed (for the palette), and the
 // layer's time span.
@@ -344,6 +469,10 @@ type statusTally struct {
 	runFailed bool
 
 	tmin, tmax, n int64
+}
+
+func newStatusTally() *statusTally {
+	return &statusTally{counts: map[string]int64{}, failed: map[string]bool{}}
 }
 
 func (t *statusTally) add(a *correlate.Attempt) {
@@ -445,9 +574,10 @@ func newConcurrencyFeed(lv *layerView) *concurrencyFeed {
 	}
 }
 
-// add takes an attempt at the chart's edge: its time on the chart's axis,
-// its concurrency, and its status as the palette names it.
-func (f *concurrencyFeed) add(x, y float64, failed bool, key string) {
+// add takes attempt i at the chart's edge: its time on the chart's axis,
+// its concurrency, and its status as the palette names it (or the status
+// itself, for rekey).
+func (f *concurrencyFeed) add(x, y float64, failed bool, key string, i int) {
 	f.load.add(x, y)
 	f.ymax = math.Max(f.ymax, y)
 	f.count++
@@ -462,7 +592,21 @@ func (f *concurrencyFeed) add(x, y float64, failed bool, key string) {
 		}
 		f.lastKey = key
 	}
-	f.m.add(x, y)
+	f.m.add(x, y, i)
+}
+
+// rekey merges the markers kept by status into the palette's keys.
+func (f *concurrencyFeed) rekey(sp *statusPalette) {
+	markers := make(map[string]*markerColumns, len(f.markers))
+	for k, m := range f.markers {
+		pk := sp.key(k)
+		if into := markers[pk]; into != nil {
+			into.merge(m)
+		} else {
+			markers[pk] = m
+		}
+	}
+	f.markers, f.m, f.lastKey = markers, nil, ""
 }
 
 func concurrencyChart(r *correlate.Result, lv *layerView, ta timeAxis, f *concurrencyFeed) *chart {
@@ -640,6 +784,23 @@ func (f *codesFeed) add(t int64, key string) {
 		f.lastKey = key
 	}
 	f.s[(t-f.tmin)/f.w]++
+}
+
+// rekey adds up the series kept by status into the palette's keys. The
+// counts are whole numbers, exact in a float64 whatever the order.
+func (f *codesFeed) rekey(sp *statusPalette) {
+	series := make(map[string][]float64, len(f.series))
+	for k, s := range f.series {
+		pk := sp.key(k)
+		if into := series[pk]; into != nil {
+			for j, v := range s {
+				into[j] += v
+			}
+		} else {
+			series[pk] = s
+		}
+	}
+	f.series, f.s, f.lastKey = series, nil, ""
 }
 
 // codesChart draws the statuses over time from f, which is nil when the
@@ -1059,25 +1220,50 @@ func (b *envelopeBuilder) points() plotter.XYs {
 type markerColumns struct {
 	lo, scale float64
 	cols      [][2]plotter.XY
-	set       []bool
+	// seq numbers the attempts in cols, so that merge keeps the one add
+	// would have kept: among equals, the first.
+	seq [][2]int
+	set []bool
 }
 
 func newMarkerColumns(lo, hi float64, n int) *markerColumns {
-	return &markerColumns{lo: lo, scale: float64(n) / (hi - lo), cols: make([][2]plotter.XY, n+1), set: make([]bool, n+1)}
+	return &markerColumns{lo: lo, scale: float64(n) / (hi - lo), cols: make([][2]plotter.XY, n+1), seq: make([][2]int, n+1), set: make([]bool, n+1)}
 }
 
-func (m *markerColumns) add(x, y float64) {
+// add takes failure i, added in ascending i.
+func (m *markerColumns) add(x, y float64, i int) {
 	c := min(max(int((x-m.lo)*m.scale), 0), len(m.cols)-1)
 	pt := plotter.XY{X: x, Y: y}
 	if !m.set[c] {
-		m.cols[c], m.set[c] = [2]plotter.XY{pt, pt}, true
+		m.cols[c], m.seq[c], m.set[c] = [2]plotter.XY{pt, pt}, [2]int{i, i}, true
 		return
 	}
 	if y < m.cols[c][0].Y {
-		m.cols[c][0] = pt
+		m.cols[c][0], m.seq[c][0] = pt, i
 	}
 	if y > m.cols[c][1].Y {
-		m.cols[c][1] = pt
+		m.cols[c][1], m.seq[c][1] = pt, i
+	}
+}
+
+// merge takes o's markers (of the same range) in, as if its failures had
+// been added to m in order with m's own.
+func (m *markerColumns) merge(o *markerColumns) {
+	for c, set := range o.set {
+		switch {
+		case !set:
+			continue
+		case !m.set[c]:
+			m.cols[c], m.seq[c], m.set[c] = o.cols[c], o.seq[c], true
+			continue
+		}
+		lo, hi := o.cols[c][0], o.cols[c][1]
+		if lo.Y < m.cols[c][0].Y || lo.Y == m.cols[c][0].Y && o.seq[c][0] < m.seq[c][0] {
+			m.cols[c][0], m.seq[c][0] = lo, o.seq[c][0]
+		}
+		if hi.Y > m.cols[c][1].Y || hi.Y == m.cols[c][1].Y && o.seq[c][1] < m.seq[c][1] {
+			m.cols[c][1], m.seq[c][1] = hi, o.seq[c][1]
+		}
 	}
 }
 

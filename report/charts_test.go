@@ -1,7 +1,10 @@
 package report
 
 import (
+	"fmt"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +165,96 @@ func TestConcurrencyFollowsOneEdge(t *testing.T) {
 	ch := sets[0].Charts[0]
 	if !strings.Contains(ch.Title, testEdge.String()) || !strings.Contains(ch.Caption, "the layer had 2 edges") {
 		t.Errorf("title %q, caption %q", ch.Title, ch.Caption)
+	}
+}
+
+// TestOnePassSameAsTwo holds feedOnePass, which keys its feeds by status
+// and merges them into the palette at the end, to feedTwoPasses, which
+// knows the palette before it feeds; and checks that it gives way when
+// the attempts are out of order.
+func TestOnePassSameAsTwo(t *testing.T) {
+	manyStatuses := func() *Document {
+		d := twoLayers()
+		attempts := attemptList(d.Result)
+		for i := range attempts {
+			a := &attempts[i]
+			// Enough statuses for "other", failures of several of them in
+			// one marker column at the same concurrency.
+			if a.Failed || i%5 == 0 {
+				a.Status = fmt.Sprintf("%d", 480+i%13)
+				a.Concurrency = a.Concurrency / 8 * 8
+			}
+		}
+		d.Result.Attempts = correlate.AttemptsOf(attempts)
+		return d
+	}
+	swapped := func() *Document {
+		d := realisticSpike()
+		attempts := attemptList(d.Result)
+		k := len(attempts) / 2
+		attempts[0], attempts[k] = attempts[k], attempts[0]
+		d.Result.Attempts = correlate.AttemptsOf(attempts)
+		return d
+	}
+	for _, tc := range []struct {
+		name string
+		doc  func() *Document
+		ok   bool
+	}{
+		{"spike", realisticSpike, true},
+		{"one attempt", oneAttempt, true},
+		{"no failures", noFailures, true},
+		{"no JTL", noJTL, true},
+		{"JTL only", jtlOnly, true},
+		{"all failures", allFailures, true},
+		{"two layers", twoLayers, true},
+		{"many statuses", manyStatuses, true},
+		{"out of order", swapped, false},
+		{"empty", emptyDocument, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.doc().Result
+			views1, ta := chartViews(r)
+			concs1, codes1, ok := feedOnePass(r, views1, ta)
+			if ok != tc.ok {
+				t.Fatalf("feedOnePass ok = %v, want %v", ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			if tc.name == "many statuses" && !slices.Contains(views1[0].palette.order, "other") {
+				t.Fatalf("palette %v has no other", views1[0].palette.order)
+			}
+			views2, _ := chartViews(r)
+			concs2, codes2 := feedTwoPasses(r, views2, ta)
+			for i := range views2 {
+				v1, v2 := views1[i], views2[i]
+				if v1.tmin != v2.tmin || v1.tmax != v2.tmax || v1.n != v2.n || v1.xlo != v2.xlo || v1.xhi != v2.xhi {
+					t.Errorf("layer %d: span %d..%d (%d) x %v..%v, want %d..%d (%d) x %v..%v", i,
+						v1.tmin, v1.tmax, v1.n, v1.xlo, v1.xhi, v2.tmin, v2.tmax, v2.n, v2.xlo, v2.xhi)
+				}
+				if !reflect.DeepEqual(v1.palette.order, v2.palette.order) || !reflect.DeepEqual(v1.palette.colors, v2.palette.colors) {
+					t.Errorf("layer %d: palette %v, want %v", i, v1.palette.order, v2.palette.order)
+				}
+				c1, c2 := concs1[i], concs2[i]
+				if c1.ymax != c2.ymax || c1.count != c2.count || c1.failures != c2.failures {
+					t.Errorf("layer %d: concurrency feed %v/%d/%d, want %v/%d/%d", i, c1.ymax, c1.count, c1.failures, c2.ymax, c2.count, c2.failures)
+				}
+				if p1, p2 := c1.load.points(), c2.load.points(); !reflect.DeepEqual(p1, p2) {
+					t.Errorf("layer %d: load line differs", i)
+				}
+				if len(c1.markers) != len(c2.markers) {
+					t.Errorf("layer %d: markers for %d statuses, want %d", i, len(c1.markers), len(c2.markers))
+				}
+				for k, m := range c2.markers {
+					if c1.markers[k] == nil || !reflect.DeepEqual(c1.markers[k].points(), m.points()) {
+						t.Errorf("layer %d: markers of %s differ", i, k)
+					}
+				}
+				if (codes1[i] == nil) != (codes2[i] == nil) || codes2[i] != nil && !reflect.DeepEqual(codes1[i].series, codes2[i].series) {
+					t.Errorf("layer %d: codes differ", i)
+				}
+			}
+		})
 	}
 }

@@ -187,10 +187,11 @@ func TestEnvelopeBuilderRandom(t *testing.T) {
 	}
 }
 
-// TestChartsReadAttemptsTwice: each attempt is read twice by the charts
-// of all layers together, whatever the number of layers: on a large run
-// every pass decodes them all again.
-func TestChartsReadAttemptsTwice(t *testing.T) {
+// TestChartsReadAttemptsOnce: each attempt is read once by the charts of
+// all layers together, whatever the number of layers, and the last few
+// once more to find where each layer ends: on a large run every pass
+// decodes them all again.
+func TestChartsReadAttemptsOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		doc  *Document
@@ -208,8 +209,8 @@ func TestChartsReadAttemptsTwice(t *testing.T) {
 		if len(sets) == 0 {
 			t.Fatalf("%s: no charts", tc.name)
 		}
-		if n := r.Attempts.Len(); reads != 2*n {
-			t.Errorf("%s: %d layers' charts read %d attempts %d times, want %d", tc.name, len(sets), n, reads, 2*n)
+		if n := r.Attempts.Len(); reads < n || reads > n+16 {
+			t.Errorf("%s: %d layers' charts read %d attempts %d times, want %d and a few", tc.name, len(sets), n, reads, n)
 		}
 	}
 }
