@@ -508,8 +508,9 @@ func (fl *flow) startWS(r *http.Response) {
 	fl.wsSIP = hasToken(proto, "sip")
 	// Each message is done with when wsEvents returns: what an event
 	// keeps of it is copied.
-	fl.ws[tcp.Client] = websocket.NewParser(websocket.Options{FromClient: true, Extensions: r.WebSocketExtensions, ReuseMessages: true})
-	fl.ws[tcp.Server] = websocket.NewParser(websocket.Options{FromClient: false, Extensions: r.WebSocketExtensions, ReuseMessages: true})
+	// Frames say nothing that their messages and problems do not.
+	fl.ws[tcp.Client] = websocket.NewParser(websocket.Options{FromClient: true, Extensions: r.WebSocketExtensions, ReuseMessages: true, NoFrames: true})
+	fl.ws[tcp.Server] = websocket.NewParser(websocket.Options{FromClient: false, Extensions: r.WebSocketExtensions, ReuseMessages: true, NoFrames: true})
 	fl.upgrade = nil
 }
 

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/sip"
 )
 
@@ -187,5 +190,54 @@ func TestStreamMessages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCaptureFileRecycled is BenchmarkCaptureFile for a caller that
+// hands the events back as the pipeline does (batches of 512, six out at
+// once): what the capture stage costs in a run, the memory of its SIP
+// messages coming back.
+func BenchmarkCaptureFileRecycled(b *testing.B) {
+	path := os.Getenv("CEILING_BENCH_CAPTURE")
+	if path == "" {
+		b.Skip("CEILING_BENCH_CAPTURE not set")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for range b.N {
+		in, err := parse.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		src, err := Open([]*parse.Input{in}, nil, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out [][]Event
+		batch := make([]Event, 0, 512)
+		for {
+			ev, err := src.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch = append(batch, ev)
+			if len(batch) == cap(batch) {
+				out = append(out, batch)
+				batch = make([]Event, 0, 512)
+				if len(out) > 6 {
+					src.Recycle(out[0])
+					out = out[1:]
+				}
+			}
+		}
+		src.Close()
+		in.Close()
 	}
 }

@@ -42,6 +42,12 @@ func FuzzFrames(f *testing.F) {
 		if got := run(reuse, ops, randomSplits(seed)); got != want {
 			t.Fatalf("messages reused, random cuts (seed %d):\n%s\nwhole:\n%s", seed, got, want)
 		}
+		// Without frame events, the rest is the same.
+		quiet := reuse
+		quiet.NoFrames = true
+		if got, w := run(quiet, ops, randomSplits(seed)), withoutFrames(want); got != w {
+			t.Fatalf("no frame events, random cuts (seed %d):\n%s\nwhole, frames left out:\n%s", seed, got, w)
+		}
 		if len(data) <= 2048 {
 			if got := run(o, ops, bytewise); got != want {
 				t.Fatalf("byte at a time:\n%s\nwhole:\n%s", got, want)
@@ -72,4 +78,15 @@ func TestFuzzSeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// withoutFrames drops the frame events from run's account.
+func withoutFrames(s string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if !strings.HasPrefix(l, "frame @") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }

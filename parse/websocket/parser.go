@@ -34,6 +34,9 @@ type Options struct {
 	// with each message when the call that reported it returns, so that
 	// a busy stream costs no allocation per message.
 	ReuseMessages bool
+	// NoFrames leaves out the KindFrame events, for a caller that reads
+	// messages and problems only: a busy stream is a frame per message.
+	NoFrames bool
 }
 
 // The defaults keep a SIP message (a few KB) whole with room to spare,
@@ -111,9 +114,10 @@ type Parser struct {
 
 	// With Options.ReuseMessages: the messages reported by the last call,
 	// and those free for the next ones.
-	reuse bool
-	lent  []*Message
-	spare freelist.List[Message]
+	reuse    bool
+	noFrames bool
+	lent     []*Message
+	spare    freelist.List[Message]
 
 	stats Stats
 }
@@ -128,6 +132,7 @@ func NewParser(o Options) *Parser {
 		maxComp:    o.MaxCompressed,
 		maxInflate: o.MaxInflate,
 		reuse:      o.ReuseMessages,
+		noFrames:   o.NoFrames,
 		ev:         p.ev[:0],
 		comp:       p.comp[:0],
 		lent:       p.lent[:0],
@@ -414,7 +419,9 @@ func (p *Parser) headerDone(t int64) {
 	f.Length = int64(length)
 	p.frame = f
 	p.stats.Frames[f.Opcode]++
-	p.emit(Event{Kind: KindFrame, Time: t, Offset: f.Offset, Frame: f})
+	if !p.noFrames {
+		p.emit(Event{Kind: KindFrame, Time: t, Offset: f.Offset, Frame: f})
+	}
 	p.check(&f, minimal, t)
 	p.route(&f, t)
 	p.remain, p.maskPos = f.Length, 0
