@@ -35,6 +35,22 @@ type Options struct {
 	// OnSecrets, when set, receives each pcapng Decryption Secrets Block
 	// (secrets.go) as the reader meets it: before the packets after it.
 	OnSecrets func(*Secrets)
+	// OnPassed, when set, is given each record of a classic pcap file
+	// that yields no packet (an IP fragment of a datagram not yet whole,
+	// a frame that is not IP or does not decode) as the reader passes it.
+	// With Reader.Record, which gives the record of each packet, it lets
+	// a caller that wants the frames as they are in the file have every
+	// one of them from this reader, rather than read the file twice.
+	OnPassed func(*Record)
+}
+
+// Record is a record of a classic pcap file as it lies in the file.
+type Record struct {
+	Offset int64    // of the record header
+	Header [16]byte // as in the file, in its byte order
+	// Data is the captured bytes, valid until the reader reads on (the
+	// next call to Next, or the end of the OnPassed call).
+	Data []byte
 }
 
 const (
@@ -47,6 +63,9 @@ const (
 	// trailing length. Readers are made per file, and per input when
 	// fuzzing: it is not larger than it needs to be.
 	bufSize = 64 << 10
+	// bigFile is the size past which a file is read through a buffer
+	// larger than the one parse.Open put in front of it (see readSize).
+	bigFile = 8 << 20
 )
 
 // Reader reads one capture file, pcap or pcapng, and hands out its IP
@@ -70,6 +89,9 @@ type Reader struct {
 	snaplen uint32
 	link    uint16
 	odd     []byte // for the records pcapgo refuses
+	head    [24]byte
+	rec     Record // the last record read
+	passed  func(*Record)
 
 	// pcapng
 	ng    *pcapgo.NgReader
@@ -118,7 +140,22 @@ func NewReader(in *parse.Input, opts Options) (*Reader, error) {
 	if !in.Kind.IsCapture() {
 		return nil, fmt.Errorf("%s: not a pcap or pcapng capture (%v)", in.Path, in.Kind)
 	}
-	return newReader(in.R, in.Path, in.Kind, opts)
+	return newReader(in.R, in.Path, in.Kind, readSize(in.R, in.Size), opts)
+}
+
+// readSize is the size of the reader's buffer over src, a file of size
+// bytes. A bufio.Reader hands a read at least as large as its own buffer
+// straight to what it wraps, and copies a smaller one through its buffer:
+// over a large file, the reader's buffer is made larger than src's by more
+// than the most it peeks at, so that its reads, made when less than that
+// is left in it, go from the file to it without that second copy, and
+// take a thousandth of the system calls. It is only a buffer: what the
+// reader peeks at and checks stays bounded by bufSize.
+func readSize(src *bufio.Reader, size int64) int {
+	if src == nil || size < bigFile || src.Size() < bufSize {
+		return bufSize
+	}
+	return src.Size() + 2*bufSize
 }
 
 // NewReaderFrom reads a capture from r, telling pcap from pcapng (and
@@ -143,10 +180,10 @@ func NewReaderFrom(r io.Reader, name string, opts Options) (*Reader, error) {
 	if !kind.IsCapture() {
 		return nil, fmt.Errorf("%s: not a pcap, pcapng or NetMon capture", name)
 	}
-	return newReader(br, name, kind, opts)
+	return newReader(br, name, kind, bufSize, opts)
 }
 
-func newReader(src io.Reader, name string, kind parse.Kind, opts Options) (*Reader, error) {
+func newReader(src io.Reader, name string, kind parse.Kind, size int, opts Options) (*Reader, error) {
 	if opts.MaxFragmentSets <= 0 {
 		opts.MaxFragmentSets = 4096
 	}
@@ -157,13 +194,13 @@ func newReader(src io.Reader, name string, kind parse.Kind, opts Options) (*Read
 	if opts.FragmentTimeout <= 0 {
 		opts.FragmentTimeout = 30 * time.Second
 	}
-	r := &Reader{name: name, problems: opts.Problems, dec: newDecoder(), onSecrets: opts.OnSecrets}
+	r := &Reader{name: name, problems: opts.Problems, dec: newDecoder(), onSecrets: opts.OnSecrets, passed: opts.OnPassed}
 	if r.problems == nil {
 		r.problems = &parse.Problems{}
 	}
 	r.frag = newDefrag(opts.MaxFragmentSets, opts.MaxFragmentBytes, int64(opts.FragmentTimeout), r.incomplete)
 	r.src.r = src
-	r.br = bufio.NewReaderSize(&r.src, bufSize)
+	r.br = bufio.NewReaderSize(&r.src, size)
 	var err error
 	switch kind {
 	case parse.KindPcapng:
@@ -199,6 +236,7 @@ func (r *Reader) openPcap() error {
 	default:
 		return fmt.Errorf("%s: not a pcap file (magic %x)", r.name, h[:4])
 	}
+	r.head = [24]byte(h)
 	r.snaplen = r.order.Uint32(h[16:20])
 	// The link type is the low 16 bits; the high ones carry the FCS length
 	// flags some writers set.
@@ -293,8 +331,26 @@ func (r *Reader) Next() (*Packet, error) {
 		if r.frame(data, fi) {
 			return &r.pkt, nil
 		}
+		if r.passed != nil && r.pcap != nil {
+			r.passed(&r.rec)
+		}
 	}
 	return nil, io.EOF
+}
+
+// Record is the record of the packet Next returned last, in a classic
+// pcap file (the zero Record otherwise): a reassembled datagram's is the
+// one of its last fragment. Its Data is valid until the next call to
+// Next.
+func (r *Reader) Record() *Record { return &r.rec }
+
+// FileHeader is a classic pcap file's 24-byte header, as in the file; nil
+// for other formats.
+func (r *Reader) FileHeader() []byte {
+	if r.pcap == nil {
+		return nil
+	}
+	return r.head[:]
 }
 
 // Stats says what the reader has seen so far.
@@ -319,6 +375,7 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 		}
 		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside a record header (%d of 16 bytes)", len(h)))
 	}
+	r.rec = Record{Offset: fi.off, Header: [16]byte(h)}
 	caplen, wire := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
 	if caplen > maxCaplen {
 		// pcapgo refuses records past max(snap length, 262144), tshark
@@ -343,7 +400,8 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 			}
 			fi.time = sec*1e9 + int64(frac)
 			r.br.Discard(n)
-			return rec[16:n:n], fi, nil
+			r.rec.Data = rec[16:n:n]
+			return r.rec.Data, fi, nil
 		}
 		// The file ends inside the record: pcapgo tells how far.
 	}
@@ -359,6 +417,7 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 		return nil, fi, r.damaged(fi.off, fmt.Sprintf("unreadable record: %v", err))
 	}
 	fi.time = unixNano(ci.Timestamp)
+	r.rec.Data = data
 	return data, fi, nil
 }
 
@@ -378,6 +437,7 @@ func (r *Reader) oddRecord(fi frameInfo, h []byte, caplen int) ([]byte, frameInf
 	if n, err := io.ReadFull(r.br, data); err != nil {
 		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside packet %d (%d of %d bytes)", r.num+1, n, caplen))
 	}
+	r.rec.Data = data
 	return data, fi, nil
 }
 

@@ -71,21 +71,9 @@ func newFrameReader(in *parse.Input) (*frameReader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: pcap header: %w", in.Path, err)
 		}
-		switch binary.LittleEndian.Uint32(h[:4]) {
-		case 0xa1b2c3d4:
-			r.order = binary.LittleEndian
-		case 0xd4c3b2a1:
-			r.order = binary.BigEndian
-		case 0xa1b23c4d:
-			r.order, r.nano = binary.LittleEndian, true
-		case 0x4d3cb2a1:
-			r.order, r.nano = binary.BigEndian, true
-		default:
+		if !r.pcapHeader(h) {
 			return nil, fmt.Errorf("%s: not a pcap file", in.Path)
 		}
-		// The high bits carry FCS flags some writers set, as parse/pcap
-		// reads it.
-		r.link = uint16(r.order.Uint32(h[20:24]))
 	case parse.KindPcapng:
 	case parse.KindNetmon:
 		nm, err := readNetmon(in.R)
@@ -97,6 +85,29 @@ func newFrameReader(in *parse.Input) (*frameReader, error) {
 		return nil, fmt.Errorf("%s: not a capture (%v)", in.Path, in.Kind)
 	}
 	return r, nil
+}
+
+// pcapHeader reads a pcap file's 24-byte header.
+func (r *frameReader) pcapHeader(h []byte) bool {
+	if len(h) < 24 {
+		return false
+	}
+	switch binary.LittleEndian.Uint32(h[:4]) {
+	case 0xa1b2c3d4:
+		r.order = binary.LittleEndian
+	case 0xd4c3b2a1:
+		r.order = binary.BigEndian
+	case 0xa1b23c4d:
+		r.order, r.nano = binary.LittleEndian, true
+	case 0x4d3cb2a1:
+		r.order, r.nano = binary.BigEndian, true
+	default:
+		return false
+	}
+	// The high bits carry FCS flags some writers set, as parse/pcap
+	// reads it.
+	r.link = uint16(r.order.Uint32(h[20:24]))
+	return true
 }
 
 // read takes the next n bytes into r.buf.
@@ -144,20 +155,29 @@ func (r *frameReader) nextPcap(f *frame) error {
 	if err != nil {
 		return io.EOF
 	}
-	sec, frac := int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8]))
-	caplen, wire := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
+	caplen := r.order.Uint32(h[8:12])
 	if caplen > maxCaplen {
 		return io.EOF
 	}
-	if !r.nano {
-		frac *= 1000
-	}
+	var head [16]byte
+	copy(head[:], h)
 	data, err := r.read(int(caplen))
 	if err != nil {
 		return io.EOF
 	}
-	*f = frame{off: off, time: sec*1e9 + frac, link: r.link, wire: int(max(wire, caplen)), data: data, linkOK: true}
+	r.pcapFrame(off, &head, data, f)
 	return nil
+}
+
+// pcapFrame fills f from a pcap record: its offset, header and captured
+// bytes.
+func (r *frameReader) pcapFrame(off int64, h *[16]byte, data []byte, f *frame) {
+	sec, frac := int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8]))
+	caplen, wire := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
+	if !r.nano {
+		frac *= 1000
+	}
+	*f = frame{off: off, time: sec*1e9 + frac, link: r.link, wire: int(max(wire, caplen)), data: data, linkOK: true}
 }
 
 // pcapng block types.

@@ -11,6 +11,10 @@ import (
 	"github.com/ceiling-dev/ceiling/parse/sip"
 )
 
+// twoReaders makes the scanner read a classic pcap file twice too, as it
+// reads the other formats: for the test that holds the shared read to it.
+var twoReaders = false
+
 // outFrame is a frame to write: the original record's bytes and time.
 type outFrame struct {
 	file     int
@@ -42,10 +46,12 @@ type scanner struct {
 	dec  *pcap.Reader
 	raw  *frameReader
 	ins  []*parse.Input
-	cur  frame
-	have bool // cur holds a frame not yet passed
-	eof  bool // the frame reader is done
-	hold *fragHold
+	// shared: raw gives no frames, parse/pcap does (classic pcap).
+	shared bool
+	cur    frame
+	have   bool // cur holds a frame not yet passed
+	eof    bool // the frame reader is done
+	hold   *fragHold
 	// queue holds the frames found, in time order, until no fragment
 	// still held can come before them: the fragments of a datagram are
 	// written when its last one arrives, and frames found meanwhile wait.
@@ -74,27 +80,45 @@ func (x *extraction) openScanner(file int, keys *fileKeys) (*scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	rIn, err := parse.Open(path)
-	if err != nil {
-		dIn.Close()
-		return nil, err
-	}
-	s := &scanner{x: x, file: file, name: name, keys: keys, ins: []*parse.Input{dIn, rIn}}
+	s := &scanner{x: x, file: file, name: name, keys: keys, ins: []*parse.Input{dIn}}
 	if !dIn.Kind.IsCapture() {
 		s.close()
 		return nil, fmt.Errorf("%s: not a capture (%v), but attempts name it as theirs", name, dIn.Kind)
 	}
-	dIn.Path, rIn.Path = name, name
+	dIn.Path = name
 	po := x.opts.Pcap
 	// The analysis reported every problem of the file already.
 	po.Problems = &parse.Problems{}
+	// A classic pcap file's records come from parse/pcap itself, read
+	// once: it walks them as frameReader does (both stop at the same
+	// damaged or cut record), and hands out their bytes and headers.
+	// pcapng and NetMon files are read a second time by frameReader.
+	s.shared = dIn.Kind == parse.KindPcap && !twoReaders
+	if s.shared {
+		po.OnPassed = s.passed
+	}
 	if s.dec, err = pcap.NewReader(dIn, po); err != nil {
 		s.close()
 		return nil, err
 	}
-	if s.raw, err = newFrameReader(rIn); err != nil {
-		s.close()
-		return nil, err
+	if s.shared {
+		s.raw = &frameReader{kind: parse.KindPcap}
+		if !s.raw.pcapHeader(s.dec.FileHeader()) {
+			s.close()
+			return nil, fmt.Errorf("%s: not a pcap file", name)
+		}
+	} else {
+		rIn, err := parse.Open(path)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		rIn.Path = name
+		s.ins = append(s.ins, rIn)
+		if s.raw, err = newFrameReader(rIn); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	sets, bytes, timeout := po.MaxFragmentSets, po.MaxFragmentBytes, int64(po.FragmentTimeout)
 	if sets <= 0 {
@@ -137,7 +161,11 @@ func (s *scanner) next() (outFrame, error) {
 		if err != nil {
 			return outFrame{}, err
 		}
-		if !s.seek(p.Offset) {
+		if s.shared {
+			rec := s.dec.Record()
+			s.raw.pcapFrame(rec.Offset, &rec.Header, rec.Data, &s.cur)
+			s.have = true
+		} else if !s.seek(p.Offset) {
 			s.lost++
 			continue
 		}
@@ -214,6 +242,16 @@ func (s *scanner) seek(off int64) bool {
 			s.hold.add(k, &s.cur)
 		}
 		s.have = false
+	}
+}
+
+// passed is seek's work for a classic pcap file, whose records parse/pcap
+// hands over: it holds the IP fragments among those that gave no packet.
+func (s *scanner) passed(rec *pcap.Record) {
+	var f frame
+	s.raw.pcapFrame(rec.Offset, &rec.Header, rec.Data, &f)
+	if k, ok := fragmentOf(&f); ok {
+		s.hold.add(k, &f)
 	}
 }
 
