@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"math/rand"
 	"net/netip"
 	"testing"
 )
@@ -39,8 +40,8 @@ func TestMediaCounter(t *testing.T) {
 	if m.stats.RTPStreams != 4 {
 		t.Errorf("%d streams, want 4 (SSRC 1 came back after a minute)", m.stats.RTPStreams)
 	}
-	if len(m.live) != 2 {
-		t.Errorf("%d streams remembered, want 2", len(m.live))
+	if len(m.v4.live)+len(m.other.live) != 2 {
+		t.Errorf("%d streams remembered, want 2", len(m.v4.live)+len(m.other.live))
 	}
 	if !m.count([]byte{0x81, 200, 0, 6, 0, 0, 0, 1}, a, b, at) || m.stats.RTCPPackets != 1 {
 		t.Errorf("RTCP sender report not counted: %+v", m.stats)
@@ -72,5 +73,87 @@ func BenchmarkMediaCounter(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		m.count(pkts[i%len(pkts)], src, dst, int64(i)*10000)
+	}
+}
+
+// refMediaCounter is the counter as it was before the IPv4 keys and the
+// generic table: one map of full keys, looked up for every RTP packet.
+// TestMediaCounterSame holds mediaCounter to it.
+type refMediaCounter struct {
+	stats MediaStats
+	live  map[streamKey]int64
+	swept int64
+}
+
+func (m *refMediaCounter) count(b []byte, src, dst netip.AddrPort, at int64) bool {
+	rtp, rtcp := rtpShape(b, src.Port(), dst.Port())
+	if rtcp {
+		m.stats.RTCPPackets++
+		return true
+	}
+	if !rtp {
+		return false
+	}
+	m.stats.RTPPackets++
+	if at-m.swept > 10e9 {
+		m.swept = at
+		for k, last := range m.live {
+			if at-last > streamIdle {
+				delete(m.live, k)
+			}
+		}
+	}
+	if m.live == nil {
+		m.live = map[streamKey]int64{}
+	}
+	k := streamKey{src: src, dst: dst, ssrc: uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])}
+	if last, ok := m.live[k]; !ok || at-last > streamIdle {
+		m.stats.RTPStreams++
+	}
+	m.live[k] = at
+	return true
+}
+
+// TestMediaCounterSame: random packets between a few IPv4 and IPv6 ends
+// (an IPv4 address and the same one mapped into IPv6 are different ends),
+// SSRCs that share table slots, silences past streamIdle and a clock that
+// goes back at times; the counts are the plain map's.
+func TestMediaCounterSame(t *testing.T) {
+	ends := []netip.AddrPort{
+		netip.MustParseAddrPort("10.0.0.1:20000"),
+		netip.MustParseAddrPort("10.0.0.1:20002"),
+		netip.MustParseAddrPort("10.0.0.2:20000"),
+		netip.MustParseAddrPort("[::ffff:10.0.0.1]:20000"),
+		netip.MustParseAddrPort("[2001:db8::1]:20000"),
+		netip.MustParseAddrPort("[2001:db8::2]:40000"),
+		netip.MustParseAddrPort("10.0.0.3:53"),
+	}
+	for seed := int64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		var m mediaCounter
+		var ref refMediaCounter
+		at := int64(0)
+		for i := 0; i < 20000; i++ {
+			switch r := rng.Intn(1000); {
+			case r == 0:
+				at += 35e9 // past streamIdle
+			case r < 5:
+				at -= rng.Int63n(5e9)
+			default:
+				at += rng.Int63n(20e6)
+			}
+			ssrc := uint32(rng.Intn(8)) * uint32(len(m.v4.table)/2)
+			if rng.Intn(4) == 0 {
+				ssrc = rng.Uint32()
+			}
+			b := rtpPacket([]byte{0, 8, 96, 50, 200}[rng.Intn(5)], ssrc)
+			src, dst := ends[rng.Intn(len(ends))], ends[rng.Intn(len(ends))]
+			if got, want := m.count(b, src, dst, at), ref.count(b, src, dst, at); got != want {
+				t.Fatalf("seed %d packet %d: count %v, want %v", seed, i, got, want)
+			}
+		}
+		if m.stats != ref.stats {
+			t.Errorf("seed %d: %+v, want %+v", seed, m.stats, ref.stats)
+		}
 	}
 }
