@@ -49,8 +49,9 @@ type csvReader struct {
 	// three.
 	threads    map[string]*threadState
 	lastThread *threadState
-	// threadCache is as interner.cache, larger: a test has thousands of
-	// threads, and their rows interleave.
+	// threadCache is a direct-mapped cache, indexed by the top bits of
+	// quickHash, in front of threads: a test has thousands of threads,
+	// and their rows interleave.
 	threadCache [1 << threadBits]*threadState
 
 	// varBuf is where rows' Vars are cut from: one allocation per few
@@ -69,6 +70,12 @@ type csvReader struct {
 	err   error
 }
 
+// urlLimit is the URL interner's: URLs with an id in the query run to
+// thousands of values, each repeated; past the limit, every row of one
+// would be an allocation, and correlation's memo (which keys on the
+// string) would miss.
+const urlLimit = 1 << 14
+
 // NewCSVReader reads a CSV JTL from r. name is the path as the user gave
 // it; problems name it, and its base name is the Host of samples that say
 // nothing of their load generator.
@@ -84,7 +91,7 @@ func NewCSVReader(r io.Reader, name string, opts Options) (Reader, error) {
 		msg:      newInterner(4096),
 		dtype:    newInterner(64),
 		failMsg:  newInterner(1024),
-		url:      newInterner(4096),
+		url:      newInterner(urlLimit),
 		hostname: newInterner(1024),
 		vars:     newInterner(4096),
 		idVars:   newInterner(4096),

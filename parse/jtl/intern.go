@@ -2,6 +2,7 @@ package jtl
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math/bits"
 	"unsafe"
 )
@@ -9,34 +10,47 @@ import (
 // interner shares one string among the rows that repeat it. A JTL repeats
 // a few dozen labels, thread names, codes and messages millions of times;
 // allocating each anew was the largest cost of reading one after parsing.
-// The lookup converts the byte slice without allocating (the compiler
-// elides string(b) in a map index).
+// Sharing also lets correlation memoise per value (it keys on the
+// strings' addresses).
 //
 // It stops growing at limit entries so that a column of unique values (a
-// URL with a query string, a Call-ID) costs one allocation per row and no
-// memory beyond that.
+// URL with a query string, a Call-ID) costs no memory beyond its rows';
+// such a column, once the table is full and nearly every lookup misses,
+// is no longer looked up at all (bypass).
 //
-// Three shortcuts keep it cheap: the value of the previous row is checked
-// first (a column of one value, "text" or "200", costs a compare); then a
-// small direct-mapped cache indexed by a hash of the value's ends, which
-// answers for the few dozen values a column cycles through in a few
-// nanoseconds where the map took some 20 (hashing every byte, probing its
-// groups); and a column that turns out to hold mostly unique values stops
-// being looked up once the map is full, since every lookup would miss.
+// The values live in its own open-addressed table rather than a Go map
+// behind a direct-mapped cache, which it had been. With a column of a few
+// thousand values (URLs with an id in the query) the cache missed on a
+// quarter of the rows, the map's lookup then cost some 70 ns once its
+// groups were out of the CPU cache, and a hit still loaded the cache's
+// string header and then the bytes it points to: two or three cache
+// misses a row where the table costs one. Its entries are 8 bytes (a
+// hash tag, the length and where the bytes are), in a table that stays
+// warm, and the bytes are packed in chunks of their own, next to each
+// other, never written again once handed out.
 type interner struct {
-	m      map[string]string
 	limit  int
 	last   string
 	hits   int
 	misses int
 	bypass bool
-	// cache is direct-mapped, indexed by the top bits of quickHash; it
-	// starts small and grows with the map (see grow), so that a column
-	// of a few thousand values (URLs with an id in the query) is not
-	// answered by the map on nearly every row, at some 70 ns a lookup
-	// once the map's groups and strings are out of the CPU cache.
-	cache []string
-	shift uint // 64 - log2(len(cache))
+
+	// tab is open-addressed with linear probing, at most half full. An
+	// entry is 0 when empty, else tag<<48 | length<<32 | ref, where tag is
+	// the top 16 bits of the value's hash (never 0: see tagOf), length is
+	// saturated at maxLen, and ref is chunk<<chunkBits | offset for a value
+	// in the arena, or longRef | index into long otherwise.
+	tab  []uint64
+	n    int
+	seed maphash.Seed
+	// chunks hold the values' bytes, packed; chunk is the last one, as
+	// far as it is filled (chunks has each at full length).
+	chunks [][]byte
+	chunk  []byte
+	// long holds the values kept as strings of their own: longer than
+	// arenaMax, or given as strings (str).
+	long []string
+
 	// text is where the values of a column of unique values are copied
 	// to, many to an allocation: a Call-ID per row was the reader's last
 	// allocation per row. A column's values are kept as long as one of
@@ -44,6 +58,17 @@ type interner struct {
 	// column has its own.
 	text []byte
 }
+
+const (
+	chunkBits = 16
+	chunkSize = 1 << chunkBits
+	// arenaMax is the longest value copied into the arena; longer ones
+	// (a stack trace in a message) get an allocation of their own.
+	arenaMax = 512
+	maxLen   = 1<<16 - 1
+	longRef  = 1 << 31
+	minTab   = 1 << 8
+)
 
 // unique returns b as a string that shares an allocation with its
 // column's other unique values. The bytes are never written again.
@@ -60,29 +85,8 @@ func (in *interner) unique(b []byte) string {
 	return unsafe.String(&in.text[n], len(b))
 }
 
-const (
-	cacheBits    = 8
-	maxCacheBits = 13 // 128 KB of string headers
-)
-
 func newInterner(limit int) *interner {
-	return &interner{m: make(map[string]string), limit: limit,
-		cache: make([]string, 1<<cacheBits), shift: 64 - cacheBits}
-}
-
-// grow widens the cache to four slots per value held once the map
-// outgrows it, up to maxCacheBits. The new cache starts empty; the map
-// refills it.
-func (in *interner) grow() {
-	n := 64 - in.shift
-	if n >= maxCacheBits || len(in.m)*4 <= len(in.cache) {
-		return
-	}
-	for n < maxCacheBits && len(in.m)*4 > 1<<n {
-		n++
-	}
-	in.cache = make([]string, 1<<n)
-	in.shift = 64 - n
+	return &interner{limit: limit, tab: make([]uint64, minTab), seed: maphash.MakeSeed()}
 }
 
 // quickHash mixes the length and the first and last eight bytes of b: the
@@ -102,6 +106,95 @@ func quickHash(b []byte) uint64 {
 	return h * 0x165667b19e3779f9 // the top bits are the well mixed ones
 }
 
+// hash is the table's hash of b. Up to 16 bytes, quickHash sees every
+// byte; past that its blind middle would let values that differ only
+// there (an id inside a path) pile up in one run of the table, so the
+// whole value is hashed.
+func (in *interner) hash(b []byte) uint64 {
+	if len(b) <= 16 {
+		return quickHash(b)
+	}
+	return maphash.Bytes(in.seed, b)
+}
+
+// tagOf is the tag stored for hash h: its top bits, never 0 so that an
+// entry is never 0.
+func tagOf(h uint64) uint64 { return h>>48 | 1 }
+
+// value is the string an entry stands for.
+func (in *interner) value(e uint64) string {
+	ref := uint32(e)
+	if ref&longRef != 0 {
+		return in.long[ref&^longRef]
+	}
+	c := in.chunks[ref>>chunkBits]
+	return unsafe.String(&c[ref&(chunkSize-1)], int(e>>32&maxLen))
+}
+
+// find returns the index of b's entry, or of the empty entry where it
+// would go, and whether it is there.
+func (in *interner) find(b []byte, h uint64) (int, bool) {
+	want := tagOf(h)<<16 | uint64(min(len(b), maxLen))
+	mask := len(in.tab) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := in.tab[i]
+		if e == 0 {
+			return i, false
+		}
+		if e>>32 == want && in.value(e) == string(b) {
+			return i, true
+		}
+	}
+}
+
+// add stores a new value at tab[i] (from find), as a copy of b in the
+// arena or, when s is not empty, as s itself.
+func (in *interner) add(i int, b []byte, h uint64, s string) string {
+	var ref uint64
+	switch {
+	case s != "" || len(b) > arenaMax:
+		if s == "" {
+			s = string(b)
+		}
+		ref = longRef | uint64(len(in.long))
+		in.long = append(in.long, s)
+	default:
+		if cap(in.chunk)-len(in.chunk) < len(b) {
+			in.chunk = make([]byte, 0, chunkSize)
+			in.chunks = append(in.chunks, in.chunk[:chunkSize])
+		}
+		off := len(in.chunk)
+		in.chunk = append(in.chunk, b...)
+		ref = uint64(len(in.chunks)-1)<<chunkBits | uint64(off)
+		s = unsafe.String(&in.chunk[off], len(b))
+	}
+	in.tab[i] = tagOf(h)<<48 | uint64(min(len(b), maxLen))<<32 | ref
+	in.n++
+	if 2*in.n > len(in.tab) {
+		in.rehash()
+	}
+	return s
+}
+
+// rehash doubles the table.
+func (in *interner) rehash() {
+	old := in.tab
+	in.tab = make([]uint64, 2*len(old))
+	mask := len(in.tab) - 1
+	for _, e := range old {
+		if e == 0 {
+			continue
+		}
+		v := in.value(e)
+		h := in.hash(unsafe.Slice(unsafe.StringData(v), len(v)))
+		i := int(h) & mask
+		for in.tab[i] != 0 {
+			i = (i + 1) & mask
+		}
+		in.tab[i] = e
+	}
+}
+
 func (in *interner) get(b []byte) string {
 	if len(b) == 0 {
 		return ""
@@ -112,46 +205,42 @@ func (in *interner) get(b []byte) string {
 	if in.bypass {
 		return in.unique(b)
 	}
-	slot := &in.cache[quickHash(b)>>in.shift]
-	if string(b) == *slot {
+	h := in.hash(b)
+	i, ok := in.find(b, h)
+	if ok {
 		in.hits++
-		in.last = *slot
-		return *slot
+		in.last = in.value(in.tab[i])
+		return in.last
 	}
-	if s, ok := in.m[string(b)]; ok {
-		in.hits++
-		in.last = s
-		*slot = s
-		return s
-	}
-	s := string(b)
 	in.misses++
-	if len(in.m) < in.limit {
-		in.m[s] = s
-		*slot = s
-		in.grow()
-	} else if in.misses > 4*in.hits {
-		in.bypass = true
-		in.cache = nil // bypass never looks at it again
+	var s string
+	if in.n < in.limit {
+		s = in.add(i, b, h, "")
 	} else {
-		// A value the full map has no room for still repeats within a
-		// cache's reach: its next rows share it rather than each
-		// allocating its own copy. The cache bounds what this pins.
-		*slot = s
+		if in.misses > 4*in.hits {
+			in.bypass = true
+			return in.unique(b)
+		}
+		s = string(b)
 	}
 	in.last = s
 	return s
 }
 
+// str is get for a value that is a string already: kept as it is when
+// new.
 func (in *interner) str(v string) string {
 	if v == "" {
 		return ""
 	}
-	if s, ok := in.m[v]; ok {
-		return s
+	b := unsafe.Slice(unsafe.StringData(v), len(v))
+	h := in.hash(b)
+	i, ok := in.find(b, h)
+	if ok {
+		return in.value(in.tab[i])
 	}
-	if len(in.m) < in.limit {
-		in.m[v] = v
+	if in.n < in.limit {
+		in.add(i, b, h, v)
 	}
 	return v
 }
