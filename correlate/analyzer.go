@@ -310,7 +310,7 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref thr
 		a.corr.UnmatchedJTL++
 		return
 	}
-	if a.sip.attempts.Peek(int(i)).Match != Unmatched {
+	if a.sipRef(int(i)).match != Unmatched {
 		// A second sample with the same Call-ID (a sampler that writes
 		// one row per request of the call): the first one joined.
 		return
@@ -328,10 +328,10 @@ func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref t
 	best := -1
 	bestLayer := Layer(0)
 	for _, i := range ids {
-		at := a.sip.attempts.At(int(i))
-		if at.Match != Unmatched {
+		if a.sipRef(int(i)).match != Unmatched {
 			continue
 		}
+		at := a.sip.attempts.Peek(int(i))
 		if best < 0 || (at.Layer == c.layer && bestLayer != c.layer) {
 			best, bestLayer = int(i), at.Layer
 		}
@@ -344,18 +344,15 @@ func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref t
 	return true
 }
 
-// join records that sample and attempt i are the same work.
+// join records that sample and attempt i are the same work. As joinLater
+// does, it leaves the match to be written at Finish's merge: the pages of
+// the attempts stay clean, so the log need not write them out again.
 func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref SampleRef, tref threadRef) {
-	at := a.sip.attempts.At(i)
-	at.Match = how
-	at.Source |= FromJTL
-	a.setSIPRef(i, sipRef{tref: tref})
+	at := a.sip.attempts.Peek(i)
 	if how == ByCallID || how == ByTraceID {
 		a.addOffset(at.Time - start*1e6)
 	}
-	if lazy := a.joined(at, c, ref); lazy != 0 {
-		at.lazy = lazy
-	}
+	a.joinLater(i, at, how, c, ref, tref)
 }
 
 // joinLater is join for matchByTime, given attempt i's head: what the
