@@ -69,28 +69,19 @@ func (c *attemptCodec) sample() *SampleRef {
 const (
 	hasDetail = 1 << iota
 	hasSample
+	headFailed
+	headAnswered // Answered is not 0: written as its distance from Time
+	headEnded    // likewise Ended
+	headMillis   // both distances are whole ms (a JTL's), written in ms
 )
 
-// The numbers every pass reads sit at fixed places at the head of a
-// record, read without decoding varints: a report reads a run's
-// attempts a dozen times over.
-const fixedLen = 60
+// headFixed is the fixed start of a record: Time, then the flags and the
+// byte-sized fields. The other numbers follow as varints, most of them a
+// byte or two: the log of a 5 M-sample JTL is written once and read
+// whole a few times, and its bytes, not their decoding, were the cost.
+const headFixed = 15
 
 func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
-	le := binary.LittleEndian
-	b = le.AppendUint64(b, uint64(a.Time))
-	b = le.AppendUint64(b, uint64(a.Answered))
-	b = le.AppendUint64(b, uint64(a.Ended))
-	b = le.AppendUint64(b, uint64(a.Packet))
-	b = le.AppendUint32(b, uint32(a.Concurrency))
-	b = le.AppendUint32(b, uint32(a.Threads))
-	b = le.AppendUint32(b, uint32(a.File))
-	b = le.AppendUint32(b, uint32(a.Retransmits))
-	b = le.AppendUint32(b, a.lazy)
-	failed := byte(0)
-	if a.Failed {
-		failed = 1
-	}
 	flags := byte(0)
 	if d := a.Detail; d != nil {
 		flags = hasDetail
@@ -98,7 +89,34 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 			flags |= hasSample
 		}
 	}
-	b = append(b, byte(a.Layer), a.Hop, byte(a.Outcome), failed, byte(a.Kind), byte(a.Source), byte(a.Match), flags)
+	if a.Failed {
+		flags |= headFailed
+	}
+	if a.Answered != 0 {
+		flags |= headAnswered
+	}
+	if a.Ended != 0 {
+		flags |= headEnded
+	}
+	answered, ended := a.Answered-a.Time, a.Ended-a.Time
+	if answered%1e6 == 0 && ended%1e6 == 0 {
+		flags |= headMillis
+		answered, ended = answered/1e6, ended/1e6
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(a.Time))
+	b = append(b, flags, byte(a.Layer), a.Hop, byte(a.Outcome), byte(a.Kind), byte(a.Source), byte(a.Match))
+	if flags&headAnswered != 0 {
+		b = spill.AppendInt(b, answered)
+	}
+	if flags&headEnded != 0 {
+		b = spill.AppendInt(b, ended)
+	}
+	b = spill.AppendInt(b, a.Packet)
+	b = spill.AppendInt(b, int64(a.Concurrency))
+	b = spill.AppendInt(b, int64(a.Threads))
+	b = spill.AppendInt(b, int64(int32(a.File)))
+	b = spill.AppendInt(b, int64(a.Retransmits))
+	b = spill.AppendUint(b, uint64(a.lazy))
 	b = c.words.Append(b, a.Status)
 	b = spill.AppendString(b, a.CallID)
 	b = spill.AppendString(b, a.TraceID)
@@ -131,11 +149,11 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 }
 
 func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
-	if len(src) < fixedLen {
+	flags, n := decodeFixed(src, a)
+	if n == 0 {
 		return 0, spill.ErrShort
 	}
-	flags := decodeFixed(src[:fixedLen:fixedLen], a)
-	r := spill.NewReader(src[fixedLen:])
+	r := spill.NewReader(src[n:])
 	a.Status = r.Word(c.words, ar)
 	a.CallID = r.String(ar)
 	a.TraceID = r.String(ar)
@@ -167,7 +185,7 @@ func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, err
 		}
 		a.Detail = d
 	}
-	return fixedLen + r.Consumed(), r.Err
+	return n + r.Consumed(), r.Err
 }
 
 // DecodeHead reads what Attempts.Heads gives: all but the IDs and the
@@ -184,11 +202,11 @@ func (c *attemptCodec) DecodeIDs(src []byte, a *Attempt, ar *spill.Arena) (int, 
 }
 
 func (c *attemptCodec) decodeHead(src []byte, a *Attempt, ar *spill.Arena, ids bool) (int, error) {
-	if len(src) < fixedLen {
+	flags, n := decodeFixed(src, a)
+	if n == 0 {
 		return 0, spill.ErrShort
 	}
-	flags := decodeFixed(src[:fixedLen:fixedLen], a)
-	r := spill.NewReader(src[fixedLen:])
+	r := spill.NewReader(src[n:])
 	a.Status = r.Word(c.words, ar)
 	if ids {
 		a.CallID = r.String(ar)
@@ -220,7 +238,7 @@ func (c *attemptCodec) decodeHead(src []byte, a *Attempt, ar *spill.Arena, ids b
 			r.Int()
 		}
 	}
-	return fixedLen + r.Consumed(), r.Err
+	return n + r.Consumed(), r.Err
 }
 
 // TrimHead leaves what DecodeHead sets.
@@ -231,20 +249,38 @@ func trimHead(a *Attempt) { a.CallID, a.TraceID, a.Detail = "", "", nil }
 // trimIDs leaves what DecodeIDs sets.
 func trimIDs(a *Attempt) { a.Detail = nil }
 
-// decodeFixed reads the fixed head and returns its flags.
-func decodeFixed(f []byte, a *Attempt) byte {
-	le := binary.LittleEndian
-	a.Time = int64(le.Uint64(f[0:]))
-	a.Answered = int64(le.Uint64(f[8:]))
-	a.Ended = int64(le.Uint64(f[16:]))
-	a.Packet = int64(le.Uint64(f[24:]))
-	a.Concurrency = int32(le.Uint32(f[32:]))
-	a.Threads = int32(le.Uint32(f[36:]))
-	a.File = int(int32(le.Uint32(f[40:])))
-	a.Retransmits = int32(le.Uint32(f[44:]))
-	a.lazy = le.Uint32(f[48:])
-	a.Layer, a.Hop, a.Outcome, a.Failed, a.Kind, a.Source, a.Match = Layer(f[52]), f[53], Outcome(f[54]), f[55] != 0, FailureKind(f[56]), Source(f[57]), Match(f[58])
-	return f[59]
+// decodeFixed reads the numbers at the head of a record and returns its
+// flags and its length; 0 when the record is cut short.
+func decodeFixed(src []byte, a *Attempt) (byte, int) {
+	if len(src) < headFixed {
+		return 0, 0
+	}
+	f := src[:headFixed:headFixed]
+	a.Time = int64(binary.LittleEndian.Uint64(f))
+	flags := f[8]
+	a.Layer, a.Hop, a.Outcome, a.Kind, a.Source, a.Match = Layer(f[9]), f[10], Outcome(f[11]), FailureKind(f[12]), Source(f[13]), Match(f[14])
+	a.Failed = flags&headFailed != 0
+	d := varints{b: src, n: headFixed}
+	unit := int64(1)
+	if flags&headMillis != 0 {
+		unit = 1e6
+	}
+	a.Answered, a.Ended = 0, 0
+	if flags&headAnswered != 0 {
+		a.Answered = a.Time + d.int()*unit
+	}
+	if flags&headEnded != 0 {
+		a.Ended = a.Time + d.int()*unit
+	}
+	a.Packet = d.int()
+	a.Concurrency, a.Threads = int32(d.int()), int32(d.int())
+	a.File = int(int32(d.int()))
+	a.Retransmits = int32(d.int())
+	a.lazy = uint32(d.uint())
+	if d.bad {
+		return 0, 0
+	}
+	return flags, d.n
 }
 
 // pendingCodec writes the samples matchByTime pairs once the clock

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -41,8 +42,16 @@ func TestAttemptCodec(t *testing.T) {
 	d.Sample = nil
 	noSample.Detail = &d
 	bare := Attempt{Layer: LayerSIP, Threads: -1}
+	// Times written as distances from Time, which wrap; numbers at
+	// their ends.
+	extreme := Attempt{Time: math.MinInt64, Answered: math.MaxInt64, Packet: math.MinInt64, Concurrency: math.MinInt32,
+		Threads: math.MaxInt32, File: -7, Retransmits: math.MaxInt32, lazy: math.MaxUint32, Failed: true, Outcome: TimedOut}
+	unanswered := Attempt{Time: 5, Ended: -5, Layer: LayerTCP}
+	// A JTL's times, whole ms apart, and ones that wrap in ms.
+	millis := Attempt{Time: 1_700_000_000_000_000_000, Answered: 1_700_000_000_003_000_000, Ended: 1_699_999_000_000_000_000}
+	wrapMillis := Attempt{Time: math.MaxInt64 - 1e6 + 1, Answered: math.MinInt64 + 1e6, Ended: math.MaxInt64 - 4e6 + 1}
 	l := spill.New[Attempt](newAttemptCodec(), spill.Options{Dir: t.TempDir(), PageItems: 2, Resident: 2})
-	want := []Attempt{full, noSample, bare, full, bare}
+	want := []Attempt{full, noSample, bare, full, extreme, unanswered, millis, wrapMillis, bare}
 	for _, a := range want {
 		l.Append(a)
 		l.Settle()

@@ -157,6 +157,10 @@ type Words struct {
 	ids   map[string]uint64
 	table []string
 	max   int
+	// The last string numbered: a log's records come in runs of one
+	// status, and comparing a few bytes is cheaper than hashing them.
+	last   string
+	lastID uint64
 }
 
 // NewWords makes a table of at most max strings.
@@ -164,6 +168,9 @@ func NewWords(max int) *Words { return &Words{ids: map[string]uint64{}, max: max
 
 // Append appends s: its number from 1, or 0 and s itself.
 func (w *Words) Append(dst []byte, s string) []byte {
+	if w.lastID != 0 && s == w.last {
+		return binary.AppendUvarint(dst, w.lastID)
+	}
 	id, ok := w.ids[s]
 	if !ok && len(w.table) < w.max {
 		s = strings.Clone(s)
@@ -173,6 +180,7 @@ func (w *Words) Append(dst []byte, s string) []byte {
 		ok = true
 	}
 	if ok {
+		w.last, w.lastID = w.table[id-1], id
 		return binary.AppendUvarint(dst, id)
 	}
 	dst = append(dst, 0)
