@@ -51,6 +51,19 @@ func BenchmarkParse(b *testing.B) {
 				}
 			}
 		})
+		// SharedInto is how the capture reader parses UDP payloads.
+		b.Run(c.name+"/SharedInto", func(b *testing.B) {
+			var p Parser
+			var m Message
+			opts := &Options{Datagram: true}
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := p.ParseSharedInto(&m, msg, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(c.name+"/Parser-new-dialog", func(b *testing.B) {
 			buf := bytes.Clone(msg)
 			at := bytes.Index(buf, []byte("Call-ID: ")) + len("Call-ID: ")

@@ -21,15 +21,57 @@ const (
 	hWarning
 	hServer
 	hUserAgent
+	// numRead ends the headers the parser reads. Those after it are
+	// common headers it does not read, known to the scanner (see
+	// scanName) so that their names are not read byte by byte, and so
+	// that whether they are correlation headers is known in advance.
+	// lookupHeader, the general path, calls them all hOther.
+	numRead
+	hMaxForwards header = iota - 1
+	hSupported
+	hSessionExpires
+	hAllow
+	hRecordRoute
+	hRoute
+	hRequire
+	hAuthorization
+	hProxyAuthorization
+	hWWWAuthenticate
+	hProxyAuthenticate
+	hExpires
+	hEvent
+	hSubscriptionState
+	hAllowEvents
+	hAccept
+	hMinSE
+	hPrivacy
+	hContentDisposition
+	hDate
+	hSubject
+	hReferTo
+	hReferredBy
+	hXIninCnv
+	hXTraceID
+	hXRequestID
 	numHeaders
 )
 
-// headerNames are the full names of the headers the parser reads.
+// headerNames are the full names of the headers the parser knows.
 var headerNames = [numHeaders]string{
 	hVia: "Via", hFrom: "From", hTo: "To", hCallID: "Call-ID", hCSeq: "CSeq",
 	hContact: "Contact", hContentLength: "Content-Length", hContentType: "Content-Type",
 	hPAssertedIdentity: "P-Asserted-Identity", hReason: "Reason", hRetryAfter: "Retry-After",
 	hWarning: "Warning", hServer: "Server", hUserAgent: "User-Agent",
+
+	hMaxForwards: "Max-Forwards", hSupported: "Supported", hSessionExpires: "Session-Expires",
+	hAllow: "Allow", hRecordRoute: "Record-Route", hRoute: "Route", hRequire: "Require",
+	hAuthorization: "Authorization", hProxyAuthorization: "Proxy-Authorization",
+	hWWWAuthenticate: "WWW-Authenticate", hProxyAuthenticate: "Proxy-Authenticate",
+	hExpires: "Expires", hEvent: "Event", hSubscriptionState: "Subscription-State",
+	hAllowEvents: "Allow-Events", hAccept: "Accept", hMinSE: "Min-SE", hPrivacy: "Privacy",
+	hContentDisposition: "Content-Disposition", hDate: "Date", hSubject: "Subject",
+	hReferTo: "Refer-To", hReferredBy: "Referred-By", hXIninCnv: "X-Inin-Cnv",
+	hXTraceID: "X-Trace-Id", hXRequestID: "X-Request-Id",
 }
 
 // compactForms maps RFC 3261 7.3.3's one-letter names, and those later

@@ -75,8 +75,21 @@ func junkByte(c byte) bool { return (c < 0x20 && c != '\t') || c >= 0x7f }
 
 // startLine returns where in line (no CR LF) a start line begins, or -1.
 func startLine(line []byte) int {
+	return readStartLine(line).at
+}
+
+// startInfo is where a start line and the parts of a request line lie,
+// as offsets in the line given to readStartLine.
+type startInfo struct {
+	at                  int // where the start line begins, -1 when there is none
+	status              bool
+	methodEnd, uriStart int // a request's
+}
+
+// readStartLine is startLine saying what it learnt on the way.
+func readStartLine(line []byte) startInfo {
 	if isStatusLine(line) {
-		return 0
+		return startInfo{at: 0, status: true}
 	}
 	if len(line) > len(spSIPVersion) && equalFold(line[len(line)-len(spSIPVersion):], " SIP/2.0") {
 		// Method SP+ Request-URI SP SIP/2.0: the URI has no spaces, so
@@ -84,7 +97,7 @@ func startLine(line []byte) int {
 		uriEnd := len(line) - len(spSIPVersion)
 		methodEnd := bytes.IndexByte(line[:uriEnd], ' ')
 		if methodEnd < 0 {
-			return -1
+			return startInfo{at: -1}
 		}
 		u := methodEnd + 1
 		for u < uriEnd && line[u] == ' ' {
@@ -98,21 +111,21 @@ func startLine(line []byte) int {
 			}
 		}
 		if !uriShape(line[u:uriEnd]) {
-			return -1
+			return startInfo{at: -1}
 		}
 		k := methodEnd
 		for k > 0 && tokenChar[line[k-1]] {
 			k--
 		}
 		if k == methodEnd || (k > 0 && !junkByte(line[k-1])) {
-			return -1
+			return startInfo{at: -1}
 		}
-		return k
+		return startInfo{at: k, methodEnd: methodEnd, uriStart: u}
 	}
 	if i := bytes.Index(line, sipVersionSP); i > 0 && junkByte(line[i-1]) && isStatusLine(line[i:]) {
-		return i
+		return startInfo{at: i, status: true}
 	}
-	return -1
+	return startInfo{at: -1}
 }
 
 // isStatusLine reports whether line starts "SIP/2.0 NNN" followed by a

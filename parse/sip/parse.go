@@ -284,7 +284,7 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 		return nil, len(b), errKeepAlive
 	}
 	var f frame
-	if err := f.find(b, &lim); err != nil {
+	if err := f.find(b, &lim, p.full); err != nil {
 		return nil, f.n, err
 	}
 
@@ -305,9 +305,9 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 	return m, f.n, nil
 }
 
-// savedLines is how many header line ends frame.find keeps for fill, so
-// that the lines are scanned once; a message with more is rare enough
-// for fill to find the rest again.
+// savedLines is how many header lines frame.find keeps for fill, so that
+// the lines are scanned once; a message with more is rare enough for fill
+// to find the rest again.
 const savedLines = 40
 
 // frame is where a message lies in the buffer, found before anything is
@@ -315,6 +315,9 @@ const savedLines = 40
 type frame struct {
 	start     int // start line
 	lineEnd   int // end of the start line, before CR LF
+	status    bool
+	methodEnd int // a request line's, from start
+	uriStart  int // likewise
 	headers   int // first header line
 	hdrEnd    int // just past the empty line, or len(b) when truncated
 	truncated bool
@@ -322,8 +325,20 @@ type frame struct {
 	body      []byte
 	n         int
 	fault     *ParseError
-	nls       int             // header line ends found (some may not be saved)
-	nl        [savedLines]int // offsets in b of the first header lines' '\n'
+	nls       int                   // header lines saved
+	lines     [savedLines]savedLine // the first header lines
+}
+
+// savedLine is what frame.find learnt of a header line while looking for
+// its end, so that fill need not read the line's name again.
+type savedLine struct {
+	// nl is the offset of the line's '\n' from the start line.
+	nl int32
+	// name is the length of the line's name when the line is in the
+	// common shape, a token right before a colon, else 0: the general
+	// path reads it.
+	name uint16
+	h    header
 }
 
 func (f *frame) add(off int, reason string, err error) {
@@ -332,8 +347,9 @@ func (f *frame) add(off int, reason string, err error) {
 	}
 }
 
-// find frames the message at the start of b.
-func (f *frame) find(b []byte, lim *limits) error {
+// find frames the message at the start of b. full makes it take the
+// general path (see Parser.full): it then saves no line for fill.
+func (f *frame) find(b []byte, lim *limits, full bool) error {
 	f.cl = -1
 	i := 0
 	for i < len(b) && (b[i] == '\r' || b[i] == '\n') {
@@ -368,8 +384,10 @@ func (f *frame) find(b []byte, lim *limits) error {
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
 		}
-		if k := startLine(line); k >= 0 {
-			f.start, f.lineEnd = pos+k, pos+len(line)
+		if si := readStartLine(line); si.at >= 0 {
+			f.start, f.lineEnd = pos+si.at, pos+len(line)
+			f.status = si.status
+			f.methodEnd, f.uriStart = si.methodEnd-si.at, si.uriStart-si.at
 			break
 		}
 	}
@@ -384,28 +402,10 @@ func (f *frame) find(b []byte, lim *limits) error {
 	// message is copied.
 	f.hdrEnd = -1
 	clLine := -1
-	for pos := next; pos < len(b); {
-		c := b[pos]
-		if c == '\n' {
-			f.hdrEnd = pos + 1
-			break
-		}
-		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
-			f.hdrEnd = pos + 2
-			break
-		}
-		if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
-			clLine = pos
-		}
-		nl := bytes.IndexByte(b[pos:], '\n')
-		if nl < 0 {
-			break
-		}
-		if f.nls < savedLines {
-			f.nl[f.nls] = pos + nl
-		}
-		f.nls++
-		pos += nl + 1
+	if full {
+		clLine = f.headersFull(b, next)
+	} else {
+		clLine = f.headersFast(b, next)
 	}
 	if f.hdrEnd < 0 {
 		if !lim.datagram {
@@ -462,6 +462,85 @@ func (f *frame) find(b []byte, lim *limits) error {
 		f.n = f.hdrEnd
 	}
 	return nil
+}
+
+// headersFast is the loop of find that looks for the end of the headers,
+// in one pass over each line: the name is read up to its colon and
+// identified, then the line's end is searched from there, and both are
+// saved for fill. It returns where the first Content-Length line starts,
+// or -1.
+func (f *frame) headersFast(b []byte, pos int) int {
+	clLine := -1
+	for pos < len(b) {
+		c := b[pos]
+		if c == '\n' {
+			f.hdrEnd = pos + 1
+			break
+		}
+		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
+			f.hdrEnd = pos + 2
+			break
+		}
+		name, h := scanName(b, pos)
+		k := pos + name
+		if name == 0 {
+			for k < len(b) && tokenChar[b[k]] {
+				k++
+			}
+			if k > pos && k < len(b) && b[k] == ':' {
+				name = k - pos
+				h = lookupHeader(unsafe.String(&b[pos], name))
+			}
+		}
+		if name > 0 {
+			if h == hContentLength && clLine < 0 {
+				clLine = pos
+			}
+			k++
+		} else if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+			clLine = pos
+		}
+		nl := bytes.IndexByte(b[k:], '\n')
+		if nl < 0 {
+			break
+		}
+		nl += k
+		if f.nls < savedLines && nl-f.start <= math.MaxInt32 {
+			if name > math.MaxUint16 {
+				name = 0
+			}
+			f.lines[f.nls] = savedLine{nl: int32(nl - f.start), name: uint16(name), h: h}
+			f.nls++
+		}
+		pos = nl + 1
+	}
+	return clLine
+}
+
+// headersFull is headersFast without its shortcuts, the general reading
+// the tests hold it to. It saves no line.
+func (f *frame) headersFull(b []byte, pos int) int {
+	clLine := -1
+	for pos < len(b) {
+		c := b[pos]
+		if c == '\n' {
+			f.hdrEnd = pos + 1
+			break
+		}
+		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
+			f.hdrEnd = pos + 2
+			break
+		}
+		if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+			clLine = pos
+		}
+		nl := bytes.IndexByte(b[pos:], '\n')
+		if nl < 0 {
+			break
+		}
+		pos += nl + 1
+	}
+	return clLine
 }
 
 // isContentLength reports whether line starts a Content-Length header
@@ -583,7 +662,22 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 	base := f.start
 
 	sl := text[:f.lineEnd-f.start]
-	if isStatusLine(sl) {
+	if !p.full {
+		// frame.find read the start line: what it learnt is enough.
+		if f.status {
+			m.StatusCode = int(sl[8]-'0')*100 + int(sl[9]-'0')*10 + int(sl[10]-'0')
+			if len(sl) > 12 {
+				m.Reason = internReason(m.StatusCode, trimWSP(sl[12:]))
+			}
+			if m.StatusCode < 100 || m.StatusCode > 699 {
+				f.add(base+8, fmt.Sprintf("status code %d out of range", m.StatusCode), nil)
+			}
+		} else {
+			m.Request = true
+			m.Method = p.method(sl[:f.methodEnd], shared)
+			m.RequestURI = sl[f.uriStart : len(sl)-len(" SIP/2.0")]
+		}
+	} else if isStatusLine(sl) {
 		m.StatusCode = int(sl[8]-'0')*100 + int(sl[9]-'0')*10 + int(sl[10]-'0')
 		if len(sl) > 12 {
 			m.Reason = internReason(m.StatusCode, trimWSP(sl[12:]))
@@ -610,31 +704,39 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 	for li := 0; pos < len(text); li++ {
 		lineAt := pos
 		var line string
-		if li < f.nls && li < savedLines {
-			end := f.nl[li] - base
+		// Nearly every line is "Name: value", the name a token that the
+		// colon follows at once: frame.find read the name and saved it,
+		// which needs no trimming nor checking. Anything else takes the
+		// general path.
+		k := 0
+		h := hOther
+		if li < f.nls {
+			e := &f.lines[li]
+			end := int(e.nl)
 			line, pos = text[pos:end], end+1
 			if len(line) > 0 && line[len(line)-1] == '\r' {
 				line = line[:len(line)-1]
 			}
+			k, h = int(e.name), e.h
 		} else {
 			line, pos = cutLine(text, pos)
+			if !p.full {
+				for k < len(line) && tokenChar[line[k]] {
+					k++
+				}
+				if k == len(line) || line[k] != ':' {
+					k = 0
+				} else if k > 0 {
+					h = lookupHeader(line[:k])
+				}
+			}
 		}
 		if line == "" {
 			break
 		}
-		// Nearly every line is "Name: value", the name a token that the
-		// colon follows at once: reading the name byte by byte finds the
-		// colon without a search, and the name needs no trimming nor
-		// checking. Anything else takes the general path.
-		k := 0
-		for k < len(line) && tokenChar[line[k]] {
-			k++
-		}
 		var name, raw string
-		var h header
-		if k > 0 && k < len(line) && line[k] == ':' && !p.full {
+		if k > 0 {
 			name, raw = line[:k], line[k+1:]
-			h = lookupHeader(name)
 		} else {
 			if isWSP(line[0]) {
 				f.add(base+lineAt, "continuation line without a header field", nil)
@@ -664,7 +766,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 			corr = (len(name) == 1 || p.corr.last[lower(name[len(name)-1])]) && p.corr.match(name)
 		}
 		var value string
-		if h != hOther || corr || p.full {
+		if (h != hOther && h < numRead) || corr || p.full {
 			value = trimWSP(raw)
 		}
 		if pos < len(text) && isWSP(text[pos]) {
@@ -681,6 +783,20 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 
 		switch h {
 		case hVia:
+			if !haveVia && value != "" && !p.full {
+				// countValues goes through the values as nextValue
+				// cuts them: the first is cut already.
+				first, rest := nextValue(value)
+				m.Via = p.parseVia(first)
+				haveVia = true
+				if first != "" {
+					m.ViaCount++
+				}
+				if rest != "" {
+					m.ViaCount += countValues(rest)
+				}
+				break
+			}
 			if !haveVia && value != "" {
 				first, _ := nextValue(value)
 				m.Via = p.parseVia(first)
