@@ -14,8 +14,9 @@ import (
 // FuzzParse feeds arbitrary bytes to Parse in both modes. Properties: no
 // panic; n within the buffer; err == nil means a message with a Call-ID;
 // a message framed in stream mode reads the same as a datagram of its
-// own bytes, and is ErrIncomplete when cut short; and the fast paths and
-// ParseShared read exactly what the general path does (sameAsFull).
+// own bytes, and is ErrIncomplete when cut short; the fast paths and
+// ParseShared read exactly what the general path does (sameAsFull); and
+// Looks answers as looksRef does.
 //
 // Seeds: the hand-written cases of TestParse, and testdata/fuzz/FuzzParse,
 // real messages and stream pieces from testdata (see -fuzzseeds).
@@ -28,7 +29,9 @@ func FuzzParse(f *testing.F) {
 		m, n, err := Parse(b, opts)
 		checkInvariants(t, b, m, n, err)
 		sameAsFull(t, "input", b, opts)
-		Looks(b)
+		if Looks(b) != looksRef(b) {
+			t.Fatalf("Looks = %v, the reference %v", Looks(b), looksRef(b))
+		}
 		KeepAlive(b)
 		if m == nil {
 			return

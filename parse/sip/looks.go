@@ -18,11 +18,20 @@ func Looks(b []byte) bool {
 	if len(b) > looksWindow {
 		b = b[:looksWindow]
 	}
+	if len(b) < len("SIP/2.0 200") {
+		// Shorter than any start line.
+		return false
+	}
+	// A status line, the commonest start line, is settled by its first
+	// twelve bytes, none of which is a line end.
+	if b[0]|0x20 == 's' && len(b) > 11 && b[11] == ' ' && isStatusLine(b[:11]) {
+		return true
+	}
 	// Every start line holds "/2.0" in any case of its letters. A payload
 	// that starts with junk (RTP's first byte is one) rarely does: one
 	// search turns it away before the line is cut. A payload that starts
 	// like a start line goes straight on, which is quicker for SIP.
-	if len(b) > 0 && junkByte(b[0]) && bytes.Index(b, slash20) < 0 {
+	if junkByte(b[0]) && !hasSlash20(b) {
 		return false
 	}
 	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
@@ -32,6 +41,22 @@ func Looks(b []byte) bool {
 		b = b[:len(b)-1]
 	}
 	return startLine(b) >= 0
+}
+
+// hasSlash20 reports whether b holds "/2.0". It is bytes.Index without
+// the choice of a method for the length: '/' is rare in the binary
+// payloads it runs on, and "2.0" after it rarer.
+func hasSlash20(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '/')
+		if i < 0 || len(b)-i < len("/2.0") {
+			return false
+		}
+		if b[i+1] == '2' && b[i+2] == '.' && b[i+3] == '0' {
+			return true
+		}
+		b = b[i+1:]
+	}
 }
 
 // KeepAlive reports whether b is a keep-alive rather than a message: only
@@ -62,7 +87,6 @@ func KeepAlive(b []byte) bool {
 }
 
 var (
-	slash20      = []byte("/2.0")
 	sipVersionSP = []byte("SIP/2.0 ")
 	spSIPVersion = []byte(" SIP/2.0")
 )

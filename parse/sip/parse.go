@@ -326,6 +326,8 @@ type frame struct {
 	n         int
 	fault     *ParseError
 	nls       int                   // header lines saved
+	allSaved  bool                  // every header line is saved, and the empty line follows
+	clNL      int                   // the '\n' of the Content-Length line, when find read it
 	lines     [savedLines]savedLine // the first header lines
 }
 
@@ -401,11 +403,11 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	// Content-Length on the way: the framing must be known before the
 	// message is copied.
 	f.hdrEnd = -1
-	clLine := -1
+	clLine, clValue := -1, -1
 	if full {
 		clLine = f.headersFull(b, next)
 	} else {
-		clLine = f.headersFast(b, next)
+		clLine, clValue = f.headersFast(b, next)
 	}
 	if f.hdrEnd < 0 {
 		if !lim.datagram {
@@ -423,7 +425,18 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	}
 
 	if clLine >= 0 {
-		v := headerValueBytes(b[clLine:f.hdrEnd])
+		var v []byte
+		if clValue >= 0 {
+			v = b[clValue:f.clNL]
+			for len(v) > 0 && (isWSP(v[0]) || v[0] == '\r') {
+				v = v[1:]
+			}
+			for len(v) > 0 && (isWSP(v[len(v)-1]) || v[len(v)-1] == '\r') {
+				v = v[:len(v)-1]
+			}
+		} else {
+			v = headerValueBytes(b[clLine:f.hdrEnd])
+		}
 		if n, ok := parseLength(v); ok {
 			f.cl = n
 		} else {
@@ -468,17 +481,19 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 // in one pass over each line: the name is read up to its colon and
 // identified, then the line's end is searched from there, and both are
 // saved for fill. It returns where the first Content-Length line starts,
-// or -1.
-func (f *frame) headersFast(b []byte, pos int) int {
-	clLine := -1
+// or -1, and where its value starts (f.clNL ends it) when the line is in
+// the common shape and not folded, else -1: headerValueBytes reads it.
+func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
+	clLine, clValue = -1, -1
+	dropped := false
 	for pos < len(b) {
 		c := b[pos]
 		if c == '\n' {
-			f.hdrEnd = pos + 1
+			f.hdrEnd, f.allSaved = pos+1, !dropped
 			break
 		}
 		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
-			f.hdrEnd = pos + 2
+			f.hdrEnd, f.allSaved = pos+2, !dropped
 			break
 		}
 		name, h := scanName(b, pos)
@@ -494,7 +509,7 @@ func (f *frame) headersFast(b []byte, pos int) int {
 		}
 		if name > 0 {
 			if h == hContentLength && clLine < 0 {
-				clLine = pos
+				clLine, clValue = pos, k+1
 			}
 			k++
 		} else if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
@@ -502,19 +517,30 @@ func (f *frame) headersFast(b []byte, pos int) int {
 		}
 		nl := bytes.IndexByte(b[k:], '\n')
 		if nl < 0 {
+			if clLine == pos {
+				clValue = -1
+			}
 			break
 		}
 		nl += k
+		if clLine == pos && clValue >= 0 {
+			f.clNL = nl
+			if nl+1 < len(b) && isWSP(b[nl+1]) {
+				clValue = -1
+			}
+		}
 		if f.nls < savedLines && nl-f.start <= math.MaxInt32 {
 			if name > math.MaxUint16 {
 				name = 0
 			}
 			f.lines[f.nls] = savedLine{nl: int32(nl - f.start), name: uint16(name), h: h}
 			f.nls++
+		} else {
+			dropped = true
 		}
 		pos = nl + 1
 	}
-	return clLine
+	return clLine, clValue
 }
 
 // headersFull is headersFast without its shortcuts, the general reading
@@ -719,6 +745,9 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 			}
 			k, h = int(e.name), e.h
 		} else {
+			if f.allSaved {
+				break
+			}
 			line, pos = cutLine(text, pos)
 			if !p.full {
 				for k < len(line) && tokenChar[line[k]] {

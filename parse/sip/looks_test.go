@@ -1,0 +1,80 @@
+package sip
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// looksRef is Looks as it was before its shortcuts (the status line read
+// from the payload's first bytes, the search for "/2.0" done by hand):
+// Looks must answer as it does on every input.
+func looksRef(b []byte) bool {
+	for len(b) > 0 && (b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	if len(b) > looksWindow {
+		b = b[:looksWindow]
+	}
+	if len(b) > 0 && junkByte(b[0]) && bytes.Index(b, []byte("/2.0")) < 0 {
+		return false
+	}
+	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
+		b = b[:nl]
+	}
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
+	}
+	return startLine(b) >= 0
+}
+
+// TestLooksAgree holds Looks to looksRef on the package's messages and
+// streams, the fuzz corpus, and on the shapes its shortcuts decide:
+// every prefix of each (start lines cut short), status lines with odd
+// bytes after the code, and payloads with junk in front.
+func TestLooksAgree(t *testing.T) {
+	var inputs [][]byte
+	for _, c := range parseCases {
+		inputs = append(inputs, []byte(c.in))
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "msg", "*", "*.sip"))
+	streams, _ := filepath.Glob(filepath.Join("testdata", "stream", "*.bin"))
+	for _, f := range append(files, streams...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzParse", "*"))
+	for _, f := range seeds {
+		inputs = append(inputs, []byte(readFuzzBytes(t, f)))
+	}
+	if len(files) == 0 || len(seeds) == 0 {
+		t.Fatal("no test data")
+	}
+	for _, s := range []string{
+		"SIP/2.0 200 OK", "SIP/2.0 200", "SIP/2.0 200\r\n", "sip/2.0 200 x", "SIP/2.0 20 OK", "SIP/2.0 2000 OK",
+		"SIP/2.0 200\tOK", "SIP/2.0 200\nOK", "SIP/2.0 200\r", "\r\n\r\nSIP/2.0 180 Ringing\r\n",
+		"\x80\x00SIP/2.0 200 OK\r\n", "\x80\x00INVITE sip:a@b SIP/2.0\r\n", "\x80/2.0", "\x80/2.", "\x80//2.0x",
+		"\x00\x01/2/2.0", "m a: SIP/2.0", "m a: SIP/2.", "{\x01INVITE sip:a@b SIP/2.0", "x/2.0 SIP/2.0 200 OK",
+	} {
+		inputs = append(inputs, []byte(s))
+	}
+	rtp := bytes.Repeat([]byte{0x80, 0x00, 0x12, 0x34, 0xde, 0x2f, 0x32, 0x2e}, 30)
+	inputs = append(inputs, rtp, append(bytes.Clone(rtp[:40]), "/2.0 INVITE"...))
+	big := append(bytes.Repeat([]byte{0x80}, looksWindow-3), "/2.0\nSIP/2.0 200 OK"...)
+	inputs = append(inputs, big, big[:looksWindow+1], big[:looksWindow-1])
+	for _, in := range inputs {
+		for n := 0; n <= len(in); n++ {
+			if n > 64 && n < len(in) {
+				n = len(in)
+			}
+			b := in[:n]
+			if got, want := Looks(b), looksRef(b); got != want {
+				t.Fatalf("Looks(%q) = %v, the reference %v", clip(string(b)), got, want)
+			}
+		}
+	}
+}
