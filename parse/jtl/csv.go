@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/parse"
 )
@@ -157,7 +158,7 @@ func (r *csvReader) Next() (Sample, error) {
 		}
 		var sum int64
 		for _, slot := range r.out {
-			s := &r.order.slab[slot]
+			s := r.order.at(slot)
 			// One load per cache line of the sample, results unused.
 			sum += s.Start + int64(len(s.DataType)) + s.Bytes + int64(s.ErrorCount) + int64(s.File)
 		}
@@ -165,7 +166,7 @@ func (r *csvReader) Next() (Sample, error) {
 	}
 	slot := r.out[r.outPos]
 	r.outPos++
-	s := &r.order.slab[slot]
+	s := r.order.at(slot)
 	r.stats.Records++
 	if s.Counts() {
 		r.stats.Counted++
@@ -530,11 +531,15 @@ func (r *csvReader) timeFormats() string {
 	return "a date in one of JMeter's fallback formats"
 }
 
-const threadBits = 12
+const threadBits = 13
 
 type threadState struct {
-	name  string
-	host  string // from the distributed-mode prefix, else the file's
+	name string
+	host string // from the distributed-mode prefix, else the file's
+	// text holds name when it fits: comparing a row's thread name with
+	// it then costs no cache miss beyond the state's own, which the row
+	// needs anyway.
+	text  [32]byte
 	stack []famEntry
 	// inline backs stack while it is at most two deep, as it nearly
 	// always is (a row pops its predecessor unless it is its child): in
@@ -560,8 +565,13 @@ func (r *csvReader) threadState(b []byte) *threadState {
 	if ok {
 		*slot = t
 	} else {
+		t = &threadState{}
 		name := string(b)
-		t = &threadState{name: name, host: threadHost(name)}
+		if len(b) <= len(t.text) {
+			copy(t.text[:], b)
+			name = unsafe.String(&t.text[0], len(b))
+		}
+		t.name, t.host = name, threadHost(name)
 		t.stack = t.inline[:0]
 		if t.host == "" {
 			t.host = r.host

@@ -31,8 +31,13 @@ const maxPending = 1 << 18
 // timestamp, a row later than the ring reaches back) go to a small heap,
 // "far"; the earliest sample is the earlier of the two heads.
 type reorder struct {
-	window   int64 // ms
-	slab     []Sample
+	window int64 // ms
+	// slab holds the samples in pages, slot>>pageBits the page: growing
+	// it never copies. A []Sample that doubled allocated some 10 MB a run
+	// of BenchmarkCSV, half of it copied over, pointers, write barriers
+	// and all, and left behind for the collector.
+	slab     []*[pageSize]Sample
+	nslots   int32
 	free     []int32
 	seq      uint64
 	maxStart int64
@@ -105,14 +110,28 @@ func (r *reorder) alloc() (int32, *Sample) {
 	if n := len(r.free); n > 0 {
 		slot := r.free[n-1]
 		r.free = r.free[:n-1]
-		r.slab[slot] = Sample{}
-		return slot, &r.slab[slot]
+		s := r.at(slot)
+		*s = Sample{}
+		return slot, s
 	}
-	r.slab = append(r.slab, Sample{})
+	slot := r.nslots
+	if int(slot>>pageBits) == len(r.slab) {
+		r.slab = append(r.slab, new([pageSize]Sample))
+	}
+	r.nslots++
 	r.link = append(r.link, -1)
 	r.seqOf = append(r.seqOf, 0)
-	slot := int32(len(r.slab) - 1)
-	return slot, &r.slab[slot]
+	return slot, r.at(slot)
+}
+
+const (
+	pageBits = 8
+	pageSize = 1 << pageBits
+)
+
+// at is the sample in slot.
+func (r *reorder) at(slot int32) *Sample {
+	return &r.slab[slot>>pageBits][slot&(pageSize-1)]
 }
 
 // discard gives back a slot from alloc that was not committed.
@@ -127,7 +146,7 @@ func (r *reorder) push(s *Sample, seq uint64) {
 
 // commit puts the sample in slot (from alloc) in order.
 func (r *reorder) commit(slot int32, seq uint64) {
-	start := r.slab[slot].Start
+	start := r.at(slot).Start
 	if r.released && start < r.lastOut {
 		// Too late to be put back in place: it goes out next, and is
 		// counted so that the report can say how disordered the file was.
@@ -219,15 +238,22 @@ func (r *reorder) ringMin() int64 {
 	panic("jtl: reorder ring empty")
 }
 
-// head is the earliest held sample's entry. There must be one.
+// head is the earliest held sample's entry. There must be one. Its seq is
+// only filled in when there is a far entry to compare it with: a slot's
+// seq is a cache miss of its own.
 func (r *reorder) head() (e orderEntry, inRing bool) {
 	if r.inRing > 0 {
 		start := r.ringMin()
 		slot := r.ring[uint64(start)&r.mask].head
-		e, inRing = orderEntry{start: start, seq: r.seqOf[slot], slot: slot}, true
+		e, inRing = orderEntry{start: start, slot: slot}, true
 	}
-	if len(r.far) > 0 && (!inRing || r.less(r.far[0], e)) {
-		return r.far[0], false
+	if len(r.far) > 0 {
+		if inRing {
+			e.seq = r.seqOf[e.slot]
+		}
+		if !inRing || r.less(r.far[0], e) {
+			return r.far[0], false
+		}
 	}
 	return e, inRing
 }

@@ -137,7 +137,7 @@ func compare(t *testing.T, q *reorder, ref *refOrder, name string) {
 	}
 	want := ref.pop()
 	slot := q.popSlot()
-	if got := (orderEntry{start: q.slab[slot].Start, seq: q.seqOf[slot]}); got.start != want.start || got.seq != want.seq {
+	if got := (orderEntry{start: q.at(slot).Start, seq: q.seqOf[slot]}); got.start != want.start || got.seq != want.seq {
 		t.Fatalf("%s: out (%d, %d), want (%d, %d)", name, got.start, got.seq, want.start, want.seq)
 	}
 }

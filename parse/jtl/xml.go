@@ -260,7 +260,7 @@ func (r *xmlReader) Stats() Stats {
 func (r *xmlReader) Next() (Sample, error) {
 	for {
 		if r.order.ready(r.eof) {
-			s := &r.order.slab[r.order.popSlot()]
+			s := r.order.at(r.order.popSlot())
 			r.stats.Records++
 			if s.Counts() {
 				r.stats.Counted++
