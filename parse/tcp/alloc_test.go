@@ -83,10 +83,9 @@ func TestHistorySizedToNeed(t *testing.T) {
 		a.Packet(&p)
 	}
 	ring := func() int {
-		for _, c := range a.conns {
-			return len(c.half[Client].hist.buf)
-		}
-		return -1
+		n := -1
+		a.conns.each(func(c *conn) { n = len(c.half[Client].hist.buf) })
+		return n
 	}
 	const c, s = 1000, 5000
 	pkt(true, pcap.SYN, c, 0, nil)

@@ -142,7 +142,7 @@ type Stats struct {
 type Assembler struct {
 	h     Handler
 	opts  Options
-	conns map[key]*conn
+	conns table
 	// last is the connection of the last packet, nil once forgotten: a
 	// third of the packets of a busy capture follow one of the same
 	// connection, and need no lookup.
@@ -177,7 +177,8 @@ type key struct {
 type conn struct {
 	*Conn
 	key       key
-	clientIsA bool // the client is the key's a endpoint
+	clientIsA bool  // the client is the key's a endpoint
+	next      *conn // the next in the table with the same hash
 	half      [2]half
 
 	synAckAck uint32  // the SYN-ACK's acknowledgement
@@ -234,7 +235,7 @@ func NewAssembler(h Handler, opts Options) *Assembler {
 	a := &Assembler{
 		h:          h,
 		opts:       opts,
-		conns:      make(map[key]*conn),
+		conns:      newTable(),
 		synTimeout: int64(opts.SynTimeout),
 		idle:       int64(opts.IdleTimeout),
 		linger:     int64(opts.Linger),
@@ -253,7 +254,7 @@ func NewAssembler(h Handler, opts Options) *Assembler {
 // Stats says what the Assembler has seen so far.
 func (a *Assembler) Stats() Stats {
 	s := a.stats
-	s.Tracked = len(a.conns)
+	s.Tracked = a.conns.len()
 	return s
 }
 
@@ -285,8 +286,8 @@ func (a *Assembler) Packet(p *pcap.Packet) {
 
 	k, srcIsA := makeKey(p)
 	c := a.last
-	if c == nil || c.key != k {
-		c = a.conns[k]
+	if c == nil || !c.key.same(&k) {
+		c = a.conns.get(&k)
 	}
 	bareSyn := fl&(pcap.SYN|pcap.ACK) == pcap.SYN
 	if c != nil {
@@ -345,12 +346,12 @@ func (a *Assembler) Advance(now int64) {
 func (a *Assembler) Finish(now int64) {
 	a.clock(now)
 	a.advance(a.now)
-	live := make([]*conn, 0, len(a.conns))
-	for _, c := range a.conns {
+	live := make([]*conn, 0, a.conns.len())
+	a.conns.each(func(c *conn) {
 		if !c.dead {
 			live = append(live, c)
 		}
-	}
+	})
 	slices.SortFunc(live, func(x, y *conn) int {
 		if x.ID < y.ID {
 			return -1
@@ -367,7 +368,7 @@ func (a *Assembler) Finish(now int64) {
 			a.close(c, EndCapture, a.now)
 		}
 	}
-	clear(a.conns)
+	a.conns.clear()
 	a.last = nil
 	for _, t := range a.timers {
 		t.c.heapIdx = -1
@@ -428,7 +429,7 @@ func (a *Assembler) straggler(c *conn, srcIsA bool, seq uint32) bool {
 }
 
 func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
-	if len(a.conns) >= a.opts.MaxConns {
+	if a.conns.len() >= a.opts.MaxConns {
 		a.evict()
 	}
 	c := a.newConn()
@@ -456,7 +457,7 @@ func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
 	} else {
 		c.Client, c.Server = p.DstAddrPort(), p.SrcAddrPort()
 	}
-	a.conns[k] = c
+	a.conns.put(c)
 	c.deadline = math.MaxInt64
 	a.timers.push(c)
 	a.stats.Conns++
@@ -1018,9 +1019,7 @@ func (a *Assembler) close(c *conn, e Ending, end int64) {
 // forget drops a connection from the table and the timers, and keeps its
 // state for a new one. Nothing may use c afterwards.
 func (a *Assembler) forget(c *conn) {
-	if a.conns[c.key] == c {
-		delete(a.conns, c.key)
-	}
+	a.conns.remove(c)
 	if a.last == c {
 		a.last = nil
 	}
