@@ -46,8 +46,10 @@ type scanner struct {
 	dec  *pcap.Reader
 	raw  *frameReader
 	ins  []*parse.Input
-	// shared: raw gives no frames, parse/pcap does (classic pcap).
+	// shared: raw gives no frames, parse/pcap does (classic pcap); rec is
+	// the record of the packet at hand until curFrame makes it cur.
 	shared bool
+	rec    *pcap.Record
 	cur    frame
 	have   bool // cur holds a frame not yet passed
 	eof    bool // the frame reader is done
@@ -162,9 +164,7 @@ func (s *scanner) next() (outFrame, error) {
 			return outFrame{}, err
 		}
 		if s.shared {
-			rec := s.dec.Record()
-			s.raw.pcapFrame(rec.Offset, &rec.Header, rec.Data, &s.cur)
-			s.have = true
+			s.rec = s.dec.Record()
 		} else if !s.seek(p.Offset) {
 			s.lost++
 			continue
@@ -255,6 +255,16 @@ func (s *scanner) passed(rec *pcap.Record) {
 	}
 }
 
+// curFrame is the record of the packet at hand. From parse/pcap's record
+// it is made only when wanted: most packets are not evidence.
+func (s *scanner) curFrame() *frame {
+	if rec := s.rec; rec != nil {
+		s.rec = nil
+		s.raw.pcapFrame(rec.Offset, &rec.Header, rec.Data, &s.cur)
+	}
+	return &s.cur
+}
+
 // hit is one chosen item a packet belongs to, with its ladder step.
 type hit struct {
 	ref   ref
@@ -270,7 +280,7 @@ func (s *scanner) packet(p *pcap.Packet) {
 	s.have = false // this record is passed, whatever comes of it
 	var frags []heldFrame
 	if p.Reassembled {
-		if k, ok := fragmentOf(&s.cur); ok {
+		if k, ok := fragmentOf(s.curFrame()); ok {
 			frags = s.hold.take(k)
 		}
 	}
@@ -283,7 +293,8 @@ func (s *scanner) packet(p *pcap.Packet) {
 	}
 	// f borrows the record's bytes, which the next record overwrites:
 	// whatever keeps it copies them.
-	f := outFrame{file: s.file, num: p.Num, off: s.cur.off, time: s.cur.time, link: s.cur.link, wire: s.cur.wire, data: s.cur.data}
+	cur := s.curFrame()
+	f := outFrame{file: s.file, num: p.Num, off: cur.off, time: cur.time, link: cur.link, wire: cur.wire, data: cur.data}
 	if len(hits) > 0 {
 		if p.Transport == pcap.TCP && s.x.opts.Secrets != nil {
 			s.x.noteHello(p)
