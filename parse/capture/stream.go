@@ -391,9 +391,28 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	// copy ends inside of is held to wait for the rest; the chunk takes
 	// back what no message was cut from.
 	ss := f.streamSIP()
-	buf, c, start := ss.copyIn(fr.buf, b)
 	opts := f.opts.SIP
 	opts.Datagram = false
+	if len(fr.buf) > 0 && len(fr.buf)+len(b) > ss.chunkSize/4 {
+		// A large message coming piecewise is held where it is until it
+		// is whole: copying all of it into a chunk of its own at each
+		// piece would cost the square of its size.
+		fr.buf = append(fr.buf, b...)
+		b = nil
+		j := ss.job()
+		_, _, err := ss.parser.ParseSharedInto(&j.msg, fr.buf, &opts)
+		ss.free.Put(j)
+		if err != nil && errors.Is(err, sip.ErrIncomplete) {
+			if len(fr.buf) > maxSIPBuffer {
+				fr.bad = true
+				f.stats.SIPErrors++
+				f.streamProblem(fl.c, from, fr.off, "SIP message larger than the framer holds; the rest of this side is not read")
+				fr.buf = nil
+			}
+			return
+		}
+	}
+	buf, c, start := ss.copyIn(fr.buf, b)
 	used := 0
 	for used < len(buf) {
 		rest := buf[used:]

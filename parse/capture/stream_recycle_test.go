@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +36,11 @@ func streamCapture(t testing.TB, seed int64, n int) (*capFile, map[string][]stri
 	var pending []byte // TCP bytes not sent yet
 	for i := 0; i < n; i++ {
 		body := fmt.Sprintf("v=0\r\no=- %d 1 IN IP4 10.0.0.1\r\n", i)
-		if rng.Intn(40) == 0 {
+		switch r := rng.Intn(1000); {
+		case r < 25:
 			body += string(bytes.Repeat([]byte("a=x\r\n"), 300+rng.Intn(3000)))
+		case r == 25:
+			body += string(bytes.Repeat([]byte("a=y\r\n"), 20000)) // past a quarter of a chunk in any case
 		}
 		msg := fmt.Sprintf("INVITE sip:edge@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:40001;branch=z9hG4bK%d\r\n"+
 			"From: <sip:gen@10.0.0.1>;tag=%d\r\nTo: <sip:edge@10.0.0.9>\r\nCall-ID: call-%d@test\r\nCSeq: 1 INVITE\r\n"+
@@ -49,7 +53,11 @@ func streamCapture(t testing.TB, seed int64, n int) (*capFile, map[string][]stri
 		case 2:
 			msg = "\r\n\r\n" // a keep-alive
 		}
-		switch rng.Intn(4) {
+		tr := rng.Intn(4)
+		if len(msg) > 60000 && tr < 2 {
+			tr = 2 // past what a datagram or a WebSocket message holds
+		}
+		switch tr {
 		case 0:
 			c.udp(t, gen, edge, time.Duration(rng.Intn(20))*time.Millisecond, []byte(msg))
 			sent["udp"] = append(sent["udp"], msg)
@@ -190,6 +198,41 @@ func TestStreamMessages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStreamLargeMessage: a SIP message of most of a megabyte over TCP, in
+// segments of a typical size, is read whole, and held as it comes at a
+// cost in proportion to its size, not its square.
+func TestStreamLargeMessage(t *testing.T) {
+	c := newCapFile(t)
+	cl, sv := ep{"10.0.0.1", 40001}, ep{"10.0.0.9", 5060}
+	c.handshake(t, cl, sv)
+	body := bytes.Repeat([]byte("a=z\r\n"), 150000)
+	msg := []byte(fmt.Sprintf("INVITE sip:edge@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:40001;branch=z9hG4bKbig\r\n"+
+		"From: <sip:gen@10.0.0.1>;tag=1\r\nTo: <sip:edge@10.0.0.9>\r\nCall-ID: big@test\r\nCSeq: 1 INVITE\r\n"+
+		"Content-Length: %d\r\n\r\n%s", len(body), body))
+	for len(msg) > 0 {
+		k := min(len(msg), 1448)
+		c.tcp(t, cl, sv, "PA", msg[:k])
+		msg = msg[k:]
+	}
+	c.tcp(t, cl, sv, "FA", nil)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	evs, _ := c.run(t, Options{})
+	runtime.ReadMemStats(&after)
+	var got []*sip.Message
+	for _, ev := range evs {
+		if ev.Kind == KindSIP {
+			got = append(got, ev.SIP)
+		}
+	}
+	if len(got) != 1 || !bytes.Equal(got[0].Body, body) {
+		t.Fatalf("%d messages, want the one with its body of %d bytes", len(got), len(body))
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20 {
+		t.Errorf("%d MB allocated to read a message of %d KB", n>>20, len(body)>>10)
 	}
 }
 
