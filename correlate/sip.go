@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/internal/nearorder"
 	"github.com/ceiling-dev/ceiling/parse/capture"
@@ -81,6 +82,24 @@ type call struct {
 	leg0   leg
 	legBuf [1]*leg
 	txnBuf [3]txn
+	// text holds the copies of the call's branches (keep) after its
+	// first byte, the count of bytes used: a branch costs no allocation
+	// of its own. Its size rounds the call up to a size class (480).
+	text [104]byte
+}
+
+// keep returns a copy of s that holds nothing else alive: in the call's
+// own memory while there is room, which lives as long as anything that
+// points to it (a leg, a transaction) does.
+func (c *call) keep(s string) string {
+	used, n := int(c.text[0]), len(s)
+	if n == 0 || 1+used+n > len(c.text) {
+		return strings.Clone(s)
+	}
+	b := c.text[1+used : 1+used+n]
+	copy(b, s)
+	c.text[0] = byte(used + n)
+	return unsafe.String(&b[0], n)
 }
 
 const noExpiry = math.MaxInt64
@@ -419,7 +438,7 @@ func (c *call) txn(m *sip.Message) *txn {
 	// what is kept for the transaction's life must not hold that alive. A
 	// CANCEL and the ACK of a failed INVITE share the INVITE's branch.
 	if shared == "" {
-		shared = strings.Clone(branch)
+		shared = c.keep(branch)
 	}
 	c.txns = append(c.txns, txn{branch: shared, method: keepMethod(method), cseq: cseq})
 	return &c.txns[len(c.txns)-1]

@@ -5,7 +5,9 @@ import (
 	"math/rand"
 	"net/netip"
 	"sort"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/sip"
@@ -190,5 +192,34 @@ func TestDialogsPerEdgeAddress(t *testing.T) {
 	}
 	if want := []int32{1, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("with --edge: concurrency %v, want %v", got, want)
+	}
+}
+
+// TestCallKeep: the branches a call keeps in its own memory read as they
+// were given, after the source changes and after later ones are kept,
+// including those past its room (cloned).
+func TestCallKeep(t *testing.T) {
+	c := new(call)
+	var got, want []string
+	for _, n := range []int{23, 0, 23, 40, 23, 30, 1, 80} {
+		src := []byte(strings.Repeat(string(rune('a'+len(want)%26)), n))
+		want = append(want, string(src))
+		// As a branch is: a view of a buffer used again after.
+		view := ""
+		if n > 0 {
+			view = unsafe.String(&src[0], n)
+		}
+		got = append(got, c.keep(view))
+		for i := range src {
+			src[i] = '!'
+		}
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("branch %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+	if used := int(c.text[0]); used == 0 || used > len(c.text)-1 {
+		t.Errorf("%d bytes used of %d", used, len(c.text)-1)
 	}
 }
