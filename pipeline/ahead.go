@@ -61,7 +61,10 @@ func readAhead[T any](next func() (T, error), recycle func([]T)) <-chan *batch[T
 				if recycle != nil {
 					recycle(b.items)
 				}
-				clear(b.items) // drop references the pool need not keep
+				// Not cleared: the next records are written over these,
+				// and what a pooled batch still points to meanwhile is
+				// bounded by the pool. Clearing wrote every batch's bytes
+				// once more, behind the collector's write barriers.
 				b.items = b.items[:0]
 				return b
 			default:
