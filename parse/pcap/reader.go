@@ -339,9 +339,9 @@ func (r *Reader) Next() (*Packet, error) {
 }
 
 // Record is the record of the packet Next returned last, in a classic
-// pcap file (the zero Record otherwise): a reassembled datagram's is the
-// one of its last fragment. Its Data is valid until the next call to
-// Next.
+// pcap file read with Options.OnPassed set (the zero Record otherwise): a
+// reassembled datagram's is the one of its last fragment. Its Data is
+// valid until the next call to Next.
 func (r *Reader) Record() *Record { return &r.rec }
 
 // FileHeader is a classic pcap file's 24-byte header, as in the file; nil
@@ -375,7 +375,11 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 		}
 		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside a record header (%d of 16 bytes)", len(h)))
 	}
-	r.rec = Record{Offset: fi.off, Header: [16]byte(h)}
+	if r.passed != nil {
+		// Only for a caller that wants the records: for the others the
+		// copy would be the first touch of each record's bytes.
+		r.rec.Offset, r.rec.Header = fi.off, [16]byte(h)
+	}
 	caplen, wire := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
 	if caplen > maxCaplen {
 		// pcapgo refuses records past max(snap length, 262144), tshark
@@ -400,8 +404,10 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 			}
 			fi.time = sec*1e9 + int64(frac)
 			r.br.Discard(n)
-			r.rec.Data = rec[16:n:n]
-			return r.rec.Data, fi, nil
+			if r.passed != nil {
+				r.rec.Data = rec[16:n:n]
+			}
+			return rec[16:n:n], fi, nil
 		}
 		// The file ends inside the record: pcapgo tells how far.
 	}
@@ -417,7 +423,9 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 		return nil, fi, r.damaged(fi.off, fmt.Sprintf("unreadable record: %v", err))
 	}
 	fi.time = unixNano(ci.Timestamp)
-	r.rec.Data = data
+	if r.passed != nil {
+		r.rec.Data = data
+	}
 	return data, fi, nil
 }
 
@@ -437,7 +445,9 @@ func (r *Reader) oddRecord(fi frameInfo, h []byte, caplen int) ([]byte, frameInf
 	if n, err := io.ReadFull(r.br, data); err != nil {
 		return nil, fi, r.cut(fi.off, fmt.Sprintf("the file ends inside packet %d (%d of %d bytes)", r.num+1, n, caplen))
 	}
-	r.rec.Data = data
+	if r.passed != nil {
+		r.rec.Data = data
+	}
 	return data, fi, nil
 }
 
