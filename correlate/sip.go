@@ -152,6 +152,9 @@ type sipTracker struct {
 	// timers are timer B and timer F: each is pushed in capture order
 	// with a fixed delay, so a queue keeps them in time order.
 	timersB, timersF nearorder.Queue[timer]
+	// nextTimer is at or before the earliest of them (noExpiry: none), so
+	// that an event before it need not look at the queues.
+	nextTimer int64
 	// due holds the calls' due times for the sweeps.
 	due dueWheel
 	// sites are the addresses INVITEs went to, each looked up once per
@@ -221,12 +224,13 @@ func statusString(code int) string {
 func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort, spill SpillOptions) *sipTracker {
 	t := &sipTracker{
 		timerB: timerB, timerF: timerF,
-		attempts: newAttemptLog(spill),
-		calls:    make(map[string]*call),
-		sites:    make(map[netip.AddrPort]*edgeSite),
-		timersB:  nearorder.Queue[timer]{Less: byTime[timer]},
-		timersF:  nearorder.Queue[timer]{Less: byTime[timer]},
-		pools:    make(map[poolKey]*dialogPool),
+		attempts:  newAttemptLog(spill),
+		calls:     make(map[string]*call),
+		sites:     make(map[netip.AddrPort]*edgeSite),
+		timersB:   nearorder.Queue[timer]{Less: byTime[timer]},
+		timersF:   nearorder.Queue[timer]{Less: byTime[timer]},
+		nextTimer: noExpiry,
+		pools:     make(map[poolKey]*dialogPool),
 		stats: SIPStats{
 			Requests:  make(map[string]int64),
 			Responses: make(map[int]int64),
@@ -246,6 +250,17 @@ func (t *sipTracker) advance(now int64) {
 	if now > t.now {
 		t.now = now
 	}
+	if now >= t.nextTimer {
+		t.fireDue(now)
+	}
+	if now-t.lastSweep > sweepEvery {
+		t.sweep(now)
+		t.lastSweep = now
+	}
+}
+
+// fireDue fires the timers due by now, and notes when the next is.
+func (t *sipTracker) fireDue(now int64) {
 	for {
 		// Two timers due at the same instant touch different legs, so
 		// which of the queues goes first does not matter.
@@ -263,9 +278,12 @@ func (t *sipTracker) advance(now int64) {
 		}
 		t.fire(q.Pop())
 	}
-	if now-t.lastSweep > sweepEvery {
-		t.sweep(now)
-		t.lastSweep = now
+	t.nextTimer = noExpiry
+	if tb := t.timersB.Min(); tb != nil {
+		t.nextTimer = tb.at
+	}
+	if tf := t.timersF.Min(); tf != nil && tf.at < t.nextTimer {
+		t.nextTimer = tf.at
 	}
 }
 
@@ -363,6 +381,7 @@ func (t *sipTracker) end(l *leg, at int64) {
 func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
 	l.gen++
 	q.Push(timer{at: at, leg: l, gen: l.gen})
+	t.nextTimer = min(t.nextTimer, at)
 }
 
 func (t *sipTracker) add(ev *capture.Event) {

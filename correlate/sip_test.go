@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"net/netip"
 	"sort"
@@ -221,5 +222,57 @@ func TestCallKeep(t *testing.T) {
 	}
 	if used := int(c.text[0]); used == 0 || used > len(c.text)-1 {
 		t.Errorf("%d bytes used of %d", used, len(c.text)-1)
+	}
+}
+
+// TestSIPTimersSkip holds advance's skip of the timer queues (nextTimer)
+// to looking at them on every event: the same attempts come out, with
+// INVITEs left unanswered (timer B), BYEs unanswered (timer F), and times
+// that go backwards now and then.
+func TestSIPTimersSkip(t *testing.T) {
+	run := func(skip bool) string {
+		rng := rand.New(rand.NewSource(5))
+		tr := newSIPTracker(DefaultTimerB, DefaultTimerF/2, nil, SpillOptions{})
+		now := t0
+		for i := 0; i < 50000; i++ {
+			now += rng.Int63n(5e8)
+			at := now
+			if rng.Intn(30) == 0 {
+				at -= rng.Int63n(3e9)
+			}
+			id := fmt.Sprint("c", rng.Intn(2000))
+			m := &sip.Message{Request: rng.Intn(2) == 0, CallID: id, CSeq: uint32(1 + rng.Intn(2)), RetryAfter: -1}
+			m.CSeqMethod = []string{"INVITE", "INVITE", "ACK", "BYE", "CANCEL"}[rng.Intn(5)]
+			if m.Request {
+				m.Method = m.CSeqMethod
+			} else {
+				m.StatusCode = []int{100, 200, 200, 487, 503}[rng.Intn(5)]
+			}
+			m.Via.Branch = fmt.Sprint("z9hG4bK", rng.Intn(1000))
+			src, dst := gen, edge
+			if !m.Request {
+				src, dst = edge, gen
+			}
+			if !skip {
+				tr.nextTimer = math.MinInt64
+			}
+			tr.add(&capture.Event{Time: at, Src: src, Dst: dst, SIP: m})
+		}
+		tr.finish(now)
+		var b strings.Builder
+		for i := range tr.attempts.Len() {
+			a := tr.attempts.Read(i)
+			tr.attempts.Settle()
+			fmt.Fprintln(&b, a.CallID, a.Time, a.Outcome, a.Status, a.Answered, a.Ended, a.Retransmits, a.Concurrency)
+		}
+		fmt.Fprintln(&b, tr.stats)
+		return b.String()
+	}
+	got, want := run(true), run(false)
+	if got != want {
+		t.Fatal("the attempts differ when advance skips the timer queues")
+	}
+	if n := strings.Count(got, "timeout"); n == 0 {
+		t.Fatal("no INVITE timed out: the test does not reach the timers")
 	}
 }
