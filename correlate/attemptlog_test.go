@@ -135,6 +135,10 @@ func FuzzDecode(f *testing.F) {
 		Client: netip.MustParseAddrPort("[fe80::1%eth0]:5"), Detail: &Detail{ReasonPhrase: "Busy", Sample: &SampleRef{Label: "x"}}}
 	f.Add(ac.Encode(nil, &full))
 	f.Add(ac.Encode(nil, &Attempt{}))
+	// Times in ms from Time, and numbers whose varints take all their bytes.
+	f.Add(ac.Encode(nil, &Attempt{Time: 1_700_000_000_000_000_000, Answered: 1_700_000_000_003_000_000, Ended: 1_700_000_000_020_000_000,
+		Failed: true, Status: "503", lazy: 4_000_000, Concurrency: 1001, Threads: 1302}))
+	f.Add(ac.Encode(nil, &Attempt{Time: math.MinInt64, Answered: math.MaxInt64, Ended: 1, Packet: math.MinInt64, lazy: math.MaxUint32}))
 	f.Add(jtlCodec{}.Encode(nil, &jtlRecord{callID: "c", traceID: "t", failed: true}))
 	f.Add(newPendingCodec().Encode(nil, &pendingSample{class: sampleClass{status: "refused"}}))
 	f.Add(sipRefCodec{}.Encode(nil, &sipRef{tref: threadRef{host: 1, own: 2, endMs: 3}, match: ByFlow, lazy: 9}))
