@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/internal/spill"
@@ -326,6 +327,56 @@ func (d *varints) string(ar *spill.Arena) string {
 	s := ar.String(d.b[d.n : d.n+int(n)])
 	d.n += int(n)
 	return s
+}
+
+// skip reads past a length-prefixed field, as spill.Reader.Skip.
+func (d *varints) skip() {
+	n := d.uint()
+	if n > uint64(len(d.b)-d.n) {
+		d.bad, d.n = true, len(d.b)
+		return
+	}
+	d.n += int(n)
+}
+
+// word reads what spill.Words.Append wrote, as spill.Reader.Word.
+func (d *varints) word(w *spill.Words, ar *spill.Arena) string {
+	id := d.uint()
+	if id == 0 {
+		return d.string(ar)
+	}
+	s, ok := w.At(id)
+	if !ok {
+		d.bad, d.n = true, len(d.b)
+	}
+	return s
+}
+
+// skipWord reads past what spill.Words.Append wrote, failing where word
+// would.
+func (d *varints) skipWord(w *spill.Words) {
+	id := d.uint()
+	if id == 0 {
+		d.skip()
+	} else if _, ok := w.At(id); !ok {
+		d.bad, d.n = true, len(d.b)
+	}
+}
+
+// addr reads what spill.AppendAddrPort wrote; most addresses are none
+// (a JTL's attempts), a byte read here.
+func (d *varints) addr() netip.AddrPort {
+	if d.n < len(d.b) && d.b[d.n] == 0 {
+		d.n++
+		return netip.AddrPort{}
+	}
+	a, n, ok := spill.ReadAddrPort(d.b[d.n:])
+	if !ok {
+		d.bad, d.n = true, len(d.b)
+		return netip.AddrPort{}
+	}
+	d.n += n
+	return a
 }
 
 type sampleShape struct{ label, code, message, thread, host textRef }

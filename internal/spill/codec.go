@@ -110,32 +110,47 @@ func (r *Reader) String(a *Arena) string { return a.String(r.Bytes()) }
 
 // AddrPort reads an AppendAddrPort.
 func (r *Reader) AddrPort() netip.AddrPort {
-	k := r.Fixed(1)
-	if k == nil {
+	if r.Err != nil {
 		return netip.AddrPort{}
 	}
-	switch k[0] {
-	case addrNone:
+	a, n, ok := ReadAddrPort(r.src)
+	if !ok {
+		r.fail()
 		return netip.AddrPort{}
+	}
+	r.src, r.n = r.src[n:], r.n+n
+	return a
+}
+
+// ReadAddrPort reads an AppendAddrPort at the start of src: the address,
+// how many bytes it took, and false if they are not one.
+func ReadAddrPort(src []byte) (netip.AddrPort, int, bool) {
+	if len(src) == 0 {
+		return netip.AddrPort{}, 0, false
+	}
+	switch src[0] {
+	case addrNone:
+		return netip.AddrPort{}, 1, true
 	case addr4:
-		if b := r.Fixed(6); b != nil {
-			return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[:4])), binary.LittleEndian.Uint16(b[4:]))
+		if len(src) >= 7 {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte(src[1:5])), binary.LittleEndian.Uint16(src[5:])), 7, true
 		}
 	case addr6:
-		if b := r.Fixed(18); b != nil {
-			return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[:16])), binary.LittleEndian.Uint16(b[16:]))
+		if len(src) >= 19 {
+			return netip.AddrPortFrom(netip.AddrFrom16([16]byte(src[1:17])), binary.LittleEndian.Uint16(src[17:])), 19, true
 		}
 	case addrOther:
-		b := r.Bytes()
-		var a netip.AddrPort
-		if r.Err == nil && a.UnmarshalBinary(b) != nil {
-			r.fail()
+		n, k := binary.Uvarint(src[1:])
+		if k <= 0 || n > uint64(len(src)-1-k) {
+			return netip.AddrPort{}, 0, false
 		}
-		return a
-	default:
-		r.fail()
+		var a netip.AddrPort
+		if a.UnmarshalBinary(src[1+k:1+k+int(n)]) != nil {
+			return netip.AddrPort{}, 0, false
+		}
+		return a, 1 + k + int(n), true
 	}
-	return netip.AddrPort{}
+	return netip.AddrPort{}, 0, false
 }
 
 // Fixed reads n bytes as they are; nil if there are not that many.
@@ -198,6 +213,15 @@ func (r *Reader) SkipWord(w *Words) {
 	case id > uint64(len(w.table)):
 		r.fail()
 	}
+}
+
+// At is the string numbered id (from 1), false for a number Append has
+// not given: for a codec that reads numbers its own way.
+func (w *Words) At(id uint64) (string, bool) {
+	if id == 0 || id > uint64(len(w.table)) {
+		return "", false
+	}
+	return w.table[id-1], true
 }
 
 // Word reads what Words.Append wrote.
