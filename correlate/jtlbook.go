@@ -304,6 +304,11 @@ func (d *varints) uint() uint64 {
 }
 
 func (d *varints) long() uint64 {
+	// Two bytes without the loop: a count in the thousands, a line.
+	if n := d.n; n+1 < len(d.b) && d.b[n+1] < 0x80 {
+		d.n += 2
+		return uint64(d.b[n]&0x7f) | uint64(d.b[n+1])<<7
+	}
 	v, k := binary.Uvarint(d.b[d.n:])
 	if k <= 0 {
 		d.bad, d.n = true, len(d.b)

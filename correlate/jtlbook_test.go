@@ -1,7 +1,9 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand"
 	"net/netip"
 	"slices"
@@ -202,4 +204,38 @@ func TestJTLCodecFields(t *testing.T) {
 	odd.all, odd.line, odd.shape, odd.callID, odd.failed = 0, 0, 0, "", false
 	bare := jtlRecord{start: -1, end: -1, answered: -1, tHost: -1, own: -1}
 	roundTrip(t, jtlCodec{}, 17, full, odd, bare, jtlRecord{traceID: "t", end: 2, answered: 2, conc: -3})
+}
+
+// TestVarints holds the inline varint reader to encoding/binary: values
+// of every length, cut short and overlong, read one after the other.
+func TestVarints(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for range 100_000 {
+		b := make([]byte, rng.Intn(24))
+		for i := range b {
+			// Mostly continuation bytes, so that lengths vary.
+			b[i] = byte(rng.Intn(256)) | byte(rng.Intn(2))<<7
+		}
+		d := varints{b: b}
+		for off := 0; ; {
+			want, k := binary.Uvarint(b[off:])
+			got := d.uint()
+			if k <= 0 {
+				if !d.bad {
+					t.Fatalf("% x at %d: read %d, want a failure", b, off, got)
+				}
+				break
+			}
+			if got != want || d.bad || d.n != off+k {
+				t.Fatalf("% x at %d: %d (%d bytes, bad %v), want %d (%d bytes)", b, off, got, d.n-off, d.bad, want, k)
+			}
+			off += k
+		}
+	}
+	for _, v := range []int64{0, -1, 63, -64, 64, 8191, -8192, 8192, math.MaxInt64, math.MinInt64} {
+		d := varints{b: binary.AppendVarint(nil, v)}
+		if got := d.int(); got != v || d.bad || d.n != len(d.b) {
+			t.Errorf("int of % x = %d, want %d", d.b, got, v)
+		}
+	}
 }
