@@ -199,11 +199,14 @@ func (in *interner) get(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if string(b) == in.last {
-		return in.last
-	}
+	// A bypassed column's values are all of a length (Call-IDs, trace
+	// IDs) and last no longer moves: comparing with it would be a call
+	// to memequal per row for nothing.
 	if in.bypass {
 		return in.unique(b)
+	}
+	if string(b) == in.last {
+		return in.last
 	}
 	h := in.hash(b)
 	i, ok := in.find(b, h)

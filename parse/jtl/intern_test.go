@@ -10,7 +10,8 @@ import (
 
 // The interner against a map: every lookup gives back the value asked
 // for, and while the table has room, a value asked for again gives back
-// the same string (the same bytes), which is what sharing is for.
+// the same string (the same bytes), which is what sharing is for. What was
+// handed out never changes.
 func TestInterner(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	long := strings.Repeat("x", arenaMax+8)
@@ -42,6 +43,7 @@ func TestInterner(t *testing.T) {
 			for _, asString := range []bool{false, true} {
 				in := newInterner(tt.limit)
 				held := map[string]string{}
+				var handed [][2]string
 				rounds := tt.rounds
 				if rounds == 0 {
 					rounds = 20000
@@ -60,6 +62,7 @@ func TestInterner(t *testing.T) {
 					if in.n > tt.limit {
 						t.Fatalf("%d values held, limit %d", in.n, tt.limit)
 					}
+					handed = append(handed, [2]string{got, v})
 					b := []byte(v)
 					if j, ok := in.find(b, in.hash(b)); ok {
 						s := in.value(in.tab[j])
@@ -70,6 +73,11 @@ func TestInterner(t *testing.T) {
 						if !in.bypass && got != "" && unsafe.StringData(got) != unsafe.StringData(s) && v != in.last {
 							t.Fatalf("value %d (%q): not the held string", i, v)
 						}
+					}
+				}
+				for i, h := range handed {
+					if h[0] != h[1] {
+						t.Fatalf("value %d: %q became %q", i, h[1], h[0])
 					}
 				}
 				if tt.name != "unique" && tt.name != "over the limit" && in.bypass {

@@ -7,17 +7,24 @@ import (
 )
 
 // splitPlain against bytes.Split, on lines of every length around the
-// word size, delimiters anywhere (first, last, doubled) and bytes with the
-// high bit set, which a careless zero-byte test mistakes for a match.
+// word size, delimiters anywhere (first, last, doubled, up to every byte
+// of a word) and bytes with the high bit set, which a careless zero-byte
+// test mistakes for a match.
 func TestSplitPlain(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	alphabet := []byte{'a', ',', ';', 0x00, 0x80, 0xac, 0x2b, 0x2d, 0xff, '\t', '|'}
 	for _, delim := range []byte{',', ';', '\t', '|'} {
-		for n := 0; n < 40; n++ {
+		for n := 0; n < 80; n++ {
 			for k := 0; k < 200; k++ {
-				line := make([]byte, n)
+				// From rare delimiters to nothing else: a word may hold
+				// none to eight of them.
+				dense := k % 4
+				line := make([]byte, n, n+rng.Intn(16))
 				for i := range line {
 					line[i] = alphabet[rng.Intn(len(alphabet))]
+					if rng.Intn(4) < dense {
+						line[i] = delim
+					}
 				}
 				s := &recordScanner{delim: delim}
 				if !s.splitPlain(line) {
