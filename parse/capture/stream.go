@@ -3,7 +3,6 @@ package capture
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
@@ -693,28 +692,21 @@ func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason
 // of that order frees nothing, as takeBack says.
 type streamSIP struct {
 	parser sip.Parser
-	// chunk is the chunk messages are copied into now; chunks and free
-	// keep chunks and jobs that came back, up to a bound.
-	chunk  *udpChunk
-	chunks freelist.List[udpChunk]
-	free   freelist.List[sipJob]
+	// The chunk messages are copied into now and the chunks that came
+	// back; free keeps jobs that came back, up to a bound.
+	chunkPool
+	free freelist.List[sipJob]
 	// back follows the jobs whose messages went out; nil until the
 	// caller first hands events back, so that one that never does pins
 	// nothing.
-	back      *settled
-	poison    bool
-	chunkSize int
+	back *settled
 }
 
 // streamSIP returns the file's stream SIP state, made on first use.
 func (f *fileSource) streamSIP() *streamSIP {
 	if f.sipStreams == nil {
-		ss := &streamSIP{chunkSize: udpChunkSize}
+		ss := &streamSIP{chunkPool: newChunkPool()}
 		ss.free.Max = 4096
-		ss.chunks.Max = 16
-		if os.Getenv(PoisonEnv) != "" {
-			ss.poison, ss.chunkSize = true, poisonChunkSize
-		}
 		f.sipStreams = ss
 	}
 	return f.sipStreams
@@ -741,35 +733,6 @@ func (ss *streamSIP) copyIn(a, b []byte) ([]byte, *udpChunk, int) {
 // from the copy: nothing points past it, and the next copy goes there.
 func (ss *streamSIP) giveBack(c *udpChunk, end int) {
 	c.buf = c.buf[:end]
-}
-
-// newChunk seals the current chunk and starts another, one that came
-// back if there is one.
-func (ss *streamSIP) newChunk() *udpChunk {
-	if old := ss.chunk; old != nil {
-		old.sealed = true
-		if old.live == 0 {
-			ss.putChunk(old)
-		}
-	}
-	c, fresh := ss.chunks.Get()
-	if fresh {
-		c.buf = make([]byte, 0, ss.chunkSize)
-	}
-	ss.chunk = c
-	return c
-}
-
-// putChunk takes back a sealed chunk none of whose messages is in use.
-func (ss *streamSIP) putChunk(c *udpChunk) {
-	if ss.poison {
-		poisonBytes(c.buf[:cap(c.buf)])
-	}
-	if cap(c.buf) != ss.chunkSize {
-		return
-	}
-	c.buf, c.live, c.sealed = c.buf[:0], 0, false
-	ss.chunks.Put(c)
 }
 
 // job returns a job to parse a message into.

@@ -80,21 +80,16 @@ type udpParser struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 
-	// chunk is the chunk datagrams are copied into now.
-	chunk *udpChunk
-	// free and chunks keep jobs and chunks that came back for later
-	// datagrams, up to a bound: beyond it they go to the collector.
-	free   freelist.List[sipJob]
-	chunks freelist.List[udpChunk]
+	// The chunk datagrams are copied into now, and the chunks that came
+	// back; free keeps jobs that came back for later datagrams, up to a
+	// bound: beyond it they go to the collector.
+	chunkPool
+	free freelist.List[sipJob]
 	// back follows the jobs whose messages went out, for Recycle (see
 	// udprecycle.go); held is a job whose datagram gave no message, freed
 	// at the next settle, once the one that took it is surely done.
 	back *settled
 	held *sipJob
-	// poison makes the memory that comes back unreadable before it is
-	// used again (see udprecycle.go).
-	poison    bool
-	chunkSize int
 
 	parser sip.Parser
 	opts   sip.Options
@@ -105,12 +100,8 @@ const udpBatch = 64
 func newUDPParser(opts sip.Options) *udpParser {
 	u := &udpParser{jobs: make(chan []*sipJob, 64), spare: make(chan []*sipJob, 64), opts: opts}
 	u.free.Max = 4096
-	u.chunks.Max = 16
+	u.chunkPool = newChunkPool()
 	u.opts.Datagram = true
-	u.poison, u.chunkSize = os.Getenv(PoisonEnv) != "", udpChunkSize
-	if u.poison {
-		u.chunkSize = poisonChunkSize
-	}
 	u.cond = sync.NewCond(&u.mu)
 	go u.run()
 	return u
@@ -178,33 +169,54 @@ func (u *udpParser) add(b []byte) *sipJob {
 	return j
 }
 
+// chunkPool hands out the chunks that messages are copied into, taking
+// back a sealed one once none of its messages is in use. The UDP parser
+// and SIP over streams each have one.
+type chunkPool struct {
+	chunk  *udpChunk
+	chunks freelist.List[udpChunk]
+	// poison makes the memory that comes back unreadable before it is
+	// used again (see udprecycle.go).
+	poison    bool
+	chunkSize int
+}
+
+func newChunkPool() chunkPool {
+	p := chunkPool{poison: os.Getenv(PoisonEnv) != "", chunkSize: udpChunkSize}
+	p.chunks.Max = 16
+	if p.poison {
+		p.chunkSize = poisonChunkSize
+	}
+	return p
+}
+
 // newChunk seals the current chunk and starts another, one that came
 // back if there is one.
-func (u *udpParser) newChunk() *udpChunk {
-	if old := u.chunk; old != nil {
+func (p *chunkPool) newChunk() *udpChunk {
+	if old := p.chunk; old != nil {
 		old.sealed = true
 		if old.live == 0 {
-			u.putChunk(old)
+			p.putChunk(old)
 		}
 	}
-	c, fresh := u.chunks.Get()
+	c, fresh := p.chunks.Get()
 	if fresh {
-		c.buf = make([]byte, 0, u.chunkSize)
+		c.buf = make([]byte, 0, p.chunkSize)
 	}
-	u.chunk = c
+	p.chunk = c
 	return c
 }
 
 // putChunk takes back a sealed chunk none of whose messages is in use.
-func (u *udpParser) putChunk(c *udpChunk) {
-	if u.poison {
+func (p *chunkPool) putChunk(c *udpChunk) {
+	if p.poison {
 		poisonBytes(c.buf[:cap(c.buf)])
 	}
-	if cap(c.buf) != u.chunkSize {
+	if cap(c.buf) != p.chunkSize {
 		return
 	}
 	c.buf, c.live, c.sealed = c.buf[:0], 0, false
-	u.chunks.Put(c)
+	p.chunks.Put(c)
 }
 
 // putJob takes back a job whose message nothing holds any more, and its
