@@ -4,10 +4,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ceiling-dev/ceiling/correlate"
+	"github.com/ceiling-dev/ceiling/parse"
+	"github.com/ceiling-dev/ceiling/parse/jtl"
 	"github.com/ceiling-dev/ceiling/pipeline"
 	"github.com/ceiling-dev/ceiling/report"
 	"github.com/ceiling-dev/ceiling/report/evidence"
@@ -78,4 +81,64 @@ func hasCapture(d *report.Document) bool {
 		}
 	}
 	return false
+}
+
+// BenchmarkJTLReader is the JTL goal as it is worded: the full
+// reader (splitting, timestamps, codes, labels, sample variables, the
+// reorder window with the CLI's 60 s) on the JTL named in
+// CEILING_BENCH_JTL, alone, without correlation or a report. bench/run.sh
+// runs it on the JTL-alone file at GOMAXPROCS=1; rows/cpu-s is what
+// it reports as the reader's rate.
+func BenchmarkJTLReader(b *testing.B) {
+	path := os.Getenv("CEILING_BENCH_JTL")
+	if path == "" {
+		b.Skip("CEILING_BENCH_JTL names no file (bench/run.sh sets it)")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	rows := 0
+	start := cpuTime()
+	for i := 0; i < b.N; i++ {
+		in, err := parse.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := jtl.NewReader(in, jtl.Options{Window: 60 * time.Second, Location: time.Local})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = 0
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows++
+		}
+		if r.Stats().Records != int64(rows) {
+			b.Fatalf("%d rows read, the reader counts %d", rows, r.Stats().Records)
+		}
+		in.Close()
+	}
+	cpu := (cpuTime() - start).Seconds()
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(rows)*float64(b.N)/cpu, "rows/cpu-s")
+	}
+}
+
+// cpuTime is the process's user plus system time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -26,7 +26,8 @@
 # byte (the HTML less its "generated" stamp), checks ceiling's verdict
 # against the generator's
 # expected.json (bench/check), and runs tshark -q -z sip,stat -r capture on
-# the same file. Then the JTL alone, the micro benchmarks, and a CPU profile
+# the same file. Then the JTL alone (through ceiling analyze, and through
+# the reader alone: BenchmarkJTLReader), the micro benchmarks, and a CPU profile
 # of the signalling run (BenchmarkAnalyze in this folder, which runs what
 # ceiling analyze runs). The machine is named with the figures, and the load
 # average beside each run: on a shared machine, wall-clock rates measure
@@ -283,7 +284,14 @@ if [ "$ROWS" -gt 0 ]; then
 	done
 	c1=$(field jtl-ceiling1 2)
 	rps=$(awk -v n="$rows" -v d="$c1" 'BEGIN { printf "%.2f", n / d / 1e6 }')
-	GOALS+=("JTL CSV end to end, one core: $rps M rows per CPU-second: goal ≥ 2 M rows/s: $(meets "$rps" ">=" 2)")
+	# The goal as the issue words it: the full reader (timestamps, codes,
+	# labels, sample variables, the 60 s reorder window), alone, one core.
+	echo "-- the reader alone: BenchmarkJTLReader, GOMAXPROCS=1"
+	GOMAXPROCS=1 CEILING_BENCH_JTL="$WORK/jtl/results.jtl" go test -run XXX -bench JTLReader -benchtime 3x ./bench |
+		tee "$WORK/jtlreader.txt" | grep -E '^Benchmark' || true
+	rrps=$(awk '/^BenchmarkJTLReader/ { for (i = 2; i < NF; i++) if ($(i + 1) == "rows/cpu-s") printf "%.2f", $i / 1e6 }' "$WORK/jtlreader.txt")
+	GOALS+=("JTL CSV through the full reader (BenchmarkJTLReader), one core: ${rrps:-?} M rows per CPU-second: goal ≥ 2 M rows/s: $(meets "${rrps:-0}" ">=" 2)")
+	GOALS+=("JTL CSV end to end (ceiling analyze: reader, correlation, report), one core: $rps M rows per CPU-second (not the goal's measure; for comparison)")
 	GOALS+=("JTL alone: output byte-identical with GOMAXPROCS=1: $same")
 fi
 
