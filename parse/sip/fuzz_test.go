@@ -15,8 +15,9 @@ import (
 // panic; n within the buffer; err == nil means a message with a Call-ID;
 // a message framed in stream mode reads the same as a datagram of its
 // own bytes, and is ErrIncomplete when cut short; the fast paths and
-// ParseShared read exactly what the general path does (sameAsFull); and
-// Looks answers as looksRef does.
+// ParseShared read exactly what the general path does (sameAsFull);
+// Frame cuts where Parse does, and Parse reads the same message from the
+// bytes Frame cut (frameAgrees); and Looks answers as looksRef does.
 //
 // Seeds: the hand-written cases of TestParse, and testdata/fuzz/FuzzParse,
 // real messages and stream pieces from testdata (see -fuzzseeds).
@@ -28,6 +29,7 @@ func FuzzParse(f *testing.F) {
 		opts := &Options{Datagram: dgram}
 		m, n, err := Parse(b, opts)
 		checkInvariants(t, b, m, n, err)
+		frameAgrees(t, "input", b, opts)
 		sameAsFull(t, "input", b, opts)
 		if Looks(b) != looksRef(b) {
 			t.Fatalf("Looks = %v, the reference %v", Looks(b), looksRef(b))

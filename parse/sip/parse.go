@@ -258,9 +258,9 @@ type limits struct {
 	maxHeaders, maxHdrBytes, maxCL int
 }
 
-func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Message, int, error) {
+// limitsOf fills in the defaults of opts.
+func limitsOf(opts *Options) limits {
 	lim := limits{maxHeaders: DefaultMaxHeaders, maxHdrBytes: DefaultMaxHeaderBytes, maxCL: DefaultMaxBody}
-	names := DefaultCorrelationHeaders
 	if opts != nil {
 		lim.datagram = opts.Datagram
 		if opts.MaxHeaders > 0 {
@@ -272,19 +272,22 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 		if opts.MaxBody > 0 {
 			lim.maxCL = opts.MaxBody
 		}
-		if opts.CorrelationHeaders != nil {
-			names = opts.CorrelationHeaders
-		}
+	}
+	return lim
+}
+
+func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Message, int, error) {
+	lim := limitsOf(opts)
+	names := DefaultCorrelationHeaders
+	if opts != nil && opts.CorrelationHeaders != nil {
+		names = opts.CorrelationHeaders
 	}
 	if !p.corrOK || !p.corr.same(names) {
 		p.corr, p.corrOK = newCorrelation(names), true
 	}
 
-	if KeepAlive(b) {
-		return nil, len(b), errKeepAlive
-	}
 	var f frame
-	if err := f.find(b, &lim, p.full); err != nil {
+	if err := p.frame(&f, b, &lim); err != nil {
 		return nil, f.n, err
 	}
 

@@ -1,0 +1,27 @@
+package sip
+
+// Frame tells where the message at the start of b ends, as Parse would,
+// without reading its headers' values: n is what Parse's n would be and
+// err is nil exactly when Parse would return a message (sound or
+// damaged). A stream's framer calls it to cut each message on the
+// goroutine that reads the stream and leaves the parsing, the larger part
+// of the work, to another: Parse given b[:n] then returns what it returns
+// given b (TestFrameCutsWhereParseDoes).
+func (p *Parser) Frame(b []byte, opts *Options) (n int, err error) {
+	lim := limitsOf(opts)
+	var f frame
+	if err := p.frame(&f, b, &lim); err != nil {
+		return f.n, err
+	}
+	return f.n, nil
+}
+
+// frame is the part of parsing that Frame shares: a keep-alive is no
+// message, and frame.find tells the rest.
+func (p *Parser) frame(f *frame, b []byte, lim *limits) error {
+	if KeepAlive(b) {
+		f.n = len(b)
+		return errKeepAlive
+	}
+	return f.find(b, lim, p.full)
+}

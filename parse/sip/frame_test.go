@@ -1,0 +1,82 @@
+package sip
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestFrameCutsWhereParseDoes walks the real TCP streams of testdata and
+// the hand-written cases of TestParse, in both modes, message by message:
+// at each point Frame must answer as Parse does (the same n; no error
+// exactly when Parse gives a message, else the same error), and Parse
+// given only the n bytes Frame cut must read the same message with the
+// same error, so that a framer may hand b[:n] to another goroutine.
+func TestFrameCutsWhereParseDoes(t *testing.T) {
+	streams, err := filepath.Glob("testdata/stream/*.bin")
+	if err != nil || len(streams) == 0 {
+		t.Fatalf("no streams in testdata/stream: %v", err)
+	}
+	messages := 0
+	for _, path := range streams {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(b) > 0 {
+			n, ok := frameAgrees(t, filepath.Base(path), b, &Options{})
+			if n <= 0 {
+				break
+			}
+			if ok {
+				messages++
+			}
+			b = b[n:]
+		}
+	}
+	for _, c := range parseCases {
+		for _, dgram := range []bool{false, true} {
+			frameAgrees(t, c.name, []byte(c.in), &Options{Datagram: dgram})
+		}
+	}
+	// The streams hold some 200 messages: a walk that stopped early
+	// would compare little.
+	if messages < 100 {
+		t.Fatalf("only %d messages framed in %d streams", messages, len(streams))
+	}
+}
+
+// frameAgrees checks Frame against Parse at the start of b and returns
+// Parse's n and whether it gave a message.
+func frameAgrees(t *testing.T, name string, b []byte, opts *Options) (int, bool) {
+	t.Helper()
+	var p Parser
+	m, n, err := p.Parse(b, opts)
+	fn, ferr := p.Frame(b, opts)
+	if fn != n {
+		t.Fatalf("%s: Frame cut %d bytes, Parse %d", name, fn, n)
+	}
+	if m == nil {
+		if ferr == nil || ferr.Error() != err.Error() || errors.Is(ferr, ErrIncomplete) != errors.Is(err, ErrIncomplete) {
+			t.Fatalf("%s: Parse gave no message (%v), Frame said %v", name, err, ferr)
+		}
+		return n, false
+	}
+	if ferr != nil {
+		t.Fatalf("%s: Parse gave a message, Frame said %v", name, ferr)
+	}
+	again, n2, err2 := p.Parse(b[:fn], opts)
+	if again == nil || n2 != n || fingerprint(again) != fingerprint(m) || errString(err2) != errString(err) {
+		t.Fatalf("%s: the message of the %d bytes Frame cut reads otherwise:\n%s (%v)\n%s (%v)",
+			name, fn, fingerprint(m), err, fingerprint(again), err2)
+	}
+	return n, true
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
