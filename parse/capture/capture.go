@@ -72,7 +72,7 @@ type Event struct {
 	// TLS is set for KindTLS and KindTLSHello.
 	TLS *TLSHandshake
 
-	// job is the parse of a UDP datagram's SIP, until the event leaves
+	// job is the parse of the event's SIP message, until the event leaves
 	// its file's reorder window.
 	job *sipJob
 }
@@ -253,8 +253,8 @@ func (s *Source) Next() (Event, error) {
 // still be called after Close.
 func (s *Source) Close() {
 	for _, f := range s.files {
-		if f.udpSIP != nil {
-			f.udpSIP.stop()
+		if f.parsing != nil {
+			f.parsing.stop()
 		}
 	}
 }
@@ -316,10 +316,10 @@ type fileSource struct {
 	released  int64 // time of the last event released, to count late ones
 	eof       bool
 
-	// udpSIP parses the UDP payloads on a goroutine of its own, with a
-	// Parser of the file's own that keeps its Call-ID cache and message
-	// blocks across the run (a pooled one loses them at each GC).
-	udpSIP *udpParser
+	// parsing parses the SIP messages on a goroutine of its own (see
+	// udpsip.go), made with the first one; udpSIP holds the datagrams.
+	parsing *parseWorker
+	udpSIP  *udpParser
 	// sipStreams holds the SIP messages read over TCP and WebSocket (see
 	// stream.go).
 	sipStreams *streamSIP
@@ -351,8 +351,8 @@ func (f *fileSource) next() (Event, error) {
 		if err == io.EOF {
 			f.eof = true
 			f.asm.Finish(f.newest)
-			if f.udpSIP != nil {
-				f.udpSIP.stop()
+			if f.parsing != nil {
+				f.parsing.stop()
 			}
 			continue
 		}
@@ -405,7 +405,7 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		return
 	}
 	if f.udpSIP == nil {
-		f.udpSIP = newUDPParser(f.opts.SIP)
+		f.udpSIP = newUDPParser(f.worker())
 	}
 	f.push(Event{
 		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
@@ -414,12 +414,23 @@ func (f *fileSource) udp(p *pcap.Packet) {
 	})
 }
 
-// settle takes the parse of a datagram's event (see udpsip.go) and
+// worker returns the file's parsing goroutine, started on first use.
+func (f *fileSource) worker() *parseWorker {
+	if f.parsing == nil {
+		f.parsing = newParseWorker(f.opts.SIP)
+	}
+	return f.parsing
+}
+
+// settle takes the parse of a SIP event's message (see udpsip.go) and
 // reports whether the event stands.
 func (f *fileSource) settle(ev *Event) bool {
 	j := ev.job
 	ev.job = nil
-	f.udpSIP.wait(j)
+	f.parsing.wait(j)
+	if j.over != overUDP {
+		return f.settleStream(ev, j)
+	}
 	m, err := j.m, j.err
 	f.udpSIP.release(j)
 	if err != nil {

@@ -398,10 +398,7 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 		// piece would cost the square of its size.
 		fr.buf = append(fr.buf, b...)
 		b = nil
-		j := ss.job()
-		_, _, err := ss.parser.ParseSharedInto(&j.msg, fr.buf, &opts)
-		ss.free.Put(j)
-		if err != nil && errors.Is(err, sip.ErrIncomplete) {
+		if _, err := ss.framer.Frame(fr.buf, &opts); err != nil && errors.Is(err, sip.ErrIncomplete) {
 			if len(fr.buf) > maxSIPBuffer {
 				fr.bad = true
 				f.stats.SIPErrors++
@@ -415,10 +412,11 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	used := 0
 	for used < len(buf) {
 		rest := buf[used:]
-		j := ss.job()
-		ok, n, err := ss.parser.ParseSharedInto(&j.msg, rest, &opts)
+		// Only the cut is made here; the parse is the file's parsing
+		// goroutine's (udpsip.go), and Parse of the n bytes cut reads
+		// what it would read of rest.
+		n, err := ss.framer.Frame(rest, &opts)
 		if err != nil && errors.Is(err, sip.ErrIncomplete) {
-			ss.free.Put(j)
 			if len(rest) > maxSIPBuffer {
 				fr.bad = true
 				f.stats.SIPErrors++
@@ -437,18 +435,13 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 		switch {
 		case err != nil && errors.Is(err, sip.ErrKeepAlive):
 			f.stats.KeepAlives++
-			ss.free.Put(j)
-		case err != nil && !ok:
+		case err != nil:
 			f.stats.SIPErrors++
 			f.streamProblem(fl.c, from, fr.off, "sip: "+err.Error())
-			ss.free.Put(j)
 		default:
-			if err != nil {
-				f.stats.SIPErrors++
-				f.streamProblem(fl.c, from, fr.off, "sip message damaged: "+err.Error())
-			}
-			ss.lend(j, c)
-			fl.emitSIP(from, &j.msg, t, packet, transport)
+			// A message, sound or damaged: settle tells which.
+			j := ss.lend(rest[:n:n], c, overTCP, from, fr.off)
+			fl.emitSIP(from, j, t, packet, transport)
 		}
 		fr.off += int64(n)
 		used += n
@@ -459,15 +452,45 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	ss.giveBack(c, start+used)
 }
 
-func (fl *flow) emitSIP(from tcp.Side, m *sip.Message, t, packet int64, transport string) {
+// emitSIP queues j for the parsing goroutine and pushes its event, which
+// settleStream completes.
+func (fl *flow) emitSIP(from tcp.Side, j *sipJob, t, packet int64, transport string) {
 	f := fl.f
-	f.stats.SIPMessages++
+	f.worker().queue(j)
 	src, dst := fl.c.Client, fl.c.Server
 	if from == tcp.Server {
 		src, dst = dst, src
 	}
 	f.push(Event{Kind: KindSIP, Time: t, File: f.index, Packet: packet, Src: src, Dst: dst,
-		Transport: transport, SIP: m, Conn: fl.c})
+		Transport: transport, Conn: fl.c, job: j})
+}
+
+// settleStream is settle for a message read over TCP or WebSocket: its
+// problem, if damaged, is reported now, in the event's order, as a
+// datagram's is.
+func (f *fileSource) settleStream(ev *Event, j *sipJob) bool {
+	ss := f.sipStreams
+	if j.err != nil {
+		f.stats.SIPErrors++
+		what := "sip message damaged: "
+		if j.over == overWS {
+			what = "sip over websocket: "
+		}
+		f.streamProblem(ev.Conn, j.side, j.off, what+j.err.Error())
+	}
+	if !j.ok || (j.over == overWS && j.msg.Method == "" && j.msg.StatusCode == 0) {
+		// Over TCP Frame has made sure of a message; a WebSocket
+		// payload may hold none.
+		ss.put(j)
+		return false
+	}
+	f.stats.SIPMessages++
+	j.m = &j.msg
+	if ss.back != nil {
+		ss.back.push(j)
+	}
+	ev.SIP = j.m
+	return true
 }
 
 func (fl *flow) httpEvents(from tcp.Side, evs []http.Event) {
@@ -576,24 +599,10 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 // used again for the next message: the SIP message is read from a copy in
 // the file's chunk, as over TCP.
 func (fl *flow) wsSIPMessage(from tcp.Side, m *websocket.Message) {
-	f := fl.f
-	ss := f.streamSIP()
-	buf, c, start := ss.copyIn(nil, m.Payload)
-	opts := f.opts.SIP
-	opts.Datagram = true
-	j := ss.job()
-	ok, _, err := ss.parser.ParseSharedInto(&j.msg, buf, &opts)
-	if err != nil {
-		f.stats.SIPErrors++
-		f.streamProblem(fl.c, from, m.Offset, "sip over websocket: "+err.Error())
-	}
-	if !ok || (j.msg.Method == "" && j.msg.StatusCode == 0) {
-		ss.free.Put(j)
-		ss.giveBack(c, start)
-		return
-	}
-	ss.lend(j, c)
-	fl.emitSIP(from, &j.msg, m.Time, fl.lastPkt, fl.transport("ws"))
+	ss := fl.f.streamSIP()
+	buf, c, _ := ss.copyIn(nil, m.Payload)
+	j := ss.lend(buf[:len(buf):len(buf)], c, overWS, from, m.Offset)
+	fl.emitSIP(from, j, m.Time, fl.lastPkt, fl.transport("ws"))
 }
 
 // transport names what an event came over: "tcp" or "ws" as they are,
@@ -685,20 +694,21 @@ func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason
 // Message lives in a sipJob. Both come back when the caller hands the
 // event back (Source.Recycle), and hold later messages.
 //
-// The jobs are noted as their events are pushed, not as they leave the
-// reorder window as a datagram's are: the events of a file's streams go
-// out nearly in the order they were pushed (a few hundred a second, each
-// at the time of the packet that completed it), and one handed back out
-// of that order frees nothing, as takeBack says.
+// The jobs are noted as their events leave the reorder window (settle),
+// as a datagram's are: in the order the caller gets them, and so hands
+// them back; one handed back out of that order frees nothing, as
+// takeBack says. The message is parsed on the file's parsing goroutine
+// meanwhile (udpsip.go): here a stream is only cut into messages.
 type streamSIP struct {
-	parser sip.Parser
+	// framer cuts messages out of the streams (Parser.Frame).
+	framer sip.Parser
 	// The chunk messages are copied into now and the chunks that came
 	// back; free keeps jobs that came back, up to a bound.
 	chunkPool
 	free freelist.List[sipJob]
-	// back follows the jobs whose messages went out; nil until the
-	// caller first hands events back, so that one that never does pins
-	// nothing.
+	// back follows the jobs whose messages went out, in the order they
+	// went out; nil until the caller first hands events back, so that one
+	// that never does pins nothing.
 	back *settled
 }
 
@@ -735,23 +745,12 @@ func (ss *streamSIP) giveBack(c *udpChunk, end int) {
 	c.buf = c.buf[:end]
 }
 
-// job returns a job to parse a message into.
-func (ss *streamSIP) job() *sipJob {
+// lend returns a job for the message b, which lies in c, to be parsed.
+func (ss *streamSIP) lend(b []byte, c *udpChunk, over overKind, side tcp.Side, off int64) *sipJob {
 	j, _ := ss.free.Get()
-	return j
-}
-
-// lend notes that j's message, which lies in c, goes out with an event.
-func (ss *streamSIP) lend(j *sipJob, c *udpChunk) {
-	m := &j.msg
-	// The message may lie before other bytes of the chunk: its Body must
-	// not reach them.
-	m.Body = m.Body[:len(m.Body):len(m.Body)]
 	c.live++
-	j.chunk, j.m = c, m
-	if ss.back != nil {
-		ss.back.push(j)
-	}
+	j.b, j.chunk, j.m, j.err, j.over, j.side, j.off = b, c, nil, nil, over, side, off
+	return j
 }
 
 // put takes back a job whose message nothing holds any more, and its
@@ -765,7 +764,7 @@ func (ss *streamSIP) put(j *sipJob) {
 	if ss.poison {
 		poisonMessage(&j.msg)
 	}
-	j.chunk, j.m = nil, nil
+	j.b, j.chunk, j.m, j.err = nil, nil, nil, nil
 	ss.free.Put(j)
 }
 

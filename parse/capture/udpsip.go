@@ -7,16 +7,19 @@ import (
 
 	"github.com/ceiling-dev/ceiling/internal/freelist"
 	"github.com/ceiling-dev/ceiling/parse/sip"
+	"github.com/ceiling-dev/ceiling/parse/tcp"
 )
 
-// SIP over UDP is parsed on a goroutine of the file's own, while the file
-// goes on reading packets and reassembling TCP: parsing is a quarter of
-// the work and the other half of a two-core machine was idle. An event
-// for a datagram that looks like SIP is queued at once with its job; the
-// reorder window holds it for two seconds of capture time anyway, and the
-// job is settled when the event leaves the window, in the event's order,
-// so that what comes out (messages, counts, problems and their order)
-// does not depend on how the goroutines ran.
+// SIP over UDP is parsed on a goroutine of the file's own (parseWorker),
+// while the file goes on reading packets and reassembling TCP: parsing is
+// a quarter of the work and the other half of a two-core machine was
+// idle. An event for a datagram that looks like SIP is queued at once with
+// its job; the reorder window holds it for two seconds of capture time
+// anyway, and the job is settled when the event leaves the window, in the
+// event's order, so that what comes out (messages, counts, problems and
+// their order) does not depend on how the goroutines ran. Messages over
+// TCP and WebSocket go to the same goroutine (see stream.go): over TCP
+// the reading goroutine only cuts them (sip.Parser.Frame).
 //
 // The datagram's copy and the Message are the largest allocations of a
 // signalling capture (1.2 KB a message), so a caller that says when it is
@@ -24,23 +27,44 @@ import (
 // see udprecycle.go. A caller that does not simply leaves them to the
 // collector.
 
-// sipJob is one datagram for the parser, and then the memory of its
+// sipJob is one message for the parser, and then the memory of its
 // message: the Message lives in the job, so that one allocation (512
 // bytes, a size class of its own) is all a message costs, and taking the
 // job back takes the Message back.
 type sipJob struct {
 	seq uint64
-	// b is the datagram, copied because the reader reuses its buffer. The
-	// copy is the message's: it is parsed with ParseSharedInto, so that the
-	// Message's strings and Body point into it rather than into a second
-	// copy of the headers.
+	// b is the message's bytes, copied because the reader reuses its
+	// buffer. The copy is the message's: it is parsed with
+	// ParseSharedInto, so that the Message's strings and Body point into
+	// it rather than into a second copy of the headers.
 	b     []byte
 	chunk *udpChunk
 	err   error
-	// m is &msg once msg holds a message, nil when the datagram gave none.
+	// m is &msg once msg holds a message that went out, nil until then.
+	// For a datagram the parsing goroutine sets it; for a stream's
+	// message only the reading goroutine does, at settle (settled.takeBack
+	// reads it there while later jobs are being parsed), and the parse
+	// says ok.
 	m   *sip.Message
+	ok  bool
 	msg sip.Message
+
+	// What a stream's message needs at settle: where it came from (its
+	// problems name the side and the offset in that side's stream).
+	over overKind
+	side tcp.Side
+	off  int64
 }
+
+// overKind is what a job's message came over: it decides how it is
+// parsed (a stream's message is not a datagram) and settled.
+type overKind uint8
+
+const (
+	overUDP overKind = iota
+	overTCP          // cut from a TCP stream by sip.Parser.Frame
+	overWS           // a WebSocket message's payload, parsed as a datagram
+)
 
 // udpChunk holds the copies of many datagrams: one allocation for dozens
 // of them. Its bytes are written once per use: a chunk is used again only
@@ -61,18 +85,19 @@ const (
 	poisonChunkSize = 4 << 10
 )
 
-// udpParser is the parsing goroutine of one capture file. Jobs go to it
-// in batches; it parses them in order and publishes how many it has done.
-type udpParser struct {
+// parseWorker is the parsing goroutine of one capture file. Jobs go to
+// it in batches; it parses them in order and publishes how many it has
+// done.
+type parseWorker struct {
 	jobs  chan []*sipJob
 	batch []*sipJob
-	// spare takes the batches the goroutine is done with back to add, to
-	// be filled again.
+	// spare takes the batches the goroutine is done with back to queue,
+	// to be filled again.
 	spare chan []*sipJob
 	sent  uint64 // jobs handed over
-	made  uint64 // jobs made
+	made  uint64 // jobs queued
 	// stopped: the goroutine was told to end; jobs after it (a caller
-	// that goes on after an error) are parsed where they are made.
+	// that goes on after an error) are parsed where they are queued.
 	stopped bool
 
 	done    atomic.Uint64 // jobs parsed, in order
@@ -80,6 +105,128 @@ type udpParser struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 
+	// A Parser of the file's own keeps its Call-ID cache and message
+	// blocks across the run (a pooled one loses them at each GC).
+	parser sip.Parser
+	// dgram parses datagrams and WebSocket payloads, stream the messages
+	// cut from TCP.
+	dgram, stream sip.Options
+}
+
+const udpBatch = 64
+
+func newParseWorker(opts sip.Options) *parseWorker {
+	w := &parseWorker{jobs: make(chan []*sipJob, 64), spare: make(chan []*sipJob, 64), dgram: opts, stream: opts}
+	w.dgram.Datagram, w.stream.Datagram = true, false
+	w.cond = sync.NewCond(&w.mu)
+	go w.run()
+	return w
+}
+
+func (w *parseWorker) run() {
+	for batch := range w.jobs {
+		for _, j := range batch {
+			w.parse(j)
+			w.done.Store(j.seq)
+			if w.waiting.Load() {
+				w.mu.Lock()
+				w.cond.Broadcast()
+				w.mu.Unlock()
+			}
+		}
+		// The jobs themselves stay with their events; only the slice
+		// goes back, emptied so that it holds none of them.
+		clear(batch)
+		select {
+		case w.spare <- batch[:0]:
+		default:
+		}
+	}
+}
+
+// parse parses j's bytes into j's Message. A job that came back brings
+// the Message of an earlier one, which ParseSharedInto writes over
+// (reusing its Correlation slice): nothing outside holds it any more.
+func (w *parseWorker) parse(j *sipJob) {
+	opts := &w.dgram
+	if j.over == overTCP {
+		opts = &w.stream
+	}
+	ok, _, err := w.parser.ParseSharedInto(&j.msg, j.b, opts)
+	j.ok, j.err = ok, err
+	if j.over == overUDP {
+		j.m = nil
+		if ok {
+			j.m = &j.msg
+		}
+	}
+}
+
+// queue hands j to the goroutine.
+func (w *parseWorker) queue(j *sipJob) {
+	w.made++
+	j.seq = w.made
+	if w.stopped {
+		// The goroutine finishes what it was given first: the count of
+		// jobs done only goes up.
+		w.waitSeq(w.sent)
+		w.parse(j)
+		w.sent = w.made
+		w.done.Store(j.seq)
+		return
+	}
+	w.batch = append(w.batch, j)
+	if len(w.batch) == udpBatch {
+		w.flush()
+	}
+}
+
+func (w *parseWorker) flush() {
+	if len(w.batch) == 0 {
+		return
+	}
+	w.jobs <- w.batch
+	w.sent += uint64(len(w.batch))
+	select {
+	case w.batch = <-w.spare:
+	default:
+		w.batch = make([]*sipJob, 0, udpBatch)
+	}
+}
+
+// wait returns once job j is parsed.
+func (w *parseWorker) wait(j *sipJob) { w.waitSeq(j.seq) }
+
+// waitSeq returns once the jobs up to seq are parsed.
+func (w *parseWorker) waitSeq(seq uint64) {
+	if w.done.Load() >= seq {
+		return
+	}
+	if seq > w.sent {
+		w.flush()
+	}
+	w.mu.Lock()
+	w.waiting.Store(true)
+	for w.done.Load() < seq {
+		w.cond.Wait()
+	}
+	w.waiting.Store(false)
+	w.mu.Unlock()
+}
+
+// stop ends the goroutine once the file is read, or given up.
+func (w *parseWorker) stop() {
+	if w.stopped {
+		return
+	}
+	w.flush()
+	close(w.jobs)
+	w.stopped = true
+}
+
+// udpParser holds the datagrams of one capture file and their messages.
+type udpParser struct {
+	w *parseWorker
 	// The chunk datagrams are copied into now, and the chunks that came
 	// back; free keeps jobs that came back for later datagrams, up to a
 	// bound: beyond it they go to the collector.
@@ -90,53 +237,13 @@ type udpParser struct {
 	// at the next settle, once the one that took it is surely done.
 	back *settled
 	held *sipJob
-
-	parser sip.Parser
-	opts   sip.Options
 }
 
-const udpBatch = 64
-
-func newUDPParser(opts sip.Options) *udpParser {
-	u := &udpParser{jobs: make(chan []*sipJob, 64), spare: make(chan []*sipJob, 64), opts: opts}
+func newUDPParser(w *parseWorker) *udpParser {
+	u := &udpParser{w: w}
 	u.free.Max = 4096
 	u.chunkPool = newChunkPool()
-	u.opts.Datagram = true
-	u.cond = sync.NewCond(&u.mu)
-	go u.run()
 	return u
-}
-
-func (u *udpParser) run() {
-	for batch := range u.jobs {
-		for _, j := range batch {
-			u.parse(j)
-			u.done.Store(j.seq)
-			if u.waiting.Load() {
-				u.mu.Lock()
-				u.cond.Broadcast()
-				u.mu.Unlock()
-			}
-		}
-		// The jobs themselves stay with their events; only the slice
-		// goes back, emptied so that it holds none of them.
-		clear(batch)
-		select {
-		case u.spare <- batch[:0]:
-		default:
-		}
-	}
-}
-
-// parse parses j's datagram into j's Message. A job that came back brings
-// the Message of an earlier datagram, which ParseSharedInto writes over
-// (reusing its Correlation slice): nothing outside holds it any more.
-func (u *udpParser) parse(j *sipJob) {
-	ok, _, err := u.parser.ParseSharedInto(&j.msg, j.b, &u.opts)
-	j.m, j.err = nil, err
-	if ok {
-		j.m = &j.msg
-	}
 }
 
 // add queues a datagram and returns its job.
@@ -151,21 +258,8 @@ func (u *udpParser) add(b []byte) *sipJob {
 	c.buf = append(c.buf, b...)
 	c.live++
 	j, _ := u.free.Get()
-	u.made++
-	j.seq, j.b, j.chunk, j.m, j.err = u.made, c.buf[off:len(c.buf):len(c.buf)], c, nil, nil
-	if u.stopped {
-		// The goroutine finishes what it was given first: the count of
-		// jobs done only goes up.
-		u.waitSeq(u.sent)
-		u.parse(j)
-		u.sent = u.made
-		u.done.Store(j.seq)
-		return j
-	}
-	u.batch = append(u.batch, j)
-	if len(u.batch) == udpBatch {
-		u.flush()
-	}
+	j.b, j.chunk, j.m, j.err, j.over = c.buf[off:len(c.buf):len(c.buf)], c, nil, nil, overUDP
+	u.w.queue(j)
 	return j
 }
 
@@ -234,39 +328,6 @@ func (u *udpParser) putJob(j *sipJob) {
 	u.free.Put(j)
 }
 
-func (u *udpParser) flush() {
-	if len(u.batch) == 0 {
-		return
-	}
-	u.jobs <- u.batch
-	u.sent += uint64(len(u.batch))
-	select {
-	case u.batch = <-u.spare:
-	default:
-		u.batch = make([]*sipJob, 0, udpBatch)
-	}
-}
-
-// wait returns once job j is parsed.
-func (u *udpParser) wait(j *sipJob) { u.waitSeq(j.seq) }
-
-// waitSeq returns once the jobs up to seq are parsed.
-func (u *udpParser) waitSeq(seq uint64) {
-	if u.done.Load() >= seq {
-		return
-	}
-	if seq > u.sent {
-		u.flush()
-	}
-	u.mu.Lock()
-	u.waiting.Store(true)
-	for u.done.Load() < seq {
-		u.cond.Wait()
-	}
-	u.waiting.Store(false)
-	u.mu.Unlock()
-}
-
 // release is told that settle has read job j: its message, if any, goes
 // out with the event (or is dropped by settle) and may come back through
 // Recycle; the job is no longer needed as a job.
@@ -287,14 +348,4 @@ func (u *udpParser) release(j *sipJob) {
 	if u.back != nil {
 		u.back.push(j)
 	}
-}
-
-// stop ends the goroutine once the file is read, or given up.
-func (u *udpParser) stop() {
-	if u.stopped {
-		return
-	}
-	u.flush()
-	close(u.jobs)
-	u.stopped = true
 }
