@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"fmt"
+	"math/rand"
 	"runtime"
 	"strings"
 	"testing"
@@ -130,4 +131,71 @@ func kinds(evs []Event) []Kind {
 		k = append(k, e.Kind)
 	}
 	return k
+}
+
+// Damaged SIP over TCP and WebSocket: a message without a Call-ID still
+// happened on the wire (an event, counted, a problem naming the side and
+// the stream offset); bytes with no start line are no message over TCP
+// (a problem, the stream goes on) nor over WebSocket (a problem, no
+// event). The parse of stream messages runs on another goroutine than
+// the cut (udpsip.go): what comes out, problems included, is the same
+// whatever GOMAXPROCS is, and in event order.
+func TestDamagedStreamSIP(t *testing.T) {
+	msg := func(id, callID string) string {
+		return fmt.Sprintf("OPTIONS sip:edge SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:40001;branch=z9hG4bK%s\r\n%sCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", id, callID)
+	}
+	good := func(id string) string { return msg(id, "Call-ID: "+id+"\r\n") }
+	rng := rand.New(rand.NewSource(1))
+	c := newCapFile(t)
+	tcpCl, tcpSv := ep{"10.0.0.1", 40001}, ep{"10.0.0.9", 5060}
+	wsCl, wsSv := ep{"10.0.0.1", 40002}, ep{"10.0.0.9", 80}
+	c.handshake(t, tcpCl, tcpSv)
+	c.handshake(t, wsCl, wsSv)
+	c.tcp(t, wsCl, wsSv, "PA", []byte("GET /ws HTTP/1.1\r\nHost: e\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sip\r\n\r\n"))
+	c.tcp(t, wsSv, wsCl, "PA", []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n"))
+	damaged := msg("d", "")
+	c.tcp(t, tcpCl, tcpSv, "PA", []byte(good("t1")+damaged))
+	c.tcp(t, wsCl, wsSv, "PA", wsFrame(rng, "hello there\r\n"))
+	c.tcp(t, tcpCl, tcpSv, "PA", []byte("junk\r\n"+good("t2")))
+	c.tcp(t, wsCl, wsSv, "PA", wsFrame(rng, msg("w", "")))
+	c.tcp(t, wsCl, wsSv, "PA", wsFrame(rng, good("w1")))
+	c.tcp(t, tcpCl, tcpSv, "FA", nil)
+	c.tcp(t, wsCl, wsSv, "FA", nil)
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		evs, st := c.run(t, Options{})
+		runtime.GOMAXPROCS(prev)
+		var got []string
+		for _, e := range evs {
+			if e.Kind == KindSIP {
+				got = append(got, fmt.Sprintf("%s/%s/%q", e.SIP.Method, e.Transport, e.SIP.CallID))
+			}
+		}
+		// The junk line in front of t2 is skipped as RFC 3261 7.5 allows
+		// only CRLFs there: no problem, the message notes it (Skipped).
+		want := `OPTIONS/tcp/"t1" OPTIONS/tcp/"" OPTIONS/tcp/"t2" OPTIONS/ws/"" OPTIONS/ws/"w1"`
+		if strings.Join(got, " ") != want {
+			t.Errorf("GOMAXPROCS=%d: messages\n%s\nwant\n%s", procs, strings.Join(got, " "), want)
+		}
+		if st.SIPMessages != 5 || st.SIPErrors != 3 {
+			t.Errorf("GOMAXPROCS=%d: %d messages, %d errors; want 5, 3", procs, st.SIPMessages, st.SIPErrors)
+		}
+		var reasons []string
+		for _, p := range st.Problems.First {
+			reasons = append(reasons, p.Reason)
+		}
+		wantReasons := []string{
+			fmt.Sprintf("tcp 10.0.0.1:40001 → 10.0.0.9:5060, client stream offset %d: sip message damaged: ", len(good("t1"))),
+			"tcp 10.0.0.1:40002 → 10.0.0.9:80, client stream offset ",
+			"tcp 10.0.0.1:40002 → 10.0.0.9:80, client stream offset ",
+		}
+		if len(reasons) != len(wantReasons) {
+			t.Fatalf("GOMAXPROCS=%d: problems %q", procs, reasons)
+		}
+		for i, w := range wantReasons {
+			if !strings.HasPrefix(reasons[i], w) {
+				t.Errorf("GOMAXPROCS=%d: problem %d is %q, want it to start %q", procs, i, reasons[i], w)
+			}
+		}
+	}
 }
