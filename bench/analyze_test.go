@@ -4,11 +4,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ceiling-dev/ceiling/correlate"
+	"github.com/ceiling-dev/ceiling/internal/cpuclock"
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/jtl"
 	"github.com/ceiling-dev/ceiling/pipeline"
@@ -101,7 +101,7 @@ func BenchmarkJTLReader(b *testing.B) {
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
 	rows := 0
-	start := cpuTime()
+	start := cpuclock.Used()
 	for i := 0; i < b.N; i++ {
 		in, err := parse.Open(path)
 		if err != nil {
@@ -127,18 +127,9 @@ func BenchmarkJTLReader(b *testing.B) {
 		}
 		in.Close()
 	}
-	cpu := (cpuTime() - start).Seconds()
+	cpu := (cpuclock.Used() - start).Seconds()
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(rows)*float64(b.N)/cpu, "rows/cpu-s")
 	}
-}
-
-// cpuTime is the process's user plus system time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

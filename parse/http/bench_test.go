@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ceiling-dev/ceiling/internal/cpuclock"
 )
 
 // segments cuts b as TCP would on Ethernet.
@@ -29,7 +31,7 @@ func BenchmarkCorpus(b *testing.B) {
 	}
 	b.SetBytes(total)
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cpuclock.Used()
 	for b.Loop() {
 		for _, c := range conns {
 			parseConnFast(c)
@@ -73,7 +75,7 @@ func BenchmarkHandshake(b *testing.B) {
 		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
 	b.SetBytes(int64(len(req) + len(resp)))
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cpuclock.Used()
 	for b.Loop() {
 		cp, sp := NewRequestParser(nil), NewResponseParser(nil)
 		cp.Feed(req, 0)
@@ -120,7 +122,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 			}
 			b.SetBytes(int64(len(c.in)))
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cpuclock.Used()
 			for b.Loop() {
 				if c.resp {
 					p := NewResponseParser(nil)
@@ -142,7 +144,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 // reportCPU adds MB per CPU-second of the loop that started at cpu (see
 // cpuTime), when the platform tells CPU time.
 func reportCPU(b *testing.B, bytes int64, cpu time.Duration) {
-	if s := (cpuTime() - cpu).Seconds(); s > 0 {
+	if s := (cpuclock.Used() - cpu).Seconds(); s > 0 {
 		b.ReportMetric(float64(bytes)*float64(b.N)/s/1e6, "MB/cpu-s")
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gocarina/gocsv"
+
+	"github.com/ceiling-dev/ceiling/internal/cpuclock"
 )
 
 const benchRows = 100_000
@@ -140,7 +142,7 @@ type cpuMeter struct{ start time.Duration }
 
 func startCPU(b *testing.B) cpuMeter {
 	b.ResetTimer()
-	return cpuMeter{cpuTime()}
+	return cpuMeter{cpuclock.Used()}
 }
 
 // report adds rows/s (wall clock), and MB/cpu-s and rows/cpu-s when the
@@ -148,7 +150,7 @@ func startCPU(b *testing.B) cpuMeter {
 func (m cpuMeter) report(b *testing.B, bytes, rows int) {
 	b.StopTimer()
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	cpu := (cpuTime() - m.start).Seconds()
+	cpu := (cpuclock.Used() - m.start).Seconds()
 	if cpu > 0 {
 		b.ReportMetric(float64(bytes)*float64(b.N)/cpu/1e6, "MB/cpu-s")
 		b.ReportMetric(float64(rows)*float64(b.N)/cpu, "rows/cpu-s")

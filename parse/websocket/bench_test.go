@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ceiling-dev/ceiling/internal/cpuclock"
 )
 
 func segments(b []byte) [][]byte {
@@ -28,7 +30,7 @@ func benchSidesWith(b *testing.B, sides []wsSide, reuse bool) {
 	}
 	b.SetBytes(total)
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cpuclock.Used()
 	for b.Loop() {
 		for _, s := range sides {
 			p := NewParser(Options{FromClient: s.fromClient, Extensions: s.ext, ReuseMessages: reuse})
@@ -107,7 +109,7 @@ func BenchmarkSynthetic(b *testing.B) {
 // reportCPU adds MB per CPU-second of the loop that started at cpu (see
 // cpuTime), when the platform tells CPU time.
 func reportCPU(b *testing.B, bytes int64, cpu time.Duration) {
-	if s := (cpuTime() - cpu).Seconds(); s > 0 {
+	if s := (cpuclock.Used() - cpu).Seconds(); s > 0 {
 		b.ReportMetric(float64(bytes)*float64(b.N)/s/1e6, "MB/cpu-s")
 	}
 }
