@@ -99,3 +99,52 @@ func renderAll(t *testing.T, doc *report.Document, paths []string) map[string][]
 	}
 	return out
 }
+
+// TestEvidenceBesideHTML: cmd/ceiling cuts the evidence on one goroutine
+// while another makes the HTML report's charts and tables (report.NewHTML)
+// from the same Result; both read the attempts, spilled or not. What each
+// makes is the same as one after the other, and -race finds no read of
+// the Result that is not safe from two goroutines.
+func TestEvidenceBesideHTML(t *testing.T) {
+	runs := append(fixtureRuns(t), []string{"../testdata/demo/spike.pcapng.gz", "../testdata/demo/spike.jtl"})
+	for _, spill := range []correlate.SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 8}} {
+		for _, paths := range runs {
+			if len(paths) == 1 && filepath.Ext(paths[0]) == ".jtl" {
+				continue
+			}
+			cfg := Config{Paths: paths, Now: time.Unix(0, 0).UTC()}
+			cfg.Correlate.Spill = spill
+			doc, err := Run(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := renderAll(t, doc, paths)
+			var ev bytes.Buffer
+			done := make(chan error)
+			go func() {
+				sel := evidence.Default(doc.Result, 3)
+				fmt.Fprintf(&ev, "%+v\n", sel)
+				_, err := evidence.Extract(&ev, doc.Result, sel, evidence.Options{Paths: paths})
+				done <- err
+			}()
+			html := report.NewHTML(doc)
+			if err := <-done; err != nil {
+				t.Fatalf("%v: evidence: %v", paths, err)
+			}
+			var b bytes.Buffer
+			if err := html.Write(&b); err != nil {
+				t.Fatalf("%v: html: %v", paths, err)
+			}
+			if !bytes.Equal(b.Bytes(), want["html"]) {
+				t.Errorf("%v (spill %+v): the HTML made beside the evidence differs", paths, spill)
+			}
+			if !bytes.Equal(ev.Bytes(), want["evidence"]) {
+				t.Errorf("%v (spill %+v): the evidence cut beside the HTML differs", paths, spill)
+			}
+			if err := doc.Result.Err(); err != nil {
+				t.Error(err)
+			}
+			doc.Result.Close()
+		}
+	}
+}

@@ -37,11 +37,38 @@ const maxFailureRows = 50
 // charts are inline, nothing is fetched, so it opens offline from a
 // support-ticket attachment. All text from the inputs is escaped.
 func WriteHTML(w io.Writer, d *Document) error {
-	v := newHTMLView(d)
+	return NewHTML(d).Write(w)
+}
+
+// HTML is a Document's HTML report made but for its message ladders. The
+// ladders come from a second read of the captures (cmd/ceiling's evidence
+// cut), which needs the analysis done and nothing of the report; the
+// charts need the same and nothing of the ladders: made apart, the two
+// run side by side, and Write puts the ladders in.
+type HTML struct {
+	d *Document
+	v *htmlView
+}
+
+// NewHTML makes d's HTML report but for d.Ladders, which Write reads as
+// they are when it is called. It only reads d: the attempts may be read
+// by another goroutine at the same time (their reads are safe from
+// several), as long as nothing changes d but its Ladders before Write.
+func NewHTML(d *Document) *HTML { return &HTML{d: d, v: newHTMLView(d)} }
+
+// Write writes the report as WriteHTML does, with d's ladders as they
+// are now.
+func (h *HTML) Write(w io.Writer) error {
+	v := *h.v
+	v.Ladders = nil
+	for i := range h.d.Ladders {
+		l := &h.d.Ladders[i]
+		v.Ladders = append(v.Ladders, ladderView{Title: l.Title, Note: l.Note, Failed: l.Failed, SVG: LadderSVG(l)})
+	}
 	// Rendered whole before writing, so that a template error leaves no
 	// half report behind.
 	var b bytes.Buffer
-	if err := htmlTemplate.Execute(&b, v); err != nil {
+	if err := htmlTemplate.Execute(&b, &v); err != nil {
 		return err
 	}
 	_, err := w.Write(b.Bytes())
@@ -260,11 +287,6 @@ func newHTMLView(d *Document) *htmlView {
 		if len(v.Failures) == maxFailureRows {
 			break
 		}
-	}
-
-	for i := range d.Ladders {
-		l := &d.Ladders[i]
-		v.Ladders = append(v.Ladders, ladderView{Title: l.Title, Note: l.Note, Failed: l.Failed, SVG: LadderSVG(l)})
 	}
 
 	v.Correlation = newCorrelationView(r)

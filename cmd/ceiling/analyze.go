@@ -137,7 +137,14 @@ type analyzeExtension struct {
 	// report runs once the analysis is done and before any report is
 	// written: what it adds to the Document (ladders) is in every format.
 	report func(*analyzeRun) error
-	after  func(*analyzeRun) error
+	// background is report for a step that may run beside the reports'
+	// own work (the evidence cut, a second read of the captures, beside
+	// the HTML report's charts): it starts the step on a goroutine, which
+	// only reads the Document, and returns what waits for the step and
+	// finishes it (its messages, what it adds to the Document). analyze
+	// waits before it writes any report, and on every way out.
+	background func(*analyzeRun) (wait func() error)
+	after      func(*analyzeRun) error
 }
 
 var analyzeExtensions []analyzeExtension
@@ -262,14 +269,47 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 	defer doc.Result.Close()
 
 	run := &analyzeRun{Cfg: &cfg, Doc: doc, Shown: doc, Stdout: stdout, Stderr: stderr, Quiet: f.quiet}
+	// The steps in the background are waited for in order, each to the
+	// end, so that their messages and errors come as if they had run in
+	// line: the first error among them is the one reported.
+	var pending []func() error
+	wait := func() error {
+		var first error
+		for _, w := range pending {
+			if err := w(); err != nil && first == nil {
+				first = err
+			}
+		}
+		pending = nil
+		return first
+	}
 	for _, ext := range analyzeExtensions {
-		if ext.report != nil {
+		switch {
+		case ext.report != nil:
 			if err := ext.report(run); err != nil {
+				if werr := wait(); werr != nil {
+					return werr
+				}
 				return err
 			}
+		case ext.background != nil:
+			pending = append(pending, ext.background(run))
 		}
 	}
 	doc = run.Shown
+	var html *report.HTML
+	if f.html != "" && len(pending) > 0 && run.Shown == run.Doc {
+		// The HTML report's charts and tables, a pass over every attempt,
+		// while the evidence is cut on the other core. Both only read the
+		// Result, whose reads are safe from several goroutines. Not with
+		// --redact: the Redactor names numbers and addresses in the order
+		// it meets them, and the pcapng and the report must name them the
+		// same from run to run.
+		html = report.NewHTML(doc)
+	}
+	if err := wait(); err != nil {
+		return err
+	}
 	if !f.quiet && f.jsonOut != "-" {
 		if err := report.WriteText(stdout, doc); err != nil {
 			return &exitError{code: ExitOutput, err: err}
@@ -281,7 +321,10 @@ func runAnalyze(cmd *cobra.Command, f *analyzeFlags, args []string, stdout, stde
 		}
 	}
 	if f.html != "" {
-		if err := writeTo(f.html, stdout, whole(doc, func(w io.Writer) error { return report.WriteHTML(w, doc) })); err != nil {
+		if html == nil {
+			html = report.NewHTML(doc)
+		}
+		if err := writeTo(f.html, stdout, whole(doc, html.Write)); err != nil {
 			return &exitError{code: ExitOutput, err: err}
 		}
 		if !f.quiet {

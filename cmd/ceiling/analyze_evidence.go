@@ -17,7 +17,7 @@ import (
 // It runs first among the extensions (Order 10), so that the support bundle
 // and the CI gate find the evidence written.
 func init() {
-	registerAnalyze(analyzeExtension{Order: 10, flags: evidenceFlags, prepare: evidencePrepare, report: evidenceReport})
+	registerAnalyze(analyzeExtension{Order: 10, flags: evidenceFlags, prepare: evidencePrepare, background: evidenceReport})
 }
 
 // defaultFailures is how many first failures the default evidence holds;
@@ -52,8 +52,11 @@ func evidencePrepare(*pipeline.Config) error {
 }
 
 // evidenceReport cuts the evidence before any report is written, so that
-// the ladders are in the HTML report the first time it is written.
-func evidenceReport(run *analyzeRun) error {
+// the ladders are in the HTML report the first time it is written. The
+// cut runs in the background (analyzeExtension.background); what it
+// prints, and the ladders, wait for the wait it returns.
+func evidenceReport(run *analyzeRun) (wait func() error) {
+	none := func() error { return nil }
 	html := ""
 	if evidenceState.flags != nil {
 		if f := evidenceState.flags.Lookup("html"); f != nil {
@@ -62,29 +65,44 @@ func evidenceReport(run *analyzeRun) error {
 	}
 	wantLadders := evidenceState.ladders && html != ""
 	if evidenceState.out == "" && !wantLadders {
-		return nil
+		return none
 	}
 	if !hasCapture(run.Doc) {
 		if evidenceState.out != "" {
 			fmt.Fprintln(run.Stderr, "ceiling: --evidence: no capture among the inputs, no packets to write")
 		}
+		return none
+	}
+	// The state is read here, not on the goroutine: it is the command's,
+	// and another command (a test's) may bind it anew.
+	out := evidenceState.out
+	var (
+		sum  *evidence.Summary
+		sel  evidence.Selection
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		sel = evidence.Default(run.Doc.Result, defaultFailures)
+		sum, err = cutEvidence(run.Cfg, run.Doc, sel, out, evidence.Options{}, run.Stdout)
+	}()
+	return func() error {
+		<-done
+		if err != nil {
+			return err
+		}
+		if out != "" && !run.Quiet {
+			fmt.Fprintf(run.Stderr, "ceiling: wrote %s (%s)\n", out, evidenceCount(sum))
+		}
+		if wantLadders {
+			run.Doc.Ladders = reportLadders(sel, sum)
+			if run.Shown != run.Doc && redactLadders != nil {
+				run.Shown.Ladders = redactLadders(run.Doc.Ladders)
+			}
+		}
 		return nil
 	}
-	sel := evidence.Default(run.Doc.Result, defaultFailures)
-	sum, err := cutEvidence(run.Cfg, run.Doc, sel, evidenceState.out, evidence.Options{}, run.Stdout)
-	if err != nil {
-		return err
-	}
-	if evidenceState.out != "" && !run.Quiet {
-		fmt.Fprintf(run.Stderr, "ceiling: wrote %s (%s)\n", evidenceState.out, evidenceCount(sum))
-	}
-	if wantLadders {
-		run.Doc.Ladders = reportLadders(sel, sum)
-		if run.Shown != run.Doc && redactLadders != nil {
-			run.Shown.Ladders = redactLadders(run.Doc.Ladders)
-		}
-	}
-	return nil
 }
 
 func hasCapture(d *report.Document) bool {

@@ -221,3 +221,46 @@ func TestExtractUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeEvidenceInOrder: the evidence is cut beside the HTML
+// report's charts, yet what analyze prints and writes comes as when it was
+// cut first: its message before the report's, and when it fails, its
+// error alone, with no summary on stdout and no report written.
+func TestAnalyzeEvidenceInOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		evidence string // under the test's folder
+		code     int
+		stderr   []string // in this order
+		reports  bool     // the summary, the JSON and the HTML written
+	}{
+		{"written", "evidence.pcapng", ExitOK, []string{"ceiling: wrote {dir}/evidence.pcapng (37 packets of 5 attempts)", "ceiling: wrote {dir}/report.html"}, true},
+		{"no folder", "missing/evidence.pcapng", ExitOutput, []string{"evidence: open {dir}/missing/.evidence.pcapng."}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			html, js := filepath.Join(dir, "report.html"), filepath.Join(dir, "summary.json")
+			code, stdout, stderr := runCLI(t, "analyze", "--demo", "-o", html, "--json", js, "--evidence", filepath.Join(dir, tc.evidence))
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr)
+			}
+			at := 0
+			for _, want := range tc.stderr {
+				want = strings.ReplaceAll(want, "{dir}", dir)
+				k := strings.Index(stderr[at:], want)
+				if k < 0 {
+					t.Fatalf("stderr lacks %q after byte %d:\n%s", want, at, stderr)
+				}
+				at += k + len(want)
+			}
+			if got := strings.Contains(stdout, "verdict: sip 503"); got != tc.reports {
+				t.Errorf("summary on stdout: %v, want %v:\n%s", got, tc.reports, stdout)
+			}
+			for _, p := range []string{html, js} {
+				if _, err := os.Stat(p); (err == nil) != tc.reports {
+					t.Errorf("%s written: %v, want %v", p, err == nil, tc.reports)
+				}
+			}
+		})
+	}
+}

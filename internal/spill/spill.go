@@ -109,8 +109,13 @@ func (l *Log[T]) Len() int { return l.n }
 
 // Err is the first error writing or reading the file. After one, records
 // that could not be read read as zero values: the caller must not trust
-// what it made from the log, and should report Err.
-func (l *Log[T]) Err() error { return l.err }
+// what it made from the log, and should report Err. Safe from several
+// goroutines, as Get: a report checks it while another reads the log.
+func (l *Log[T]) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
 
 // MostResident is the most pages that were in memory at once: more than
 // Options.Resident by a page or two when a caller settles often enough.
