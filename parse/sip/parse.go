@@ -330,6 +330,7 @@ type frame struct {
 	fault     *ParseError
 	nls       int                   // header lines saved
 	allSaved  bool                  // every header line is saved, and the empty line follows
+	plain     bool                  // allSaved, and every line's savedLine.name is set: no line folds nor breaks the grammar
 	clNL      int                   // the '\n' of the Content-Length line, when find read it
 	lines     [savedLines]savedLine // the first header lines
 }
@@ -488,15 +489,17 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 // the common shape and not folded, else -1: headerValueBytes reads it.
 func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 	clLine, clValue = -1, -1
-	dropped := false
+	dropped, odd := false, false
 	for pos < len(b) {
 		c := b[pos]
 		if c == '\n' {
 			f.hdrEnd, f.allSaved = pos+1, !dropped
+			f.plain = f.allSaved && !odd
 			break
 		}
 		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
 			f.hdrEnd, f.allSaved = pos+2, !dropped
+			f.plain = f.allSaved && !odd
 			break
 		}
 		name, h := scanName(b, pos)
@@ -515,8 +518,11 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 				clLine, clValue = pos, k+1
 			}
 			k++
-		} else if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
-			clLine = pos
+		} else {
+			odd = true
+			if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+				clLine = pos
+			}
 		}
 		nl := bytes.IndexByte(b[k:], '\n')
 		if nl < 0 {
@@ -534,7 +540,7 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 		}
 		if f.nls < savedLines && nl-f.start <= math.MaxInt32 {
 			if name > math.MaxUint16 {
-				name = 0
+				name, odd = 0, true
 			}
 			f.lines[f.nls] = savedLine{nl: int32(nl - f.start), name: uint16(name), h: h}
 			f.nls++
@@ -729,88 +735,128 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 	}
 
 	var haveVia, haveFrom, haveTo, haveCSeq, haveCL bool
+	// When frame.find saw every line in the common shape, a line is its
+	// savedLine and nothing more: no line folds, none breaks the grammar,
+	// and the number of fields is the number of lines. A line nobody reads
+	// is then passed over without even being cut out of text, which is
+	// most of the lines of a message.
+	plain := f.plain && !p.full && f.nls <= lim.maxHeaders
+	if plain {
+		m.Headers = f.nls
+	}
 	pos := f.headers - base
 	for li := 0; pos < len(text); li++ {
 		lineAt := pos
-		var line string
-		// Nearly every line is "Name: value", the name a token that the
-		// colon follows at once: frame.find read the name and saved it,
-		// which needs no trimming nor checking. Anything else takes the
-		// general path.
-		k := 0
+		var name, value string
+		var corr bool
 		h := hOther
-		if li < f.nls {
-			e := &f.lines[li]
-			end := int(e.nl)
-			line, pos = text[pos:end], end+1
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-			}
-			k, h = int(e.name), e.h
-		} else {
-			if f.allSaved {
+		if plain {
+			if li == f.nls {
 				break
 			}
-			line, pos = cutLine(text, pos)
-			if !p.full {
-				for k < len(line) && tokenChar[line[k]] {
-					k++
+			e := &f.lines[li]
+			k, end := int(e.name), int(e.nl)
+			pos, h = end+1, e.h
+			switch {
+			case h == hOther:
+				name = text[lineAt : lineAt+k]
+				corr = (len(name) == 1 || p.corr.last[lower(name[len(name)-1])]) && p.corr.match(name)
+				if !corr {
+					continue
 				}
-				if k == len(line) || line[k] != ':' {
-					k = 0
-				} else if k > 0 {
-					h = lookupHeader(line[:k])
+			case h < numRead:
+				corr = p.corr.known[h]
+				if corr {
+					name = text[lineAt : lineAt+k]
+				}
+			case !p.corr.known[h]:
+				continue
+			default:
+				name, corr = text[lineAt:lineAt+k], true
+			}
+			// The line holds its name and colon, so end-1 is in it.
+			if text[end-1] == '\r' {
+				end--
+			}
+			value = trimWSP(text[lineAt+k+1 : end])
+		} else {
+			var line string
+			// Nearly every line is "Name: value", the name a token that the
+			// colon follows at once: frame.find read the name and saved it,
+			// which needs no trimming nor checking. Anything else takes the
+			// general path.
+			k := 0
+			if li < f.nls {
+				e := &f.lines[li]
+				end := int(e.nl)
+				line, pos = text[pos:end], end+1
+				if len(line) > 0 && line[len(line)-1] == '\r' {
+					line = line[:len(line)-1]
+				}
+				k, h = int(e.name), e.h
+			} else {
+				if f.allSaved {
+					break
+				}
+				line, pos = cutLine(text, pos)
+				if !p.full {
+					for k < len(line) && tokenChar[line[k]] {
+						k++
+					}
+					if k == len(line) || line[k] != ':' {
+						k = 0
+					} else if k > 0 {
+						h = lookupHeader(line[:k])
+					}
 				}
 			}
-		}
-		if line == "" {
-			break
-		}
-		var name, raw string
-		if k > 0 {
-			name, raw = line[:k], line[k+1:]
-		} else {
-			if isWSP(line[0]) {
-				f.add(base+lineAt, "continuation line without a header field", nil)
-				continue
+			if line == "" {
+				break
 			}
-			colon := strings.IndexByte(line, ':')
-			if colon < 0 {
-				f.add(base+lineAt, fmt.Sprintf("header line without a colon: %q", clip(line)), nil)
-				continue
+			var raw string
+			if k > 0 {
+				name, raw = line[:k], line[k+1:]
+			} else {
+				if isWSP(line[0]) {
+					f.add(base+lineAt, "continuation line without a header field", nil)
+					continue
+				}
+				colon := strings.IndexByte(line, ':')
+				if colon < 0 {
+					f.add(base+lineAt, fmt.Sprintf("header line without a colon: %q", clip(line)), nil)
+					continue
+				}
+				name = trimWSP(line[:colon])
+				h = lookupHeader(name)
+				// A name lookupHeader knows is a token already.
+				if h == hOther && !isToken(name) {
+					f.add(base+lineAt, fmt.Sprintf("bad header name %q", clip(name)), nil)
+					continue
+				}
+				raw = line[colon+1:]
 			}
-			name = trimWSP(line[:colon])
-			h = lookupHeader(name)
-			// A name lookupHeader knows is a token already.
-			if h == hOther && !isToken(name) {
-				f.add(base+lineAt, fmt.Sprintf("bad header name %q", clip(name)), nil)
-				continue
+			// The value of a header nobody reads is not even trimmed. The
+			// last-letter test, inlined here, turns most names away before
+			// the call.
+			if h != hOther && !p.full {
+				corr = p.corr.known[h]
+			} else {
+				corr = (len(name) == 1 || p.corr.last[lower(name[len(name)-1])]) && p.corr.match(name)
 			}
-			raw = line[colon+1:]
-		}
-		// The value of a header nobody reads is not even trimmed. The
-		// last-letter test, inlined here, turns most names away before
-		// the call.
-		var corr bool
-		if h != hOther && !p.full {
-			corr = p.corr.known[h]
-		} else {
-			corr = (len(name) == 1 || p.corr.last[lower(name[len(name)-1])]) && p.corr.match(name)
-		}
-		var value string
-		if (h != hOther && h < numRead) || corr || p.full {
-			value = trimWSP(raw)
-		}
-		if pos < len(text) && isWSP(text[pos]) {
-			var folds int
-			value, pos, folds = unfold(trimWSP(raw), text, pos)
-			li += folds
-		}
-		m.Headers++
-		if m.Headers > lim.maxHeaders {
-			f.add(base+lineAt, fmt.Sprintf("more than %d header fields", lim.maxHeaders), nil)
-			m.Headers--
-			break
+			if (h != hOther && h < numRead) || corr || p.full {
+				value = trimWSP(raw)
+			}
+			if pos < len(text) && isWSP(text[pos]) {
+				var folds int
+				value, pos, folds = unfold(trimWSP(raw), text, pos)
+				li += folds
+			}
+			m.Headers++
+			if m.Headers > lim.maxHeaders {
+				f.add(base+lineAt, fmt.Sprintf("more than %d header fields", lim.maxHeaders), nil)
+				m.Headers--
+				break
+			}
 		}
 
 		switch h {

@@ -1,0 +1,156 @@
+package sip
+
+import "testing"
+
+// loadTestDialog is one call of the bench inputs (internal/cmd/gencap)
+// as its messages cross the wire over UDP: INVITE, 100, 180, 200, ACK,
+// BYE, 200, and a refused call's 503 and its ACK. The capture reader
+// parses 2.5 M such messages a GB, so this mix, rather than any one
+// message, is what a change to the parser is weighed by.
+var loadTestDialog = []string{
+	crlf(`INVITE sip:+18005550100@10.20.0.10:5060;transport=udp;user=phone SIP/2.0
+Via: SIP/2.0/UDP 10.10.0.5:40312;rport;branch=z9hG4bK1a2b3c4d00c0ffee
+Max-Forwards: 70
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 1 INVITE
+Contact: <sip:loadtest-0017@10.10.0.5:40312;transport=udp>
+Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY
+Supported: timer, replaces
+Session-Expires: 1800;refresher=uac
+P-Asserted-Identity: <sip:+14155550017@10.10.0.5;user=phone>
+User-Agent: ceiling-spike SipCallSampler (Apache JMeter 5.6.3)
+Content-Type: application/sdp
+Content-Length: 230
+
+v=0
+o=jmeter 123456 123456 IN IP4 10.10.0.5
+s=ceiling spike call
+c=IN IP4 10.10.0.5
+t=0 0
+m=audio 20000 RTP/AVP 0 8 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-16
+a=ptime:20
+a=rtcp:20001
+a=sendrecv
+`),
+	crlf(`SIP/2.0 100 Trying
+Via: SIP/2.0/UDP 10.10.0.5:40312;branch=z9hG4bK1a2b3c4d00c0ffee;received=10.10.0.5;rport=40312
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 1 INVITE
+Server: edge-sbc 5.6.3 (ceiling gencap)
+Content-Length: 0
+
+`),
+	crlf(`SIP/2.0 180 Ringing
+Via: SIP/2.0/UDP 10.10.0.5:40312;branch=z9hG4bK1a2b3c4d00c0ffee;received=10.10.0.5;rport=40312
+Record-Route: <sip:10.20.0.10:5060;transport=udp;lr;ftag=6e3a2c91;did=a1b2c3>
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 1 INVITE
+Contact: <sip:edge@10.20.0.10:5060;transport=udp>
+Server: edge-sbc 5.6.3 (ceiling gencap)
+Content-Length: 0
+
+`),
+	crlf(`SIP/2.0 200 OK
+Via: SIP/2.0/UDP 10.10.0.5:40312;branch=z9hG4bK1a2b3c4d00c0ffee;received=10.10.0.5;rport=40312
+Record-Route: <sip:10.20.0.10:5060;transport=udp;lr;ftag=6e3a2c91;did=a1b2c3>
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 1 INVITE
+Contact: <sip:edge@10.20.0.10:5060;transport=udp>
+Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY
+Supported: timer
+Require: timer
+Session-Expires: 1800;refresher=uac
+Server: edge-sbc 5.6.3 (ceiling gencap)
+Content-Type: application/sdp
+Content-Length: 0
+
+`),
+	crlf(`ACK sip:edge@10.20.0.10:5060;transport=udp SIP/2.0
+Via: SIP/2.0/UDP 10.10.0.5:40312;rport;branch=z9hG4bK5e6f7a8b00c0ffee
+Max-Forwards: 70
+Route: <sip:10.20.0.10:5060;transport=udp;lr;ftag=6e3a2c91;did=a1b2c3>
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 1 ACK
+User-Agent: ceiling-spike SipCallSampler (Apache JMeter 5.6.3)
+Content-Length: 0
+
+`),
+	crlf(`BYE sip:edge@10.20.0.10:5060;transport=udp SIP/2.0
+Via: SIP/2.0/UDP 10.10.0.5:40312;rport;branch=z9hG4bK9c0d1e2f00c0ffee
+Max-Forwards: 70
+Route: <sip:10.20.0.10:5060;transport=udp;lr;ftag=6e3a2c91;did=a1b2c3>
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 2 BYE
+User-Agent: ceiling-spike SipCallSampler (Apache JMeter 5.6.3)
+Content-Length: 0
+
+`),
+	crlf(`SIP/2.0 200 OK
+Via: SIP/2.0/UDP 10.10.0.5:40312;branch=z9hG4bK9c0d1e2f00c0ffee;received=10.10.0.5;rport=40312
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 2 BYE
+Server: edge-sbc 5.6.3 (ceiling gencap)
+Content-Length: 0
+
+`),
+	crlf(`SIP/2.0 503 Service Unavailable
+Via: SIP/2.0/UDP 10.10.0.5:40312;branch=z9hG4bK1a2b3c4d00c0ffee;received=10.10.0.5;rport=40312
+From: "Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91
+To: <sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d
+Call-ID: 00000000c0ffee17-t0017-i000042@10.10.0.5
+CSeq: 1 INVITE
+Retry-After: 5
+Reason: Q.850;cause=34;text="Edge dialog limit reached"
+Server: edge-sbc 5.6.3 (ceiling gencap)
+Content-Length: 0
+
+`),
+}
+
+// BenchmarkParseLoadTest parses loadTestDialog's messages in turn, one
+// per iteration, as the capture reader does (ParseSharedInto, datagram
+// mode). cpu-ns/op is the figure to compare on a shared machine.
+func BenchmarkParseLoadTest(b *testing.B) {
+	msgs := make([][]byte, len(loadTestDialog))
+	size := 0
+	for i, s := range loadTestDialog {
+		msgs[i] = []byte(s)
+		size += len(s)
+	}
+	var p Parser
+	var m Message
+	opts := &Options{Datagram: true}
+	b.SetBytes(int64(size / len(msgs)))
+	b.ReportAllocs()
+	start := cpuTime()
+	i := 0
+	for b.Loop() {
+		if _, _, err := p.ParseSharedInto(&m, msgs[i], opts); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == len(msgs) {
+			i = 0
+		}
+	}
+	if cpu := cpuTime() - start; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
