@@ -71,7 +71,6 @@ type Log[T any] struct {
 	name     string // "" once removed
 	end      int64
 	buf      []byte
-	hbuf     []byte // a page read by Heads
 	spare    [][]T
 	err      error
 	mu       sync.Mutex
@@ -209,10 +208,10 @@ func (l *Log[T]) GetRun(i int, dst []T) int {
 
 // Heads calls yield with the head of each record (HeadCodec) in order,
 // until it returns false. v is good until yield returns. The Log's codec
-// must be a HeadCodec. Safe from several goroutines, as Get: a page at a
-// time is read under the lock, and yield is called without it, so it may
-// call Get. Pages on disk are read into one buffer, not decoded whole,
-// and do not displace the pages in memory.
+// must be a HeadCodec. Safe from several goroutines, as Get: the lock is
+// held only to look a page up, and yield is called without it, so it may
+// call Get. Pages on disk are read into a buffer of the pass's own, not
+// decoded whole, and do not displace the pages in memory.
 func (l *Log[T]) Heads(yield func(i int, v *T) bool) { l.heads(false, yield) }
 
 // HeadsBackward is Heads from the last record to the first.
@@ -221,7 +220,10 @@ func (l *Log[T]) HeadsBackward(yield func(i int, v *T) bool) { l.heads(true, yie
 func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 	hc := l.codec.(HeadCodec[T])
 	part := Part[T]{Decode: hc.DecodeHead, Trim: hc.TrimHead}
-	var run []T
+	var (
+		run []T
+		buf []byte
+	)
 	l.mu.Lock()
 	pages := len(l.pages)
 	l.mu.Unlock()
@@ -230,9 +232,7 @@ func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 		if backward {
 			k = pages - 1 - step
 		}
-		l.mu.Lock()
-		run = l.headsOf(k, part, run[:0], &l.hbuf)
-		l.mu.Unlock()
+		run = l.headsOf(k, part, run[:0], &buf)
 		base := k * l.opt.PageItems
 		for j := range run {
 			if backward {
@@ -261,8 +261,8 @@ type HeadReader[T any] struct {
 	run  []T // the heads of the page being read
 	base int // the index of run[0]
 	i    int // the next record
-	// buf is the page on disk being read, of this reader alone, when the
-	// part's strings are made of it (Part.Alias).
+	// buf is the page on disk being read, of this reader alone: the
+	// part's strings may be made of it (Part.Alias).
 	buf []byte
 }
 
@@ -300,17 +300,13 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 	if j >= len(r.run) {
 		l := r.l
 		l.mu.Lock()
-		if r.i >= l.n {
-			l.mu.Unlock()
+		n := l.n
+		l.mu.Unlock()
+		if r.i >= n {
 			return 0, nil, false
 		}
 		k := r.i / l.opt.PageItems
-		buf := &l.hbuf
-		if r.part.Alias {
-			buf = &r.buf
-		}
-		r.run = l.headsOf(k, r.part, r.run[:0], buf)
-		l.mu.Unlock()
+		r.run = l.headsOf(k, r.part, r.run[:0], &r.buf)
 		r.base = k * l.opt.PageItems
 		j = r.i - r.base
 	}
@@ -319,12 +315,19 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 }
 
 // headsOf appends to dst the part of each record of page k, reading a
-// page on disk into buf.
+// page on disk into buf. It holds the lock only to look the page up (and
+// to copy its records when it is in memory) and to note an error: the
+// reading and decoding, most of a pass's time, run beside other passes'
+// (cmd/ceiling cuts the evidence while the HTML report's charts read the
+// same attempts). A page on disk stays where it is while the log is read
+// and not written, which is when passes may run side by side.
 func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
+	l.mu.Lock()
 	p := l.pages[k]
 	n := min(l.opt.PageItems, l.n-k*l.opt.PageItems)
 	if p.items != nil {
 		dst = append(dst, p.items...)
+		l.mu.Unlock()
 		for j := range dst {
 			part.Trim(&dst[j])
 		}
@@ -334,26 +337,37 @@ func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 		}
 		return dst
 	}
-	if l.err == nil {
-		if cap(*buf) < p.size {
-			*buf = make([]byte, p.size)
+	f, off, size, failed := l.f, p.off, p.size, l.err != nil
+	l.mu.Unlock()
+	if !failed {
+		if cap(*buf) < size {
+			*buf = make([]byte, size)
 		}
-		src := (*buf)[:p.size]
-		if _, err := l.f.ReadAt(src, p.off); err != nil {
-			l.err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", p.size, p.off, l.f.Name(), err)
+		src := (*buf)[:size]
+		var err error
+		if _, rerr := f.ReadAt(src, off); rerr != nil {
+			err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", size, off, f.Name(), rerr)
 		}
 		arena := Arena{alias: part.Alias}
-		for j := 0; j < n && l.err == nil; j++ {
+		for j := 0; j < n && err == nil; j++ {
 			dst = append(dst, *new(T))
-			m, err := part.Decode(src, &dst[j], &arena)
-			if err != nil {
-				l.err = fmt.Errorf("spill: page %d record %d: %w", k, j, err)
+			m, derr := part.Decode(src, &dst[j], &arena)
+			if derr != nil {
+				err = fmt.Errorf("spill: page %d record %d: %w", k, j, derr)
 				break
 			}
 			src = src[m:]
 		}
+		if err != nil {
+			l.mu.Lock()
+			if l.err == nil {
+				l.err = err
+			}
+			l.mu.Unlock()
+			failed = true
+		}
 	}
-	if l.err != nil {
+	if failed {
 		dst = dst[:0]
 	}
 	for len(dst) < n {
