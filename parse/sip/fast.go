@@ -31,7 +31,9 @@ func (p *Parser) tagOf(v string) string {
 
 // fastVia reads "SIP/2.0/UDP host:port;branch=z9hG4bK...;rport": the
 // protocol as written by the RFC, one space, a sent-by and parameters
-// without white space or quotes, no comment.
+// without white space or quotes, no comment. Nor a comma: then v is all
+// of a Via field's one value, so that fill need not look for a second
+// before it (see viaByte).
 func fastVia(v string) (via Via, ok bool) {
 	const proto = "SIP/2.0/"
 	if len(v) <= len(proto) || v[:len(proto)] != proto {
@@ -44,18 +46,14 @@ func fastVia(v string) (via Via, ok bool) {
 	}
 	// parseVia cuts the transport at white space or ';': with anything
 	// else after the token it reads a different transport.
-	if k == 0 || k == len(s) || s[k] != ' ' || k+1 == len(s) || valueByte[s[k+1]] == vOdd {
+	if k == 0 || k == len(s) || s[k] != ' ' || k+1 == len(s) || viaByte[s[k+1]] == vOdd {
 		return via, false
 	}
 	via.Transport = internTransport(s[:k])
 	s = s[k+1:]
-	i := 0
-	for ; i < len(s); i++ {
-		if c := valueByte[s[i]]; c == vSemi {
-			break
-		} else if c == vOdd {
-			return via, false
-		}
+	i := plainRun(s, 0, &viaParamByte)
+	if i < len(s) && viaParamByte[s[i]] == vOdd {
+		return via, false
 	}
 	via.SentBy = s[:i]
 	if i == len(s) {
@@ -64,23 +62,16 @@ func fastVia(v string) (via Via, ok bool) {
 	params := s[i+1:]
 	for params != "" {
 		// One parameter: name[=value] up to the next ';'.
-		end, eq := len(params), -1
-		for j := 0; j < len(params); j++ {
-			switch valueByte[params[j]] {
-			case 0:
-				continue
-			case vSemi:
-				end = j
-			case vEq:
-				if eq < 0 {
-					eq = j
-				}
-				continue
-			case vOdd:
-				return Via{}, false
-			}
-			break
+		j := plainRun(params, 0, &viaByte)
+		eq := -1
+		if j < len(params) && viaByte[params[j]] == vEq {
+			eq = j
+			j = plainRun(params, j+1, &viaParamByte)
 		}
+		if j < len(params) && viaParamByte[params[j]] == vOdd {
+			return Via{}, false
+		}
+		end := j
 		name, val := params[:end], ""
 		if eq >= 0 {
 			name, val = params[:eq], params[eq+1:end]
@@ -120,6 +111,46 @@ var valueByte = func() (t [256]uint8) {
 	}
 	t[';'] = vSemi
 	t['='] = vEq
+	return t
+}()
+
+// viaByte is valueByte for fastVia, which also gives up at a comma. A
+// Via header field nearly always holds one value: reading the whole field
+// as one, and giving up at the first sign of another, saves searching it
+// for a comma first.
+var viaByte = func() (t [256]uint8) {
+	t = valueByte
+	t[','] = vOdd
+	return t
+}()
+
+// plainRun returns the index of the first byte of s from i on that t
+// does not class as plain (0), or len(s). Four bytes a step, so that the
+// bytes of a branch or an address cost a fraction of a branch each.
+func plainRun(s string, i int, t *[256]uint8) int {
+	for i+4 <= len(s) && t[s[i]]|t[s[i+1]]|t[s[i+2]]|t[s[i+3]] == 0 {
+		i += 4
+	}
+	for i < len(s) && t[s[i]] == 0 {
+		i++
+	}
+	return i
+}
+
+// paramByte is valueByte without '=', for fastTag, which looks for the
+// end of each parameter only.
+var paramByte = func() (t [256]uint8) {
+	t = valueByte
+	t['='] = 0
+	return t
+}()
+
+// viaParamByte is viaByte without '=', for the loops that look for the
+// end of a sent-by or of a parameter's value, where '=' is a byte like any
+// other.
+var viaParamByte = func() (t [256]uint8) {
+	t = viaByte
+	t['='] = 0
 	return t
 }()
 
@@ -176,19 +207,9 @@ func fastTag(v string) (tag string, ok bool) {
 		params = rest[k+1:]
 	}
 	for params != "" {
-		end := len(params)
-		for j := 0; j < len(params); j++ {
-			c := valueByte[params[j]]
-			if c == 0 {
-				continue
-			}
-			if c == vSemi {
-				end = j
-				break
-			}
-			if c == vOdd {
-				return "", false
-			}
+		end := plainRun(params, 0, &paramByte)
+		if end < len(params) && paramByte[params[end]] == vOdd {
+			return "", false
 		}
 		p := params[:end]
 		if len(p) >= 3 && (p[:3] == "tag" || equalFold(p[:3], "tag")) && (len(p) == 3 || p[3] == '=') {

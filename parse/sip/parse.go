@@ -862,6 +862,13 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 		switch h {
 		case hVia:
 			if !haveVia && value != "" && !p.full {
+				// A value fastVia reads holds no comma: it is the
+				// field's only value, as nextValue would cut it.
+				if via, ok := fastVia(value); ok {
+					m.Via, haveVia = via, true
+					m.ViaCount++
+					break
+				}
 				// countValues goes through the values as nextValue
 				// cuts them: the first is cut already.
 				first, rest := nextValue(value)

@@ -1,0 +1,44 @@
+package sip
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzFastValues holds the fast paths of the Via and From/To readers to
+// the general ones on arbitrary values: when fastVia or fastTag answers,
+// it answers as parseVia or tagOf does. FuzzParse checks the same through
+// whole messages; this target reaches the values' corners sooner.
+func FuzzFastValues(f *testing.F) {
+	for _, v := range []string{
+		"SIP/2.0/UDP 10.10.0.5:40312;branch=z9hG4bK1a2b3c4d00c0ffee;received=10.10.0.5;rport=40312",
+		"SIP/2.0/UDP 10.10.0.5:40312;rport;branch=z9hG4bK5e6f7a8b00c0ffee",
+		"SIP/2.0/WS 1a2b3c4d.invalid;branch=z9hG4bK1a2b3c4d00c0ffee;received=10.10.0.5",
+		"SIP/2.0/TCP h;branch==a;rport=;RECEIVED=x;x=\"a;b\"",
+		"SIP/2.0/UDP h;branch=a,SIP/2.0/UDP g;branch=b",
+		"SIP/2.0/UDP h:5060 (comment);branch=a",
+		`"Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91`,
+		`<sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d`,
+		`<sip:a@b;tag=inside>;x=1;TAG=outside;tag=second`,
+		`sip:bob@b;tagx=1;tag`,
+		`"a\"b" <sip:a@b>;tag=1`,
+		`<sip:a@b>;tag=12345678 9`,
+	} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if via, ok := fastVia(v); ok {
+			if want := parseVia(v); via != want {
+				t.Fatalf("fastVia(%q) = %+v, parseVia %+v", v, via, want)
+			}
+			if strings.IndexByte(v, ',') >= 0 {
+				t.Fatalf("fastVia(%q) read a value with a comma", v)
+			}
+		}
+		if tag, ok := fastTag(v); ok {
+			if want := tagOf(v); tag != want {
+				t.Fatalf("fastTag(%q) = %q, tagOf %q", v, tag, want)
+			}
+		}
+	})
+}
