@@ -82,6 +82,26 @@ func TestAttemptCodec(t *testing.T) {
 			t.Errorf("AttemptsOf: head %d = %+v", i, a)
 		}
 	}
+	// HeadsBackwardFrom on the log, on attempts in memory and on a view,
+	// from within, past the end and below the start.
+	for name, s := range map[string]*Attempts{
+		"log": {log: l}, "memory": AttemptsOf(want), "view": AttemptsOf(want).Map(func(*Attempt) {}),
+	} {
+		for _, from := range []int{0, 3, 4, len(want) - 1, len(want) + 5, -1} {
+			next := min(from, len(want)-1)
+			for i, a := range s.HeadsBackwardFrom(from) {
+				head := want[i]
+				head.CallID, head.TraceID, head.Detail = "", "", nil
+				if i != next || !reflect.DeepEqual(a, head) {
+					t.Errorf("%s from %d: head %d (want %d) = %+v", name, from, i, next, a)
+				}
+				next--
+			}
+			if next != -1 {
+				t.Errorf("%s from %d: stopped before attempt %d", name, from, next)
+			}
+		}
+	}
 }
 
 // roundTrip writes each value through a log that keeps one page of one

@@ -93,12 +93,20 @@ func (s *Attempts) All() iter.Seq2[int, Attempt] {
 // rest for a few attempts reads those with At. When the attempts are on
 // disk, Heads reads them at a fraction of All's cost: it makes none of
 // their strings or Details, and displaces no page in memory.
-func (s *Attempts) Heads() iter.Seq2[int, Attempt] { return s.heads(false) }
+func (s *Attempts) Heads() iter.Seq2[int, Attempt] { return s.heads(false, -1) }
 
 // HeadsBackward is Heads, latest first.
-func (s *Attempts) HeadsBackward() iter.Seq2[int, Attempt] { return s.heads(true) }
+func (s *Attempts) HeadsBackward() iter.Seq2[int, Attempt] { return s.heads(true, s.Len()-1) }
 
-func (s *Attempts) heads(backward bool) iter.Seq2[int, Attempt] {
+// HeadsBackwardFrom is HeadsBackward from attempt i down: a pass for the
+// latest attempts made before a time starts at the last one made by then
+// rather than at the end of the run.
+func (s *Attempts) HeadsBackwardFrom(i int) iter.Seq2[int, Attempt] {
+	return s.heads(true, min(i, s.Len()-1))
+}
+
+// heads is a pass over the heads; a backward one starts at attempt from.
+func (s *Attempts) heads(backward bool, from int) iter.Seq2[int, Attempt] {
 	return func(yield func(int, Attempt) bool) {
 		if s == nil {
 			return
@@ -106,7 +114,7 @@ func (s *Attempts) heads(backward bool) iter.Seq2[int, Attempt] {
 		if s.log != nil && s.src == nil {
 			y := func(i int, a *Attempt) bool { return yield(i, *a) }
 			if backward {
-				s.log.HeadsBackward(y)
+				s.log.HeadsBackwardFrom(from, y)
 			} else {
 				s.log.Heads(y)
 			}
@@ -117,7 +125,7 @@ func (s *Attempts) heads(backward bool) iter.Seq2[int, Attempt] {
 		// wherever the attempts are.
 		all := s.All()
 		if backward {
-			all = s.Backward()
+			all = s.backwardFrom(from)
 		}
 		for i, a := range all {
 			trimHead(&a)
@@ -129,9 +137,11 @@ func (s *Attempts) heads(backward bool) iter.Seq2[int, Attempt] {
 }
 
 // Backward yields each attempt with its index, latest first.
-func (s *Attempts) Backward() iter.Seq2[int, Attempt] {
+func (s *Attempts) Backward() iter.Seq2[int, Attempt] { return s.backwardFrom(s.Len() - 1) }
+
+func (s *Attempts) backwardFrom(from int) iter.Seq2[int, Attempt] {
 	return func(yield func(int, Attempt) bool) {
-		for i := s.Len() - 1; i >= 0; i-- {
+		for i := from; i >= 0; i-- {
 			if !yield(i, s.At(i)) {
 				return
 			}

@@ -212,12 +212,23 @@ func (l *Log[T]) GetRun(i int, dst []T) int {
 // held only to look a page up, and yield is called without it, so it may
 // call Get. Pages on disk are read into a buffer of the pass's own, not
 // decoded whole, and do not displace the pages in memory.
-func (l *Log[T]) Heads(yield func(i int, v *T) bool) { l.heads(false, yield) }
+func (l *Log[T]) Heads(yield func(i int, v *T) bool) { l.heads(false, -1, yield) }
 
 // HeadsBackward is Heads from the last record to the first.
-func (l *Log[T]) HeadsBackward(yield func(i int, v *T) bool) { l.heads(true, yield) }
+func (l *Log[T]) HeadsBackward(yield func(i int, v *T) bool) { l.heads(true, -1, yield) }
 
-func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
+// HeadsBackwardFrom is HeadsBackward from record i (the last when i is
+// past it) to the first: a pass that looks for the latest records before
+// a time need not read those after it.
+func (l *Log[T]) HeadsBackwardFrom(i int, yield func(i int, v *T) bool) {
+	if i >= 0 {
+		l.heads(true, i, yield)
+	}
+}
+
+// heads is a pass over the heads; a backward one starts at record from,
+// or at the last when from is -1.
+func (l *Log[T]) heads(backward bool, from int, yield func(i int, v *T) bool) {
 	hc := l.codec.(HeadCodec[T])
 	part := Part[T]{Decode: hc.DecodeHead, Trim: hc.TrimHead}
 	var (
@@ -226,6 +237,11 @@ func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 	)
 	l.mu.Lock()
 	pages := len(l.pages)
+	if from >= 0 && from < l.n {
+		pages = from/l.opt.PageItems + 1
+	} else {
+		from = -1
+	}
 	l.mu.Unlock()
 	for step := 0; step < pages; step++ {
 		k := step
@@ -234,9 +250,13 @@ func (l *Log[T]) heads(backward bool, yield func(i int, v *T) bool) {
 		}
 		run = l.headsOf(k, part, run[:0], &buf)
 		base := k * l.opt.PageItems
-		for j := range run {
+		last := len(run) - 1
+		if from >= 0 && step == 0 {
+			last = from - base
+		}
+		for j := range last + 1 {
 			if backward {
-				j = len(run) - 1 - j
+				j = last - j
 			}
 			if !yield(base+j, &run[j]) {
 				return

@@ -481,3 +481,39 @@ func TestHeadsBeside(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHeadsBackwardFrom: from any record, within a page or at its ends,
+// in memory or on disk, the pass yields that record and every one before
+// it, latest first; from past the last, all; from below the first, none.
+func TestHeadsBackwardFrom(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+	const n = 40
+	for i := 0; i < n; i++ {
+		l.Append(rec{N: int64(i), S: "s", Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), uint16(i))})
+		l.Settle()
+	}
+	for _, tc := range []struct{ from, first, count int }{
+		{0, 0, 1}, {6, 6, 7}, {7, 7, 8}, {20, 20, 21}, {n - 1, n - 1, n}, {n, n - 1, n}, {1 << 20, n - 1, n}, {-1, 0, 0},
+	} {
+		got, next := 0, tc.first
+		l.HeadsBackwardFrom(tc.from, func(i int, h *rec) bool {
+			if i != next || h.N != int64(i) || h.S != "" {
+				t.Errorf("from %d: head %+v at %d, want record %d", tc.from, *h, i, next)
+			}
+			next--
+			got++
+			return true
+		})
+		if got != tc.count {
+			t.Errorf("from %d: %d heads, want %d", tc.from, got, tc.count)
+		}
+	}
+	got := 0
+	l.HeadsBackwardFrom(30, func(i int, h *rec) bool { got++; return i > 25 })
+	if got != 6 {
+		t.Errorf("from 30, stopping at 25: %d heads, want 6", got)
+	}
+	if err := l.Err(); err != nil {
+		t.Fatal(err)
+	}
+}

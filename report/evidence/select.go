@@ -131,9 +131,21 @@ func Default(res *correlate.Result, n int) Selection {
 	}
 	var picked []pick
 	chosen := map[int]bool{}
+	// The attempts are in time order: those made by the first failure's
+	// time end with the last of its instant. The passes start there, not
+	// at the end of the run: a spike test mostly fails after its first
+	// failure, and a pass back from the end read those attempts only to
+	// skip them.
+	from := count - 1
+	if ff >= 0 && ff < count {
+		from = ff
+		for from+1 < count && res.Attempts.At(from+1).Time <= before {
+			from++
+		}
+	}
 	for pass := 0; pass < 4 && len(picked) < want; pass++ {
 		sameEdge, wire := pass&1 == 0, pass < 2
-		for i, a := range res.Attempts.HeadsBackward() {
+		for i, a := range res.Attempts.HeadsBackwardFrom(from) {
 			if a.Hop != 0 || a.Layer != layer || a.Outcome != correlate.Answered || a.Failed || a.Time > before || chosen[i] {
 				continue
 			}
