@@ -226,6 +226,14 @@ func TestFastTag(t *testing.T) {
 		{`sip:a@b;tag=1 (x)`, false},
 		{`<sip:a@b;tag=1`, false},
 		{`"a" sip:a@b;tag=1`, false},
+		{`"a"<sip:a@b>;tag=1`, true},
+		{`"" <sip:a@b>;tag=1`, true},
+		{`"no URI"`, false},
+		{`"no URI";tag=1`, false},
+		{`"`, false},
+		{`"a" <`, false},
+		{`"a\" <sip:a@b>;tag=1`, false},
+		{`"a" x <sip:a@b;tag=in>;tag=out`, true},
 	} {
 		got, ok := fastTag(c.v)
 		if ok != c.fast {

@@ -8,7 +8,8 @@ import (
 // FuzzFastValues holds the fast paths of the Via and From/To readers to
 // the general ones on arbitrary values: when fastVia or fastTag answers,
 // it answers as parseVia or tagOf does. FuzzParse checks the same through
-// whole messages; this target reaches the values' corners sooner.
+// whole messages; this target reaches the values' corners sooner. It also
+// holds isStatusLine to isStatusLineRef.
 func FuzzFastValues(f *testing.F) {
 	for _, v := range []string{
 		"SIP/2.0/UDP 10.10.0.5:40312;branch=z9hG4bK1a2b3c4d00c0ffee;received=10.10.0.5;rport=40312",
@@ -23,10 +24,15 @@ func FuzzFastValues(f *testing.F) {
 		`sip:bob@b;tagx=1;tag`,
 		`"a\"b" <sip:a@b>;tag=1`,
 		`<sip:a@b>;tag=12345678 9`,
+		"SIP/2.0 200 OK",
+		"sIp/2.0 503",
 	} {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := isStatusLine(v), isStatusLineRef([]byte(v)); got != want {
+			t.Fatalf("isStatusLine(%q) = %v, the reference %v", v, got, want)
+		}
 		if via, ok := fastVia(v); ok {
 			if want := parseVia(v); via != want {
 				t.Fatalf("fastVia(%q) = %+v, parseVia %+v", v, via, want)

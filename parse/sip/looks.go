@@ -86,6 +86,9 @@ func KeepAlive(b []byte) bool {
 	return true
 }
 
+// sipVersionWord is "sip/2.0 " read as a little-endian word.
+const sipVersionWord = 's' | 'i'<<8 | 'p'<<16 | '/'<<24 | '2'<<32 | '.'<<40 | '0'<<48 | ' '<<56
+
 var (
 	sipVersionSP = []byte("SIP/2.0 ")
 	spSIPVersion = []byte(" SIP/2.0")
@@ -158,21 +161,16 @@ func isStatusLine[T string | []byte](line T) bool {
 	if len(line) < 11 {
 		return false
 	}
-	for i := 0; i < 8; i++ {
-		c := line[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c != "SIP/2.0 "[i] {
-			return false
-		}
+	// "SIP/2.0 " as one word: the letters in either case (setting the
+	// case bit of S, I and P gives s, i and p only from S, I, P, s, i and
+	// p), the rest exactly.
+	w := uint64(line[0]) | uint64(line[1])<<8 | uint64(line[2])<<16 | uint64(line[3])<<24 |
+		uint64(line[4])<<32 | uint64(line[5])<<40 | uint64(line[6])<<48 | uint64(line[7])<<56
+	if w|0x202020 != sipVersionWord {
+		return false
 	}
-	for i := 8; i < 11; i++ {
-		if line[i] < '0' || line[i] > '9' {
-			return false
-		}
-	}
-	return len(line) == 11 || line[11] == ' '
+	// Three digits: a byte below '0' wraps round to above 9.
+	return line[8]-'0' <= 9 && line[9]-'0' <= 9 && line[10]-'0' <= 9 && (len(line) == 11 || line[11] == ' ')
 }
 
 // uriShape reports whether u starts like an absolute URI, "scheme:...",

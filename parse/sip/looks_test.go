@@ -78,3 +78,47 @@ func TestLooksAgree(t *testing.T) {
 		}
 	}
 }
+
+// isStatusLineRef is isStatusLine as it was, a byte at a time, before it
+// compared "SIP/2.0 " as one word.
+func isStatusLineRef[T string | []byte](line T) bool {
+	if len(line) < 11 {
+		return false
+	}
+	for i := 0; i < 8; i++ {
+		c := line[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != "SIP/2.0 "[i] {
+			return false
+		}
+	}
+	for i := 8; i < 11; i++ {
+		if line[i] < '0' || line[i] > '9' {
+			return false
+		}
+	}
+	return len(line) == 11 || line[11] == ' '
+}
+
+// TestIsStatusLine holds isStatusLine to isStatusLineRef on a status line
+// with each of its first twelve bytes replaced by every byte value, cut
+// at every length.
+func TestIsStatusLine(t *testing.T) {
+	const line = "SIP/2.0 200 OK"
+	for i := 0; i < 12; i++ {
+		for c := 0; c < 256; c++ {
+			b := []byte(line)
+			b[i] = byte(c)
+			for n := 0; n <= len(b); n++ {
+				if got, want := isStatusLine(b[:n]), isStatusLineRef(b[:n]); got != want {
+					t.Fatalf("isStatusLine(%q) = %v, the reference %v", b[:n], got, want)
+				}
+				if got, want := isStatusLine(string(b[:n])), isStatusLineRef(string(b[:n])); got != want {
+					t.Fatalf("isStatusLine(%q) as a string = %v, the reference %v", b[:n], got, want)
+				}
+			}
+		}
+	}
+}
