@@ -279,3 +279,25 @@ func TestParseConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+// TestKnownMethod checks the switch of knownMethod against methods, the
+// list it spells out: each standard method is known and comes back as a
+// constant, not as the bytes it was read from; anything else, a case or a
+// byte away, is not known and comes back as it was.
+func TestKnownMethod(t *testing.T) {
+	for _, m := range methods {
+		in := string([]byte(m))
+		got, ok := knownMethod(in)
+		if !ok || got != m || unsafe.StringData(got) == unsafe.StringData(in) {
+			t.Errorf("knownMethod(%q) = %q, %v (a copy of the input: %v)", m, got, ok, unsafe.StringData(got) == unsafe.StringData(in))
+		}
+		for _, other := range []string{strings.ToLower(m), m[:len(m)-1], m + "S", " " + m, m[:1] + strings.ToLower(m[1:])} {
+			if got, ok := knownMethod(other); ok || got != other {
+				t.Errorf("knownMethod(%q) = %q, %v", other, got, ok)
+			}
+		}
+	}
+	if got, ok := knownMethod(""); ok || got != "" {
+		t.Errorf("knownMethod(\"\") = %q, %v", got, ok)
+	}
+}
