@@ -56,6 +56,8 @@ type Analyzer struct {
 	callIndex  *idIndex
 	traceIndex *idIndex
 	traceIDs   []int32 // traceIndex.all's, reused
+	// window reads the attempts the joins find.
+	window *idWindow
 	// covered says which layers the capture saw hop-0 attempts of: their
 	// samples are joined to the wire, not counted again.
 	covered [numLayers]bool
@@ -162,8 +164,9 @@ func (a *Analyzer) EndCapture(end int64) {
 	backend := a.conn.backends()
 	a.captureClosed = true
 	log := a.sip.attempts
-	a.callIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).CallID })
-	a.traceIndex = newIDIndex(func(i int32) string { return log.Peek(int(i)).TraceID })
+	a.window = newIDWindow(log)
+	a.callIndex = newIDIndex(func(i int32) string { return a.window.at(int(i)).CallID })
+	a.traceIndex = newIDIndex(func(i int32) string { return a.window.at(int(i)).TraceID })
 	// One pass settles what the capture's end left waiting, relabels the
 	// connections to backends, notes whether the attempts are in time
 	// order (for Finish's merge), and indexes them: each pass decodes a
@@ -331,7 +334,7 @@ func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref t
 		if a.sipRef(int(i)).match != Unmatched {
 			continue
 		}
-		at := a.sip.attempts.Peek(int(i))
+		at := a.window.at(int(i))
 		if best < 0 || (at.Layer == c.layer && bestLayer != c.layer) {
 			best, bestLayer = int(i), at.Layer
 		}
@@ -348,7 +351,7 @@ func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref t
 // does, it leaves the match to be written at Finish's merge: the pages of
 // the attempts stay clean, so the log need not write them out again.
 func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref SampleRef, tref threadRef) {
-	at := a.sip.attempts.Peek(i)
+	at := a.window.at(i)
 	if how == ByCallID || how == ByTraceID {
 		a.addOffset(at.Time - start*1e6)
 	}
@@ -626,6 +629,9 @@ func (a *Analyzer) Finish() *Result {
 	if !a.captureClosed {
 		a.EndCapture(a.captureEnd)
 	}
+	// The joins are done: their pages of attempts go before the merge
+	// needs the memory.
+	a.window = nil
 	r := &Result{SIP: a.sip.stats, Conn: a.conn.stats, Breaches: a.breaches}
 	a.settleOffset(r)
 	off := a.corr.ClockOffset

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+
+	"github.com/ceiling-dev/ceiling/internal/spill"
 )
 
 // The joins look attempts up by Call-ID and by trace ID. A map keyed by
@@ -107,4 +109,60 @@ func (x *idIndex) last(id string) (int32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// idWindow is how the joins read the capture's attempts while the JTL's
+// samples come: by index, from the ID indexes, the head and IDs of each
+// (not its Detail, which no join reads). Samples come in start order, so
+// the attempts they find are made at nearly the same time: a few pages
+// serve the lookups of the whole JTL. Each page is decoded in part into
+// a slot of its own, rather than whole into the log's memory (Peek): a
+// third of the lookups' cost, and the log's pages in memory are left as
+// they are. The log is not written while the samples come (matches wait
+// in sipRefs), so what a slot holds stays true.
+type idWindow struct {
+	log   *attemptLog
+	part  spill.Part[Attempt]
+	slots [4]idSlot
+	tick  uint64
+}
+
+type idSlot struct {
+	page  int // -1: empty
+	items []Attempt
+	// buf holds the page as read from disk; the items' IDs are made of it
+	// (Part.Alias), so an attempt at gives is good until the next call.
+	buf  []byte
+	used uint64
+}
+
+func newIDWindow(log *attemptLog) *idWindow {
+	codec := log.Codec().(*attemptCodec)
+	w := &idWindow{log: log, part: spill.Part[Attempt]{Decode: codec.DecodeIDs, Trim: trimIDs, Alias: true}}
+	for k := range w.slots {
+		w.slots[k].page = -1
+	}
+	return w
+}
+
+// at is attempt i less its Detail, good until the next call: keep none of
+// its strings.
+func (w *idWindow) at(i int) *Attempt {
+	per := w.log.PageItems()
+	page := i / per
+	w.tick++
+	victim := &w.slots[0]
+	for k := range w.slots {
+		s := &w.slots[k]
+		if s.page == page {
+			s.used = w.tick
+			return &s.items[i-page*per]
+		}
+		if s.used < victim.used {
+			victim = s
+		}
+	}
+	victim.items = w.log.PartsOf(page, w.part, victim.items[:0], &victim.buf)
+	victim.page, victim.used = page, w.tick
+	return &victim.items[i-page*per]
 }

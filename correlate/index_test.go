@@ -63,3 +63,51 @@ func testIDIndex(t *testing.T, name string, hash func(string) uint64, n int) {
 		}
 	}
 }
+
+// TestIDWindow: the window gives each attempt's head and IDs as the log
+// holds them, from pages on disk and in memory, in order, back and forth
+// over more pages than it keeps, and after its slots were reused.
+func TestIDWindow(t *testing.T) {
+	log := newAttemptLog(SpillOptions{Dir: t.TempDir(), Pages: 2, PageItems: 4})
+	const n = 50
+	for i := 0; i < n; i++ {
+		a := Attempt{Time: int64(i) * 1e6, CallID: fmt.Sprintf("call-%d", i), Layer: LayerSIP, Status: "200"}
+		if i%3 == 0 {
+			a.TraceID = fmt.Sprintf("trace-%d", i)
+			a.Failed, a.Status = true, "503"
+			a.Detail = &Detail{ReasonPhrase: "Service Unavailable", RetryAfter: -1}
+		}
+		log.Append(a)
+		log.Settle()
+	}
+	w := newIDWindow(log)
+	for _, order := range []struct {
+		name string
+		idx  []int
+	}{
+		{"forward", seq(0, n, 1)},
+		{"backward", seq(n-1, -1, -1)},
+		{"strided over every slot", seq(0, n, 13)},
+		{"back and forth", []int{0, 49, 1, 48, 20, 3, 47, 21, 0, 49}},
+	} {
+		for _, i := range order.idx {
+			got := *w.at(i)
+			want := log.Get(i)
+			want.Detail = nil
+			if got != want {
+				t.Errorf("%s: attempt %d = %+v, want %+v", order.name, i, got, want)
+			}
+		}
+	}
+	if err := log.Err(); err != nil || !log.Spilled() {
+		t.Fatalf("log: err %v, spilled %v", err, log.Spilled())
+	}
+}
+
+func seq(from, to, step int) []int {
+	var out []int
+	for i := from; i != to && (step > 0) == (i < to); i += step {
+		out = append(out, i)
+	}
+	return out
+}

@@ -334,6 +334,19 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 	return r.i - 1, &r.run[j], true
 }
 
+// PageItems is the number of records a page holds.
+func (l *Log[T]) PageItems() int { return l.opt.PageItems }
+
+// PartsOf appends to dst the part of each record of page k (the records
+// from k*PageItems on), reading a page on disk into buf, which the part's
+// strings may be made of (Part.Alias): for a reader that keeps a few
+// pages of parts of its own, as a HeadReader keeps one. It decodes only
+// the part, puts no page in memory, and is safe from several goroutines,
+// as Heads.
+func (l *Log[T]) PartsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
+	return l.headsOf(k, part, dst, buf)
+}
+
 // headsOf appends to dst the part of each record of page k, reading a
 // page on disk into buf. It holds the lock only to look the page up (and
 // to copy its records when it is in memory) and to note an error: the
