@@ -61,15 +61,29 @@ func knownMethod(s string) (string, bool) {
 	return s, false
 }
 
+// transports are the standard Via transports, those internTransport
+// knows (TestInternTransport).
 var transports = [...]string{"UDP", "TCP", "TLS", "SCTP", "WS", "WSS", "TLS-SCTP"}
 
 // internTransport returns the upper-case constant for a standard Via
 // transport: transport tokens are case-insensitive.
 func internTransport(s string) string {
-	for _, t := range transports {
-		if t == s {
-			return t
-		}
+	// The spellings of the RFCs first, compared inline (see knownMethod).
+	switch s {
+	case "UDP":
+		return "UDP"
+	case "TCP":
+		return "TCP"
+	case "TLS":
+		return "TLS"
+	case "SCTP":
+		return "SCTP"
+	case "WS":
+		return "WS"
+	case "WSS":
+		return "WSS"
+	case "TLS-SCTP":
+		return "TLS-SCTP"
 	}
 	for _, t := range transports {
 		if equalFold(t, s) {

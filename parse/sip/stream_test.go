@@ -301,3 +301,20 @@ func TestKnownMethod(t *testing.T) {
 		t.Errorf("knownMethod(\"\") = %q, %v", got, ok)
 	}
 }
+
+// TestInternTransport does the same for internTransport, which also knows
+// the transports in any case.
+func TestInternTransport(t *testing.T) {
+	for _, tr := range transports {
+		for _, in := range []string{string([]byte(tr)), strings.ToLower(tr), strings.ToLower(tr[:1]) + tr[1:]} {
+			if got := internTransport(in); got != tr || unsafe.StringData(got) == unsafe.StringData(in) {
+				t.Errorf("internTransport(%q) = %q (a copy of the input: %v)", in, got, unsafe.StringData(got) == unsafe.StringData(in))
+			}
+		}
+		for _, other := range []string{tr[:len(tr)-1], tr + "X", " " + tr} {
+			if got := internTransport(other); got != other {
+				t.Errorf("internTransport(%q) = %q", other, got)
+			}
+		}
+	}
+}
