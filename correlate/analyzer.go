@@ -58,6 +58,11 @@ type Analyzer struct {
 	traceIDs   []int32 // traceIndex.all's, reused
 	// window reads the attempts the joins find.
 	window *idWindow
+	// touched keeps AddSamples' reads from being thrown away; hashes are
+	// the hashes it made, hashed that of the sample being added.
+	touched uint64
+	hashes  []uint64
+	hashed  *uint64
 	// covered says which layers the capture saw hop-0 attempts of: their
 	// samples are joined to the wire, not counted again.
 	covered [numLayers]bool
@@ -249,6 +254,50 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 	}
 }
 
+// AddSamples is AddSample for each sample in turn. The joins' lookups read
+// the ID indexes where the IDs' hashes fall, all over them (8 bytes a
+// call, 2.4 MB for 300 k calls): nearly every lookup misses the CPU's
+// caches, once in the buckets' starts and once in the keys. AddSamples
+// reads those places for the whole batch first, in a loop where no read
+// waits for another, so that the misses overlap rather than come one
+// after the other; the lookups then find them cached.
+func (a *Analyzer) AddSamples(samples []jtl.Sample) {
+	if !a.captureClosed {
+		a.EndCapture(a.captureEnd)
+	}
+	// The hashes are kept for the lookups, of the ID AddSample looks the
+	// sample up by (its switch, below, in the same order).
+	a.hashes = slices.Grow(a.hashes[:0], len(samples))[:len(samples)]
+	var sink uint64
+	for i := range samples {
+		h := uint64(0)
+		switch s := &samples[i]; {
+		case s.CallID != "" && a.callIndex.len() > 0:
+			h = a.callIndex.hash(s.CallID)
+			sink += a.callIndex.touch(h)
+		case s.TraceID != "":
+			h = a.traceIndex.hash(s.TraceID)
+			sink += a.traceIndex.touch(h)
+		}
+		a.hashes[i] = h
+	}
+	a.touched += sink
+	for i := range samples {
+		a.hashed = &a.hashes[i]
+		a.AddSample(&samples[i])
+	}
+	a.hashed = nil
+}
+
+// idHash is the hash of id for index x, the sample's ID whose hash
+// AddSamples made when it did.
+func (a *Analyzer) idHash(x *idIndex, id string) uint64 {
+	if a.hashed != nil {
+		return *a.hashed
+	}
+	return x.hash(id)
+}
+
 // visibleBelow names the layer under l that the capture saw for a sample
 // whose own layer it did not: TLS for https:// and wss:// (secure), else
 // TCP.
@@ -307,7 +356,7 @@ func (a *Analyzer) breach(s *jtl.Sample, c sampleClass, tref threadRef) {
 
 // joinSIP ties a SIP sample to the dialog the capture saw.
 func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
-	i, ok := a.callIndex.last(s.CallID)
+	i, ok := a.callIndex.lastHashed(s.CallID, a.idHash(a.callIndex, s.CallID))
 	if !ok {
 		a.corr.CallIDNotInCapture++
 		a.corr.UnmatchedJTL++
@@ -326,7 +375,7 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref thr
 // trace ID, preferring one of the sample's own layer. It reports whether
 // it found one.
 func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) bool {
-	a.traceIDs = a.traceIndex.all(a.traceIDs[:0], s.TraceID)
+	a.traceIDs = a.traceIndex.allHashed(a.traceIDs[:0], s.TraceID, a.idHash(a.traceIndex, s.TraceID))
 	ids := a.traceIDs
 	best := -1
 	bestLayer := Layer(0)

@@ -3,8 +3,10 @@ package correlate
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,27 +73,58 @@ func (w *wire) reject(id string, ms int64, code int) {
 	w.at(ms+4).send(gen, edge, req("ACK", id, br, 1, "t-"+id))
 }
 
-// run feeds the events, sorted as the capture stage would, then samples.
+// run feeds the events, sorted as the capture stage would, then samples:
+// one at a time (AddSample), and again in batches of three (AddSamples, as
+// the pipeline does), which must come to the same result.
 func run(t *testing.T, w *wire, samples []jtl.Sample, opts Options) *Result {
 	t.Helper()
 	sortEvents(w.events)
-	a := New(opts)
-	for i := range w.events {
-		a.AddEvent(&w.events[i])
+	feed := func(batch int) *Result {
+		a := New(opts)
+		for i := range w.events {
+			a.AddEvent(&w.events[i])
+		}
+		if len(w.events) > 0 {
+			a.EndCapture(w.events[len(w.events)-1].Time)
+		}
+		for i := 0; i < len(samples); i += batch {
+			if batch == 1 {
+				a.AddSample(&samples[i])
+			} else {
+				a.AddSamples(samples[i:min(i+batch, len(samples))])
+			}
+		}
+		return a.Finish()
 	}
-	if len(w.events) > 0 {
-		a.EndCapture(w.events[len(w.events)-1].Time)
+	r, rb := feed(1), feed(3)
+	for _, part := range []struct {
+		name      string
+		one, many any
+	}{
+		{"correlation", r.Correlation, rb.Correlation}, {"layers", r.Layers, rb.Layers},
+		{"verdict", r.Verdict, rb.Verdict}, {"attempts", slices.Collect(valuesOf(r.Attempts)), slices.Collect(valuesOf(rb.Attempts))},
+	} {
+		if one, many := dump(part.one), dump(part.many); one != many {
+			t.Fatalf("AddSamples' %s differ from AddSample's:\n%s\nwant\n%s", part.name, many, one)
+		}
 	}
-	for i := range samples {
-		a.AddSample(&samples[i])
-	}
-	r := a.Finish()
+	rb.Close()
 	// The layers' accounts Finish counted as it wrote the attempts are
 	// those a pass over them finds.
 	if want := layerResults(r.Attempts); !reflect.DeepEqual(r.Layers, want) {
 		t.Fatalf("Finish's layers differ from a pass over its attempts:\n%s\nwant\n%s", dump(r.Layers), dump(want))
 	}
 	return r
+}
+
+func valuesOf(s *Attempts) iter.Seq[Attempt] {
+	return func(yield func(Attempt) bool) {
+		for _, a := range s.All() {
+			if !yield(a) {
+				return
+			}
+		}
+	}
 }
 
 func dump(v any) string {

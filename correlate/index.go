@@ -83,8 +83,13 @@ func (x *idIndex) len() int {
 
 // all appends to dst the attempts that carried id, in index order.
 func (x *idIndex) all(dst []int32, id string) []int32 {
+	return x.allHashed(dst, id, x.hash(id))
+}
+
+// allHashed is all given id's hash.
+func (x *idIndex) allHashed(dst []int32, id string, h uint64) []int32 {
 	x.build()
-	h := x.hash(id) >> 32 << 32
+	h = h >> 32 << 32
 	keys := x.span(h)
 	k, _ := slices.BinarySearch(keys, h)
 	for ; k < len(keys) && keys[k]>>32<<32 == h; k++ {
@@ -95,10 +100,26 @@ func (x *idIndex) all(dst []int32, id string) []int32 {
 	return dst
 }
 
+// touch reads the first key of the span of hash h and returns it: see
+// Analyzer.AddSamples.
+func (x *idIndex) touch(h uint64) uint64 {
+	x.build()
+	keys := x.span(h)
+	if len(keys) == 0 {
+		return 0
+	}
+	return keys[0]
+}
+
 // last finds the latest attempt that carried id.
 func (x *idIndex) last(id string) (int32, bool) {
+	return x.lastHashed(id, x.hash(id))
+}
+
+// lastHashed is last given id's hash.
+func (x *idIndex) lastHashed(id string, h uint64) (int32, bool) {
 	x.build()
-	h := x.hash(id) >> 32 << 32
+	h = h >> 32 << 32
 	// The first key past the hash's run (no index is all ones), then back
 	// through the run.
 	keys := x.span(h)

@@ -220,9 +220,7 @@ func Run(cfg Config) (*report.Document, error) {
 			if b.err != nil {
 				return nil, &InputError{Err: b.err}
 			}
-			for i := range b.items {
-				an.AddSample(&b.items[i])
-			}
+			an.AddSamples(b.items)
 			b.done()
 		}
 		for k, r := range readers {
