@@ -638,3 +638,22 @@ func TestEmpty(t *testing.T) {
 		t.Error("an attempt out of range is an error")
 	}
 }
+
+// TestSIPBackends: the pass for the edge's own SIP legs is skipped only
+// when the layers' accounts say it made none.
+func TestSIPBackends(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layers []*correlate.LayerResult
+		want   bool
+	}{
+		{"no accounts (a Result made by hand)", nil, true},
+		{"sip without legs", []*correlate.LayerResult{{Layer: correlate.LayerTCP, Backend: 3}, {Layer: correlate.LayerSIP}}, false},
+		{"sip with legs", []*correlate.LayerResult{{Layer: correlate.LayerSIP, Backend: 2}}, true},
+		{"no sip", []*correlate.LayerResult{{Layer: correlate.LayerTCP, Backend: 3}}, false},
+	} {
+		if got := sipBackends(&correlate.Result{Layers: tc.layers}); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

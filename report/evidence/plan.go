@@ -102,7 +102,7 @@ func sipLegs(res *correlate.Result, chosen []correlate.Attempt) []correlate.Atte
 			calls[a.CallID] = true
 		}
 	}
-	if len(calls) == 0 {
+	if len(calls) == 0 || !sipBackends(res) {
 		return nil
 	}
 	var legs []correlate.Attempt
@@ -115,6 +115,22 @@ func sipLegs(res *correlate.Result, chosen []correlate.Attempt) []correlate.Atte
 		}
 	}
 	return legs
+}
+
+// sipBackends says whether the edge made SIP attempts of its own (hop >
+// 0), as the layers' accounts count them: when it made none, a pass over
+// every attempt would find no leg. Without accounts (a Result made by
+// hand), it may have.
+func sipBackends(res *correlate.Result) bool {
+	if len(res.Layers) == 0 {
+		return true
+	}
+	for _, lr := range res.Layers {
+		if lr.Layer == correlate.LayerSIP {
+			return lr.Backend > 0
+		}
+	}
+	return false
 }
 
 // tcpConn is what plan needs of a tcp attempt.
