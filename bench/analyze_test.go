@@ -87,8 +87,9 @@ func hasCapture(d *report.Document) bool {
 // reader (splitting, timestamps, codes, labels, sample variables, the
 // reorder window with the CLI's 60 s) on the JTL named in
 // CEILING_BENCH_JTL, alone, without correlation or a report. bench/run.sh
-// runs it on the JTL-alone file at GOMAXPROCS=1; rows/cpu-s is what
-// it reports as the reader's rate.
+// runs it on the JTL-alone file at GOMAXPROCS=1, with GOGC and
+// GOMEMLIMIT as ceiling sets them (cmd/ceiling/main.go); rows/cpu-s is
+// what it reports as the reader's rate.
 func BenchmarkJTLReader(b *testing.B) {
 	path := os.Getenv("CEILING_BENCH_JTL")
 	if path == "" {
