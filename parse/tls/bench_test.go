@@ -3,6 +3,8 @@ package tls
 import (
 	"strings"
 	"testing"
+
+	"github.com/ceiling-dev/ceiling/internal/cpuclock"
 )
 
 // benchOps runs ops on a fresh Conn per iteration and reports the stream
@@ -14,7 +16,7 @@ func benchOps(b *testing.B, ops []op, opts *Options) {
 	}
 	b.SetBytes(n)
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cpuclock.Used()
 	for b.Loop() {
 		c := NewConn(opts)
 		for _, o := range ops {
@@ -22,7 +24,7 @@ func benchOps(b *testing.B, ops []op, opts *Options) {
 		}
 	}
 	// MB per CPU-second beside the wall-clock MB/s: the machine is shared.
-	if s := (cpuTime() - cpu).Seconds(); s > 0 {
+	if s := (cpuclock.Used() - cpu).Seconds(); s > 0 {
 		b.ReportMetric(float64(n)*float64(b.N)/s/1e6, "MB/cpu-s")
 	}
 }
