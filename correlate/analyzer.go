@@ -61,8 +61,8 @@ type Analyzer struct {
 	// touched keeps AddSamples' reads from being thrown away; hashes are
 	// the hashes it made, hashed that of the sample being added.
 	touched uint64
-	hashes  []uint64
-	hashed  *uint64
+	hashes  []idMemo
+	hashed  idMemo
 	// covered says which layers the capture saw hop-0 attempts of: their
 	// samples are joined to the wire, not counted again.
 	covered [numLayers]bool
@@ -266,34 +266,43 @@ func (a *Analyzer) AddSamples(samples []jtl.Sample) {
 		a.EndCapture(a.captureEnd)
 	}
 	// The hashes are kept for the lookups, of the ID AddSample looks the
-	// sample up by (its switch, below, in the same order).
+	// sample up by (its switch, below, in the same order); a lookup of
+	// another ID or index (idHash) makes its own.
 	a.hashes = slices.Grow(a.hashes[:0], len(samples))[:len(samples)]
 	var sink uint64
 	for i := range samples {
-		h := uint64(0)
+		m := idMemo{}
 		switch s := &samples[i]; {
 		case s.CallID != "" && a.callIndex.len() > 0:
-			h = a.callIndex.hash(s.CallID)
-			sink += a.callIndex.touch(h)
+			m = idMemo{x: a.callIndex, id: s.CallID, h: a.callIndex.hash(s.CallID)}
 		case s.TraceID != "":
-			h = a.traceIndex.hash(s.TraceID)
-			sink += a.traceIndex.touch(h)
+			m = idMemo{x: a.traceIndex, id: s.TraceID, h: a.traceIndex.hash(s.TraceID)}
 		}
-		a.hashes[i] = h
+		if m.x != nil {
+			sink += m.x.touch(m.h)
+		}
+		a.hashes[i] = m
 	}
 	a.touched += sink
 	for i := range samples {
-		a.hashed = &a.hashes[i]
+		a.hashed = a.hashes[i]
 		a.AddSample(&samples[i])
 	}
-	a.hashed = nil
+	a.hashed = idMemo{}
+	clear(a.hashes) // they hold the samples' IDs
 }
 
-// idHash is the hash of id for index x, the sample's ID whose hash
-// AddSamples made when it did.
+// idMemo is the hash of id in index x, made ahead by AddSamples.
+type idMemo struct {
+	x  *idIndex
+	id string
+	h  uint64
+}
+
+// idHash is the hash of id for index x: AddSamples' when it made it.
 func (a *Analyzer) idHash(x *idIndex, id string) uint64 {
-	if a.hashed != nil {
-		return *a.hashed
+	if m := &a.hashed; m.x == x && m.id == id {
+		return m.h
 	}
 	return x.hash(id)
 }
