@@ -113,7 +113,7 @@ type parseWorker struct {
 	dgram, stream sip.Options
 }
 
-const udpBatch = 64
+const parseBatch = 64
 
 func newParseWorker(opts sip.Options) *parseWorker {
 	w := &parseWorker{jobs: make(chan []*sipJob, 64), spare: make(chan []*sipJob, 64), dgram: opts, stream: opts}
@@ -176,7 +176,7 @@ func (w *parseWorker) queue(j *sipJob) {
 		return
 	}
 	w.batch = append(w.batch, j)
-	if len(w.batch) == udpBatch {
+	if len(w.batch) == parseBatch {
 		w.flush()
 	}
 }
@@ -190,7 +190,7 @@ func (w *parseWorker) flush() {
 	select {
 	case w.batch = <-w.spare:
 	default:
-		w.batch = make([]*sipJob, 0, udpBatch)
+		w.batch = make([]*sipJob, 0, parseBatch)
 	}
 }
 
