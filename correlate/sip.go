@@ -3,6 +3,7 @@ package correlate
 import (
 	"math"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -149,6 +150,12 @@ type sipTracker struct {
 	timerB, timerF int64
 
 	calls map[string]*call
+	// free holds calls forgotten, for new Call-IDs (recycle); noRecycle
+	// (tests) and poison (capture.PoisonEnv) are for checking that nothing
+	// keeps one.
+	free      []*call
+	noRecycle bool
+	poison    bool
 	// timers are timer B and timer F: each is pushed in capture order
 	// with a fixed delay, so a queue keeps them in time order.
 	timersB, timersF nearorder.Queue[timer]
@@ -231,6 +238,7 @@ func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort, spill Spil
 		timersF:   nearorder.Queue[timer]{Less: byTime[timer]},
 		nextTimer: noExpiry,
 		pools:     make(map[poolKey]*dialogPool),
+		poison:    os.Getenv(capture.PoisonEnv) != "",
 		stats: SIPStats{
 			Requests:  make(map[string]int64),
 			Responses: make(map[int]int64),
@@ -352,10 +360,56 @@ func (t *sipTracker) expire(c *call, now int64) {
 	if len(c.legs) == 0 && len(c.txns) == 0 {
 		delete(t.calls, c.id)
 		c.due = noExpiry
+		t.recycle(c)
 		return
 	}
 	c.due = noExpiry
 	t.expireAt(c, due)
+}
+
+// newCall is a call with no legs or transactions yet: one forgotten,
+// or a new one.
+func (t *sipTracker) newCall(id string) *call {
+	var c *call
+	if k := len(t.free); k > 0 {
+		c = t.free[k-1]
+		t.free = t.free[:k-1]
+	} else {
+		c = new(call)
+	}
+	c.id, c.due = id, noExpiry
+	c.legs, c.txns = c.legBuf[:0], c.txnBuf[:0]
+	return c
+}
+
+// recycle takes back a call expire has forgotten: a call of its own
+// (480 bytes) for each of a run's hundreds of thousands of Call-IDs was
+// the tracker's largest allocation. Nothing outside the tracker points
+// to a call, and inside only its legs (leg.call), timers (timer.leg,
+// &c.leg0 among them) and due times (expiry.c) do. The legs are gone
+// with the call. A due time still queued for it finds c.due changed, or
+// at worst has expire look early at what the call is now, which
+// forgets only what has expired (see sweep). A timer still queued for
+// leg0 is told apart by its generation, which goes on counting (invite
+// keeps it). The branches kept in c.text are the legs' and
+// transactions' alone, and went with them.
+func (t *sipTracker) recycle(c *call) {
+	if t.noRecycle {
+		return
+	}
+	gen := c.leg0.gen
+	clear(c.legBuf[:])
+	clear(c.txnBuf[:])
+	c.leg0 = leg{gen: gen}
+	c.id, c.legs, c.txns = "", nil, nil
+	if t.poison {
+		// A branch kept past its call reads as garbage (capture.PoisonEnv).
+		for i := range c.text {
+			c.text[i] = 0xa5
+		}
+	}
+	c.text[0] = 0
+	t.free = append(t.free, c)
 }
 
 // expireAt makes sure c is looked at by the first sweep after at.
@@ -405,8 +459,7 @@ func (t *sipTracker) add(ev *capture.Event) {
 	}
 	c := t.calls[m.CallID]
 	if c == nil {
-		c = &call{id: m.CallID, due: noExpiry}
-		c.legs, c.txns = c.legBuf[:0], c.txnBuf[:0]
+		c = t.newCall(m.CallID)
 		t.calls[m.CallID] = c
 	}
 	x := c.txn(m)
@@ -548,7 +601,8 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 			site = new(edgeSite)
 			t.sites[ev.Dst] = site
 		}
-		*l = leg{call: c, site: site, pool: t.pool(site, ev.Dst, hop), client: ev.Src, edge: ev.Dst, hop: hop}
+		// The generation goes on from the leg's last life (recycle).
+		*l = leg{call: c, site: site, pool: t.pool(site, ev.Dst, hop), client: ev.Src, edge: ev.Dst, hop: hop, gen: l.gen}
 		c.legs = append(c.legs, l)
 		if l.hop == 0 {
 			site.invited = true

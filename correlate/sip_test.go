@@ -230,49 +230,106 @@ func TestCallKeep(t *testing.T) {
 // INVITEs left unanswered (timer B), BYEs unanswered (timer F), and times
 // that go backwards now and then.
 func TestSIPTimersSkip(t *testing.T) {
-	run := func(skip bool) string {
-		rng := rand.New(rand.NewSource(5))
-		tr := newSIPTracker(DefaultTimerB, DefaultTimerF/2, nil, SpillOptions{})
-		now := t0
-		for i := 0; i < 50000; i++ {
-			now += rng.Int63n(5e8)
-			at := now
-			if rng.Intn(30) == 0 {
-				at -= rng.Int63n(3e9)
-			}
-			id := fmt.Sprint("c", rng.Intn(2000))
-			m := &sip.Message{Request: rng.Intn(2) == 0, CallID: id, CSeq: uint32(1 + rng.Intn(2)), RetryAfter: -1}
-			m.CSeqMethod = []string{"INVITE", "INVITE", "ACK", "BYE", "CANCEL"}[rng.Intn(5)]
-			if m.Request {
-				m.Method = m.CSeqMethod
-			} else {
-				m.StatusCode = []int{100, 200, 200, 487, 503}[rng.Intn(5)]
-			}
-			m.Via.Branch = fmt.Sprint("z9hG4bK", rng.Intn(1000))
-			src, dst := gen, edge
-			if !m.Request {
-				src, dst = edge, gen
-			}
-			if !skip {
-				tr.nextTimer = math.MinInt64
-			}
-			tr.add(&capture.Event{Time: at, Src: src, Dst: dst, SIP: m})
-		}
-		tr.finish(now)
-		var b strings.Builder
-		for i := range tr.attempts.Len() {
-			a := tr.attempts.Read(i)
-			tr.attempts.Settle()
-			fmt.Fprintln(&b, a.CallID, a.Time, a.Outcome, a.Status, a.Answered, a.Ended, a.Retransmits, a.Concurrency)
-		}
-		fmt.Fprintln(&b, tr.stats)
-		return b.String()
-	}
-	got, want := run(true), run(false)
+	got := sipTrace(DefaultTimerF/2, func(tr *sipTracker) { tr.nextTimer = math.MinInt64 }, nil)
+	want := sipTrace(DefaultTimerF/2, nil, nil)
 	if got != want {
 		t.Fatal("the attempts differ when advance skips the timer queues")
 	}
 	if n := strings.Count(got, "timeout"); n == 0 {
 		t.Fatal("no INVITE timed out: the test does not reach the timers")
 	}
+}
+
+// TestSIPRecycle: calls taken back once forgotten (sipTracker.recycle),
+// their text poisoned, give the attempts and counts that new calls give.
+// The Call-IDs come back long after they were forgotten, and timer F,
+// longer here than a call is remembered after its last message, still
+// fires for calls forgotten: a recycled call's first leg must not take
+// it for its own.
+func TestSIPRecycle(t *testing.T) {
+	recycled := 0
+	timerF := int64(2 * (linger + DefaultTimerB))
+	got := sipTrace(timerF, func(tr *sipTracker) { tr.poison = true }, func(tr *sipTracker) {
+		recycled = max(recycled, len(tr.free))
+	})
+	want := sipTrace(timerF, func(tr *sipTracker) { tr.noRecycle = true }, nil)
+	if got != want {
+		t.Fatal("the attempts differ when calls are recycled")
+	}
+	if recycled == 0 {
+		t.Fatal("no call was recycled: the test does not reach recycle")
+	}
+
+	// Call a's timer F (stale: its BYE was answered) is still queued when
+	// b takes a's call over, and comes due between b's BYE and its answer:
+	// b's leg must wait for the answer.
+	tr := newSIPTracker(DefaultTimerB, timerF, nil, SpillOptions{})
+	a := dialogEvents("a", t0, gen)
+	for i := range a {
+		tr.add(&a[i])
+	}
+	was := tr.calls["a"]
+	staleF := a[4].Time + timerF
+	b := dialogEvents("b", staleF-2e9-5e6, gen)
+	for i := range b {
+		tr.add(&b[i])
+	}
+	if tr.calls["b"] != was {
+		t.Fatal("b did not take a's call over: the test does not reach recycle")
+	}
+	if bye, end := b[4].Time, b[5].Time; bye >= staleF || end <= staleF {
+		t.Fatalf("a's timer F at %d is not between b's BYE at %d and its answer at %d", staleF, bye, end)
+	}
+	if got := tr.attempts.Read(1).Ended; got != b[5].Time {
+		t.Errorf("b ended at %d, want %d (its BYE's answer)", got, b[5].Time)
+	}
+}
+
+// sipTrace feeds a tracker random traffic: INVITEs left unanswered (timer
+// B), BYEs unanswered (timer F), times that go backwards now and then,
+// Call-IDs used again long after. It prints the attempts and the counts.
+// before is called before each message, after after it.
+func sipTrace(timerF int64, before, after func(*sipTracker)) string {
+	rng := rand.New(rand.NewSource(5))
+	tr := newSIPTracker(DefaultTimerB, timerF, nil, SpillOptions{})
+	now := t0
+	for i := 0; i < 50000; i++ {
+		now += rng.Int63n(5e8)
+		at := now
+		if rng.Intn(30) == 0 {
+			at -= rng.Int63n(3e9)
+		}
+		id := fmt.Sprint("c", rng.Intn(2000))
+		m := &sip.Message{Request: rng.Intn(2) == 0, CallID: id, CSeq: uint32(1 + rng.Intn(2)), RetryAfter: -1}
+		m.CSeqMethod = []string{"INVITE", "INVITE", "ACK", "BYE", "CANCEL"}[rng.Intn(5)]
+		if m.Request {
+			m.Method = m.CSeqMethod
+		} else {
+			m.StatusCode = []int{100, 200, 200, 487, 503}[rng.Intn(5)]
+		}
+		m.Via.Branch = fmt.Sprint("z9hG4bK", rng.Intn(1000))
+		if rng.Intn(20) == 0 {
+			m.Via.Branch = fmt.Sprint("old", rng.Intn(1000)) // no magic cookie
+		}
+		src, dst := gen, edge
+		if !m.Request {
+			src, dst = edge, gen
+		}
+		if before != nil {
+			before(tr)
+		}
+		tr.add(&capture.Event{Time: at, Src: src, Dst: dst, SIP: m})
+		if after != nil {
+			after(tr)
+		}
+	}
+	tr.finish(now)
+	var b strings.Builder
+	for i := range tr.attempts.Len() {
+		a := tr.attempts.Read(i)
+		tr.attempts.Settle()
+		fmt.Fprintln(&b, a.CallID, a.Time, a.Outcome, a.Status, a.Answered, a.Ended, a.Retransmits, a.Concurrency)
+	}
+	fmt.Fprintln(&b, tr.stats)
+	return b.String()
 }
