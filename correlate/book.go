@@ -24,13 +24,24 @@ func (b *detailBook) next() *Detail {
 // is copied each time.
 type wordBook struct {
 	m map[string]string
+	// recent holds copies handed out lately, each in the slot its length
+	// and three of its bytes choose: a failure's four fields take turns,
+	// so a storm of one refusal finds each of them here, a compare of a
+	// few bytes rather than a hash for the map.
+	recent [32]string
 }
 
 func (b *wordBook) get(s string) string {
-	if s == "" {
+	n := len(s)
+	if n == 0 {
 		return ""
 	}
+	r := &b.recent[(n*7^int(s[0])^int(s[n/2])<<1^int(s[n-1])<<3)&31]
+	if *r == s {
+		return *r
+	}
 	if w, ok := b.m[s]; ok {
+		*r = w
 		return w
 	}
 	w := strings.Clone(s)
@@ -39,6 +50,7 @@ func (b *wordBook) get(s string) string {
 	}
 	if len(b.m) < 4096 {
 		b.m[w] = w
+		*r = w
 	}
 	return w
 }

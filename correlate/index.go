@@ -183,6 +183,10 @@ func (w *idWindow) at(i int) *Attempt {
 			victim = s
 		}
 	}
+	if victim.items == nil {
+		// At its size at once, rather than by doubling.
+		victim.items = make([]Attempt, 0, per)
+	}
 	victim.items = w.log.PartsOf(page, w.part, victim.items[:0], &victim.buf)
 	victim.page, victim.used = page, w.tick
 	return &victim.items[i-page*per]

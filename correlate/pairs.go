@@ -139,7 +139,8 @@ type pairer struct {
 	win     int64
 	off     int64
 	window  []freeAttempt
-	ahead   bool // the log has more after window
+	store   []freeAttempt // the array window lies in, from its start
+	ahead   bool          // the log has more after window
 	pending *spill.Log[pendingSample]
 	k       int // the next pending sample
 }
@@ -178,6 +179,17 @@ func (p *pairer) more() bool {
 	if !ok {
 		p.ahead = false
 		return false
+	}
+	if len(p.window) == cap(p.window) {
+		// The window creeps along its array as pair takes from its front:
+		// slide it back to the start while that leaves half the array
+		// free, else move it to one twice its size.
+		if len(p.window) <= cap(p.store)/2 {
+			p.window = append(p.store[:0], p.window...)
+		} else {
+			p.window = append(make([]freeAttempt, 0, 2*len(p.window)+16), p.window...)
+			p.store = p.window[:0]
+		}
 	}
 	p.window = append(p.window, f)
 	return true
@@ -221,8 +233,7 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 		f = p.window[first]
 	}
 	if len(p.window) == 0 {
-		// Let the array go rather than creep along a large one.
-		p.window = nil
+		p.window = p.store[:0]
 	}
 	return f, first >= 0
 }
@@ -234,7 +245,10 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 // was when they began, and what match filed (sipRefs) when their group
 // did.
 func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendingSample, f *freeAttempt)) {
-	var f freeAttempt
+	var (
+		f freeAttempt
+		s pendingSample // one for the run: match is given its address
+	)
 	ps := make([]*pairer, len(layers))
 	for j, l := range layers {
 		ps[j] = a.newPairer(l, off)
@@ -256,7 +270,7 @@ func (a *Analyzer) pairs(layers []Layer, off int64, match func(l Layer, p *pendi
 		}
 		p := ps[best]
 		p.pending.Settle()
-		s := p.pending.Read(p.k)
+		s = p.pending.Read(p.k)
 		p.k++
 		var ok bool
 		if f, ok = p.pair(&s); ok {

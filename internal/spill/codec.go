@@ -172,19 +172,36 @@ type Words struct {
 	ids   map[string]uint64
 	table []string
 	max   int
-	// The last string numbered: a log's records come in runs of one
-	// status, and comparing a few bytes is cheaper than hashing them.
-	last   string
-	lastID uint64
+	// recent holds strings numbered lately, each in the slot its length
+	// and three of its bytes choose: a record's fields (a status, then a
+	// reason phrase, a label, a thread name) take turns, so that the last
+	// string numbered was rarely the next, and comparing a few bytes is
+	// cheaper than hashing them for the map. The strings are the table's
+	// own copies, which hold nothing else alive.
+	recent [64]recentWord
+}
+
+type recentWord struct {
+	s  string
+	id uint64 // 0: empty slot
 }
 
 // NewWords makes a table of at most max strings.
 func NewWords(max int) *Words { return &Words{ids: map[string]uint64{}, max: max} }
 
+func recentSlot(s string) int {
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	return (n*7 ^ int(s[0]) ^ int(s[n/2])<<1 ^ int(s[n-1])<<3) & 63
+}
+
 // Append appends s: its number from 1, or 0 and s itself.
 func (w *Words) Append(dst []byte, s string) []byte {
-	if w.lastID != 0 && s == w.last {
-		return binary.AppendUvarint(dst, w.lastID)
+	r := &w.recent[recentSlot(s)]
+	if r.id != 0 && r.s == s {
+		return binary.AppendUvarint(dst, r.id)
 	}
 	id, ok := w.ids[s]
 	if !ok && len(w.table) < w.max {
@@ -195,7 +212,7 @@ func (w *Words) Append(dst []byte, s string) []byte {
 		ok = true
 	}
 	if ok {
-		w.last, w.lastID = w.table[id-1], id
+		r.s, r.id = w.table[id-1], id
 		return binary.AppendUvarint(dst, id)
 	}
 	dst = append(dst, 0)

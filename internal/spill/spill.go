@@ -72,9 +72,13 @@ type Log[T any] struct {
 	end      int64
 	buf      []byte
 	spare    [][]T
-	err      error
-	mu       sync.Mutex
-	zero     T
+	// passRun and passBuf are a finished pass's heads and page buffer,
+	// for the next pass (under mu): a report makes a dozen passes.
+	passRun []T
+	passBuf []byte
+	err     error
+	mu      sync.Mutex
+	zero    T
 }
 
 type page[T any] struct {
@@ -231,11 +235,9 @@ func (l *Log[T]) HeadsBackwardFrom(i int, yield func(i int, v *T) bool) {
 func (l *Log[T]) heads(backward bool, from int, yield func(i int, v *T) bool) {
 	hc := l.codec.(HeadCodec[T])
 	part := Part[T]{Decode: hc.DecodeHead, Trim: hc.TrimHead}
-	var (
-		run []T
-		buf []byte
-	)
 	l.mu.Lock()
+	run, buf := l.takePass()
+	defer l.givePass(&run, &buf)
 	pages := len(l.pages)
 	if from >= 0 && from < l.n {
 		pages = from/l.opt.PageItems + 1
@@ -263,6 +265,32 @@ func (l *Log[T]) heads(backward bool, from int, yield func(i int, v *T) bool) {
 			}
 		}
 	}
+}
+
+// takePass returns the buffers of a pass (passRun), or new ones; l.mu
+// is held.
+func (l *Log[T]) takePass() ([]T, []byte) {
+	run, buf := l.passRun, l.passBuf
+	l.passRun, l.passBuf = nil, nil
+	if run == nil {
+		run = make([]T, 0, l.opt.PageItems)
+	}
+	return run[:0], buf
+}
+
+// givePass keeps a finished pass's buffers for the next, cleared of what
+// they point to: no pointer into them may be left.
+func (l *Log[T]) givePass(run *[]T, buf *[]byte) {
+	clear((*run)[:cap(*run)])
+	l.mu.Lock()
+	if cap(*run) > cap(l.passRun) {
+		l.passRun = (*run)[:0]
+	}
+	if cap(*buf) > cap(l.passBuf) {
+		l.passBuf = (*buf)[:0]
+	}
+	l.mu.Unlock()
+	*run, *buf = nil, nil
 }
 
 // HeadReader reads heads as Heads does, a record each time its caller
@@ -321,8 +349,16 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 		l := r.l
 		l.mu.Lock()
 		n := l.n
+		if r.i < n && r.run == nil {
+			r.run, r.buf = l.takePass()
+		}
 		l.mu.Unlock()
 		if r.i >= n {
+			if r.run != nil {
+				// Done: the last head is void now.
+				l.givePass(&r.run, &r.buf)
+				r.base = r.i
+			}
 			return 0, nil, false
 		}
 		k := r.i / l.opt.PageItems
@@ -374,7 +410,10 @@ func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 	l.mu.Unlock()
 	if !failed {
 		if cap(*buf) < size {
-			*buf = make([]byte, size)
+			// With room to spare: the pages of a pass differ in size by a
+			// few percent, and one a little larger than the last would
+			// otherwise take a new buffer each time.
+			*buf = make([]byte, size+size/4)
 		}
 		src := (*buf)[:size]
 		var err error

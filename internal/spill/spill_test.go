@@ -1,6 +1,7 @@
 package spill
 
 import (
+	"fmt"
 	"math/rand"
 	"net/netip"
 	"os"
@@ -515,5 +516,51 @@ func TestHeadsBackwardFrom(t *testing.T) {
 	}
 	if err := l.Err(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWords: strings numbered in the order first seen, up to max, the
+// rest written whole, whichever of them Append's recent slots hold; read
+// back as given. The strings share slots (same length and ends) and come
+// back after others took their slot.
+func TestWords(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	var pool []string
+	for i := range 300 {
+		pool = append(pool, fmt.Sprintf("Thread Group 1-%d", i), fmt.Sprint(100+i%500), "")
+	}
+	pool = append(pool, "a", "b", "ab", "ba", "aXb", "aYb")
+	for _, max := range []int{0, 1, 50, 4096} {
+		w := NewWords(max)
+		want := map[string]uint64{}
+		var b []byte
+		var in []string
+		for range 20000 {
+			s := pool[rng.Intn(len(pool))]
+			if rng.Intn(4) == 0 {
+				s = pool[len(pool)-1-rng.Intn(6)]
+			}
+			// A copy of its own: the slots must compare bytes, not addresses.
+			s = string([]byte(s))
+			id, ok := want[s]
+			if !ok && len(want) < max {
+				id = uint64(len(want) + 1)
+				want[s] = id
+			}
+			before := len(b)
+			b = w.Append(b, s)
+			r := NewReader(b[before:])
+			if got := r.Uint(); got != id {
+				t.Fatalf("max %d: %q numbered %d, want %d", max, s, got, id)
+			}
+			in = append(in, s)
+		}
+		r := NewReader(b)
+		var a Arena
+		for i, s := range in {
+			if got := r.Word(w, &a); got != s || r.Err != nil {
+				t.Fatalf("max %d: word %d read %q (%v), want %q", max, i, got, r.Err, s)
+			}
+		}
 	}
 }
