@@ -232,3 +232,30 @@ func TestConcurrentInflate(t *testing.T) {
 		}
 	}
 }
+
+// TestXorMask checks the unmasking against the rule (RFC 6455 §5.3: byte
+// i XOR key[i mod 4]) over lengths around the vector code's steps, from
+// every key position, in place and into another buffer.
+func TestXorMask(t *testing.T) {
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 127, 128, 129, 255, 256, 1000, 4097} {
+		for pos := range 4 {
+			src := make([]byte, n)
+			for i := range src {
+				src[i] = byte(i*7 + n)
+			}
+			want := make([]byte, n)
+			for i := range want {
+				want[i] = src[i] ^ key[(pos+i)&3]
+			}
+			into := make([]byte, n)
+			xorMask(into, src, key, pos)
+			inPlace := bytes.Clone(src)
+			xorMask(inPlace, inPlace, key, pos)
+			appended := appendUnmasked([]byte("head"), src, key, pos)
+			if !bytes.Equal(into, want) || !bytes.Equal(inPlace, want) || string(appended[:4]) != "head" || !bytes.Equal(appended[4:], want) {
+				t.Errorf("%d bytes from key position %d: unmasked wrongly", n, pos)
+			}
+		}
+	}
+}

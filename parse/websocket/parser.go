@@ -1,13 +1,13 @@
 package websocket
 
 import (
+	"crypto/subtle"
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/ceiling-dev/ceiling/internal/freelist"
 )
 
 // Options tune a Parser.
@@ -32,7 +32,9 @@ type Options struct {
 	// ReuseMessages lets the Parser reuse the Messages it reports, and
 	// their Payload, from its next call on: for a caller that is done
 	// with each message when the call that reported it returns, so that
-	// a busy stream costs no allocation per message.
+	// a busy stream costs no allocation per message. A Payload may then
+	// alias the bytes given to Feed (an unmasked message that came whole
+	// in them), which must stay as they are until the caller is done.
 	ReuseMessages bool
 	// NoFrames leaves out the KindFrame events, for a caller that reads
 	// messages and problems only: a busy stream is a frame per message.
@@ -113,11 +115,17 @@ type Parser struct {
 	closeSeen bool
 
 	// With Options.ReuseMessages: the messages reported by the last call,
-	// and those free for the next ones.
+	// and those free for the next ones (spare[:nSpare]), each with the
+	// payload buffer that is its own.
 	reuse    bool
 	noFrames bool
-	lent     []*Message
-	spare    freelist.List[Message]
+	lent     []spareMsg
+	spare    [maxSpare]spareMsg
+	nSpare   int
+	// borrowed is the message whose Payload aliases the bytes being fed
+	// (see keep), and borrowedBuf the buffer it came with.
+	borrowed    *Message
+	borrowedBuf []byte
 
 	stats Stats
 }
@@ -137,6 +145,7 @@ func NewParser(o Options) *Parser {
 		comp:       p.comp[:0],
 		lent:       p.lent[:0],
 		spare:      p.spare,
+		nSpare:     p.nSpare,
 	}
 	if p.maxMsg <= 0 {
 		p.maxMsg = DefaultMaxMessage
@@ -173,11 +182,25 @@ const (
 	maxSparePayload = 8 << 10
 )
 
+// spareMsg is a message free for reuse and the payload buffer that goes
+// with it. The buffer is kept apart from the message, so that taking a
+// message back does not touch it: by then it is long out of the cache,
+// and it is touched anyway when it is used again.
+type spareMsg struct {
+	m   *Message
+	buf []byte
+}
+
 // Release gives the parser back for a later NewParser to reuse. Neither
 // it nor any slice it returned may be used afterwards, nor, with
 // Options.ReuseMessages, the Messages it reported.
 func (p *Parser) Release() {
 	p.recycle()
+	for _, e := range p.spare[:p.nSpare] {
+		// A spare message still holds what it last reported, which may
+		// be the caller's bytes: a pooled parser must keep none alive.
+		*e.m = Message{}
+	}
 	clear(p.ev[:cap(p.ev)])
 	if cap(p.ev) > 64 {
 		p.ev = nil
@@ -190,26 +213,34 @@ func (p *Parser) Release() {
 }
 
 // recycle takes back the messages the last call reported, when the caller
-// let it.
+// let it. It does not touch them: message clears one when it is used.
 func (p *Parser) recycle() {
-	for i, m := range p.lent {
-		p.lent[i] = nil
-		if p.spare.Len() >= maxSpare {
+	for i, e := range p.lent {
+		p.lent[i] = spareMsg{}
+		if p.nSpare == maxSpare {
 			continue
 		}
-		pl := m.Payload[:0]
-		if cap(pl) > maxSparePayload {
-			pl = nil
+		if cap(e.buf) > maxSparePayload {
+			e.buf = nil
 		}
-		*m = Message{Payload: pl}
-		p.spare.Put(m)
+		p.spare[p.nSpare] = e
+		p.nSpare++
 	}
 	p.lent = p.lent[:0]
 }
 
 // message returns a new Message, a reused one when it may.
 func (p *Parser) message(op Opcode, off, t int64) *Message {
-	m, _ := p.spare.Get()
+	var m *Message
+	if p.nSpare > 0 {
+		p.nSpare--
+		e := p.spare[p.nSpare]
+		p.spare[p.nSpare] = spareMsg{}
+		m = e.m
+		*m = Message{Payload: e.buf[:0]}
+	} else {
+		m = new(Message)
+	}
 	m.Opcode, m.Offset, m.Time, m.Frames = op, off, t, 1
 	return m
 }
@@ -219,7 +250,12 @@ func (p *Parser) report(m *Message, t int64) {
 	p.stats.Messages++
 	p.emit(Event{Kind: KindMessage, Time: t, Offset: m.Offset, Message: m})
 	if p.reuse {
-		p.lent = append(p.lent, m)
+		buf := m.Payload
+		if m == p.borrowed {
+			buf = p.borrowedBuf
+			p.borrowed, p.borrowedBuf = nil, nil
+		}
+		p.lent = append(p.lent, spareMsg{m, buf})
 	}
 }
 
@@ -254,7 +290,7 @@ func (p *Parser) fatal(class error, at, t int64, reason string) {
 // Feed parses the next bytes of the stream; t is their time. It returns
 // the events they completed; the slice is reused by the next call, the
 // Messages are the caller's (unless Options.ReuseMessages). b is not
-// kept.
+// kept (but see Options.ReuseMessages).
 func (p *Parser) Feed(b []byte, t int64) []Event {
 	p.recycle()
 	p.ev = p.ev[:0]
@@ -374,6 +410,13 @@ func HeaderLen(h []byte) int {
 func (p *Parser) inHeader(b []byte, t int64) int {
 	if p.hdrN == 0 {
 		p.hdrOff = p.off
+		if n := HeaderLen(b); n <= len(b) {
+			// The whole header is here, as it nearly always is: taken at
+			// once rather than a byte at a time.
+			p.hdrN = copy(p.hdr[:], b[:n])
+			p.headerDone(t)
+			return n
+		}
 	}
 	for i := 0; i < len(b); i++ {
 		p.hdr[p.hdrN] = b[i]
@@ -509,7 +552,8 @@ func (p *Parser) route(f *Frame, t int64) {
 
 // keep appends payload bytes to m.Payload, up to MaxMessage, unmasking
 // them when masked; hint is what the message is likely to hold in all.
-func (p *Parser) keep(m *Message, d []byte, masked bool, hint int64) {
+// whole says d is all of m's payload: its one frame's, fed in one piece.
+func (p *Parser) keep(m *Message, d []byte, masked, whole bool, hint int64) {
 	room := p.maxMsg - len(m.Payload)
 	if len(d) > room {
 		d = d[:room]
@@ -518,13 +562,23 @@ func (p *Parser) keep(m *Message, d []byte, masked bool, hint int64) {
 	if len(d) == 0 {
 		return
 	}
+	if whole && !masked && p.reuse && len(m.Payload) == 0 && p.borrowed == nil {
+		// The caller is done with the message when this call returns,
+		// which is as long as d is valid: the payload need not be
+		// copied. Most messages of a server come whole in one segment.
+		// Its capacity ends with it, so that nothing appends into the
+		// caller's bytes; report gives the message its own buffer back.
+		p.borrowed, p.borrowedBuf = m, m.Payload
+		m.Payload = d[:len(d):len(d)]
+		return
+	}
 	if m.Payload == nil || len(m.Payload) == 0 && cap(m.Payload) < len(d) {
 		m.Payload = make([]byte, 0, min(int64(p.maxMsg), max(hint, int64(len(d)))))
 	}
-	start := len(m.Payload)
-	m.Payload = append(m.Payload, d...)
 	if masked {
-		unmask(m.Payload[start:], p.frame.Mask, p.maskPos)
+		m.Payload = appendUnmasked(m.Payload, d, p.frame.Mask, p.maskPos)
+	} else {
+		m.Payload = append(m.Payload, d...)
 	}
 }
 
@@ -536,19 +590,36 @@ func (p *Parser) stopped(m *Message) bool {
 	return p.ctlStop
 }
 
-// unmask XORs b with the key, starting at key position pos.
-func unmask(b []byte, key [4]byte, pos int) {
-	var k [8]byte
-	for i := range k {
-		k[i] = key[(pos+i)&3]
+// appendUnmasked appends d to b XORed with the key, starting at key
+// position pos: the copy and the unmasking in one pass.
+func appendUnmasked(b, d []byte, key [4]byte, pos int) []byte {
+	start := len(b)
+	b = slices.Grow(b, len(d))[:start+len(d)]
+	xorMask(b[start:], d, key, pos)
+	return b
+}
+
+// xorMask sets dst to src XORed with the key, starting at key position
+// pos; dst is src or does not overlap it. Every byte a client sends goes
+// through here: it XORs up to 128 bytes at a time with subtle.XORBytes,
+// which has vector code, against the key repeated.
+func xorMask(dst, src []byte, key [4]byte, pos int) {
+	k := uint64(key[pos&3]) | uint64(key[(pos+1)&3])<<8 | uint64(key[(pos+2)&3])<<16 | uint64(key[(pos+3)&3])<<24
+	k |= k << 32
+	if len(src) < 16 {
+		for i := range src {
+			dst[i] = src[i] ^ byte(k>>(8*(i&7)))
+		}
+		return
 	}
-	k8 := binary.LittleEndian.Uint64(k[:])
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		binary.LittleEndian.PutUint64(b[i:], binary.LittleEndian.Uint64(b[i:])^k8)
+	var buf [128]byte
+	ks := buf[:min(len(src)+7, len(buf))&^7]
+	for i := 0; i+8 <= len(ks); i += 8 {
+		binary.LittleEndian.PutUint64(ks[i:], k)
 	}
-	for ; i < len(b); i++ {
-		b[i] ^= k[i&7]
+	for len(src) > 0 {
+		n := subtle.XORBytes(dst, src, ks)
+		dst, src = dst[n:], src[n:]
 	}
 }
 
@@ -566,16 +637,17 @@ func (p *Parser) inPayload(b []byte, t int64) int {
 			if p.stopped(m) {
 				m.Truncated = true
 			} else {
-				p.keep(m, d, p.frame.Masked, p.frame.Length)
+				whole := p.frame.Fin && m.Frames == 1 && int64(n) == p.frame.Length
+				p.keep(m, d, p.frame.Masked, whole, p.frame.Length)
 			}
 		case p.compOver || p.compGap:
 		case len(p.comp)+n > p.maxComp:
 			p.compOver = true
 		default:
-			start := len(p.comp)
-			p.comp = append(p.comp, d...)
 			if p.frame.Masked {
-				unmask(p.comp[start:], p.frame.Mask, p.maskPos)
+				p.comp = appendUnmasked(p.comp, d, p.frame.Mask, p.maskPos)
+			} else {
+				p.comp = append(p.comp, d...)
 			}
 		}
 	}
@@ -676,7 +748,7 @@ func (p *Parser) inflate(m *Message, complete bool, t int64) {
 			p.inf.lost = why
 		}
 	} else {
-		m.Len, why = p.inf.inflate(p.comp, complete, p.maxInflate, func(b []byte) { p.keep(m, b, false, 4*int64(len(p.comp))) })
+		m.Len, why = p.inf.inflate(p.comp, complete, p.maxInflate, func(b []byte) { p.keep(m, b, false, false, 4*int64(len(p.comp))) })
 		m.Truncated = m.Len > int64(len(m.Payload))
 	}
 	p.comp = p.comp[:0]
