@@ -148,3 +148,55 @@ func reportCPU(b *testing.B, bytes int64, cpu time.Duration) {
 		b.ReportMetric(float64(bytes)*float64(b.N)/s/1e6, "MB/cpu-s")
 	}
 }
+
+// BenchmarkUpgrades is what a WebSocket spike test's capture holds by
+// the hundred thousand, wired as the capture stage wires it: parsers
+// from the pool sharing one Blocks, one connection per handshake. The
+// heads are gencap's (internal/cmd/gencap): a SIP client's upgrade
+// answered 101, and an event API client's answered 101 or refused with
+// a 503 and a JSON body.
+func BenchmarkUpgrades(b *testing.B) {
+	sipReq := "GET / HTTP/1.1\r\nHost: 10.20.0.10:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\nOrigin: http://10.10.0.5\r\nUser-Agent: JMeter-WebSocket-Samplers/1.2.10\r\n\r\n"
+	sip101 := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n"
+	apiReq := "GET /api/v2/notifications/channels/streaming?channelId=00a1b2000c3d HTTP/1.1\r\nHost: 10.20.0.20\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer 9e3779b97f4a7c15\r\nx-trace-id: 4bf92f35-77b3-4da6-a3ce-929d0e0e4736\r\n" +
+		"User-Agent: Apache-HttpClient/4.5.14 (Java/17.0.15) JMeter-WebSocket-Samplers/1.2.10\r\n\r\n"
+	api101 := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+	api503 := "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\nx-trace-id: 4bf92f35-77b3-4da6-a3ce-929d0e0e4736\r\nContent-Length: 91\r\nConnection: close\r\n\r\n" +
+		`{"status":503,"code":"too.many.connections","message":"WebSocket connection limit reached"}`
+	conns := [][2][]byte{
+		{[]byte(sipReq), []byte(sip101)},
+		{[]byte(apiReq), []byte(api101)},
+		{[]byte(sipReq), []byte(sip101)},
+		{[]byte(apiReq), []byte(api503)},
+	}
+	var total int64
+	for _, c := range conns {
+		total += int64(len(c[0]) + len(c[1]))
+	}
+	o := &Options{Blocks: &Blocks{}}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	cpu := cpuclock.Used()
+	for b.Loop() {
+		for _, c := range conns {
+			cp, sp := NewRequestParser(o), NewResponseParser(o)
+			for _, e := range cp.Feed(c[0], 0) {
+				if e.Kind == KindRequest {
+					sp.ExpectMethod(e.Request.Method)
+				}
+			}
+			for _, e := range sp.Feed(c[1], 0) {
+				if e.Kind == KindResponse {
+					cp.Answer(e.Response.Code, 0)
+				}
+			}
+			cp.Close(0)
+			sp.Close(0)
+			cp.Release()
+			sp.Release()
+		}
+	}
+	reportCPU(b, total, cpu)
+}

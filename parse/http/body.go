@@ -12,16 +12,15 @@ type pendingReq struct {
 	seq  int64
 }
 
-// requestFields slices the request line of a complete head. line is the
-// start line (without its line end) in p.head, s the head as a string:
-// the returned strings share s.
-func requestFields(line []byte, s string) (method, target, proto string) {
-	m, tg, pr, _ := requestLine(line, false)
-	method = s[:len(m)]
-	ts := len(m) + 1
-	target = s[ts : ts+len(tg)]
-	if len(pr) > 0 {
-		proto = s[ts+len(tg)+1 : ts+len(tg)+9]
+// requestFields slices the request line of a complete head, as
+// startLine measured it, out of s, the head as a string: the returned
+// strings share s.
+func (p *parser) requestFields(s string) (method, target, proto string) {
+	method = s[:p.slMethod]
+	ts := p.slMethod + 1
+	target = s[ts : ts+p.slTarget]
+	if p.slProto {
+		proto = s[ts+p.slTarget+1 : ts+p.slTarget+9]
 	}
 	return
 }
@@ -35,8 +34,8 @@ func (p *parser) pushPending(kind uint8) {
 	p.pending = append(p.pending, pendingReq{kind, p.seq})
 }
 
-func (p *parser) requestHead(line []byte, s string, f *fields, at, t int64) {
-	method, target, proto := requestFields(line, s)
+func (p *parser) requestHead(s string, f *fields, at, t int64) {
+	method, target, proto := p.requestFields(s)
 	r := p.blocks.request()
 	*r = Request{
 		Method: method, Target: target, Proto: proto,
@@ -87,7 +86,7 @@ func (p *parser) requestHead(line []byte, s string, f *fields, at, t int64) {
 }
 
 func (p *parser) responseHead(line []byte, s string, f *fields, at, t int64) {
-	_, code, reason, _ := statusLine(line)
+	code := p.slCode
 	final := code >= 200 || code == 101
 	method := ""
 	if len(p.methods) > 0 {
@@ -115,7 +114,8 @@ func (p *parser) responseHead(line []byte, s string, f *fields, at, t int64) {
 	if f.te != "" {
 		r.Chunked = lastCoding(f.te) == "chunked"
 	}
-	if len(reason) > 0 {
+	if len(line) > 13 {
+		// The reason, after "HTTP/1.1 200 ".
 		r.Reason = s[13:len(line)]
 	}
 	p.req, p.rsp, p.body = nil, r, &r.Body
@@ -213,7 +213,7 @@ func (p *parser) keep(d []byte) {
 		if p.state == stLength && p.remain < int64(n) {
 			n = int(p.remain)
 		}
-		b.Head = make([]byte, 0, n)
+		b.Head = p.blocks.bytes(n)
 	}
 	n := min(len(d), p.evidence-len(b.Head))
 	b.Head = append(b.Head, d[:n]...)

@@ -22,6 +22,65 @@ type fields struct {
 	badLines      int
 }
 
+// lowerEq reports whether s is lower, which is lower-case ASCII, in any
+// case. For s as long as lower that is what strings.EqualFold says: the
+// only runes outside ASCII that fold into it (K, the Kelvin sign, and ſ)
+// are longer than their ASCII folds, so no string of lower's length that
+// holds one can equal lower. Every header name of every head is compared
+// so, several times: it compares eight bytes at a time.
+func lowerEq(s, lower string) bool {
+	n := len(s)
+	switch {
+	case n != len(lower):
+		return false
+	case n >= 8:
+		// Words from the start, and the last eight bytes, which may
+		// overlap the word before.
+		for i := 0; i < n-8; i += 8 {
+			if toLower8(le64(s[i:])) != le64(lower[i:]) {
+				return false
+			}
+		}
+		return toLower8(le64(s[n-8:])) == le64(lower[n-8:])
+	case n >= 4:
+		return toLower8(le32(s)) == le32(lower) && toLower8(le32(s[n-4:])) == le32(lower[n-4:])
+	}
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// le64 reads the first eight bytes of s as a little-endian word, and le32
+// the first four.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string) uint64 {
+	_ = s[3]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+}
+
+// toLower8 lowers the ASCII upper-case letters among the eight bytes of
+// x. For each byte b under 0x80, b+0x3f reaches 0x80 when b >= 'A' and
+// b+0x25 when b > 'Z', with no carry into the next byte; bytes of 0x80 and
+// more are left as they are.
+func toLower8(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	h := x & (0x7f * ones)
+	upper := (h + (0x80-'A')*ones) &^ (h + (0x80-'Z'-1)*ones) &^ x & (0x80 * ones)
+	return x | upper>>2
+}
+
 // trimOWS drops the optional whitespace (spaces and tabs) around s.
 func trimOWS(s string) string {
 	i, j := 0, len(s)
@@ -47,20 +106,13 @@ func join(old, v string) string {
 
 // readFields parses the header lines of s (the whole head as one string,
 // which the strings it keeps share, so a head costs one copy for all of
-// its text) into f, whose headers has room for them all. s starts after
-// the start line's end.
-func readFields(f *fields, s string, tn *traceNames) {
-	for len(s) > 0 {
-		var line string
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			line, s = s[:i], s[i+1:]
-		} else {
-			line, s = s, ""
-		}
+// its text) into f, whose headers has room for them all. eol holds where
+// each line of s ends, the start line's first; the empty line that ends
+// the head is not among them.
+func readFields(f *fields, s string, eol []int, tn *traceNames) {
+	for i := 1; i < len(eol); i++ {
+		line := s[eol[i-1] : eol[i]-1]
 		line = strings.TrimSuffix(line, "\r")
-		if line == "" {
-			break
-		}
 		if line[0] == ' ' || line[0] == '\t' {
 			// obs-fold: a continuation of the previous field's value.
 			if len(f.headers) == 0 {
@@ -105,69 +157,69 @@ func (f *fields) apply(name, value string, tn *traceNames, refold bool) {
 	}
 	switch len(name) {
 	case 4:
-		if strings.EqualFold(name, "host") {
+		if lowerEq(name, "host") {
 			if f.host == "" || refold {
 				f.host = value
 			}
 			return
 		}
-		if strings.EqualFold(name, "date") {
+		if lowerEq(name, "date") {
 			f.date = value
 			return
 		}
 	case 7:
-		if strings.EqualFold(name, "upgrade") {
+		if lowerEq(name, "upgrade") {
 			set(&f.upgrade)
 			return
 		}
 	case 10:
-		if strings.EqualFold(name, "connection") {
+		if lowerEq(name, "connection") {
 			set(&f.connection)
 			return
 		}
 	case 11:
-		if strings.EqualFold(name, "retry-after") {
+		if lowerEq(name, "retry-after") {
 			f.retryAfter = value
 			return
 		}
 	case 14:
-		if strings.EqualFold(name, "content-length") {
+		if lowerEq(name, "content-length") {
 			f.setContentLength(value)
 			return
 		}
 	case 17:
-		if strings.EqualFold(name, "transfer-encoding") {
+		if lowerEq(name, "transfer-encoding") {
 			set(&f.te)
 			return
 		}
-		if strings.EqualFold(name, "sec-websocket-key") {
+		if lowerEq(name, "sec-websocket-key") {
 			set(&f.wsKey)
 			return
 		}
 	case 20:
-		if strings.EqualFold(name, "sec-websocket-accept") {
+		if lowerEq(name, "sec-websocket-accept") {
 			set(&f.wsAccept)
 			return
 		}
 	case 21:
-		if strings.EqualFold(name, "sec-websocket-version") {
+		if lowerEq(name, "sec-websocket-version") {
 			set(&f.wsVersion)
 			return
 		}
 	case 22:
-		if strings.EqualFold(name, "sec-websocket-protocol") {
+		if lowerEq(name, "sec-websocket-protocol") {
 			set(&f.wsProto)
 			return
 		}
 	case 24:
-		if strings.EqualFold(name, "sec-websocket-extensions") {
+		if lowerEq(name, "sec-websocket-extensions") {
 			set(&f.wsExt)
 			return
 		}
 	}
 	if !refold && tn.match(name) {
 		f.trace = append(f.trace, Header{name, value})
-		if strings.EqualFold(name, "traceparent") {
+		if lowerEq(name, "traceparent") {
 			if id := traceParentID(value); id != "" {
 				f.trace = append(f.trace, Header{"traceparent.trace-id", id})
 			}
@@ -238,8 +290,8 @@ func lastCoding(te string) string {
 	return strings.ToLower(strings.Trim(te, " \t"))
 }
 
-// hasToken reports whether the comma-separated list v holds tok
-// (case-insensitive): "keep-alive, Upgrade" holds "upgrade".
+// hasToken reports whether the comma-separated list v holds tok, lower
+// case (case-insensitive): "keep-alive, Upgrade" holds "upgrade".
 func hasToken(v, tok string) bool {
 	for v != "" {
 		var elem string
@@ -247,7 +299,10 @@ func hasToken(v, tok string) bool {
 		if i := strings.IndexByte(elem, ';'); i >= 0 {
 			elem = elem[:i]
 		}
-		if strings.EqualFold(strings.Trim(elem, " \t"), tok) {
+		elem = strings.Trim(elem, " \t")
+		// EqualFold where lowerEq cannot stand for it: "web\u017focket"
+		// is "websocket" to it.
+		if lowerEq(elem, tok) || len(elem) != len(tok) && strings.EqualFold(elem, tok) {
 			return true
 		}
 	}

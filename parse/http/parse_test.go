@@ -213,3 +213,42 @@ func TestErrorText(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// TestLowerEq: lowerEq says what strings.EqualFold says of a name and a
+// lower-case ASCII name of the same length, for every byte in every place
+// of names shorter than, as long as and longer than a word, and for the
+// runes outside ASCII that fold into ASCII; hasToken, which takes tokens
+// of any length, still agrees with EqualFold on those.
+func TestLowerEq(t *testing.T) {
+	eq := func(s, lower string) {
+		t.Helper()
+		if got, want := lowerEq(s, lower), len(s) == len(lower) && strings.EqualFold(s, lower); got != want {
+			t.Errorf("lowerEq(%+q, %q) = %v, want %v", s, lower, got, want)
+		}
+	}
+	for _, lower := range []string{"te", "host", "upgrade", "x-trace-id", "sec-websocket-key", "sec-websocket-extensions", "ab@[`{z"} {
+		for i := range len(lower) {
+			for c := range 256 {
+				eq(lower[:i]+string([]byte{byte(c)})+lower[i+1:], lower)
+			}
+		}
+	}
+	for _, c := range []struct {
+		s, lower string
+		token    bool // hasToken(s, lower)
+	}{
+		{"Sec-WebSocket-Key", "sec-websocket-key", true},
+		{"SEC-WEBSOCKET-KEY", "sec-websocket-key", true},
+		{"Sec-WebSocket-Ke", "sec-websocket-key", false},
+		{"Sec-WebSocket-\u212aey", "sec-websocket-key", true}, // the Kelvin sign folds to k
+		{"\u017fec-websocket-ke", "sec-websocket-key", false}, // ſ folds to s, "ke" is not "key"
+		{"web\u017focket", "websocket", true},
+		{"websocket\u212a", "websocket", false},
+		{"", "", true}, // an empty element is an empty token
+	} {
+		eq(c.s, c.lower)
+		if got := hasToken("keep-alive, "+c.s, c.lower); got != c.token {
+			t.Errorf("hasToken(%+q, %q) = %v, want %v", "keep-alive, "+c.s, c.lower, got, c.token)
+		}
+	}
+}

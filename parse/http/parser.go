@@ -137,6 +137,19 @@ type parser struct {
 	headT    int64
 	lines    int // lines of the head completed, start line included
 	lastLine int // where the incomplete line starts in head
+	// eol holds where each completed line of the head ends (after its
+	// LF), so that finishHead splits the head into fields without
+	// looking for the line ends again. It starts in eolBuf, which holds
+	// a typical head's, so that a new parser costs no allocation more.
+	eol    []int
+	eolBuf [24]int
+	// What the start line said, when it was judged: the lengths of the
+	// method and target and whether a version follows (a request), or
+	// the status code (a response). finishHead slices the head's text
+	// with them rather than read the line twice.
+	slMethod, slTarget int
+	slProto            bool
+	slCode             int
 
 	skip    bool   // hunting: discarding up to the next LF
 	line    []byte // candidate start line, chunk-size line, trailer line
@@ -177,7 +190,7 @@ func (p *parser) init(o *Options, resp bool) {
 	// A parser may come back from release: start afresh, with its
 	// buffers.
 	*p = parser{
-		ev: p.ev[:0], head: p.head[:0], line: p.line[:0],
+		ev: p.ev[:0], head: p.head[:0], line: p.line[:0], eol: p.eol[:0],
 		pending: p.pending[:0], methods: p.methods[:0],
 		held: p.held[:0], pieces: p.pieces[:0], trace: p.trace[:0],
 	}
@@ -200,6 +213,9 @@ func (p *parser) init(o *Options, resp bool) {
 	case p.evidence < 0:
 		p.evidence = 0
 	}
+	if p.eol == nil {
+		p.eol = p.eolBuf[:0]
+	}
 	p.tn = newTraceNames(o.TraceHeaders)
 	p.blocks = o.Blocks
 	if p.ev == nil {
@@ -219,6 +235,9 @@ func (p *parser) release() {
 		p.ev = nil
 	}
 	p.head, p.line = empty(p.head), empty(p.line)
+	if cap(p.eol) > 64 {
+		p.eol = p.eolBuf[:0]
+	}
 	p.held, p.pieces = empty(p.held), nil
 	if cap(p.pending) > 64 {
 		p.pending = nil
@@ -347,6 +366,7 @@ func (p *parser) inHead(b []byte, t int64) int {
 		}
 		p.headOff, p.headT = p.off+int64(i), t
 		p.lines, p.lastLine = 0, 0
+		p.eol = p.eol[:0]
 	}
 	// h is the head so far. A head that starts in b is read where it
 	// lies (most heads come whole in one segment) and copied into p.head
@@ -386,13 +406,7 @@ func (p *parser) inHead(b []byte, t int64) int {
 		line := trimEOL(h[p.lastLine:])
 		switch {
 		case p.lines == 0:
-			var ok bool
-			if p.resp {
-				_, _, _, ok = statusLine(line)
-			} else {
-				_, _, _, ok = requestLine(line, false)
-			}
-			if !ok {
+			if !p.startLine(line, false) {
 				p.stats.Skipped += int64(len(h))
 				p.problem(ErrStartLine, p.headOff, t, "bad "+p.startName())
 				p.hunt(false)
@@ -409,6 +423,7 @@ func (p *parser) inHead(b []byte, t int64) int {
 		}
 		p.lines++
 		p.lastLine = len(h)
+		p.eol = append(p.eol, len(h))
 	}
 	if inPlace {
 		// The head goes on in the next bytes: keep what came.
@@ -474,14 +489,7 @@ func (p *parser) inHunt(b []byte, t int64) int {
 // resync checks the complete line in p.line; when it is a start line the
 // head begins with it. Otherwise the line is dropped.
 func (p *parser) resync() bool {
-	line := trimEOL(p.line)
-	var ok bool
-	if p.resp {
-		_, _, _, ok = statusLine(line)
-	} else {
-		_, _, _, ok = requestLine(line, true)
-	}
-	if !ok {
+	if !p.startLine(trimEOL(p.line), true) {
 		p.stats.Skipped += int64(len(p.line))
 		p.line = p.line[:0]
 		return false
@@ -491,8 +499,22 @@ func (p *parser) resync() bool {
 	p.line = empty(p.line)
 	p.headOff, p.headT = p.lineOff, p.lineT
 	p.lines, p.lastLine = 1, len(p.head)
+	p.eol = append(p.eol[:0], len(p.head))
 	p.state = stHead
 	return true
+}
+
+// startLine judges a start line (without its line end) and notes what
+// finishHead needs of it; strict is requestLine's.
+func (p *parser) startLine(line []byte, strict bool) bool {
+	if p.resp {
+		_, code, _, ok := statusLine(line)
+		p.slCode = code
+		return ok
+	}
+	m, tg, pr, ok := requestLine(line, strict)
+	p.slMethod, p.slTarget, p.slProto = len(m), len(tg), len(pr) > 0
+	return ok
 }
 
 // finishHead turns the complete head h (p.head, or where it lies in the
@@ -500,17 +522,16 @@ func (p *parser) resync() bool {
 func (p *parser) finishHead(h []byte, at, t int64) {
 	p.stats.Heads++
 	s := p.blocks.str(h)
-	nl := bytes.IndexByte(h, '\n')
-	line := trimEOL(h[:nl+1])
+	line := trimEOL(h[:p.eol[0]])
 	f := fields{contentLength: -1, headers: p.blocks.headers(p.lines - 1), trace: p.trace[:0]}
-	readFields(&f, s[nl+1:], &p.tn)
+	readFields(&f, s, p.eol, &p.tn)
 	p.trace = f.trace
 	f.trace = p.blocks.copyHeaders(f.trace)
 	p.stats.BadHeaderLines += int64(f.badLines)
 	if p.resp {
 		p.responseHead(line, s, &f, at, t)
 	} else {
-		p.requestHead(line, s, &f, at, t)
+		p.requestHead(s, &f, at, t)
 	}
 	p.head = empty(p.head)
 }

@@ -14,6 +14,9 @@ var DefaultTraceHeaders = []string{"x-trace-id", "X-Request-Id", "ININ-Correlati
 type traceNames struct {
 	exact  []string // as given; compared with EqualFold
 	suffix []string // lower case, without '-' and '_'
+	// lower holds the exact names lowered when all of them are ASCII,
+	// as they are, for lowerEq; nil otherwise.
+	lower []string
 }
 
 // defaultTraceNames is built once: most parsers use the defaults, and a
@@ -36,7 +39,24 @@ func buildTraceNames(names []string) traceNames {
 			t.exact = append(t.exact, n)
 		}
 	}
+	for _, n := range t.exact {
+		l := strings.ToLower(n)
+		if !ascii(n) {
+			t.lower = nil
+			break
+		}
+		t.lower = append(t.lower, l)
+	}
 	return t
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // squash lowers s and drops '-' and '_'.
@@ -56,9 +76,17 @@ func squash(s string) string {
 }
 
 func (t *traceNames) match(name string) bool {
-	for _, e := range t.exact {
-		if len(e) == len(name) && strings.EqualFold(e, name) {
-			return true
+	if t.lower != nil {
+		for _, e := range t.lower {
+			if lowerEq(name, e) {
+				return true
+			}
+		}
+	} else {
+		for _, e := range t.exact {
+			if len(e) == len(name) && strings.EqualFold(e, name) {
+				return true
+			}
 		}
 	}
 	for _, s := range t.suffix {
