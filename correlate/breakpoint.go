@@ -39,6 +39,17 @@ type layerAcc struct {
 	lrs      [numLayers]*LayerResult
 	outcomes [numLayers][8]int64
 	dense    [numLayers][]*levelAcc
+	// codes counts the statuses before LayerResult.Codes does, each in
+	// the slot its length and a few of its bytes choose: a layer has a
+	// handful, and a map update per attempt was most of add on a JTL
+	// alone. A status that finds its slot taken puts the count held
+	// there into Codes and takes it over; results puts in the rest.
+	codes [numLayers][32]codeCount
+}
+
+type codeCount struct {
+	status string
+	n      int64
 }
 
 const denseLevels = 1 << 16
@@ -85,8 +96,20 @@ func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
 	if at.Outcome == Challenged {
 		return
 	}
-	if at.Status != "" {
-		lr.Codes[at.Status]++
+	if s := at.Status; s != "" {
+		if int(at.Layer) < numLayers {
+			n := len(s)
+			cc := &c.codes[at.Layer][(n*7^int(s[0])^int(s[n/2])<<1^int(s[n-1])<<3)&31]
+			if cc.status != s {
+				if cc.n > 0 {
+					lr.Codes[cc.status] += cc.n
+				}
+				cc.status, cc.n = s, 0
+			}
+			cc.n++
+		} else {
+			lr.Codes[s]++
+		}
 	}
 	if at.Concurrency > lr.MaxConcurrency {
 		lr.MaxConcurrency = at.Concurrency
@@ -164,6 +187,12 @@ func (c *layerAcc) results(attempts *Attempts) []*LayerResult {
 		for o, n := range c.outcomes[l] {
 			if lr != nil && n > 0 {
 				lr.Outcomes[Outcome(o).String()] += n
+			}
+		}
+		for k := range c.codes[l] {
+			if cc := &c.codes[l][k]; cc.n > 0 {
+				lr.Codes[cc.status] += cc.n
+				*cc = codeCount{}
 			}
 		}
 	}
