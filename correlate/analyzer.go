@@ -795,7 +795,6 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 	for w := 0; ; {
 		book.settle()
 		wire.Settle()
-		out.Settle()
 		i := -1
 		if w < wire.Len() {
 			i = w
@@ -833,7 +832,9 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 		}
 		bound(&at)
 		acc.add(out.Len(), &at, nil)
-		out.Append(at)
+		// Encoded at once rather than held until its page leaves memory:
+		// the log is written front to back and read only after.
+		out.Write(&at)
 	}
 	out.Settle()
 	return &Attempts{log: out}, start, end, acc

@@ -76,13 +76,21 @@ type Log[T any] struct {
 	// for the next pass (under mu): a report makes a dozen passes.
 	passRun []T
 	passBuf []byte
-	err     error
-	mu      sync.Mutex
-	zero    T
+	// tail is the encoded records of the last page while Write fills it
+	// (open); the page has neither items nor enc meanwhile.
+	tail []byte
+	open bool
+	err  error
+	mu   sync.Mutex
+	zero T
 }
 
 type page[T any] struct {
-	items []T // nil while only on disk
+	items []T // nil while only encoded
+	// enc is the page encoded, held in memory rather than in the file
+	// (Write); never written again, so records decoded from it may be
+	// made of it (Arena.alias).
+	enc   []byte
 	arena Arena
 	off   int64
 	size  int // bytes on disk; -1: never written
@@ -141,6 +149,89 @@ func (l *Log[T]) Append(v T) int {
 	p.dirty = true
 	l.n++
 	return l.n - 1
+}
+
+// Write appends v as Append does, but encodes it at once: nothing v
+// points to is kept, so v's strings may lie in memory the caller uses
+// again as soon as Write returns. It is for a log written front to back
+// in one go, records the caller has no use for until the whole log is
+// written: each page is written once, when full, rather than held as
+// records and encoded when it leaves memory; the first Options.Resident
+// pages stay in memory encoded (a fraction of their size as records),
+// the others go to the file. Anything else may follow a Write, at the
+// price of the last page's being taken whole.
+func (l *Log[T]) Write(v *T) {
+	per := l.opt.PageItems
+	k := l.n / per
+	switch {
+	case l.open:
+	case k == len(l.pages):
+		l.pages = append(l.pages, &page[T]{size: -1})
+		l.open = true
+	default:
+		l.reopen()
+	}
+	l.tail = l.codec.Encode(l.tail, v)
+	l.n++
+	if l.n%per == 0 {
+		l.seal()
+	}
+}
+
+// seal ends Write's page: in memory while fewer than Options.Resident
+// pages are, else in the file.
+func (l *Log[T]) seal() {
+	if !l.open {
+		return
+	}
+	l.open = false
+	p := l.pages[len(l.pages)-1]
+	if l.resident < l.opt.Resident {
+		p.enc = l.tail
+		l.tail = make([]byte, 0, cap(p.enc))
+		l.resident++
+		l.most = max(l.most, l.resident)
+		return
+	}
+	if !l.put(p, l.tail) {
+		// Nowhere to put it: keep it in memory (Err says why).
+		p.enc = l.tail
+		l.tail = nil
+		l.resident++
+		l.most = max(l.most, l.resident)
+		return
+	}
+	l.tail = l.tail[:0]
+}
+
+// reopen makes the last page, not full, Write's again.
+func (l *Log[T]) reopen() {
+	k := len(l.pages) - 1
+	p := l.pages[k]
+	var tail []byte
+	switch {
+	case p.items != nil:
+		for i := range p.items {
+			tail = l.codec.Encode(tail, &p.items[i])
+		}
+	case p.enc != nil:
+		// A copy: records read from the page may be made of its bytes.
+		tail = append(tail, p.enc...)
+	default:
+		if tail = l.readPage(p); tail == nil {
+			// It could not be read back: its records read as zero, as
+			// Read has them; the count stays right.
+			for range l.n - k*l.opt.PageItems {
+				tail = l.codec.Encode(tail, new(T))
+			}
+		}
+	}
+	if p.items != nil || p.enc != nil {
+		l.resident--
+	}
+	// Any copy in the file is out of date once more records come.
+	p.items, p.enc, p.arena, p.dirty, p.size = nil, nil, Arena{}, false, -1
+	l.tail, l.open = tail, true
 }
 
 // At returns record i for reading and writing. The pointer is good until
@@ -392,6 +483,9 @@ func (l *Log[T]) PartsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 // and not written, which is when passes may run side by side.
 func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 	l.mu.Lock()
+	if l.open && k == len(l.pages)-1 {
+		l.seal()
+	}
 	p := l.pages[k]
 	n := min(l.opt.PageItems, l.n-k*l.opt.PageItems)
 	if p.items != nil {
@@ -406,19 +500,17 @@ func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 		}
 		return dst
 	}
-	f, off, size, failed := l.f, p.off, p.size, l.err != nil
+	f, off, size, enc, failed := l.f, p.off, p.size, p.enc, l.err != nil
 	l.mu.Unlock()
 	if !failed {
-		if cap(*buf) < size {
-			// With room to spare: the pages of a pass differ in size by a
-			// few percent, and one a little larger than the last would
-			// otherwise take a new buffer each time.
-			*buf = make([]byte, size+size/4)
-		}
-		src := (*buf)[:size]
+		var src []byte
 		var err error
-		if _, rerr := f.ReadAt(src, off); rerr != nil {
-			err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", size, off, f.Name(), rerr)
+		if enc != nil {
+			// Held encoded (Write): never written again, so the part's
+			// strings may be made of it as of buf.
+			src = enc
+		} else {
+			src, err = readInto(f, buf, off, size)
 		}
 		arena := Arena{alias: part.Alias}
 		for j := 0; j < n && err == nil; j++ {
@@ -448,6 +540,21 @@ func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 	return dst
 }
 
+// readInto reads size bytes at off of f into *buf, made larger if need be.
+func readInto(f *os.File, buf *[]byte, off int64, size int) ([]byte, error) {
+	if cap(*buf) < size {
+		// With room to spare: the pages of a pass differ in size by a
+		// few percent, and one a little larger than the last would
+		// otherwise take a new buffer each time.
+		*buf = make([]byte, size+size/4)
+	}
+	src := (*buf)[:size]
+	if _, err := f.ReadAt(src, off); err != nil {
+		return nil, fmt.Errorf("spill: reading %d bytes at %d of %s: %w", size, off, f.Name(), err)
+	}
+	return src, nil
+}
+
 // Settle writes the least recently used pages to the file until at most
 // Options.Resident are in memory. Every pointer At gave is void after it.
 func (l *Log[T]) Settle() {
@@ -460,7 +567,7 @@ func (l *Log[T]) evictOne() bool {
 	last := len(l.pages) - 1
 	for k, p := range l.pages {
 		// The last page is where Append writes: it stays.
-		if p.items == nil || k == last {
+		if (p.items == nil && p.enc == nil) || k == last {
 			continue
 		}
 		if victim == nil || p.used < victim.used {
@@ -470,7 +577,12 @@ func (l *Log[T]) evictOne() bool {
 	if victim == nil {
 		return false
 	}
-	if victim.dirty || victim.size < 0 {
+	if victim.size < 0 && !victim.dirty && victim.enc != nil {
+		if !l.put(victim, victim.enc) {
+			l.opt.Resident = len(l.pages) + 1
+			return false
+		}
+	} else if victim.dirty || victim.size < 0 {
 		if !l.write(victim) {
 			// Nowhere to put it: keep it, and every page after it, in
 			// memory rather than lose records (Err says why).
@@ -478,18 +590,29 @@ func (l *Log[T]) evictOne() bool {
 			return false
 		}
 	}
-	if len(l.spare) < 2 {
+	if len(l.spare) < 2 && victim.items != nil {
 		// Kept for the next page read: a pass over the log trades one
 		// page for another.
 		clear(victim.items)
 		l.spare = append(l.spare, victim.items[:0])
 	}
-	victim.items, victim.arena = nil, Arena{}
+	victim.items, victim.enc, victim.arena = nil, nil, Arena{}
 	l.resident--
 	return true
 }
 
 func (l *Log[T]) write(p *page[T]) bool {
+	buf := l.buf[:0]
+	for i := range p.items {
+		buf = l.codec.Encode(buf, &p.items[i])
+	}
+	l.buf = buf
+	return l.put(p, buf)
+}
+
+// put writes page p's bytes to the file: where it was when they fit, else
+// at the end.
+func (l *Log[T]) put(p *page[T], buf []byte) bool {
 	if l.err != nil {
 		return false
 	}
@@ -506,11 +629,6 @@ func (l *Log[T]) write(p *page[T]) bool {
 			l.name = ""
 		}
 	}
-	buf := l.buf[:0]
-	for i := range p.items {
-		buf = l.codec.Encode(buf, &p.items[i])
-	}
-	l.buf = buf
 	off := l.end
 	if p.size >= len(buf) {
 		off = p.off // rewritten where it was, when it fits
@@ -526,7 +644,24 @@ func (l *Log[T]) write(p *page[T]) bool {
 	return true
 }
 
+// readPage reads page p from the file into bytes of its own (nil after an
+// error, which it notes).
+func (l *Log[T]) readPage(p *page[T]) []byte {
+	if l.err != nil || p.size < 0 {
+		return nil
+	}
+	src := make([]byte, p.size)
+	if _, err := l.f.ReadAt(src, p.off); err != nil {
+		l.err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", p.size, p.off, l.f.Name(), err)
+		return nil
+	}
+	return src
+}
+
 func (l *Log[T]) load(k int) *page[T] {
+	if l.open && k == len(l.pages)-1 {
+		l.seal()
+	}
 	p := l.pages[k]
 	l.tick++
 	p.used = l.tick
@@ -534,20 +669,20 @@ func (l *Log[T]) load(k int) *page[T] {
 		return p
 	}
 	items := l.newItems()
-	l.resident++
-	l.most = max(l.most, l.resident)
+	if p.enc == nil {
+		l.resident++
+		l.most = max(l.most, l.resident)
+	}
 	n := l.opt.PageItems
 	if k == len(l.pages)-1 {
 		n = l.n - k*l.opt.PageItems
 	}
 	// A page is read into bytes of its own, never written again: the
-	// records' strings are those bytes (Arena.alias), not copies.
-	var src []byte
-	if l.err == nil {
-		src = make([]byte, p.size)
-		if _, err := l.f.ReadAt(src, p.off); err != nil {
-			l.err = fmt.Errorf("spill: reading %d bytes at %d of %s: %w", p.size, p.off, l.f.Name(), err)
-		}
+	// records' strings are those bytes (Arena.alias), not copies. So is
+	// one held encoded (Write).
+	src := p.enc
+	if src == nil {
+		src = l.readPage(p)
 	}
 	p.arena = Arena{alias: true}
 	for i := 0; i < n && l.err == nil; i++ {
@@ -589,6 +724,7 @@ func (l *Log[T]) Close() error {
 		}
 	}
 	l.f, l.name, l.pages, l.n, l.resident, l.spare = nil, "", nil, 0, 0, nil
+	l.tail, l.open = nil, false
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 type rec struct {
@@ -561,6 +562,128 @@ func TestWords(t *testing.T) {
 			if got := r.Word(w, &a); got != s || r.Err != nil {
 				t.Fatalf("max %d: word %d read %q (%v), want %q", max, i, got, r.Err, s)
 			}
+		}
+	}
+}
+
+// TestWriteAgainstSlice is TestAgainstSlice with Write among the ways in:
+// records written from a buffer that is written over after each Write,
+// runs of them long enough to fill pages kept encoded in memory and in
+// the file, and between them appends, changes, reads, head passes and
+// parts of whole records read, all held to a plain slice.
+func TestWriteAgainstSlice(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3, 4} {
+		rng := rand.New(rand.NewSource(seed))
+		l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 3})
+		var want []rec
+		src := make([]byte, 64)
+		write := func(step int) {
+			n := rng.Intn(40)
+			for i := range n {
+				src[i] = byte('a' + (step+i)%26)
+			}
+			r := rec{N: rng.Int63n(1 << 40), S: unsafe.String(&src[0], n),
+				Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(step), 1}), uint16(step))}
+			l.Write(&r)
+			r.S = strings.Clone(r.S)
+			want = append(want, r)
+			for i := range src {
+				src[i] = '!'
+			}
+		}
+		check := func(step int, what string, i int, got, want rec) {
+			if got != want {
+				t.Fatalf("seed %d step %d: %s of record %d is %+v, want %+v (%v)", seed, step, what, i, got, want, l.Err())
+			}
+		}
+		for step := 0; step < 2500; step++ {
+			switch op := rng.Intn(20); {
+			case op < 2 || len(want) == 0:
+				for range 1 + rng.Intn(30) {
+					write(step)
+				}
+			case op < 6:
+				write(step)
+			case op < 8:
+				r := rec{N: int64(step), S: strings.Repeat("z", rng.Intn(5))}
+				if i := l.Append(r); i != len(want) {
+					t.Fatalf("Append gave %d, want %d", i, len(want))
+				}
+				want = append(want, r)
+			case op < 10:
+				i := rng.Intn(len(want))
+				p := l.At(i)
+				p.N++
+				p.S += "y"
+				want[i].N++
+				want[i].S += "y"
+			case op < 15:
+				i := rng.Intn(len(want))
+				check(step, "Read", i, l.Read(i), want[i])
+			case op < 16:
+				l.Heads(func(i int, h *rec) bool {
+					w := want[i]
+					w.S = ""
+					check(step, "Heads", i, *h, w)
+					return true
+				})
+			case op < 17:
+				start := rng.Intn(len(want))
+				r := l.PartsFrom(start, Part[rec]{Decode: recCodec{}.Decode, Trim: func(*rec) {}, Alias: true})
+				for {
+					i, h, ok := r.Next()
+					if !ok {
+						break
+					}
+					check(step, "PartsFrom", i, *h, want[i])
+				}
+			default:
+				l.Settle()
+				if l.resident > 3 {
+					t.Fatalf("%d pages in memory after Settle, want ≤ 3", l.resident)
+				}
+			}
+		}
+		if !l.Spilled() {
+			t.Fatal("the log never used its file")
+		}
+		for i := range want {
+			check(-1, "Get", i, l.Get(i), want[i])
+		}
+		if err := l.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestWriteKeepsPagesEncoded: a log written with Write holds its first
+// Options.Resident pages encoded in memory and puts the rest in the file
+// as they fill, and a small one never makes a file.
+func TestWriteKeepsPagesEncoded(t *testing.T) {
+	for _, n := range []int{0, 5, 12, 40, 41, 200} {
+		l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 4, Resident: 10})
+		for i := range n {
+			l.Write(&rec{N: int64(i), S: "s"})
+		}
+		if spilled := n/4 > 10; l.Spilled() != spilled {
+			t.Errorf("%d records: spilled %v, want %v", n, l.Spilled(), spilled)
+		}
+		for k, p := range l.pages {
+			if p.items != nil {
+				t.Errorf("%d records: page %d decoded while written", n, k)
+			}
+			if inMemory := k < 10 && (k+1)*4 <= n; (p.enc != nil) != inMemory {
+				t.Errorf("%d records: page %d held encoded %v, want %v", n, k, p.enc != nil, inMemory)
+			}
+		}
+		for i := range n {
+			if got := l.Read(i); got.N != int64(i) || got.S != "s" {
+				t.Fatalf("%d records: record %d is %+v", n, i, got)
+			}
+			l.Settle()
 		}
 	}
 }
