@@ -317,9 +317,11 @@ func (lv *levelAcc) level(c int32) Level {
 }
 
 func firstFailure(at *Attempt, i int) *Breakpoint {
+	// Copies: Finish's merge reads the attempts' strings from buffers it
+	// uses again for the next page.
 	return &Breakpoint{
 		Time: at.Time, Concurrency: at.Concurrency, Threads: at.Threads,
-		CallID: at.CallID, TraceID: at.TraceID, Edge: at.Edge, Status: at.Status, Attempt: i,
+		CallID: strings.Clone(at.CallID), TraceID: strings.Clone(at.TraceID), Edge: at.Edge, Status: strings.Clone(at.Status), Attempt: i,
 		Method: "the earliest attempt that failed, with the " + at.Layer.Unit() + " at its edge when it was made, itself included",
 	}
 }

@@ -121,8 +121,15 @@ func (b *jtlBook) logs() []spilled {
 
 // jtlReader reads a book's records in start order, stably.
 type jtlReader struct {
-	b         *jtlBook
-	k, q      int     // the next of recs, and of lateOrder
+	b    *jtlBook
+	k, q int // the next of recs, and of lateOrder
+	// seq reads recs front to back, a page at a time into a buffer of
+	// its own used again for the next: a record's strings are good until
+	// it is taken. Reading the book's pages into memory (Peek) made a
+	// page's bytes anew each time, a third of a JTL-only run's
+	// allocation. cur is the record seq gave last, nil once taken.
+	seq       *spill.HeadReader[jtlRecord]
+	cur       *jtlRecord
 	nRecs     int     // recs' length
 	lateOrder []int32 // late in start order; nil when it is already
 	nLate     int
@@ -133,6 +140,7 @@ func (b *jtlBook) reader() *jtlReader {
 	r := &jtlReader{b: b}
 	if b.recs != nil {
 		r.nRecs = b.recs.Len()
+		r.seq = b.recs.PartsFrom(0, spill.Part[jtlRecord]{Decode: jtlCodec{}.Decode, Trim: func(*jtlRecord) {}, Alias: true})
 	}
 	if b.late != nil {
 		r.nLate = b.late.Len()
@@ -145,12 +153,15 @@ func (b *jtlBook) reader() *jtlReader {
 }
 
 // head is the next record and the file of its failure's sample, nil when
-// none is left; good until the book's logs settle.
+// none is left; good until the book's logs settle, and its strings until
+// it is taken.
 func (r *jtlReader) head() (*jtlRecord, int) {
-	var m *jtlRecord
-	if r.k < r.nRecs {
-		m = r.b.recs.Peek(r.k)
+	if r.cur == nil && r.k < r.nRecs {
+		if _, rec, ok := r.seq.Next(); ok {
+			r.cur = rec
+		}
 	}
+	m := r.cur
 	r.fromLate = false
 	if r.q < r.nLate {
 		j := r.q
@@ -185,6 +196,7 @@ func (r *jtlReader) take() {
 		r.q++
 	} else {
 		r.k++
+		r.cur = nil
 	}
 }
 

@@ -59,6 +59,11 @@ func TestJTLBookStableOrder(t *testing.T) {
 				t.Fatalf("%+v: attempt %d (%s): detail %+v", o, i, a.CallID, d)
 			}
 		}
+		// The first failure's IDs outlive the pages Finish read them from.
+		first := want[slices.IndexFunc(want, func(s jtl.Sample) bool { return !s.Success })]
+		if len(r.Layers) != 1 || r.Layers[0].FirstFailure == nil || r.Layers[0].FirstFailure.CallID != first.CallID {
+			t.Fatalf("%+v: first failure %+v, want Call-ID %s", o, r.Layers[0].FirstFailure, first.CallID)
+		}
 		if err := r.Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -237,5 +242,29 @@ func TestVarints(t *testing.T) {
 		if got := d.int(); got != v || d.bad || d.n != len(d.b) {
 			t.Errorf("int of % x = %d, want %d", d.b, got, v)
 		}
+	}
+}
+
+// TestJTLFirstFailureKept: the first failure's IDs, read by Finish's merge
+// from a page of the book on disk, are still its own once the merge has
+// read every later page into the same buffer.
+func TestJTLFirstFailureKept(t *testing.T) {
+	base := t0 / 1e6
+	var samples []jtl.Sample
+	for i := range 400 {
+		s := jtl.Sample{Start: base + int64(i), Elapsed: 5, Label: "INVITE", Code: "200", Message: "OK", Success: true,
+			Thread: "tg 1-1", Host: "g", URL: "sip:x", CallID: fmt.Sprintf("call-%04d@load", i), AllThreads: 1, File: 1, Line: int64(i + 2)}
+		if i == 3 {
+			s.Code, s.Message, s.Success = "503", "Service Unavailable", false
+		}
+		samples = append(samples, s)
+	}
+	r := run(t, &wire{}, samples, Options{Spill: SpillOptions{Dir: t.TempDir(), Pages: 2, PageItems: 8}})
+	defer r.Close()
+	if len(r.Layers) != 1 || r.Layers[0].FirstFailure == nil {
+		t.Fatalf("layers %+v", r.Layers)
+	}
+	if ff := r.Layers[0].FirstFailure; ff.CallID != "call-0003@load" || ff.Status != "503" {
+		t.Errorf("first failure %s %s, want call-0003@load 503", ff.CallID, ff.Status)
 	}
 }
