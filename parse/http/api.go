@@ -9,12 +9,24 @@ import "sync"
 // Feed, Gap, Answer and Close return the events they completed, in stream
 // order. The slice and any Event.Data in it are reused by the next call;
 // the *Request values are the caller's to keep.
-type RequestParser struct{ p parser }
+type RequestParser struct {
+	p parser
+	// eolBuf is where p.eol starts: room for a typical head's lines, so
+	// that a new parser costs no allocation more. It is out of p, which
+	// init clears whole, so that reusing a parser does not write it.
+	eolBuf [eolRoom]int
+}
+
+// eolRoom is how many lines of a head a parser notes without allocating.
+const eolRoom = 24
 
 // NewRequestParser returns a parser for a stream that starts with a
 // request (or with bytes before one, which are skipped as a problem).
 func NewRequestParser(o *Options) *RequestParser {
 	r := requestParsers.Get().(*RequestParser)
+	if r.p.eol == nil {
+		r.p.eol = r.eolBuf[:0]
+	}
 	r.p.init(o, false)
 	return r
 }
@@ -80,12 +92,18 @@ func (r *RequestParser) Stats() Stats { return r.p.stats }
 // a response to HEAD has none whatever its headers say, and a 2xx to
 // CONNECT starts a tunnel. Without it every response is taken to answer a
 // GET, and a response to HEAD with a Content-Length swallows what follows.
-type ResponseParser struct{ p parser }
+type ResponseParser struct {
+	p      parser
+	eolBuf [eolRoom]int // see RequestParser
+}
 
 // NewResponseParser returns a parser for a stream that starts with a
 // response.
 func NewResponseParser(o *Options) *ResponseParser {
 	r := responseParsers.Get().(*ResponseParser)
+	if r.p.eol == nil {
+		r.p.eol = r.eolBuf[:0]
+	}
 	r.p.init(o, true)
 	return r
 }

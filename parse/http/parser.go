@@ -139,10 +139,9 @@ type parser struct {
 	lastLine int // where the incomplete line starts in head
 	// eol holds where each completed line of the head ends (after its
 	// LF), so that finishHead splits the head into fields without
-	// looking for the line ends again. It starts in eolBuf, which holds
-	// a typical head's, so that a new parser costs no allocation more.
-	eol    []int
-	eolBuf [24]int
+	// looking for the line ends again. It starts in the eolBuf of the
+	// RequestParser or ResponseParser (see there).
+	eol []int
 	// What the start line said, when it was judged: the lengths of the
 	// method and target and whether a version follows (a request), or
 	// the status code (a response). finishHead slices the head's text
@@ -213,9 +212,6 @@ func (p *parser) init(o *Options, resp bool) {
 	case p.evidence < 0:
 		p.evidence = 0
 	}
-	if p.eol == nil {
-		p.eol = p.eolBuf[:0]
-	}
 	p.tn = newTraceNames(o.TraceHeaders)
 	p.blocks = o.Blocks
 	if p.ev == nil {
@@ -236,7 +232,7 @@ func (p *parser) release() {
 	}
 	p.head, p.line = empty(p.head), empty(p.line)
 	if cap(p.eol) > 64 {
-		p.eol = p.eolBuf[:0]
+		p.eol = nil
 	}
 	p.held, p.pieces = empty(p.held), nil
 	if cap(p.pending) > 64 {
