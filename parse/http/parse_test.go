@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -249,6 +250,41 @@ func TestLowerEq(t *testing.T) {
 		eq(c.s, c.lower)
 		if got := hasToken("keep-alive, "+c.s, c.lower); got != c.token {
 			t.Errorf("hasToken(%+q, %q) = %v, want %v", "keep-alive, "+c.s, c.lower, got, c.token)
+		}
+	}
+}
+
+// TestValidTarget: validTarget, which looks at eight bytes at a time,
+// says what the rule says (no byte up to the space, no DEL) for every
+// byte in every place of targets shorter than, as long as and longer than
+// a word, and with several bad bytes.
+func TestValidTarget(t *testing.T) {
+	rule := func(b []byte) bool {
+		for _, c := range b {
+			if c <= ' ' || c == 0x7f {
+				return false
+			}
+		}
+		return len(b) > 0
+	}
+	check := func(b []byte) {
+		t.Helper()
+		if got, want := validTarget(b), rule(b); got != want {
+			t.Errorf("validTarget(%q) = %v, want %v", b, got, want)
+		}
+	}
+	check(nil)
+	for _, n := range []int{1, 7, 8, 9, 16, 17, 23} {
+		base := []byte(strings.Repeat("/a\x80~!", 5)[:n])
+		check(base)
+		for i := range n {
+			for c := range 256 {
+				b := bytes.Clone(base)
+				b[i] = byte(c)
+				check(b)
+				b[n-1-i] = 0x7f
+				check(b)
+			}
 		}
 	}
 }
