@@ -791,6 +791,28 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 		end = max(end, at.Time, at.Ended)
 	}
 	acc = newLayerAcc()
+	// In time order already (nearly always), the wire's attempts are read
+	// front to back a page at a time into one buffer, as the JTL book's
+	// are: their strings are good until the next page, and the merged log
+	// encodes each attempt as it comes (Write). Reading the pages into
+	// the log's memory made each page's bytes anew.
+	var (
+		seq  *spill.HeadReader[Attempt]
+		next *Attempt // seq's, nil once taken
+	)
+	if wireOrder == nil {
+		codec := wire.Codec().(*attemptCodec)
+		seq = wire.PartsFrom(0, spill.Part[Attempt]{Decode: codec.Decode, Trim: func(*Attempt) {}, Alias: true})
+	}
+	wireAt := func(i int) *Attempt {
+		if seq == nil {
+			return wire.Peek(i)
+		}
+		if next == nil {
+			_, next, _ = seq.Next()
+		}
+		return next
+	}
 	var at Attempt
 	for w := 0; ; {
 		book.settle()
@@ -802,11 +824,12 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 				i = int(wireOrder[w])
 			}
 		}
-		if rec, file := book.head(); rec != nil && (i < 0 || rec.start*1e6+off < wire.Peek(i).Time) {
+		if rec, file := book.head(); rec != nil && (i < 0 || rec.start*1e6+off < wireAt(i).Time) {
 			a.jtlAttempt1(&at, rec, file, off)
 			book.take()
 		} else if i >= 0 {
-			at = wire.Read(i)
+			at = *wireAt(i)
+			next = nil
 			w++
 			ref := a.sipRef(i)
 			if ref.match != Unmatched {

@@ -45,6 +45,10 @@ type layerAcc struct {
 	// alone. A status that finds its slot taken puts the count held
 	// there into Codes and takes it over; results puts in the rest.
 	codes [numLayers][32]codeCount
+	// stable holds a copy of each status a slot took, which it compares
+	// and counts under: the attempts' own strings may lie in a buffer
+	// read over by the next page (Finish's merge).
+	stable map[string]string
 }
 
 type codeCount struct {
@@ -56,7 +60,7 @@ const denseLevels = 1 << 16
 
 func newLayerAcc() *layerAcc {
 	return &layerAcc{byLayer: map[Layer]*LayerResult{}, levels: map[Layer]map[int32]*levelAcc{},
-		edges: map[Layer]map[netip.AddrPort]*EdgeCount{}}
+		edges: map[Layer]map[netip.AddrPort]*EdgeCount{}, stable: map[string]string{}}
 }
 
 // add counts attempt i, of which at holds at least the head. The first
@@ -104,10 +108,18 @@ func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
 				if cc.n > 0 {
 					lr.Codes[cc.status] += cc.n
 				}
-				cc.status, cc.n = s, 0
+				st, ok := c.stable[s]
+				if !ok {
+					st = strings.Clone(s)
+					c.stable[st] = st
+				}
+				cc.status, cc.n = st, 0
 			}
 			cc.n++
 		} else {
+			if _, ok := lr.Codes[s]; !ok {
+				s = strings.Clone(s)
+			}
 			lr.Codes[s]++
 		}
 	}
