@@ -2,9 +2,11 @@ package tcp
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/ceiling-dev/ceiling/internal/cpuclock"
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/pcap"
 )
@@ -75,4 +77,32 @@ func BenchmarkHalfOpen(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	synFlood(a, maxConns, b.N)
+}
+
+// BenchmarkAssemblerFile runs the TCP packets of the capture that
+// CEILING_BENCH_CAPTURE names (skipped when unset) through an Assembler
+// with a handler that does nothing, the packets read into memory first:
+// the Assembler's own cost on a big capture, without the reader's or the
+// parsers'. cpu-ns/packet is CPU time, which a shared machine's
+// neighbours do not inflate as they do wall time.
+func BenchmarkAssemblerFile(b *testing.B) {
+	path := os.Getenv("CEILING_BENCH_CAPTURE")
+	if path == "" {
+		b.Skip("CEILING_BENCH_CAPTURE not set")
+	}
+	pkts, payload := loadTCP(b, path)
+	b.SetBytes(payload)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuclock.Used()
+	for range b.N {
+		a := NewAssembler(nopHandler{}, Options{})
+		for i := range pkts {
+			a.Packet(&pkts[i])
+		}
+		a.Finish(pkts[len(pkts)-1].Time)
+	}
+	n := float64(b.N * len(pkts))
+	b.ReportMetric(float64((cpuclock.Used()-cpu).Nanoseconds())/n, "cpu-ns/packet")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/packet")
 }
