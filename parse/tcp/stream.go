@@ -9,8 +9,16 @@ import "slices"
 // number is turned into an offset relative to next, and so it can be up to
 // 2 GiB either side of it.
 type half struct {
+	// What a segment reads of its own side and of the side it
+	// acknowledges comes first: base to held fill the half's first cache
+	// line, hist to heldBytes most of the second (see conn).
 	base  uint32 // the sequence number of stream offset 0
 	known bool   // base is set: this side has sent something (or its SYN was seen)
+	// winClosed, hasProbe and probeCut are the zero-window probe's (see
+	// below), here where they share a word with base.
+	winClosed bool
+	hasProbe  bool
+	probeCut  bool
 
 	next    int64 // offset of the next byte to deliver
 	highest int64 // offset just past the furthest byte seen
@@ -24,31 +32,36 @@ type half struct {
 
 	// held is the data that came ahead of a hole, in offset order, not
 	// overlapping; each piece starts past next.
-	held      []segment
+	held []segment
+
+	hist history
+
+	winAt     int64 // see winClosed
 	heldBytes int64
 	// heldBuf is the array held was last allocated in: held is taken
 	// from its front as pieces are delivered, and starts again at its
 	// beginning, so that holding and delivering does not allocate.
 	heldBuf []segment
 
-	hist history
-
 	// A zero-window probe: one byte sent at next while the peer's window
 	// was closed. It is kept aside, not delivered, unless the peer
-	// acknowledges it.
-	winClosed bool  // the peer's last segment advertised a zero window…
-	winAt     int64 // …with this acknowledgement
+	// acknowledges it. winClosed says that the peer's last segment
+	// advertised a zero window, with the acknowledgement winAt;
+	// hasProbe that a probe is kept, probeCut that its byte itself was
+	// not captured.
 	probe     byte
 	probeAt   int64
 	probeTime int64
 	probePkt  int64
-	hasProbe  bool
-	probeCut  bool // the probe byte itself was not captured
 
 	// Before this side has sent anything, the peer's last acknowledgement
 	// of it, to tell a keep-alive from the start of the stream.
 	ackRaw   uint32
 	ackRawOK bool
+
+	// Three cache lines in all, so that the second side starts on a line
+	// of its own.
+	_ [8]byte
 }
 
 // segment is a piece of held stream: data, or (data nil) bytes known to be
