@@ -205,6 +205,19 @@ type Conn struct {
 	Bytes [2]int64
 	// Delivered is what went to Handler.Data, each byte once.
 	Delivered [2]int64
+
+	// Last, the flags and State above, Packets to Delivered, LastPacket
+	// and User are what every segment reads or writes: they lie within
+	// 152 bytes, three cache lines where they were in up to five, since a
+	// busy capture's connections are mostly cold in the cache by their
+	// next packet.
+	File        int   // Options.File
+	FirstPacket int64 // frame number of the first packet, as Wireshark numbers frames
+	LastPacket  int64 // and of the last
+
+	// User is the handler's, for its per-connection state.
+	User any
+
 	// Segment counts. A data segment is counted in at most one of
 	// Retransmitted (it brought no byte not seen before), Overlaps (it
 	// brought new bytes and repeated some) and OutOfOrder (it came ahead
@@ -215,13 +228,6 @@ type Conn struct {
 	// GapBytes is what was handed to Handler.Gap: bytes that were sent
 	// but never seen.
 	GapBytes [2]int64
-
-	File        int   // Options.File
-	FirstPacket int64 // frame number of the first packet, as Wireshark numbers frames
-	LastPacket  int64 // and of the last
-
-	// User is the handler's, for its per-connection state.
-	User any
 }
 
 // SetupTime is how long the handshake took: from the first SYN to the
