@@ -16,13 +16,56 @@ import "unsafe"
 // Sec-WebSocket-Key until its answer) and wants to pin no more than that
 // string copies it.
 //
+// A caller that is done with messages can give them back (Recycle), and
+// the next heads are read into them instead of new ones.
+//
 // A Blocks is not safe for concurrent use: the parsers sharing one must
-// be fed from one goroutine. The zero value is ready to use.
+// be fed from one goroutine, which is also the one to call Recycle. The
+// zero value is ready to use.
 type Blocks struct {
 	reqs []Request
 	rsps []Response
 	hdrs []Header
 	text []byte
+
+	// The messages given back, and the arrays of the Headers and
+	// TraceIDs of the one taken for the head being read.
+	freeReqs   []*Request
+	freeRsps   []*Response
+	spareHdrs  []Header
+	spareTrace []Header
+}
+
+// maxFree bounds the messages a Blocks holds for reuse: a caller giving
+// back more than parsers read must not make it grow.
+const maxFree = 256
+
+// RecycleRequest gives r back for a later head to be read into: r, and
+// the arrays of its Headers and TraceIDs, are written over then, so the
+// caller must be done with them. Its strings are not (the text of heads
+// is never reused): they may be kept. A request whose end has not come
+// (Body.End is 0: its parser may still fill in its Body) is left alone,
+// as is nil. A message must be given back once at most.
+func (b *Blocks) RecycleRequest(r *Request) {
+	if r != nil && r.Body.End != 0 && len(b.freeReqs) < maxFree {
+		b.freeReqs = append(b.freeReqs, r)
+	}
+}
+
+// RecycleResponse gives r back; see RecycleRequest.
+func (b *Blocks) RecycleResponse(r *Response) {
+	if r != nil && r.Body.End != 0 && len(b.freeRsps) < maxFree {
+		b.freeRsps = append(b.freeRsps, r)
+	}
+}
+
+// spare keeps the header arrays of a message taken back for the head it
+// will hold, emptied so that they pin no old text.
+func (b *Blocks) spare(hs, trace []Header) {
+	hs, trace = hs[:cap(hs)], trace[:cap(trace)]
+	clear(hs)
+	clear(trace)
+	b.spareHdrs, b.spareTrace = hs[:0], trace[:0]
 }
 
 // The sizes of the blocks: a few dozen typical heads (350 bytes of text,
@@ -47,6 +90,15 @@ func (b *Blocks) request() *Request {
 	if b == nil {
 		return new(Request)
 	}
+	if n := len(b.freeReqs); n > 0 {
+		r := b.freeReqs[n-1]
+		b.freeReqs[n-1] = nil
+		b.freeReqs = b.freeReqs[:n-1]
+		b.spare(r.Headers, r.TraceIDs)
+		*r = Request{}
+		return r
+	}
+	b.spareHdrs, b.spareTrace = nil, nil
 	if len(b.reqs) == 0 {
 		b.reqs = make([]Request, reqBlock)
 	}
@@ -59,6 +111,15 @@ func (b *Blocks) response() *Response {
 	if b == nil {
 		return new(Response)
 	}
+	if n := len(b.freeRsps); n > 0 {
+		r := b.freeRsps[n-1]
+		b.freeRsps[n-1] = nil
+		b.freeRsps = b.freeRsps[:n-1]
+		b.spare(r.Headers, r.TraceIDs)
+		*r = Response{}
+		return r
+	}
+	b.spareHdrs, b.spareTrace = nil, nil
 	if len(b.rsps) == 0 {
 		b.rsps = make([]Response, rspBlock)
 	}
@@ -68,9 +129,23 @@ func (b *Blocks) response() *Response {
 }
 
 // headers returns an empty list with room for n fields; its capacity is
-// n, so that appending past it cannot write into a neighbour's.
+// n, so that appending past it cannot write into a neighbour's. The
+// message for the head must have been taken first: the Headers array it
+// had is used when it is large enough.
 func (b *Blocks) headers(n int) []Header {
-	if b == nil || n > bigHeaders || n == 0 {
+	if b == nil {
+		return make([]Header, 0, n)
+	}
+	return b.headersFrom(&b.spareHdrs, n)
+}
+
+func (b *Blocks) headersFrom(spare *[]Header, n int) []Header {
+	if n > 0 && cap(*spare) >= n {
+		h := (*spare)[:0:n]
+		*spare = nil
+		return h
+	}
+	if n > bigHeaders || n == 0 {
 		return make([]Header, 0, n)
 	}
 	if len(b.hdrs) < n {
@@ -81,12 +156,16 @@ func (b *Blocks) headers(n int) []Header {
 	return h
 }
 
-// copyHeaders returns a copy of hs, nil for none.
+// copyHeaders returns a copy of hs (a head's trace headers), nil for
+// none.
 func (b *Blocks) copyHeaders(hs []Header) []Header {
 	if len(hs) == 0 {
 		return nil
 	}
-	return append(b.headers(len(hs)), hs...)
+	if b == nil {
+		return append(make([]Header, 0, len(hs)), hs...)
+	}
+	return append(b.headersFrom(&b.spareTrace, len(hs)), hs...)
 }
 
 // bytes returns an empty slice with room for n bytes, cut from the text

@@ -134,3 +134,94 @@ func TestBlocks(t *testing.T) {
 		})
 	}
 }
+
+// TestRecycle: messages given back at their end are read into again, and
+// the messages read into them are the same as fresh ones: every stream of
+// TestBlocks's corpus through one Blocks, each message cloned at its end
+// and then given back, against the same with no message given back. The
+// strings of messages given back, which a caller may keep, stay as they
+// were.
+func TestRecycle(t *testing.T) {
+	type stream struct {
+		resp bool
+		b    []byte
+	}
+	var streams []stream
+	for _, c := range readConns(t) {
+		streams = append(streams, stream{false, c.client}, stream{true, c.server})
+	}
+	streams = append(streams,
+		stream{false, []byte(strings.Repeat("GET /a HTTP/1.1\r\nHost: h\r\nx-trace-id: t1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"+
+			"GET /c HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n", 30))},
+		stream{true, []byte(strings.Repeat("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 4\r\n\r\nbusyHTTP/1.1 204 No Content\r\n\r\n", 30))})
+	play := func(blocks *Blocks, recycle bool) (ends []any, kept []string, reused int) {
+		seen := map[any]bool{}
+		for _, s := range streams {
+			var p side
+			if s.resp {
+				p = NewResponseParser(&Options{Blocks: blocks})
+			} else {
+				p = NewRequestParser(&Options{Blocks: blocks})
+			}
+			take := func(evs []Event) {
+				for _, e := range evs {
+					switch {
+					case e.Kind == KindRequest && seen[e.Request], e.Kind == KindResponse && seen[e.Response]:
+						reused++
+					case e.Kind == KindEnd && e.Request != nil:
+						ends = append(ends, cloneRequest(e.Request))
+						kept = append(kept, e.Request.Method, e.Request.Target, e.Request.WebSocketKey)
+						for _, h := range e.Request.Headers {
+							kept = append(kept, h.Name, h.Value)
+						}
+						if recycle {
+							seen[e.Request] = true
+							blocks.RecycleRequest(e.Request)
+						}
+					case e.Kind == KindEnd:
+						ends = append(ends, cloneResponse(e.Response))
+						kept = append(kept, e.Response.Reason, string(e.Response.Body.Head))
+						for _, h := range e.Response.TraceIDs {
+							kept = append(kept, h.Name, h.Value)
+						}
+						if recycle {
+							seen[e.Response] = true
+							blocks.RecycleResponse(e.Response)
+						}
+					}
+				}
+			}
+			for _, c := range randomSplits(3)(s.b) {
+				take(p.Feed(c, 1))
+			}
+			take(p.Close(2))
+		}
+		return ends, kept, reused
+	}
+	want, _, _ := play(&Blocks{}, false)
+	got, kept, reused := play(&Blocks{}, true)
+	if !reflect.DeepEqual(got, want) {
+		t.Error("the messages read into messages given back differ from those read into new ones")
+	}
+	if reused < len(want)/2 {
+		t.Errorf("%d of %d messages were read into one given back", reused, len(want))
+	}
+	var now []string
+	for _, m := range got {
+		switch m := m.(type) {
+		case *Request:
+			now = append(now, m.Method, m.Target, m.WebSocketKey)
+			for _, h := range m.Headers {
+				now = append(now, h.Name, h.Value)
+			}
+		case *Response:
+			now = append(now, m.Reason, string(m.Body.Head))
+			for _, h := range m.TraceIDs {
+				now = append(now, h.Name, h.Value)
+			}
+		}
+	}
+	if !reflect.DeepEqual(kept, now) {
+		t.Error("strings of messages given back changed")
+	}
+}

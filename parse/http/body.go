@@ -34,9 +34,8 @@ func (p *parser) pushPending(kind uint8) {
 	p.pending = append(p.pending, pendingReq{kind, p.seq})
 }
 
-func (p *parser) requestHead(s string, f *fields, at, t int64) {
+func (p *parser) requestHead(r *Request, s string, f *fields, at, t int64) {
 	method, target, proto := p.requestFields(s)
-	r := p.blocks.request()
 	*r = Request{
 		Method: method, Target: target, Proto: proto,
 		Host: f.host, Headers: f.headers,
@@ -85,7 +84,7 @@ func (p *parser) requestHead(s string, f *fields, at, t int64) {
 	}
 }
 
-func (p *parser) responseHead(line []byte, s string, f *fields, at, t int64) {
+func (p *parser) responseHead(r *Response, line []byte, s string, f *fields, at, t int64) {
 	code := p.slCode
 	final := code >= 200 || code == 101
 	method := ""
@@ -97,7 +96,6 @@ func (p *parser) responseHead(line []byte, s string, f *fields, at, t int64) {
 	} else if final {
 		p.stats.Unmatched++
 	}
-	r := p.blocks.response()
 	*r = Response{
 		Proto: s[:8], Code: code, Method: method,
 		Headers: f.headers,

@@ -23,11 +23,14 @@ func fuzzOps(data []byte, gapAt, gapLen uint16) []op {
 
 // sameInAnyCut is the fuzzers' invariant: no panic, and the events do not
 // depend on how the bytes are cut, nor on whether the messages are cut
-// from Blocks.
+// from Blocks, nor on whether they are read into messages given back.
 func sameInAnyCut(t *testing.T, resp bool, ops []op, seed uint64) {
 	want := run(t, resp, nil, ops, whole)
 	if got := run(t, resp, &Options{Blocks: &Blocks{}}, ops, randomSplits(seed)); got != want {
 		t.Fatalf("random cuts (seed %d):\n%s\nwhole:\n%s", seed, got, want)
+	}
+	if got := runRecycling(t, resp, &Options{Blocks: &Blocks{}}, ops, randomSplits(seed+1), true); got != want {
+		t.Fatalf("messages given back, random cuts (seed %d):\n%s\nwhole:\n%s", seed+1, got, want)
 	}
 	n := 0
 	for _, o := range ops {

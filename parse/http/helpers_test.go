@@ -67,7 +67,16 @@ func randomSplits(seed uint64) splitter {
 // final stats. Each chunk is copied into a buffer that is then scribbled
 // over, so that a parser keeping a reference to the caller's bytes shows.
 func run(t testing.TB, resp bool, o *Options, ops []op, split splitter) string {
-	var r renderer
+	return runRecycling(t, resp, o, ops, split, false)
+}
+
+// runRecycling is run; with recycle, every message is given back to
+// o.Blocks once its end is rendered, as a capture done with it would.
+func runRecycling(t testing.TB, resp bool, o *Options, ops []op, split splitter, recycle bool) string {
+	r := renderer{recycle: recycle}
+	if recycle {
+		r.blocks = o.Blocks
+	}
 	var p side
 	var rp *RequestParser
 	var sp *ResponseParser
@@ -124,6 +133,8 @@ type renderer struct {
 	up      []byte
 	upOff   int64
 	pending bool
+	recycle bool
+	blocks  *Blocks
 }
 
 func (r *renderer) flush() {
@@ -149,6 +160,10 @@ func (r *renderer) add(evs []Event) {
 		}
 		r.flush()
 		r.event(e)
+		if r.recycle && e.Kind == KindEnd {
+			r.blocks.RecycleRequest(e.Request)
+			r.blocks.RecycleResponse(e.Response)
+		}
 	}
 }
 

@@ -519,15 +519,23 @@ func (p *parser) finishHead(h []byte, at, t int64) {
 	p.stats.Heads++
 	s := p.blocks.str(h)
 	line := trimEOL(h[:p.eol[0]])
+	// The message first: one given back brings arrays for the headers.
+	var req *Request
+	var rsp *Response
+	if p.resp {
+		rsp = p.blocks.response()
+	} else {
+		req = p.blocks.request()
+	}
 	f := fields{contentLength: -1, headers: p.blocks.headers(p.lines - 1), trace: p.trace[:0]}
 	readFields(&f, s, p.eol, &p.tn)
 	p.trace = f.trace
 	f.trace = p.blocks.copyHeaders(f.trace)
 	p.stats.BadHeaderLines += int64(f.badLines)
 	if p.resp {
-		p.responseHead(line, s, &f, at, t)
+		p.responseHead(rsp, line, s, &f, at, t)
 	} else {
-		p.requestHead(s, &f, at, t)
+		p.requestHead(req, s, &f, at, t)
 	}
 	p.head = empty(p.head)
 }
