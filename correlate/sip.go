@@ -74,6 +74,7 @@ type txn struct {
 // transactions (INVITE, ACK, BYE) fits in the one allocation.
 type call struct {
 	id   string
+	hash uint64 // its Call-ID's in the tracker's callTable
 	legs []*leg
 	txns []txn
 	// due is when the earliest of its ended legs and transactions may be
@@ -86,7 +87,7 @@ type call struct {
 	// text holds the copies of the call's branches (keep) after its
 	// first byte, the count of bytes used: a branch costs no allocation
 	// of its own. Its size rounds the call up to a size class (480).
-	text [104]byte
+	text [96]byte
 }
 
 // keep returns a copy of s that holds nothing else alive: in the call's
@@ -149,7 +150,7 @@ type SIPStats struct {
 type sipTracker struct {
 	timerB, timerF int64
 
-	calls map[string]*call
+	calls callTable
 	// free holds calls forgotten, for new Call-IDs (recycle); noRecycle
 	// (tests) and poison (capture.PoisonEnv) are for checking that nothing
 	// keeps one.
@@ -232,7 +233,7 @@ func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort, spill Spil
 	t := &sipTracker{
 		timerB: timerB, timerF: timerF,
 		attempts:  newAttemptLog(spill),
-		calls:     make(map[string]*call),
+		calls:     newCallTable(),
 		sites:     make(map[netip.AddrPort]*edgeSite),
 		timersB:   nearorder.Queue[timer]{Less: byTime[timer]},
 		timersF:   nearorder.Queue[timer]{Less: byTime[timer]},
@@ -358,7 +359,7 @@ func (t *sipTracker) expire(c *call, now int64) {
 	clear(c.txns[len(txns):])
 	c.txns = txns
 	if len(c.legs) == 0 && len(c.txns) == 0 {
-		delete(t.calls, c.id)
+		t.calls.remove(c)
 		c.due = noExpiry
 		t.recycle(c)
 		return
@@ -457,10 +458,12 @@ func (t *sipTracker) add(ev *capture.Event) {
 		t.stats.Orphans++
 		return
 	}
-	c := t.calls[m.CallID]
+	h := t.calls.hash(m.CallID)
+	c := t.calls.get(m.CallID, h)
 	if c == nil {
 		c = t.newCall(m.CallID)
-		t.calls[m.CallID] = c
+		c.hash = h
+		t.calls.put(c)
 	}
 	x := c.txn(m)
 	x.lastSeen = ev.Time

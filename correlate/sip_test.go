@@ -69,7 +69,7 @@ func TestSIPSweepExact(t *testing.T) {
 		model[k] = at
 		if tr.lastSweep != before {
 			got := 0
-			for _, c := range tr.calls {
+			for c := range tr.calls.all {
 				for _, l := range c.legs {
 					if l.state == legEnded && tr.lastSweep-l.endedAt > linger {
 						t.Fatalf("sweep at %d kept a leg ended at %d", tr.lastSweep, l.endedAt)
@@ -268,13 +268,13 @@ func TestSIPRecycle(t *testing.T) {
 	for i := range a {
 		tr.add(&a[i])
 	}
-	was := tr.calls["a"]
+	was := tr.calls.get("a", tr.calls.hash("a"))
 	staleF := a[4].Time + timerF
 	b := dialogEvents("b", staleF-2e9-5e6, gen)
 	for i := range b {
 		tr.add(&b[i])
 	}
-	if tr.calls["b"] != was {
+	if tr.calls.get("b", tr.calls.hash("b")) != was {
 		t.Fatal("b did not take a's call over: the test does not reach recycle")
 	}
 	if bye, end := b[4].Time, b[5].Time; bye >= staleF || end <= staleF {
