@@ -187,12 +187,16 @@ func (p *parser) init(o *Options, resp bool) {
 		o = &Options{}
 	}
 	// A parser may come back from release: start afresh, with its
-	// buffers.
-	*p = parser{
-		ev: p.ev[:0], head: p.head[:0], line: p.line[:0], eol: p.eol[:0],
-		pending: p.pending[:0], methods: p.methods[:0],
-		held: p.held[:0], pieces: p.pieces[:0], trace: p.trace[:0],
-	}
+	// buffers. Cleared in place and the buffers put back, rather than
+	// assigned a new value built apart, which wrote the whole parser
+	// twice.
+	ev, head, line, eol := p.ev[:0], p.head[:0], p.line[:0], p.eol[:0]
+	pending, methods := p.pending[:0], p.methods[:0]
+	held, pieces, trace := p.held[:0], p.pieces[:0], p.trace[:0]
+	*p = parser{}
+	p.ev, p.head, p.line, p.eol = ev, head, line, eol
+	p.pending, p.methods = pending, methods
+	p.held, p.pieces, p.trace = held, pieces, trace
 	p.resp = resp
 	p.maxHead = o.MaxHeaderBytes
 	if p.maxHead == 0 {
