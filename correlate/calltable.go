@@ -27,8 +27,11 @@ type callSlot struct {
 
 func newCallTable() callTable { return callTable{seed: maphash.MakeSeed()} }
 
-// hash is id's hash as the table files it: never 0.
-func (t *callTable) hash(id string) uint64 { return maphash.String(t.seed, id) | 1 }
+// hash is id's hash as the table files it: never 0, which marks an
+// empty slot. The mark is the top bit, not the bottom one, which would
+// leave every home slot odd (the index is the hash's low bits) and
+// double the runs.
+func (t *callTable) hash(id string) uint64 { return maphash.String(t.seed, id) | 1<<63 }
 
 // get is the call of id, whose hash is h; nil if there is none.
 func (t *callTable) get(id string, h uint64) *call {
