@@ -778,9 +778,16 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 			return wire.Peek(i).Time
 		})
 	}
-	book := a.jtl.reader()
-	haveThreads := !a.threads.empty()
 	out := newAttemptLog(a.opts.Spill)
+	// A run whose attempts all fit in the log's memory keeps them there
+	// as records (Append), read as they are by the report's dozen
+	// passes; kept encoded (Write), each pass decoded them again: 4.7%
+	// more instructions for a 100 MB capture. Records kept must not
+	// point into buffers read over, so such a run reads both sides
+	// page by page into the logs' own memory (Peek).
+	small := wire.Len()+a.jtl.len() <= out.PageItems()*out.Resident()
+	book := a.jtl.reader(!small)
+	haveThreads := !a.threads.empty()
 	bound := func(at *Attempt) {
 		if out.Len() == 0 {
 			start, end = at.Time, at.Time
@@ -800,7 +807,7 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 		seq  *spill.HeadReader[Attempt]
 		next *Attempt // seq's, nil once taken
 	)
-	if wireOrder == nil {
+	if wireOrder == nil && !small {
 		codec := wire.Codec().(*attemptCodec)
 		seq = wire.PartsFrom(0, spill.Part[Attempt]{Decode: codec.Decode, Trim: func(*Attempt) {}, Alias: true})
 	}
@@ -817,6 +824,9 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 	for w := 0; ; {
 		book.settle()
 		wire.Settle()
+		if small {
+			out.Settle()
+		}
 		i := -1
 		if w < wire.Len() {
 			i = w
@@ -855,9 +865,14 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 		}
 		bound(&at)
 		acc.add(out.Len(), &at, nil)
-		// Encoded at once rather than held until its page leaves memory:
-		// the log is written front to back and read only after.
-		out.Write(&at)
+		if small {
+			out.Append(at)
+		} else {
+			// Encoded at once rather than held until its page leaves
+			// memory: the log is written front to back and read only
+			// after.
+			out.Write(&at)
+		}
 	}
 	out.Settle()
 	return &Attempts{log: out}, start, end, acc

@@ -127,7 +127,9 @@ type jtlReader struct {
 	// its own used again for the next: a record's strings are good until
 	// it is taken. Reading the book's pages into memory (Peek) made a
 	// page's bytes anew each time, a third of a JTL-only run's
-	// allocation. cur is the record seq gave last, nil once taken.
+	// allocation. cur is the record seq gave last, nil once taken. seq
+	// is nil for a reader whose caller keeps the records (reader's
+	// alias): recs are peeked.
 	seq       *spill.HeadReader[jtlRecord]
 	cur       *jtlRecord
 	nRecs     int     // recs' length
@@ -136,11 +138,16 @@ type jtlReader struct {
 	fromLate  bool // the head is late's
 }
 
-func (b *jtlBook) reader() *jtlReader {
+// reader reads the book in start order. With alias, the records' strings
+// are good only until they are taken (see jtlReader.seq); without, they
+// are the log's own, for a caller that keeps them.
+func (b *jtlBook) reader(alias bool) *jtlReader {
 	r := &jtlReader{b: b}
 	if b.recs != nil {
 		r.nRecs = b.recs.Len()
-		r.seq = b.recs.PartsFrom(0, spill.Part[jtlRecord]{Decode: jtlCodec{}.Decode, Trim: func(*jtlRecord) {}, Alias: true})
+		if alias {
+			r.seq = b.recs.PartsFrom(0, spill.Part[jtlRecord]{Decode: jtlCodec{}.Decode, Trim: func(*jtlRecord) {}, Alias: true})
+		}
 	}
 	if b.late != nil {
 		r.nLate = b.late.Len()
@@ -156,12 +163,19 @@ func (b *jtlBook) reader() *jtlReader {
 // none is left; good until the book's logs settle, and its strings until
 // it is taken.
 func (r *jtlReader) head() (*jtlRecord, int) {
-	if r.cur == nil && r.k < r.nRecs {
-		if _, rec, ok := r.seq.Next(); ok {
-			r.cur = rec
+	var m *jtlRecord
+	switch {
+	case r.k >= r.nRecs:
+	case r.seq == nil:
+		m = r.b.recs.Peek(r.k) // void once the logs settle: not kept
+	default:
+		if r.cur == nil {
+			if _, rec, ok := r.seq.Next(); ok {
+				r.cur = rec
+			}
 		}
+		m = r.cur
 	}
-	m := r.cur
 	r.fromLate = false
 	if r.q < r.nLate {
 		j := r.q

@@ -464,6 +464,9 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 // PageItems is the number of records a page holds.
 func (l *Log[T]) PageItems() int { return l.opt.PageItems }
 
+// Resident is the number of pages kept in memory (Options.Resident).
+func (l *Log[T]) Resident() int { return l.opt.Resident }
+
 // PartsOf appends to dst the part of each record of page k (the records
 // from k*PageItems on), reading a page on disk into buf, which the part's
 // strings may be made of (Part.Alias): for a reader that keeps a few
