@@ -90,42 +90,36 @@ func (b *Blocks) request() *Request {
 	if b == nil {
 		return new(Request)
 	}
-	if n := len(b.freeReqs); n > 0 {
-		r := b.freeReqs[n-1]
-		b.freeReqs[n-1] = nil
-		b.freeReqs = b.freeReqs[:n-1]
-		b.spare(r.Headers, r.TraceIDs)
-		*r = Request{}
-		return r
-	}
-	b.spareHdrs, b.spareTrace = nil, nil
-	if len(b.reqs) == 0 {
-		b.reqs = make([]Request, reqBlock)
-	}
-	r := &b.reqs[0]
-	b.reqs = b.reqs[1:]
-	return r
+	return take(b, &b.freeReqs, &b.reqs, reqBlock, func(r *Request) ([]Header, []Header) { return r.Headers, r.TraceIDs })
 }
 
 func (b *Blocks) response() *Response {
 	if b == nil {
 		return new(Response)
 	}
-	if n := len(b.freeRsps); n > 0 {
-		r := b.freeRsps[n-1]
-		b.freeRsps[n-1] = nil
-		b.freeRsps = b.freeRsps[:n-1]
-		b.spare(r.Headers, r.TraceIDs)
-		*r = Response{}
-		return r
+	return take(b, &b.freeRsps, &b.rsps, rspBlock, func(r *Response) ([]Header, []Header) { return r.Headers, r.TraceIDs })
+}
+
+// take is a message given back (its Headers and TraceIDs arrays kept as
+// spares for the head about to be read), cleared; else the next of the
+// current block, a new block of n when it is used up.
+func take[M any](b *Blocks, free *[]*M, block *[]M, n int, arrays func(*M) (hs, trace []Header)) *M {
+	if k := len(*free); k > 0 {
+		m := (*free)[k-1]
+		(*free)[k-1] = nil
+		*free = (*free)[:k-1]
+		b.spare(arrays(m))
+		var zero M
+		*m = zero
+		return m
 	}
 	b.spareHdrs, b.spareTrace = nil, nil
-	if len(b.rsps) == 0 {
-		b.rsps = make([]Response, rspBlock)
+	if len(*block) == 0 {
+		*block = make([]M, n)
 	}
-	r := &b.rsps[0]
-	b.rsps = b.rsps[1:]
-	return r
+	m := &(*block)[0]
+	*block = (*block)[1:]
+	return m
 }
 
 // headers returns an empty list with room for n fields; its capacity is
