@@ -31,7 +31,8 @@ const PoisonEnv = "CEILING_POISON_RECYCLED"
 // Recycle tells the Source that the caller is done with evs, events Next
 // returned: nothing it keeps points into them, or into what they point
 // to. The memory of their SIP messages (over UDP here, over TCP and
-// WebSocket in stream.go) is then used again for later ones. It must be called on the goroutine that calls Next
+// WebSocket in stream.go) and of their HTTP heads (stream.go) is then used
+// again for later ones. It must be called on the goroutine that calls Next
 // (or with the two serialised), once per event at most, best in the order
 // Next gave the events; events not handed back are simply left to the
 // collector. It is only worth calling for batches of events: taking them

@@ -34,6 +34,14 @@ func fingerprint(ev *Event) string {
 	if ev.SIP != nil {
 		s += fmt.Sprintf(" %+v %q", *ev.SIP, ev.SIP.Body)
 	}
+	// HTTP heads are given back too (stream.go): one read into before
+	// it was handed back would change here.
+	if ev.Request != nil {
+		s += fmt.Sprintf(" %+v", *ev.Request)
+	}
+	if ev.Response != nil {
+		s += fmt.Sprintf(" %+v", *ev.Response)
+	}
 	return s
 }
 
