@@ -142,12 +142,20 @@ func (b *Blocks) headersFrom(spare *[]Header, n int) []Header {
 	if n > bigHeaders || n == 0 {
 		return make([]Header, 0, n)
 	}
-	if len(b.hdrs) < n {
-		b.hdrs = make([]Header, hdrBlock)
+	return cut(&b.hdrs, hdrBlock, n)
+}
+
+// cut returns an empty slice with room for n, cut from *block, which
+// becomes a new block of size when it has not that much left. Its
+// capacity is n, so that appending past it cannot write into a
+// neighbour's.
+func cut[T any](block *[]T, size, n int) []T {
+	if len(*block) < n {
+		*block = make([]T, size)
 	}
-	h := b.hdrs[:0:n]
-	b.hdrs = b.hdrs[n:]
-	return h
+	s := (*block)[:0:n]
+	*block = (*block)[n:]
+	return s
 }
 
 // copyHeaders returns a copy of hs (a head's trace headers), nil for
@@ -163,18 +171,12 @@ func (b *Blocks) copyHeaders(hs []Header) []Header {
 }
 
 // bytes returns an empty slice with room for n bytes, cut from the text
-// block: a body's evidence, written as the body comes. Its capacity is n,
-// so that appending past it cannot write into a neighbour's.
+// block: a body's evidence, written as the body comes.
 func (b *Blocks) bytes(n int) []byte {
 	if b == nil || n > bigText || n == 0 {
 		return make([]byte, 0, n)
 	}
-	if len(b.text) < n {
-		b.text = make([]byte, textBlock)
-	}
-	d := b.text[:0:n]
-	b.text = b.text[n:]
-	return d
+	return cut(&b.text, textBlock, n)
 }
 
 // str returns a copy of h as a string.
@@ -183,11 +185,6 @@ func (b *Blocks) str(h []byte) string {
 	if b == nil || n > bigText || n == 0 {
 		return string(h)
 	}
-	if len(b.text) < n {
-		b.text = make([]byte, textBlock)
-	}
-	dst := b.text[:n:n]
-	b.text = b.text[n:]
-	copy(dst, h)
+	dst := append(cut(&b.text, textBlock, n), h...)
 	return unsafe.String(&dst[0], n)
 }
