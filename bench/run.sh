@@ -29,7 +29,10 @@
 # the same file. Then the JTL alone (through ceiling analyze, and through
 # the reader alone: BenchmarkJTLReader), the micro benchmarks, and a CPU profile
 # of the signalling run (BenchmarkAnalyze in this folder, which runs what
-# ceiling analyze runs). The machine is named with the figures, and the load
+# ceiling analyze runs). Beside each rate it prints the issue's floors on
+# the same file in the same run (bench/floor_test.go: pcapgo with a
+# DecodingLayerParser and a Call-ID scan; encoding/csv), so that a slower
+# hour shows in both. The machine is named with the figures, and the load
 # average beside each run: on a shared machine, wall-clock rates measure
 # the neighbours too; MB per CPU-second does not.
 set -euo pipefail
@@ -141,6 +144,16 @@ identical() {
 	echo "$r"
 }
 
+# floor BENCH VAR=FILE UNIT: one run of a floor benchmark (floor_test.go)
+# at GOMAXPROCS=1 on FILE, and the figure it reports in UNIT.
+floor() {
+	[ -x "$WORK/floor.test" ] || go test -c -o "$WORK/floor.test" ./bench
+	env GOMAXPROCS=1 "$2" "$WORK/floor.test" -test.run XXX -test.bench "^Benchmark$1\$" -test.benchtime 1x 2>&1 |
+		awk -v u="$3" '/^Benchmark/ { for (i = 2; i < NF; i++) if ($(i + 1) == u) printf "%.0f", $i }'
+}
+# share A B: A as a percentage of B.
+share() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
+
 ROWS_OUT=() # the table, one line per run
 GOALS=()
 row() { ROWS_OUT+=("$(printf '%-34s %9s %7s %7s %9s %9s %10s %8s %6s %9s %9s' "$@")"); }
@@ -178,6 +191,13 @@ capture_set() {
 		# The HTML report's ladders read the capture a second time.
 		mkdir -p "$dir/l"
 		(cd "$dir/l" && timed "$name-ceilingl" "$WORK/bin/ceiling" analyze -q --ladders=false "$cap" "$jtl" --json out.json -o out.html)
+	fi
+	# The issue's floor on the same file, in the same run (floor_test.go):
+	# what this hour's machine does at the least a reader can do.
+	local fl=-
+	if [ "$name" != big ]; then
+		fl=$(floor FloorCapture CEILING_BENCH_CAPTURE="$cap" "MB/cpu-s")
+		echo "floor (pcapgo + DecodingLayerParser + Call-ID scan), one core: ${fl:--} MB per CPU-second"
 	fi
 	local same
 	same=$(identical "$dir/n" "$dir/1")
@@ -240,7 +260,7 @@ capture_set() {
 	one=$(rate "$total" "$c1")
 	case $name in
 	signalling)
-		GOALS+=("signalling, one core: $one MB per CPU-second ($(rate "$total" "$w1") MB/s wall): goal ≥ 400: $(meets "$one" ">=" 400)")
+		GOALS+=("signalling, one core: $one MB per CPU-second ($(rate "$total" "$w1") MB/s wall): goal ≥ 400: $(meets "$one" ">=" 400); $(share "$one" "$fl") of the floor's ${fl:-?} in this run (the goal was 40% of the issue's ~1,000)")
 		if [ "$tw" != 0 ]; then
 			local x xc
 			x=$(awk -v a="$total" -v wa="$w" -v b="$cb" -v wb="$tw" 'BEGIN { printf "%.1f", (a / wa) / (b / wb) }')
@@ -250,7 +270,7 @@ capture_set() {
 		GOALS+=("signalling peak RSS: $((r / 1024)) MB (GOMAXPROCS=1: $((r1 / 1024)) MB): goal ≤ 256 MB: $(meets "$((r / 1024))" "<=" 256)")
 		;;
 	rtp)
-		GOALS+=("RTP-heavy, one core: $one MB per CPU-second ($(rate "$total" "$w1") MB/s wall): goal ≥ 800: $(meets "$one" ">=" 800)")
+		GOALS+=("RTP-heavy, one core: $one MB per CPU-second ($(rate "$total" "$w1") MB/s wall): goal ≥ 800: $(meets "$one" ">=" 800); $(share "$one" "$fl") of the floor's ${fl:-?} in this run (the goal was 62% of the issue's ~1,300)")
 		GOALS+=("RTP-heavy peak RSS: $((r / 1024)) MB: goal ≤ 256 MB: $(meets "$((r / 1024))" "<=" 256)")
 		;;
 	big)
@@ -293,7 +313,10 @@ if [ "$ROWS" -gt 0 ]; then
 	GOGC=400 GOMEMLIMIT=200MiB GOMAXPROCS=1 CEILING_BENCH_JTL="$WORK/jtl/results.jtl" go test -run XXX -bench JTLReader -benchtime 3x ./bench |
 		tee "$WORK/jtlreader.txt" | grep -E '^Benchmark' || true
 	rrps=$(awk '/^BenchmarkJTLReader/ { for (i = 2; i < NF; i++) if ($(i + 1) == "rows/cpu-s") printf "%.2f", $i / 1e6 }' "$WORK/jtlreader.txt")
-	GOALS+=("JTL CSV through the full reader (BenchmarkJTLReader), one core: ${rrps:-?} M rows per CPU-second: goal ≥ 2 M rows/s: $(meets "${rrps:-0}" ">=" 2)")
+	jfloor=$(floor FloorJTL CEILING_BENCH_JTL="$WORK/jtl/results.jtl" "rows/cpu-s")
+	jfloor=$(awk -v r="${jfloor:-0}" 'BEGIN { if (r > 0) printf "%.2f", r / 1e6 }')
+	echo "floor (encoding/csv, every field), one core: ${jfloor:--} M rows per CPU-second"
+	GOALS+=("JTL CSV through the full reader (BenchmarkJTLReader), one core: ${rrps:-?} M rows per CPU-second: goal ≥ 2 M rows/s: $(meets "${rrps:-0}" ">=" 2); $(share "${rrps:-0}" "$jfloor") of encoding/csv's ${jfloor:-?} M in this run (the goal was 80% of the issue's ~2.5 M)")
 	GOALS+=("JTL CSV end to end (ceiling analyze: reader, correlation, report), one core: $rps M rows per CPU-second (not the goal's measure; for comparison)")
 	GOALS+=("JTL alone: output byte-identical with GOMAXPROCS=1: $same")
 fi
