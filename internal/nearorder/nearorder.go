@@ -10,35 +10,54 @@ package nearorder
 type Queue[T any] struct {
 	Less func(a, b *T) bool
 
-	fifo []T
+	// ring holds the items in order, n of them from head, wrapping at
+	// its end (its length is 0 or a power of two). A slice with a moving
+	// head had to slide its items back to its start now and then: one
+	// more copy of every item (a capture's events are 176 bytes), into
+	// memory long out of the cache.
+	ring []T
 	head int
+	n    int
 	late []T // a binary min-heap under Less
 }
 
 // Len is how many items are held.
-func (q *Queue[T]) Len() int { return len(q.fifo) - q.head + len(q.late) }
+func (q *Queue[T]) Len() int { return q.n + len(q.late) }
+
+// at is the i-th item of the ring from its head.
+func (q *Queue[T]) at(i int) *T { return &q.ring[(q.head+i)&(len(q.ring)-1)] }
 
 // Push adds v.
 func (q *Queue[T]) Push(v T) {
-	if q.head > 1024 && q.head > len(q.fifo)/2 {
-		n := copy(q.fifo, q.fifo[q.head:])
-		clear(q.fifo[n:])
-		q.fifo, q.head = q.fifo[:n], 0
+	if q.n == len(q.ring) {
+		q.grow()
 	}
 	// Compared where it lies: the address of v itself, given to Less,
 	// would move every item pushed to the heap.
-	q.fifo = append(q.fifo, v)
-	if n := len(q.fifo) - 1; n > q.head && q.Less(&q.fifo[n], &q.fifo[n-1]) {
-		q.heapPush(q.fifo[n])
+	p := q.at(q.n)
+	*p = v
+	if q.n > 0 && q.Less(p, q.at(q.n-1)) {
+		q.heapPush(*p)
 		var zero T
-		q.fifo[n] = zero
-		q.fifo = q.fifo[:n]
+		*p = zero
+		return
 	}
+	q.n++
+}
+
+// grow doubles the ring, its items unwrapped to the new one's start.
+func (q *Queue[T]) grow() {
+	r := make([]T, max(64, 2*len(q.ring)))
+	if q.n > 0 {
+		k := copy(r, q.ring[q.head:])
+		copy(r[k:], q.ring[:q.head])
+	}
+	q.ring, q.head = r, 0
 }
 
 // fromHeap says whether the least item is the heap's.
 func (q *Queue[T]) fromHeap() bool {
-	return len(q.late) > 0 && (q.head == len(q.fifo) || q.Less(&q.late[0], &q.fifo[q.head]))
+	return len(q.late) > 0 && (q.n == 0 || q.Less(&q.late[0], q.at(0)))
 }
 
 // Min returns the least item, nil when there is none. It stays valid
@@ -47,8 +66,8 @@ func (q *Queue[T]) Min() *T {
 	switch {
 	case q.fromHeap():
 		return &q.late[0]
-	case q.head < len(q.fifo):
-		return &q.fifo[q.head]
+	case q.n > 0:
+		return q.at(0)
 	}
 	return nil
 }
@@ -58,16 +77,22 @@ func (q *Queue[T]) Pop() T {
 	if q.fromHeap() {
 		return q.heapPop()
 	}
-	v := q.fifo[q.head]
+	p := q.at(0)
+	v := *p
 	var zero T
-	q.fifo[q.head] = zero // let go of what it points to
-	q.head++
+	*p = zero // let go of what it points to
+	q.head = (q.head + 1) & (len(q.ring) - 1)
+	q.n--
 	return v
 }
 
 // All lists what is held, in no order.
 func (q *Queue[T]) All() []T {
-	return append(append([]T(nil), q.fifo[q.head:]...), q.late...)
+	all := make([]T, 0, q.Len())
+	for i := 0; i < q.n; i++ {
+		all = append(all, *q.at(i))
+	}
+	return append(all, q.late...)
 }
 
 func (q *Queue[T]) heapPush(v T) {

@@ -76,6 +76,51 @@ func TestWindow(t *testing.T) {
 	}
 }
 
+// TestGrowWrapped: the ring grows while its items wrap round its end, and
+// keeps them in order, late ones and all, whatever the step at which it
+// grows.
+func TestGrowWrapped(t *testing.T) {
+	for _, tc := range []struct{ first, popped, more int }{
+		{50, 40, 100}, {64, 63, 64}, {64, 1, 1}, {100, 99, 300}, {1, 1, 129},
+	} {
+		q := Queue[int64]{Less: less}
+		var want []int64
+		v := int64(0)
+		push := func(k int) {
+			for i := 0; i < k; i++ {
+				v += 3
+				x := v
+				if i%7 == 6 {
+					x -= 5 // late: to the heap
+				}
+				q.Push(x)
+				want = append(want, x)
+			}
+		}
+		push(tc.first)
+		slices.Sort(want)
+		for i := 0; i < tc.popped; i++ {
+			if got := q.Pop(); got != want[0] {
+				t.Fatalf("%+v: pop %d gave %d, want %d", tc, i, got, want[0])
+			}
+			want = want[1:]
+		}
+		push(tc.more)
+		slices.Sort(want)
+		if all := q.All(); len(all) != len(want) {
+			t.Fatalf("%+v: All has %d, want %d", tc, len(all), len(want))
+		}
+		for i, w := range want {
+			if got := q.Pop(); got != w {
+				t.Fatalf("%+v: after growing, pop %d gave %d, want %d", tc, i, got, w)
+			}
+		}
+		if q.Len() != 0 || q.Min() != nil {
+			t.Fatalf("%+v: not empty at the end", tc)
+		}
+	}
+}
+
 // BenchmarkNearlyInOrder: a push and a pop, one item in 20 late.
 func BenchmarkNearlyInOrder(b *testing.B) {
 	q := Queue[int64]{Less: less}
