@@ -171,9 +171,10 @@ func (r *csvReader) Next() (Sample, error) {
 	if s.Counts() {
 		r.stats.Counted++
 	}
-	out := *s
+	// Released first: the slot's sample stays as it is until an alloc,
+	// and the result is then copied once, straight from the slot.
 	r.order.release(slot)
-	return out, nil
+	return *s, nil
 }
 
 // step reads one record and turns it into a held sample, a skip, or the
@@ -398,7 +399,7 @@ func (r *csvReader) record() {
 // fill converts the fields of a record (rec and ends as in recordScanner,
 // as many as there are columns) into s; false when the row has to be
 // skipped (reported already).
-func (r *csvReader) fill(s *Sample, rec []byte, ends []int) bool {
+func (r *csvReader) fill(s *Sample, rec []byte, ends []int32) bool {
 	var ts int64
 	var th *threadState
 	if r.nvars > 0 {
@@ -414,7 +415,7 @@ func (r *csvReader) fill(s *Sample, rec []byte, ends []int) bool {
 	start := 0
 	for i, end := range ends {
 		b := rec[start:end]
-		start = end + 1
+		start = int(end) + 1
 		var ok bool
 		switch cols[i] {
 		case colTimeStamp:

@@ -48,7 +48,7 @@ type recordScanner struct {
 	// and all (with its write barrier check), cost more than finding the
 	// field's delimiter.
 	rec  []byte
-	ends []int
+	ends []int32
 	// eofInQuote is set when the input ended inside a quoted field;
 	// noNewline when the last record had no line end (a cut-off file, or
 	// just a missing final newline).
@@ -132,9 +132,10 @@ func (s *recordScanner) nfields() int { return len(s.ends) }
 func (s *recordScanner) field(i int) []byte {
 	start := 0
 	if i > 0 {
-		start = s.ends[i-1] + 1
+		start = int(s.ends[i-1]) + 1
 	}
-	return s.rec[start:s.ends[i]:s.ends[i]]
+	end := int(s.ends[i])
+	return s.rec[start:end:end]
 }
 
 // splitPlain splits a line that holds no quote into fields, eight bytes
@@ -148,24 +149,32 @@ func (s *recordScanner) splitPlain(line []byte) bool {
 	if bytes.IndexByte(line, '"') >= 0 {
 		return false
 	}
-	// ends is kept in a local, stored back on return: appending to
-	// s.ends would go through memory on every field.
-	ends := s.ends[:0]
-	delim := s.delim
-	delims := uint64(delim) * ones
+	// A line has at most one field more than it has bytes. With room for
+	// that made first, the loop stores through an index and has no call
+	// to growslice on its path, whose spills and reloads cost more than
+	// the scanning itself.
+	if cap(s.ends) <= len(line) {
+		s.ends = make([]int32, 0, len(line)+1+len(line)/2)
+	}
+	ends := s.ends[:len(line)+1]
+	n := 0
+	delims := uint64(s.delim) * ones
 	i := 0
 	for ; i+8 <= len(line); i += 8 {
-		w := binary.LittleEndian.Uint64(line[i:])
+		w := binary.LittleEndian.Uint64(line[i : i+8])
 		for m := zeroBytes(w ^ delims); m != 0; m &= m - 1 {
-			ends = append(ends, i+bits.TrailingZeros64(m)/8)
+			ends[n] = int32(i + bits.TrailingZeros64(m)/8)
+			n++
 		}
 	}
 	for ; i < len(line); i++ {
-		if line[i] == delim {
-			ends = append(ends, i)
+		if line[i] == s.delim {
+			ends[n] = int32(i)
+			n++
 		}
 	}
-	s.rec, s.ends = line, append(ends, len(line))
+	ends[n] = int32(len(line))
+	s.rec, s.ends = line, ends[:n+1]
 	return true
 }
 
@@ -215,7 +224,7 @@ func (s *recordScanner) slow(atEOF bool) error {
 				case c == '"' && state == fieldStart:
 					state = quoted
 				case c == s.delim:
-					s.ends = append(s.ends, len(s.unq))
+					s.ends = append(s.ends, int32(len(s.unq)))
 					s.unq = append(s.unq, c) // skipped: see rec
 					state = fieldStart
 				case c == '\n' || c == '\r' && p+1 < len(s.buf) && s.buf[p+1] == '\n':
@@ -236,7 +245,7 @@ func (s *recordScanner) slow(atEOF bool) error {
 					s.unq = append(s.unq, '"')
 					state = quoted
 				case c == s.delim:
-					s.ends = append(s.ends, len(s.unq))
+					s.ends = append(s.ends, int32(len(s.unq)))
 					s.unq = append(s.unq, c) // skipped: see rec
 					state = fieldStart
 				case c == '\n' || c == '\r' && p+1 < len(s.buf) && s.buf[p+1] == '\n':
@@ -278,7 +287,7 @@ func (s *recordScanner) slow(atEOF bool) error {
 		}
 	}
 done:
-	s.rec, s.ends = s.unq, append(s.ends, len(s.unq))
+	s.rec, s.ends = s.unq, append(s.ends, int32(len(s.unq)))
 	s.countLines()
 	return nil
 }
