@@ -9,7 +9,7 @@ package sip
 // given b (TestFrameCutsWhereParseDoes).
 func (p *Parser) Frame(b []byte, opts *Options) (n int, err error) {
 	lim := limitsOf(opts)
-	var f frame
+	f := frame{lines: &p.lines}
 	if err := p.frame(&f, b, &lim); err != nil {
 		return f.n, err
 	}

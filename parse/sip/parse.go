@@ -101,6 +101,12 @@ type Parser struct {
 	// cut from hdrs, when their number is known.
 	corrs []Header
 
+	// lines are the header lines frame.find saves for fill, kept here
+	// rather than in the frame on the stack so that they are not cleared
+	// for each message: only those of the message are read. They hold no
+	// pointers, so that writing them costs no write barrier.
+	lines [savedLines]savedLine
+
 	// full makes the parser take the general path everywhere rather than
 	// the fast paths for common spellings, so that tests can compare the
 	// two on the same bytes.
@@ -286,7 +292,7 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 		p.corr, p.corrOK = newCorrelation(names), true
 	}
 
-	var f frame
+	f := frame{lines: &p.lines}
 	if err := p.frame(&f, b, &lim); err != nil {
 		return nil, f.n, err
 	}
@@ -328,11 +334,12 @@ type frame struct {
 	body      []byte
 	n         int
 	fault     *ParseError
-	nls       int                   // header lines saved
-	allSaved  bool                  // every header line is saved, and the empty line follows
-	plain     bool                  // allSaved, and every line's savedLine.name is set: no line folds nor breaks the grammar
-	clNL      int                   // the '\n' of the Content-Length line, when find read it
-	lines     [savedLines]savedLine // the first header lines
+	nls       int  // header lines saved
+	allSaved  bool // every header line is saved, and the empty line follows
+	plain     bool // allSaved, and every line's savedLine.name is set: no line folds nor breaks the grammar
+	clNL      int  // the '\n' of the Content-Length line, when find read it
+	// lines are the first header lines, the Parser's (see Parser.lines).
+	lines *[savedLines]savedLine
 }
 
 // savedLine is what frame.find learnt of a header line while looking for
@@ -778,7 +785,13 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 			if text[end-1] == '\r' {
 				end--
 			}
-			value = trimWSP(text[lineAt+k+1 : end])
+			// Nearly every value follows one space and ends the line:
+			// then there is nothing to trim.
+			if v := text[lineAt+k+1 : end]; len(v) > 1 && v[0] == ' ' && !isWSP(v[1]) && !isWSP(v[len(v)-1]) {
+				value = v[1:]
+			} else {
+				value = trimWSP(v)
+			}
 		} else {
 			var line string
 			// Nearly every line is "Name: value", the name a token that the
