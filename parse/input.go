@@ -157,6 +157,14 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readBuffer is the size of an input's buffer, and so of its reads: small
+// enough that what the kernel copies into it is still in the core's L2
+// cache (1 MB here, beside everything else the readers touch) when the
+// parsers first read it. With 1 MB buffers the first touch of every
+// packet missed: on 100 MB of signalling, 0.8 M more misses past a 1 MB
+// cache (cachegrind), for a saving of three read calls in four.
+const readBuffer = 256 << 10
+
 // ErrUnknownKind is wrapped by Open's error for a file that is none of the
 // kinds ceiling reads.
 var ErrUnknownKind = errors.New("not a JMeter JTL (CSV or XML), pcap, pcapng or NetMon file")
@@ -186,7 +194,7 @@ func OpenAs(path string, fallback Kind) (*Input, error) {
 	in := &Input{Path: path, Size: st.Size(), file: f}
 	in.close = append(in.close, f)
 	var r io.Reader = countingReader{f, &in.read}
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, readBuffer)
 	head, _ := br.Peek(2)
 	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -196,7 +204,7 @@ func OpenAs(path string, fallback Kind) (*Input, error) {
 		}
 		in.Gzip = true
 		in.close = append(in.close, zr)
-		br = bufio.NewReaderSize(zr, 1<<20)
+		br = bufio.NewReaderSize(zr, readBuffer)
 	}
 	in.R = br
 	head, err = br.Peek(512)
