@@ -48,6 +48,10 @@ func TestParseInt(t *testing.T) {
 		if n != wn || ok != wok {
 			t.Fatalf("parseInt(%q) = %d, %v, want %d, %v", b, n, ok, wn, wok)
 		}
+		// shortInt may refuse what parseInt reads, never read it otherwise.
+		if n, ok := shortInt(b); ok && (!wok || n != wn) {
+			t.Fatalf("shortInt(%q) = %d, %v, want %d, %v", b, n, ok, wn, wok)
+		}
 	}
 	for l := 0; l <= 21; l++ {
 		for k := 0; k < 300; k++ {
