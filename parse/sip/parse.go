@@ -98,7 +98,8 @@ type Parser struct {
 	text []byte
 	hdrs []Header
 	// corrs gathers a message's correlation headers before they are
-	// cut from hdrs, when their number is known.
+	// cut from hdrs, when their number is known. It is empty between
+	// messages.
 	corrs []Header
 
 	// lines are the header lines frame.find saves for fill, kept here
@@ -691,7 +692,6 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 	m.ContentLength = f.cl
 	m.Body = f.body
 	m.RetryAfter = -1
-	corrs := p.corrs[:0]
 
 	// One copy of the start line and headers backs every string below
 	// but the Call-ID: one allocation instead of one per field.
@@ -741,7 +741,9 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 		m.RequestURI = sl[uriStart:uriEnd]
 	}
 
-	var haveVia, haveFrom, haveTo, haveCSeq, haveCL bool
+	// have marks, by header, the fields read once that were: one word
+	// rather than five flags for the loop to carry.
+	var have uint16
 	// When frame.find saw every line in the common shape, a line is its
 	// savedLine and nothing more: no line folds, none breaks the grammar,
 	// and the number of fields is the number of lines. A line nobody reads
@@ -874,11 +876,12 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 
 		switch h {
 		case hVia:
-			if !haveVia && value != "" && !p.full {
+			if have&(1<<hVia) == 0 && value != "" && !p.full {
 				// A value fastVia reads holds no comma: it is the
 				// field's only value, as nextValue would cut it.
 				if via, ok := fastVia(value); ok {
-					m.Via, haveVia = via, true
+					m.Via = via
+					have |= 1 << hVia
 					m.ViaCount++
 					break
 				}
@@ -886,7 +889,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 				// cuts them: the first is cut already.
 				first, rest := nextValue(value)
 				m.Via = p.parseVia(first)
-				haveVia = true
+				have |= 1 << hVia
 				if first != "" {
 					m.ViaCount++
 				}
@@ -895,27 +898,29 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 				}
 				break
 			}
-			if !haveVia && value != "" {
+			if have&(1<<hVia) == 0 && value != "" {
 				first, _ := nextValue(value)
 				m.Via = p.parseVia(first)
-				haveVia = true
+				have |= 1 << hVia
 			}
 			m.ViaCount += countValues(value)
 		case hFrom:
-			if !haveFrom {
-				m.From, m.FromTag, haveFrom = value, p.tagOf(value), true
+			if have&(1<<hFrom) == 0 {
+				m.From, m.FromTag = value, p.tagOf(value)
+				have |= 1 << hFrom
 			}
 		case hTo:
-			if !haveTo {
-				m.To, m.ToTag, haveTo = value, p.tagOf(value), true
+			if have&(1<<hTo) == 0 {
+				m.To, m.ToTag = value, p.tagOf(value)
+				have |= 1 << hTo
 			}
 		case hCallID:
 			if m.CallID == "" && value != "" {
 				m.CallID = p.callIDs.intern(value)
 			}
 		case hCSeq:
-			if !haveCSeq {
-				haveCSeq = true
+			if have&(1<<hCSeq) == 0 {
+				have |= 1 << hCSeq
 				seq, method, ok := parseCSeq(value)
 				if !ok {
 					f.add(base+lineAt, fmt.Sprintf("bad CSeq %q", clip(value)), nil)
@@ -929,12 +934,12 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 		case hContentLength:
 			// frame.find read the first one; a second that disagrees
 			// makes the framing a guess.
-			if haveCL {
+			if have&(1<<hContentLength) != 0 {
 				if n, ok := parseLength(value); !ok || n != f.cl {
 					f.add(base+lineAt, "conflicting Content-Length headers", nil)
 				}
 			}
-			haveCL = true
+			have |= 1 << hContentLength
 		case hContentType:
 			if m.ContentType == "" {
 				m.ContentType = value
@@ -961,22 +966,22 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 			}
 		}
 		if corr {
-			corrs = append(corrs, Header{Name: name, Value: value})
+			// Appended to the Parser's slice, not a local one: that would
+			// be three more words for the loop to carry past its calls.
+			p.corrs = append(p.corrs, Header{Name: name, Value: value})
 		}
 	}
 	if m.CallID == "" {
 		f.add(base, "missing Call-ID", nil)
 	}
-	if !haveCSeq {
+	if have&(1<<hCSeq) == 0 {
 		f.add(base, "missing CSeq", nil)
 	}
-	if len(corrs) > 0 {
+	if corrs := p.corrs; len(corrs) > 0 {
 		m.Correlation = p.keepHeaders(corrs, reuse)
-		// The scratch slice keeps no strings of this message alive.
+		// The scratch slice keeps no strings of this message alive, and
+		// is empty for the next.
 		clear(corrs)
-		// Stored only here, where append may have grown it: a store of a
-		// pointer into the Parser costs a write barrier while the
-		// collector runs.
 		p.corrs = corrs[:0]
 	}
 }

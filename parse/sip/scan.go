@@ -16,7 +16,7 @@ type namePattern struct {
 	h                header
 }
 
-// patternBytes is how many bytes from a line's start scanName may read.
+// patternBytes is how many bytes from a line's start scanName compares.
 const patternBytes = 24
 
 // namePatterns are the patterns by the first letter of the name, lower
@@ -60,26 +60,37 @@ var namePatterns = func() (t [26][]namePattern) {
 // a pattern matches only letters of its name, in either case, its '-'
 // and its colon.
 func scanName(b []byte, pos int) (int, header) {
-	if pos+patternBytes > len(b) {
+	if pos >= len(b) {
 		return 0, hOther
 	}
 	c := (b[pos] | 0x20) - 'a'
 	if c >= 26 {
 		return 0, hOther
 	}
-	w0 := binary.LittleEndian.Uint64(b[pos:])
+	var w []byte
+	if pos+patternBytes <= len(b) {
+		w = b[pos : pos+patternBytes]
+	} else {
+		// The last line of most messages, "Content-Length: 0", is
+		// shorter than the words: they are read from a copy padded with
+		// zero bytes, which match no letter, '-' nor colon.
+		var pad [patternBytes]byte
+		copy(pad[:], b[pos:])
+		w = pad[:]
+	}
+	w0 := binary.LittleEndian.Uint64(w)
 	for i := range namePatterns[c] {
 		p := &namePatterns[c][i]
 		if (w0|p.fold[0])&p.mask[0] != p.word[0] {
 			continue
 		}
 		if p.mask[1] != 0 {
-			w1 := binary.LittleEndian.Uint64(b[pos+8:])
+			w1 := binary.LittleEndian.Uint64(w[8:])
 			if (w1|p.fold[1])&p.mask[1] != p.word[1] {
 				continue
 			}
 			if p.mask[2] != 0 {
-				w2 := binary.LittleEndian.Uint64(b[pos+16:])
+				w2 := binary.LittleEndian.Uint64(w[16:])
 				if (w2|p.fold[2])&p.mask[2] != p.word[2] {
 					continue
 				}
