@@ -30,7 +30,6 @@ import (
 // other, never written again once handed out.
 type interner struct {
 	limit  int
-	last   string
 	hits   int
 	misses int
 	bypass bool
@@ -51,6 +50,14 @@ type interner struct {
 	// arenaMax, or given as strings (str).
 	long []string
 
+	// recent holds values handed out lately, by quickHash: a column's
+	// few values (labels, codes, messages, URLs) are found there with the
+	// words quickHash loads anyway, without the table's hash, its probe or
+	// a call to compare bytes up to 16 of them. It replaced a check of
+	// the last value alone, which missed on half the rows of a column
+	// with two values in turn.
+	recent [recentSize]recentEntry
+
 	// text is where the values of a column of unique values are copied
 	// to, many to an allocation: a Call-ID per row was the reader's last
 	// allocation per row. A column's values are kept as long as one of
@@ -69,6 +76,17 @@ const (
 	longRef  = 1 << 31
 	minTab   = 1 << 8
 )
+
+const (
+	recentBits = 5
+	recentSize = 1 << recentBits
+)
+
+// recentEntry is a value with the words of it that quickHash reads.
+type recentEntry struct {
+	head, tail uint64
+	s          string
+}
 
 // unique returns b as a string that shares an allocation with its
 // column's other unique values. The bytes are never written again.
@@ -93,7 +111,14 @@ func newInterner(limit int) *interner {
 // parts where a column's values differ (thread numbers, status codes,
 // transports at the end of a URL). Collisions only cost a map lookup.
 func quickHash(b []byte) uint64 {
-	var head, tail uint64
+	head, tail := ends8(b)
+	return mixEnds(head, tail, len(b))
+}
+
+// ends8 is the first and last eight bytes of b, little-endian; up to
+// seven bytes are all in head, and tail is 0. Up to 16 bytes, the length
+// and these two words are the whole value.
+func ends8(b []byte) (head, tail uint64) {
 	if n := len(b); n >= 8 {
 		head = binary.LittleEndian.Uint64(b)
 		tail = binary.LittleEndian.Uint64(b[n-8:])
@@ -102,7 +127,12 @@ func quickHash(b []byte) uint64 {
 			head |= uint64(c) << (8 * i)
 		}
 	}
-	h := (head*0x9e3779b97f4a7c15 ^ bits.RotateLeft64(tail*0xc2b2ae3d27d4eb4f, 31)) + uint64(len(b))
+	return head, tail
+}
+
+// mixEnds is quickHash of a value from its length and ends8.
+func mixEnds(head, tail uint64, n int) uint64 {
+	h := (head*0x9e3779b97f4a7c15 ^ bits.RotateLeft64(tail*0xc2b2ae3d27d4eb4f, 31)) + uint64(n)
 	return h * 0x165667b19e3779f9 // the top bits are the well mixed ones
 }
 
@@ -196,38 +226,50 @@ func (in *interner) rehash() {
 }
 
 func (in *interner) get(b []byte) string {
-	if len(b) == 0 {
+	n := len(b)
+	if n == 0 {
 		return ""
 	}
 	// A bypassed column's values are all of a length (Call-IDs, trace
-	// IDs) and last no longer moves: comparing with it would be a call
-	// to memequal per row for nothing.
+	// IDs) and unique: looking in recent would be a call to memequal per
+	// row for nothing.
 	if in.bypass {
 		return in.unique(b)
 	}
-	if string(b) == in.last {
-		return in.last
+	head, tail := ends8(b)
+	q := mixEnds(head, tail, n)
+	c := &in.recent[q>>(64-recentBits)]
+	if len(c.s) == n && c.head == head && c.tail == tail && (n <= 16 || c.s == string(b)) {
+		// Counted: a column whose values repeat must not look like one
+		// of unique values once its repeats are found here.
+		in.hits++
+		return c.s
 	}
-	h := in.hash(b)
+	s := in.lookup(b, q)
+	c.head, c.tail, c.s = head, tail, s
+	return s
+}
+
+// lookup is get past recent; q is quickHash(b).
+func (in *interner) lookup(b []byte, q uint64) string {
+	h := q
+	if len(b) > 16 {
+		h = in.hash(b)
+	}
 	i, ok := in.find(b, h)
 	if ok {
 		in.hits++
-		in.last = in.value(in.tab[i])
-		return in.last
+		return in.value(in.tab[i])
 	}
 	in.misses++
-	var s string
 	if in.n < in.limit {
-		s = in.add(i, b, h, "")
-	} else {
-		if in.misses > 4*in.hits {
-			in.bypass = true
-			return in.unique(b)
-		}
-		s = string(b)
+		return in.add(i, b, h, "")
 	}
-	in.last = s
-	return s
+	if in.misses > 4*in.hits {
+		in.bypass = true
+		return in.unique(b)
+	}
+	return string(b)
 }
 
 // str is get for a value that is a string already: kept as it is when
