@@ -394,12 +394,13 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		f.stats.UDPOther++
 		return
 	}
-	if sip.KeepAlive(b) {
+	// A keep-alive starts with NUL, CR or LF; RTP never does.
+	if c := b[0]; (c == 0 || c == '\r' || c == '\n') && sip.KeepAlive(b) {
 		f.stats.KeepAlives++
 		return
 	}
 	if !sip.Looks(b) {
-		if !f.media.count(b, p.SrcAddrPort(), p.DstAddrPort(), p.Time) {
+		if !f.media.count(p) {
 			f.stats.UDPOther++
 		}
 		return

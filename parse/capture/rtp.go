@@ -1,6 +1,11 @@
 package capture
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/ceiling-dev/ceiling/parse/pcap"
+)
 
 // Media is most of a capture's packets in a load test with calls up
 // (90% of them on a spike with media). They are recognised from their
@@ -79,10 +84,12 @@ func rtpShape(b []byte, src, dst uint16) (rtp, rtcp bool) {
 	return len(b) >= 12 && (pt <= 34 || pt >= 96), false
 }
 
-// count takes one UDP payload that is not SIP and reports whether it was
-// RTP or RTCP.
-func (m *mediaCounter) count(b []byte, src, dst netip.AddrPort, at int64) bool {
-	rtp, rtcp := rtpShape(b, src.Port(), dst.Port())
+// count takes the payload of one UDP packet that is not SIP and reports
+// whether it was RTP or RTCP. It takes the packet, not its ends as
+// AddrPorts: two of those passed by value cost more than the counting.
+func (m *mediaCounter) count(p *pcap.Packet) bool {
+	b := p.Payload
+	rtp, rtcp := rtpShape(b, p.SrcPort, p.DstPort)
 	if rtcp {
 		m.stats.RTCPPackets++
 		return true
@@ -91,21 +98,21 @@ func (m *mediaCounter) count(b []byte, src, dst netip.AddrPort, at int64) bool {
 		return false
 	}
 	m.stats.RTPPackets++
+	at := p.Time
 	if at-m.swept > 10e9 {
 		m.sweep(at)
 	}
-	ssrc := uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])
-	if sa, da := src.Addr(), dst.Addr(); sa.Is4() && da.Is4() {
-		s4, d4 := sa.As4(), da.As4()
+	ssrc := binary.BigEndian.Uint32(b[8:12])
+	if p.Src.Is4() && p.Dst.Is4() {
+		s4, d4 := p.Src.As4(), p.Dst.As4()
 		k := v4Key{
-			addrs: uint64(s4[0])<<56 | uint64(s4[1])<<48 | uint64(s4[2])<<40 | uint64(s4[3])<<32 |
-				uint64(d4[0])<<24 | uint64(d4[1])<<16 | uint64(d4[2])<<8 | uint64(d4[3]),
-			ports: uint32(src.Port())<<16 | uint32(dst.Port()),
+			addrs: uint64(binary.BigEndian.Uint32(s4[:]))<<32 | uint64(binary.BigEndian.Uint32(d4[:])),
+			ports: uint32(p.SrcPort)<<16 | uint32(p.DstPort),
 			ssrc:  ssrc,
 		}
 		m.v4.see(k, ssrc, at, &m.stats)
 	} else {
-		m.other.see(streamKey{src: src, dst: dst, ssrc: ssrc}, ssrc, at, &m.stats)
+		m.other.see(streamKey{src: p.SrcAddrPort(), dst: p.DstAddrPort(), ssrc: ssrc}, ssrc, at, &m.stats)
 	}
 	return true
 }

@@ -4,7 +4,14 @@ import (
 	"math/rand"
 	"net/netip"
 	"testing"
+
+	"github.com/ceiling-dev/ceiling/parse/pcap"
 )
+
+// countAt is count for a payload b from src to dst at time at.
+func (m *mediaCounter) countAt(b []byte, src, dst netip.AddrPort, at int64) bool {
+	return m.count(&pcap.Packet{Src: src.Addr(), Dst: dst.Addr(), SrcPort: src.Port(), DstPort: dst.Port(), Time: at, Payload: b})
+}
 
 func rtpPacket(pt byte, ssrc uint32) []byte {
 	b := make([]byte, 172)
@@ -24,9 +31,9 @@ func TestMediaCounter(t *testing.T) {
 	at := int64(0)
 	for i := 0; i < 100; i++ {
 		at += 20e6
-		m.count(rtpPacket(0, 1), a, b, at)
-		m.count(rtpPacket(0, 2), b, a, at)
-		m.count(rtpPacket(8, 1+4096), a, b, at) // the same table slot as SSRC 1
+		m.countAt(rtpPacket(0, 1), a, b, at)
+		m.countAt(rtpPacket(0, 2), b, a, at)
+		m.countAt(rtpPacket(8, 1+4096), a, b, at) // the same table slot as SSRC 1
 	}
 	if m.stats.RTPStreams != 3 || m.stats.RTPPackets != 300 {
 		t.Fatalf("%+v, want 3 streams, 300 packets", m.stats)
@@ -34,16 +41,16 @@ func TestMediaCounter(t *testing.T) {
 	// Silent for a minute, then back: a new stream by then.
 	for i := 0; i < 600; i++ {
 		at += 100e6
-		m.count(rtpPacket(0, 2), b, a, at)
+		m.countAt(rtpPacket(0, 2), b, a, at)
 	}
-	m.count(rtpPacket(0, 1), a, b, at)
+	m.countAt(rtpPacket(0, 1), a, b, at)
 	if m.stats.RTPStreams != 4 {
 		t.Errorf("%d streams, want 4 (SSRC 1 came back after a minute)", m.stats.RTPStreams)
 	}
 	if len(m.v4.live)+len(m.other.live) != 2 {
 		t.Errorf("%d streams remembered, want 2", len(m.v4.live)+len(m.other.live))
 	}
-	if !m.count([]byte{0x81, 200, 0, 6, 0, 0, 0, 1}, a, b, at) || m.stats.RTCPPackets != 1 {
+	if !m.countAt([]byte{0x81, 200, 0, 6, 0, 0, 0, 1}, a, b, at) || m.stats.RTCPPackets != 1 {
 		t.Errorf("RTCP sender report not counted: %+v", m.stats)
 	}
 	for _, x := range []struct {
@@ -55,7 +62,7 @@ func TestMediaCounter(t *testing.T) {
 		{rtpPacket(0, 9)[:11], a, b}, // shorter than the fixed header
 		{[]byte("\x40\x00 not version 2"), a, b},
 	} {
-		if m.count(x.b, x.src, x.dst, at) {
+		if m.countAt(x.b, x.src, x.dst, at) {
 			t.Errorf("% x from %v taken for RTP", x.b[:4], x.src)
 		}
 	}
@@ -72,7 +79,7 @@ func BenchmarkMediaCounter(b *testing.B) {
 	dst := netip.MustParseAddrPort("10.0.0.2:30000")
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		m.count(pkts[i%len(pkts)], src, dst, int64(i)*10000)
+		m.countAt(pkts[i%len(pkts)], src, dst, int64(i)*10000)
 	}
 }
 
@@ -148,7 +155,7 @@ func TestMediaCounterSame(t *testing.T) {
 			}
 			b := rtpPacket([]byte{0, 8, 96, 50, 200}[rng.Intn(5)], ssrc)
 			src, dst := ends[rng.Intn(len(ends))], ends[rng.Intn(len(ends))]
-			if got, want := m.count(b, src, dst, at), ref.count(b, src, dst, at); got != want {
+			if got, want := m.countAt(b, src, dst, at), ref.count(b, src, dst, at); got != want {
 				t.Fatalf("seed %d packet %d: count %v, want %v", seed, i, got, want)
 			}
 		}
