@@ -307,6 +307,54 @@ func TestHeads(t *testing.T) {
 	}
 }
 
+// TestHeadsChunked: a forward pass copies a page in memory a few records
+// at a time; a yield that reads other pages pushes the page being read out
+// of memory between two of its chunks, or in the middle of one, and the
+// pass still yields every head once, in order, and stops where yield says.
+func TestHeadsChunked(t *testing.T) {
+	defer func(c int) { headChunk = c }(headChunk)
+	headChunk = 3
+	for _, resident := range []int{1, 2, 3, 20} {
+		l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: resident})
+		const n = 100
+		for i := 0; i < n; i++ {
+			l.Append(rec{N: int64(i), S: strings.Repeat("s", 1+i%5), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), uint16(i))})
+		}
+		l.Settle()
+		for _, every := range []int{1, 2, 5, 1000} {
+			// The first page in memory when the pass starts: the
+			// least recently used, and so the first pushed out.
+			l.Get(0)
+			next := 0
+			l.Heads(func(i int, h *rec) bool {
+				if i != next || h.N != int64(i) || h.Addr.Port() != uint16(i) || h.S != "" {
+					t.Fatalf("resident %d, a read every %d: head %d (expected %d) = %+v", resident, every, i, next, *h)
+				}
+				next++
+				if i%every == 0 {
+					// Pages far from this one, into memory: this one out.
+					l.Get((i + 50) % n)
+					l.Get((i + 80) % n)
+				}
+				return true
+			})
+			if next != n {
+				t.Fatalf("resident %d, a read every %d: %d heads of %d", resident, every, next, n)
+			}
+		}
+		for _, stop := range []int{0, 1, 2, 3, 6, 7, 8, 99} {
+			got := 0
+			l.Heads(func(i int, h *rec) bool { got++; return i < stop })
+			if got != stop+1 {
+				t.Fatalf("resident %d: yield said stop at head %d, and %d were yielded", resident, stop, got)
+			}
+		}
+		if l.Err() != nil {
+			t.Fatal(l.Err())
+		}
+	}
+}
+
 // TestHeadsFrom holds a HeadReader to a plain slice: from every start,
 // through pages in memory and on disk, with records changed behind it
 // and the log growing while it reads; and zero heads, never others, once
