@@ -268,3 +268,36 @@ func TestSharedStrings(t *testing.T) {
 		t.Errorf("Call-ID %q points into the buffer", m.CallID)
 	}
 }
+
+// TestPlainRun holds plainRun to a loop over the bytes, for every table,
+// start and length, on strings that mix plain bytes with odd ones.
+func TestPlainRun(t *testing.T) {
+	alphabet := "az09.-:+!\x01\x80 \t\"(\r\n,;=@"
+	seed := uint32(1)
+	for _, tb := range []*[256]uint8{&valueByte, &viaByte, &paramByte, &viaParamByte} {
+		for n := 0; n < 40; n++ {
+			for round := 0; round < 200; round++ {
+				b := make([]byte, n)
+				for i := range b {
+					seed = seed*1664525 + 1013904223
+					// Mostly plain letters, so that runs are long.
+					if seed>>28 < 12 {
+						b[i] = 'a' + byte(seed>>8)%26
+					} else {
+						b[i] = alphabet[(seed>>8)%uint32(len(alphabet))]
+					}
+				}
+				s := string(b)
+				for i := 0; i <= n; i++ {
+					want := i
+					for want < n && tb[s[want]] == 0 {
+						want++
+					}
+					if got := plainRun(s, i, tb); got != want {
+						t.Fatalf("plainRun(%q, %d) = %d, want %d", s, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -339,6 +339,14 @@ type frame struct {
 	allSaved  bool // every header line is saved, and the empty line follows
 	plain     bool // allSaved, and every line's savedLine.name is set: no line folds nor breaks the grammar
 	clNL      int  // the '\n' of the Content-Length line, when find read it
+	// headersFast's: the first Content-Length line and its value (see
+	// there), and whether a line was not saved or not in the common
+	// shape.
+	clLine, clValue int
+	dropped, odd    bool
+	// fill's: the fields read once that were, by header, kept here
+	// rather than carried round fill's loop (see headersFast).
+	have uint16
 	// lines are the first header lines, the Parser's (see Parser.lines).
 	lines *[savedLines]savedLine
 }
@@ -496,18 +504,20 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 // or -1, and where its value starts (f.clNL ends it) when the line is in
 // the common shape and not folded, else -1: headerValueBytes reads it.
 func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
-	clLine, clValue = -1, -1
-	dropped, odd := false, false
+	// What the loop learns on the way is kept in f rather than in
+	// locals: it rarely changes, and a local would be carried round the
+	// loop and spilled around its calls.
+	f.clLine, f.clValue = -1, -1
 	for pos < len(b) {
 		c := b[pos]
 		if c == '\n' {
-			f.hdrEnd, f.allSaved = pos+1, !dropped
-			f.plain = f.allSaved && !odd
+			f.hdrEnd, f.allSaved = pos+1, !f.dropped
+			f.plain = f.allSaved && !f.odd
 			break
 		}
 		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
-			f.hdrEnd, f.allSaved = pos+2, !dropped
-			f.plain = f.allSaved && !odd
+			f.hdrEnd, f.allSaved = pos+2, !f.dropped
+			f.plain = f.allSaved && !f.odd
 			break
 		}
 		name, h := scanName(b, pos)
@@ -522,42 +532,42 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 			}
 		}
 		if name > 0 {
-			if h == hContentLength && clLine < 0 {
-				clLine, clValue = pos, k+1
+			if h == hContentLength && f.clLine < 0 {
+				f.clLine, f.clValue = pos, k+1
 			}
 			k++
 		} else {
-			odd = true
-			if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
-				clLine = pos
+			f.odd = true
+			if f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+				f.clLine = pos
 			}
 		}
 		nl := bytes.IndexByte(b[k:], '\n')
 		if nl < 0 {
-			if clLine == pos {
-				clValue = -1
+			if f.clLine == pos {
+				f.clValue = -1
 			}
 			break
 		}
 		nl += k
-		if clLine == pos && clValue >= 0 {
+		if f.clLine == pos && f.clValue >= 0 {
 			f.clNL = nl
 			if nl+1 < len(b) && isWSP(b[nl+1]) {
-				clValue = -1
+				f.clValue = -1
 			}
 		}
 		if f.nls < savedLines && nl-f.start <= math.MaxInt32 {
 			if name > math.MaxUint16 {
-				name, odd = 0, true
+				name, f.odd = 0, true
 			}
 			f.lines[f.nls] = savedLine{nl: int32(nl - f.start), name: uint16(name), h: h}
 			f.nls++
 		} else {
-			dropped = true
+			f.dropped = true
 		}
 		pos = nl + 1
 	}
-	return clLine, clValue
+	return f.clLine, f.clValue
 }
 
 // headersFull is headersFast without its shortcuts, the general reading
@@ -741,9 +751,6 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 		m.RequestURI = sl[uriStart:uriEnd]
 	}
 
-	// have marks, by header, the fields read once that were: one word
-	// rather than five flags for the loop to carry.
-	var have uint16
 	// When frame.find saw every line in the common shape, a line is its
 	// savedLine and nothing more: no line folds, none breaks the grammar,
 	// and the number of fields is the number of lines. A line nobody reads
@@ -876,12 +883,12 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 
 		switch h {
 		case hVia:
-			if have&(1<<hVia) == 0 && value != "" && !p.full {
+			if f.have&(1<<hVia) == 0 && value != "" && !p.full {
 				// A value fastVia reads holds no comma: it is the
 				// field's only value, as nextValue would cut it.
 				if via, ok := fastVia(value); ok {
 					m.Via = via
-					have |= 1 << hVia
+					f.have |= 1 << hVia
 					m.ViaCount++
 					break
 				}
@@ -889,7 +896,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 				// cuts them: the first is cut already.
 				first, rest := nextValue(value)
 				m.Via = p.parseVia(first)
-				have |= 1 << hVia
+				f.have |= 1 << hVia
 				if first != "" {
 					m.ViaCount++
 				}
@@ -898,29 +905,29 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 				}
 				break
 			}
-			if have&(1<<hVia) == 0 && value != "" {
+			if f.have&(1<<hVia) == 0 && value != "" {
 				first, _ := nextValue(value)
 				m.Via = p.parseVia(first)
-				have |= 1 << hVia
+				f.have |= 1 << hVia
 			}
 			m.ViaCount += countValues(value)
 		case hFrom:
-			if have&(1<<hFrom) == 0 {
+			if f.have&(1<<hFrom) == 0 {
 				m.From, m.FromTag = value, p.tagOf(value)
-				have |= 1 << hFrom
+				f.have |= 1 << hFrom
 			}
 		case hTo:
-			if have&(1<<hTo) == 0 {
+			if f.have&(1<<hTo) == 0 {
 				m.To, m.ToTag = value, p.tagOf(value)
-				have |= 1 << hTo
+				f.have |= 1 << hTo
 			}
 		case hCallID:
 			if m.CallID == "" && value != "" {
 				m.CallID = p.callIDs.intern(value)
 			}
 		case hCSeq:
-			if have&(1<<hCSeq) == 0 {
-				have |= 1 << hCSeq
+			if f.have&(1<<hCSeq) == 0 {
+				f.have |= 1 << hCSeq
 				seq, method, ok := parseCSeq(value)
 				if !ok {
 					f.add(base+lineAt, fmt.Sprintf("bad CSeq %q", clip(value)), nil)
@@ -934,12 +941,12 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 		case hContentLength:
 			// frame.find read the first one; a second that disagrees
 			// makes the framing a guess.
-			if have&(1<<hContentLength) != 0 {
+			if f.have&(1<<hContentLength) != 0 {
 				if n, ok := parseLength(value); !ok || n != f.cl {
 					f.add(base+lineAt, "conflicting Content-Length headers", nil)
 				}
 			}
-			have |= 1 << hContentLength
+			f.have |= 1 << hContentLength
 		case hContentType:
 			if m.ContentType == "" {
 				m.ContentType = value
@@ -974,7 +981,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 	if m.CallID == "" {
 		f.add(base, "missing Call-ID", nil)
 	}
-	if have&(1<<hCSeq) == 0 {
+	if f.have&(1<<hCSeq) == 0 {
 		f.add(base, "missing CSeq", nil)
 	}
 	if corrs := p.corrs; len(corrs) > 0 {
