@@ -7,14 +7,14 @@ import (
 )
 
 // splitPlain against bytes.Split, on lines of every length around the
-// word size, delimiters anywhere (first, last, doubled, up to every byte
+// word and block sizes, delimiters anywhere (first, last, doubled, up to every byte
 // of a word) and bytes with the high bit set, which a careless zero-byte
 // test mistakes for a match.
 func TestSplitPlain(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	alphabet := []byte{'a', ',', ';', 0x00, 0x80, 0xac, 0x2b, 0x2d, 0xff, '\t', '|'}
 	for _, delim := range []byte{',', ';', '\t', '|'} {
-		for n := 0; n < 80; n++ {
+		for n := 0; n < 100; n++ {
 			for k := 0; k < 200; k++ {
 				// From rare delimiters to nothing else: a word may hold
 				// none to eight of them.
