@@ -30,8 +30,12 @@ type csvReader struct {
 	ncols   int
 	names   []string // column names, for Vars
 	nvars   int
-	callVar []bool // per column: a variable holding the Call-ID
-	trcVar  []bool // per column: a variable holding a trace ID
+	// stock is set when the columns are DefaultColumns and then only
+	// variables: fillStock reads the rows. noStock keeps it unset, for
+	// tests that compare the two.
+	stock, noStock bool
+	callVar        []bool // per column: a variable holding the Call-ID
+	trcVar         []bool // per column: a variable holding a trace ID
 
 	custom    *dateFormat   // Options.TimestampFormat
 	fallbacks []*dateFormat // JMeter's fallback formats, tried in order
@@ -285,6 +289,12 @@ func (r *csvReader) setColumns(names []string) {
 			r.fam.timed = true
 		}
 	}
+	r.stock = !r.noStock && len(names) >= stockCols
+	for i, c := range r.cols {
+		if i < stockCols && c != lookupColumn(DefaultColumns[i]) || i >= stockCols && c != colVar {
+			r.stock = false
+		}
+	}
 	r.stats.Columns = names
 }
 
@@ -389,7 +399,13 @@ func (r *csvReader) record() {
 		return
 	}
 	slot, sp := r.order.alloc()
-	if !r.fill(sp, sc.rec, sc.ends) {
+	var ok bool
+	if r.stock {
+		ok = r.fillStock(sp, sc.rec, sc.ends)
+	} else {
+		ok = r.fill(sp, sc.rec, sc.ends)
+	}
+	if !ok {
 		r.order.discard(slot)
 		return
 	}
@@ -517,6 +533,13 @@ func (r *csvReader) fill(s *Sample, rec []byte, ends []int32) bool {
 			}
 		}
 	}
+	r.finish(s, ts, th)
+	return true
+}
+
+// finish completes a sample whose fields are read: ts is its timeStamp,
+// th its thread's state, nil when the file has no threadName column.
+func (r *csvReader) finish(s *Sample, ts int64, th *threadState) {
 	s.Start = ts
 	if r.opts.TimestampAtEnd {
 		s.Start = ts - s.Elapsed
@@ -535,7 +558,131 @@ func (r *csvReader) fill(s *Sample, rec []byte, ends []int32) bool {
 		th.stack = append(th.inline[:0], th.stack...)
 	}
 	r.fam.classify(s, &th.stack)
+}
+
+// stockCols is len(DefaultColumns).
+const stockCols = 17
+
+// fillStock is fill for a file whose columns are JMeter's default ones in
+// its order (DefaultColumns), sample variables after them: what stock
+// JMeter writes. Knowing which field is which, it reads them in straight
+// code; fill's loop over the fields, a switch per field, kept its state
+// through every call it made (and reloaded it after), which cost more
+// than most fields' reading. Numbers come first: a field that is not
+// plain digits (a sign, an empty or a bad value, a formatted timestamp)
+// leaves the whole row to fill, which reports what is wrong, before
+// anything has been interned.
+func (r *csvReader) fillStock(s *Sample, rec []byte, ends []int32) bool {
+	e := (*[stockCols]int32)(ends)
+	b := rec[:e[0]]
+	var ts int64
+	ok := r.custom == nil && len(b) >= 9 && len(b) <= 18
+	if ok {
+		// Epoch milliseconds, thirteen digits.
+		w := binary.LittleEndian.Uint64(b)
+		ok = eightDigits(w)
+		ts = int64(eightDigitsValue(w))
+		for _, c := range b[8:] {
+			if c-'0' > 9 {
+				ok = false
+				break
+			}
+			ts = ts*10 + int64(c-'0')
+		}
+	}
+	// A field refused here leaves the row to fill, from the start.
+	if !ok {
+		return r.refill(s, rec, ends)
+	}
+	if s.Elapsed, ok = shortInt(rec[e[0]+1 : e[1]]); !ok {
+		return r.refill(s, rec, ends)
+	}
+	if s.Bytes, ok = shortInt(rec[e[8]+1 : e[9]]); !ok {
+		return r.refill(s, rec, ends)
+	}
+	if s.SentBytes, ok = shortInt(rec[e[9]+1 : e[10]]); !ok {
+		return r.refill(s, rec, ends)
+	}
+	n, ok := shortInt(rec[e[10]+1 : e[11]])
+	if !ok {
+		return r.refill(s, rec, ends)
+	}
+	s.GrpThreads = int(n)
+	if n, ok = shortInt(rec[e[11]+1 : e[12]]); !ok {
+		return r.refill(s, rec, ends)
+	}
+	s.AllThreads = int(n)
+	if s.Latency, ok = shortInt(rec[e[13]+1 : e[14]]); !ok {
+		return r.refill(s, rec, ends)
+	}
+	if s.Idle, ok = shortInt(rec[e[14]+1 : e[15]]); !ok {
+		return r.refill(s, rec, ends)
+	}
+	if s.Connect, ok = shortInt(rec[e[15]+1 : e[16]]); !ok {
+		return r.refill(s, rec, ends)
+	}
+	b = rec[e[6]+1 : e[7]]
+	// Boolean.valueOf: "true" in any case, anything else is false.
+	s.Success = len(b) == 4 && (b[0]|0x20) == 't' && (b[1]|0x20) == 'r' && (b[2]|0x20) == 'u' && (b[3]|0x20) == 'e'
+
+	s.Label = r.label.get(rec[e[1]+1 : e[2]])
+	s.Code = r.code.get(rec[e[2]+1 : e[3]])
+	s.Message = r.msg.get(rec[e[3]+1 : e[4]])
+	th := r.threadState(rec[e[4]+1 : e[5]])
+	s.Thread = th.name
+	s.DataType = r.dtype.get(rec[e[5]+1 : e[6]])
+	s.FailureMessage = r.failMsg.get(rec[e[7]+1 : e[8]])
+	if b := rec[e[12]+1 : e[13]]; string(b) != "null" {
+		s.URL = r.url.get(b)
+	}
+	if r.nvars > 0 {
+		r.fillVars(s, rec, ends)
+	}
+	r.finish(s, ts, th)
 	return true
+}
+
+// refill is fill for a row fillStock has begun and cannot finish: it
+// has set numbers only, and interned nothing. Not inlined: it is the rare
+// way out, taken from every number of fillStock.
+//
+//go:noinline
+func (r *csvReader) refill(s *Sample, rec []byte, ends []int32) bool {
+	*s = Sample{}
+	return r.fill(s, rec, ends)
+}
+
+// fillVars reads the sample variables that follow the default columns,
+// as fill does.
+func (r *csvReader) fillVars(s *Sample, rec []byte, ends []int32) {
+	if cap(r.varBuf)-len(r.varBuf) < r.nvars {
+		r.varBuf = make([]Var, 0, max(4096, r.nvars))
+	}
+	n := len(r.varBuf)
+	vars := r.varBuf[n : n+r.nvars : n+r.nvars]
+	r.varBuf = r.varBuf[:n+r.nvars]
+	s.Vars = vars
+	callSrc := srcNone
+	start := int(ends[stockCols-1]) + 1
+	for k := range vars {
+		i := stockCols + k
+		end := int(ends[i])
+		b := rec[start:end]
+		start = end + 1
+		in := r.vars
+		if r.callVar[i] || r.trcVar[i] {
+			in = r.idVars
+		}
+		v := Var{Name: r.names[i], Value: in.get(b)}
+		vars[k] = v
+		if v.Value != "" && v.Value != "null" {
+			if r.callVar[i] && callSrc == srcNone {
+				s.CallID, callSrc = v.Value, srcVar
+			} else if r.trcVar[i] && s.TraceID == "" {
+				s.TraceID = v.Value
+			}
+		}
+	}
 }
 
 func (r *csvReader) columnsDesc() string {

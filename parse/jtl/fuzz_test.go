@@ -84,7 +84,12 @@ func checkStream(t *testing.T, r Reader, fatal func() bool) []Sample {
 
 func FuzzCSV(f *testing.F) {
 	f.Add([]byte(hdr + "1000,5,A,200,OK,T 1-1,true,1\n"))
+	f.Add([]byte(stockHeader + "1795600799650,3,SIP call udp,200,OK,SIP callers 1-3,text,true,,129,241,3,4,sip:a@b,3,0,1,x@h,\n" +
+		"1795600799700,3,SIP call udp-1,503,,SIP callers 1-3,text,false,,129,241,3,4,null,3,0,1,,t\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// fillStock and fill read alike.
+		readBoth(t, data, func(ps *parse.Problems) Options { return fuzzOptions(data, ps) })
+
 		var ps parse.Problems
 		r, err := NewCSVReader(bytes.NewReader(data), "fuzz.csv", fuzzOptions(data, &ps))
 		if err != nil {
