@@ -69,6 +69,7 @@ type scanner struct {
 	parser    sip.Parser
 	msg       sip.Message
 	callBytes [][]byte    // the chosen Call-IDs, when few
+	callTail  []byte      // the end they share
 	smsg      sip.Message // for the messages framed out of TCP streams
 	// lost counts packets whose record was not where parse/pcap said: a
 	// damaged file the two readers read differently.
@@ -372,13 +373,57 @@ func (s *scanner) mayHoldCall(b []byte) bool {
 		for id := range s.keys.calls {
 			s.callBytes = append(s.callBytes, []byte(id))
 		}
+		s.callTail = commonSuffix(s.callBytes)
 	}
-	for _, id := range s.callBytes {
-		if bytes.Contains(b, id) {
-			return true
+	return holdsAny(b, s.callBytes, s.callTail)
+}
+
+// minCallTail is the shortest common end of the Call-IDs searched for
+// first: a shorter one is in too many places.
+const minCallTail = 4
+
+// holdsAny reports whether b holds any of ids, whose common end is tail.
+// A tool's Call-IDs often end alike ("-i000001@10.10.0.5"): an id lies in
+// b only where the tail does, so one search for it, and a look at what
+// comes before each place it is found, does the work of a search for each.
+func holdsAny(b []byte, ids [][]byte, tail []byte) bool {
+	if len(tail) < minCallTail {
+		for _, id := range ids {
+			if bytes.Contains(b, id) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	for off := 0; ; {
+		i := bytes.Index(b[off:], tail)
+		if i < 0 {
+			return false
+		}
+		end := off + i + len(tail)
+		for _, id := range ids {
+			if len(id) <= end && bytes.Equal(b[end-len(id):end], id) {
+				return true
+			}
+		}
+		off += i + 1
+	}
+}
+
+// commonSuffix is the longest end all of ids share.
+func commonSuffix(ids [][]byte) []byte {
+	if len(ids) == 0 {
+		return nil
+	}
+	tail := ids[0]
+	for _, id := range ids[1:] {
+		n := 0
+		for n < len(tail) && n < len(id) && tail[len(tail)-1-n] == id[len(id)-1-n] {
+			n++
+		}
+		tail = tail[len(tail)-n:]
+	}
+	return tail
 }
 
 // inConn follows a chosen connection through its packets.
