@@ -139,12 +139,12 @@ func (s *recordScanner) field(i int) []byte {
 }
 
 // splitPlain splits a line that holds no quote into fields. splitBlocks
-// does what it can sixteen bytes at a time; the rest, or all of the line
-// where it has no assembly, goes eight bytes at a time: one pass finds
-// the delimiters, where a call of bytes.IndexByte per field cost more in
-// call overhead than in scanning on fields this short (an 18-column row of
-// 200 bytes). It returns false, with no fields, when the line holds a
-// quote.
+// does what it can in blocks of sixteen bytes or more; the rest, or all
+// of the line where it has no assembly, goes eight bytes at a time: one
+// pass finds the delimiters, where a call of bytes.IndexByte per field
+// cost more in call overhead than in scanning on fields this short (an
+// 18-column row of 200 bytes). It returns false, with no fields, when the
+// line holds a quote.
 func (s *recordScanner) splitPlain(line []byte) bool {
 	// A line has at most one field more than it has bytes. With room for
 	// that made first, the loops store through an index and have no call

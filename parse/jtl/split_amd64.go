@@ -1,7 +1,7 @@
 package jtl
 
-// splitBlocks finds the delimiters of line sixteen bytes at a time, with
-// SSE2 compares (which every amd64 has), and stores their offsets in
+// splitBlocks finds the delimiters of line 32 and then 16 bytes at a
+// time, with SSE2 compares (which every amd64 has), and stores their offsets in
 // ends, which must have room for one per byte. It stops before the last
 // partial block, or at a block that holds a quote (quote set), and says
 // how many delimiters it stored and how many bytes it looked through.
