@@ -59,6 +59,11 @@ type reorder struct {
 	lastOut    int64
 	released   bool
 	outOfOrder int64
+
+	// first is the earliest start held while firstOK: ready asks after
+	// every row, and between two takes a commit can only lower it.
+	first   int64
+	firstOK bool
 }
 
 // bucket is a list of slots, in seq order; meaningful only while its bit
@@ -154,6 +159,9 @@ func (r *reorder) commit(slot int32, seq uint64) {
 	}
 	if !r.started || start > r.maxStart {
 		r.maxStart, r.started = start, true
+	}
+	if start < r.first {
+		r.first = start
 	}
 	r.seqOf[slot] = seq
 	if r.ring == nil {
@@ -268,7 +276,17 @@ func (r *reorder) ready(drain bool) bool {
 	if drain || n > maxPending {
 		return true
 	}
-	// Only the earliest start matters here, not which sample has it.
+	if !r.firstOK {
+		r.findFirst()
+	}
+	// maxStart is never below a held start, so the difference taken in
+	// uint64 is exact even for starts at the ends of int64 (damaged input).
+	return uint64(r.maxStart)-uint64(r.first) > uint64(r.window)
+}
+
+// findFirst sets first, which only the earliest start decides, not which
+// sample has it. There must be a sample held.
+func (r *reorder) findFirst() {
 	var first int64 = math.MaxInt64
 	if r.inRing > 0 {
 		first = r.ringMin()
@@ -276,9 +294,7 @@ func (r *reorder) ready(drain bool) bool {
 	if len(r.far) > 0 && r.far[0].start < first {
 		first = r.far[0].start
 	}
-	// maxStart is never below a held start, so the difference taken in
-	// uint64 is exact even for starts at the ends of int64 (damaged input).
-	return uint64(r.maxStart)-uint64(first) > uint64(r.window)
+	r.first, r.firstOK = first, true
 }
 
 func (r *reorder) len() int { return r.inRing + len(r.far) }
@@ -299,6 +315,7 @@ func (r *reorder) release(slot int32) { r.free = append(r.free, slot) }
 // take is popSlot without giving the slot back: it stays the sample's
 // until release, however many allocs come in between.
 func (r *reorder) take() int32 {
+	r.firstOK = false
 	top, inRing := r.head()
 	if inRing {
 		i := uint64(top.start) & r.mask
