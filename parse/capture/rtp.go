@@ -48,14 +48,27 @@ type stream[K comparable] struct {
 	last int64
 }
 
-// streamTable keeps the streams heard from in the last streamIdle. A
-// packet is looked up in a small table indexed by its SSRC before the
-// map: calls in progress are a few thousand streams, each sending every
-// 20 ms.
+// streamTable keeps the streams heard from in the last streamIdle. Calls
+// in progress are a few thousand streams, each sending every 20 ms: a
+// stream is kept in a table indexed by its SSRC, in its slot, where a
+// packet finds it with one load and no hash; only a stream whose slot
+// another holds is kept in the map. A stream is in one of the two, never
+// both: it can only be in its own slot, and moves there from the map when
+// the slot comes free.
 type streamTable[K comparable] struct {
-	table [16384]*stream[K]
-	live  map[K]*stream[K]
+	// table is made on first use. An empty slot's key is the zero K,
+	// which no stream has (its ports are 1024 and up).
+	table []stream[K]
+	used  []uint32 // the slots in use, for sweep
+	live  map[K]int64
 }
+
+// Table sizes: IPv4 streams are nearly all of them; the others' keys are
+// five times larger and hold pointers, which the collector scans.
+const (
+	v4TableSize    = 16384
+	otherTableSize = 1024
+)
 
 // mediaCounter counts the RTP and RTCP packets and the RTP streams.
 type mediaCounter struct {
@@ -110,28 +123,38 @@ func (m *mediaCounter) count(p *pcap.Packet) bool {
 			ports: uint32(p.SrcPort)<<16 | uint32(p.DstPort),
 			ssrc:  ssrc,
 		}
-		m.v4.see(k, ssrc, at, &m.stats)
+		// see, written out: most packets end here, and the call, with
+		// its generic key, costs as much as the rest.
+		t := &m.v4
+		if t.table == nil {
+			t.table = make([]stream[v4Key], v4TableSize)
+		}
+		slot := ssrc % v4TableSize
+		if s := &t.table[slot]; s.key == k {
+			if at-s.last > streamIdle {
+				m.stats.RTPStreams++
+			}
+			s.last = at
+		} else {
+			t.seeAside(k, slot, at, &m.stats)
+		}
 	} else {
-		m.other.see(streamKey{src: p.SrcAddrPort(), dst: p.DstAddrPort(), ssrc: ssrc}, ssrc, at, &m.stats)
+		m.other.see(streamKey{src: p.SrcAddrPort(), dst: p.DstAddrPort(), ssrc: ssrc}, ssrc%otherTableSize, otherTableSize, at, &m.stats)
 	}
 	return true
 }
 
-// see notes a packet of stream k at time at, and counts the stream if it
-// is new, or was silent for longer than streamIdle.
-func (t *streamTable[K]) see(k K, ssrc uint32, at int64, st *MediaStats) {
-	slot := &t.table[ssrc%uint32(len(t.table))]
-	s := *slot
-	if s == nil || s.key != k {
-		if t.live == nil {
-			t.live = make(map[K]*stream[K])
-		}
-		if s = t.live[k]; s == nil {
-			s = &stream[K]{key: k, last: at}
-			t.live[k] = s
-			st.RTPStreams++
-		}
-		*slot = s
+// see notes a packet of stream k, whose slot is slot of size, at time
+// at, and counts the stream if it is new, or was silent for longer than
+// streamIdle.
+func (t *streamTable[K]) see(k K, slot uint32, size int, at int64, st *MediaStats) {
+	if t.table == nil {
+		t.table = make([]stream[K], size)
+	}
+	s := &t.table[slot]
+	if s.key != k {
+		t.seeAside(k, slot, at, st)
+		return
 	}
 	if at-s.last > streamIdle {
 		// Silent too long, not yet swept: a new stream all the same.
@@ -140,20 +163,50 @@ func (t *streamTable[K]) see(k K, ssrc uint32, at int64, st *MediaStats) {
 	s.last = at
 }
 
+// seeAside is see for a stream not in its slot: in the map, or new.
+func (t *streamTable[K]) seeAside(k K, slot uint32, at int64, st *MediaStats) {
+	last, ok := t.live[k]
+	if !ok || at-last > streamIdle {
+		st.RTPStreams++
+	}
+	var zero K
+	if s := &t.table[slot]; s.key == zero {
+		if ok {
+			delete(t.live, k)
+		}
+		*s = stream[K]{key: k, last: at}
+		t.used = append(t.used, slot)
+		return
+	}
+	if t.live == nil {
+		t.live = make(map[K]int64)
+	}
+	t.live[k] = at
+}
+
+// len is how many streams t remembers.
+func (t *streamTable[K]) len() int { return len(t.used) + len(t.live) }
+
 // sweep forgets the streams silent for longer than streamIdle.
 func (m *mediaCounter) sweep(now int64) {
 	m.swept = now
-	m.v4.sweep(now, func(k *v4Key) uint32 { return k.ssrc })
-	m.other.sweep(now, func(k *streamKey) uint32 { return k.ssrc })
+	m.v4.sweep(now)
+	m.other.sweep(now)
 }
 
-func (t *streamTable[K]) sweep(now int64, ssrc func(*K) uint32) {
-	for k, s := range t.live {
-		if now-s.last > streamIdle {
+func (t *streamTable[K]) sweep(now int64) {
+	kept := t.used[:0]
+	for _, i := range t.used {
+		if s := &t.table[i]; now-s.last > streamIdle {
+			*s = stream[K]{}
+		} else {
+			kept = append(kept, i)
+		}
+	}
+	t.used = kept
+	for k, last := range t.live {
+		if now-last > streamIdle {
 			delete(t.live, k)
-			if slot := &t.table[ssrc(&k)%uint32(len(t.table))]; *slot == s {
-				*slot = nil
-			}
 		}
 	}
 }

@@ -33,7 +33,7 @@ func TestMediaCounter(t *testing.T) {
 		at += 20e6
 		m.countAt(rtpPacket(0, 1), a, b, at)
 		m.countAt(rtpPacket(0, 2), b, a, at)
-		m.countAt(rtpPacket(8, 1+4096), a, b, at) // the same table slot as SSRC 1
+		m.countAt(rtpPacket(8, 1+v4TableSize), a, b, at) // the same table slot as SSRC 1
 	}
 	if m.stats.RTPStreams != 3 || m.stats.RTPPackets != 300 {
 		t.Fatalf("%+v, want 3 streams, 300 packets", m.stats)
@@ -47,8 +47,8 @@ func TestMediaCounter(t *testing.T) {
 	if m.stats.RTPStreams != 4 {
 		t.Errorf("%d streams, want 4 (SSRC 1 came back after a minute)", m.stats.RTPStreams)
 	}
-	if len(m.v4.live)+len(m.other.live) != 2 {
-		t.Errorf("%d streams remembered, want 2", len(m.v4.live)+len(m.other.live))
+	if n := m.v4.len() + m.other.len(); n != 2 {
+		t.Errorf("%d streams remembered, want 2", n)
 	}
 	if !m.countAt([]byte{0x81, 200, 0, 6, 0, 0, 0, 1}, a, b, at) || m.stats.RTCPPackets != 1 {
 		t.Errorf("RTCP sender report not counted: %+v", m.stats)
@@ -144,12 +144,14 @@ func TestMediaCounterSame(t *testing.T) {
 			switch r := rng.Intn(1000); {
 			case r == 0:
 				at += 35e9 // past streamIdle
-			case r < 5:
+			case r < 3:
+				at += 25e9 + rng.Int63n(10e9) // about streamIdle
+			case r < 6:
 				at -= rng.Int63n(5e9)
 			default:
 				at += rng.Int63n(20e6)
 			}
-			ssrc := uint32(rng.Intn(8)) * uint32(len(m.v4.table)/2)
+			ssrc := uint32(rng.Intn(8)) * v4TableSize / 2
 			if rng.Intn(4) == 0 {
 				ssrc = rng.Uint32()
 			}
@@ -157,6 +159,12 @@ func TestMediaCounterSame(t *testing.T) {
 			src, dst := ends[rng.Intn(len(ends))], ends[rng.Intn(len(ends))]
 			if got, want := m.countAt(b, src, dst, at), ref.count(b, src, dst, at); got != want {
 				t.Fatalf("seed %d packet %d: count %v, want %v", seed, i, got, want)
+			}
+			if m.stats != ref.stats {
+				t.Fatalf("seed %d packet %d: %+v, want %+v", seed, i, m.stats, ref.stats)
+			}
+			if n := m.v4.len() + m.other.len(); n != len(ref.live) {
+				t.Fatalf("seed %d packet %d: %d streams remembered, want %d", seed, i, n, len(ref.live))
 			}
 		}
 		if m.stats != ref.stats {
