@@ -171,7 +171,11 @@ const (
 // without brackets; and parameters without quotes or white space.
 func fastTag(v string) (tag string, ok bool) {
 	var params string
-	lt := strings.IndexByte(v, '<')
+	// A To value most often starts with its <URI>.
+	lt := 0
+	if v == "" || v[0] != '<' {
+		lt = strings.IndexByte(v, '<')
+	}
 	switch {
 	case lt < 0:
 		// An addr-spec: its parameters follow the first ';', which a
@@ -206,7 +210,11 @@ func fastTag(v string) (tag string, ok bool) {
 			return "", false
 		}
 		rest := v[lt+gt+1:]
-		k := strings.IndexByte(rest, ';')
+		// The parameters nearly always follow the '>' at once.
+		k := 0
+		if rest == "" || rest[0] != ';' {
+			k = strings.IndexByte(rest, ';')
+		}
 		if k < 0 {
 			return "", true
 		}

@@ -784,6 +784,11 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 				corr = p.corr.known[h]
 				if corr {
 					name = text[lineAt : lineAt+k]
+				} else if h == hContentLength && f.have&(1<<hContentLength) == 0 {
+					// frame.find read the first Content-Length: only a
+					// second one is read again, to be compared.
+					f.have |= 1 << hContentLength
+					continue
 				}
 			case !p.corr.known[h]:
 				continue
