@@ -669,13 +669,19 @@ func (r *csvReader) fillVars(s *Sample, rec []byte, ends []int32) {
 		end := int(ends[i])
 		b := rec[start:end]
 		start = end + 1
+		if len(b) == 0 {
+			// Nothing to intern, no ID: the variable's name alone, and
+			// no call.
+			vars[k] = Var{Name: r.names[i]}
+			continue
+		}
 		in := r.vars
 		if r.callVar[i] || r.trcVar[i] {
 			in = r.idVars
 		}
 		v := Var{Name: r.names[i], Value: in.get(b)}
 		vars[k] = v
-		if v.Value != "" && v.Value != "null" {
+		if v.Value != "null" {
 			if r.callVar[i] && callSrc == srcNone {
 				s.CallID, callSrc = v.Value, srcVar
 			} else if r.trcVar[i] && s.TraceID == "" {
