@@ -387,35 +387,50 @@ func (l *Log[T]) residentHeads(k int, part Part[T], run []T, yield func(i int, v
 	base := k * l.opt.PageItems
 	chunk := run[:min(headChunk, len(run))]
 	for j := 0; ; {
-		l.mu.Lock()
-		if l.open && k == len(l.pages)-1 {
-			l.seal()
-		}
-		p := l.pages[k]
-		n := min(l.opt.PageItems, l.n-base)
-		if j >= n {
-			l.mu.Unlock()
+		m, in, end := l.residentChunk(k, j, part, chunk)
+		switch {
+		case end:
 			return true, true
-		}
-		if p.items == nil || len(p.items) != n {
-			l.mu.Unlock()
-			if j > 0 {
-				// Pushed out by a yield: the rest from the page as read
-				// back, as any other pass reads it.
-				return l.restHeads(k, j, part, yield)
-			}
+		case !in && j > 0:
+			// Pushed out by a yield: the rest from the page as read
+			// back, as any other pass reads it.
+			return l.restHeads(k, j, part, yield)
+		case !in:
 			return false, true
 		}
-		m := copy(chunk[:min(len(chunk), n-j)], p.items[j:n])
-		l.mu.Unlock()
 		for i := range m {
-			part.Trim(&chunk[i])
 			if !yield(base+j+i, &chunk[i]) {
 				return true, false
 			}
 		}
 		j += m
 	}
+}
+
+// residentChunk copies into dst, trimmed to part, the records of page k
+// from record j of the page on, as many as fit, when the page is in memory
+// whole (in). end says that j is past the page's last record.
+func (l *Log[T]) residentChunk(k, j int, part Part[T], dst []T) (m int, in, end bool) {
+	l.mu.Lock()
+	if l.open && k == len(l.pages)-1 {
+		l.seal()
+	}
+	p := l.pages[k]
+	n := min(l.opt.PageItems, l.n-k*l.opt.PageItems)
+	if j >= n {
+		l.mu.Unlock()
+		return 0, true, true
+	}
+	if p.items == nil || len(p.items) != n {
+		l.mu.Unlock()
+		return 0, false, false
+	}
+	m = copy(dst[:min(len(dst), n-j)], p.items[j:n])
+	l.mu.Unlock()
+	for i := range m {
+		part.Trim(&dst[i])
+	}
+	return m, true, false
 }
 
 // restHeads yields the heads of page k from record j on, the page read
@@ -468,10 +483,11 @@ func (l *Log[T]) givePass(run *[]T, buf *[]byte, used int) {
 // with a second sequence), so that it need not decode whole records to
 // read their heads one by one.
 //
-// It reads a page's heads when it reaches the page, under the lock, and
-// hands them out without it. So a record changed after the reader reached
-// its page reads as it was then: a caller may change records it has read,
-// not ones ahead of it in the same page.
+// It reads a page's heads when it reaches the page (a page in memory, a
+// chunk of them at a time), under the lock, and hands them out without
+// it. So a record changed after the reader reached it may read as it was
+// then: a caller may change records it has read, not ones ahead of it in
+// the same page.
 type HeadReader[T any] struct {
 	l    *Log[T]
 	part Part[T]
@@ -531,8 +547,16 @@ func (r *HeadReader[T]) Next() (int, *T, bool) {
 			return 0, nil, false
 		}
 		k := r.i / l.opt.PageItems
-		r.run = l.headsOf(k, r.part, r.run[:0], &r.buf)
-		r.base = k * l.opt.PageItems
+		base := k * l.opt.PageItems
+		// A page in memory a chunk at a time, as Heads reads it; a
+		// caller changes no record ahead of it in the page (above), so
+		// a chunk read later reads as the page did when reached.
+		if m, in, _ := l.residentChunk(k, r.i-base, r.part, r.run[:min(headChunk, cap(r.run))]); in && m > 0 {
+			r.run, r.base = r.run[:m], r.i
+		} else {
+			r.run = l.headsOf(k, r.part, r.run[:0], &r.buf)
+			r.base = base
+		}
 		j = r.i - r.base
 	}
 	r.i++

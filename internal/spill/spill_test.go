@@ -342,6 +342,23 @@ func TestHeadsChunked(t *testing.T) {
 				t.Fatalf("resident %d, a read every %d: %d heads of %d", resident, every, next, n)
 			}
 		}
+		for start := 0; start < n; start += 5 {
+			l.Get(start)
+			r := l.HeadsFrom(start)
+			next := start
+			for i, h, ok := r.Next(); ok; i, h, ok = r.Next() {
+				if i != next || h.N != int64(i) || h.S != "" {
+					t.Fatalf("resident %d, HeadsFrom(%d): head %d (expected %d) = %+v", resident, start, i, next, *h)
+				}
+				next++
+				if i%4 == 0 {
+					l.Get((i + 50) % n)
+				}
+			}
+			if next != n {
+				t.Fatalf("resident %d, HeadsFrom(%d) ended at %d of %d", resident, start, next, n)
+			}
+		}
 		for _, stop := range []int{0, 1, 2, 3, 6, 7, 8, 99} {
 			got := 0
 			l.Heads(func(i int, h *rec) bool { got++; return i < stop })
