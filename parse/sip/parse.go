@@ -294,7 +294,7 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 	}
 
 	f := frame{lines: &p.lines}
-	if err := p.frame(&f, b, &lim); err != nil {
+	if err := p.frame(&f, b, &lim, p.full); err != nil {
 		return nil, f.n, err
 	}
 
