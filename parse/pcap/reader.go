@@ -94,12 +94,12 @@ type Reader struct {
 	head    [24]byte
 	rec     Record // the last record read
 	passed  func(*Record)
-	// win is what r.br holds past the last record taken through it, and
-	// used how much of win the records since have taken: they are walked
-	// in place, and r.br is told (see sync) only when more must be read,
-	// which saves two Peeks and a Discard per record.
-	win  []byte
-	used int
+	// win is what r.br holds past the records taken from it without its
+	// knowing: they are walked in place, and r.br is told (see sync) only
+	// when more must be read, which saves two Peeks and a Discard per
+	// record. win is r.br's buffered bytes when taken, so it ends where
+	// r.src is; nil when r.br knows of every record taken.
+	win []byte
 
 	// pcapng
 	ng    *pcapgo.NgReader
@@ -319,7 +319,9 @@ func (r *Reader) Next() (*Packet, error) {
 	for !r.done {
 		// Nobody holds the last packet's payload any more: a reassembled
 		// datagram's buffer can be used again.
-		r.frag.recycle()
+		if len(r.frag.done) > 0 {
+			r.frag.recycle()
+		}
 		var data []byte
 		var fi frameInfo
 		var err error
@@ -375,46 +377,45 @@ func (r *Reader) Stats() Stats {
 }
 
 // pos is the offset in the (decompressed) file of the next byte to read.
-func (r *Reader) pos() int64 { return r.src.n - int64(r.br.Buffered()) + int64(r.used) }
+func (r *Reader) pos() int64 {
+	if r.win != nil {
+		return r.src.n - int64(len(r.win))
+	}
+	return r.src.n - int64(r.br.Buffered())
+}
 
 // sync tells r.br of the records taken from r.win, before anything else
 // reads from r.br.
 func (r *Reader) sync() {
-	if r.used > 0 {
-		r.br.Discard(r.used)
+	if r.win != nil {
+		r.br.Discard(r.br.Buffered() - len(r.win))
+		r.win = nil
 	}
-	r.win, r.used = nil, 0
-}
-
-// pcap32 reads a classic pcap header field in the file's byte order.
-func (r *Reader) pcap32(b []byte) uint32 {
-	if r.big {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
 }
 
 func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
-	if w := r.win[r.used:]; len(w) >= 16 && !r.slow {
+	if w := r.win; len(w) >= 16 && !r.slow {
 		// A record whole in the window, and one the path below would
 		// read from r.br's buffer: read it the same way, in place.
-		caplen, wire := r.pcap32(w[8:12]), r.pcap32(w[12:16])
+		var sec, frac, caplen, wire uint32
+		if r.big {
+			sec, frac = binary.BigEndian.Uint32(w[0:4]), binary.BigEndian.Uint32(w[4:8])
+			caplen, wire = binary.BigEndian.Uint32(w[8:12]), binary.BigEndian.Uint32(w[12:16])
+		} else {
+			sec, frac = binary.LittleEndian.Uint32(w[0:4]), binary.LittleEndian.Uint32(w[4:8])
+			caplen, wire = binary.LittleEndian.Uint32(w[8:12]), binary.LittleEndian.Uint32(w[12:16])
+		}
 		if n := 16 + int(caplen); caplen <= wire && n <= bufSize && n <= len(w) {
-			fi := frameInfo{off: r.pos(), link: r.link}
-			if r.passed != nil {
-				r.rec.Offset, r.rec.Header = fi.off, [16]byte(w[:16])
-			}
-			sec := int64(r.pcap32(w[0:4]))
-			frac := r.pcap32(w[4:8])
+			fi := frameInfo{off: r.src.n - int64(len(w)), link: r.link}
 			if !r.nano {
 				frac *= 1000
 			}
-			fi.time = sec*1e9 + int64(frac)
-			r.used += n
+			fi.time = int64(sec)*1e9 + int64(frac)
 			data := w[16:n:n]
 			if r.passed != nil {
-				r.rec.Data = data
+				r.rec.Offset, r.rec.Header, r.rec.Data = fi.off, [16]byte(w[:16]), data
 			}
+			r.win = w[n:]
 			return data, fi, nil
 		}
 	}
@@ -866,10 +867,12 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 	st := &r.stats
 	st.Frames++
 	st.Bytes += int64(len(data))
-	if st.Frames == 1 || fi.time < st.FirstTime {
+	switch {
+	case st.Frames == 1:
+		st.FirstTime, st.LastTime = fi.time, fi.time
+	case fi.time < st.FirstTime:
 		st.FirstTime = fi.time
-	}
-	if st.Frames == 1 || fi.time > st.LastTime {
+	case fi.time > st.LastTime:
 		st.LastTime = fi.time
 	}
 	if n := len(r.links); n > 0 && r.links[n-1].link == fi.link {
@@ -946,20 +949,19 @@ func (r *Reader) udp4Frame(data []byte, fi frameInfo) bool {
 	if src == portGTPU || dst == portGTPU || dst == portVXLAN {
 		return false
 	}
+	// The payload is never longer than its length here (transport cuts
+	// one that is): the header's length bounds it, or without one it runs
+	// to the IP packet's end, which is its length.
 	var payload []byte
 	var plen int
 	switch ulen := int(binary.BigEndian.Uint16(u[4:6])); {
 	case ulen >= 8:
 		payload, plen = u[8:min(ulen, len(u))], ulen-8
 	case ulen == 0:
-		// No length (a jumbogram's, or a writer's that left it out):
-		// the payload runs to the IP packet's end.
+		// No length (a jumbogram's, or a writer's that left it out).
 		payload, plen = u[8:], total-28
 	default:
 		return false
-	}
-	if plen < len(payload) {
-		payload = payload[:plen]
 	}
 	r.stats.IPv4++
 	// Field by field: the composite literal is built aside and copied
