@@ -184,6 +184,12 @@ func (s *scanner) next() (outFrame, error) {
 		} else {
 			s.late = 0
 		}
+		if p.Transport == pcap.UDP && !p.Reassembled && !s.maySIP(p.Payload) {
+			// What packet does with a datagram that is not SIP, which is
+			// most of a capture with media: nothing but pass its record.
+			s.have = false
+			continue
+		}
 		s.packet(p)
 	}
 }
@@ -324,7 +330,8 @@ func (s *scanner) match(p *pcap.Packet) []hit {
 	var hits []hit
 	switch p.Transport {
 	case pcap.UDP:
-		if len(k.calls) == 0 || !sip.Looks(p.Payload) || !s.mayHoldCall(p.Payload) {
+		// next has asked maySIP of every datagram but the reassembled.
+		if (p.Reassembled && !s.maySIP(p.Payload)) || !s.mayHoldCall(p.Payload) {
 			return nil
 		}
 		ok, _, _ := s.parser.ParseInto(&s.msg, p.Payload, &s.sip)
@@ -356,6 +363,12 @@ func (s *scanner) match(p *pcap.Packet) []hit {
 		}
 	}
 	return hits
+}
+
+// maySIP tells whether a datagram can be of a chosen dialog without
+// looking for the dialogs: it must look like SIP, and some must be chosen.
+func (s *scanner) maySIP(b []byte) bool {
+	return len(s.keys.calls) > 0 && sip.Looks(b)
 }
 
 // maxScanCalls is how many Call-IDs are looked for in a datagram's bytes
