@@ -335,7 +335,7 @@ func (d *varints) long() uint64 {
 		d.n += 2
 		return uint64(d.b[n]&0x7f) | uint64(d.b[n+1])<<7
 	}
-	v, k := binary.Uvarint(d.b[d.n:])
+	v, k := spill.Uvarint(d.b[d.n:])
 	if k <= 0 {
 		d.bad, d.n = true, len(d.b)
 		return 0

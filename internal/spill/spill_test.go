@@ -1,6 +1,7 @@
 package spill
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand"
 	"net/netip"
@@ -750,5 +751,62 @@ func TestWriteKeepsPagesEncoded(t *testing.T) {
 			}
 			l.Settle()
 		}
+	}
+}
+
+// TestUvarint holds Uvarint and Varint to encoding/binary's on every
+// varint length from one byte to ten, at every offset in a buffer that
+// ends at, just after, or well after the varint, on bytes that are not
+// varints (no end within ten bytes, a tenth byte that overflows), and on
+// random bytes.
+func TestUvarint(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	check := func(b []byte) {
+		t.Helper()
+		wu, wk := binary.Uvarint(b)
+		gu, gk := Uvarint(b)
+		ws, wsk := binary.Varint(b)
+		gs, gsk := Varint(b)
+		if wu != gu || wk != gk || ws != gs || wsk != gsk {
+			t.Fatalf("% x: Uvarint %d, %d want %d, %d; Varint %d, %d want %d, %d", b, gu, gk, wu, wk, gs, gsk, ws, wsk)
+		}
+	}
+	for bitsLen := 0; bitsLen <= 64; bitsLen++ {
+		for range 50 {
+			v := rng.Uint64()
+			if bitsLen < 64 {
+				v &= 1<<bitsLen - 1
+			}
+			enc := binary.AppendUvarint(nil, v)
+			for tail := 0; tail <= 9; tail++ {
+				b := append(append([]byte(nil), enc...), make([]byte, tail)...)
+				for i := len(enc); i < len(b); i++ {
+					b[i] = byte(rng.Intn(256))
+				}
+				check(b)
+				check(b[:len(enc)-1]) // cut short
+			}
+		}
+	}
+	for n := 0; n <= 16; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 0x80 | byte(rng.Intn(128))
+		}
+		check(b) // no end
+		if n >= 10 {
+			b[9] = 2 // a tenth byte past 64 bits
+			check(b)
+		}
+	}
+	for range 100000 {
+		b := make([]byte, rng.Intn(14))
+		for i := range b {
+			b[i] = byte(rng.Intn(256))
+			if rng.Intn(3) > 0 {
+				b[i] |= 0x80
+			}
+		}
+		check(b)
 	}
 }
