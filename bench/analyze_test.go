@@ -91,15 +91,7 @@ func hasCapture(d *report.Document) bool {
 // GOMEMLIMIT as ceiling sets them (cmd/ceiling/main.go); rows/cpu-s is
 // what it reports as the reader's rate.
 func BenchmarkJTLReader(b *testing.B) {
-	path := os.Getenv("CEILING_BENCH_JTL")
-	if path == "" {
-		b.Skip("CEILING_BENCH_JTL names no file (bench/run.sh sets it)")
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(st.Size())
+	path := benchFile(b, "CEILING_BENCH_JTL")
 	b.ReportAllocs()
 	rows := 0
 	start := cpuclock.Used()

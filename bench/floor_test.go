@@ -30,15 +30,7 @@ import (
 // header in the payload, as the floor did. It reports MB per
 // CPU-second.
 func BenchmarkFloorCapture(b *testing.B) {
-	path := os.Getenv("CEILING_BENCH_CAPTURE")
-	if path == "" {
-		b.Skip("CEILING_BENCH_CAPTURE names no file (bench/run.sh sets it)")
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(st.Size())
+	path := benchFile(b, "CEILING_BENCH_CAPTURE")
 	var packets, callIDs int
 	start := cpuclock.Used()
 	for i := 0; i < b.N; i++ {
@@ -49,7 +41,7 @@ func BenchmarkFloorCapture(b *testing.B) {
 		b.Fatalf("%s: no packets", path)
 	}
 	if cpu > 0 {
-		b.ReportMetric(float64(st.Size())*float64(b.N)/cpu/1e6, "MB/cpu-s")
+		b.ReportMetric(float64(b.N)*float64(fileSize(b, path))/cpu/1e6, "MB/cpu-s")
 	}
 	b.ReportMetric(float64(packets), "packets")
 	b.ReportMetric(float64(callIDs), "call-ids")
@@ -118,15 +110,7 @@ func hasCallID(b []byte) bool {
 // encoding/csv, reusing its record, and touches every field: the issue's
 // ~2.5 M rows/s reference. It reports rows per CPU-second.
 func BenchmarkFloorJTL(b *testing.B) {
-	path := os.Getenv("CEILING_BENCH_JTL")
-	if path == "" {
-		b.Skip("CEILING_BENCH_JTL names no file (bench/run.sh sets it)")
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(st.Size())
+	path := benchFile(b, "CEILING_BENCH_JTL")
 	rows, sink := 0, 0
 	start := cpuclock.Used()
 	for i := 0; i < b.N; i++ {
@@ -160,4 +144,23 @@ func BenchmarkFloorJTL(b *testing.B) {
 	if cpu > 0 {
 		b.ReportMetric(float64(rows)*float64(b.N)/cpu, "rows/cpu-s")
 	}
+}
+
+// benchFile is the file the environment variable env names, its size set
+// as the benchmark's bytes; the benchmark is skipped when env is unset.
+func benchFile(b *testing.B, env string) string {
+	path := os.Getenv(env)
+	if path == "" {
+		b.Skip(env + " names no file (bench/run.sh sets it)")
+	}
+	b.SetBytes(fileSize(b, path))
+	return path
+}
+
+func fileSize(b *testing.B, path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st.Size()
 }

@@ -437,17 +437,8 @@ func (r *csvReader) fill(s *Sample, rec []byte, ends []int32) bool {
 		case colTimeStamp:
 			// Epoch milliseconds, thirteen digits, as nearly every file
 			// has them: read here rather than through two calls.
-			if r.custom == nil && len(b) >= 9 && len(b) <= 18 {
-				if w := binary.LittleEndian.Uint64(b); eightDigits(w) {
-					ts, ok = int64(eightDigitsValue(w)), true
-					for _, c := range b[8:] {
-						if c-'0' > 9 {
-							ok = false
-							break
-						}
-						ts = ts*10 + int64(c-'0')
-					}
-				}
+			if r.custom == nil {
+				ts, ok = epochMillis(b)
 			}
 			if !ok {
 				ts, ok = r.parseTime(b)
@@ -576,19 +567,9 @@ func (r *csvReader) fillStock(s *Sample, rec []byte, ends []int32) bool {
 	e := (*[stockCols]int32)(ends)
 	b := rec[:e[0]]
 	var ts int64
-	ok := r.custom == nil && len(b) >= 9 && len(b) <= 18
+	ok := r.custom == nil
 	if ok {
-		// Epoch milliseconds, thirteen digits.
-		w := binary.LittleEndian.Uint64(b)
-		ok = eightDigits(w)
-		ts = int64(eightDigitsValue(w))
-		for _, c := range b[8:] {
-			if c-'0' > 9 {
-				ok = false
-				break
-			}
-			ts = ts*10 + int64(c-'0')
-		}
+		ts, ok = epochMillis(b)
 	}
 	// A field refused here leaves the row to fill, from the start.
 	if !ok {
@@ -875,4 +856,24 @@ func eightDigitsValue(w uint64) uint64 {
 	w = (w & 0x0f0f0f0f0f0f0f0f) * (1 + 10<<8) >> 8
 	w = (w & 0x00ff00ff00ff00ff) * (1 + 100<<16) >> 16
 	return (w & 0x0000ffff0000ffff) * (1 + 10000<<32) >> 32
+}
+
+// epochMillis reads a timestamp of 9 to 18 plain digits (epoch
+// milliseconds: thirteen in nearly every file), its first eight at once.
+func epochMillis(b []byte) (int64, bool) {
+	if len(b) < 9 || len(b) > 18 {
+		return 0, false
+	}
+	w := binary.LittleEndian.Uint64(b)
+	if !eightDigits(w) {
+		return 0, false
+	}
+	ts := int64(eightDigitsValue(w))
+	for _, c := range b[8:] {
+		if c-'0' > 9 {
+			return 0, false
+		}
+		ts = ts*10 + int64(c-'0')
+	}
+	return ts, true
 }
