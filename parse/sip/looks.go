@@ -86,8 +86,12 @@ func KeepAlive(b []byte) bool {
 	return true
 }
 
-// sipVersionWord is "sip/2.0 " read as a little-endian word.
-const sipVersionWord = 's' | 'i'<<8 | 'p'<<16 | '/'<<24 | '2'<<32 | '.'<<40 | '0'<<48 | ' '<<56
+// sipVersionWord is "sip/2.0 " read as a little-endian word, and
+// spSIPVersionWord " sip/2.0".
+const (
+	sipVersionWord   = 's' | 'i'<<8 | 'p'<<16 | '/'<<24 | '2'<<32 | '.'<<40 | '0'<<48 | ' '<<56
+	spSIPVersionWord = ' ' | 's'<<8 | 'i'<<16 | 'p'<<24 | '/'<<32 | '2'<<40 | '.'<<48 | '0'<<56
+)
 
 var (
 	sipVersionSP = []byte("SIP/2.0 ")
@@ -118,7 +122,7 @@ func readStartLine(line []byte) startInfo {
 	if isStatusLine(line) {
 		return startInfo{at: 0, status: true}
 	}
-	if len(line) > len(spSIPVersion) && equalFold(line[len(line)-len(spSIPVersion):], " SIP/2.0") {
+	if len(line) > len(spSIPVersion) && endsSIPVersion(line) {
 		// Method SP+ Request-URI SP SIP/2.0: the URI has no spaces, so
 		// the first space ends the method, unless junk in front holds one.
 		uriEnd := len(line) - len(spSIPVersion)
@@ -153,6 +157,16 @@ func readStartLine(line []byte) startInfo {
 		return startInfo{at: i, status: true}
 	}
 	return startInfo{at: -1}
+}
+
+// endsSIPVersion reports whether line, longer than 8 bytes, ends in
+// " SIP/2.0" in any case of its letters. It compares one word as
+// isStatusLine does, where equalFold folded byte by byte.
+func endsSIPVersion(line []byte) bool {
+	t := line[len(line)-8:]
+	w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+	return w|0x20202000 == spSIPVersionWord
 }
 
 // isStatusLine reports whether line starts "SIP/2.0 NNN" followed by a

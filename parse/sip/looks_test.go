@@ -122,3 +122,20 @@ func TestIsStatusLine(t *testing.T) {
 		}
 	}
 }
+
+// TestEndsSIPVersion holds endsSIPVersion to equalFold on " SIP/2.0" with
+// every byte of its eight replaced by every other.
+func TestEndsSIPVersion(t *testing.T) {
+	for _, base := range []string{"x SIP/2.0", "INVITE sip:a@b sip/2.0", "x sIp/2.0"} {
+		for i := len(base) - 8; i < len(base); i++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(base)
+				b[i] = byte(c)
+				want := equalFold(b[len(b)-8:], " SIP/2.0")
+				if got := endsSIPVersion(b); got != want {
+					t.Errorf("endsSIPVersion(%q) = %v, equalFold %v", b, got, want)
+				}
+			}
+		}
+	}
+}
