@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"encoding/hex"
 	"strconv"
 	"testing"
 )
@@ -86,10 +87,17 @@ func BenchmarkParse(b *testing.B) {
 // BenchmarkLooks is the check run on every payload of a capture.
 func BenchmarkLooks(b *testing.B) {
 	rtp := bytes.Repeat([]byte{0x80, 0x00, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef}, 20)
+	// A 172-byte G.711 packet of the generator's (gencap -rtp 0.9), whose
+	// µ-law speech holds two '/' (0x2f), as a third of its packets hold
+	// one or more.
+	slashes, err := hex.DecodeString("8080594f4e92b07527225cfb18243cbba3991d2ee0aa9b192540b39f961f31cba79a1a2958b09e162136bea2971c2d6baa9c18263fb39f961d2ed4a79819284bae9e161e35bba3971a2c64aa9c16223bb79f951c2fd1a698182747af9d141f33c2a4971b28e2aa9b15223cb49f931b2ddca898182345b09d121d33c1a2951a2a7eab99141f37b79f941b2bdba898162343ae9c121c2fbea096182753ab99121e35bb9e92192bcda596152245")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		b    []byte
-	}{{"sip", []byte(inviteSDP)}, {"rtp", rtp}} {
+	}{{"sip", []byte(inviteSDP)}, {"rtp", rtp}, {"rtp-ulaw", slashes}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
 				Looks(c.b)

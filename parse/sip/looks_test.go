@@ -139,3 +139,39 @@ func TestEndsSIPVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestHasSlash20 holds hasSlash20, and each of its two ways, to
+// bytes.Contains: "/2.0" and near misses of it at every place in inputs of
+// every length around the assembly's blocks, over bytes that are and are
+// not its letters.
+func TestHasSlash20(t *testing.T) {
+	ways := map[string]func([]byte) bool{"hasSlash20": hasSlash20, "hasSlash20Go": hasSlash20Go}
+	if slash20Asm {
+		ways["slash20AVX2"] = slash20AVX2
+	} else {
+		t.Log("no AVX2 here: only the Go search is tested")
+	}
+	guard := newPageEnd(t)
+	grounds := []byte{0x80, '/', '2', '.', '0'}
+	pieces := []string{"/2.0", "/2.", "2.0", "/2.1", "//2.0", "/3.0", "\\2.0", "/2.0/2.0"}
+	for n := 0; n <= 140; n++ {
+		for _, g := range grounds {
+			base := bytes.Repeat([]byte{g}, n)
+			for _, p := range pieces {
+				for at := 0; at+len(p) <= n; at++ {
+					b := bytes.Clone(base)
+					copy(b[at:], p)
+					want := bytes.Contains(b, []byte("/2.0"))
+					for name, f := range ways {
+						if name == "slash20AVX2" && n < slash20Min {
+							continue
+						}
+						if got := f(guard.at(t, b)); got != want {
+							t.Fatalf("%s(%q) = %v, bytes.Contains %v", name, b, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
