@@ -1,11 +1,23 @@
 #include "textflag.h"
 
+// BLOCK sets a bit of AX for each of the 32 places from SI+at where
+// "/2.0" starts: each byte compared with '/' (Y4), the next with '2' (Y5),
+// then '.' (Y6) and '0' (Y7), the four masks joined.
+#define BLOCK(at) \
+	VPCMPEQB  (SI)(at*1), Y4, Y0;  \
+	VPCMPEQB  1(SI)(at*1), Y5, Y1; \
+	VPAND     Y1, Y0, Y0;          \
+	VPCMPEQB  2(SI)(at*1), Y6, Y2; \
+	VPCMPEQB  3(SI)(at*1), Y7, Y3; \
+	VPAND     Y3, Y2, Y2;          \
+	VPAND     Y2, Y0, Y0;          \
+	VPMOVMSKB Y0, AX
+
 // func slash20AVX2(b []byte) bool
 //
-// Whether b, at least 35 bytes, holds "/2.0": thirty-two places at a time,
-// each byte compared with '/', the next with '2', and so on, the four
-// masks joined. The last block ends where b ends and may go over bytes the
-// one before it saw: whether the bytes hold it is all that is asked.
+// Whether b, at least 35 bytes, holds "/2.0": thirty-two places at a time
+// (BLOCK). The last block ends where b ends and may go over bytes the one
+// before it saw: whether the bytes hold it is all that is asked.
 TEXT ·slash20AVX2(SB), NOSPLIT, $0-25
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), BX
@@ -32,14 +44,7 @@ TEXT ·slash20AVX2(SB), NOSPLIT, $0-25
 loop:
 	CMPQ      CX, BX
 	JA        last
-	VPCMPEQB  (SI)(CX*1), Y4, Y0
-	VPCMPEQB  1(SI)(CX*1), Y5, Y1
-	VPAND     Y1, Y0, Y0
-	VPCMPEQB  2(SI)(CX*1), Y6, Y2
-	VPCMPEQB  3(SI)(CX*1), Y7, Y3
-	VPAND     Y3, Y2, Y2
-	VPAND     Y2, Y0, Y0
-	VPMOVMSKB Y0, AX
+	BLOCK(CX)
 	TESTL     AX, AX
 	JNZ       yes
 	ADDQ      $32, CX
@@ -50,14 +55,7 @@ last:
 	LEAQ      32(BX), DX
 	CMPQ      CX, DX
 	JAE       no
-	VPCMPEQB  (SI)(BX*1), Y4, Y0
-	VPCMPEQB  1(SI)(BX*1), Y5, Y1
-	VPAND     Y1, Y0, Y0
-	VPCMPEQB  2(SI)(BX*1), Y6, Y2
-	VPCMPEQB  3(SI)(BX*1), Y7, Y3
-	VPAND     Y3, Y2, Y2
-	VPAND     Y2, Y0, Y0
-	VPMOVMSKB Y0, AX
+	BLOCK(BX)
 	TESTL     AX, AX
 	JNZ       yes
 
