@@ -78,6 +78,16 @@ type Attempt struct {
 	// Ended is when it stopped counting towards concurrency, 0 if it was
 	// still in progress when the input ended.
 	Ended int64
+	// Last is as far as the capture showed anything of the attempt while
+	// the analysis followed it; 0 when unknown (an attempt known only
+	// from the JTL; a WebSocket, TLS or HTTP attempt, whose connection's
+	// tcp attempt says; a SIP attempt whose client tried again on the same
+	// Call-ID). For a SIP attempt it is Ended, or the last message of its
+	// dialog that came after that (a retransmitted answer, the ACK of a
+	// failure) while the dialog was kept for them (32 s); for a tcp
+	// attempt, its connection's last packet. The evidence cut reads up to
+	// it.
+	Last int64
 	// Concurrency is the layer's concurrency at Time at this attempt's
 	// edge, counting the attempt itself.
 	Concurrency int32

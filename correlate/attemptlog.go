@@ -73,6 +73,7 @@ const (
 	headAnswered // Answered is not 0: written as its distance from Time
 	headEnded    // likewise Ended
 	headMillis   // both distances are whole ms (a JTL's), written in ms
+	headLast     // Last is not 0: written in ns from Ended
 )
 
 // headFixed is the fixed start of a record: Time, the counts that take
@@ -100,6 +101,9 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 	if a.Ended != 0 {
 		flags |= headEnded
 	}
+	if a.Last != 0 {
+		flags |= headLast
+	}
 	answered, ended := a.Answered-a.Time, a.Ended-a.Time
 	if answered%1e6 == 0 && ended%1e6 == 0 {
 		flags |= headMillis
@@ -116,6 +120,9 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 	}
 	if flags&headEnded != 0 {
 		b = spill.AppendInt(b, ended)
+	}
+	if flags&headLast != 0 {
+		b = spill.AppendInt(b, a.Last-a.Ended)
 	}
 	b = spill.AppendInt(b, a.Packet)
 	b = spill.AppendInt(b, int64(int32(a.File)))
@@ -281,6 +288,10 @@ func decodeFixed(src []byte, a *Attempt) (byte, int) {
 	}
 	if flags&headEnded != 0 {
 		a.Ended = a.Time + d.int()*unit
+	}
+	a.Last = 0
+	if flags&headLast != 0 {
+		a.Last = a.Ended + d.int()
 	}
 	a.Packet = d.int()
 	a.File = int(int32(d.int()))

@@ -16,7 +16,7 @@ import (
 func TestAttemptCodec(t *testing.T) {
 	full := Attempt{
 		Time: 1_700_000_000_123_456_789, Answered: 1_700_000_000_223_456_789, Ended: 1_700_000_001_000_000_000,
-		Concurrency: 1001, Threads: -1, Status: "503",
+		Last: 1_700_000_001_000_451_001, Concurrency: 1001, Threads: -1, Status: "503",
 		CallID: "8e5b913ce750f14e-t1041-i000001@10.10.0.5", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
 		Edge:   netip.MustParseAddrPort("10.20.0.10:5060"),
 		Client: netip.MustParseAddrPort("[fe80::1%eth0]:40000"),
@@ -32,7 +32,7 @@ func TestAttemptCodec(t *testing.T) {
 	for _, typ := range []struct {
 		v    any
 		want int
-	}{{Attempt{}, 22}, {Detail{}, 8}, {SampleRef{}, 10}} {
+	}{{Attempt{}, 23}, {Detail{}, 8}, {SampleRef{}, 10}} {
 		if n := reflect.TypeOf(typ.v).NumField(); n != typ.want {
 			t.Errorf("%T has %d fields; attemptCodec knows %d: teach it the new ones, then this test", typ.v, n, typ.want)
 		}
@@ -47,11 +47,15 @@ func TestAttemptCodec(t *testing.T) {
 	extreme := Attempt{Time: math.MinInt64, Answered: math.MaxInt64, Packet: math.MinInt64, Concurrency: math.MinInt32,
 		Threads: math.MaxInt32, File: -7, Retransmits: math.MaxInt32, lazy: math.MaxUint32, Failed: true, Outcome: TimedOut}
 	unanswered := Attempt{Time: 5, Ended: -5, Layer: LayerTCP}
+	// A last packet before the end (a connection closed by a timer), and
+	// one with no end at all.
+	quiet := Attempt{Time: 5, Ended: 50_000_000_000, Last: 20_000_000_123, Layer: LayerTCP}
+	lastOnly := Attempt{Time: math.MaxInt64, Last: math.MinInt64, Layer: LayerSIP}
 	// A JTL's times, whole ms apart, and ones that wrap in ms.
 	millis := Attempt{Time: 1_700_000_000_000_000_000, Answered: 1_700_000_000_003_000_000, Ended: 1_699_999_000_000_000_000}
 	wrapMillis := Attempt{Time: math.MaxInt64 - 1e6 + 1, Answered: math.MinInt64 + 1e6, Ended: math.MaxInt64 - 4e6 + 1}
 	l := spill.New[Attempt](newAttemptCodec(), spill.Options{Dir: t.TempDir(), PageItems: 2, Resident: 2})
-	want := []Attempt{full, noSample, bare, full, extreme, unanswered, millis, wrapMillis, bare}
+	want := []Attempt{full, noSample, bare, full, extreme, unanswered, millis, wrapMillis, quiet, lastOnly, bare}
 	for _, a := range want {
 		l.Append(a)
 		l.Settle()
@@ -159,6 +163,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(ac.Encode(nil, &Attempt{Time: 1_700_000_000_000_000_000, Answered: 1_700_000_000_003_000_000, Ended: 1_700_000_000_020_000_000,
 		Failed: true, Status: "503", lazy: 4_000_000, Concurrency: 1001, Threads: 1302}))
 	f.Add(ac.Encode(nil, &Attempt{Time: math.MinInt64, Answered: math.MaxInt64, Ended: 1, Packet: math.MinInt64, lazy: math.MaxUint32}))
+	f.Add(ac.Encode(nil, &Attempt{Time: 1_700_000_000_000_000_000, Ended: 1_700_000_000_020_000_000, Last: 1_700_000_000_020_000_017}))
 	f.Add(jtlCodec{}.Encode(nil, &jtlRecord{callID: "c", traceID: "t", failed: true}))
 	f.Add(newPendingCodec().Encode(nil, &pendingSample{class: sampleClass{status: "refused"}}))
 	f.Add(sipRefCodec{}.Encode(nil, &sipRef{tref: threadRef{host: 1, own: 2, endMs: 3}, match: ByFlow, lazy: 9}))

@@ -306,7 +306,7 @@ func (t *connTracker) close(ev *capture.Event) {
 		return
 	}
 	a := t.at(idx)
-	a.Ended = end
+	a.Ended, a.Last = end, c.Last
 	a.Outcome, a.Status = tcpOutcome(c)
 	switch {
 	case c.Established != 0:

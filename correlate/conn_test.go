@@ -96,3 +96,29 @@ func TestWireOutOfOrder(t *testing.T) {
 		r.Close()
 	}
 }
+
+// TestConnLast: a tcp attempt's Last is its connection's last packet,
+// which the evidence cut reads up to: before its end when an idle timer
+// closed it, after when the last ACK followed the second FIN.
+func TestConnLast(t *testing.T) {
+	w := &wire{}
+	c := &conns{w: w}
+	idle := c.open(netip.AddrPortFrom(gen.Addr(), 41000), edge, 0, 90_000, false)
+	fin := c.open(netip.AddrPortFrom(gen.Addr(), 41001), edge, 10, 500, false)
+	last := map[uint64]int64{idle.ID: t0 + 30_000e6, fin.ID: t0 + 501e6}
+	for i := range w.events {
+		if ev := &w.events[i]; ev.Kind == capture.KindConnClose {
+			ev.Conn.Last = last[ev.Conn.ID]
+		}
+	}
+	r := run(t, w, nil, Options{})
+	got := map[netip.AddrPort]int64{}
+	for i := range r.Attempts.Len() {
+		if a := r.Attempts.At(i); a.Layer == LayerTCP {
+			got[a.Client] = a.Last
+		}
+	}
+	if got[idle.Client] != last[idle.ID] || got[fin.Client] != last[fin.ID] {
+		t.Errorf("Last %v, want %d and %d", got, last[idle.ID], last[fin.ID])
+	}
+}

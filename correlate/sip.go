@@ -429,8 +429,22 @@ func (t *sipTracker) end(l *leg, at int64) {
 	l.state = legEnded
 	l.endedAt = at
 	l.gen++
-	t.at(l.attempt).Ended = at
+	a := t.at(l.attempt)
+	a.Ended, a.Last = at, max(a.Last, at)
 	t.expireAt(l.call, at+linger)
+}
+
+// late moves on the Last of c's ended legs' attempts to a message that
+// came after their end (a retransmitted answer, the ACK of a failure, the
+// answer to a BYE): the evidence is cut up to there.
+func (t *sipTracker) late(c *call, at int64) {
+	for _, l := range c.legs {
+		if l.state == legEnded {
+			if a := t.at(l.attempt); a.Last < at {
+				a.Last = at
+			}
+		}
+	}
 }
 
 func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
@@ -468,6 +482,7 @@ func (t *sipTracker) add(ev *capture.Event) {
 	x := c.txn(m)
 	x.lastSeen = ev.Time
 	t.expireAt(c, ev.Time+linger+t.timerB)
+	t.late(c, ev.Time)
 	if m.Request {
 		x.requests++
 		if x.requests > 1 {
@@ -585,8 +600,12 @@ func (t *sipTracker) invite(ev *capture.Event, m *sip.Message, c *call) {
 			return
 		}
 		// The same client tries again with the same Call-ID: after a
-		// 401/407 that is the same call carrying credentials.
+		// 401/407 that is the same call carrying credentials. What comes
+		// of the new try no longer moves the old one's Last, yet carries
+		// its Call-ID, which is how the evidence finds its messages: the
+		// old one's Last is unknown from now on.
 		prev := t.at(l.attempt)
+		prev.Last = 0
 		if prev.Status == "401" || prev.Status == "407" {
 			prev.Outcome = Challenged
 			prev.Failed = false

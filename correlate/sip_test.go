@@ -333,3 +333,52 @@ func sipTrace(timerF int64, before, after func(*sipTracker)) string {
 	fmt.Fprintln(&b, tr.stats)
 	return b.String()
 }
+
+// TestSIPLast: an attempt's Last is its end, then the messages of its
+// dialog that come after it while the dialog is kept (the answer to a
+// BYE sent again, the ACK of a failure), and unknown (0) once the same
+// client tries again on the same Call-ID, whose messages the evidence
+// finds by it.
+func TestSIPLast(t *testing.T) {
+	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil, SpillOptions{})
+	evs := dialogEvents("a", t0, gen)
+	bye200 := evs[len(evs)-1]
+	for i := range evs {
+		tr.add(&evs[i])
+	}
+	a := tr.attempts.Read(0)
+	if a.Ended == 0 || a.Last != a.Ended {
+		t.Fatalf("after the dialog: Ended %d, Last %d; want Last = Ended", a.Ended-t0, a.Last-t0)
+	}
+	ended := a.Ended
+	again := bye200
+	again.Time = ended + 3e9 // the 200 to the BYE, sent again
+	tr.add(&again)
+	if a := tr.attempts.Read(0); a.Last != ended+3e9 || a.Ended != ended {
+		t.Errorf("after a late 200: Ended %d, Last %d; want Last %d", a.Ended-t0, a.Last-t0, ended+3e9-t0)
+	}
+	// Past linger the leg is forgotten: a message then is not the
+	// attempt's.
+	again.Time = ended + linger + 5e9
+	tr.add(&again)
+	if a := tr.attempts.Read(0); a.Last != ended+3e9 {
+		t.Errorf("after the leg was forgotten: Last %d, want %d", a.Last-t0, ended+3e9-t0)
+	}
+
+	// A failure, its ACK, then a new try on the same Call-ID.
+	tr = newSIPTracker(DefaultTimerB, DefaultTimerF, nil, SpillOptions{})
+	br := "z9hG4bK-b1"
+	tr.add(&capture.Event{Time: t0, Src: gen, Dst: edge, SIP: &sip.Message{Request: true, Method: "INVITE", CSeqMethod: "INVITE", CallID: "b", CSeq: 1, Via: sip.Via{Branch: br}, RetryAfter: -1}})
+	tr.add(&capture.Event{Time: t0 + 1e6, Src: edge, Dst: gen, SIP: &sip.Message{StatusCode: 503, CSeqMethod: "INVITE", CallID: "b", CSeq: 1, Via: sip.Via{Branch: br}, ToTag: "t", RetryAfter: -1}})
+	tr.add(&capture.Event{Time: t0 + 2e6, Src: gen, Dst: edge, SIP: &sip.Message{Request: true, Method: "ACK", CSeqMethod: "ACK", CallID: "b", CSeq: 1, Via: sip.Via{Branch: br}, ToTag: "t", RetryAfter: -1}})
+	if a := tr.attempts.Read(0); a.Ended != t0+1e6 || a.Last != t0+2e6 {
+		t.Errorf("503 then ACK: Ended %d, Last %d; want 1e6 and 2e6", a.Ended-t0, a.Last-t0)
+	}
+	tr.add(&capture.Event{Time: t0 + 5e9, Src: gen, Dst: edge, SIP: &sip.Message{Request: true, Method: "INVITE", CSeqMethod: "INVITE", CallID: "b", CSeq: 2, Via: sip.Via{Branch: "z9hG4bK-b2"}, RetryAfter: -1}})
+	if n := tr.attempts.Len(); n != 2 {
+		t.Fatalf("%d attempts after the new try, want 2", n)
+	}
+	if a := tr.attempts.Read(0); a.Last != 0 {
+		t.Errorf("the first try's Last is %d after a new try on its Call-ID, want 0 (unknown)", a.Last-t0)
+	}
+}

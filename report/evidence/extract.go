@@ -187,9 +187,8 @@ func extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 	}
 	legs := sipLegs(res, chosen)
 	x.placeBackends(legs)
-	x.until = readUntil(chosen)
-
-	keys := plan(res, chosen, legs)
+	keys, until := plan(res, chosen, legs)
+	x.until = until
 	files := make([]int, 0, len(keys))
 	for f := range keys {
 		if f < 0 || f >= len(opts.Paths) {
@@ -273,20 +272,34 @@ func extract(w io.Writer, res *correlate.Result, sel Selection, opts Options) (*
 
 // straggle is how long after an attempt ended its packets may still come:
 // retransmitted final answers and ACKs (SIP timer B/F, 32 s), TCP's last
-// ACKs and FINs, a capture slightly out of order.
+// ACKs and FINs, a capture slightly out of order. It bounds the read when
+// the analysis did not say when it last saw the attempt (Attempt.Last).
 const straggle = 40e9
+
+// lastGrace is how long after the last packet the analysis saw of an
+// attempt the read goes on: the capture's reorder window (2 s), a
+// connection's last ACK, a FIN sent again.
+const lastGrace = 5e9
 
 // readUntil is the capture time after which no frame of the chosen
 // attempts can come, 0 when one of them never ended in the capture (read
-// it all).
-func readUntil(chosen []correlate.Attempt) int64 {
+// it all). seen(k) is when the analysis last saw anything of chosen[k]
+// that the cut keeps (0: it does not say): then the read stops
+// lastGrace after that, if that is sooner than straggle after its end.
+// On a capture that goes on long after the first failures (RTP above
+// all) that is most of the second read.
+func readUntil(chosen []correlate.Attempt, seen func(k int) int64) int64 {
 	var until int64
 	for k := range chosen {
 		end := chosen[k].Ended
 		if end == 0 {
 			return 0
 		}
-		until = max(until, end+straggle)
+		u := end + straggle
+		if last := seen(k); last != 0 {
+			u = min(u, last+lastGrace)
+		}
+		until = max(until, u)
 	}
 	return until
 }

@@ -136,7 +136,9 @@ func sipBackends(res *correlate.Result) bool {
 // tcpConn is what plan needs of a tcp attempt.
 type tcpConn struct {
 	time, ended, packet int64
-	client              netip.AddrPort
+	// last is the connection's last packet (Attempt.Last), 0 if unknown.
+	last   int64
+	client netip.AddrPort
 }
 
 // connSpan is a TCP connection's ends and lifetime, by which plan counts
@@ -173,7 +175,7 @@ func (c *dialogCount) add(id string) {
 // TLS, HTTP or WebSocket attempt is its TCP connection, found from the
 // tcp attempt that encloses it (same ends, opened before, not ended
 // before).
-func plan(res *correlate.Result, chosen, legs []correlate.Attempt) map[int]*fileKeys {
+func plan(res *correlate.Result, chosen, legs []correlate.Attempt) (map[int]*fileKeys, int64) {
 	keys := map[int]*fileKeys{}
 	get := func(file int) *fileKeys {
 		k := keys[file]
@@ -219,7 +221,7 @@ func plan(res *correlate.Result, chosen, legs []correlate.Attempt) map[int]*file
 			continue
 		}
 		if ft := (fileTuple{a.File, makeTuple(a.Client, a.Edge)}); want[ft] {
-			tcpOn[ft] = append(tcpOn[ft], tcpConn{a.Time, a.Ended, a.Packet, a.Client})
+			tcpOn[ft] = append(tcpOn[ft], tcpConn{a.Time, a.Ended, a.Packet, a.Last, a.Client})
 		}
 	}
 	enclosing := func(a *correlate.Attempt, ft fileTuple) *tcpConn {
@@ -329,5 +331,41 @@ func plan(res *correlate.Result, chosen, legs []correlate.Attempt) map[int]*file
 			delete(keys, f)
 		}
 	}
-	return keys
+	return keys, readUntil(chosen, func(k int) int64 {
+		a := &chosen[k]
+		if a.Packet == 0 || !a.Client.IsValid() || !a.Edge.IsValid() {
+			return 0
+		}
+		ft := fileTuple{a.File, makeTuple(a.Client, a.Edge)}
+		switch a.Layer {
+		case correlate.LayerSIP:
+			// The dialog's messages, on any transport and on the edge's
+			// own legs (which share its Call-ID, and may go on after the
+			// client's leg has ended), and the connection it had to
+			// itself, if it had one, whole.
+			last := a.Last
+			if a.Hop == 0 {
+				for _, l := range legsOf[a.CallID] {
+					if l.Last == 0 {
+						return 0
+					}
+					last = max(last, l.Last)
+				}
+			}
+			if tc := enclosing(a, ft); last != 0 && tc != nil && dialogs[connSpan{ft, tc.time, tc.ended}].n <= 1 {
+				if tc.last == 0 {
+					return 0
+				}
+				last = max(last, tc.last)
+			}
+			return last
+		case correlate.LayerTCP:
+			return a.Last
+		case correlate.LayerTLS, correlate.LayerHTTP, correlate.LayerWebSocket:
+			if tc := enclosing(a, ft); tc != nil {
+				return tc.last
+			}
+		}
+		return 0
+	})
 }
