@@ -162,6 +162,14 @@ rate() { awk -v n="$1" -v d="$2" 'BEGIN { if (d > 0) printf "%.0f", n / d / 1e6;
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f×", a / b; else print "-" }'; }
 meets() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN { ok = (op == ">=" ? v >= g : v <= g); print ok ? "meets" : "MISSES" }'; }
 
+# warm FILES...: reads the files once, so that the timed run after it finds
+# them in the page cache. This machine's page cache holds little more than
+# a GB, and the kernel pushes pages out of it that nothing touched lately:
+# without this, whichever run came first after the generator (or after
+# tshark) also paid for the disk, at random, in system time. Not for the
+# 10 GB capture, which no page cache here holds.
+warm() { cat "$@" >/dev/null; }
+
 # capture_set NAME SIZE RTP: generate, run ceiling twice and tshark, check.
 capture_set() {
 	local name=$1 size=$2 rtp=$3 dir="$WORK/$1"
@@ -180,22 +188,26 @@ capture_set() {
 	# The same arguments in two folders: the HTML report quotes its
 	# command line.
 	mkdir -p "$dir/n" "$dir/1"
+	if [ "$name" != big ]; then warm "$cap" "$jtl"; fi
 	(cd "$dir/n" && timed "$name-ceiling" "$WORK/bin/ceiling" analyze -q "$cap" "$jtl" --json out.json -o out.html)
 	if [ "$name" = big ]; then
 		# Once is enough to see its memory.
 		mkdir -p "$dir/1" && cp "$dir/n/out.json" "$dir/n/out.html" "$dir/1/" && cp "$WORK/$name-ceiling.time" "$WORK/$name-ceiling1.time"
 	else
+		warm "$cap" "$jtl"
 		(cd "$dir/1" && GOMAXPROCS=1 timed "$name-ceiling1" "$WORK/bin/ceiling" analyze -q "$cap" "$jtl" --json out.json -o out.html)
 	fi
 	if [ "$name" != big ] && "$WORK/bin/ceiling" analyze --help 2>&1 | grep -q -- --ladders; then
 		# The HTML report's ladders read the capture a second time.
 		mkdir -p "$dir/l"
+		warm "$cap" "$jtl"
 		(cd "$dir/l" && timed "$name-ceilingl" "$WORK/bin/ceiling" analyze -q --ladders=false "$cap" "$jtl" --json out.json -o out.html)
 	fi
 	# The issue's floor on the same file, in the same run (floor_test.go):
 	# what this hour's machine does at the least a reader can do.
 	local fl=-
 	if [ "$name" != big ]; then
+		warm "$cap"
 		fl=$(floor FloorCapture CEILING_BENCH_CAPTURE="$cap" "MB/cpu-s")
 		echo "floor (pcapgo + DecodingLayerParser + Call-ID scan), one core: ${fl:--} MB per CPU-second"
 	fi
@@ -220,6 +232,7 @@ capture_set() {
 			echo "tshark: skipped: it may need about $((want / 1000000)) MB of memory on this file and $(($(memavail) / 1000000)) MB are available"
 		else
 			echo "== $name: tshark -q -z sip,stat (may need several GB of memory)"
+			warm "$cap"
 			timed "$name-tshark" "$TSHARK" -q -z sip,stat -r "$cap"
 			tw=$(field "$name-tshark" 1)
 			tc=$(field "$name-tshark" 2)
@@ -292,7 +305,9 @@ if [ "$ROWS" -gt 0 ]; then
 	jb=$(filesize "$WORK/jtl/results.jtl")
 	rows=$(($(wc -l <"$WORK/jtl/results.jtl") - 1))
 	mkdir -p "$WORK/jtl/n" "$WORK/jtl/1"
+	warm "$WORK/jtl/results.jtl"
 	(cd "$WORK/jtl/n" && timed jtl-ceiling "$WORK/bin/ceiling" analyze -q "$WORK/jtl/results.jtl" --json out.json)
+	warm "$WORK/jtl/results.jtl"
 	(cd "$WORK/jtl/1" && GOMAXPROCS=1 timed jtl-ceiling1 "$WORK/bin/ceiling" analyze -q "$WORK/jtl/results.jtl" --json out.json)
 	same=$(identical "$WORK/jtl/n" "$WORK/jtl/1")
 	for n in jtl-ceiling jtl-ceiling1; do
