@@ -107,6 +107,9 @@ type Parser struct {
 	// for each message: only those of the message are read. They hold no
 	// pointers, so that writing them costs no write barrier.
 	lines [savedLines]savedLine
+	// ends are the line ends headersFast reads the header lines by,
+	// here for the same reason.
+	ends [lineEndsLen]int
 
 	// full makes the parser take the general path everywhere rather than
 	// the fast paths for common spellings, so that tests can compare the
@@ -293,7 +296,7 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 		p.corr, p.corrOK = newCorrelation(names), true
 	}
 
-	f := frame{lines: &p.lines}
+	f := frame{lines: &p.lines, ends: &p.ends}
 	if err := p.frame(&f, b, &lim, p.full); err != nil {
 		return nil, f.n, err
 	}
@@ -349,6 +352,8 @@ type frame struct {
 	have uint16
 	// lines are the first header lines, the Parser's (see Parser.lines).
 	lines *[savedLines]savedLine
+	// ends is headersFast's, the Parser's (see Parser.ends).
+	ends *[lineEndsLen]int
 }
 
 // savedLine is what frame.find learnt of a header line while looking for
@@ -499,8 +504,8 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 
 // headersFast is the loop of find that looks for the end of the headers,
 // in one pass over each line: the name is read up to its colon and
-// identified, then the line's end is searched from there, and both are
-// saved for fill. It returns where the first Content-Length line starts,
+// identified, the line's end is taken from lineEnds, and both are saved
+// for fill. It returns where the first Content-Length line starts,
 // or -1, and where its value starts (f.clNL ends it) when the line is in
 // the common shape and not folded, else -1: headerValueBytes reads it.
 func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
@@ -508,6 +513,11 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 	// locals: it rarely changes, and a local would be carried round the
 	// loop and spilled around its calls.
 	f.clLine, f.clValue = -1, -1
+	// The lines' ends come from lineEnds, many lines a call: li is the
+	// next to read. The first line asks for them, so that a message
+	// without headers does not.
+	ends, li := f.ends, 0
+	ends[0] = moreEnds
 	for pos < len(b) {
 		c := b[pos]
 		if c == '\n' {
@@ -542,14 +552,23 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 				f.clLine = pos
 			}
 		}
-		nl := bytes.IndexByte(b[k:], '\n')
+		// No '\n' lies between pos and k: the end of the line is the
+		// first one from pos, which lineEnds lists.
+		// (li never passes the mark, so the mask only spares the
+		// bounds check.)
+		nl := ends[li&(lineEndsLen-1)]
+		if nl == moreEnds {
+			lineEnds(b, pos, ends)
+			li = 0
+			nl = ends[0]
+		}
 		if nl < 0 {
 			if f.clLine == pos {
 				f.clValue = -1
 			}
 			break
 		}
-		nl += k
+		li++
 		if f.clLine == pos && f.clValue >= 0 {
 			f.clNL = nl
 			if nl+1 < len(b) && isWSP(b[nl+1]) {
