@@ -27,5 +27,8 @@ func (p *Parser) frame(f *frame, b []byte, lim *limits, full bool) error {
 		f.n = len(b)
 		return errKeepAlive
 	}
+	if !p.full {
+		f.ends = &p.ends
+	}
 	return f.find(b, lim, full)
 }

@@ -47,15 +47,21 @@ func TestFrameCutsWhereParseDoes(t *testing.T) {
 	}
 }
 
-// frameAgrees checks Frame against Parse at the start of b and returns
-// Parse's n and whether it gave a message.
+// frameAgrees checks Frame against Parse at the start of b, and against
+// Frame of a full Parser (which finds line ends one search a line rather
+// than with lineEnds), and returns Parse's n and whether it gave a
+// message.
 func frameAgrees(t *testing.T, name string, b []byte, opts *Options) (int, bool) {
 	t.Helper()
-	var p Parser
+	var p, full Parser
+	full.full = true
 	m, n, err := p.Parse(b, opts)
 	fn, ferr := p.Frame(b, opts)
 	if fn != n {
 		t.Fatalf("%s: Frame cut %d bytes, Parse %d", name, fn, n)
+	}
+	if gn, gerr := full.Frame(b, opts); gn != fn || errString(gerr) != errString(ferr) {
+		t.Fatalf("%s: Frame cut %d bytes (%v), a full Parser's %d (%v)", name, fn, ferr, gn, gerr)
 	}
 	if m == nil {
 		if ferr == nil || ferr.Error() != err.Error() || errors.Is(ferr, ErrIncomplete) != errors.Is(err, ErrIncomplete) {

@@ -2,10 +2,12 @@ package sip
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -192,4 +194,40 @@ func testMessages(t *testing.T) [][]byte {
 		out = append(out, b)
 	}
 	return out
+}
+
+// TestHeaderLoopsAskAgain runs sameAsFull and frameAgrees on messages
+// whose header loops must ask lineEnds again: more header lines than
+// lineEndsStop, and lines of one byte, where it stops as at an empty
+// line; each whole, cut short, and followed by another message.
+func TestHeaderLoopsAskAgain(t *testing.T) {
+	var inputs []string
+	for _, lines := range []int{lineEndsStop - 2, lineEndsStop + 1, 2*lineEndsStop + 5} {
+		var h strings.Builder
+		for i := range lines {
+			fmt.Fprintf(&h, "X-Header-%d: value %d\r\n", i, i)
+		}
+		inputs = append(inputs,
+			"INVITE sip:bob@example.com SIP/2.0\r\nCall-ID: a@b\r\n"+h.String()+"Content-Length: 4\r\n\r\nbody",
+			"SIP/2.0 200 OK\r\n"+h.String()+"CSeq: 1 INVITE\r\n\r\n")
+	}
+	for _, odd := range []string{"x\n", "x\r\n", "\r\r\n", " \n", "x\ny\nz\n", "\r\n"} {
+		for _, at := range []int{0, 1, 3} {
+			lines := []string{"Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n", "From: <sip:a@b>;tag=1\r\n", "To: <sip:b@b>\r\n", "Content-Length: 2\r\n"}
+			lines = slices.Insert(lines, at, odd)
+			inputs = append(inputs, "BYE sip:b@b SIP/2.0\r\n"+strings.Join(lines, "")+"Call-ID: c@d\r\n\r\nab")
+		}
+	}
+	for i, in := range inputs {
+		for _, cut := range []int{len(in), len(in) - 3, len(in) * 2 / 3} {
+			for _, b := range [][]byte{[]byte(in[:cut]), []byte(in[:cut] + in)} {
+				for _, dgram := range []bool{false, true} {
+					opts := &Options{Datagram: dgram}
+					name := fmt.Sprintf("input %d cut at %d", i, cut)
+					sameAsFull(t, name, b, opts)
+					frameAgrees(t, name, b, opts)
+				}
+			}
+		}
+	}
 }

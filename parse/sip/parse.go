@@ -107,8 +107,8 @@ type Parser struct {
 	// for each message: only those of the message are read. They hold no
 	// pointers, so that writing them costs no write barrier.
 	lines [savedLines]savedLine
-	// ends are the line ends headersFast reads the header lines by,
-	// here for the same reason.
+	// ends are the line ends the header loops read the lines by (see
+	// frame.ends), here for the same reason.
 	ends [lineEndsLen]int
 
 	// full makes the parser take the general path everywhere rather than
@@ -296,7 +296,7 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 		p.corr, p.corrOK = newCorrelation(names), true
 	}
 
-	f := frame{lines: &p.lines, ends: &p.ends}
+	f := frame{lines: &p.lines}
 	if err := p.frame(&f, b, &lim, p.full); err != nil {
 		return nil, f.n, err
 	}
@@ -352,7 +352,9 @@ type frame struct {
 	have uint16
 	// lines are the first header lines, the Parser's (see Parser.lines).
 	lines *[savedLines]savedLine
-	// ends is headersFast's, the Parser's (see Parser.ends).
+	// ends is where the header loops keep the line ends lineEnds
+	// finds, the Parser's (see Parser.ends); nil when the Parser is
+	// full, and headersFull then searches line by line.
 	ends *[lineEndsLen]int
 }
 
@@ -590,9 +592,16 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 }
 
 // headersFull is headersFast without its shortcuts, the general reading
-// the tests hold it to. It saves no line.
+// the tests hold it to. It saves no line. Frame runs it on every message
+// of a stream, so it too takes the lines' ends from lineEnds, unless the
+// Parser is full: then a search per line, which has no shortcut, is the
+// reading the tests hold lineEnds to.
 func (f *frame) headersFull(b []byte, pos int) int {
 	clLine := -1
+	ends, li := f.ends, 0
+	if ends != nil {
+		ends[0] = moreEnds
+	}
 	for pos < len(b) {
 		c := b[pos]
 		if c == '\n' {
@@ -606,11 +615,23 @@ func (f *frame) headersFull(b []byte, pos int) int {
 		if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
 			clLine = pos
 		}
-		nl := bytes.IndexByte(b[pos:], '\n')
+		var nl int
+		if ends != nil {
+			// As in headersFast.
+			nl = ends[li&(lineEndsLen-1)]
+			if nl == moreEnds {
+				lineEnds(b, pos, ends)
+				li = 0
+				nl = ends[0]
+			}
+			li++
+		} else if nl = bytes.IndexByte(b[pos:], '\n'); nl >= 0 {
+			nl += pos
+		}
 		if nl < 0 {
 			break
 		}
-		pos += nl + 1
+		pos = nl + 1
 	}
 	return clLine
 }
