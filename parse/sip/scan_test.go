@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -39,6 +41,7 @@ func TestScanName(t *testing.T) {
 			}
 		}
 	}
+	pe := newPageEnd(t)
 	for _, line := range lines {
 		b := []byte(line)
 		k := 0
@@ -72,6 +75,99 @@ func TestScanName(t *testing.T) {
 			if gotN, gotH := scanName(b[:cut], 0); gotN != wantN || gotH != wantH {
 				t.Errorf("scanName(%q) = %d, %d; want %d, %d", line[:cut], gotN, gotH, wantN, wantH)
 			}
+			// Nor past the end of memory: the line ends where a page
+			// does, after a byte of the line before or none.
+			for pos := 0; pos <= 1; pos++ {
+				c := pe.at(t, append(make([]byte, pos), b[:cut]...))
+				if gotN, gotH := scanName(c, pos); gotN != wantN || gotH != wantH {
+					t.Errorf("scanName(%q) at a page's end = %d, %d; want %d, %d", line[:cut], gotN, gotH, wantN, wantH)
+				}
+			}
 		}
+	}
+}
+
+// scanNameByLetter is scanName as it was before nameIndex: every name of
+// the line's first letter in turn, on a copy padded with zero bytes.
+func scanNameByLetter(b []byte, pos int) (int, header) {
+	if pos >= len(b) || (b[pos]|0x20)-'a' >= 26 {
+		return 0, hOther
+	}
+	var w [patternBytes]byte
+	copy(w[:], b[pos:])
+	for i := 1; i < len(namePatterns); i++ {
+		p := &namePatterns[i]
+		if (b[pos]|0x20)-'a' != (byte(p.word[0]) - 'a') {
+			continue
+		}
+		ok := true
+		for k := range 3 {
+			x := binary.LittleEndian.Uint64(w[8*k:])
+			ok = ok && (x|p.fold[k])&p.mask[k] == p.word[k]
+		}
+		if ok {
+			return int(p.n), p.h
+		}
+	}
+	return 0, hOther
+}
+
+// TestScanNameByLetter holds the lookup by first colon to the plain walk
+// through every name, on names with bytes changed, cut short, and with
+// colons put in at random.
+func TestScanNameByLetter(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("aAcCeEiIlLnNtT-:\r\x1a\x0d \x00\xff")
+	var lines [][]byte
+	for i := 1; i < len(namePatterns); i++ {
+		p := &namePatterns[i]
+		// An empty line stands for random bytes.
+		lines = append(lines, nil)
+		var s []byte
+		for k := 0; k <= int(p.n); k++ {
+			s = append(s, byte(p.word[k/8]>>(8*(k%8))))
+		}
+		lines = append(lines, append(s, " value long enough to fill the words\r\n"...))
+	}
+	matched := 0
+	for range 200000 {
+		base := lines[r.IntN(len(lines))]
+		b := append([]byte(nil), base...)
+		if len(b) == 0 {
+			b = make([]byte, r.IntN(30))
+			for i := range b {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+		}
+		for range r.IntN(3) {
+			if len(b) > 0 {
+				i := r.IntN(min(len(b), 26))
+				switch r.IntN(3) {
+				case 0:
+					b[i] = alphabet[r.IntN(len(alphabet))]
+				case 1:
+					b[i] ^= 0x20
+				default:
+					b[i] = ':'
+				}
+			}
+		}
+		pos := 0
+		if r.IntN(4) == 0 {
+			pos = r.IntN(3)
+			b = append(make([]byte, pos), b...)
+		}
+		b = b[:r.IntN(len(b)+1)]
+		n, h := scanName(b, pos)
+		wn, wh := scanNameByLetter(b, pos)
+		if n != wn || h != wh {
+			t.Fatalf("scanName(%q, %d) = %d, %d; by letter %d, %d", b, pos, n, h, wn, wh)
+		}
+		if n > 0 {
+			matched++
+		}
+	}
+	if matched < 10000 {
+		t.Errorf("only %d lines of 200000 matched a name", matched)
 	}
 }
