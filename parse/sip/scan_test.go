@@ -112,7 +112,7 @@ func scanNameByLetter(b []byte, pos int) (int, header) {
 	return 0, hOther
 }
 
-// TestScanNameByLetter holds the lookup by first colon to the plain walk
+// TestScanNameByLetter holds the lookup by first two bytes to the plain walk
 // through every name, on names with bytes changed, cut short, and with
 // colons put in at random.
 func TestScanNameByLetter(t *testing.T) {
