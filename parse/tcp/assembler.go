@@ -197,8 +197,10 @@ type conn struct {
 	lastT, synT, prevSynT, finT int64
 	closedAt                    int64
 	deadline                    int64 // as the timer heap has it; may be earlier than the real one
-	heapIdx                     int
-	lastSyn                     int64 // the last SYN's time, for End
+	heapIdx                     int32
+	// due is which timeout deadline is; see reschedule.
+	due     due
+	lastSyn int64 // the last SYN's time, for End
 }
 
 const (
@@ -1038,7 +1040,7 @@ func (a *Assembler) forget(c *conn) {
 		a.last = nil
 	}
 	if c.heapIdx >= 0 {
-		a.timers.remove(c.heapIdx)
+		a.timers.remove(int(c.heapIdx))
 	}
 	for s := range c.half {
 		h := &c.half[s]
@@ -1113,26 +1115,48 @@ func (a *Assembler) addHeld(n int64) {
 	a.stats.MaxHeld = max(a.stats.MaxHeld, a.stats.Held)
 }
 
-// deadlineOf is when the connection is next due for a timeout.
-func (a *Assembler) deadlineOf(c *conn) int64 {
+// due is which timeout a connection waits for.
+type due uint8
+
+const (
+	dueIdle due = iota
+	dueOpening
+	dueFinishing
+	dueLinger // closed: to be forgotten
+)
+
+// deadlineOf is when the connection is next due for a timeout, and which.
+func (a *Assembler) deadlineOf(c *conn) (int64, due) {
 	switch {
 	case c.dead:
-		return c.closedAt + a.linger
+		return c.closedAt + a.linger, dueLinger
 	case c.finishing:
-		return c.finT + a.linger
+		return c.finT + a.linger, dueFinishing
 	case c.opening():
-		return c.synT + a.synTimeout + 2*(c.synT-c.prevSynT)
+		return c.synT + a.synTimeout + 2*(c.synT-c.prevSynT), dueOpening
 	}
-	return c.lastT + a.idle
+	return c.lastT + a.idle, dueIdle
 }
 
 // reschedule moves a connection's timer earlier if its deadline came
-// closer. A deadline that moved later is left for the heap to find stale,
-// so that a packet costs no heap work.
+// closer. A deadline that moved later, as an idle timeout does on every
+// packet, is left for the heap to find stale, so that a packet costs no
+// heap work; but one that changed kind is moved at once, later or not. A
+// connection closed soon after its SYN would otherwise come stale to the
+// top at the SYN's timeout, to be sifted from the root past the others,
+// their connections out of the cache by then; now it sinks from where it
+// is, while its own connection is at hand. The timers fire in the same
+// order either way (see advance).
 func (a *Assembler) reschedule(c *conn) {
-	if d := a.deadlineOf(c); d < c.deadline {
-		a.timers.set(c.heapIdx, d)
+	if d, k := a.deadlineOf(c); d < c.deadline || k != c.due {
+		a.setDeadline(c, d, k)
 	}
+}
+
+// setDeadline gives c's timer deadline d, of kind k.
+func (a *Assembler) setDeadline(c *conn, d int64, k due) {
+	c.due = k
+	a.timers.set(int(c.heapIdx), d)
 }
 
 // clock moves the capture clock on to t, which the timers run on. It never
@@ -1154,15 +1178,19 @@ func (a *Assembler) clock(t int64) {
 	}
 }
 
-// advance fires the timers due by the clock.
+// advance fires the timers due by the clock. A timer's deadline is never
+// later than its connection's (reschedule), and one found stale at the
+// top is moved to the real one before anything fires: a connection fires
+// only from the top with its real deadline, so the timers fire in
+// (deadline, ID) order however stale the heap's deadlines were.
 func (a *Assembler) advance(now int64) {
 	for len(a.timers) > 0 {
 		if a.timers[0].deadline > now {
 			return
 		}
 		c := a.timers[0].c
-		if d := a.deadlineOf(c); d > c.deadline {
-			a.timers.set(0, d)
+		if d, k := a.deadlineOf(c); d > c.deadline {
+			a.setDeadline(c, d, k)
 			continue
 		}
 		a.expire(c)
@@ -1189,8 +1217,8 @@ func (a *Assembler) expire(c *conn) {
 func (a *Assembler) evict() {
 	for len(a.timers) > 0 {
 		c := a.timers[0].c
-		if d := a.deadlineOf(c); d > c.deadline {
-			a.timers.set(0, d)
+		if d, k := a.deadlineOf(c); d > c.deadline {
+			a.setDeadline(c, d, k)
 			continue
 		}
 		if c.dead {

@@ -204,7 +204,7 @@ func checkHeap(t *testing.T, h timerHeap, in map[*conn]bool) {
 	}
 	for i := range h {
 		e := &h[i]
-		if e.c.heapIdx != i || e.deadline != e.c.deadline || e.id != e.c.ID {
+		if int(e.c.heapIdx) != i || e.deadline != e.c.deadline || e.id != e.c.ID {
 			t.Fatalf("entry %d: heapIdx %d, deadline %d/%d, id %d/%d", i, e.c.heapIdx, e.deadline, e.c.deadline, e.id, e.c.ID)
 		}
 		if in != nil && !in[e.c] {
@@ -213,5 +213,73 @@ func checkHeap(t *testing.T, h timerHeap, in map[*conn]bool) {
 		if i > 0 && e.before(&h[(i-1)/4]) {
 			t.Fatalf("entry %d comes before its parent", i)
 		}
+	}
+}
+
+// TestTimerMovesWithItsKind: a connection's timer is moved to its real
+// deadline as soon as the deadline changes kind (opening, idle,
+// finishing, lingering), later or not; within a kind, a deadline that
+// only moved later (an idle connection's, on each packet) is left stale.
+func TestTimerMovesWithItsKind(t *testing.T) {
+	type want struct {
+		due   due
+		stale bool // the timer's deadline is earlier than the real one
+	}
+	cases := []struct {
+		name  string
+		build func(f *flow)
+		want  want
+	}{
+		{"syn", func(f *flow) { f.c("S", 1000, 0, "") }, want{dueOpening, false}},
+		{"syn-ack", func(f *flow) {
+			f.c("S", 1000, 0, "")
+			f.s("SA", 5000, 1001, "")
+		}, want{dueIdle, false}},
+		{"data after the handshake", func(f *flow) {
+			f.c("S", 1000, 0, "")
+			f.s("SA", 5000, 1001, "")
+			f.c("A", 1001, 5001, "")
+			f.c("PA", 1001, 5001, "INVITE")
+		}, want{dueIdle, true}},
+		{"refused", func(f *flow) {
+			f.c("S", 1000, 0, "")
+			f.s("RA", 0, 1001, "")
+		}, want{dueLinger, false}},
+		{"both fins, data missing", func(f *flow) {
+			f.c("S", 1000, 0, "")
+			f.s("SA", 5000, 1001, "")
+			f.c("A", 1001, 5001, "")
+			f.c("FA", 1005, 5001, "")
+			f.s("FA", 5001, 1001, "")
+		}, want{dueFinishing, false}},
+		{"closed by fins", func(f *flow) {
+			f.c("S", 1000, 0, "")
+			f.s("SA", 5000, 1001, "")
+			f.c("A", 1001, 5001, "")
+			f.c("FA", 1001, 5001, "")
+			f.s("FA", 5001, 1002, "")
+		}, want{dueLinger, false}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFlow()
+			tc.build(f)
+			a := NewAssembler(nopHandler{}, Options{})
+			for _, p := range f.pkts {
+				a.Packet(p)
+			}
+			if len(a.timers) != 1 {
+				t.Fatalf("%d timers, want 1", len(a.timers))
+			}
+			checkHeap(t, a.timers, nil)
+			c := a.timers[0].c
+			d, k := a.deadlineOf(c)
+			if k != tc.want.due || c.due != k {
+				t.Errorf("deadline of kind %d, timer of kind %d; want %d", k, c.due, tc.want.due)
+			}
+			if got := c.deadline < d; got != tc.want.stale || c.deadline > d {
+				t.Errorf("timer at %d, the real deadline %d: want stale %v", c.deadline, d, tc.want.stale)
+			}
+		})
 	}
 }

@@ -69,11 +69,11 @@ func (h timerHeap) up(j int, t timer) {
 			break
 		}
 		h[j] = h[i]
-		h[j].c.heapIdx = j
+		h[j].c.heapIdx = int32(j)
 		j = i
 	}
 	h[j] = t
-	t.c.heapIdx = j
+	t.c.heapIdx = int32(j)
 }
 
 // down moves t from the hole at i towards the leaves.
@@ -94,9 +94,9 @@ func (h timerHeap) down(i int, t timer) {
 			break
 		}
 		h[i] = h[m]
-		h[i].c.heapIdx = i
+		h[i].c.heapIdx = int32(i)
 		i = m
 	}
 	h[i] = t
-	t.c.heapIdx = i
+	t.c.heapIdx = int32(i)
 }
