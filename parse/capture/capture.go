@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 
 	"github.com/ceiling-dev/ceiling/internal/nearorder"
@@ -200,7 +201,7 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 			idx = fileIndex[i]
 		}
 		fs := &fileSource{
-			in: in, r: r, index: idx, opts: &s.opts, decrypter: s.dec,
+			in: in, r: r, index: idx, opts: &s.opts, decrypter: s.dec, pending: newReorder(),
 			stats: FileStats{Path: in.Path, Kind: in.Kind, Problems: probs},
 		}
 		to := opts.TCP
@@ -332,8 +333,9 @@ type fileSource struct {
 
 func (f *fileSource) next() (Event, error) {
 	for {
-		if f.pending.len() > 0 && (f.eof || f.pending.min().Time <= f.newest-f.opts.Window) {
+		if f.pending.len() > 0 && (f.eof || f.pending.first <= f.newest-f.opts.Window) {
 			ev := f.pending.pop()
+			f.pending.next()
 			if ev.job != nil && !f.settle(&ev) {
 				continue
 			}
@@ -466,6 +468,10 @@ func (f *fileSource) problem(packet, offset int64, key string, err error) {
 // order, which nearorder is for.
 type reorder struct {
 	q nearorder.Queue[Event]
+	// first is the earliest time held (MaxInt64 when none): next asks
+	// for it after every packet, most of which push nothing, and the
+	// queue's Min looks at both its parts.
+	first int64
 }
 
 func eventLess(a, b *Event) bool {
@@ -475,19 +481,28 @@ func eventLess(a, b *Event) bool {
 	return a.Packet < b.Packet
 }
 
+func newReorder() reorder {
+	return reorder{q: nearorder.Queue[Event]{Less: eventLess}, first: math.MaxInt64}
+}
+
 func (r *reorder) push(ev Event) {
-	if r.q.Less == nil {
-		r.q.Less = eventLess
-	}
+	r.first = min(r.first, ev.Time)
 	r.q.Push(ev)
 }
 
 func (r *reorder) len() int { return r.q.Len() }
 
-// min is the earliest event held; len must be > 0.
-func (r *reorder) min() *Event { return r.q.Min() }
-
+// pop removes the earliest event; next must be called after it, before
+// first is read again.
 func (r *reorder) pop() Event { return r.q.Pop() }
+
+// next finds first again after a pop.
+func (r *reorder) next() {
+	r.first = math.MaxInt64
+	if r.q.Len() > 0 {
+		r.first = r.q.Min().Time
+	}
+}
 
 // all lists what is held, in no order (for tests).
 func (r *reorder) all() []Event { return r.q.All() }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -285,4 +286,40 @@ var rtpDifferences = map[string]struct {
 	why  string
 }{
 	"heplify_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap": {[2]int64{2, 6995}, "after the re-INVITE to image/t38 the same ports carry T.38 over UDPTL (2,010 packets), which tshark follows from the SDP; ceiling reads headers only and counts them with the stream"},
+}
+
+// TestReorderFirst: the reorder queue's earliest time is right after
+// every push and pop, whatever order the events come in.
+func TestReorderFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ops  []int64 // a time pushes an event of that time; -1 pops
+	}{
+		{"in order", []int64{1, 2, 3, -1, 4, -1, -1, -1}},
+		{"late ones", []int64{5, 6, 2, 7, 1, -1, -1, 3, -1, -1, -1, -1}},
+		{"emptied and filled again", []int64{9, -1, 4, 8, -1, 2, -1, -1}},
+		{"equal times", []int64{3, 3, 1, 1, -1, -1, 3, -1, -1, -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReorder()
+			var held []int64
+			for i, op := range tc.ops {
+				if op >= 0 {
+					r.push(Event{Time: op, Packet: int64(i)})
+					held = append(held, op)
+				} else {
+					ev := r.pop()
+					r.next()
+					j := slices.Index(held, slices.Min(held))
+					if ev.Time != held[j] {
+						t.Fatalf("op %d: popped time %d, want %d", i, ev.Time, held[j])
+					}
+					held = slices.Delete(held, j, j+1)
+				}
+				if len(held) > 0 && r.first != slices.Min(held) {
+					t.Fatalf("op %d: first %d, want %d", i, r.first, slices.Min(held))
+				}
+			}
+		})
+	}
 }

@@ -27,7 +27,7 @@ func FuzzStreams(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fs := &fileSource{in: &parse.Input{Path: "fuzz"}, opts: &Options{Window: 2e9}, index: 0,
+		fs := &fileSource{in: &parse.Input{Path: "fuzz"}, opts: &Options{Window: 2e9}, index: 0, pending: newReorder(),
 			stats: FileStats{Problems: &parse.Problems{}}}
 		h := streams{fs}
 		c := &tcp.Conn{ID: 1, Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.9:80"), Start: 1, FirstPacket: 1}
