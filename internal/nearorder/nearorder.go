@@ -74,16 +74,25 @@ func (q *Queue[T]) Min() *T {
 
 // Pop removes and returns the least item; Len must be > 0.
 func (q *Queue[T]) Pop() T {
+	var v T
+	q.PopInto(&v)
+	return v
+}
+
+// PopInto removes the least item into *dst; Len must be > 0. A large T
+// returned by value is copied on the way, once for each caller it is
+// passed back through.
+func (q *Queue[T]) PopInto(dst *T) {
 	if q.fromHeap() {
-		return q.heapPop()
+		*dst = q.heapPop()
+		return
 	}
 	p := q.at(0)
-	v := *p
+	*dst = *p
 	var zero T
 	*p = zero // let go of what it points to
 	q.head = (q.head + 1) & (len(q.ring) - 1)
 	q.n--
-	return v
 }
 
 // All lists what is held, in no order.

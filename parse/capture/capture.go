@@ -213,16 +213,18 @@ func Open(inputs []*parse.Input, fileIndex []int, opts Options) (*Source, error)
 }
 
 // Next returns the next event in time order, or io.EOF.
-func (s *Source) Next() (Event, error) {
+func (s *Source) Next() (ev Event, err error) {
 	if len(s.files) == 1 {
 		// One capture, nothing to merge: its events come in order, and
 		// going through the heap would copy each of them twice more.
-		return s.files[0].next()
+		err = s.files[0].next(&ev)
+		return ev, err
 	}
 	if !s.started {
 		s.started = true
 		for _, f := range s.files {
-			ev, err := f.next()
+			var ev Event
+			err := f.next(&ev)
 			if err == io.EOF {
 				continue
 			}
@@ -236,7 +238,7 @@ func (s *Source) Next() (Event, error) {
 		return Event{}, io.EOF
 	}
 	top := s.merge[0]
-	ev, err := top.f.next()
+	err = top.f.next(&ev)
 	switch {
 	case err == io.EOF:
 		heap.Pop(&s.merge)
@@ -331,12 +333,13 @@ type fileSource struct {
 	media mediaCounter
 }
 
-func (f *fileSource) next() (Event, error) {
+// next puts the file's next event in *ev, or returns io.EOF. Going by
+// pointer spares copies of the event on its way back.
+func (f *fileSource) next(ev *Event) error {
 	for {
 		if f.pending.len() > 0 && (f.eof || f.pending.first <= f.newest-f.opts.Window) {
-			ev := f.pending.pop()
-			f.pending.next()
-			if ev.job != nil && !f.settle(&ev) {
+			f.pending.pop(ev)
+			if ev.job != nil && !f.settle(ev) {
 				continue
 			}
 			if ev.Time < f.released {
@@ -344,10 +347,10 @@ func (f *fileSource) next() (Event, error) {
 			} else {
 				f.released = ev.Time
 			}
-			return ev, nil
+			return nil
 		}
 		if f.eof {
-			return Event{}, io.EOF
+			return io.EOF
 		}
 		p, err := f.r.Next()
 		if err == io.EOF {
@@ -359,7 +362,7 @@ func (f *fileSource) next() (Event, error) {
 			continue
 		}
 		if err != nil {
-			return Event{}, fmt.Errorf("%s: %w", f.in.Path, err)
+			return fmt.Errorf("%s: %w", f.in.Path, err)
 		}
 		if p.Time > f.newest {
 			f.newest = p.Time
@@ -492,12 +495,9 @@ func (r *reorder) push(ev Event) {
 
 func (r *reorder) len() int { return r.q.Len() }
 
-// pop removes the earliest event; next must be called after it, before
-// first is read again.
-func (r *reorder) pop() Event { return r.q.Pop() }
-
-// next finds first again after a pop.
-func (r *reorder) next() {
+// pop removes the earliest event into *ev.
+func (r *reorder) pop(ev *Event) {
+	r.q.PopInto(ev)
 	r.first = math.MaxInt64
 	if r.q.Len() > 0 {
 		r.first = r.q.Min().Time

@@ -298,6 +298,7 @@ func TestReorderFirst(t *testing.T) {
 		{"in order", []int64{1, 2, 3, -1, 4, -1, -1, -1}},
 		{"late ones", []int64{5, 6, 2, 7, 1, -1, -1, 3, -1, -1, -1, -1}},
 		{"emptied and filled again", []int64{9, -1, 4, 8, -1, 2, -1, -1}},
+		{"emptied, then a later one", []int64{2, -1, 5, -1}},
 		{"equal times", []int64{3, 3, 1, 1, -1, -1, 3, -1, -1, -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -308,8 +309,8 @@ func TestReorderFirst(t *testing.T) {
 					r.push(Event{Time: op, Packet: int64(i)})
 					held = append(held, op)
 				} else {
-					ev := r.pop()
-					r.next()
+					var ev Event
+					r.pop(&ev)
 					j := slices.Index(held, slices.Min(held))
 					if ev.Time != held[j] {
 						t.Fatalf("op %d: popped time %d, want %d", i, ev.Time, held[j])
