@@ -123,7 +123,7 @@ type Reader struct {
 	done  bool
 	err   error // the underlying reader's, returned again by every Next
 	// slow turns off the reader's shortcuts (the record window, the
-	// frame path of udp4Frame), for the tests that compare the two.
+	// frame path of ip4Frame), for the tests that compare the two.
 	slow bool
 
 	onSecrets func(*Secrets)
@@ -883,7 +883,7 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 	if r.frag.oldest != nil {
 		r.frag.expire(fi.time)
 	}
-	if fi.link == linkEthernet && !r.slow && r.udp4Frame(data, fi) {
+	if fi.link == linkEthernet && !r.slow && r.ip4Frame(data, fi) {
 		return true
 	}
 
@@ -927,24 +927,38 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 	return true
 }
 
-// udp4Frame delivers an Ethernet frame of UDP in IPv4 that decoder.udp4
-// would take and that no tunnel's port names (RTP, most of an RTP-heavy
-// capture, and SIP over UDP) as the path through network, decoder.ip and
-// decapsulate would, filling the packet in one go. It reports false, having
-// changed nothing, for any other frame.
-func (r *Reader) udp4Frame(data []byte, fi frameInfo) bool {
+// ip4Frame delivers an Ethernet frame of UDP or TCP in IPv4, without IP
+// options, not a fragment, that decoder.udp4 or decoder.tcp4 would take
+// and that no tunnel's port names, as the path through network,
+// decoder.ip and decapsulate would, filling the packet in one go: RTP,
+// most of an RTP-heavy capture, and the signalling over UDP and TCP. It
+// reports false, having changed nothing, for any other frame.
+func (r *Reader) ip4Frame(data []byte, fi frameInfo) bool {
 	if len(data) < 14+28 || binary.BigEndian.Uint16(data[12:14]) != etherIPv4 {
 		return false
 	}
 	b := data[14:]
-	if b[0] != 0x45 || b[9] != 17 || binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 {
+	if b[0] != 0x45 || binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 {
 		return false
 	}
 	total := int(binary.BigEndian.Uint16(b[2:4]))
-	if total < 28 || total > len(b) {
+	if total > len(b) {
 		return false
 	}
-	u := b[20:total]
+	switch b[9] {
+	case 17:
+		return total >= 28 && r.udp4Frame(b[:total], fi)
+	case 6:
+		return total >= 40 && r.tcp4Frame(b[:total], fi)
+	}
+	return false
+}
+
+// udp4Frame is ip4Frame's for UDP; b is the IP packet, its length the
+// header's total.
+func (r *Reader) udp4Frame(b []byte, fi frameInfo) bool {
+	total := len(b)
+	u := b[20:]
 	src, dst := binary.BigEndian.Uint16(u[0:2]), binary.BigEndian.Uint16(u[2:4])
 	if src == portGTPU || dst == portGTPU || dst == portVXLAN {
 		return false
@@ -963,21 +977,44 @@ func (r *Reader) udp4Frame(data []byte, fi frameInfo) bool {
 	default:
 		return false
 	}
+	p := r.ip4Packet(b, fi)
+	p.SrcPort, p.DstPort, p.Transport = src, dst, UDP
+	p.Seq, p.Ack, p.Flags, p.Window = 0, 0, 0, 0
+	p.Payload, p.PayloadLen = payload, plen
+	return true
+}
+
+// tcp4Frame is ip4Frame's for TCP; b is the IP packet, its length the
+// header's total. The segment's header must be whole, options included.
+func (r *Reader) tcp4Frame(b []byte, fi frameInfo) bool {
+	seg := b[20:]
+	hl := int(seg[12]>>4) * 4
+	if hl < 20 || hl > len(seg) {
+		return false
+	}
+	p := r.ip4Packet(b, fi)
+	p.SrcPort, p.DstPort, p.Transport = binary.BigEndian.Uint16(seg[0:2]), binary.BigEndian.Uint16(seg[2:4]), TCP
+	p.Seq, p.Ack = binary.BigEndian.Uint32(seg[4:8]), binary.BigEndian.Uint32(seg[8:12])
+	p.Flags, p.Window = seg[13], binary.BigEndian.Uint16(seg[14:16])
+	p.Payload, p.PayloadLen = seg[hl:], len(seg)-hl
+	return true
+}
+
+// ip4Packet counts a packet ip4Frame takes and fills what its IPv4 header
+// and its frame say; the caller fills the transport's fields.
+func (r *Reader) ip4Packet(b []byte, fi frameInfo) *Packet {
 	r.stats.IPv4++
+	r.stats.Packets++
 	// Field by field: the composite literal is built aside and copied
 	// over with its pointers, which costs more than the rest of the frame.
 	p := &r.pkt
 	p.Num, p.Offset, p.Time, p.Interface = r.num, fi.off, fi.time, fi.iface
 	p.Src, p.Dst = netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
-	p.SrcPort, p.DstPort, p.Transport = src, dst, UDP
-	p.Seq, p.Ack, p.Flags, p.Window = 0, 0, 0, 0
-	p.Payload, p.PayloadLen = payload, plen
 	p.Reassembled, p.Fragments = false, 0
 	if p.Tunnel != "" {
 		p.Tunnel = ""
 	}
-	r.stats.Packets++
-	return true
+	return p
 }
 
 // decapsulate replaces p by what a tunnel carries, as often as tunnels are

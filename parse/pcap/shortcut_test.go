@@ -15,7 +15,7 @@ import (
 )
 
 // shortcutTrace reads data through NewReaderFrom, with the reader's
-// shortcuts (the record window, udp4Frame) on or off, and writes down
+// shortcuts (the record window, ip4Frame) on or off, and writes down
 // everything that comes out: packets, their records, the records passed,
 // the statistics and the problems.
 func shortcutTrace(t testing.TB, data []byte, slow bool) string {
@@ -61,7 +61,7 @@ func checkShortcuts(t *testing.T, data []byte) {
 	}
 }
 
-// shortcutFrames are frames at the edges of udp4Frame's conditions.
+// shortcutFrames are frames at the edges of ip4Frame's conditions.
 func shortcutFrames() [][]byte {
 	rtp := bytes.Repeat([]byte{0x80, 0x00, 0x12, 0x34}, 43)
 	udp := func(sport, dport uint16, ulen int, payload []byte) []byte {
@@ -99,7 +99,31 @@ func shortcutFrames() [][]byte {
 	opts := udp(20000, 30000, -1, rtp)
 	opts[14] = 0x46
 	frames = append(frames, long, short, padded, opts, udp(20000, 30000, -1, rtp)[:41])
-	return frames
+	return append(frames, tcpShortcutFrames(rtp)...)
+}
+
+// tcpShortcutFrames are frames at the edges of tcp4Frame's conditions:
+// its data offset (options, none, too small, past the packet), the IP
+// total length (short of a TCP header, past the frame, with padding
+// after), IP options, fragments, and a frame cut inside the header.
+func tcpShortcutFrames(payload []byte) [][]byte {
+	tcp := func(off uint8, payload []byte) []byte {
+		s := tcpSeg(5060, 40000, 7, 9, 0x18, payload)
+		s[12] = off << 4
+		return ether(etherIPv4, ipv4("10.0.0.1", "10.0.0.2", 6, 1, 0, false, s))
+	}
+	frames := [][]byte{tcp(5, payload), tcp(5, nil), tcp(8, payload), tcp(15, payload), tcp(8, nil), tcp(4, payload), tcp(0, payload)}
+	short, shorter := tcp(5, nil), tcp(5, payload)
+	binary.BigEndian.PutUint16(short[16:], 39)
+	binary.BigEndian.PutUint16(shorter[16:], 30)
+	long := tcp(5, payload)
+	binary.BigEndian.PutUint16(long[16:], uint16(len(long)))
+	padded := append(tcp(5, payload[:3]), make([]byte, 30)...)
+	opts := tcp(5, payload)
+	opts[14] = 0x46
+	frag := ether(etherIPv4, ipv4("10.0.0.1", "10.0.0.2", 6, 7, 0, true, tcpSeg(5060, 40000, 7, 9, 0x18, payload)))
+	later := ether(etherIPv4, ipv4("10.0.0.1", "10.0.0.2", 6, 8, 64, false, tcpSeg(5060, 40000, 7, 9, 0x18, payload)))
+	return append(frames, short, shorter, long, padded, opts, frag, later, tcp(5, payload)[:14+20+12], tcp(5, payload)[:14+20+20])
 }
 
 // shortcutCaptures are classic pcap files of those frames, in both byte
@@ -201,10 +225,11 @@ func FuzzShortcuts(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { checkShortcuts(t, data) })
 }
 
-// TestUDP4FrameFields holds udp4Frame, which sets a Packet field by field,
-// to the fields a Packet has: a new one must be set there too.
-func TestUDP4FrameFields(t *testing.T) {
+// TestIP4FrameFields holds ip4Frame, which sets a Packet field by field
+// (ip4Packet, then udp4Frame or tcp4Frame), to the fields a Packet has: a
+// new one must be set there too.
+func TestIP4FrameFields(t *testing.T) {
 	if n := reflect.TypeFor[Packet]().NumField(); n != 18 {
-		t.Fatalf("Packet has %d fields; udp4Frame sets 18", n)
+		t.Fatalf("Packet has %d fields; ip4Frame sets 18", n)
 	}
 }
