@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ceiling-dev/ceiling/parse"
 	"github.com/ceiling-dev/ceiling/parse/pcap"
@@ -279,6 +280,61 @@ func TestTimerMovesWithItsKind(t *testing.T) {
 			}
 			if got := c.deadline < d; got != tc.want.stale || c.deadline > d {
 				t.Errorf("timer at %d, the real deadline %d: want stale %v", c.deadline, d, tc.want.stale)
+			}
+		})
+	}
+}
+
+// TestEvictsWhatIsDueFirst: with the table full, a new connection makes
+// room by the timer due first, a lingering closed connection's (simply
+// forgotten) or an open one's (evicted), whichever it is.
+func TestEvictsWhatIsDueFirst(t *testing.T) {
+	refused := func(f *flow, port uint16) {
+		f.cli = netip.AddrPortFrom(f.cli.Addr(), port)
+		f.c("S", 1000, 0, "")
+		f.s("RA", 0, 1001, "")
+	}
+	up := func(f *flow, port uint16) {
+		f.cli = netip.AddrPortFrom(f.cli.Addr(), port)
+		f.c("S", 1000, 0, "")
+		f.s("SA", 5000, 1001, "")
+	}
+	opening := func(f *flow, port uint16) {
+		f.cli = netip.AddrPortFrom(f.cli.Addr(), port)
+		f.c("S", 1000, 0, "")
+	}
+	// An idle timeout of 10 s: the connection up, then busy 4 s later, is
+	// due 14 s in, its timer still at 10 s; the one refused at 6 s lingers
+	// until 11 s. The stale timer must not decide.
+	staleFirst := func(f *flow, port uint16) {
+		up(f, port)
+		f.wait(4e9)
+		f.c("A", 1001, 5001, "")
+		f.wait(2e9)
+	}
+	for _, tc := range []struct {
+		name        string
+		first, then func(f *flow, port uint16)
+		idle        time.Duration
+		evicted     int64 // open connections evicted
+	}{
+		// Linger (5 s) comes before the idle timeout (5 min).
+		{"lingering first", refused, up, 0, 0},
+		// The SYN's timeout (3 s) comes before the linger.
+		{"open first", opening, refused, 0, 1},
+		{"open first, its timer stale", staleFirst, refused, 10 * time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFlow()
+			tc.first(f, 40001)
+			tc.then(f, 40002)
+			opening(f, 40003)
+			a := NewAssembler(nopHandler{}, Options{MaxConns: 2, IdleTimeout: tc.idle})
+			for _, p := range f.pkts {
+				a.Packet(p)
+			}
+			if s := a.Stats(); s.Evicted != tc.evicted || s.Tracked != 2 {
+				t.Errorf("%d evicted, %d tracked; want %d and 2", s.Evicted, s.Tracked, tc.evicted)
 			}
 		})
 	}
