@@ -85,9 +85,24 @@ func (h timerHeap) down(i int, t timer) {
 			break
 		}
 		m := first
-		for k := first + 1; k < min(first+4, n); k++ {
-			if h[k].before(&h[m]) {
-				m = k
+		if first+3 < n {
+			// Four children, as all but the last parent has: the least
+			// of two pairs, without the loop's bounds.
+			if h[first+1].before(&h[m]) {
+				m = first + 1
+			}
+			m2 := first + 2
+			if h[first+3].before(&h[m2]) {
+				m2 = first + 3
+			}
+			if h[m2].before(&h[m]) {
+				m = m2
+			}
+		} else {
+			for k := first + 1; k < n; k++ {
+				if h[k].before(&h[m]) {
+					m = k
+				}
 			}
 		}
 		if !h[m].before(&t) {
