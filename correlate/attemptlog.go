@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"encoding/binary"
+	"math/bits"
+	"slices"
 
 	"github.com/ceiling-dev/ceiling/internal/spill"
 )
@@ -76,13 +78,36 @@ const (
 	headLast     // Last is not 0: written in ns from Ended
 )
 
-// headFixed is the fixed start of a record: Time, the counts that take
-// two to four bytes whatever their encoding (Concurrency, Threads, lazy),
-// then the flags and the byte-sized fields. The other numbers follow as
-// varints, a byte each mostly, read without a call: the log of a 5 M-sample
-// JTL is written once and read whole a few times, its bytes and its
-// decoding both count.
-const headFixed = 27
+// A record is a head, what a pass over the attempts' heads reads, and a
+// tail, which such a pass steps over in one go: the IDs and the Detail,
+// which only the joins' passes and whole reads need. Skipping them a
+// field at a time was a third of a head's decoding.
+//
+// The head starts with Time, the counts that take two to four bytes
+// whatever their encoding (Concurrency, Threads, lazy), the flags and the
+// byte-sized fields (headFixed bytes). Then come the widths of its
+// numbers, three bits each (widthBytes), and the numbers, each in the
+// fewest bytes that hold it: Answered's and Ended's distances from Time
+// and Last's from Ended (0 bytes when absent), Packet, File, Retransmits
+// (those six zigzagged), the status's number (spill.Words) and the tail's
+// length. Then the status itself when it is not numbered, Edge and
+// Client. The tail is CallID, TraceID and the Detail. A number takes a
+// load and a mask to read where a varint took a byte at a time: the log
+// of a run is written once and its heads read a few times over.
+const (
+	headFixed   = 27
+	headWidths  = headFixed + 3
+	headNumbers = 8
+	numTail     = headNumbers - 1 // the tail's length, the last number
+)
+
+// widthBytes is the bytes a number takes by its width (three bits): up to
+// six, and eight for the rest.
+var widthBytes = [8]int{0, 1, 2, 3, 4, 5, 6, 8}
+
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 	flags := byte(0)
@@ -95,43 +120,82 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 	if a.Failed {
 		flags |= headFailed
 	}
+	var answered, ended, last uint64
+	if a.Last != 0 {
+		flags |= headLast
+		last = zigzag(a.Last - a.Ended)
+	}
+	da, de := a.Answered-a.Time, a.Ended-a.Time
+	if da%1e6 == 0 && de%1e6 == 0 {
+		flags |= headMillis
+		da, de = da/1e6, de/1e6
+	}
 	if a.Answered != 0 {
 		flags |= headAnswered
+		answered = zigzag(da)
 	}
 	if a.Ended != 0 {
 		flags |= headEnded
+		ended = zigzag(de)
 	}
-	if a.Last != 0 {
-		flags |= headLast
-	}
-	answered, ended := a.Answered-a.Time, a.Ended-a.Time
-	if answered%1e6 == 0 && ended%1e6 == 0 {
-		flags |= headMillis
-		answered, ended = answered/1e6, ended/1e6
-	}
+	status := c.words.Number(a.Status)
+
 	le := binary.LittleEndian
+	start := len(b)
 	b = le.AppendUint64(b, uint64(a.Time))
 	b = le.AppendUint32(b, uint32(a.Concurrency))
 	b = le.AppendUint32(b, uint32(a.Threads))
 	b = le.AppendUint32(b, a.lazy)
-	b = append(b, flags, byte(a.Layer), a.Hop, byte(a.Outcome), byte(a.Kind), byte(a.Source), byte(a.Match))
-	if flags&headAnswered != 0 {
-		b = spill.AppendInt(b, answered)
+	b = append(b, flags, byte(a.Layer), a.Hop, byte(a.Outcome), byte(a.Kind), byte(a.Source), byte(a.Match), 0, 0, 0)
+	widths, k := uint32(0), 0
+	number := func(v uint64) {
+		code := widthOf(v)
+		widths |= code << (3 * k)
+		k++
+		b = le.AppendUint64(b, v)[:len(b)+widthBytes[code]]
 	}
-	if flags&headEnded != 0 {
-		b = spill.AppendInt(b, ended)
+	number(answered)
+	number(ended)
+	number(last)
+	number(zigzag(a.Packet))
+	number(zigzag(int64(int32(a.File))))
+	number(zigzag(int64(a.Retransmits)))
+	number(status)
+	// The tail's length in a byte, the most a tail takes (a Call-ID and
+	// a Detail), widened below if need be.
+	at := len(b)
+	number(0xff)
+	if status == 0 {
+		b = spill.AppendString(b, a.Status)
 	}
-	if flags&headLast != 0 {
-		b = spill.AppendInt(b, a.Last-a.Ended)
-	}
-	b = spill.AppendInt(b, a.Packet)
-	b = spill.AppendInt(b, int64(int32(a.File)))
-	b = spill.AppendInt(b, int64(a.Retransmits))
-	b = c.words.Append(b, a.Status)
-	b = spill.AppendString(b, a.CallID)
-	b = spill.AppendString(b, a.TraceID)
 	b = spill.AppendAddrPort(b, a.Edge)
 	b = spill.AppendAddrPort(b, a.Client)
+	head := len(b)
+	b = c.appendTail(b, a)
+	if tail := uint64(len(b) - head); tail <= 0xff {
+		b[at] = byte(tail)
+	} else {
+		code := widthOf(tail)
+		var t [8]byte
+		le.PutUint64(t[:], tail)
+		b[at] = t[0]
+		b = slices.Insert(b, at+1, t[1:widthBytes[code]]...)
+		widths = widths&^(7<<(3*numTail)) | code<<(3*numTail)
+	}
+	b[start+headFixed], b[start+headFixed+1], b[start+headFixed+2] = byte(widths), byte(widths>>8), byte(widths>>16)
+	return b
+}
+
+// widthOf is the width (widthBytes) that holds v.
+func widthOf(v uint64) uint32 {
+	n := (bits.Len64(v) + 7) / 8
+	return uint32(min(n, 7))
+}
+
+// appendTail appends what a head pass steps over: the IDs and the Detail.
+func (c *attemptCodec) appendTail(b []byte, a *Attempt) []byte {
+	b = spill.AppendString(b, a.CallID)
+	b = spill.AppendString(b, a.TraceID)
 	d := a.Detail
 	if d == nil {
 		return b
@@ -159,16 +223,13 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 }
 
 func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
-	flags, n := decodeFixed(src, a)
+	flags, tail, n := c.head(src, a, ar)
 	if n == 0 {
 		return 0, spill.ErrShort
 	}
-	r := spill.NewReader(src[n:])
-	a.Status = r.Word(c.words, ar)
+	r := spill.NewReader(src[tail:n])
 	a.CallID = r.String(ar)
 	a.TraceID = r.String(ar)
-	a.Edge = r.AddrPort()
-	a.Client = r.AddrPort()
 	a.Detail = nil
 	if flags&hasDetail != 0 {
 		d := c.detail()
@@ -195,66 +256,119 @@ func (c *attemptCodec) Decode(src []byte, a *Attempt, ar *spill.Arena) (int, err
 		}
 		a.Detail = d
 	}
-	return n + r.Consumed(), r.Err
+	if r.Err != nil || r.Consumed() != n-tail {
+		// A tail that does not read as its length says: not what was
+		// written.
+		return 0, spill.ErrShort
+	}
+	return n, nil
 }
 
 // DecodeHead reads what Attempts.Heads gives: all but the IDs and the
-// Detail, which it reads past. A pass over half a million attempts on
+// Detail, the tail it steps over. A pass over half a million attempts on
 // disk that reads heads makes no strings and no Details.
 func (c *attemptCodec) DecodeHead(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
-	return c.decodeHead(src, a, ar, false)
+	_, _, n := c.head(src, a, ar)
+	if n == 0 {
+		return 0, spill.ErrShort
+	}
+	a.CallID, a.TraceID, a.Detail = "", "", nil
+	return n, nil
 }
 
 // DecodeIDs is DecodeHead with the IDs: all but the Detail, for the pass
 // that indexes the attempts by their IDs.
 func (c *attemptCodec) DecodeIDs(src []byte, a *Attempt, ar *spill.Arena) (int, error) {
-	return c.decodeHead(src, a, ar, true)
-}
-
-func (c *attemptCodec) decodeHead(src []byte, a *Attempt, ar *spill.Arena, ids bool) (int, error) {
-	flags, n := decodeFixed(src, a)
+	_, tail, n := c.head(src, a, ar)
 	if n == 0 {
 		return 0, spill.ErrShort
 	}
-	// Read as Decode's spill.Reader reads, failing where it fails, but
-	// inline: a pass over millions of heads makes a call per field else.
-	d := varints{b: src, n: n}
-	a.Status = d.word(c.words, ar)
-	if ids {
-		a.CallID = d.string(ar)
-		a.TraceID = d.string(ar)
-	} else {
-		d.skip()
-		d.skip()
-		a.CallID, a.TraceID = "", ""
-	}
+	d := varints{b: src[:n], n: tail}
+	a.CallID = d.string(ar)
+	a.TraceID = d.string(ar)
 	a.Detail = nil
-	a.Edge = d.addr()
-	a.Client = d.addr()
-	if flags&hasDetail != 0 {
-		d.skipWord(c.words)
-		d.skipWord(c.words)
-		d.int()
-		d.skipWord(c.words)
-		d.skipWord(c.words)
-		d.addr()
-		d.int()
-		if flags&hasSample != 0 {
-			d.int()
-			d.int()
-			for range 5 {
-				d.skipWord(c.words)
-			}
-			d.int()
-			d.int()
-			d.int()
-		}
-	}
 	if d.bad {
 		return 0, spill.ErrShort
 	}
-	return d.n, nil
+	return n, nil
 }
+
+// head reads the head of the record at the start of src into a, all of
+// a but its IDs and Detail (left as they were), and returns its flags,
+// where its tail starts and the record's length: 0 when the record is
+// cut short, or its head does not read as one.
+func (c *attemptCodec) head(src []byte, a *Attempt, ar *spill.Arena) (flags byte, tail, n int) {
+	if len(src) < headWidths {
+		return 0, 0, 0
+	}
+	f := src[:headWidths:headWidths]
+	le := binary.LittleEndian
+	a.Time = int64(le.Uint64(f))
+	a.Concurrency, a.Threads, a.lazy = int32(le.Uint32(f[8:])), int32(le.Uint32(f[12:])), le.Uint32(f[16:])
+	flags = f[20]
+	a.Layer, a.Hop, a.Outcome, a.Kind, a.Source, a.Match = Layer(f[21]), f[22], Outcome(f[23]), FailureKind(f[24]), Source(f[25]), Match(f[26])
+	a.Failed = flags&headFailed != 0
+	// Each number is a load and a mask, from src itself unless src ends
+	// within a load's reach of the numbers' start.
+	var pad [numbersReach]byte
+	p := &pad
+	if len(src) >= headWidths+numbersReach {
+		p = (*[numbersReach]byte)(src[headWidths:])
+	} else {
+		copy(pad[:], src[headWidths:])
+	}
+	widths, off := uint32(f[27])|uint32(f[28])<<8|uint32(f[29])<<16, 0
+	number := func() uint64 {
+		code := widths & 7
+		widths >>= 3
+		v := binary.LittleEndian.Uint64(p[off&63:]) & widthMask[code]
+		off += widthBytes[code]
+		return v
+	}
+	answered, ended, last := unzigzag(number()), unzigzag(number()), unzigzag(number())
+	a.Packet = unzigzag(number())
+	a.File = int(int32(unzigzag(number())))
+	a.Retransmits = int32(unzigzag(number()))
+	status, tailLen := number(), number()
+	off += headWidths
+	if off > len(src) {
+		return 0, 0, 0
+	}
+	unit := int64(1)
+	if flags&headMillis != 0 {
+		unit = 1e6
+	}
+	a.Answered, a.Ended, a.Last = 0, 0, 0
+	if flags&headAnswered != 0 {
+		a.Answered = a.Time + answered*unit
+	}
+	if flags&headEnded != 0 {
+		a.Ended = a.Time + ended*unit
+	}
+	if flags&headLast != 0 {
+		a.Last = a.Ended + last
+	}
+	d := varints{b: src, n: off}
+	ok := true
+	if status == 0 {
+		a.Status = d.string(ar)
+	} else if a.Status, ok = c.words.At(status); !ok {
+		return 0, 0, 0
+	}
+	a.Edge = d.addr()
+	a.Client = d.addr()
+	if d.bad || tailLen > uint64(len(src)-d.n) {
+		return 0, 0, 0
+	}
+	return flags, d.n, d.n + int(tailLen)
+}
+
+// numbersReach is as far as head loads from the numbers' start:
+// eight numbers of eight bytes at most, the last loaded whole.
+const numbersReach = headNumbers*8 + 8
+
+// widthMask keeps a number's bytes of the eight loaded, by its width.
+var widthMask = [8]uint64{0, 1<<8 - 1, 1<<16 - 1, 1<<24 - 1, 1<<32 - 1, 1<<40 - 1, 1<<48 - 1, 1<<64 - 1}
 
 // TrimHead leaves what DecodeHead sets.
 func (c *attemptCodec) TrimHead(a *Attempt) { trimHead(a) }
@@ -263,44 +377,6 @@ func trimHead(a *Attempt) { a.CallID, a.TraceID, a.Detail = "", "", nil }
 
 // trimIDs leaves what DecodeIDs sets.
 func trimIDs(a *Attempt) { a.Detail = nil }
-
-// decodeFixed reads the numbers at the head of a record and returns its
-// flags and its length; 0 when the record is cut short.
-func decodeFixed(src []byte, a *Attempt) (byte, int) {
-	if len(src) < headFixed {
-		return 0, 0
-	}
-	f := src[:headFixed:headFixed]
-	le := binary.LittleEndian
-	a.Time = int64(le.Uint64(f))
-	a.Concurrency, a.Threads, a.lazy = int32(le.Uint32(f[8:])), int32(le.Uint32(f[12:])), le.Uint32(f[16:])
-	flags := f[20]
-	a.Layer, a.Hop, a.Outcome, a.Kind, a.Source, a.Match = Layer(f[21]), f[22], Outcome(f[23]), FailureKind(f[24]), Source(f[25]), Match(f[26])
-	a.Failed = flags&headFailed != 0
-	d := varints{b: src, n: headFixed}
-	unit := int64(1)
-	if flags&headMillis != 0 {
-		unit = 1e6
-	}
-	a.Answered, a.Ended = 0, 0
-	if flags&headAnswered != 0 {
-		a.Answered = a.Time + d.int()*unit
-	}
-	if flags&headEnded != 0 {
-		a.Ended = a.Time + d.int()*unit
-	}
-	a.Last = 0
-	if flags&headLast != 0 {
-		a.Last = a.Ended + d.int()
-	}
-	a.Packet = d.int()
-	a.File = int(int32(d.int()))
-	a.Retransmits = int32(d.int())
-	if d.bad {
-		return 0, 0
-	}
-	return flags, d.n
-}
 
 // pendingCodec writes the samples matchByTime pairs once the clock
 // offset is known.

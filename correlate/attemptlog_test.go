@@ -1,20 +1,20 @@
 package correlate
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ceiling-dev/ceiling/internal/spill"
 )
 
-// TestAttemptCodec: an attempt with every field set comes back equal
-// from the log's file, Detail and sample included; and the codec knows
-// every field (a field added to Attempt, Detail or SampleRef and not to
-// the codec fails here rather than vanish from spilled runs).
-func TestAttemptCodec(t *testing.T) {
-	full := Attempt{
+// fullAttempt has every field set.
+func fullAttempt() Attempt {
+	return Attempt{
 		Time: 1_700_000_000_123_456_789, Answered: 1_700_000_000_223_456_789, Ended: 1_700_000_001_000_000_000,
 		Last: 1_700_000_001_000_451_001, Concurrency: 1001, Threads: -1, Status: "503",
 		CallID: "8e5b913ce750f14e-t1041-i000001@10.10.0.5", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
@@ -29,6 +29,14 @@ func TestAttemptCodec(t *testing.T) {
 				Thread: "tg 1-1", Host: "gen1", AllThreads: 200, File: 1, Line: 42},
 		},
 	}
+}
+
+// TestAttemptCodec: an attempt with every field set comes back equal
+// from the log's file, Detail and sample included; and the codec knows
+// every field (a field added to Attempt, Detail or SampleRef and not to
+// the codec fails here rather than vanish from spilled runs).
+func TestAttemptCodec(t *testing.T) {
+	full := fullAttempt()
 	for _, typ := range []struct {
 		v    any
 		want int
@@ -54,32 +62,27 @@ func TestAttemptCodec(t *testing.T) {
 	// A JTL's times, whole ms apart, and ones that wrap in ms.
 	millis := Attempt{Time: 1_700_000_000_000_000_000, Answered: 1_700_000_000_003_000_000, Ended: 1_699_999_000_000_000_000}
 	wrapMillis := Attempt{Time: math.MaxInt64 - 1e6 + 1, Answered: math.MinInt64 + 1e6, Ended: math.MaxInt64 - 4e6 + 1}
-	l := spill.New[Attempt](newAttemptCodec(), spill.Options{Dir: t.TempDir(), PageItems: 2, Resident: 2})
-	want := []Attempt{full, noSample, bare, full, extreme, unanswered, millis, wrapMillis, quiet, lastOnly, bare}
-	for _, a := range want {
-		l.Append(a)
-		l.Settle()
-	}
-	if !l.Spilled() {
-		t.Fatal("nothing went to the file")
-	}
-	for i := range want {
-		if got := l.Get(i); !reflect.DeepEqual(got, want[i]) {
-			t.Errorf("attempt %d:\n got %+v\nwant %+v", i, got, want[i])
+	// Tails longer than a byte and than two say (their length's width).
+	long, huge := full, bare
+	long.CallID = strings.Repeat("c", 300)
+	huge.TraceID = strings.Repeat("t", 70_000)
+	want := []Attempt{full, noSample, bare, full, extreme, unanswered, millis, wrapMillis, quiet, lastOnly, long, huge, bare}
+	var l *attemptLog
+	// Statuses numbered, and written out (a table full); records kept
+	// (Append) and written at once (Write: pages in memory encoded).
+	for _, codec := range []*attemptCodec{{words: spill.NewWords(0)}, newAttemptCodec()} {
+		for _, write := range []bool{true, false} {
+			l = spill.New[Attempt](codec, spill.Options{Dir: t.TempDir(), PageItems: 2, Resident: 2})
+			for _, a := range want {
+				if write {
+					l.Write(&a)
+				} else {
+					l.Append(a)
+				}
+				l.Settle()
+			}
+			checkAttemptLog(t, l, want)
 		}
-	}
-	// Heads from the file, and from memory (the last page), are the
-	// attempts less their IDs and Detail.
-	l.Heads(func(i int, h *Attempt) bool {
-		head := want[i]
-		head.CallID, head.TraceID, head.Detail = "", "", nil
-		if !reflect.DeepEqual(*h, head) {
-			t.Errorf("head %d:\n got %+v\nwant %+v", i, *h, head)
-		}
-		return true
-	})
-	if l.Err() != nil {
-		t.Fatal(l.Err())
 	}
 	for i, a := range AttemptsOf(want).Heads() {
 		if a.CallID != "" || a.TraceID != "" || a.Detail != nil || a.Time != want[i].Time || a.Client != want[i].Client {
@@ -105,6 +108,78 @@ func TestAttemptCodec(t *testing.T) {
 				t.Errorf("%s from %d: stopped before attempt %d", name, from, next)
 			}
 		}
+	}
+}
+
+// checkAttemptLog: the attempts and their heads read back as they were
+// written, from the file and from memory alike.
+func checkAttemptLog(t *testing.T, l *attemptLog, want []Attempt) {
+	t.Helper()
+	if !l.Spilled() {
+		t.Fatal("nothing went to the file")
+	}
+	// Heads first: a Get takes pages into memory.
+	n := 0
+	l.Heads(func(i int, h *Attempt) bool {
+		head := want[i]
+		head.CallID, head.TraceID, head.Detail = "", "", nil
+		if !reflect.DeepEqual(*h, head) {
+			t.Errorf("head %d:\n got %+v\nwant %+v", i, *h, head)
+		}
+		n++
+		return true
+	})
+	if n != len(want) {
+		t.Errorf("%d heads of %d attempts", n, len(want))
+	}
+	for i := range want {
+		if got := l.Get(i); !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("attempt %d:\n got %+v\nwant %+v", i, got, want[i])
+		}
+	}
+	if l.Err() != nil {
+		t.Fatal(l.Err())
+	}
+}
+
+// TestAttemptCutShort: a record cut short anywhere, or whose head says
+// its tail is longer than the bytes left, reads as cut short to each of
+// the codec's decoders; one whose tail does not read as its length says
+// reads so to Decode, which reads the tail, and its head still reads.
+func TestAttemptCutShort(t *testing.T) {
+	long := fullAttempt()
+	long.CallID = strings.Repeat("c", 300)
+	c := newAttemptCodec()
+	decoders := map[string]func([]byte, *Attempt, *spill.Arena) (int, error){
+		"Decode": c.Decode, "DecodeIDs": c.DecodeIDs, "DecodeHead": c.DecodeHead,
+	}
+	for _, a := range []Attempt{fullAttempt(), long, {}} {
+		b := c.Encode(nil, &a)
+		for cut := range len(b) {
+			for name, decode := range decoders {
+				var v Attempt
+				var ar spill.Arena
+				if n, err := decode(b[:cut], &v, &ar); err != spill.ErrShort {
+					t.Fatalf("%s of %d bytes of %d: read %d, %v", name, cut, len(b), n, err)
+				}
+			}
+		}
+	}
+	// The tail's length, the last of the numbers, one less than it is.
+	a := fullAttempt()
+	b := c.Encode(nil, &a)
+	at := headWidths
+	for w := uint32(b[headFixed]) | uint32(b[headFixed+1])<<8 | uint32(b[headFixed+2])<<16; w > 7; w >>= 3 {
+		at += widthBytes[w&7]
+	}
+	b[at]--
+	var v Attempt
+	var ar spill.Arena
+	if _, err := c.Decode(b, &v, &ar); err != spill.ErrShort {
+		t.Errorf("Decode of a tail a byte shorter than it reads: %v", err)
+	}
+	if n, err := c.DecodeHead(b, &v, &ar); err != nil || n != len(b)-1 || v.Time != a.Time || v.Client != a.Client {
+		t.Errorf("DecodeHead of a tail a byte shorter than it reads: %d of %d, %v, %+v", n, len(b), err, v)
 	}
 }
 
@@ -178,15 +253,19 @@ func FuzzDecode(f *testing.F) {
 		var a, h, ids Attempt
 		n, err := ac.Decode(b, &a, &ar)
 		check(n, err)
-		// The head, with its IDs or without, reads past exactly what
-		// Decode reads, and is the attempt less its Detail, and its IDs.
 		in, ierr := ac.DecodeIDs(b, &ids, &ar)
-		if (err == nil) != (ierr == nil) || (err == nil && in != n) {
+		check(in, ierr)
+		hn, herr := ac.DecodeHead(b, &h, &ar)
+		check(hn, herr)
+		// The head, with its IDs or without, reads past exactly what
+		// Decode reads, and is the attempt less its Detail, and its IDs;
+		// it steps over a tail it does not read, which may be wrong
+		// where Decode finds so.
+		if err == nil && (ierr != nil || in != n) {
 			t.Fatalf("Decode read %d (%v), DecodeIDs %d (%v)", n, err, in, ierr)
 		}
-		hn, herr := ac.DecodeHead(b, &h, &ar)
-		if (err == nil) != (herr == nil) || (err == nil && hn != n) {
-			t.Fatalf("Decode read %d (%v), DecodeHead %d (%v)", n, err, hn, herr)
+		if ierr == nil && (herr != nil || hn != in) {
+			t.Fatalf("DecodeIDs read %d (%v), DecodeHead %d (%v)", in, ierr, hn, herr)
 		}
 		if err == nil {
 			trimIDs(&a)
@@ -209,4 +288,74 @@ func FuzzDecode(f *testing.F) {
 		var d lazyDetail
 		check(lazyCodec{}.Decode(b, &d, &ar))
 	})
+}
+
+// benchAttempts is n attempts shaped as a signalling run's (the 300 MB
+// one's records: 64% carry a Detail; times in ns, their distances three
+// to six bytes as varints, packets three or four).
+func benchAttempts(n int) []Attempt {
+	rng := rand.New(rand.NewPCG(1, 2))
+	edge, client := netip.MustParseAddrPort("10.20.0.10:5060"), netip.MustParseAddrPort("10.10.0.5:40000")
+	out := make([]Attempt, n)
+	t := int64(1_700_000_000_000_000_000)
+	for i := range out {
+		t += rng.Int64N(2_000_000)
+		a := Attempt{Time: t, Answered: t + 1 + rng.Int64N(100_000_000), Concurrency: int32(rng.IntN(1200)), Threads: 1000,
+			Status: "200", CallID: fmt.Sprintf("8e5b913ce750f14e-t1041-i%06d@10.10.0.5", i), Edge: edge, Client: client,
+			Packet: int64(5 * i), Layer: LayerSIP, Outcome: Answered, Source: FromCapture | FromJTL, Match: ByCallID}
+		a.Ended = a.Answered + rng.Int64N(20_000_000_000)
+		a.Last = a.Ended
+		if rng.IntN(3) == 0 {
+			a.Layer, a.Status, a.CallID, a.Last = LayerTCP, "open", "", a.Ended+rng.Int64N(1_000_000)
+		}
+		if rng.IntN(100) < 64 {
+			a.Failed, a.Outcome, a.Status = true, Rejected, "503"
+			a.Detail = &Detail{ReasonPhrase: "Service Unavailable", Server: "edge", FinalPacket: a.Packet + 3}
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// BenchmarkAttemptHeads: the passes a run makes over its attempts' heads
+// (with their IDs, and without), from a log written as Finish writes its
+// own, most of it on disk. Per attempt.
+func BenchmarkAttemptHeads(b *testing.B) {
+	const n = 1 << 16
+	l := spill.New[Attempt](newAttemptCodec(), spill.Options{Dir: b.TempDir(), PageItems: 4096, Resident: 4})
+	for _, a := range benchAttempts(n) {
+		l.Write(&a)
+	}
+	codec := l.Codec().(*attemptCodec)
+	for _, bc := range []struct {
+		name string
+		pass func() int64
+	}{
+		{"heads", func() (sum int64) {
+			for _, a := range (&Attempts{log: l}).Heads() {
+				sum += a.Time + int64(a.Concurrency)
+			}
+			return sum
+		}},
+		{"ids", func() (sum int64) {
+			r := l.PartsFrom(0, spill.Part[Attempt]{Decode: codec.DecodeIDs, Trim: trimIDs, Alias: true})
+			for {
+				_, a, ok := r.Next()
+				if !ok {
+					return sum
+				}
+				sum += a.Time + int64(len(a.CallID))
+			}
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				bc.pass()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/attempt")
+		})
+	}
+	if l.Err() != nil {
+		b.Fatal(l.Err())
+	}
 }

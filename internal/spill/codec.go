@@ -158,8 +158,16 @@ func (r *Reader) AddrPort() netip.AddrPort {
 }
 
 // ReadAddrPort reads an AppendAddrPort at the start of src: the address,
-// how many bytes it took, and false if they are not one.
+// how many bytes it took, and false if they are not one. An IPv4 address,
+// most of them, is read inline.
 func ReadAddrPort(src []byte) (netip.AddrPort, int, bool) {
+	if len(src) >= 7 && src[0] == addr4 {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(src[1:5])), binary.LittleEndian.Uint16(src[5:])), 7, true
+	}
+	return readAddrPort(src)
+}
+
+func readAddrPort(src []byte) (netip.AddrPort, int, bool) {
 	if len(src) == 0 {
 		return netip.AddrPort{}, 0, false
 	}
@@ -234,9 +242,19 @@ func recentSlot(s string) int {
 
 // Append appends s: its number from 1, or 0 and s itself.
 func (w *Words) Append(dst []byte, s string) []byte {
+	if id := w.Number(s); id != 0 {
+		return binary.AppendUvarint(dst, id)
+	}
+	dst = append(dst, 0)
+	return AppendString(dst, s)
+}
+
+// Number is s's number from 1 (At gives it back), numbering s if need be;
+// 0 when max strings are numbered and s is not one: write s itself then.
+func (w *Words) Number(s string) uint64 {
 	r := &w.recent[recentSlot(s)]
 	if r.id != 0 && r.s == s {
-		return binary.AppendUvarint(dst, r.id)
+		return r.id
 	}
 	id, ok := w.ids[s]
 	if !ok && len(w.table) < w.max {
@@ -246,12 +264,11 @@ func (w *Words) Append(dst []byte, s string) []byte {
 		w.ids[s] = id
 		ok = true
 	}
-	if ok {
-		r.s, r.id = w.table[id-1], id
-		return binary.AppendUvarint(dst, id)
+	if !ok {
+		return 0
 	}
-	dst = append(dst, 0)
-	return AppendString(dst, s)
+	r.s, r.id = w.table[id-1], id
+	return id
 }
 
 // Skip reads past a length-prefixed field.

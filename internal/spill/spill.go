@@ -342,7 +342,7 @@ func (l *Log[T]) heads(backward bool, from int, yield func(i int, v *T) bool) {
 		if backward {
 			k = pages - 1 - step
 		} else {
-			done, ok := l.residentHeads(k, part, run[:cap(run)], yield)
+			done, ok := l.residentHeads(k, part, run[:cap(run)], &buf, yield)
 			used = max(used, min(headChunk, cap(run)))
 			if !ok {
 				return
@@ -350,6 +350,10 @@ func (l *Log[T]) heads(backward bool, from int, yield func(i int, v *T) bool) {
 			if done {
 				continue
 			}
+			if !l.streamHeads(k, 0, part, run[:1], &buf, yield) {
+				return
+			}
+			continue
 		}
 		run = l.headsOf(k, part, run[:0], &buf)
 		used = max(used, len(run))
@@ -383,7 +387,7 @@ var headChunk = 64
 // then read back as other passes read a page on disk. done is false, and
 // nothing yielded, when the page is not in memory: the caller reads it.
 // ok is false when yield stopped the pass.
-func (l *Log[T]) residentHeads(k int, part Part[T], run []T, yield func(i int, v *T) bool) (done, ok bool) {
+func (l *Log[T]) residentHeads(k int, part Part[T], run []T, buf *[]byte, yield func(i int, v *T) bool) (done, ok bool) {
 	base := k * l.opt.PageItems
 	chunk := run[:min(headChunk, len(run))]
 	for j := 0; ; {
@@ -394,7 +398,7 @@ func (l *Log[T]) residentHeads(k int, part Part[T], run []T, yield func(i int, v
 		case !in && j > 0:
 			// Pushed out by a yield: the rest from the page as read
 			// back, as any other pass reads it.
-			return l.restHeads(k, j, part, yield)
+			return true, l.streamHeads(k, j, part, run[:1], buf, yield)
 		case !in:
 			return false, true
 		}
@@ -433,19 +437,114 @@ func (l *Log[T]) residentChunk(k, j int, part Part[T], dst []T) (m int, in, end 
 	return m, true, false
 }
 
-// restHeads yields the heads of page k from record j on, the page read
-// whole into buffers of its own: a page pushed out of memory during a
-// pass, which is rare enough not to deserve the pass's buffers.
-func (l *Log[T]) restHeads(k, j int, part Part[T], yield func(i int, v *T) bool) (done, ok bool) {
-	var buf []byte
-	run := l.headsOf(k, part, nil, &buf)
+// streamHeads yields the heads of page k from record j on, when the page
+// is not in memory as records: decoded one at a time from its bytes into
+// one (slot, of length 1), rather than all of them into a page of
+// records first, which wrote and read back 754 KB a page for the attempts.
+// It reports false when yield stopped the pass.
+func (l *Log[T]) streamHeads(k, j int, part Part[T], slot []T, buf *[]byte, yield func(i int, v *T) bool) bool {
 	base := k * l.opt.PageItems
-	for ; j < len(run); j++ {
-		if !yield(base+j, &run[j]) {
-			return true, false
+	var run []T
+	d, in := l.decoder(k, part, buf, &run)
+	if in {
+		// Back in memory since the caller looked (a Get beside the
+		// pass): its records whole, into a run of their own.
+		for ; j < len(run); j++ {
+			if !yield(base+j, &run[j]) {
+				return false
+			}
+		}
+		return true
+	}
+	v := &slot[0]
+	for d.j < d.n {
+		i := d.j
+		d.next(l, v)
+		if i >= j && !yield(base+i, v) {
+			return false
 		}
 	}
-	return true, true
+	return true
+}
+
+// pageDecoder decodes the records of a page's bytes one at a time: the
+// page on disk, read into a pass's buffer, or held encoded (Write).
+type pageDecoder[T any] struct {
+	part  Part[T]
+	src   []byte
+	ok    bool // src is good: false after an error, when the rest read as zero
+	k, j  int  // the page, and its record next reads
+	n     int  // the page's records
+	arena Arena
+}
+
+// decoder is a pageDecoder for page k. When the page is in memory as
+// records instead, decoder appends them to records, trimmed to the part,
+// and in is true. A page that cannot be read (Err) reads as zeroes.
+func (l *Log[T]) decoder(k int, part Part[T], buf *[]byte, records *[]T) (d pageDecoder[T], in bool) {
+	l.mu.Lock()
+	if l.open && k == len(l.pages)-1 {
+		l.seal()
+	}
+	p := l.pages[k]
+	d = pageDecoder[T]{part: part, k: k, n: min(l.opt.PageItems, l.n-k*l.opt.PageItems), arena: Arena{alias: part.Alias}}
+	if p.items != nil {
+		start := len(*records)
+		*records = append(*records, p.items...)
+		l.mu.Unlock()
+		run := (*records)[start:]
+		for j := range run {
+			part.Trim(&run[j])
+		}
+		// A page that could not be read back has no items: zeroes, as Read.
+		for range d.n - len(run) {
+			*records = append(*records, *new(T))
+		}
+		return d, true
+	}
+	f, off, size, enc, failed := l.f, p.off, p.size, p.enc, l.err != nil
+	l.mu.Unlock()
+	switch {
+	case failed:
+	case enc != nil:
+		// Never written again, so the part's strings may be made of it
+		// as of buf.
+		d.src, d.ok = enc, true
+	default:
+		var err error
+		d.src, err = readInto(f, buf, off, size)
+		d.ok = err == nil
+		if err != nil {
+			l.fail(err)
+		}
+	}
+	return d, false
+}
+
+// next decodes the page's next record into v (a zero value once the page
+// failed to read) and moves on; d.j < d.n.
+func (d *pageDecoder[T]) next(l *Log[T], v *T) {
+	j := d.j
+	d.j++
+	if d.ok {
+		m, err := d.part.Decode(d.src, v, &d.arena)
+		if err == nil {
+			d.src = d.src[m:]
+			return
+		}
+		d.ok = false
+		l.fail(fmt.Errorf("spill: page %d record %d: %w", d.k, j, err))
+	}
+	*v = *new(T)
+}
+
+// fail notes err unless an error came first.
+func (l *Log[T]) fail(err error) {
+	l.mu.Lock()
+	if l.err == nil {
+		l.err = err
+	}
+	l.mu.Unlock()
 }
 
 // takePass returns the buffers of a pass (passRun), or new ones; l.mu
@@ -491,19 +590,23 @@ func (l *Log[T]) givePass(run *[]T, buf *[]byte, used int) {
 type HeadReader[T any] struct {
 	l    *Log[T]
 	part Part[T]
-	run  []T // the heads of the page being read
+	run  []T // the heads of the page in memory being read
 	base int // the index of run[0]
 	i    int // the next record
 	// buf is the page on disk being read, of this reader alone: the
 	// part's strings may be made of it (Part.Alias).
 	buf []byte
+	// dec decodes the page on disk (or held encoded) being read, a
+	// record at a time into run's first slot, while dec.j < dec.n.
+	dec pageDecoder[T]
 }
 
 // Part is what a HeadReader reads of each record, when that is not the
 // head of a HeadCodec: a pass may need a record's strings but not the
 // rest of it.
 type Part[T any] struct {
-	// Decode is as HeadCodec.DecodeHead.
+	// Decode is as HeadCodec.DecodeHead: it sets every field of v,
+	// which holds the record read before.
 	Decode func(src []byte, v *T, arena *Arena) (n int, err error)
 	// Trim is as HeadCodec.TrimHead.
 	Trim func(v *T)
@@ -529,38 +632,59 @@ func (l *Log[T]) PartsFrom(i int, part Part[T]) *HeadReader[T] {
 // Next is the index and head of the next record, false past the last.
 // The head is good until the next call; its strings too, with Part.Alias.
 func (r *HeadReader[T]) Next() (int, *T, bool) {
-	j := r.i - r.base
-	if j >= len(r.run) {
-		l := r.l
-		l.mu.Lock()
-		n := l.n
-		if r.i < n && r.run == nil {
-			r.run, r.buf = l.takePass()
-		}
-		l.mu.Unlock()
-		if r.i >= n {
-			if r.run != nil {
-				// Done: the last head is void now.
-				l.givePass(&r.run, &r.buf, cap(r.run))
-				r.base = r.i
-			}
-			return 0, nil, false
-		}
-		k := r.i / l.opt.PageItems
-		base := k * l.opt.PageItems
-		// A page in memory a chunk at a time, as Heads reads it; a
-		// caller changes no record ahead of it in the page (above), so
-		// a chunk read later reads as the page did when reached.
-		if m, in, _ := l.residentChunk(k, r.i-base, r.part, r.run[:min(headChunk, cap(r.run))]); in && m > 0 {
-			r.run, r.base = r.run[:m], r.i
-		} else {
-			r.run = l.headsOf(k, r.part, r.run[:0], &r.buf)
-			r.base = base
-		}
-		j = r.i - r.base
+	if r.dec.j < r.dec.n {
+		return r.decode()
 	}
+	if j := r.i - r.base; j < len(r.run) {
+		r.i++
+		return r.i - 1, &r.run[j], true
+	}
+	l := r.l
+	l.mu.Lock()
+	n := l.n
+	if r.i < n && r.run == nil {
+		r.run, r.buf = l.takePass()
+	}
+	l.mu.Unlock()
+	if r.i >= n {
+		if r.run != nil {
+			// Done: the last head is void now.
+			l.givePass(&r.run, &r.buf, cap(r.run))
+			r.base = r.i
+		}
+		return 0, nil, false
+	}
+	k := r.i / l.opt.PageItems
+	base := k * l.opt.PageItems
+	// A page in memory a chunk at a time, as Heads reads it; a caller
+	// changes no record ahead of it in the page (above), so a chunk read
+	// later reads as the page did when reached.
+	if m, in, _ := l.residentChunk(k, r.i-base, r.part, r.run[:min(headChunk, cap(r.run))]); in && m > 0 {
+		r.run, r.base = r.run[:m], r.i
+		r.i++
+		return r.i - 1, &r.run[0], true
+	}
+	r.run, r.base = r.run[:0], base
+	dec, in := l.decoder(k, r.part, &r.buf, &r.run)
+	if in {
+		// Back in memory since residentChunk looked: whole, in run.
+		r.i++
+		return r.i - 1, &r.run[r.i-1-base], true
+	}
+	r.dec = dec
+	// A reader that starts within the page reads past the records before.
+	for r.dec.j < r.i-base {
+		r.dec.next(l, &r.run[:1][0])
+	}
+	return r.decode()
+}
+
+// decode is Next from the page dec reads.
+func (r *HeadReader[T]) decode() (int, *T, bool) {
+	v := &r.run[:1][0]
+	r.dec.next(r.l, v)
 	r.i++
-	return r.i - 1, &r.run[j], true
+	return r.i - 1, v, true
 }
 
 // PageItems is the number of records a page holds.
@@ -587,60 +711,13 @@ func (l *Log[T]) PartsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 // same attempts). A page on disk stays where it is while the log is read
 // and not written, which is when passes may run side by side.
 func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
-	l.mu.Lock()
-	if l.open && k == len(l.pages)-1 {
-		l.seal()
-	}
-	p := l.pages[k]
-	n := min(l.opt.PageItems, l.n-k*l.opt.PageItems)
-	if p.items != nil {
-		dst = append(dst, p.items...)
-		l.mu.Unlock()
-		for j := range dst {
-			part.Trim(&dst[j])
-		}
-		// A page that could not be read back has no items: zeroes, as Read.
-		for len(dst) < n {
-			dst = append(dst, *new(T))
-		}
+	d, in := l.decoder(k, part, buf, &dst)
+	if in {
 		return dst
 	}
-	f, off, size, enc, failed := l.f, p.off, p.size, p.enc, l.err != nil
-	l.mu.Unlock()
-	if !failed {
-		var src []byte
-		var err error
-		if enc != nil {
-			// Held encoded (Write): never written again, so the part's
-			// strings may be made of it as of buf.
-			src = enc
-		} else {
-			src, err = readInto(f, buf, off, size)
-		}
-		arena := Arena{alias: part.Alias}
-		for j := 0; j < n && err == nil; j++ {
-			dst = append(dst, *new(T))
-			m, derr := part.Decode(src, &dst[j], &arena)
-			if derr != nil {
-				err = fmt.Errorf("spill: page %d record %d: %w", k, j, derr)
-				break
-			}
-			src = src[m:]
-		}
-		if err != nil {
-			l.mu.Lock()
-			if l.err == nil {
-				l.err = err
-			}
-			l.mu.Unlock()
-			failed = true
-		}
-	}
-	if failed {
-		dst = dst[:0]
-	}
-	for len(dst) < n {
+	for d.j < d.n {
 		dst = append(dst, *new(T))
+		d.next(l, &dst[len(dst)-1])
 	}
 	return dst
 }

@@ -446,6 +446,70 @@ func TestHeadsFrom(t *testing.T) {
 	}
 }
 
+// TestHeadsCorruptRecord: a page on disk holding a record that does not
+// decode, read by each kind of pass, sets Err to say which, and reads
+// the records before it as they are and the rest as zeroes.
+func TestHeadsCorruptRecord(t *testing.T) {
+	passes := map[string]func(l *Log[rec], see func(i int, h *rec)){
+		"Heads": func(l *Log[rec], see func(int, *rec)) {
+			l.Heads(func(i int, h *rec) bool { see(i, h); return true })
+		},
+		"HeadsBackward": func(l *Log[rec], see func(int, *rec)) {
+			l.HeadsBackward(func(i int, h *rec) bool { see(i, h); return true })
+		},
+		"HeadsFrom": func(l *Log[rec], see func(int, *rec)) {
+			// From within the page: the records before are read past.
+			for r := l.HeadsFrom(8); ; {
+				i, h, ok := r.Next()
+				if !ok {
+					return
+				}
+				see(i, h)
+			}
+		},
+		"PartsOf": func(l *Log[rec], see func(int, *rec)) {
+			var buf []byte
+			for j, h := range l.PartsOf(1, Part[rec]{Decode: recCodec{}.DecodeHead}, nil, &buf) {
+				see(7+j, &h)
+			}
+		},
+	}
+	for name, pass := range passes {
+		l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+		for i := range 40 {
+			l.Append(rec{N: int64(i + 1), S: "xy"})
+			l.Settle()
+		}
+		// Record 10, the fourth of page 1: a varint that never ends.
+		off := l.pages[1].off
+		for i := 7; i < 10; i++ {
+			off += int64(len(recCodec{}.Encode(nil, &rec{N: int64(i + 1), S: "xy"})))
+		}
+		if _, err := l.f.WriteAt([]byte(strings.Repeat("\xff", 10)), off); err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		pass(l, func(i int, h *rec) {
+			want := rec{N: int64(i + 1)}
+			if i >= 10 && i < 14 {
+				want = rec{}
+			}
+			if i >= 7 && i < 14 && *h != want {
+				t.Errorf("%s: head %d = %+v, want %+v", name, i, *h, want)
+			}
+			if i >= 7 && i < 14 {
+				seen++
+			}
+		})
+		if want := map[bool]int{true: 6, false: 7}[name == "HeadsFrom"]; seen != want {
+			t.Errorf("%s: %d heads of page 1, want %d", name, seen, want)
+		}
+		if err := l.Err(); err == nil || err.Error() != "spill: page 1 record 3: record cut short" {
+			t.Errorf("%s: Err %v", name, err)
+		}
+	}
+}
+
 // TestPartsFrom: a Part that reads the whole record, its string made of
 // the reader's page (Alias), against a plain slice, from pages in memory
 // and on disk; each string whole until the reader reads another page.
