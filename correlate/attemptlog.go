@@ -355,8 +355,17 @@ func (c *attemptCodec) head(src []byte, a *Attempt, ar *spill.Arena) (flags byte
 	} else if a.Status, ok = c.words.At(status); !ok {
 		return 0, 0, 0
 	}
-	a.Edge = d.addr()
-	a.Client = d.addr()
+	// Most addresses are IPv4, read inline.
+	if a.Edge, ok = spill.ReadAddrPort4(src[d.n:]); ok {
+		d.n += 7
+	} else {
+		a.Edge = d.addr()
+	}
+	if a.Client, ok = spill.ReadAddrPort4(src[d.n:]); ok {
+		d.n += 7
+	} else {
+		a.Client = d.addr()
+	}
 	if d.bad || tailLen > uint64(len(src)-d.n) {
 		return 0, 0, 0
 	}

@@ -157,17 +157,19 @@ func (r *Reader) AddrPort() netip.AddrPort {
 	return a
 }
 
-// ReadAddrPort reads an AppendAddrPort at the start of src: the address,
-// how many bytes it took, and false if they are not one. An IPv4 address,
-// most of them, is read inline.
-func ReadAddrPort(src []byte) (netip.AddrPort, int, bool) {
-	if len(src) >= 7 && src[0] == addr4 {
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(src[1:5])), binary.LittleEndian.Uint16(src[5:])), 7, true
+// ReadAddrPort4 reads an AppendAddrPort of an IPv4 address at the start
+// of src, false when src does not start with one: most addresses are,
+// and this reads them inline, where ReadAddrPort takes a call.
+func ReadAddrPort4(src []byte) (netip.AddrPort, bool) {
+	if len(src) < 7 || src[0] != addr4 {
+		return netip.AddrPort{}, false
 	}
-	return readAddrPort(src)
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(src[1:5])), binary.LittleEndian.Uint16(src[5:7])), true
 }
 
-func readAddrPort(src []byte) (netip.AddrPort, int, bool) {
+// ReadAddrPort reads an AppendAddrPort at the start of src: the address,
+// how many bytes it took, and false if they are not one.
+func ReadAddrPort(src []byte) (netip.AddrPort, int, bool) {
 	if len(src) == 0 {
 		return netip.AddrPort{}, 0, false
 	}
