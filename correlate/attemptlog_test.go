@@ -165,21 +165,24 @@ func TestAttemptCutShort(t *testing.T) {
 			}
 		}
 	}
-	// The tail's length, the last of the numbers, one less than it is.
-	a := fullAttempt()
-	b := c.Encode(nil, &a)
-	at := headWidths
-	for w := uint32(b[headFixed]) | uint32(b[headFixed+1])<<8 | uint32(b[headFixed+2])<<16; w > 7; w >>= 3 {
-		at += widthBytes[w&7]
-	}
-	b[at]--
-	var v Attempt
-	var ar spill.Arena
-	if _, err := c.Decode(b, &v, &ar); err != spill.ErrShort {
-		t.Errorf("Decode of a tail a byte shorter than it reads: %v", err)
-	}
-	if n, err := c.DecodeHead(b, &v, &ar); err != nil || n != len(b)-1 || v.Time != a.Time || v.Client != a.Client {
-		t.Errorf("DecodeHead of a tail a byte shorter than it reads: %d of %d, %v, %+v", n, len(b), err, v)
+	// The tail's length, the last of the numbers, a byte less and a byte
+	// more than the tail (a byte after it) reads.
+	for _, by := range []int{-1, 1} {
+		a := fullAttempt()
+		b := append(c.Encode(nil, &a), 0)
+		at := headWidths
+		for w := uint32(b[headFixed]) | uint32(b[headFixed+1])<<8 | uint32(b[headFixed+2])<<16; w > 7; w >>= 3 {
+			at += widthBytes[w&7]
+		}
+		b[at] += byte(by)
+		var v Attempt
+		var ar spill.Arena
+		if _, err := c.Decode(b, &v, &ar); err != spill.ErrShort {
+			t.Errorf("Decode of a tail %d bytes off what it reads: %v", by, err)
+		}
+		if n, err := c.DecodeHead(b, &v, &ar); err != nil || n != len(b)-1+by || v.Time != a.Time || v.Client != a.Client {
+			t.Errorf("DecodeHead of a tail %d bytes off what it reads: %d of %d, %v, %+v", by, n, len(b), err, v)
+		}
 	}
 }
 
