@@ -88,9 +88,11 @@ const (
 // byte-sized fields (headFixed bytes). Then come the widths of its
 // numbers, three bits each (widthBytes), and the numbers, each in the
 // fewest bytes that hold it: Answered's and Ended's distances from Time
-// and Last's from Ended (0 bytes when absent), Packet, File, Retransmits
-// (those six zigzagged), the status's number (spill.Words) and the tail's
-// length. Then the status itself when it is not numbered, Edge and
+// and Last's from Ended (0 bytes when absent), Packet, File, Retransmits,
+// the status's number (spill.Words) and the tail's length. Signed numbers
+// are written as they are, a negative one in eight bytes (none of a run's
+// are negative), except Last's distance, negative for a connection
+// closed by a timer, which is zigzagged. Then the status itself when it is not numbered, Edge and
 // Client. The tail is CallID, TraceID and the Detail. A number takes a
 // load and a mask to read where a varint took a byte at a time: the log
 // of a run is written once and its heads read a few times over.
@@ -132,11 +134,11 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 	}
 	if a.Answered != 0 {
 		flags |= headAnswered
-		answered = zigzag(da)
+		answered = uint64(da)
 	}
 	if a.Ended != 0 {
 		flags |= headEnded
-		ended = zigzag(de)
+		ended = uint64(de)
 	}
 	status := c.words.Number(a.Status)
 
@@ -157,9 +159,9 @@ func (c *attemptCodec) Encode(b []byte, a *Attempt) []byte {
 	number(answered)
 	number(ended)
 	number(last)
-	number(zigzag(a.Packet))
-	number(zigzag(int64(int32(a.File))))
-	number(zigzag(int64(a.Retransmits)))
+	number(uint64(a.Packet))
+	number(uint64(int64(int32(a.File))))
+	number(uint64(a.Retransmits))
 	number(status)
 	// The tail's length in a byte, the most a tail takes (a Call-ID and
 	// a Detail), widened below if need be.
@@ -310,12 +312,13 @@ func (c *attemptCodec) head(src []byte, a *Attempt, ar *spill.Arena) (flags byte
 	a.Failed = flags&headFailed != 0
 	// Each number is a load and a mask, from src itself unless src ends
 	// within a load's reach of the numbers' start.
-	var pad [numbersReach]byte
-	p := &pad
+	var p *[numbersReach]byte
 	if len(src) >= headWidths+numbersReach {
 		p = (*[numbersReach]byte)(src[headWidths:])
 	} else {
+		var pad [numbersReach]byte
 		copy(pad[:], src[headWidths:])
+		p = &pad
 	}
 	widths, off := uint32(f[27])|uint32(f[28])<<8|uint32(f[29])<<16, 0
 	number := func() uint64 {
@@ -325,10 +328,10 @@ func (c *attemptCodec) head(src []byte, a *Attempt, ar *spill.Arena) (flags byte
 		off += widthBytes[code]
 		return v
 	}
-	answered, ended, last := unzigzag(number()), unzigzag(number()), unzigzag(number())
-	a.Packet = unzigzag(number())
-	a.File = int(int32(unzigzag(number())))
-	a.Retransmits = int32(unzigzag(number()))
+	answered, ended, last := int64(number()), int64(number()), unzigzag(number())
+	a.Packet = int64(number())
+	a.File = int(int32(number()))
+	a.Retransmits = int32(number())
 	status, tailLen := number(), number()
 	off += headWidths
 	if off > len(src) {
