@@ -99,7 +99,7 @@ func TestAttemptCodec(t *testing.T) {
 			for i, a := range s.HeadsBackwardFrom(from) {
 				head := want[i]
 				head.CallID, head.TraceID, head.Detail = "", "", nil
-				if i != next || !reflect.DeepEqual(a, head) {
+				if i != next || !reflect.DeepEqual(*a, head) {
 					t.Errorf("%s from %d: head %d (want %d) = %+v", name, from, i, next, a)
 				}
 				next--

@@ -92,31 +92,33 @@ func (s *Attempts) All() iter.Seq2[int, Attempt] {
 // is nil); every other field is as All gives it. A pass that needs the
 // rest for a few attempts reads those with At. When the attempts are on
 // disk, Heads reads them at a fraction of All's cost: it makes none of
-// their strings or Details, and displaces no page in memory.
-func (s *Attempts) Heads() iter.Seq2[int, Attempt] { return s.heads(false, -1) }
+// their strings or Details, and displaces no page in memory. The head is
+// the pass's own, good until the next: copy what is kept, and write
+// nothing through it. (A copy of each head, 184 bytes, was 0.4% of a
+// 300 MB signalling run.)
+func (s *Attempts) Heads() iter.Seq2[int, *Attempt] { return s.heads(false, -1) }
 
 // HeadsBackward is Heads, latest first.
-func (s *Attempts) HeadsBackward() iter.Seq2[int, Attempt] { return s.heads(true, s.Len()-1) }
+func (s *Attempts) HeadsBackward() iter.Seq2[int, *Attempt] { return s.heads(true, s.Len()-1) }
 
 // HeadsBackwardFrom is HeadsBackward from attempt i down: a pass for the
 // latest attempts made before a time starts at the last one made by then
 // rather than at the end of the run.
-func (s *Attempts) HeadsBackwardFrom(i int) iter.Seq2[int, Attempt] {
+func (s *Attempts) HeadsBackwardFrom(i int) iter.Seq2[int, *Attempt] {
 	return s.heads(true, min(i, s.Len()-1))
 }
 
 // heads is a pass over the heads; a backward one starts at attempt from.
-func (s *Attempts) heads(backward bool, from int) iter.Seq2[int, Attempt] {
-	return func(yield func(int, Attempt) bool) {
+func (s *Attempts) heads(backward bool, from int) iter.Seq2[int, *Attempt] {
+	return func(yield func(int, *Attempt) bool) {
 		if s == nil {
 			return
 		}
 		if s.log != nil && s.src == nil {
-			y := func(i int, a *Attempt) bool { return yield(i, *a) }
 			if backward {
-				s.log.HeadsBackwardFrom(from, y)
+				s.log.HeadsBackwardFrom(from, yield)
 			} else {
-				s.log.Heads(y)
+				s.log.Heads(yield)
 			}
 			return
 		}
@@ -127,9 +129,11 @@ func (s *Attempts) heads(backward bool, from int) iter.Seq2[int, Attempt] {
 		if backward {
 			all = s.backwardFrom(from)
 		}
+		var h Attempt // one for the pass, not one per attempt
 		for i, a := range all {
-			trimHead(&a)
-			if !yield(i, a) {
+			h = a
+			trimHead(&h)
+			if !yield(i, &h) {
 				return
 			}
 		}

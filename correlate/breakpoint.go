@@ -18,7 +18,7 @@ var rtBudget = 1 << 22
 func layerResults(attempts *Attempts) []*LayerResult {
 	acc := newLayerAcc()
 	for i, at := range attempts.Heads() {
-		acc.add(i, &at, attempts)
+		acc.add(i, at, attempts)
 	}
 	return acc.results(attempts)
 }
@@ -280,7 +280,7 @@ func percentilesInGroups(attempts *Attempts, levels map[Layer]map[int32]*levelAc
 				continue
 			}
 			if lv := group[key{at.Layer, at.Concurrency}]; lv != nil {
-				if rt, ok := timed(&at); ok {
+				if rt, ok := timed(at); ok {
 					lv.rts = append(lv.rts, rt)
 				}
 			}
@@ -386,7 +386,7 @@ func sustained(attempts *Attempts, lr *LayerResult) *Breakpoint {
 	}
 	for i, at := range attempts.Heads() {
 		if at.Layer == lr.Layer && at.Hop == 0 && at.Failed && at.Concurrency >= c {
-			at = attempts.At(i)
+			at := attempts.At(i)
 			bp.Time, bp.Threads, bp.CallID, bp.TraceID, bp.Edge, bp.Status, bp.Attempt =
 				at.Time, at.Threads, at.CallID, at.TraceID, at.Edge, at.Status, i
 			break

@@ -291,7 +291,7 @@ func feedTwoPasses(r *correlate.Result, views []*layerView, ta timeAxis) ([]*con
 		}
 		for i, lv := range views {
 			if a.Layer == lv.lr.Layer {
-				tallies[i].add(&a)
+				tallies[i].add(a)
 			}
 		}
 	}
@@ -317,7 +317,7 @@ func feedTwoPasses(r *correlate.Result, views []*layerView, ta timeAxis) ([]*con
 			if a.Layer != lv.lr.Layer {
 				continue
 			}
-			k := lv.palette.key(statusKey(&a))
+			k := lv.palette.key(statusKey(a))
 			if codes[j] != nil {
 				codes[j].add(a.Time, k)
 			}
@@ -396,8 +396,8 @@ func feedOnePass(r *correlate.Result, views []*layerView, ta timeAxis) ([]*concu
 				ok = false
 				break
 			}
-			tallies[j].add(&a)
-			k := statusKey(&a)
+			tallies[j].add(a)
+			k := statusKey(a)
 			cf.add(a.Time, k)
 			if len(cf.series)*cf.n > rawBudget {
 				ok = false

@@ -282,7 +282,7 @@ func newHTMLView(d *Document) *htmlView {
 		if a.Hop != 0 || !a.Failed {
 			continue
 		}
-		a = r.Attempts.At(i)
+		a := r.Attempts.At(i)
 		v.Failures = append(v.Failures, newFailureRow(d, &a, len(v.Failures)+1, start))
 		if len(v.Failures) == maxFailureRows {
 			break

@@ -110,7 +110,7 @@ func sipLegs(res *correlate.Result, chosen []correlate.Attempt) []correlate.Atte
 		if a.Layer != correlate.LayerSIP || a.Hop == 0 {
 			continue
 		}
-		if a = res.Attempts.At(i); calls[a.CallID] {
+		if a := res.Attempts.At(i); calls[a.CallID] {
 			legs = append(legs, a)
 		}
 	}

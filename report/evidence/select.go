@@ -152,7 +152,7 @@ func Default(res *correlate.Result, n int) Selection {
 			if (sameEdge && edge.IsValid() && a.Edge != edge) || (wire && a.Packet == 0) {
 				continue
 			}
-			a = res.Attempts.At(i) // whole: its IDs, and picked keeps it
+			a := res.Attempts.At(i) // whole: its IDs, and picked keeps it
 			if id := workID(&a); id != "" {
 				if ids[id] {
 					continue
@@ -214,7 +214,7 @@ func peak(res *correlate.Result, n int) Selection {
 			best = append(best, pick{})
 		}
 		copy(best[k+1:], best[k:len(best)-1])
-		best[k] = pick{i, a}
+		best[k] = pick{i, *a}
 	}
 	for _, p := range best {
 		a := res.Attempts.At(p.i) // whole: best holds heads
