@@ -63,6 +63,8 @@ type Analyzer struct {
 	touched uint64
 	hashes  []idMemo
 	hashed  idMemo
+	// callHashes are AddEvents' hashes of its events' Call-IDs.
+	callHashes []uint64
 	// covered says which layers the capture saw hop-0 attempts of: their
 	// samples are joined to the wire, not counted again.
 	covered [numLayers]bool
@@ -141,7 +143,11 @@ func New(opts Options) *Analyzer {
 // from an event is cloned, except the Call-ID (the parser's own copy) and
 // methods (constants or copies); the pipeline's tests poison what comes
 // back (capture.PoisonEnv) to catch one that is not.
-func (a *Analyzer) AddEvent(ev *capture.Event) {
+func (a *Analyzer) AddEvent(ev *capture.Event) { a.addEvent(ev, 0) }
+
+// addEvent is AddEvent given the hash of a SIP message's Call-ID in the
+// tracker's table (0: not made).
+func (a *Analyzer) addEvent(ev *capture.Event, callHash uint64) {
 	// Between events no attempt is held by pointer: the log may write
 	// the pages least used to its file.
 	a.sip.attempts.Settle()
@@ -151,10 +157,21 @@ func (a *Analyzer) AddEvent(ev *capture.Event) {
 	}
 	switch ev.Kind {
 	case capture.KindSIP:
-		a.sip.add(ev)
+		a.sip.addHashed(ev, callHash)
 	default:
 		a.sip.advance(ev.Time)
 		a.conn.add(ev)
+	}
+}
+
+// AddEvents is AddEvent for each event in turn, the memory the SIP
+// tracker will read for them read first (sipTracker.readAhead), and each
+// Call-ID hashed once.
+func (a *Analyzer) AddEvents(evs []capture.Event) {
+	a.callHashes = slices.Grow(a.callHashes[:0], len(evs))[:len(evs)]
+	a.sip.readAhead(evs, a.callHashes)
+	for i := range evs {
+		a.addEvent(&evs[i], a.callHashes[i])
 	}
 }
 

@@ -50,6 +50,19 @@ func (t *callTable) get(id string, h uint64) *call {
 	}
 }
 
+// touch reads the home slot of hash h and the call filed there, if it is
+// h's, and returns what it read: see sipTracker.readAhead.
+func (t *callTable) touch(h uint64) uint64 {
+	if t.n == 0 {
+		return 0
+	}
+	s := &t.slots[h&uint64(len(t.slots)-1)]
+	if s.h != h {
+		return s.h
+	}
+	return s.c.touch()
+}
+
 // put files c, which is not in the table, under c.hash.
 func (t *callTable) put(c *call) {
 	if 2*(t.n+1) > len(t.slots) {

@@ -74,15 +74,24 @@ func (w *wire) reject(id string, ms int64, code int) {
 }
 
 // run feeds the events, sorted as the capture stage would, then samples:
-// one at a time (AddSample), and again in batches of three (AddSamples, as
-// the pipeline does), which must come to the same result.
+// one at a time (AddEvent, AddSample), and again in batches of three
+// (AddSamples, as the pipeline does; AddEvents for every other batch of
+// events and AddEvent for the rest, so that a call is found whichever
+// way its messages come), which must come to the same result.
 func run(t *testing.T, w *wire, samples []jtl.Sample, opts Options) *Result {
 	t.Helper()
 	sortEvents(w.events)
 	feed := func(batch int) *Result {
 		a := New(opts)
-		for i := range w.events {
-			a.AddEvent(&w.events[i])
+		for i := 0; i < len(w.events); i += batch {
+			evs := w.events[i:min(i+batch, len(w.events))]
+			if batch > 1 && i/batch%2 == 0 {
+				a.AddEvents(evs)
+				continue
+			}
+			for k := range evs {
+				a.AddEvent(&evs[k])
+			}
 		}
 		if len(w.events) > 0 {
 			a.EndCapture(w.events[len(w.events)-1].Time)
@@ -105,7 +114,7 @@ func run(t *testing.T, w *wire, samples []jtl.Sample, opts Options) *Result {
 		{"verdict", r.Verdict, rb.Verdict}, {"attempts", slices.Collect(valuesOf(r.Attempts)), slices.Collect(valuesOf(rb.Attempts))},
 	} {
 		if one, many := dump(part.one), dump(part.many); one != many {
-			t.Fatalf("AddSamples' %s differ from AddSample's:\n%s\nwant\n%s", part.name, many, one)
+			t.Fatalf("AddEvents' and AddSamples' %s differ from AddEvent's and AddSample's:\n%s\nwant\n%s", part.name, many, one)
 		}
 	}
 	rb.Close()

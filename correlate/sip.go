@@ -104,6 +104,21 @@ func (c *call) keep(s string) string {
 	return unsafe.String(&b[0], n)
 }
 
+// touch reads a byte of each cache line of c up to the first of its
+// text (where keep writes), and returns their sum: a message, a timer or
+// a sweep reads most of them, and by then the call has usually left the
+// caches (see sipTracker.readAhead). The call is not aligned to the
+// lines: a byte every 64 and the last one reach each line it spans.
+func (c *call) touch() uint64 {
+	p := unsafe.Pointer(c)
+	end := unsafe.Offsetof(c.text)
+	var sum uint64
+	for off := uintptr(0); off < end; off += 64 {
+		sum += uint64(*(*byte)(unsafe.Add(p, off)))
+	}
+	return sum + uint64(c.text[0])
+}
+
 const noExpiry = math.MaxInt64
 
 // edgeSite is what the tracker keeps per address that INVITEs went to.
@@ -185,6 +200,10 @@ type sipTracker struct {
 	// update per message.
 	methodCounts [len(countedMethods)]int64
 	codeCounts   [1000]int64
+
+	// touched keeps readAhead's and the sweeps' reads from being thrown
+	// away.
+	touched uint64
 }
 
 // at is the attempt a leg or a call points to, good until the next
@@ -453,7 +472,53 @@ func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
 	t.nextTimer = min(t.nextTimer, at)
 }
 
-func (t *sipTracker) add(ev *capture.Event) {
+// readAhead reads the memory that the events of evs will have the tracker
+// read, in a loop where no read waits for another, so that the misses
+// of the caches overlap rather than come one after the other, and
+// returns the hashes of their Call-IDs in t.calls (0: none) in hashes,
+// for addHashed. A SIP message reads its call's slot and the call, last
+// read one message of the call ago, seconds of traffic before; a timer
+// fires on a leg (a call's), armed 32 s before; and the message itself
+// was parsed a reorder window ago. Only what the first read of each finds
+// is read ahead: a call made or moved by an earlier event of evs is read
+// in its turn.
+func (t *sipTracker) readAhead(evs []capture.Event, hashes []uint64) {
+	var sum uint64
+	last := int64(math.MinInt64)
+	for i := range evs {
+		ev := &evs[i]
+		last = max(last, ev.Time)
+		hashes[i] = 0
+		if ev.Kind != capture.KindSIP || ev.SIP.CallID == "" {
+			continue
+		}
+		m := ev.SIP
+		h := t.calls.hash(m.CallID)
+		hashes[i] = h
+		sum += t.calls.touch(h) + uint64(m.CSeq) + uint64(len(m.Via.Branch))
+		if b := m.Via.Branch; b != "" {
+			sum += uint64(b[0])
+		}
+	}
+	// The timers due by the last event fire during evs (the queues hold
+	// them in time order, but for the few armed late).
+	for _, q := range []*nearorder.Queue[timer]{&t.timersB, &t.timersF} {
+		for k := 0; ; k++ {
+			tm := q.InOrder(k)
+			if tm == nil || tm.at > last {
+				break
+			}
+			sum += uint64(tm.leg.gen)
+		}
+	}
+	t.touched += sum
+}
+
+func (t *sipTracker) add(ev *capture.Event) { t.addHashed(ev, 0) }
+
+// addHashed is add given the hash of the message's Call-ID in t.calls,
+// 0 when not made yet.
+func (t *sipTracker) addHashed(ev *capture.Event, h uint64) {
 	m := ev.SIP
 	t.advance(ev.Time)
 	if m.Request {
@@ -472,7 +537,9 @@ func (t *sipTracker) add(ev *capture.Event) {
 		t.stats.Orphans++
 		return
 	}
-	h := t.calls.hash(m.CallID)
+	if h == 0 {
+		h = t.calls.hash(m.CallID)
+	}
 	c := t.calls.get(m.CallID, h)
 	if c == nil {
 		c = t.newCall(m.CallID)

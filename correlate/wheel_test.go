@@ -8,8 +8,8 @@ import (
 
 // TestDueWheel: each take gives exactly the entries due before its time,
 // each once, against a plain list; with due times behind the last take,
-// far ahead (the wheel grows, also from within a take), and entries
-// pushed while a take runs.
+// far ahead (the wheel grows, also from within a take), in bursts of
+// more than take reads at once, and entries pushed while a take runs.
 func TestDueWheel(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	var w dueWheel
@@ -28,6 +28,12 @@ func TestDueWheel(t *testing.T) {
 				push(now - rng.Int63n(100*dueSecond)) // behind
 			case r == 1:
 				push(now + rng.Int63n(1000*dueSecond)) // far ahead
+			case r == 2:
+				// A burst in one second: more than take reads at once.
+				at := now + rng.Int63n(70*dueSecond)
+				for range takeAhead + rng.Intn(2*takeAhead) {
+					push(at)
+				}
 			default:
 				push(now + rng.Int63n(70*dueSecond))
 			}

@@ -173,9 +173,7 @@ func Run(cfg Config) (*report.Document, error) {
 			if b.err != nil {
 				return nil, &InputError{Err: b.err}
 			}
-			for i := range b.items {
-				an.AddEvent(&b.items[i])
-			}
+			an.AddEvents(b.items)
 			if n := len(b.items); n > 0 {
 				last = b.items[n-1].Time
 			}

@@ -72,6 +72,17 @@ func (q *Queue[T]) Min() *T {
 	return nil
 }
 
+// InOrder returns the i-th item of those pushed in order (not the late
+// ones the heap holds), from the least; nil past the last. A consumer
+// reads ahead with it the memory that items it will pop point to. It
+// stays valid until the next Push or Pop.
+func (q *Queue[T]) InOrder(i int) *T {
+	if i < 0 || i >= q.n {
+		return nil
+	}
+	return q.at(i)
+}
+
 // Pop removes and returns the least item; Len must be > 0.
 func (q *Queue[T]) Pop() T {
 	var v T

@@ -121,6 +121,48 @@ func TestGrowWrapped(t *testing.T) {
 	}
 }
 
+// TestInOrder: InOrder reads the items pushed in order, least first,
+// whether the ring wraps round its end or has grown, and none of the late
+// ones.
+func TestInOrder(t *testing.T) {
+	for _, tc := range []struct{ first, popped, more int }{
+		{0, 0, 0}, {10, 0, 0}, {50, 40, 30}, {64, 63, 64}, {100, 99, 300},
+	} {
+		q := Queue[int64]{Less: less}
+		var held []int64 // the items pushed in order, not popped
+		v := int64(0)
+		push := func(k int) {
+			for i := 0; i < k; i++ {
+				v += 3
+				if i%7 == 6 {
+					q.Push(v - 5) // late: to the heap
+					continue
+				}
+				q.Push(v)
+				held = append(held, v)
+			}
+		}
+		push(tc.first)
+		for range tc.popped {
+			if x := q.Pop(); len(held) > 0 && x == held[0] {
+				held = held[1:]
+			}
+		}
+		push(tc.more)
+		for i := -1; i <= len(held); i++ {
+			got := q.InOrder(i)
+			switch {
+			case i < 0 || i == len(held):
+				if got != nil {
+					t.Fatalf("%+v: InOrder(%d) = %d, want nil", tc, i, *got)
+				}
+			case got == nil || *got != held[i]:
+				t.Fatalf("%+v: InOrder(%d) = %v, want %d", tc, i, got, held[i])
+			}
+		}
+	}
+}
+
 // BenchmarkNearlyInOrder: a push and a pop, one item in 20 late.
 func BenchmarkNearlyInOrder(b *testing.B) {
 	q := Queue[int64]{Less: less}
