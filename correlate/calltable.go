@@ -51,16 +51,26 @@ func (t *callTable) get(id string, h uint64) *call {
 }
 
 // touch reads the home slot of hash h and the call filed there, if it is
-// h's, and returns what it read: see sipTracker.readAhead.
-func (t *callTable) touch(h uint64) uint64 {
+// h's, and returns whether it is and the sum of what it read: see
+// sipTracker.readAhead.
+func (t *callTable) touch(h uint64) (found bool, read uint64) {
 	if t.n == 0 {
-		return 0
+		return false, 0
 	}
 	s := &t.slots[h&uint64(len(t.slots)-1)]
 	if s.h != h {
-		return s.h
+		return false, s.h
 	}
-	return s.c.touch()
+	return true, s.c.touch()
+}
+
+// slotAt reads the home slot of hash h, and returns what it read: see
+// sipTracker.sweep.
+func (t *callTable) slotAt(h uint64) uint64 {
+	if len(t.slots) == 0 {
+		return 0
+	}
+	return t.slots[h&uint64(len(t.slots)-1)].h
 }
 
 // put files c, which is not in the table, under c.hash.

@@ -339,7 +339,10 @@ func (t *sipTracker) fire(tm timer) {
 // that nothing on the wire can refer to them any more. Only the calls
 // whose due time has passed are looked at.
 func (t *sipTracker) sweep(now int64) {
-	t.due.take(now, func(x expiry) {
+	// An expiry reads the call, and its slot in t.calls when it forgets
+	// it.
+	read := func(x expiry) uint64 { return x.c.touch() + t.calls.slotAt(x.c.hash) }
+	t.due.take(now, read, func(x expiry) {
 		if x.c.due != x.at {
 			return // superseded by an earlier due time
 		}
@@ -477,14 +480,16 @@ func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
 // of the caches overlap rather than come one after the other, and
 // returns the hashes of their Call-IDs in t.calls (0: none) in hashes,
 // for addHashed. A SIP message reads its call's slot and the call, last
-// read one message of the call ago, seconds of traffic before; a timer
-// fires on a leg (a call's), armed 32 s before; and the message itself
-// was parsed a reorder window ago. Only what the first read of each finds
-// is read ahead: a call made or moved by an earlier event of evs is read
-// in its turn.
+// read one message of the call ago, seconds of traffic before, or a call
+// forgotten at the last sweep for a new Call-ID; a timer fires on a leg
+// (a call's), armed 32 s before; and the message itself was parsed a
+// reorder window ago. Only what the first read of each finds is read
+// ahead: a call made or moved by an earlier event of evs is read in its
+// turn.
 func (t *sipTracker) readAhead(evs []capture.Event, hashes []uint64) {
 	var sum uint64
 	last := int64(math.MinInt64)
+	fresh := len(t.free) // newCall takes the last first
 	for i := range evs {
 		ev := &evs[i]
 		last = max(last, ev.Time)
@@ -495,13 +500,39 @@ func (t *sipTracker) readAhead(evs []capture.Event, hashes []uint64) {
 		m := ev.SIP
 		h := t.calls.hash(m.CallID)
 		hashes[i] = h
-		sum += t.calls.touch(h) + uint64(m.CSeq) + uint64(len(m.Via.Branch))
-		if b := m.Via.Branch; b != "" {
-			sum += uint64(b[0])
+		found, read := t.calls.touch(h)
+		sum += read + readMessage(m)
+		if !found && fresh > 0 {
+			fresh--
+			sum += t.free[fresh].touch()
 		}
 	}
-	// The timers due by the last event fire during evs (the queues hold
-	// them in time order, but for the few armed late).
+	t.touched += sum + t.readTimers(last)
+}
+
+// readMessage reads the parts of m that the tracker reads past its
+// Call-ID, and returns what it read: see readAhead.
+func readMessage(m *sip.Message) uint64 {
+	sum := uint64(m.CSeq) + firstByte(m.Via.Branch)
+	if !m.Request && m.StatusCode >= 300 {
+		// A failure's Detail keeps these (wordBook).
+		sum += firstByte(m.ReasonHeader) + firstByte(m.Warning) + firstByte(m.Server)
+	}
+	return sum
+}
+
+func firstByte(s string) uint64 {
+	if s == "" {
+		return 0
+	}
+	return uint64(s[0])
+}
+
+// readTimers reads the legs of the timers due by last, which fire before
+// the events up to it are taken (the queues hold them in time order, but
+// for the few armed late), and returns what it read: see readAhead.
+func (t *sipTracker) readTimers(last int64) uint64 {
+	var sum uint64
 	for _, q := range []*nearorder.Queue[timer]{&t.timersB, &t.timersF} {
 		for k := 0; ; k++ {
 			tm := q.InOrder(k)
@@ -511,7 +542,7 @@ func (t *sipTracker) readAhead(evs []capture.Event, hashes []uint64) {
 			sum += uint64(tm.leg.gen)
 		}
 	}
-	t.touched += sum
+	return sum
 }
 
 func (t *sipTracker) add(ev *capture.Event) { t.addHashed(ev, 0) }

@@ -57,8 +57,9 @@ func (w *dueWheel) fit(n int64) {
 }
 
 // take calls f for every entry due before now and forgets it; f may push
-// entries due at now or later.
-func (w *dueWheel) take(now int64, f func(expiry)) {
+// entries due at now or later. read reads ahead the memory f will read
+// for an entry (see takeSome).
+func (w *dueWheel) take(now int64, read func(expiry) uint64, f func(expiry)) {
 	last := floorDiv(now, dueSecond)
 	if len(w.ring) == 0 || w.lo > last {
 		return
@@ -70,7 +71,7 @@ func (w *dueWheel) take(now int64, f func(expiry)) {
 		w.ring[i], w.spare = w.spare[:0], nil
 		w.lo = s
 		for k := 0; k < len(bucket); k += takeAhead {
-			w.takeSome(bucket[k:min(k+takeAhead, len(bucket))], now, f)
+			w.takeSome(bucket[k:min(k+takeAhead, len(bucket))], now, read, f)
 		}
 		clear(bucket)
 		w.spare = bucket[:0]
@@ -84,9 +85,9 @@ func (w *dueWheel) take(now int64, f func(expiry)) {
 // else reads them first, so that their misses of the caches overlap
 // (as sipTracker.readAhead's), rather than come one per call, each
 // behind the work on the call before.
-func (w *dueWheel) takeSome(es []expiry, now int64, f func(expiry)) {
+func (w *dueWheel) takeSome(es []expiry, now int64, read func(expiry) uint64, f func(expiry)) {
 	for _, e := range es {
-		w.touched += e.c.touch()
+		w.touched += read(e)
 	}
 	for _, e := range es {
 		if e.at >= now {
