@@ -143,11 +143,7 @@ func New(opts Options) *Analyzer {
 // from an event is cloned, except the Call-ID (the parser's own copy) and
 // methods (constants or copies); the pipeline's tests poison what comes
 // back (capture.PoisonEnv) to catch one that is not.
-func (a *Analyzer) AddEvent(ev *capture.Event) { a.addEvent(ev, 0) }
-
-// addEvent is AddEvent given the hash of a SIP message's Call-ID in the
-// tracker's table (0: not made).
-func (a *Analyzer) addEvent(ev *capture.Event, callHash uint64) {
+func (a *Analyzer) AddEvent(ev *capture.Event) {
 	// Between events no attempt is held by pointer: the log may write
 	// the pages least used to its file.
 	a.sip.attempts.Settle()
@@ -157,7 +153,7 @@ func (a *Analyzer) addEvent(ev *capture.Event, callHash uint64) {
 	}
 	switch ev.Kind {
 	case capture.KindSIP:
-		a.sip.addHashed(ev, callHash)
+		a.sip.add(ev)
 	default:
 		a.sip.advance(ev.Time)
 		a.conn.add(ev)
@@ -171,7 +167,8 @@ func (a *Analyzer) AddEvents(evs []capture.Event) {
 	a.callHashes = slices.Grow(a.callHashes[:0], len(evs))[:len(evs)]
 	a.sip.readAhead(evs, a.callHashes)
 	for i := range evs {
-		a.addEvent(&evs[i], a.callHashes[i])
+		a.sip.hashed = a.callHashes[i]
+		a.AddEvent(&evs[i])
 	}
 }
 

@@ -65,7 +65,7 @@ func (t *callTable) touch(h uint64) (found bool, read uint64) {
 }
 
 // slotAt reads the home slot of hash h, and returns what it read: see
-// sipTracker.sweep.
+// dueWheel.takeSome.
 func (t *callTable) slotAt(h uint64) uint64 {
 	if len(t.slots) == 0 {
 		return 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+	"unsafe"
 )
 
 // TestCallTable holds the table to a map through insertions, look-ups
@@ -51,5 +52,26 @@ func TestCallTable(t *testing.T) {
 		if n != len(want) {
 			t.Fatalf("spread %d: all gave %d calls, want %d", spread, n, len(want))
 		}
+	}
+}
+
+// TestCallTouch: call.touch reads a byte every 64 of the first 6*64 of
+// the call, and the first of its text: each cache line up to the text is
+// read only if the text starts within them, and the reads stay within
+// the call only if it is at least that long.
+func TestCallTouch(t *testing.T) {
+	if off := unsafe.Offsetof(call{}.text); off > 6*64 {
+		t.Errorf("a call's text starts %d bytes in: call.touch reads no line past %d", off, 6*64)
+	}
+	if n := unsafe.Sizeof(call{}); n < 6*64 {
+		t.Errorf("a call is %d bytes: call.touch reads %d", n, 6*64)
+	}
+}
+
+// TestCallSize: a call stays within the 480-byte size class it is
+// allocated in; one more byte would take it to 512.
+func TestCallSize(t *testing.T) {
+	if n := unsafe.Sizeof(call{}); n > 480 {
+		t.Errorf("a call is %d bytes, more than the 480-byte size class", n)
 	}
 }

@@ -87,7 +87,10 @@ type call struct {
 	// text holds the copies of the call's branches (keep) after its
 	// first byte, the count of bytes used: a branch costs no allocation
 	// of its own. Its size rounds the call up to a size class (480).
-	text [96]byte
+	text [95]byte
+	// ended says that a leg has ended, so that a message may be late
+	// for it (late): most messages of a call come before any does.
+	ended bool
 }
 
 // keep returns a copy of s that holds nothing else alive: in the call's
@@ -108,15 +111,11 @@ func (c *call) keep(s string) string {
 // text (where keep writes), and returns their sum: a message, a timer or
 // a sweep reads most of them, and by then the call has usually left the
 // caches (see sipTracker.readAhead). The call is not aligned to the
-// lines: a byte every 64 and the last one reach each line it spans.
+// lines: a byte every 64 and the last one reach each line it spans
+// (TestCallTouch: the text starts within 6 lines).
 func (c *call) touch() uint64 {
-	p := unsafe.Pointer(c)
-	end := unsafe.Offsetof(c.text)
-	var sum uint64
-	for off := uintptr(0); off < end; off += 64 {
-		sum += uint64(*(*byte)(unsafe.Add(p, off)))
-	}
-	return sum + uint64(c.text[0])
+	b := (*[6 * 64]byte)(unsafe.Pointer(c))
+	return uint64(b[0]) + uint64(b[64]) + uint64(b[128]) + uint64(b[192]) + uint64(b[256]) + uint64(b[320]) + uint64(c.text[0])
 }
 
 const noExpiry = math.MaxInt64
@@ -201,9 +200,11 @@ type sipTracker struct {
 	methodCounts [len(countedMethods)]int64
 	codeCounts   [1000]int64
 
-	// touched keeps readAhead's and the sweeps' reads from being thrown
-	// away.
+	// touched keeps readAhead's reads from being thrown away; hashed is
+	// its hash of the Call-ID of the message about to be added (0: none),
+	// which add takes (callHash).
 	touched uint64
+	hashed  uint64
 }
 
 // at is the attempt a leg or a call points to, good until the next
@@ -339,15 +340,12 @@ func (t *sipTracker) fire(tm timer) {
 // that nothing on the wire can refer to them any more. Only the calls
 // whose due time has passed are looked at.
 func (t *sipTracker) sweep(now int64) {
-	// An expiry reads the call, and its slot in t.calls when it forgets
-	// it.
-	read := func(x expiry) uint64 { return x.c.touch() + t.calls.slotAt(x.c.hash) }
-	t.due.take(now, read, func(x expiry) {
+	t.due.take(now, func(x expiry) {
 		if x.c.due != x.at {
 			return // superseded by an earlier due time
 		}
 		t.expire(x.c, now)
-	})
+	}, &t.calls)
 }
 
 // expire forgets what of c has expired by now and queues c again for the
@@ -400,7 +398,7 @@ func (t *sipTracker) newCall(id string) *call {
 	} else {
 		c = new(call)
 	}
-	c.id, c.due = id, noExpiry
+	c.id, c.due, c.ended = id, noExpiry, false
 	c.legs, c.txns = c.legBuf[:0], c.txnBuf[:0]
 	return c
 }
@@ -453,6 +451,7 @@ func (t *sipTracker) end(l *leg, at int64) {
 	l.gen++
 	a := t.at(l.attempt)
 	a.Ended, a.Last = at, max(a.Last, at)
+	l.call.ended = true
 	t.expireAt(l.call, at+linger)
 }
 
@@ -460,6 +459,9 @@ func (t *sipTracker) end(l *leg, at int64) {
 // came after their end (a retransmitted answer, the ACK of a failure, the
 // answer to a BYE): the evidence is cut up to there.
 func (t *sipTracker) late(c *call, at int64) {
+	if !c.ended {
+		return
+	}
 	for _, l := range c.legs {
 		if l.state == legEnded {
 			if a := t.at(l.attempt); a.Last < at {
@@ -488,11 +490,9 @@ func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
 // turn.
 func (t *sipTracker) readAhead(evs []capture.Event, hashes []uint64) {
 	var sum uint64
-	last := int64(math.MinInt64)
 	fresh := len(t.free) // newCall takes the last first
 	for i := range evs {
 		ev := &evs[i]
-		last = max(last, ev.Time)
 		hashes[i] = 0
 		if ev.Kind != capture.KindSIP || ev.SIP.CallID == "" {
 			continue
@@ -507,7 +507,21 @@ func (t *sipTracker) readAhead(evs []capture.Event, hashes []uint64) {
 			sum += t.free[fresh].touch()
 		}
 	}
-	t.touched += sum + t.readTimers(last)
+	if n := len(evs); n > 0 {
+		sum += t.readTimers(evs[n-1].Time)
+	}
+	t.touched += sum
+}
+
+// callHash is the hash in t.calls of id, the Call-ID of the message being
+// added: readAhead's when it made it (t.hashed, taken once).
+func (t *sipTracker) callHash(id string) uint64 {
+	h := t.hashed
+	t.hashed = 0
+	if h == 0 {
+		h = t.calls.hash(id)
+	}
+	return h
 }
 
 // readMessage reads the parts of m that the tracker reads past its
@@ -530,7 +544,8 @@ func firstByte(s string) uint64 {
 
 // readTimers reads the legs of the timers due by last, which fire before
 // the events up to it are taken (the queues hold them in time order, but
-// for the few armed late), and returns what it read: see readAhead.
+// for the few armed late; so are the events, but for a few), and returns
+// what it read: see readAhead.
 func (t *sipTracker) readTimers(last int64) uint64 {
 	var sum uint64
 	for _, q := range []*nearorder.Queue[timer]{&t.timersB, &t.timersF} {
@@ -545,11 +560,7 @@ func (t *sipTracker) readTimers(last int64) uint64 {
 	return sum
 }
 
-func (t *sipTracker) add(ev *capture.Event) { t.addHashed(ev, 0) }
-
-// addHashed is add given the hash of the message's Call-ID in t.calls,
-// 0 when not made yet.
-func (t *sipTracker) addHashed(ev *capture.Event, h uint64) {
+func (t *sipTracker) add(ev *capture.Event) {
 	m := ev.SIP
 	t.advance(ev.Time)
 	if m.Request {
@@ -568,9 +579,7 @@ func (t *sipTracker) addHashed(ev *capture.Event, h uint64) {
 		t.stats.Orphans++
 		return
 	}
-	if h == 0 {
-		h = t.calls.hash(m.CallID)
-	}
+	h := t.callHash(m.CallID)
 	c := t.calls.get(m.CallID, h)
 	if c == nil {
 		c = t.newCall(m.CallID)
@@ -615,7 +624,7 @@ func (c *call) txn(m *sip.Message) *txn {
 	var shared string // a copy of branch the call keeps already
 	for i := range c.txns {
 		x := &c.txns[i]
-		if x.branch == branch {
+		if sameBranch(x.branch, branch) {
 			if x.method == method && x.cseq == cseq {
 				return x
 			}
@@ -630,6 +639,15 @@ func (c *call) txn(m *sip.Message) *txn {
 	}
 	c.txns = append(c.txns, txn{branch: shared, method: keepMethod(method), cseq: cseq})
 	return &c.txns[len(c.txns)-1]
+}
+
+// sameBranch is a == b, their last bytes compared first: a call's
+// branches are mostly as long as each other and end in random
+// characters, so that most comparisons stop at one byte rather than call
+// the comparison of all of them.
+func sameBranch(a, b string) bool {
+	n := len(a)
+	return n == len(b) && (n == 0 || a[n-1] == b[n-1]) && a == b
 }
 
 // keepMethod returns the method as a string that holds nothing else alive.

@@ -382,3 +382,16 @@ func TestSIPLast(t *testing.T) {
 		t.Errorf("the first try's Last is %d after a new try on its Call-ID, want 0 (unknown)", a.Last-t0)
 	}
 }
+
+// TestSameBranch: sameBranch is ==, whichever byte two branches differ
+// at.
+func TestSameBranch(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{
+		{"", ""}, {"", "z"}, {"z9hG4bK1", "z9hG4bK1"}, {"z9hG4bK1", "z9hG4bK2"},
+		{"z9hG4bKa1", "z9hG4bKb1"}, {"y9hG4bK1", "z9hG4bK1"}, {"z9hG4bK1", "z9hG4bK11"},
+	} {
+		if got, want := sameBranch(tc.a, tc.b), tc.a == tc.b; got != want {
+			t.Errorf("sameBranch(%q, %q) = %v, want %v", tc.a, tc.b, got, want)
+		}
+	}
+}

@@ -57,9 +57,9 @@ func (w *dueWheel) fit(n int64) {
 }
 
 // take calls f for every entry due before now and forgets it; f may push
-// entries due at now or later. read reads ahead the memory f will read
-// for an entry (see takeSome).
-func (w *dueWheel) take(now int64, read func(expiry) uint64, f func(expiry)) {
+// entries due at now or later. calls is the table the entries' calls are
+// in (see takeSome).
+func (w *dueWheel) take(now int64, f func(expiry), calls *callTable) {
 	last := floorDiv(now, dueSecond)
 	if len(w.ring) == 0 || w.lo > last {
 		return
@@ -71,7 +71,7 @@ func (w *dueWheel) take(now int64, read func(expiry) uint64, f func(expiry)) {
 		w.ring[i], w.spare = w.spare[:0], nil
 		w.lo = s
 		for k := 0; k < len(bucket); k += takeAhead {
-			w.takeSome(bucket[k:min(k+takeAhead, len(bucket))], now, read, f)
+			w.takeSome(bucket[k:min(k+takeAhead, len(bucket))], now, f, calls)
 		}
 		clear(bucket)
 		w.spare = bucket[:0]
@@ -82,12 +82,13 @@ func (w *dueWheel) take(now int64, read func(expiry) uint64, f func(expiry)) {
 
 // takeSome is take for some entries of a bucket. Their calls were last
 // read half a minute of traffic ago or more: a loop that does nothing
-// else reads them first, so that their misses of the caches overlap
+// else reads them first, and their slots in calls (which a call
+// forgotten is taken out of), so that their misses of the caches overlap
 // (as sipTracker.readAhead's), rather than come one per call, each
 // behind the work on the call before.
-func (w *dueWheel) takeSome(es []expiry, now int64, read func(expiry) uint64, f func(expiry)) {
+func (w *dueWheel) takeSome(es []expiry, now int64, f func(expiry), calls *callTable) {
 	for _, e := range es {
-		w.touched += read(e)
+		w.touched += e.c.touch() + calls.slotAt(e.c.hash)
 	}
 	for _, e := range es {
 		if e.at >= now {

@@ -173,6 +173,8 @@ func Run(cfg Config) (*report.Document, error) {
 			if b.err != nil {
 				return nil, &InputError{Err: b.err}
 			}
+			// The analyzer reads ahead what the batch's events will have
+			// it read (correlate.Analyzer.AddEvents).
 			an.AddEvents(b.items)
 			if n := len(b.items); n > 0 {
 				last = b.items[n-1].Time
