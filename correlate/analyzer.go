@@ -385,12 +385,14 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref thr
 		a.corr.UnmatchedJTL++
 		return
 	}
-	if a.sipRef(int(i)).match != Unmatched {
+	// Read and, for a first match, written in one look-up.
+	r := a.sipRefAt(int(i))
+	if r.match != Unmatched {
 		// A second sample with the same Call-ID (a sampler that writes
 		// one row per request of the call): the first one joined.
 		return
 	}
-	a.join(int(i), ByCallID, s.Start, c, ref, tref)
+	a.join(int(i), r, ByCallID, s.Start, c, ref, tref)
 	a.corr.ByCallID++
 }
 
@@ -414,28 +416,30 @@ func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref t
 	if best < 0 {
 		return false
 	}
-	a.join(best, ByTraceID, s.Start, c, ref, tref)
+	a.join(best, a.sipRefAt(best), ByTraceID, s.Start, c, ref, tref)
 	a.corr.ByTraceID++
 	return true
 }
 
-// join records that sample and attempt i are the same work. As joinLater
-// does, it leaves the match to be written at Finish's merge: the pages of
-// the attempts stay clean, so the log need not write them out again.
-func (a *Analyzer) join(i int, how Match, start int64, c sampleClass, ref SampleRef, tref threadRef) {
+// join records that sample and attempt i, whose sipRef is r (sipRefAt),
+// are the same work. As joinLater does, it leaves the match to be written
+// at Finish's merge: the pages of the attempts stay clean, so the log
+// need not write them out again.
+func (a *Analyzer) join(i int, r *sipRef, how Match, start int64, c sampleClass, ref SampleRef, tref threadRef) {
 	at := a.window.at(i)
 	if how == ByCallID || how == ByTraceID {
 		a.addOffset(at.Time - start*1e6)
 	}
-	a.joinLater(i, at, how, c, ref, tref)
+	a.joinLater(r, at, how, c, ref, tref)
 }
 
-// joinLater is join for matchByTime, given attempt i's head: what the
-// match writes on the attempt waits in sipRefs for Finish's merge, which
-// reads the attempt whole anyway, rather than bring its page into memory
-// (the pairers read only heads) and write the page out again.
-func (a *Analyzer) joinLater(i int, head *Attempt, how Match, c sampleClass, ref SampleRef, tref threadRef) {
-	a.setSIPRef(i, sipRef{tref: tref, match: how, lazy: a.joined(head, c, ref)})
+// joinLater is join for matchByTime, given the attempt's head and its
+// sipRef (sipRefAt): what the match writes on the attempt waits in
+// sipRefs for Finish's merge, which reads the attempt whole anyway,
+// rather than bring its page into memory (the pairers read only heads)
+// and write the page out again.
+func (a *Analyzer) joinLater(r *sipRef, head *Attempt, how Match, c sampleClass, ref SampleRef, tref threadRef) {
+	*r = sipRef{tref: tref, match: how, lazy: a.joined(head, c, ref)}
 }
 
 // joined counts a match of a sample with at and returns the number of the
@@ -464,8 +468,10 @@ func (a *Analyzer) detailStore() *detailStore {
 	return a.details
 }
 
-// setSIPRef files the sample that matched capture attempt i.
-func (a *Analyzer) setSIPRef(i int, r sipRef) {
+// sipRefAt is where the sample that matched capture attempt i is filed,
+// to be read and written, good until the next sipRef or sipRefAt (which
+// settle the log).
+func (a *Analyzer) sipRefAt(i int) *sipRef {
 	if a.sipRefs == nil {
 		a.sipRefs = spill.New[sipRef](sipRefCodec{}, a.opts.Spill.log(1<<14, 8))
 		for range a.sip.attempts.Len() {
@@ -474,7 +480,7 @@ func (a *Analyzer) setSIPRef(i int, r sipRef) {
 		}
 	}
 	a.sipRefs.Settle()
-	*a.sipRefs.At(i) = r
+	return a.sipRefs.At(i)
 }
 
 func (a *Analyzer) sipRef(i int) sipRef {
@@ -985,7 +991,7 @@ func (a *Analyzer) settleOffset(r *Result) {
 // under it: the connection is no longer unclaimed, and has its load. As
 // joinLater, it leaves the match to be written at Finish's merge.
 func (a *Analyzer) link(i int, tref threadRef) {
-	a.setSIPRef(i, sipRef{tref: tref, match: ByFlow})
+	*a.sipRefAt(i) = sipRef{tref: tref, match: ByFlow}
 	a.corr.Linked++
 }
 

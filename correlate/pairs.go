@@ -29,7 +29,7 @@ func (a *Analyzer) matchByTime(off int64) {
 					return
 				}
 				head := Attempt{Failed: f.failed, Layer: f.layer, Status: f.status}
-				a.joinLater(f.i, &head, how, p.class, p.sample, p.tref)
+				a.joinLater(a.sipRefAt(f.i), &head, how, p.class, p.sample, p.tref)
 				if how == ByFlow {
 					a.corr.ByFlow++
 				} else {
