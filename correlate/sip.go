@@ -274,11 +274,18 @@ func newSIPTracker(timerB, timerF int64, edgeFilter []netip.AddrPort, spill Spil
 	return t
 }
 
-// advance fires the timers due by time now.
+// advance fires the timers due by time now, and sweeps when one is due.
+// Small enough to be inlined where each event calls it: an event seldom
+// has either to do.
 func (t *sipTracker) advance(now int64) {
-	if now > t.now {
-		t.now = now
+	t.now = max(t.now, now)
+	if now >= t.nextTimer || now-t.lastSweep > sweepEvery {
+		t.catchUp(now)
 	}
+}
+
+// catchUp is advance when a timer or a sweep may be due.
+func (t *sipTracker) catchUp(now int64) {
 	if now >= t.nextTimer {
 		t.fireDue(now)
 	}
