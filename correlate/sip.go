@@ -473,9 +473,13 @@ func (t *sipTracker) end(l *leg, at int64) {
 // came after their end (a retransmitted answer, the ACK of a failure, the
 // answer to a BYE): the evidence is cut up to there.
 func (t *sipTracker) late(c *call, at int64) {
-	if !c.ended {
-		return
+	if c.ended {
+		t.lateLegs(c, at)
 	}
+}
+
+// lateLegs is late for a call with a leg ended.
+func (t *sipTracker) lateLegs(c *call, at int64) {
 	for _, l := range c.legs {
 		if l.state == legEnded {
 			if a := t.at(l.attempt); a.Last < at {
