@@ -499,7 +499,7 @@ func (t *sipTracker) arm(q *nearorder.Queue[timer], l *leg, at int64) {
 // read, in a loop where no read waits for another, so that the misses
 // of the caches overlap rather than come one after the other, and
 // returns the hashes of their Call-IDs in t.calls (0: none) in hashes,
-// for addHashed. A SIP message reads its call's slot and the call, last
+// for add (callHash). A SIP message reads its call's slot and the call, last
 // read one message of the call ago, seconds of traffic before, or a call
 // forgotten at the last sweep for a new Call-ID; a timer fires on a leg
 // (a call's), armed 32 s before; and the message itself was parsed a
