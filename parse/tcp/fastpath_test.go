@@ -226,6 +226,12 @@ func TestTimerMovesWithItsKind(t *testing.T) {
 		due   due
 		stale bool // the timer's deadline is earlier than the real one
 	}
+	// handshake opens the connection: the client's ISN is 1000, the server's 5000.
+	handshake := func(f *flow) {
+		f.c("S", 1000, 0, "")
+		f.s("SA", 5000, 1001, "")
+		f.c("A", 1001, 5001, "")
+	}
 	cases := []struct {
 		name  string
 		build func(f *flow)
@@ -237,9 +243,7 @@ func TestTimerMovesWithItsKind(t *testing.T) {
 			f.s("SA", 5000, 1001, "")
 		}, want{dueIdle, false}},
 		{"data after the handshake", func(f *flow) {
-			f.c("S", 1000, 0, "")
-			f.s("SA", 5000, 1001, "")
-			f.c("A", 1001, 5001, "")
+			handshake(f)
 			f.c("PA", 1001, 5001, "INVITE")
 		}, want{dueIdle, true}},
 		{"refused", func(f *flow) {
@@ -247,16 +251,12 @@ func TestTimerMovesWithItsKind(t *testing.T) {
 			f.s("RA", 0, 1001, "")
 		}, want{dueLinger, false}},
 		{"both fins, data missing", func(f *flow) {
-			f.c("S", 1000, 0, "")
-			f.s("SA", 5000, 1001, "")
-			f.c("A", 1001, 5001, "")
+			handshake(f)
 			f.c("FA", 1005, 5001, "")
 			f.s("FA", 5001, 1001, "")
 		}, want{dueFinishing, false}},
 		{"closed by fins", func(f *flow) {
-			f.c("S", 1000, 0, "")
-			f.s("SA", 5000, 1001, "")
-			f.c("A", 1001, 5001, "")
+			handshake(f)
 			f.c("FA", 1001, 5001, "")
 			f.s("FA", 5001, 1002, "")
 		}, want{dueLinger, false}},
