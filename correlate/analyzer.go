@@ -82,7 +82,7 @@ type Analyzer struct {
 	// The samples that give matched capture attempts their thread counts
 	// once the book is complete, and the matches matchByTime makes, by
 	// index in sip.attempts (host noRef: none); made at the first match.
-	sipRefs   *spill.Log[sipRef]
+	sipRefs   *refBook
 	breachRef threadRef
 
 	offsets     []int64
@@ -473,22 +473,16 @@ func (a *Analyzer) detailStore() *detailStore {
 // settle the log).
 func (a *Analyzer) sipRefAt(i int) *sipRef {
 	if a.sipRefs == nil {
-		a.sipRefs = spill.New[sipRef](sipRefCodec{}, a.opts.Spill.log(1<<14, 8))
-		for range a.sip.attempts.Len() {
-			a.sipRefs.Append(sipRef{tref: threadRef{host: noRef}})
-			a.sipRefs.Settle()
-		}
+		a.sipRefs = newRefBook(a.sip.attempts.Len(), a.opts.Spill)
 	}
-	a.sipRefs.Settle()
-	return a.sipRefs.At(i)
+	return a.sipRefs.at(i)
 }
 
 func (a *Analyzer) sipRef(i int) sipRef {
 	if a.sipRefs == nil {
 		return sipRef{tref: threadRef{host: noRef}}
 	}
-	a.sipRefs.Settle()
-	return a.sipRefs.Read(i)
+	return a.sipRefs.read(i)
 }
 
 // addOffset keeps a uniform sample of at most 1<<20 offsets, enough for a

@@ -442,6 +442,78 @@ type sipRef struct {
 	lazy  uint32
 }
 
+// refBook holds a sipRef per capture attempt. A run of up to memRefs
+// attempts keeps them as a plain array, 24 MB at most: held in a log of
+// pages, a 300 MB capture's spilled, and the joins, the pairers and the
+// merge each decoded every page again and encoded it again (4% of the
+// run's instructions). Beyond memRefs, the log keeps memory bounded.
+type refBook struct {
+	mem []sipRef
+	log *spill.Log[sipRef] // nil when mem holds them
+}
+
+const memRefs = 1 << 20
+
+// newRefBook files n attempts' refs, none matched. Options that size the
+// logs' pages (tests) put them in a log.
+func newRefBook(n int, o SpillOptions) *refBook {
+	none := sipRef{tref: threadRef{host: noRef}}
+	if o.PageItems == 0 && n <= memRefs {
+		mem := make([]sipRef, n)
+		for i := range mem {
+			mem[i] = none
+		}
+		return &refBook{mem: mem}
+	}
+	log := spill.New[sipRef](sipRefCodec{}, o.log(1<<14, 8))
+	for range n {
+		log.Append(none)
+		log.Settle()
+	}
+	return &refBook{log: log}
+}
+
+// at is ref i to read and write, good until the next at or read.
+func (b *refBook) at(i int) *sipRef {
+	if b.log == nil {
+		return &b.mem[i]
+	}
+	b.log.Settle()
+	return b.log.At(i)
+}
+
+func (b *refBook) read(i int) sipRef {
+	if b.log == nil {
+		return b.mem[i]
+	}
+	b.log.Settle()
+	return b.log.Read(i)
+}
+
+// MostResident, Err and Close are the log's (spilled); an array holds no
+// pages and meets no error.
+func (b *refBook) MostResident() int {
+	if b.log == nil {
+		return 0
+	}
+	return b.log.MostResident()
+}
+
+func (b *refBook) Err() error {
+	if b.log == nil {
+		return nil
+	}
+	return b.log.Err()
+}
+
+func (b *refBook) Close() error {
+	b.mem = nil
+	if b.log == nil {
+		return nil
+	}
+	return b.log.Close()
+}
+
 type sipRefCodec struct{}
 
 func (sipRefCodec) Encode(b []byte, r *sipRef) []byte {

@@ -134,7 +134,7 @@ type pairer struct {
 	// one's, left to be written on the attempts at Finish's merge
 	// (joinLater); nil when there are none. Those of its own group are of
 	// other layers.
-	refs    *spill.Log[sipRef]
+	refs    *refBook
 	target  Layer
 	win     int64
 	off     int64
@@ -161,8 +161,7 @@ func (p *pairer) read() (freeAttempt, bool) {
 			continue
 		}
 		if p.refs != nil {
-			p.refs.Settle()
-			if p.refs.Read(i).match != Unmatched {
+			if p.refs.read(i).match != Unmatched {
 				continue
 			}
 		}
