@@ -362,3 +362,51 @@ func BenchmarkAttemptHeads(b *testing.B) {
 		b.Fatal(l.Err())
 	}
 }
+
+// TestRefBook: an array or a log, a book reads every attempt unmatched
+// until written, then as written, whatever pages went to disk between.
+func TestRefBook(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		o     SpillOptions
+		n     int
+		inMem bool
+	}{
+		{"array", SpillOptions{}, 100, true},
+		{"pages sized", SpillOptions{Dir: t.TempDir(), PageItems: 8, Pages: 2}, 100, false},
+		{"over memRefs", SpillOptions{Dir: t.TempDir()}, memRefs + 1, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newRefBook(c.n, c.o)
+			defer b.Close()
+			if got := b.log == nil; got != c.inMem {
+				t.Fatalf("in memory %v, want %v", got, c.inMem)
+			}
+			none := sipRef{tref: threadRef{host: noRef}}
+			set := func(i int) sipRef {
+				return sipRef{tref: threadRef{host: int32(i % 5), own: int32(i), endMs: int64(i) * 7}, match: ByFlow, lazy: uint32(i)}
+			}
+			step := max(1, c.n/1000)
+			for i := 0; i < c.n; i += step {
+				if got := b.read(i); got != none {
+					t.Fatalf("new ref %d = %+v, want %+v", i, got, none)
+				}
+			}
+			for i := 0; i < c.n; i += 3 * step {
+				*b.at(i) = set(i)
+			}
+			for i := 0; i < c.n; i += step {
+				want := none
+				if i%(3*step) == 0 {
+					want = set(i)
+				}
+				if got := b.read(i); got != want {
+					t.Fatalf("ref %d = %+v, want %+v", i, got, want)
+				}
+			}
+			if err := b.Err(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
