@@ -28,6 +28,13 @@ func newAttemptLog(o SpillOptions) *attemptLog {
 	return spill.New[Attempt](newAttemptCodec(), o.log(4096, 24))
 }
 
+// copyingLog is a log whose codec numbers words as of's does: a record of
+// of's, as written, is one of its own (patchHead).
+func copyingLog(of *attemptLog, o SpillOptions) *attemptLog {
+	c := &attemptCodec{words: of.Codec().(*attemptCodec).words}
+	return spill.New[Attempt](c, o.log(4096, 24))
+}
+
 // log sizes one of the run's logs: its own page size and count unless
 // the options set them (tests set them small, to spill every log).
 func (o SpillOptions) log(items, pages int) spill.Options {
@@ -373,6 +380,15 @@ func (c *attemptCodec) head(src []byte, a *Attempt, ar *spill.Arena) (flags byte
 		return 0, 0, 0
 	}
 	return flags, d.n, d.n + int(tailLen)
+}
+
+// patchHead writes into rec, a record as Encode writes it, the fields of
+// a the merge changes (Finish): they are of the head's fixed part.
+func patchHead(rec []byte, a *Attempt) {
+	le := binary.LittleEndian
+	le.PutUint32(rec[12:], uint32(a.Threads))
+	le.PutUint32(rec[16:], a.lazy)
+	rec[25], rec[26] = byte(a.Source), byte(a.Match)
 }
 
 // numbersReach is as far as head loads from the numbers' start:

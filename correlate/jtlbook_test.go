@@ -268,3 +268,47 @@ func TestJTLFirstFailureKept(t *testing.T) {
 		t.Errorf("first failure %s %s, want call-0003@load 503", ff.CallID, ff.Status)
 	}
 }
+
+// TestMergeSpilled: Finish's merge copies the attempts it reads from the
+// wire's pages on disk as written, the fields it sets patched: a spilled
+// run's attempts, their loads, matches and Details are those of a run
+// held in memory.
+func TestMergeSpilled(t *testing.T) {
+	w := &wire{}
+	jt := t0 / 1e6
+	var samples []jtl.Sample
+	for i := range 40 {
+		id, ms := fmt.Sprintf("c%d", i), int64(i*50)
+		s := jtl.Sample{Start: jt + ms, Elapsed: 3, Label: "SIP INVITE", CallID: id, AllThreads: i%5 + 1, Host: "g", File: 1, Line: int64(i + 2)}
+		if i%3 == 0 {
+			w.reject(id, ms, 503)
+			s.Code = "503"
+		} else {
+			w.call(id, ms, 10)
+			s.Code, s.Elapsed, s.Success = "200", 30, true
+		}
+		if i%4 != 1 {
+			// The rest are known to the wire alone.
+			samples = append(samples, s)
+		}
+	}
+	var want string
+	for _, o := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 4}} {
+		r := run(t, w, slices.Clone(samples), Options{Spill: o})
+		type shown struct {
+			Attempt
+			Detail *Detail
+		}
+		var all []shown
+		for _, a := range r.Attempts.All() {
+			all = append(all, shown{a, r.Detail(&a)})
+		}
+		got := dump(all)
+		if want == "" {
+			want = got
+		} else if got != want {
+			t.Errorf("spilled, the attempts are\n%s\nwant\n%s", got, want)
+		}
+		r.Close()
+	}
+}

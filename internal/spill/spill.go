@@ -161,19 +161,35 @@ func (l *Log[T]) Append(v T) int {
 // the others go to the file. Anything else may follow a Write, at the
 // price of the last page's being taken whole.
 func (l *Log[T]) Write(v *T) {
-	per := l.opt.PageItems
-	k := l.n / per
+	l.openTail()
+	l.tail = l.codec.Encode(l.tail, v)
+	l.wrote()
+}
+
+// WriteEncoded is Write given the record's bytes as the Log's codec
+// writes them: a record copied from a log whose codec writes alike.
+func (l *Log[T]) WriteEncoded(rec []byte) {
+	l.openTail()
+	l.tail = append(l.tail, rec...)
+	l.wrote()
+}
+
+// openTail makes the last page Write's.
+func (l *Log[T]) openTail() {
 	switch {
 	case l.open:
-	case k == len(l.pages):
+	case l.n/l.opt.PageItems == len(l.pages):
 		l.pages = append(l.pages, &page[T]{size: -1})
 		l.open = true
 	default:
 		l.reopen()
 	}
-	l.tail = l.codec.Encode(l.tail, v)
+}
+
+// wrote counts a record Write added, sealing its page when full.
+func (l *Log[T]) wrote() {
 	l.n++
-	if l.n%per == 0 {
+	if l.n%l.opt.PageItems == 0 {
 		l.seal()
 	}
 }
