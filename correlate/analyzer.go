@@ -814,44 +814,28 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 	acc = newLayerAcc()
 	// In time order already (nearly always), the wire's attempts are read
 	// front to back a page at a time into one buffer, as the JTL book's
-	// are: their strings are good until the next page, and the merged log
-	// encodes each attempt as it comes (Write). Reading the pages into
-	// the log's memory made each page's bytes anew. An attempt read from
-	// a page on disk is read as far as the merge looks (its head; a
-	// failure whole, for its layer's first) and copied as written, the
-	// fields the merge sets patched (patchHead): decoding it whole and
-	// encoding it again took twice the instructions.
+	// are, and copied into the merged log as they come (wireCopy).
+	// Reading the pages into the log's memory made each page's bytes anew.
 	var (
 		seq  *spill.HeadReader[Attempt]
 		next *Attempt // seq's, nil once taken
-		raw  []byte   // next as written; nil for one of a page in memory
-		// copied is raw patched.
-		copied []byte
+		wc   wireCopy
 	)
 	if wireOrder == nil && !small {
-		codec := wire.Codec().(*attemptCodec)
-		seq = wire.PartsFrom(0, spill.Part[Attempt]{Decode: func(src []byte, at *Attempt, ar *spill.Arena) (int, error) {
-			n, err := codec.DecodeHead(src, at, ar)
-			if err == nil && at.Failed {
-				n, err = codec.Decode(src, at, ar)
-			}
-			raw = src[:n]
-			return n, err
-		}, Trim: func(*Attempt) {}, Alias: true})
+		wc.codec = wire.Codec().(*attemptCodec)
+		seq = wire.PartsFrom(0, spill.Part[Attempt]{Decode: wc.decode, Trim: func(*Attempt) {}, Alias: true})
 	}
 	wireAt := func(i int) *Attempt {
 		if seq == nil {
 			return wire.Peek(i)
 		}
 		if next == nil {
-			raw = nil
-			_, next, _ = seq.Next()
+			next = wc.next(seq)
 		}
 		return next
 	}
 	var at Attempt
 	for w := 0; ; {
-		var written []byte // at as the wire's log wrote it, when it is the wire's
 		book.settle()
 		wire.Settle()
 		if small {
@@ -868,7 +852,7 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 			a.jtlAttempt1(&at, rec, file, off)
 			book.take()
 		} else if i >= 0 {
-			at, written = *wireAt(i), raw
+			at, wc.taken = *wireAt(i), wc.raw
 			next = nil
 			w++
 			ref := a.sipRef(i)
@@ -895,19 +879,13 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 		}
 		bound(&at)
 		acc.add(out.Len(), &at, nil)
-		switch {
-		case small:
+		if small {
 			out.Append(at)
-		case written != nil:
-			// A copy: the page read may be one the wire's log holds.
-			copied = append(copied[:0], written...)
-			patchHead(copied, &at)
-			out.WriteEncoded(copied)
-		default:
+		} else {
 			// Encoded at once rather than held until its page leaves
 			// memory: the log is written front to back and read only
 			// after.
-			out.Write(&at)
+			wc.write(out, &at)
 		}
 	}
 	out.Settle()

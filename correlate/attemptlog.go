@@ -382,6 +382,48 @@ func (c *attemptCodec) head(src []byte, a *Attempt, ar *spill.Arena) (flags byte
 	return flags, d.n, d.n + int(tailLen)
 }
 
+// wireCopy reads the wire's attempts for Finish's merge as far as it
+// looks at them (the head; a failure whole, for its layer's first) and
+// copies each read from a page's bytes into the merged log as written,
+// the fields the merge sets patched (patchHead): decoding each whole and
+// encoding it again took twice the instructions.
+type wireCopy struct {
+	codec *attemptCodec
+	raw   []byte // the record read last as written; nil for one of a page in memory
+	taken []byte // raw of the attempt being merged
+	buf   []byte // taken patched: the page read may be one the wire's log holds
+}
+
+func (c *wireCopy) decode(src []byte, at *Attempt, ar *spill.Arena) (int, error) {
+	n, err := c.codec.DecodeHead(src, at, ar)
+	if err == nil && at.Failed {
+		n, err = c.codec.Decode(src, at, ar)
+	}
+	if err == nil {
+		c.raw = src[:n]
+	}
+	return n, err
+}
+
+// next is seq's next attempt, raw set when it was read from bytes.
+func (c *wireCopy) next(seq *spill.HeadReader[Attempt]) *Attempt {
+	c.raw = nil
+	_, at, _ := seq.Next()
+	return at
+}
+
+// write adds at to out (a copyingLog of the wire's): copied when taken.
+func (c *wireCopy) write(out *attemptLog, at *Attempt) {
+	if c.taken == nil {
+		out.Write(at)
+		return
+	}
+	c.buf = append(c.buf[:0], c.taken...)
+	patchHead(c.buf, at)
+	out.WriteEncoded(c.buf)
+	c.taken = nil
+}
+
 // patchHead writes into rec, a record as Encode writes it, the fields of
 // a the merge changes (Finish): they are of the head's fixed part.
 func patchHead(rec []byte, a *Attempt) {

@@ -272,7 +272,7 @@ func TestJTLFirstFailureKept(t *testing.T) {
 // TestMergeSpilled: Finish's merge copies the attempts it reads from the
 // wire's pages on disk as written, the fields it sets patched: a spilled
 // run's attempts, their loads, matches and Details are those of a run
-// held in memory.
+// held in memory, the JTL's among them too.
 func TestMergeSpilled(t *testing.T) {
 	w := &wire{}
 	jt := t0 / 1e6
@@ -291,6 +291,9 @@ func TestMergeSpilled(t *testing.T) {
 			// The rest are known to the wire alone.
 			samples = append(samples, s)
 		}
+		// Known to the JTL alone, between the wire's.
+		samples = append(samples, jtl.Sample{Start: jt + ms + 1, Elapsed: 2, Label: "GET", URL: "http://10.0.0.30/x", Code: "200", Success: true,
+			AllThreads: 1, Host: "g", File: 1, Line: int64(100 + i)})
 	}
 	var want string
 	for _, o := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 4}} {
