@@ -563,3 +563,30 @@ func BenchmarkJTLOnly(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
+
+// An attempt on the wire that no sample matched takes the threads JMeter
+// reported by its second (each host's latest allThreads, filed at its
+// sample's end), not a sample's own: its match reference reads "none" at
+// Finish's merge. A reference left zero (host 0) gave it 0.
+func TestThreadsOfUnmatchedWire(t *testing.T) {
+	w := &wire{}
+	w.call("c1", 0, 2000)
+	w.call("u2", 250, 2000)
+	jt := (t0 / 1e6) - 250 // JMeter's clock 250 ms behind the capture's
+	samples := []jtl.Sample{
+		{Start: jt + 0, Elapsed: 2010, Code: "200", Success: true, Label: "SIP INVITE", CallID: "c1", AllThreads: 1, Host: "g"},
+		// HTTP samples: of another layer, not to be paired with u2 by time.
+		{Start: jt + 200, Elapsed: 5, Code: "200", Success: true, URL: "http://x/", AllThreads: 5, Host: "g"},
+		{Start: jt + 3000, Elapsed: 5, Code: "200", Success: true, URL: "http://x/", AllThreads: 9, Host: "g"},
+	}
+	r := run(t, w, samples, Options{})
+	threads := map[string]int32{}
+	for _, a := range r.Attempts.All() {
+		if a.Layer == LayerSIP && a.Hop == 0 {
+			threads[a.CallID] = a.Threads
+		}
+	}
+	if threads["c1"] != 1 || threads["u2"] != 5 {
+		t.Errorf("threads %v, want c1 1 (its sample's), u2 5 (JMeter's at 250 ms)", threads)
+	}
+}
