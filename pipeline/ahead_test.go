@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"iter"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -54,42 +55,103 @@ func fixtureRuns(t *testing.T) [][]string {
 }
 
 // TestReadAhead: every record in order, across batch boundaries; an error
-// ends the stream after the records before it.
+// ends the stream after the records before it. Both ways of reading
+// ahead, the goroutine's and the one processor's.
 func TestReadAhead(t *testing.T) {
 	boom := errors.New("boom")
-	for _, n := range []int{0, 1, batchLen - 1, batchLen, batchLen + 1, 5*batchLen + 7} {
-		for _, fail := range []bool{false, true} {
-			i := 0
-			next := func() (int, error) {
-				if i == n {
-					if fail {
-						return 0, boom
+	ways := map[string]func(next func() (int, error), size int) iter.Seq[*batch[int]]{
+		"goroutine": func(next func() (int, error), size int) iter.Seq[*batch[int]] {
+			return readOnGoroutine(next, nil, size)
+		},
+		"inline": func(next func() (int, error), size int) iter.Seq[*batch[int]] {
+			return readInline(next, nil, size)
+		},
+	}
+	const size = 7
+	for way, read := range ways {
+		for _, n := range []int{0, 1, size - 1, size, size + 1, 5*size + 3} {
+			for _, fail := range []bool{false, true} {
+				i := 0
+				next := func() (int, error) {
+					if i == n {
+						if fail {
+							return 0, boom
+						}
+						return 0, io.EOF
 					}
-					return 0, io.EOF
+					i++
+					return i, nil
 				}
-				i++
-				return i, nil
-			}
-			var got []int
-			var gotErr error
-			for b := range readAhead(next, nil) {
-				got = append(got, b.items...)
-				if b.err != nil {
-					gotErr = b.err
+				var got []int
+				var gotErr error
+				batches := 0
+				for b := range read(next, size) {
+					batches++
+					if len(b.items) > size || len(b.items) == 0 && b.err == nil {
+						t.Fatalf("%s n=%d: a batch of %d", way, n, len(b.items))
+					}
+					got = append(got, b.items...)
+					if b.err != nil {
+						gotErr = b.err
+					}
+					b.done()
 				}
-				b.done()
-			}
-			if len(got) != n {
-				t.Fatalf("n=%d fail=%v: %d records", n, fail, len(got))
-			}
-			for k, v := range got {
-				if v != k+1 {
-					t.Fatalf("n=%d: record %d is %d", n, k, v)
+				if len(got) != n {
+					t.Fatalf("%s n=%d fail=%v: %d records", way, n, fail, len(got))
 				}
-			}
-			if fail != (gotErr == boom) {
-				t.Fatalf("n=%d fail=%v: error %v", n, fail, gotErr)
+				for k, v := range got {
+					if v != k+1 {
+						t.Fatalf("%s n=%d: record %d is %d", way, n, k, v)
+					}
+				}
+				if fail != (gotErr == boom) {
+					t.Fatalf("%s n=%d fail=%v: error %v", way, n, fail, gotErr)
+				}
+				if want := (n + size - 1) / size; batches != want && !(fail && n%size == 0 && batches == want+1) {
+					t.Fatalf("%s n=%d fail=%v: %d batches, want %d", way, n, fail, batches, want)
+				}
 			}
 		}
+	}
+}
+
+// TestReadAheadStops: a consumer that stops early is not blocked, and the
+// goroutine ends: with a reader that never ends it would otherwise wait
+// forever to hand over its next batch, holding the batches.
+func TestReadAheadStops(t *testing.T) {
+	n := 0
+	next := func() (int, error) {
+		n++
+		return n, nil
+	}
+	before := runtime.NumGoroutine()
+	for b := range readOnGoroutine(next, nil, 3) {
+		b.done()
+		break
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the reading goroutine still runs 10 s after the consumer stopped (%d goroutines, %d before)", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The goroutine's counter is not this one's: its end is not a point
+	// the race detector can order this goroutine after.
+	m := 0
+	inline := func() (int, error) {
+		m++
+		return m, nil
+	}
+	seen := 0
+	for b := range readInline(inline, nil, 3) {
+		seen += len(b.items)
+		b.done()
+		if seen >= 6 {
+			break
+		}
+	}
+	if seen != 6 {
+		t.Errorf("inline: %d records before stopping", seen)
 	}
 }

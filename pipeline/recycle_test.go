@@ -20,7 +20,7 @@ import (
 // reference kept into an event past AddEvent fails.
 func TestMain(m *testing.M) {
 	os.Setenv(capture.PoisonEnv, "1")
-	batchLen = 16
+	batchLen, oneCoreLen = 16, 16
 	os.Exit(m.Run())
 }
 
