@@ -191,7 +191,6 @@ type conn struct {
 
 	half [2]half
 
-	next *conn // the next in the table with the same hash
 	// The capture clock (see clock) at the last packet, the last SYN and
 	// the one before, and both FINs, for the timers.
 	lastT, synT, prevSynT, finT int64

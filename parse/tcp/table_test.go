@@ -7,21 +7,25 @@ import (
 )
 
 // TestTable holds the table to a map under random puts, gets and removes,
-// with the hash cut to a few bits so that most keys share a chain, and
-// with the full hash.
+// with the hash cut to a few bits so that most keys share a probe run, and
+// with the full hash; with few keys, and with enough that the table grows
+// several times.
 func TestTable(t *testing.T) {
-	for _, mask := range []uint64{0, 7, ^uint64(0)} {
-		t.Run(fmt.Sprintf("mask=%x", mask), func(t *testing.T) {
+	for _, tc := range []struct {
+		mask  uint64
+		nKeys int
+	}{{0, 50}, {7, 50}, {^uint64(0), 50}, {7, 3000}, {^uint64(0), 3000}} {
+		t.Run(fmt.Sprintf("mask=%x,keys=%d", tc.mask, tc.nKeys), func(t *testing.T) {
 			defer func(m uint64) { hashMask = m }(hashMask)
-			hashMask = mask
-			rng := rand.New(rand.NewPCG(1, uint64(mask)))
+			hashMask = tc.mask
+			rng := rand.New(rand.NewPCG(1, tc.mask))
 			tb := newTable()
 			want := map[key]*conn{}
-			keys := make([]key, 50)
+			keys := make([]key, tc.nKeys)
 			for i := range keys {
 				keys[i] = key{aHi: uint64(rng.IntN(2)), aLo: uint64(rng.IntN(4)), bLo: uint64(rng.IntN(4)), aPort: uint16(rng.IntN(3)), bPort: uint16(i)}
 			}
-			for step := 0; step < 20000; step++ {
+			for step := 0; step < 20*tc.nKeys+20000; step++ {
 				k := keys[rng.IntN(len(keys))]
 				switch rng.IntN(3) {
 				case 0:
@@ -58,7 +62,7 @@ func TestTable(t *testing.T) {
 				t.Errorf("each gave %d, want %d", n, len(want))
 			}
 			tb.clear()
-			if tb.len() != 0 || len(tb.m) != 0 {
+			if tb.len() != 0 || tb.get(&keys[0]) != nil {
 				t.Errorf("clear left %d", tb.len())
 			}
 		})
