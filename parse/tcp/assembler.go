@@ -147,7 +147,7 @@ type Assembler struct {
 	// third of the packets of a busy capture follow one of the same
 	// connection, and need no lookup.
 	last   *conn
-	timers timerHeap
+	timers timers
 	pool   pool
 	// free holds forgotten connections' state for the next ones: a busy
 	// capture opens a connection every few packets.
@@ -161,7 +161,10 @@ type Assembler struct {
 	stats    Stats
 
 	synTimeout, idle, linger int64
-	histSize                 int
+	// delay is each timeout's delay after the clock, by kind (see
+	// setDeadline).
+	delay    [nDue]int64
+	histSize int
 }
 
 // key is a connection's addresses and ports, the lower endpoint first, so
@@ -188,6 +191,9 @@ type conn struct {
 	sentAck   [2]bool // sent an ACK that was not a SYN
 	finishing bool    // both FINs seen; waiting for what is missing before them
 	dead      bool    // closed; kept to absorb stragglers until closedAt+Linger
+	// due is which timeout deadline is; see reschedule.
+	due  due
+	slot uint32 // the timers'
 
 	half [2]half
 
@@ -195,11 +201,9 @@ type conn struct {
 	// the one before, and both FINs, for the timers.
 	lastT, synT, prevSynT, finT int64
 	closedAt                    int64
-	deadline                    int64 // as the timer heap has it; may be earlier than the real one
-	heapIdx                     int32
-	// due is which timeout deadline is; see reschedule.
-	due     due
-	lastSyn int64 // the last SYN's time, for End
+	deadline                    int64  // as the timers have it; may be earlier than the real one
+	lastSyn                     int64  // the last SYN's time, for End
+	id                          uint64 // Conn.ID, for the timers
 }
 
 const (
@@ -244,6 +248,7 @@ func NewAssembler(h Handler, opts Options) *Assembler {
 		h:          h,
 		opts:       opts,
 		conns:      newTable(),
+		timers:     newTimers(),
 		synTimeout: int64(opts.SynTimeout),
 		idle:       int64(opts.IdleTimeout),
 		linger:     int64(opts.Linger),
@@ -251,6 +256,7 @@ func NewAssembler(h Handler, opts Options) *Assembler {
 	if opts.IdleTimeout < 0 {
 		a.idle = math.MaxInt64 / 4
 	}
+	a.delay = [nDue]int64{dueIdle: a.idle, dueOpening: a.synTimeout, dueFinishing: a.linger, dueLinger: a.linger}
 	if opts.HistoryBytes > 0 {
 		// A power of two, for the ring's arithmetic.
 		a.histSize = 1 << (classOf(opts.HistoryBytes) + minClassShift)
@@ -332,7 +338,7 @@ func (a *Assembler) Packet(p *pcap.Packet) {
 		s = Server
 	}
 	a.segment(c, s, p, payload, wire)
-	if !c.dead && c.heapIdx >= 0 {
+	if !c.dead {
 		a.reschedule(c)
 	}
 }
@@ -378,10 +384,7 @@ func (a *Assembler) Finish(now int64) {
 	}
 	a.conns.clear()
 	a.last = nil
-	for _, t := range a.timers {
-		t.c.heapIdx = -1
-	}
-	a.timers = a.timers[:0]
+	a.timers.reset()
 }
 
 func (a *Assembler) problem(why string, p *pcap.Packet, reason string) {
@@ -443,7 +446,8 @@ func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
 	c := a.newConn()
 	c.key = k
 	a.lastID++
-	c.ID = a.lastID
+	c.ID, c.id = a.lastID, a.lastID
+	c.slot = a.timers.newSlot()
 	c.File = a.opts.File
 	c.Start = p.Time
 	c.FirstPacket = p.Num
@@ -466,8 +470,7 @@ func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
 		c.Client, c.Server = p.DstAddrPort(), p.SrcAddrPort()
 	}
 	a.conns.put(c)
-	c.deadline = math.MaxInt64
-	a.timers.push(c)
+	c.deadline = math.MaxInt64 // none yet: the packet's reschedule gives it
 	a.stats.Conns++
 	a.stats.Open++
 	a.stats.MaxOpen = max(a.stats.MaxOpen, a.stats.Open)
@@ -1038,9 +1041,7 @@ func (a *Assembler) forget(c *conn) {
 	if a.last == c {
 		a.last = nil
 	}
-	if c.heapIdx >= 0 {
-		a.timers.remove(int(c.heapIdx))
-	}
+	a.timers.freeSlot(c.slot)
 	for s := range c.half {
 		h := &c.half[s]
 		for i := range h.held {
@@ -1064,7 +1065,6 @@ const maxFreeConns = 1024
 func (a *Assembler) newConn() *conn {
 	c, _ := a.free.Get()
 	c.Conn = new(Conn)
-	c.heapIdx = -1
 	c.half[0].reset()
 	c.half[1].reset()
 	return c
@@ -1122,7 +1122,12 @@ const (
 	dueOpening
 	dueFinishing
 	dueLinger // closed: to be forgotten
+	nDue
 )
+
+// queueOf is the timers' queue for each kind of deadline: those of the
+// same delay share one.
+var queueOf = [nDue]int{dueIdle: queueIdle, dueOpening: queueOpening, dueFinishing: queueLinger, dueLinger: queueLinger}
 
 // deadlineOf is when the connection is next due for a timeout, and which.
 func (a *Assembler) deadlineOf(c *conn) (int64, due) {
@@ -1137,25 +1142,29 @@ func (a *Assembler) deadlineOf(c *conn) (int64, due) {
 	return c.lastT + a.idle, dueIdle
 }
 
-// reschedule moves a connection's timer earlier if its deadline came
-// closer. A deadline that moved later, as an idle timeout does on every
-// packet, is left for the heap to find stale, so that a packet costs no
-// heap work; but one that changed kind is moved at once, later or not. A
-// connection closed soon after its SYN would otherwise come stale to the
-// top at the SYN's timeout, to be sifted from the root past the others,
-// their connections out of the cache by then; now it sinks from where it
-// is, while its own connection is at hand. The timers fire in the same
-// order either way (see advance).
+// reschedule gives a connection a new timer if its deadline came closer.
+// A deadline that moved later, as an idle timeout does on every packet, is
+// left for the timers to find stale when it comes first, so that a packet
+// costs them nothing; but one that changed kind gets a timer at once,
+// later or not, while its connection is at hand: the clock plus its
+// kind's delay, which a queue takes in order (see timers). The timers fire
+// in the same order either way (see advance).
 func (a *Assembler) reschedule(c *conn) {
 	if d, k := a.deadlineOf(c); d < c.deadline || k != c.due {
 		a.setDeadline(c, d, k)
 	}
 }
 
-// setDeadline gives c's timer deadline d, of kind k.
+// setDeadline gives c's timer deadline d, of kind k. A deadline that is
+// the clock plus its kind's delay, as most are, goes to that delay's
+// queue.
 func (a *Assembler) setDeadline(c *conn, d int64, k due) {
-	c.due = k
-	a.timers.set(int(c.heapIdx), d)
+	c.deadline, c.due = d, k
+	q := -1
+	if d == a.now+a.delay[k] {
+		q = queueOf[k]
+	}
+	a.timers.add(c, d, q)
 }
 
 // clock moves the capture clock on to t, which the timers run on. It never
@@ -1181,13 +1190,20 @@ func (a *Assembler) clock(t int64) {
 // later than its connection's (reschedule), and one found stale at the
 // top is moved to the real one before anything fires: a connection fires
 // only from the top with its real deadline, so the timers fire in
-// (deadline, ID) order however stale the heap's deadlines were.
+// (deadline, ID) order however stale the timers' deadlines were.
 func (a *Assembler) advance(now int64) {
-	for len(a.timers) > 0 {
-		if a.timers[0].deadline > now {
+	for a.timers.next <= now {
+		e, src := a.timers.first()
+		if e == nil {
+			a.timers.next = math.MaxInt64
 			return
 		}
-		c := a.timers[0].c
+		if e.deadline > now {
+			a.timers.next = e.deadline
+			return
+		}
+		c := e.c
+		a.timers.take(src)
 		if d, k := a.deadlineOf(c); d > c.deadline {
 			a.setDeadline(c, d, k)
 			continue
@@ -1214,8 +1230,13 @@ func (a *Assembler) expire(c *conn) {
 // evict makes room for one more connection: the one closest to its
 // timeout goes (a lingering closed one is simply forgotten).
 func (a *Assembler) evict() {
-	for len(a.timers) > 0 {
-		c := a.timers[0].c
+	for {
+		e, src := a.timers.first()
+		if e == nil {
+			return
+		}
+		c := e.c
+		a.timers.take(src)
 		if d, k := a.deadlineOf(c); d > c.deadline {
 			a.setDeadline(c, d, k)
 			continue

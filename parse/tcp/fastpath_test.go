@@ -1,8 +1,8 @@
 package tcp
 
 import (
-	"cmp"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -133,88 +133,122 @@ func readTCP(t *testing.T, path string) []*pcap.Packet {
 	return pkts
 }
 
-// TestTimerHeap: whatever the pushes, changes and removals, the heap
-// gives the connections back in (deadline, ID) order and each knows its
-// place in it.
-func TestTimerHeap(t *testing.T) {
+// TestTimers holds the timers to a model under random deadlines, some
+// the clock plus a queue's delay and some not, connections forgotten and
+// the clock moving: what comes first is always the live deadline due
+// first in (deadline, ID) order, stale entries never come out, and the
+// entries held stay bounded by the connections.
+func TestTimers(t *testing.T) {
+	delays := [nQueues]int64{queueIdle: 1000, queueOpening: 30, queueLinger: 50}
 	for _, tc := range []struct {
-		name      string
-		n, ops    int
-		deadlines int64 // deadlines drawn from [0, deadlines): few values make ties
+		name   string
+		ops    int
+		spread int64 // how far off the queues' delays the others fall
+		step   int64 // how far the clock moves at most
 	}{
-		{"empty", 0, 0, 10},
-		{"one", 1, 5, 10},
-		{"ties", 50, 500, 3},
-		{"spread", 300, 3000, 1 << 40},
-		{"a level deep", 5, 100, 100},
-		{"levels", 1000, 5000, 1000},
+		{"empty", 0, 10, 10},
+		{"few", 20, 100, 10},
+		{"ties", 3000, 3, 1},
+		{"spread", 5000, 1 << 20, 50},
+		{"still clock", 3000, 100, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(tc.n), uint64(tc.ops)))
-			var h timerHeap
-			in := map[*conn]bool{}
+			rng := rand.New(rand.NewPCG(uint64(tc.ops), uint64(tc.spread)))
+			tm := newTimers()
+			want := map[*conn]int64{} // the live deadlines
+			var open []*conn
+			var now int64
 			var id uint64
-			add := func() {
-				id++
-				c := &conn{Conn: &Conn{ID: id}, deadline: rng.Int64N(tc.deadlines)}
-				h.push(c)
-				in[c] = true
+			check := func() {
+				t.Helper()
+				if tm.n > 2*len(open)+compactSlack {
+					t.Fatalf("%d entries held for %d connections", tm.n, len(open))
+				}
 			}
-			for range tc.n {
-				add()
+			// fire takes what is due by until, checking it against want.
+			fire := func(until int64) {
+				t.Helper()
+				for {
+					e, src := tm.first()
+					if e == nil {
+						if len(want) > 0 {
+							t.Fatalf("nothing first, %d live", len(want))
+						}
+						return
+					}
+					var best *conn
+					for c, d := range want {
+						if best == nil || d < want[best] || d == want[best] && c.id < best.id {
+							best = c
+						}
+					}
+					if e.c != best || e.deadline != want[best] || e.id != best.id {
+						t.Fatalf("first: %d at %d; want %d at %d", e.id, e.deadline, best.id, want[best])
+					}
+					if tm.next > e.deadline {
+						t.Fatalf("next %d, after the first deadline %d", tm.next, e.deadline)
+					}
+					if e.deadline > until {
+						return
+					}
+					tm.take(src)
+					delete(want, best)
+				}
 			}
 			for range tc.ops {
-				if len(h) == 0 {
-					add()
-					continue
-				}
-				i := rng.IntN(len(h))
-				switch rng.IntN(4) {
-				case 0:
-					add()
-				case 1:
-					delete(in, h[i].c)
-					h.remove(i)
+				switch r := rng.IntN(10); {
+				case r < 2 || len(open) == 0:
+					id++
+					c := &conn{Conn: &Conn{ID: id}, id: id, slot: tm.newSlot()}
+					open = append(open, c)
+				case r < 7:
+					c := open[rng.IntN(len(open))]
+					q := rng.IntN(nQueues + 1)
+					d := now + rng.Int64N(tc.spread)
+					if q < nQueues {
+						d = now + delays[q]
+					} else {
+						q = -1
+					}
+					tm.add(c, d, q)
+					want[c] = d
+				case r < 8:
+					i := rng.IntN(len(open))
+					c := open[i]
+					open = slices.Delete(open, i, i+1)
+					tm.freeSlot(c.slot)
+					delete(want, c)
 				default:
-					h.set(i, rng.Int64N(tc.deadlines))
+					now += rng.Int64N(tc.step + 1)
+					fire(now)
 				}
-				checkHeap(t, h, in)
+				check()
 			}
-			var got []*conn
-			for len(h) > 0 {
-				got = append(got, h[0].c)
-				h.remove(0)
-				checkHeap(t, h, nil)
-			}
-			if len(got) != len(in) {
-				t.Fatalf("%d connections came out, %d went in", len(got), len(in))
-			}
-			if !slices.IsSortedFunc(got, func(x, y *conn) int {
-				return cmp.Or(cmp.Compare(x.deadline, y.deadline), cmp.Compare(x.ID, y.ID))
-			}) {
-				t.Fatal("the connections did not come out in (deadline, ID) order")
+			fire(math.MaxInt64)
+			if len(want) != 0 {
+				t.Fatalf("%d live deadlines never came out", len(want))
 			}
 		})
 	}
 }
 
-func checkHeap(t *testing.T, h timerHeap, in map[*conn]bool) {
-	t.Helper()
-	if in != nil && len(h) != len(in) {
-		t.Fatalf("heap holds %d, want %d", len(h), len(in))
-	}
-	for i := range h {
-		e := &h[i]
-		if int(e.c.heapIdx) != i || e.deadline != e.c.deadline || e.id != e.c.ID {
-			t.Fatalf("entry %d: heapIdx %d, deadline %d/%d, id %d/%d", i, e.c.heapIdx, e.deadline, e.c.deadline, e.id, e.c.ID)
-		}
-		if in != nil && !in[e.c] {
-			t.Fatalf("entry %d: a connection removed is still there", i)
-		}
-		if i > 0 && e.before(&h[(i-1)/4]) {
-			t.Fatalf("entry %d comes before its parent", i)
+// liveTimers lists the timers' live entries.
+func liveTimers(tm *timers) []timer {
+	var out []timer
+	for i := range tm.queues {
+		q := &tm.queues[i]
+		for _, e := range q.e[q.head:] {
+			if tm.live(&e) {
+				out = append(out, e)
+			}
 		}
 	}
+	for _, e := range tm.heap {
+		if tm.live(&e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // TestTimerMovesWithItsKind: a connection's timer is moved to its real
@@ -269,11 +303,11 @@ func TestTimerMovesWithItsKind(t *testing.T) {
 			for _, p := range f.pkts {
 				a.Packet(p)
 			}
-			if len(a.timers) != 1 {
-				t.Fatalf("%d timers, want 1", len(a.timers))
+			live := liveTimers(&a.timers)
+			if len(live) != 1 {
+				t.Fatalf("%d timers, want 1", len(live))
 			}
-			checkHeap(t, a.timers, nil)
-			c := a.timers[0].c
+			c := live[0].c
 			d, k := a.deadlineOf(c)
 			if k != tc.want.due || c.due != k {
 				t.Errorf("deadline of kind %d, timer of kind %d; want %d", k, c.due, tc.want.due)
