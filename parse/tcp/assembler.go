@@ -177,14 +177,27 @@ type key struct {
 // conn is a Conn with the Assembler's own state. The Conn is allocated
 // apart, since the handler may keep it after Close; the rest is recycled
 // once the connection is forgotten (see Assembler.free).
+//
+// The flags every segment reads share the first cache line with the key
+// the table compares; then come the sides, each 64-byte aligned in a conn
+// that is (its size class, 512 bytes, is), and then the times, which the
+// timers read (see half). A packet of a connection gone cold in the cache
+// misses on six lines of it rather than eight.
+//
+// The sides are emptied when the connection closes, while it is at hand:
+// a closed connection lingers only to absorb stragglers, which read its
+// head alone, and it is forgotten seconds later, cold. Then only the head
+// is read (the table's key), and head and times are cleared when the
+// connection is used again, as the new one's first packet writes them.
 type conn struct {
+	connHead
+	half [2]half
+	connTimes
+}
+
+type connHead struct {
 	*Conn
-	key key
-	// The flags every segment reads share the first cache line with the
-	// key the table compares; then come the sides, each 64-byte aligned
-	// in a conn that is (its size class, 576 bytes, is), and then the
-	// times, which the timers read (see half). A packet of a connection
-	// gone cold in the cache misses on six lines of it rather than nine.
+	key       key
 	synAckAck uint32  // the SYN-ACK's acknowledgement
 	clientIsA bool    // the client is the key's a endpoint
 	active    [2]bool // sent a packet other than a RST
@@ -194,9 +207,9 @@ type conn struct {
 	// due is which timeout deadline is; see reschedule.
 	due  due
 	slot uint32 // the timers'
+}
 
-	half [2]half
-
+type connTimes struct {
 	// The capture clock (see clock) at the last packet, the last SYN and
 	// the one before, and both FINs, for the timers.
 	lastT, synT, prevSynT, finT int64
@@ -1002,9 +1015,9 @@ func (a *Assembler) rst(c *conn, s Side, p *pcap.Packet) {
 }
 
 // close ends a connection: what is held is delivered, the holes declared,
-// the state settled, and the handler told. A connection that ended by
-// FIN, RST or SYN timeout lingers to absorb stragglers; any other is
-// forgotten at once.
+// the state settled, and the handler told; its sides are emptied (see
+// conn). A connection that ended by FIN, RST or SYN timeout lingers to
+// absorb stragglers; any other is forgotten at once.
 func (a *Assembler) close(c *conn, e Ending, end int64) {
 	for s := Client; s <= Server; s++ {
 		h := &c.half[s]
@@ -1017,6 +1030,7 @@ func (a *Assembler) close(c *conn, e Ending, end int64) {
 		}
 		a.gapTo(c, s, to)
 		a.releaseHistory(h)
+		h.reset()
 	}
 	c.Ending = e
 	c.End = end
@@ -1034,24 +1048,16 @@ func (a *Assembler) close(c *conn, e Ending, end int64) {
 	}
 }
 
-// forget drops a connection from the table and the timers, and keeps its
-// state for a new one. Nothing may use c afterwards.
+// forget drops a closed connection from the table and the timers, and
+// keeps it for a new one. Nothing may use c afterwards.
 func (a *Assembler) forget(c *conn) {
 	a.conns.remove(c)
 	if a.last == c {
 		a.last = nil
 	}
 	a.timers.freeSlot(c.slot)
-	for s := range c.half {
-		h := &c.half[s]
-		for i := range h.held {
-			a.releaseSeg(h, &h.held[i])
-		}
-		h.held, h.heldBuf = nil, nil
-		a.releaseHistory(h)
-	}
 	if a.free.Len() < maxFreeConns {
-		*c = conn{}
+		c.Conn = nil
 		a.free.Put(c)
 	}
 }
@@ -1063,10 +1069,14 @@ const maxFreeConns = 1024
 // newConn returns a connection with a new Conn, its own state reused when
 // there is some to reuse.
 func (a *Assembler) newConn() *conn {
-	c, _ := a.free.Get()
+	c, fresh := a.free.Get()
+	if fresh {
+		c.half[0].reset()
+		c.half[1].reset()
+	} else {
+		c.connHead, c.connTimes = connHead{}, connTimes{} // its sides were emptied at close
+	}
 	c.Conn = new(Conn)
-	c.half[0].reset()
-	c.half[1].reset()
 	return c
 }
 
@@ -1204,12 +1214,26 @@ func (a *Assembler) advance(now int64) {
 		}
 		c := e.c
 		a.timers.take(src)
-		if d, k := a.deadlineOf(c); d > c.deadline {
-			a.setDeadline(c, d, k)
+		if a.moved(c, src) {
 			continue
 		}
 		a.expire(c)
 	}
+}
+
+// moved reports whether the timer of c just taken from src came before
+// c's real deadline, and if so gives c a timer at the real one. A
+// finishing or lingering deadline never moves (its queue holds it exact),
+// and the connection, cold by then, is not read for it.
+func (a *Assembler) moved(c *conn, src int) bool {
+	if src == queueLinger {
+		return false
+	}
+	if d, k := a.deadlineOf(c); d > c.deadline {
+		a.setDeadline(c, d, k)
+		return true
+	}
+	return false
 }
 
 func (a *Assembler) expire(c *conn) {
@@ -1237,8 +1261,7 @@ func (a *Assembler) evict() {
 		}
 		c := e.c
 		a.timers.take(src)
-		if d, k := a.deadlineOf(c); d > c.deadline {
-			a.setDeadline(c, d, k)
+		if a.moved(c, src) {
 			continue
 		}
 		if c.dead {

@@ -199,7 +199,7 @@ func TestTimers(t *testing.T) {
 				switch r := rng.IntN(10); {
 				case r < 2 || len(open) == 0:
 					id++
-					c := &conn{Conn: &Conn{ID: id}, id: id, slot: tm.newSlot()}
+					c := &conn{connHead: connHead{Conn: &Conn{ID: id}, slot: tm.newSlot()}, connTimes: connTimes{id: id}}
 					open = append(open, c)
 				case r < 7:
 					c := open[rng.IntN(len(open))]

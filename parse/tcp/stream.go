@@ -9,13 +9,42 @@ import "slices"
 // number is turned into an offset relative to next, and so it can be up to
 // 2 GiB either side of it.
 type half struct {
+	halfState
+
+	// The rest is read only when halfState says so: heldBuf when held has
+	// room (cap), the probe when hasProbe. So emptying a side at close
+	// (reset) writes its first two cache lines, not the third, which most
+	// connections never touch.
+
+	// heldBuf is the array held was last allocated in: held is taken
+	// from its front as pieces are delivered, and starts again at its
+	// beginning, so that holding and delivering does not allocate.
+	heldBuf []segment
+
+	// A zero-window probe: one byte sent at next while the peer's window
+	// was closed. It is kept aside, not delivered, unless the peer
+	// acknowledges it. winClosed says that the peer's last segment
+	// advertised a zero window, with the acknowledgement winAt;
+	// hasProbe that a probe is kept, probeCut that its byte itself was
+	// not captured.
+	probe     byte
+	probeAt   int64
+	probeTime int64
+	probePkt  int64
+
+	// Three cache lines in all, so that the second side starts on a line
+	// of its own.
+	_ [8]byte
+}
+
+type halfState struct {
 	// What a segment reads of its own side and of the side it
 	// acknowledges comes first: base to held fill the half's first cache
-	// line, hist to heldBytes most of the second (see conn).
+	// line, hist to ackRawOK its second (see conn).
 	base  uint32 // the sequence number of stream offset 0
 	known bool   // base is set: this side has sent something (or its SYN was seen)
 	// winClosed, hasProbe and probeCut are the zero-window probe's (see
-	// below), here where they share a word with base.
+	// half), here where they share a word with base.
 	winClosed bool
 	hasProbe  bool
 	probeCut  bool
@@ -38,30 +67,11 @@ type half struct {
 
 	winAt     int64 // see winClosed
 	heldBytes int64
-	// heldBuf is the array held was last allocated in: held is taken
-	// from its front as pieces are delivered, and starts again at its
-	// beginning, so that holding and delivering does not allocate.
-	heldBuf []segment
-
-	// A zero-window probe: one byte sent at next while the peer's window
-	// was closed. It is kept aside, not delivered, unless the peer
-	// acknowledges it. winClosed says that the peer's last segment
-	// advertised a zero window, with the acknowledgement winAt;
-	// hasProbe that a probe is kept, probeCut that its byte itself was
-	// not captured.
-	probe     byte
-	probeAt   int64
-	probeTime int64
-	probePkt  int64
 
 	// Before this side has sent anything, the peer's last acknowledgement
 	// of it, to tell a keep-alive from the start of the stream.
 	ackRaw   uint32
 	ackRawOK bool
-
-	// Three cache lines in all, so that the second side starts on a line
-	// of its own.
-	_ [8]byte
 }
 
 // segment is a piece of held stream: data, or (data nil) bytes known to be
@@ -76,8 +86,13 @@ type segment struct {
 
 func (s *segment) end() int64 { return s.off + s.n }
 
+// reset readies h for a connection: a new one, or one that closed, whose
+// held data was delivered and history given back.
 func (h *half) reset() {
-	*h = half{fin: -1}
+	if cap(h.held) > 0 {
+		h.heldBuf = nil
+	}
+	h.halfState = halfState{fin: -1}
 }
 
 // setBase makes seq stream offset 0.

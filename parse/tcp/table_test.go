@@ -29,7 +29,7 @@ func TestTable(t *testing.T) {
 				k := keys[rng.IntN(len(keys))]
 				switch rng.IntN(3) {
 				case 0:
-					c := &conn{key: k}
+					c := &conn{connHead: connHead{key: k}}
 					tb.put(c)
 					want[k] = c
 				case 1:
@@ -41,7 +41,7 @@ func TestTable(t *testing.T) {
 					// not (one put over): the latter changes nothing.
 					c := want[k]
 					if c == nil || rng.IntN(4) == 0 {
-						c = &conn{key: k}
+						c = &conn{connHead: connHead{key: k}}
 					} else {
 						delete(want, k)
 					}
