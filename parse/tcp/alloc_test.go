@@ -3,6 +3,7 @@ package tcp
 import (
 	"bytes"
 	"net/netip"
+	"reflect"
 	"runtime"
 	"slices"
 	"testing"
@@ -129,5 +130,33 @@ func TestHistorySizedToNeed(t *testing.T) {
 	pkt(false, pcap.ACK, s+1, seq, nil)
 	if n := ring(); n != 0 {
 		t.Errorf("all acknowledged: ring of %d, want none", n)
+	}
+}
+
+// TestClosedConnHoldsNothing: a connection that held data ahead of a hole
+// keeps neither that data nor the array it was held in once it closes, so
+// that the connections kept for reuse pin no memory; its sides are as a
+// new connection's.
+func TestClosedConnHoldsNothing(t *testing.T) {
+	f := newFlow()
+	f.c("S", 1000, 0, "")
+	f.s("SA", 5000, 1001, "")
+	f.c("A", 1001, 5001, "")
+	f.c("PA", 1006, 5001, "world") // ahead of a hole: held
+	f.c("PA", 1001, 5001, "hello")
+	f.c("FA", 1011, 5001, "")
+	f.s("FA", 5001, 1012, "")
+	a := NewAssembler(nopHandler{}, Options{})
+	for _, p := range f.pkts {
+		a.Packet(p)
+	}
+	c := a.last
+	if c == nil || !c.dead {
+		t.Fatal("the connection did not close")
+	}
+	for s := range c.half {
+		if h := &c.half[s]; h.heldBuf != nil || !reflect.DeepEqual(h.halfState, halfState{fin: -1}) {
+			t.Errorf("side %d after close: heldBuf %d, state %+v", s, cap(h.heldBuf), h.halfState)
+		}
 	}
 }
