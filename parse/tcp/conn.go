@@ -159,33 +159,37 @@ func (e Ending) String() string {
 // Times are Unix nanoseconds of the capture's clock, 0 when not seen.
 // Arrays indexed [2] are per Side (Client, Server).
 type Conn struct {
-	ID             uint64 // 1, 2, … in the order connections were opened
-	Client, Server netip.AddrPort
+	// Last to Midstream are what every segment reads or writes: they
+	// come first, within 96 bytes, two cache lines wherever a Conn lies
+	// (its size class, 352 bytes, puts it at 0 or 32 bytes into a line),
+	// where they were in three: a busy capture's connections are mostly
+	// cold in the cache by their next packet.
 
-	Start       int64 // the first SYN, or the first packet when there was none
-	SynAck      int64 // the first SYN-ACK accepted
-	Established int64 // the handshake completed; 0 for a mid-stream connection
-	End         int64 // see Ending; 0 while open
-	Last        int64 // the last packet
-	// FinAt is when each side's first FIN was seen.
-	FinAt [2]int64
+	Last       int64 // the last packet
+	LastPacket int64 // frame number of the last packet, as Wireshark numbers frames
+
+	Packets [2]int64 // packets sent by each side
+	// Bytes is the TCP payload each side sent on the wire, every copy
+	// counted (what tshark's tcp.len adds up to).
+	Bytes [2]int64
+	// Delivered is what went to Handler.Data, each byte once.
+	Delivered [2]int64
+
+	// User is the handler's, for its per-connection state.
+	User any
 
 	// What was seen of the opening and the close, apart from the times
-	// above, which cannot say "not seen" in a capture whose clock starts at
+	// below, which cannot say "not seen" in a capture whose clock starts at
 	// 0 (crafted files do).
 	SynSeen    bool    // the client's SYN
 	SynAckSeen bool    // the server's SYN-ACK
 	Handshake  bool    // the handshake completed (Established is its time)
 	FinSeen    [2]bool // each side's FIN
 
-	State  State
-	Ending Ending
+	State State
 	// ResetBy is who sent the reset, for RSTO, RSTR, RSTOS0, RSTRH and REJ.
 	ResetBy Side
 	Reset   bool // a reset was accepted
-	// SynRetransmits counts the client's SYNs beyond the first with the
-	// same initial sequence number.
-	SynRetransmits int
 	// Midstream is set when no SYN from either side was seen: the
 	// connection began before the capture (or the capture missed it), and
 	// each direction's data is delivered from the first sequence number
@@ -195,28 +199,30 @@ type Conn struct {
 	// connection is still open: the other side may send, and at the edge
 	// it still holds a slot.
 	HalfClosed bool
+	Ending     Ending
+
+	// ID to Established next, in one line more, for what reads a Conn at
+	// its Close.
+	ID          uint64 // 1, 2, … in the order connections were opened
+	Start       int64  // the first SYN, or the first packet when there was none
+	End         int64  // see Ending; 0 while open
+	Established int64  // the handshake completed; 0 for a mid-stream connection
+	SynAck      int64  // the first SYN-ACK accepted
+
+	Client, Server netip.AddrPort
+
+	// FinAt is when each side's first FIN was seen.
+	FinAt [2]int64
+
+	// SynRetransmits counts the client's SYNs beyond the first with the
+	// same initial sequence number.
+	SynRetransmits int
 	// ISN is each side's initial sequence number, valid when that side's
 	// SYN was seen.
 	ISN [2]uint32
 
-	Packets [2]int64 // packets sent by each side
-	// Bytes is the TCP payload each side sent on the wire, every copy
-	// counted (what tshark's tcp.len adds up to).
-	Bytes [2]int64
-	// Delivered is what went to Handler.Data, each byte once.
-	Delivered [2]int64
-
-	// Last, the flags and State above, Packets to Delivered, LastPacket
-	// and User are what every segment reads or writes: they lie within
-	// 152 bytes, three cache lines where they were in up to five, since a
-	// busy capture's connections are mostly cold in the cache by their
-	// next packet.
 	File        int   // Options.File
 	FirstPacket int64 // frame number of the first packet, as Wireshark numbers frames
-	LastPacket  int64 // and of the last
-
-	// User is the handler's, for its per-connection state.
-	User any
 
 	// Segment counts. A data segment is counted in at most one of
 	// Retransmitted (it brought no byte not seen before), Overlaps (it
