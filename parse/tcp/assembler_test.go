@@ -398,6 +398,9 @@ func TestCases(t *testing.T) {
 			if s := a.Stats(); s.Open != 0 || s.Held != 0 || s.Tracked != 0 {
 				t.Errorf("after Finish: open %d, held %d, tracked %d", s.Open, s.Held, s.Tracked)
 			}
+			if a.timers.n != 0 || len(a.timers.gen) != 0 {
+				t.Errorf("after Finish: %d timers, %d slots", a.timers.n, len(a.timers.gen))
+			}
 		})
 	}
 }
