@@ -101,16 +101,15 @@ func (b *Blocks) response() *Response {
 }
 
 // take is a message given back (its Headers and TraceIDs arrays kept as
-// spares for the head about to be read), cleared; else the next of the
-// current block, a new block of n when it is used up.
+// spares for the head about to be read); else the next of the current
+// block, a new block of n when it is used up. A message given back is
+// not cleared: the head read into it writes every field.
 func take[M any](b *Blocks, free *[]*M, block *[]M, n int, arrays func(*M) (hs, trace []Header)) *M {
 	if k := len(*free); k > 0 {
 		m := (*free)[k-1]
 		(*free)[k-1] = nil
 		*free = (*free)[:k-1]
 		b.spare(arrays(m))
-		var zero M
-		*m = zero
 		return m
 	}
 	b.spareHdrs, b.spareTrace = nil, nil

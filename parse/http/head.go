@@ -130,11 +130,13 @@ func readFields(f *fields, s string, eol []int, tn *traceNames) {
 			continue
 		}
 		name := line[:colon]
-		if t := trimOWS(name); len(t) != len(name) {
+		// The line starts with neither a space nor a tab: only the end of
+		// the name can have whitespace.
+		if c := name[len(name)-1]; c == ' ' || c == '\t' {
 			// RFC 9112 §5.1 forbids space before the colon; a server must
 			// reject it. Kept, so that what the head said stays visible.
 			f.badLines++
-			name = t
+			name = trimOWS(name)
 			if name == "" {
 				continue
 			}
@@ -143,6 +145,13 @@ func readFields(f *fields, s string, eol []int, tn *traceNames) {
 		f.headers = append(f.headers, Header{name, value})
 		f.apply(name, value, tn, false)
 	}
+}
+
+// is reports whether name is lower (see lowerEq), with its first byte
+// compared first: most names that have the length of one ceiling reads
+// are another.
+func is(name, lower string) bool {
+	return name[0]|0x20 == lower[0] && lowerEq(name, lower)
 }
 
 // apply notes a field ceiling cares about. refold says the value replaces
@@ -157,69 +166,69 @@ func (f *fields) apply(name, value string, tn *traceNames, refold bool) {
 	}
 	switch len(name) {
 	case 4:
-		if lowerEq(name, "host") {
+		if is(name, "host") {
 			if f.host == "" || refold {
 				f.host = value
 			}
 			return
 		}
-		if lowerEq(name, "date") {
+		if is(name, "date") {
 			f.date = value
 			return
 		}
 	case 7:
-		if lowerEq(name, "upgrade") {
+		if is(name, "upgrade") {
 			set(&f.upgrade)
 			return
 		}
 	case 10:
-		if lowerEq(name, "connection") {
+		if is(name, "connection") {
 			set(&f.connection)
 			return
 		}
 	case 11:
-		if lowerEq(name, "retry-after") {
+		if is(name, "retry-after") {
 			f.retryAfter = value
 			return
 		}
 	case 14:
-		if lowerEq(name, "content-length") {
+		if is(name, "content-length") {
 			f.setContentLength(value)
 			return
 		}
 	case 17:
-		if lowerEq(name, "transfer-encoding") {
+		if is(name, "transfer-encoding") {
 			set(&f.te)
 			return
 		}
-		if lowerEq(name, "sec-websocket-key") {
+		if is(name, "sec-websocket-key") {
 			set(&f.wsKey)
 			return
 		}
 	case 20:
-		if lowerEq(name, "sec-websocket-accept") {
+		if is(name, "sec-websocket-accept") {
 			set(&f.wsAccept)
 			return
 		}
 	case 21:
-		if lowerEq(name, "sec-websocket-version") {
+		if is(name, "sec-websocket-version") {
 			set(&f.wsVersion)
 			return
 		}
 	case 22:
-		if lowerEq(name, "sec-websocket-protocol") {
+		if is(name, "sec-websocket-protocol") {
 			set(&f.wsProto)
 			return
 		}
 	case 24:
-		if lowerEq(name, "sec-websocket-extensions") {
+		if is(name, "sec-websocket-extensions") {
 			set(&f.wsExt)
 			return
 		}
 	}
 	if !refold && tn.match(name) {
 		f.trace = append(f.trace, Header{name, value})
-		if lowerEq(name, "traceparent") {
+		if is(name, "traceparent") {
 			if id := traceParentID(value); id != "" {
 				f.trace = append(f.trace, Header{"traceparent.trace-id", id})
 			}
@@ -293,16 +302,22 @@ func lastCoding(te string) string {
 // hasToken reports whether the comma-separated list v holds tok, lower
 // case (case-insensitive): "keep-alive, Upgrade" holds "upgrade".
 func hasToken(v, tok string) bool {
+	if lowerEq(v, tok) {
+		// The list is the token alone, as it mostly is ("Upgrade",
+		// "websocket").
+		return true
+	}
 	for v != "" {
 		var elem string
 		elem, v, _ = strings.Cut(v, ",")
 		if i := strings.IndexByte(elem, ';'); i >= 0 {
 			elem = elem[:i]
 		}
-		elem = strings.Trim(elem, " \t")
+		elem = trimOWS(elem)
 		// EqualFold where lowerEq cannot stand for it: "web\u017focket"
-		// is "websocket" to it.
-		if lowerEq(elem, tok) || len(elem) != len(tok) && strings.EqualFold(elem, tok) {
+		// is "websocket" to it. Only a longer string can fold so into an
+		// ASCII token.
+		if lowerEq(elem, tok) || len(elem) > len(tok) && strings.EqualFold(elem, tok) {
 			return true
 		}
 	}

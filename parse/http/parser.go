@@ -373,6 +373,16 @@ func (p *parser) inHead(b []byte, t int64) int {
 	// only if b ends before it does.
 	h, inPlace, start := p.head, len(p.head) == 0, i
 	for i < len(b) {
+		if inPlace && p.lines > 0 {
+			var end int
+			if i, end = p.fieldLines(b, start, i); end > 0 {
+				p.finishHead(b[start:end], p.off+int64(end), t)
+				return end
+			}
+			// A line the steps below take: incomplete, too long, one
+			// field too many.
+			h = b[start:i]
+		}
 		end, nl := len(b), false
 		if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
 			end, nl = i+k+1, true
@@ -435,6 +445,31 @@ func (p *parser) inHead(b []byte, t int64) int {
 		p.head = append(p.head[:0], h...)
 	}
 	return i
+}
+
+// fieldLines notes the ends of the field lines of a head that lies in b
+// from start, from b[i] on, as inHead's steps would, in fewer of them:
+// most heads come whole in one segment. It stops at the empty line that
+// ends the head, and returns the index after it as end; or at a line it
+// leaves to inHead (incomplete, too long, one field too many), and
+// returns where that starts as next.
+func (p *parser) fieldLines(b []byte, start, i int) (next, end int) {
+	eol, lines := p.eol, p.lines
+	for lines <= p.maxHeaders {
+		k := bytes.IndexByte(b[i:], '\n')
+		if k < 0 || i+k+1-start > p.maxHead {
+			break
+		}
+		if k == 0 || k == 1 && b[i] == '\r' {
+			end = i + k + 1
+			break
+		}
+		i += k + 1
+		lines++
+		eol = append(eol, i-start)
+	}
+	p.eol, p.lines, p.lastLine = eol, lines, i-start
+	return i, end
 }
 
 // inHunt looks for a line that is a start line beyond doubt (a version,

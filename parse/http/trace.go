@@ -17,6 +17,11 @@ type traceNames struct {
 	// lower holds the exact names lowered when all of them are ASCII,
 	// as they are, for lowerEq; nil otherwise.
 	lower []string
+	// ends holds the last bytes, lower case, that a name must end in to
+	// match (a suffix's last byte, an exact name's), so that most header
+	// names are turned down at one look; nil when that cannot tell (a
+	// non-ASCII exact name, an empty suffix).
+	ends *[256]bool
 }
 
 // defaultTraceNames is built once: most parsers use the defaults, and a
@@ -47,7 +52,26 @@ func buildTraceNames(names []string) traceNames {
 		}
 		t.lower = append(t.lower, l)
 	}
+	t.ends = lastBytes(t)
 	return t
+}
+
+// lastBytes builds traceNames.ends.
+func lastBytes(t traceNames) *[256]bool {
+	if t.lower == nil && len(t.exact) > 0 {
+		return nil
+	}
+	ends := new([256]bool)
+	for _, l := range t.lower {
+		ends[l[len(l)-1]] = true
+	}
+	for _, s := range t.suffix {
+		if s == "" {
+			return nil
+		}
+		ends[s[len(s)-1]] = true
+	}
+	return ends
 }
 
 func ascii(s string) bool {
@@ -76,6 +100,17 @@ func squash(s string) string {
 }
 
 func (t *traceNames) match(name string) bool {
+	if t.ends != nil && name != "" {
+		c := name[len(name)-1]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		// A name ending in '-' or '_' may match a suffix on what comes
+		// before.
+		if c != '-' && c != '_' && !t.ends[c] {
+			return false
+		}
+	}
 	if t.lower != nil {
 		for _, e := range t.lower {
 			if lowerEq(name, e) {
