@@ -1,0 +1,69 @@
+package http
+
+import "testing"
+
+// TestHasToken covers the lists hasToken reads whole at once and those
+// it splits.
+func TestHasToken(t *testing.T) {
+	for _, c := range []struct {
+		v, tok string
+		want   bool
+	}{
+		{"Upgrade", "upgrade", true},
+		{"websocket", "websocket", true},
+		{"WebSocket", "websocket", true},
+		{"upgrades", "upgrade", false},
+		{"", "upgrade", false},
+		{"keep-alive, Upgrade", "upgrade", true},
+		{"keep-alive,\tupgrade ;q=1", "upgrade", true},
+		{"keep-alive", "upgrade", false},
+		{"web\u017focket", "websocket", true},
+		{"h2c, websocket", "websocket", true},
+	} {
+		if got := hasToken(c.v, c.tok); got != c.want {
+			t.Errorf("hasToken(%q, %q) = %v, want %v", c.v, c.tok, got, c.want)
+		}
+	}
+}
+
+// TestIs checks the first-byte test before lowerEq.
+func TestIs(t *testing.T) {
+	for _, c := range []struct {
+		name, lower string
+		want        bool
+	}{
+		{"Host", "host", true},
+		{"HOST", "host", true},
+		{"host", "host", true},
+		{"Gost", "host", false},
+		{"(ost", "host", false},
+		{"Date", "host", false},
+		{"Sec-WebSocket-Key", "sec-websocket-key", true},
+		{"Transfer-Encoding", "sec-websocket-key", false},
+	} {
+		if got := is(c.name, c.lower); got != c.want {
+			t.Errorf("is(%q, %q) = %v, want %v", c.name, c.lower, got, c.want)
+		}
+	}
+}
+
+// TestNameBeforeColon: whitespace between a name and its colon is a bad
+// line, and the name is kept without it.
+func TestNameBeforeColon(t *testing.T) {
+	for _, c := range []struct {
+		line, name string
+		bad        int
+	}{
+		{"Host: h\r\n", "Host", 0},
+		{"Host : h\r\n", "Host", 1},
+		{"Host\t: h\r\n", "Host", 1},
+		{"Host \t: h\r\n", "Host", 1},
+	} {
+		s := "GET / HTTP/1.1\r\n" + c.line
+		f := fields{contentLength: -1, headers: make([]Header, 0, 1)}
+		readFields(&f, s, []int{16, len(s)}, &defaultTraceNames)
+		if len(f.headers) != 1 || f.headers[0].Name != c.name || f.headers[0].Value != "h" || f.badLines != c.bad {
+			t.Errorf("%q: headers %q, %d bad lines; want %q: h, %d", c.line, f.headers, f.badLines, c.name, c.bad)
+		}
+	}
+}
