@@ -51,6 +51,9 @@ type flow struct {
 	secure bool // the application bytes came out of TLS
 	wsSIP  bool // Sec-WebSocket-Protocol: sip (RFC 7118)
 	closed bool // a WebSocket close frame was reported
+	// direct says a side's bytes go to its WebSocket parser without
+	// passing through its HTTP parser, which would only hand them on.
+	direct [2]bool
 	// last is the time and packet of the bytes being fed, for events the
 	// parsers report from inside a Feed.
 	lastSide       tcp.Side
@@ -302,10 +305,16 @@ func (fl *flow) appFeed(from tcp.Side, b []byte, t, packet int64) {
 		}
 		fl.sipBytes(from, b, t, packet, transport)
 	case protoHTTP:
+		if fl.direct[from] {
+			fl.wsEvents(from, fl.ws[from].Feed(b, t))
+			return
+		}
 		if from == tcp.Client {
 			fl.httpEvents(from, fl.req.Feed(b, t))
+			fl.direct[from] = fl.ws[from] != nil && fl.req.Upgraded()
 		} else {
 			fl.httpEvents(from, fl.resp.Feed(b, t))
+			fl.direct[from] = fl.ws[from] != nil && fl.resp.Upgraded()
 		}
 	}
 }

@@ -82,6 +82,11 @@ func (r *RequestParser) Answer(code int, t int64) []Event { return r.p.answer(co
 // Offset is the stream offset of the next byte Feed will read.
 func (r *RequestParser) Offset() int64 { return r.p.off }
 
+// Upgraded reports whether the stream has switched protocols for good:
+// Feed hands every byte on as KindUpgrade data from now on, and a caller
+// that only wants those bytes may keep them from the parser.
+func (r *RequestParser) Upgraded() bool { return r.p.upgraded() }
+
 // Stats returns the counts so far.
 func (r *RequestParser) Stats() Stats { return r.p.stats }
 
@@ -138,6 +143,12 @@ func (r *ResponseParser) Close(t int64) []Event { return r.p.close(t) }
 
 // Offset is the stream offset of the next byte Feed will read.
 func (r *ResponseParser) Offset() int64 { return r.p.off }
+
+// Upgraded reports whether the stream has switched protocols for good;
+// see RequestParser.Upgraded.
+func (r *ResponseParser) Upgraded() bool { return r.p.upgraded() }
+
+func (p *parser) upgraded() bool { return p.state == stUpgraded && !p.closed }
 
 // Stats returns the counts so far.
 func (r *ResponseParser) Stats() Stats { return r.p.stats }
