@@ -67,3 +67,30 @@ func TestNameBeforeColon(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgraded: a side is upgraded for good once its parser hands every
+// byte on, and no longer once it is closed.
+func TestUpgraded(t *testing.T) {
+	cp, sp := NewRequestParser(nil), NewResponseParser(nil)
+	defer cp.Release()
+	defer sp.Release()
+	sp.ExpectMethod("GET")
+	steps := []struct {
+		name   string
+		do     func()
+		cl, sv bool
+	}{
+		{"nothing yet", func() {}, false, false},
+		{"request", func() { cp.Feed([]byte(wsReq), 0) }, false, false},
+		{"request held", func() { cp.Feed([]byte(wsFrame), 0) }, false, false},
+		{"101", func() { sp.Feed([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"), 0) }, false, true},
+		{"answered", func() { cp.Answer(101, 0) }, true, true},
+		{"closed", func() { cp.Close(0); sp.Close(0) }, false, false},
+	}
+	for _, s := range steps {
+		s.do()
+		if cp.Upgraded() != s.cl || sp.Upgraded() != s.sv {
+			t.Errorf("%s: upgraded %v %v, want %v %v", s.name, cp.Upgraded(), sp.Upgraded(), s.cl, s.sv)
+		}
+	}
+}
