@@ -83,7 +83,9 @@ func TestUpgraded(t *testing.T) {
 		{"nothing yet", func() {}, false, false},
 		{"request", func() { cp.Feed([]byte(wsReq), 0) }, false, false},
 		{"request held", func() { cp.Feed([]byte(wsFrame), 0) }, false, false},
-		{"101", func() { sp.Feed([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"), 0) }, false, true},
+		{"101", func() {
+			sp.Feed([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"), 0)
+		}, false, true},
 		{"answered", func() { cp.Answer(101, 0) }, true, true},
 		{"closed", func() { cp.Close(0); sp.Close(0) }, false, false},
 	}
