@@ -121,7 +121,7 @@ type parser struct {
 	maxHead    int
 	maxHeaders int
 	evidence   int
-	tn         traceNames
+	tn         *traceNames
 	blocks     *Blocks
 	// trace gathers a head's trace headers before they are copied into
 	// its message.
@@ -567,7 +567,7 @@ func (p *parser) finishHead(h []byte, at, t int64) {
 		req = p.blocks.request()
 	}
 	f := fields{contentLength: -1, headers: p.blocks.headers(p.lines - 1), trace: p.trace[:0]}
-	readFields(&f, s, p.eol, &p.tn)
+	readFields(&f, s, p.eol, p.tn)
 	p.trace = f.trace
 	f.trace = p.blocks.copyHeaders(f.trace)
 	p.stats.BadHeaderLines += int64(f.badLines)

@@ -25,14 +25,15 @@ type traceNames struct {
 }
 
 // defaultTraceNames is built once: most parsers use the defaults, and a
-// parser per connection should not rebuild them.
+// parser per connection should neither rebuild them nor copy them.
 var defaultTraceNames = buildTraceNames(DefaultTraceHeaders)
 
-func newTraceNames(names []string) traceNames {
+func newTraceNames(names []string) *traceNames {
 	if names == nil {
-		return defaultTraceNames
+		return &defaultTraceNames
 	}
-	return buildTraceNames(names)
+	t := buildTraceNames(names)
+	return &t
 }
 
 func buildTraceNames(names []string) traceNames {

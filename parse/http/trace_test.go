@@ -27,7 +27,7 @@ func TestTraceNamesEnds(t *testing.T) {
 			if (tn.ends != nil) != c.filter {
 				t.Fatalf("filter built: %v, want %v", tn.ends != nil, c.filter)
 			}
-			full := tn
+			full := *tn
 			full.ends = nil
 			for _, n := range names {
 				if got, want := tn.match(n), full.match(n); got != want {
