@@ -17,11 +17,12 @@ type traceNames struct {
 	// lower holds the exact names lowered when all of them are ASCII,
 	// as they are, for lowerEq; nil otherwise.
 	lower []string
-	// ends holds the last bytes, lower case, that a name must end in to
-	// match (a suffix's last byte, an exact name's), so that most header
-	// names are turned down at one look; nil when that cannot tell (a
-	// non-ASCII exact name, an empty suffix).
-	ends *[256]bool
+	// ends is the set of the last bytes, lower case, that a name must
+	// end in to match (a suffix's last byte, an exact name's), so that
+	// most header names are turned down at one look; filter says whether
+	// it can tell (not with a non-ASCII exact name or an empty suffix).
+	ends   [4]uint64
+	filter bool
 }
 
 // defaultTraceNames is built once: most parsers use the defaults, and a
@@ -53,26 +54,26 @@ func buildTraceNames(names []string) traceNames {
 		}
 		t.lower = append(t.lower, l)
 	}
-	t.ends = lastBytes(t)
+	t.ends, t.filter = lastBytes(&t)
 	return t
 }
 
 // lastBytes builds traceNames.ends.
-func lastBytes(t traceNames) *[256]bool {
+func lastBytes(t *traceNames) (ends [4]uint64, ok bool) {
 	if t.lower == nil && len(t.exact) > 0 {
-		return nil
+		return ends, false
 	}
-	ends := new([256]bool)
+	add := func(c byte) { ends[c>>6] |= 1 << (c & 63) }
 	for _, l := range t.lower {
-		ends[l[len(l)-1]] = true
+		add(l[len(l)-1])
 	}
 	for _, s := range t.suffix {
 		if s == "" {
-			return nil
+			return ends, false
 		}
-		ends[s[len(s)-1]] = true
+		add(s[len(s)-1])
 	}
-	return ends
+	return ends, true
 }
 
 func ascii(s string) bool {
@@ -101,14 +102,14 @@ func squash(s string) string {
 }
 
 func (t *traceNames) match(name string) bool {
-	if t.ends != nil && name != "" {
+	if t.filter && name != "" {
 		c := name[len(name)-1]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		// A name ending in '-' or '_' may match a suffix on what comes
 		// before.
-		if c != '-' && c != '_' && !t.ends[c] {
+		if c != '-' && c != '_' && t.ends[c>>6]&(1<<(c&63)) == 0 {
 			return false
 		}
 	}
