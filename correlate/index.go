@@ -48,20 +48,60 @@ func (x *idIndex) build() {
 	if x.sorted {
 		return
 	}
-	slices.Sort(x.keys)
-	x.keys = slices.Clip(x.keys)
 	x.sorted = true
 	x.starts, x.bits = nil, 0
-	if n := len(x.keys) / 8; n >= 2 {
-		x.bits = bits.Len(uint(n)) - 1
-		x.starts = make([]uint32, 1<<x.bits+1)
-		k := 0
-		for b := range x.starts {
-			for k < len(x.keys) && x.keys[k]>>(64-x.bits) < uint64(b) {
-				k++
-			}
-			x.starts[b] = uint32(k)
+	n := len(x.keys) / 8
+	if n < 2 {
+		slices.Sort(x.keys)
+		x.keys = slices.Clip(x.keys)
+		return
+	}
+	x.bits = bits.Len(uint(n)) - 1
+	x.keys, x.starts = bucketSort(x.keys, x.bits)
+}
+
+// bucketSort returns keys sorted, and where each bucket of their top b
+// bits starts in them (the last entry is len(keys)): each key goes
+// straight to its bucket in a new slice (the keys' hashes spread them
+// evenly), then each bucket's handful of keys is sorted in full. A
+// comparison sort in place was 0.8% of a 1 GB run's time, four times as
+// long; moving the keys in place, one after another, waits for each
+// before the next. The new slice is as long as keys, which the caller
+// lets go.
+func bucketSort(keys []uint64, b int) ([]uint64, []uint32) {
+	shift := 64 - b
+	starts := make([]uint32, 1<<b+1)
+	for _, k := range keys {
+		starts[k>>shift+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	next := slices.Clone(starts[:len(starts)-1])
+	out := make([]uint64, len(keys))
+	for _, k := range keys {
+		d := k >> shift
+		out[next[d]] = k
+		next[d]++
+	}
+	for i := range next {
+		insertionSort(out[starts[i]:starts[i+1]])
+	}
+	return out, starts
+}
+
+// insertionSort sorts a bucket: a few keys, where it beats slices.Sort.
+func insertionSort(s []uint64) {
+	if len(s) > 32 {
+		slices.Sort(s)
+		return
+	}
+	for i := 1; i < len(s); i++ {
+		k, j := s[i], i
+		for ; j > 0 && s[j-1] > k; j-- {
+			s[j] = s[j-1]
 		}
+		s[j] = k
 	}
 }
 

@@ -2,7 +2,9 @@ package correlate
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"sort"
 	"testing"
 )
 
@@ -110,4 +112,43 @@ func seq(from, to, step int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// TestBucketSort: the keys come out as slices.Sort puts them and the
+// starts say where each bucket begins, with the keys spread, piled in a
+// few buckets (some longer than an insertion sort takes) or in none but
+// the first and the last.
+func TestBucketSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		name string
+		n    int
+		key  func(i int) uint64
+	}{
+		{"spread", 5000, func(int) uint64 { return rng.Uint64() }},
+		{"spread, in order", 5000, func(i int) uint64 { return uint64(i) << 48 }},
+		{"spread, backwards", 5000, func(i int) uint64 { return uint64(5000-i) << 48 }},
+		{"few buckets", 3000, func(int) uint64 { return rng.Uint64N(3)<<61 | rng.Uint64N(1<<40) }},
+		{"one bucket, 33", 33, func(int) uint64 { return rng.Uint64N(1 << 32) }},
+		{"ends only", 800, func(i int) uint64 { return uint64(i%2)*^uint64(0) ^ rng.Uint64N(1<<20) }},
+	} {
+		for _, b := range []int{1, 4, 9} {
+			keys := make([]uint64, tc.n)
+			for i := range keys {
+				keys[i] = tc.key(i)
+			}
+			want := slices.Sorted(slices.Values(keys))
+			keys, starts := bucketSort(keys, b)
+			if !slices.Equal(keys, want) {
+				t.Errorf("%s, %d bits: keys not sorted", tc.name, b)
+			}
+			for i, s := range starts {
+				w := sort.Search(len(want), func(k int) bool { return want[k]>>(64-b) >= uint64(i) })
+				if int(s) != w {
+					t.Errorf("%s, %d bits: bucket %d starts at %d, want %d", tc.name, b, i, s, w)
+					break
+				}
+			}
+		}
+	}
 }
