@@ -59,7 +59,7 @@ type Analyzer struct {
 	// window reads the attempts the joins find.
 	window *idWindow
 	// touched keeps AddSamples' reads from being thrown away; hashes are
-	// the hashes it made, hashed that of the sample being added.
+	// the look-ups it made, hashed that of the sample being added.
 	touched uint64
 	hashes  []idMemo
 	hashed  idMemo
@@ -251,7 +251,7 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 	switch {
 	case s.CallID != "" && a.callIndex.len() > 0:
 		a.joinSIP(s, c, ref, tref)
-	case s.TraceID != "" && a.joinTrace(s, c, ref, tref):
+	case s.TraceID != "" && a.traceIndex.len() > 0 && a.joinTrace(s, c, ref, tref):
 	case a.coveredBy(c.layer):
 		a.pend(c.layer, pendingSample{start: s.Start, connect: connectTime(s, c), class: c, sample: ref, tref: tref})
 	default:
@@ -268,36 +268,32 @@ func (a *Analyzer) AddSample(s *jtl.Sample) {
 	}
 }
 
-// AddSamples is AddSample for each sample in turn. The joins' lookups read
-// the ID indexes where the IDs' hashes fall, all over them (8 bytes a
-// call, 2.4 MB for 300 k calls): nearly every lookup misses the CPU's
-// caches, once in the buckets' starts and once in the keys. AddSamples
-// reads those places for the whole batch first, in a loop where no read
-// waits for another, so that the misses overlap rather than come one
-// after the other; the lookups then find them cached.
+// AddSamples is AddSample for each sample in turn, what their joins will
+// read read first (readAheadSamples), and each ID hashed and looked up in
+// its index once.
 func (a *Analyzer) AddSamples(samples []jtl.Sample) {
 	if !a.captureClosed {
 		a.EndCapture(a.captureEnd)
 	}
-	// The hashes are kept for the lookups, of the ID AddSample looks the
-	// sample up by (its switch, below, in the same order); a lookup of
-	// another ID or index (idHash) makes its own.
-	a.hashes = slices.Grow(a.hashes[:0], len(samples))[:len(samples)]
-	var sink uint64
-	for i := range samples {
-		m := idMemo{}
-		switch s := &samples[i]; {
-		case s.CallID != "" && a.callIndex.len() > 0:
-			m = idMemo{x: a.callIndex, id: s.CallID, h: a.callIndex.hash(s.CallID)}
-		case s.TraceID != "":
-			m = idMemo{x: a.traceIndex, id: s.TraceID, h: a.traceIndex.hash(s.TraceID)}
-		}
-		if m.x != nil {
-			sink += m.x.touch(m.h)
-		}
-		a.hashes[i] = m
-	}
-	a.touched += sink
+	a.readAheadSamples(samples)
+	// The joins' lookups read the ID indexes where the IDs' hashes fall,
+	// all over them (8 bytes a call, 2.4 MB for 300 k calls), then the
+	// attempts they find, the match references beside them and, for a
+	// failure, the cache of the samples' strings: read one sample at a
+	// time, each read waits for the memory, one after the other. Read
+	// ahead for the whole batch, in passes where no read waits for
+	// another, the misses overlap, and the joins find what they read in
+	// the CPU's caches. The lookups themselves were made ahead: the
+	// joins confirm them (hashed, by the ID the sample is joined by, in
+	// AddSample's order; a lookup of another ID or index makes its own).
+	//
+	// The read-ahead reads and keeps nothing that AddSample changes
+	// before it reads it: the indexes are built, and the window decodes
+	// no page for it.
+	//
+	// (AddSample's call keeps its place in this function, counted in
+	// lines from the top, where the profile cmd/ceiling/default.pgo
+	// marks it hot: moved, it is no longer inlined.)
 	for i := range samples {
 		a.hashed = a.hashes[i]
 		a.AddSample(&samples[i])
@@ -306,19 +302,13 @@ func (a *Analyzer) AddSamples(samples []jtl.Sample) {
 	clear(a.hashes) // they hold the samples' IDs
 }
 
-// idMemo is the hash of id in index x, made ahead by AddSamples.
-type idMemo struct {
-	x  *idIndex
-	id string
-	h  uint64
-}
-
-// idHash is the hash of id for index x: AddSamples' when it made it.
-func (a *Analyzer) idHash(x *idIndex, id string) uint64 {
-	if m := &a.hashed; m.x == x && m.id == id {
-		return m.h
+// idRun is where the keys of id's hash lie in index x: AddSamples' look-up
+// when it made it.
+func (a *Analyzer) idRun(x *idIndex, id string) keyRun {
+	if a.hashed.x != x || a.hashed.id != id {
+		return x.find(id)
 	}
-	return x.hash(id)
+	return a.hashed.run
 }
 
 // visibleBelow names the layer under l that the capture saw for a sample
@@ -379,7 +369,7 @@ func (a *Analyzer) breach(s *jtl.Sample, c sampleClass, tref threadRef) {
 
 // joinSIP ties a SIP sample to the dialog the capture saw.
 func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) {
-	i, ok := a.callIndex.lastHashed(s.CallID, a.idHash(a.callIndex, s.CallID))
+	i, ok := a.callIndex.lastIn(s.CallID, a.idRun(a.callIndex, s.CallID))
 	if !ok {
 		a.corr.CallIDNotInCapture++
 		a.corr.UnmatchedJTL++
@@ -400,7 +390,7 @@ func (a *Analyzer) joinSIP(s *jtl.Sample, c sampleClass, ref SampleRef, tref thr
 // trace ID, preferring one of the sample's own layer. It reports whether
 // it found one.
 func (a *Analyzer) joinTrace(s *jtl.Sample, c sampleClass, ref SampleRef, tref threadRef) bool {
-	a.traceIDs = a.traceIndex.allHashed(a.traceIDs[:0], s.TraceID, a.idHash(a.traceIndex, s.TraceID))
+	a.traceIDs = a.traceIndex.allIn(a.traceIDs[:0], s.TraceID, a.idRun(a.traceIndex, s.TraceID))
 	ids := a.traceIDs
 	best := -1
 	bestLayer := Layer(0)

@@ -105,15 +105,6 @@ func insertionSort(s []uint64) {
 	}
 }
 
-// span is the keys that may hold hash h (its top 32 bits).
-func (x *idIndex) span(h uint64) []uint64 {
-	if x.starts == nil {
-		return x.keys
-	}
-	b := h >> (64 - x.bits)
-	return x.keys[x.starts[b]:x.starts[b+1]]
-}
-
 func (x *idIndex) len() int {
 	if x == nil {
 		return 0
@@ -121,55 +112,79 @@ func (x *idIndex) len() int {
 	return len(x.keys)
 }
 
+// keyRun is where some of an index's keys lie in idIndex.keys: lo to hi.
+type keyRun struct{ lo, hi int32 }
+
 // all appends to dst the attempts that carried id, in index order.
 func (x *idIndex) all(dst []int32, id string) []int32 {
-	return x.allHashed(dst, id, x.hash(id))
+	return x.allIn(dst, id, x.find(id))
 }
 
-// allHashed is all given id's hash.
-func (x *idIndex) allHashed(dst []int32, id string, h uint64) []int32 {
-	x.build()
-	h = h >> 32 << 32
-	keys := x.span(h)
-	k, _ := slices.BinarySearch(keys, h)
-	for ; k < len(keys) && keys[k]>>32<<32 == h; k++ {
-		if i := int32(uint32(keys[k])); x.idOf(i) == id {
+// allIn is all given the run of id's hash (run).
+func (x *idIndex) allIn(dst []int32, id string, r keyRun) []int32 {
+	for _, k := range x.keys[r.lo:r.hi] {
+		if i := int32(uint32(k)); x.idOf(i) == id {
 			dst = append(dst, i)
 		}
 	}
 	return dst
 }
 
-// touch reads the first key of the span of hash h and returns it: see
-// Analyzer.AddSamples.
-func (x *idIndex) touch(h uint64) uint64 {
-	x.build()
-	keys := x.span(h)
-	if len(keys) == 0 {
-		return 0
-	}
-	return keys[0]
-}
-
 // last finds the latest attempt that carried id.
 func (x *idIndex) last(id string) (int32, bool) {
-	return x.lastHashed(id, x.hash(id))
+	return x.lastIn(id, x.find(id))
 }
 
-// lastHashed is last given id's hash.
-func (x *idIndex) lastHashed(id string, h uint64) (int32, bool) {
-	x.build()
-	h = h >> 32 << 32
-	// The first key past the hash's run (no index is all ones), then back
-	// through the run.
-	keys := x.span(h)
-	k, _ := slices.BinarySearch(keys, h|0xffffffff)
-	for k--; k >= 0 && keys[k]>>32<<32 == h; k-- {
-		if i := int32(uint32(keys[k])); x.idOf(i) == id {
+// lastIn is last given the run of id's hash (run).
+func (x *idIndex) lastIn(id string, r keyRun) (int32, bool) {
+	for k := r.hi - 1; k >= r.lo; k-- {
+		if i := int32(uint32(x.keys[k])); x.idOf(i) == id {
 			return i, true
 		}
 	}
 	return 0, false
+}
+
+// find is where the keys of id's hash lie (run).
+func (x *idIndex) find(id string) keyRun {
+	return x.run(x.hash(id))
+}
+
+// run is where the keys of hash h (its top 32 bits) lie, in index order.
+func (x *idIndex) run(h uint64) keyRun {
+	return x.runIn(h, x.bucket(h))
+}
+
+// bucket is where the keys that may hold hash h lie: all of them for a
+// few keys.
+func (x *idIndex) bucket(h uint64) keyRun {
+	x.build()
+	return x.bucketBuilt(h)
+}
+
+// bucketBuilt is bucket once x is built.
+func (x *idIndex) bucketBuilt(h uint64) keyRun {
+	if x.starts == nil {
+		return keyRun{0, int32(len(x.keys))}
+	}
+	b := h >> (64 - x.bits)
+	return keyRun{int32(x.starts[b]), int32(x.starts[b+1])}
+}
+
+// runIn is run given h's bucket b: a handful of keys, gone through one
+// after another.
+func (x *idIndex) runIn(h uint64, b keyRun) keyRun {
+	h = h >> 32 << 32
+	keys := x.keys[b.lo:b.hi]
+	k := 0
+	for k < len(keys) && keys[k] < h {
+		k++
+	}
+	end := k
+	for end < len(keys) && keys[end]>>32<<32 == h {
+		end++
+	}
+	return keyRun{b.lo + int32(k), b.lo + int32(end)}
 }
 
 // idWindow is how the joins read the capture's attempts while the JTL's
@@ -204,6 +219,19 @@ func newIDWindow(log *attemptLog) *idWindow {
 		w.slots[k].page = -1
 	}
 	return w
+}
+
+// peek is at's attempt i when its page is in a slot, nil when not: it
+// decodes no page, and changes no slot's turn to go.
+func (w *idWindow) peek(i int) *Attempt {
+	per := w.log.PageItems()
+	page := i / per
+	for k := range w.slots {
+		if s := &w.slots[k]; s.page == page {
+			return &s.items[i-page*per]
+		}
+	}
+	return nil
 }
 
 // at is attempt i less its Detail, good until the next call: keep none of

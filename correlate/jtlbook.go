@@ -431,6 +431,12 @@ const (
 
 func (e *shapeEntry) is(k *shapeEntry) bool { return e.p == k.p && e.n == k.n }
 
+// shapeHash is the shape cache's hash of where a shape's five strings
+// lie (0 for an empty one), and of the thread name's length.
+func shapeHash(p0, p1, p2, p3, p4 uintptr, n3 uint32) uint64 {
+	return (uint64(p0) ^ uint64(p1)<<7 ^ uint64(p2)<<13 ^ uint64(p3)<<29 ^ uint64(p4)<<3 ^ uint64(n3)<<48) * 0x9e3779b97f4a7c15
+}
+
 // shapeOf numbers the strings of a failed sample.
 func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
 	k := shapeEntry{}
@@ -439,8 +445,8 @@ func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
 			k.p[j], k.n[j] = unsafe.Pointer(unsafe.StringData(s)), uint32(len(s))
 		}
 	}
-	h := (uint64(uintptr(k.p[0])) ^ uint64(uintptr(k.p[1]))<<7 ^ uint64(uintptr(k.p[2]))<<13 ^
-		uint64(uintptr(k.p[3]))<<29 ^ uint64(uintptr(k.p[4]))<<3 ^ uint64(k.n[3])<<48) * 0x9e3779b97f4a7c15
+	h := shapeHash(uintptr(k.p[0]), uintptr(k.p[1]), uintptr(k.p[2]),
+		uintptr(k.p[3]), uintptr(k.p[4]), k.n[3])
 	if b.shapeCache == nil {
 		b.shapeCache = new([shapeSets][2]shapeEntry)
 	}
