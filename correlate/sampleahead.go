@@ -19,10 +19,36 @@ type idMemo struct {
 // readAheadSamples looks the samples' IDs up and reads the memory their
 // joins will read, into a.hashes: see AddSamples. Each pass reads for
 // every sample what the one before made sure is in the caches, or on its
-// way.
+// way. Without a capture, or with no IDs in it, there is nothing to look
+// up, and the passes over the IDs are skipped.
 func (a *Analyzer) readAheadSamples(samples []jtl.Sample) {
 	a.hashes = slices.Grow(a.hashes[:0], len(samples))[:len(samples)]
-	// The hashes.
+	indexed := a.callIndex.len() > 0 || a.traceIndex.len() > 0
+	var sink uint64
+	if indexed {
+		sink += a.hashAhead(samples)
+	} else {
+		clear(a.hashes)
+	}
+	// For a sample JMeter marked failed, the set of the cache of
+	// failures' strings (jtlBook.shapeOf) that its join or its attempt
+	// known only from the JTL reads.
+	sink += a.jtl.touchShapes(samples)
+	if indexed {
+		// The runs of the hashes, from the keys now read.
+		for i := range a.hashes {
+			if m := &a.hashes[i]; m.x != nil {
+				m.run = m.x.runIn(m.h, m.run)
+			}
+		}
+	}
+	a.touched += sink
+}
+
+// hashAhead hashes the ID each sample is joined by (AddSample's order),
+// notes the bucket each hash falls in and reads the bucket's first keys,
+// and returns what it read.
+func (a *Analyzer) hashAhead(samples []jtl.Sample) uint64 {
 	for i := range samples {
 		m := idMemo{}
 		switch s := &samples[i]; {
@@ -42,26 +68,16 @@ func (a *Analyzer) readAheadSamples(samples []jtl.Sample) {
 			m.run = m.x.bucketBuilt(m.h)
 		}
 	}
-	var sink uint64
 	// The first line of each bucket's keys (8 to 16 of them): the run
 	// looked for is often there, and reading the bucket's last line as
 	// well read 10% more lines past the last level (cachegrind, 300 MB).
+	var sink uint64
 	for i := range a.hashes {
 		if m := &a.hashes[i]; m.run.lo < m.run.hi {
 			sink += m.x.keys[m.run.lo]
 		}
 	}
-	// For a sample JMeter marked failed, the set of the cache of
-	// failures' strings (jtlBook.shapeOf) that its join or its attempt
-	// known only from the JTL reads.
-	sink += a.jtl.touchShapes(samples)
-	// The runs of the hashes, from the keys now read.
-	for i := range a.hashes {
-		if m := &a.hashes[i]; m.x != nil {
-			m.run = m.x.runIn(m.h, m.run)
-		}
-	}
-	a.touched += sink
+	return sink
 }
 
 // touchShapes reads the sets of the shape cache where shapeOf will look

@@ -33,8 +33,8 @@ func TestTouchShapes(t *testing.T) {
 // TestReadAheadSamples: the look-up made ahead for each sample is the one
 // AddSample's join makes, in the index it looks in: by Call-ID when the
 // capture's SIP attempts were indexed, by trace ID when there are trace
-// IDs to look in, none otherwise; and it holds whether the ID is there
-// or not.
+// IDs to look in, none otherwise (an earlier batch's gone); and it holds
+// whether the ID is there or not.
 func TestReadAheadSamples(t *testing.T) {
 	ids := []string{}
 	idOf := func(i int32) string { return ids[i] }
@@ -64,8 +64,13 @@ func TestReadAheadSamples(t *testing.T) {
 		{"both", index(0, 100), index(100, 200), []string{"call", "call", "trace", "call", "trace", ""}},
 		{"no calls", index(0, 0), index(100, 200), []string{"", "trace", "trace", "trace", "trace", ""}},
 		{"no traces", index(0, 100), index(0, 0), []string{"call", "call", "", "call", "", ""}},
+		{"neither", index(0, 0), index(0, 0), []string{"", "", "", "", "", ""}},
 	} {
 		a := &Analyzer{callIndex: tc.call, traceIndex: tc.trace}
+		// What an earlier batch left, had it not been cleared.
+		for range samples {
+			a.hashes = append(a.hashes, idMemo{x: tc.call, id: "id-3", run: keyRun{1, 2}})
+		}
 		a.readAheadSamples(samples)
 		for i, s := range samples {
 			m := a.hashes[i]
