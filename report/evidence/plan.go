@@ -208,15 +208,23 @@ func plan(res *correlate.Result, chosen, legs []correlate.Attempt) (map[int]*fil
 
 	// The TCP connections on the ends these attempts used, in one pass
 	// over the attempts.
+	// Attempts come in time order, and a connection encloses only the
+	// attempts made once it was open: the pass ends after the latest
+	// attempt that wants one, rather than read the rest of the run.
 	want := map[fileTuple]bool{}
+	var latest int64
 	for _, r := range rel {
 		a := r.a
 		if a.Packet > 0 && a.Client.IsValid() && a.Edge.IsValid() {
 			want[fileTuple{a.File, makeTuple(a.Client, a.Edge)}] = true
+			latest = max(latest, a.Time)
 		}
 	}
 	tcpOn := map[fileTuple][]tcpConn{}
 	for _, a := range res.Attempts.Heads() {
+		if len(want) == 0 || a.Time > latest {
+			break
+		}
 		if a.Packet == 0 || a.Layer != correlate.LayerTCP {
 			continue
 		}
