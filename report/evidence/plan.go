@@ -222,7 +222,7 @@ func plan(res *correlate.Result, chosen, legs []correlate.Attempt) (map[int]*fil
 	}
 	tcpOn := map[fileTuple][]tcpConn{}
 	for _, a := range res.Attempts.Heads() {
-		if len(want) == 0 || a.Time > latest {
+		if a.Time > latest {
 			break
 		}
 		if a.Packet == 0 || a.Layer != correlate.LayerTCP {

@@ -45,13 +45,16 @@ func TestPlanUntil(t *testing.T) {
 	t0 := int64(1_795_600_800) * s
 	ep := netip.MustParseAddrPort
 	wsEdge, sipEdge := ep("10.20.0.10:8080"), ep("10.20.0.10:5060")
-	wsClient, udpClient, tcpClient := ep("10.10.0.5:40000"), ep("10.10.0.5:40001"), ep("10.10.0.5:40002")
+	wsClient, udpClient, tcpClient, wsClient2 := ep("10.10.0.5:40000"), ep("10.10.0.5:40001"), ep("10.10.0.5:40002"), ep("10.10.0.5:40003")
 	all := []correlate.Attempt{
 		{Layer: correlate.LayerTCP, Time: t0, Ended: t0 + 300*s, Last: t0 + 9*s, Client: wsClient, Edge: wsEdge, Packet: 1},
 		{Layer: correlate.LayerWebSocket, Time: t0 + 1e6, Ended: t0 + 8*s, Client: wsClient, Edge: wsEdge, Packet: 3},
 		{Layer: correlate.LayerSIP, Time: t0 + 2*s, Ended: t0 + 3*s, Last: t0 + 4*s, CallID: "u", Client: udpClient, Edge: sipEdge, Packet: 10},
 		{Layer: correlate.LayerTCP, Time: t0 + 5*s, Ended: t0 + 7*s, Last: t0 + 7*s, Client: tcpClient, Edge: sipEdge, Packet: 20},
 		{Layer: correlate.LayerSIP, Time: t0 + 6*s, Ended: t0 + 6*s + 1e6, Last: t0 + 6*s + 2e6, CallID: "t", Client: tcpClient, Edge: sipEdge, Packet: 22},
+		{Layer: correlate.LayerTCP, Time: t0 + 10*s, Ended: t0 + 12*s, Last: t0 + 11*s, Client: wsClient2, Edge: wsEdge, Packet: 30},
+		{Layer: correlate.LayerWebSocket, Time: t0 + 10*s, Ended: t0 + 10*s + 1e6, Client: wsClient2, Edge: wsEdge, Packet: 31},
+		{Layer: correlate.LayerTCP, Time: t0 + 20*s, Ended: t0 + 21*s, Last: t0 + 21*s, Client: wsClient, Edge: wsEdge, Packet: 40},
 	}
 	res := &correlate.Result{Attempts: correlate.AttemptsOf(all)}
 	for _, tc := range []struct {
@@ -63,6 +66,11 @@ func TestPlanUntil(t *testing.T) {
 		{"a dialog over UDP: its Last", []int{2}, t0 + 4*s + lastGrace},
 		{"a dialog with a connection of its own: the connection's end", []int{4}, t0 + 7*s + lastGrace},
 		{"all: the latest", []int{2, 1, 4}, t0 + 9*s + lastGrace},
+		// The pass for the connections ends after the latest chosen
+		// attempt: one opened at that instant still encloses it, and one
+		// opened later on the same ends does not.
+		{"a WebSocket attempt made as its connection opened", []int{6}, t0 + 11*s + lastGrace},
+		{"a WebSocket attempt, a later connection on its ends", []int{1, 6}, t0 + 11*s + lastGrace},
 	} {
 		var chosen []correlate.Attempt
 		for _, i := range tc.chosen {
