@@ -812,7 +812,7 @@ func (a *Analyzer) attempts(off int64) (all *Attempts, start, end int64, acc *la
 		wc   wireCopy
 	)
 	if wireOrder == nil && !small {
-		wc.codec = wire.Codec().(*attemptCodec)
+		wc.codec, wc.acc = wire.Codec().(*attemptCodec), acc
 		seq = wire.PartsFrom(0, spill.Part[Attempt]{Decode: wc.decode, Trim: func(*Attempt) {}, Alias: true})
 	}
 	wireAt := func(i int) *Attempt {

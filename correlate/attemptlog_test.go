@@ -410,3 +410,40 @@ func TestRefBook(t *testing.T) {
 		})
 	}
 }
+
+// TestWireCopyWhole: Finish's merge decodes a failure whole only while
+// its layer's first failure is to find (layerAcc.wantsWhole), and the
+// head of every other attempt; each read is the record as written.
+func TestWireCopyWhole(t *testing.T) {
+	codec := newAttemptCodec()
+	acc := newLayerAcc()
+	wc := wireCopy{codec: codec, acc: acc}
+	failed := fullAttempt()
+	failed.Hop, failed.Layer = 0, LayerSIP
+	answered := failed
+	answered.Failed, answered.Outcome, answered.Detail = false, Answered, nil
+	otherLayer := failed
+	otherLayer.Layer = LayerTCP
+	for i, c := range []struct {
+		name  string
+		at    Attempt
+		whole bool
+	}{
+		{"an answer", answered, false},
+		{"the layer's first failure", failed, true},
+		{"a later failure of the layer", failed, false},
+		{"another layer's first failure", otherLayer, true},
+		{"its second", otherLayer, false},
+	} {
+		rec := codec.Encode(nil, &c.at)
+		var got Attempt
+		n, err := wc.decode(rec, &got, &spill.Arena{})
+		if err != nil || n != len(rec) || string(wc.raw) != string(rec) {
+			t.Fatalf("%s: read %d of %d bytes (%v), raw %d", c.name, n, len(rec), err, len(wc.raw))
+		}
+		if whole := got.CallID != ""; whole != c.whole {
+			t.Errorf("%s: decoded whole %v, want %v", c.name, whole, c.whole)
+		}
+		acc.add(i, &got, nil)
+	}
+}

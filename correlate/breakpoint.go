@@ -63,6 +63,22 @@ func newLayerAcc() *layerAcc {
 		edges: map[Layer]map[netip.AddrPort]*EdgeCount{}, stable: map[string]string{}}
 }
 
+// wantsWhole reports whether add may need at whole (its IDs and Detail)
+// rather than its head: a failure of a layer whose first failure is not
+// yet known. Once known it stays, so a head read after that is enough.
+func (c *layerAcc) wantsWhole(at *Attempt) bool {
+	if !at.Failed {
+		return false
+	}
+	var lr *LayerResult
+	if int(at.Layer) < numLayers {
+		lr = c.lrs[at.Layer]
+	} else {
+		lr = c.byLayer[at.Layer]
+	}
+	return lr == nil || lr.FirstFailure == nil
+}
+
 // add counts attempt i, of which at holds at least the head. The first
 // failure of a layer is read whole from src, or is at itself when src is
 // nil.
