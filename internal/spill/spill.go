@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -486,8 +487,12 @@ func (l *Log[T]) streamHeads(k, j int, part Part[T], slot []T, buf *[]byte, yiel
 // pageDecoder decodes the records of a page's bytes one at a time: the
 // page on disk, read into a pass's buffer, or held encoded (Write).
 type pageDecoder[T any] struct {
-	part  Part[T]
-	src   []byte
+	part Part[T]
+	src  []byte
+	// off is where in src the next record starts: moved on rather than
+	// src cut, a store of a pointer with the collector's write barrier
+	// for every record of every pass.
+	off   int
 	ok    bool // src is good: false after an error, when the rest read as zero
 	k, j  int  // the page, and its record next reads
 	n     int  // the page's records
@@ -543,9 +548,9 @@ func (d *pageDecoder[T]) next(l *Log[T], v *T) {
 	j := d.j
 	d.j++
 	if d.ok {
-		m, err := d.part.Decode(d.src, v, &d.arena)
+		m, err := d.part.Decode(d.src[d.off:], v, &d.arena)
 		if err == nil {
-			d.src = d.src[m:]
+			d.off += m
 			return
 		}
 		d.ok = false
@@ -731,9 +736,13 @@ func (l *Log[T]) headsOf(k int, part Part[T], dst []T, buf *[]byte) []T {
 	if in {
 		return dst
 	}
-	for d.j < d.n {
-		dst = append(dst, *new(T))
-		d.next(l, &dst[len(dst)-1])
+	// The page's records at once, each decoded where it lies: appended
+	// one at a time, each was a zero record written before the decoder
+	// wrote it again. next sets every field.
+	start := len(dst)
+	dst = slices.Grow(dst, d.n-d.j)[:start+d.n-d.j]
+	for i := start; d.j < d.n; i++ {
+		d.next(l, &dst[i])
 	}
 	return dst
 }
