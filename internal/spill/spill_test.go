@@ -876,3 +876,50 @@ func TestUvarint(t *testing.T) {
 		check(b)
 	}
 }
+
+// TestPartsOfAppends: PartsOf appends a page's parts after what dst
+// holds, leaving that as it was, whether the page is on disk or in
+// memory; a reader that keeps several pages of parts in one slice relies
+// on it.
+func TestPartsOfAppends(t *testing.T) {
+	l := New[rec](recCodec{}, Options{Dir: t.TempDir(), PageItems: 7, Resident: 2})
+	for i := range 40 {
+		l.Append(rec{N: int64(i), S: "s", Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), uint16(i))})
+		l.Settle()
+	}
+	l.Get(10) // page 1 in memory, pages 0, 2 and 3 on disk
+	part := Part[rec]{Decode: recCodec{}.DecodeHead, Trim: recCodec{}.TrimHead}
+	for _, c := range []struct {
+		name  string
+		pages []int
+	}{
+		{"on disk after on disk", []int{0, 2}},
+		{"in memory after on disk", []int{3, 1}},
+		{"on disk after in memory", []int{1, 0}},
+		{"the last page, part full", []int{2, 5}},
+	} {
+		var dst []rec
+		var buf []byte
+		var want []int64
+		for _, k := range c.pages {
+			if l.pages[k].items == nil && l.pages[k].size < 0 {
+				t.Fatalf("%s: page %d neither in memory nor on disk", c.name, k)
+			}
+			dst = l.PartsOf(k, part, dst, &buf)
+			for i := k * 7; i < min(k*7+7, l.Len()); i++ {
+				want = append(want, int64(i))
+			}
+		}
+		if len(dst) != len(want) {
+			t.Fatalf("%s: %d parts, want %d", c.name, len(dst), len(want))
+		}
+		for j, r := range dst {
+			if r.N != want[j] || r.S != "" || r.Addr.Port() != uint16(want[j]) {
+				t.Fatalf("%s: part %d = %+v, want record %d's head", c.name, j, r, want[j])
+			}
+		}
+	}
+	if l.Err() != nil {
+		t.Fatal(l.Err())
+	}
+}
