@@ -66,8 +66,8 @@ func (b *batch[T]) done() {
 	}
 }
 
-// readAhead calls next until io.EOF or an error and delivers the records
-// in batches: on a new goroutine, or with one processor on the consumer's
+// readAhead calls read until io.EOF or an error and delivers the records
+// in batches, each filled by one call of read (see each): on a new goroutine, or with one processor on the consumer's
 // own (see above). A batch carrying an error is the last. The consumer
 // may stop at any batch: the goroutine stops by itself after an error or
 // io.EOF, and otherwise once the batches it has filled are taken or
@@ -76,11 +76,26 @@ func (b *batch[T]) done() {
 // recycle, when not nil, is given the items of each batch that comes
 // back (see done), in the order the batches went out, on the reader's
 // goroutine between two calls of next.
-func readAhead[T any](next func() (T, error), recycle func([]T)) iter.Seq[*batch[T]] {
+func readAhead[T any](read func([]T) (int, error), recycle func([]T)) iter.Seq[*batch[T]] {
 	if runtime.GOMAXPROCS(0) == 1 {
-		return readInline(next, recycle, oneCoreLen)
+		return readInline(read, recycle, oneCoreLen)
 	}
-	return readOnGoroutine(next, recycle, batchLen)
+	return readOnGoroutine(read, recycle, batchLen)
+}
+
+// each makes a reader's Next a read of a batch: records until dst is full
+// or next fails, io.EOF included; the records before stay in dst.
+func each[T any](next func() (T, error)) func([]T) (int, error) {
+	return func(dst []T) (int, error) {
+		for i := range dst {
+			v, err := next()
+			if err != nil {
+				return i, err
+			}
+			dst[i] = v
+		}
+		return len(dst), nil
+	}
 }
 
 // batches is the pool of batches of one reader.
@@ -112,28 +127,26 @@ func (p *batches[T]) get() *batch[T] {
 	}
 }
 
-// fill appends records to b until it is full, and reports whether the
+// fill reads records into b until it is full, and reports whether the
 // reader is done (io.EOF, or an error now in b.err).
-func fill[T any](b *batch[T], next func() (T, error), size int) (last bool) {
-	for len(b.items) < size {
-		v, err := next()
-		if err != nil {
-			if err != io.EOF {
-				b.err = err
-			}
-			return true
+func fill[T any](b *batch[T], read func([]T) (int, error), size int) (last bool) {
+	n, err := read(b.items[:size])
+	b.items = b.items[:n]
+	if err != nil {
+		if err != io.EOF {
+			b.err = err
 		}
-		b.items = append(b.items, v)
+		return true
 	}
 	return false
 }
 
-func readInline[T any](next func() (T, error), recycle func([]T), size int) iter.Seq[*batch[T]] {
+func readInline[T any](read func([]T) (int, error), recycle func([]T), size int) iter.Seq[*batch[T]] {
 	return func(yield func(*batch[T]) bool) {
 		p := newBatches(recycle, size)
 		for {
 			b := p.get()
-			last := fill(b, next, size)
+			last := fill(b, read, size)
 			if len(b.items) > 0 || b.err != nil {
 				if !yield(b) {
 					return
@@ -146,7 +159,7 @@ func readInline[T any](next func() (T, error), recycle func([]T), size int) iter
 	}
 }
 
-func readOnGoroutine[T any](next func() (T, error), recycle func([]T), size int) iter.Seq[*batch[T]] {
+func readOnGoroutine[T any](read func([]T) (int, error), recycle func([]T), size int) iter.Seq[*batch[T]] {
 	return func(yield func(*batch[T]) bool) {
 		out := make(chan *batch[T], batchAhead)
 		quit := make(chan struct{})
@@ -155,7 +168,7 @@ func readOnGoroutine[T any](next func() (T, error), recycle func([]T), size int)
 			defer close(out)
 			for {
 				b := p.get()
-				last := fill(b, next, size)
+				last := fill(b, read, size)
 				if len(b.items) > 0 || b.err != nil {
 					select {
 					case out <- b:

@@ -61,10 +61,10 @@ func TestReadAhead(t *testing.T) {
 	boom := errors.New("boom")
 	ways := map[string]func(next func() (int, error), size int) iter.Seq[*batch[int]]{
 		"goroutine": func(next func() (int, error), size int) iter.Seq[*batch[int]] {
-			return readOnGoroutine(next, nil, size)
+			return readOnGoroutine(each(next), nil, size)
 		},
 		"inline": func(next func() (int, error), size int) iter.Seq[*batch[int]] {
-			return readInline(next, nil, size)
+			return readInline(each(next), nil, size)
 		},
 	}
 	const size = 7
@@ -125,7 +125,7 @@ func TestReadAheadStops(t *testing.T) {
 		return n, nil
 	}
 	before := runtime.NumGoroutine()
-	for b := range readOnGoroutine(next, nil, 3) {
+	for b := range readOnGoroutine(each(next), nil, 3) {
 		b.done()
 		break
 	}
@@ -144,7 +144,7 @@ func TestReadAheadStops(t *testing.T) {
 		return m, nil
 	}
 	seen := 0
-	for b := range readInline(inline, nil, 3) {
+	for b := range readInline(each(inline), nil, 3) {
 		seen += len(b.items)
 		b.done()
 		if seen >= 6 {

@@ -169,7 +169,7 @@ func Run(cfg Config) (*report.Document, error) {
 		if !recycleEvents {
 			recycle = nil
 		}
-		for b := range readAhead(src.Next, recycle) {
+		for b := range readAhead(each(src.Next), recycle) {
 			if b.err != nil {
 				return nil, &InputError{Err: b.err}
 			}
@@ -216,7 +216,7 @@ func Run(cfg Config) (*report.Document, error) {
 		if len(readers) > 1 {
 			merged = jtl.Merge(readers...)
 		}
-		for b := range readAhead(merged.Next, nil) {
+		for b := range readAhead(merged.Read, nil) {
 			if b.err != nil {
 				return nil, &InputError{Err: b.err}
 			}

@@ -59,6 +59,8 @@ func (m *merged) down(i int) {
 	}
 }
 
+func (m *merged) Read(dst []Sample) (int, error) { return readEach(m.Next, dst) }
+
 func (m *merged) Next() (Sample, error) {
 	if m.err != nil {
 		return Sample{}, m.err

@@ -80,7 +80,23 @@ type Stats struct {
 // never a malformed row, which is skipped and reported to Options.Problems.
 type Reader interface {
 	Next() (Sample, error)
+	// Read is Next for a batch: it fills dst with the next samples and
+	// returns how many it wrote, len(dst) unless the input ended (io.EOF)
+	// or failed (Next's error) after the first n.
+	Read(dst []Sample) (n int, err error)
 	Stats() Stats
+}
+
+// readEach is Read for a reader that delivers one sample at a time.
+func readEach(next func() (Sample, error), dst []Sample) (int, error) {
+	for n := range dst {
+		s, err := next()
+		if err != nil {
+			return n, err
+		}
+		dst[n] = s
+	}
+	return len(dst), nil
 }
 
 // NewReader reads an opened JTL, CSV or XML as in.Kind says. Samples name

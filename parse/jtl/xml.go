@@ -257,6 +257,8 @@ func (r *xmlReader) Stats() Stats {
 	return s
 }
 
+func (r *xmlReader) Read(dst []Sample) (int, error) { return readEach(r.Next, dst) }
+
 func (r *xmlReader) Next() (Sample, error) {
 	for {
 		if r.order.ready(r.eof) {
