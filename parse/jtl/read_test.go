@@ -37,9 +37,11 @@ func TestRead(t *testing.T) {
 	csv := disorderedCSV(300)
 	boom := errors.New("boom")
 	inputs := map[string]func() io.Reader{
-		"whole":  func() io.Reader { return strings.NewReader(csv) },
-		"failed": func() io.Reader { return iotest.DataErrReader(io.MultiReader(strings.NewReader(csv[:len(csv)/2]), iotest.ErrReader(boom))) },
-		"empty":  func() io.Reader { return strings.NewReader("") },
+		"whole": func() io.Reader { return strings.NewReader(csv) },
+		"failed": func() io.Reader {
+			return iotest.DataErrReader(io.MultiReader(strings.NewReader(csv[:len(csv)/2]), iotest.ErrReader(boom)))
+		},
+		"empty": func() io.Reader { return strings.NewReader("") },
 	}
 	readers := map[string]func(io.Reader) Reader{
 		"csv": func(in io.Reader) Reader {
