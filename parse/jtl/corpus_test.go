@@ -144,7 +144,7 @@ type corpusRun struct {
 func runCorpus(t testing.TB, want corpusCount) corpusRun {
 	path := corpusFile(t, want.name)
 	var ps parse.Problems
-	r, done := openCorpus(t, path, Options{Problems: &ps, Location: time.UTC, Columns: want.columns})
+	r, done := openCorpus(t, path, Options{Problems: &ps, Location: time.UTC, Columns: want.columns, Vars: true})
 	defer done()
 	samples := readAll(t, r)
 	st := r.Stats()

@@ -36,6 +36,7 @@ type csvReader struct {
 	stock, noStock bool
 	callVar        []bool // per column: a variable holding the Call-ID
 	trcVar         []bool // per column: a variable holding a trace ID
+	idCols         []int  // the variables' columns that hold an ID
 
 	custom    *dateFormat   // Options.TimestampFormat
 	fallbacks []*dateFormat // JMeter's fallback formats, tried in order
@@ -312,6 +313,9 @@ func (r *csvReader) setColumns(names []string) {
 			r.nvars++
 			r.callVar[i] = r.ids.isCallID(n)
 			r.trcVar[i] = !r.callVar[i] && r.ids.isTrace(n)
+			if r.callVar[i] || r.trcVar[i] {
+				r.idCols = append(r.idCols, i)
+			}
 		case colTimeStamp:
 			r.fam.timed = true
 		}
@@ -445,7 +449,7 @@ func (r *csvReader) record() {
 func (r *csvReader) fill(s *Sample, rec []byte, ends []int32) bool {
 	var ts int64
 	var th *threadState
-	if r.nvars > 0 {
+	if r.nvars > 0 && r.opts.Vars {
 		s.Vars = r.takeVars()
 	}
 	cols := r.cols[:len(ends)]
@@ -501,7 +505,11 @@ func (r *csvReader) fill(s *Sample, rec []byte, ends []int32) bool {
 		case colFilename, colEncoding:
 			// not needed downstream
 		case colVar:
-			s.Vars = append(s.Vars, r.readVar(s, i, b))
+			if r.opts.Vars {
+				s.Vars = append(s.Vars, r.readVar(s, i, b))
+			} else if r.callVar[i] || r.trcVar[i] {
+				r.readID(s, i, b)
+			}
 		default:
 			n, ok := shortInt(b)
 			if !ok {
@@ -625,8 +633,10 @@ func (r *csvReader) fillStock(s *Sample, rec []byte, ends []int32) bool {
 	if b := rec[e[12]+1 : e[13]]; string(b) != "null" {
 		s.URL = r.url.get(b)
 	}
-	if r.nvars > 0 {
+	if r.opts.Vars {
 		r.fillVars(s, rec, ends)
+	} else {
+		r.fillIDs(s, rec, ends)
 	}
 	r.finish(s, ts, th)
 	return true
@@ -656,6 +666,13 @@ func (r *csvReader) fillVars(s *Sample, rec []byte, ends []int32) {
 	}
 }
 
+// fillIDs is fillVars without Vars: the IDs alone.
+func (r *csvReader) fillIDs(s *Sample, rec []byte, ends []int32) {
+	for _, i := range r.idCols {
+		r.readID(s, i, rec[ends[i-1]+1:ends[i]])
+	}
+}
+
 // takeVars is room for a row's variables (none yet, room for all), in a
 // block shared with the rows after it.
 func (r *csvReader) takeVars() []Var {
@@ -668,25 +685,33 @@ func (r *csvReader) takeVars() []Var {
 }
 
 // readVar is variable column i's value b, which is also the sample's
-// Call-ID or trace ID when the column holds one and the sample has none
-// yet ("null" is JMeter's unset variable, not an ID). fill and fillVars
-// share it, so that the two read IDs alike; the call costs fillVars about
-// 1% of the reader's instructions.
+// Call-ID or trace ID when the column holds one (readID). fill, fillVars
+// and fillIDs all read IDs through readID, so that they read them alike;
+// the call costs fillVars about 1% of the reader's instructions.
 func (r *csvReader) readVar(s *Sample, i int, b []byte) Var {
 	if len(b) == 0 {
 		// Nothing to intern, no ID: the variable's name alone.
 		return Var{Name: r.names[i]}
 	}
-	in := r.vars
 	if r.callVar[i] || r.trcVar[i] {
-		in = r.idVars
+		return Var{Name: r.names[i], Value: r.readID(s, i, b)}
 	}
-	v := Var{Name: r.names[i], Value: in.get(b)}
-	if v.Value != "null" {
+	return Var{Name: r.names[i], Value: r.vars.get(b)}
+}
+
+// readID is ID column i's value b, interned, which is also the sample's
+// Call-ID or trace ID when it has none yet ("null" is JMeter's unset
+// variable, not an ID).
+func (r *csvReader) readID(s *Sample, i int, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	v := r.idVars.get(b)
+	if v != "null" {
 		if r.callVar[i] && s.CallID == "" {
-			s.CallID = v.Value
+			s.CallID = v
 		} else if r.trcVar[i] && s.TraceID == "" {
-			s.TraceID = v.Value
+			s.TraceID = v
 		}
 	}
 	return v

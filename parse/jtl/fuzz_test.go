@@ -10,10 +10,10 @@ import (
 )
 
 // fuzzOptions varies the options with the input so that one corpus covers
-// the late-sample path (a tiny window), timestamps at the end and a custom
-// timestamp format.
+// the late-sample path (a tiny window), timestamps at the end, a custom
+// timestamp format, and reading with and without Vars.
 func fuzzOptions(data []byte, ps *parse.Problems) Options {
-	o := Options{Problems: ps, Location: time.UTC}
+	o := Options{Problems: ps, Location: time.UTC, Vars: len(data)/4%2 == 0}
 	switch len(data) % 4 {
 	case 1:
 		o.Window = time.Millisecond

@@ -35,6 +35,7 @@ func readCSV(t testing.TB, input string, opts Options) result {
 	t.Helper()
 	var ps parse.Problems
 	opts.Problems = &ps
+	opts.Vars = true // render shows them
 	r, err := NewCSVReader(strings.NewReader(input), "in.csv", opts)
 	if err != nil {
 		t.Fatalf("NewCSVReader: %v", err)
@@ -47,6 +48,7 @@ func readXML(t testing.TB, input string, opts Options) result {
 	t.Helper()
 	var ps parse.Problems
 	opts.Problems = &ps
+	opts.Vars = true // render shows them
 	r, err := NewXMLReader(strings.NewReader(input), "in.xml", opts)
 	if err != nil {
 		t.Fatalf("NewXMLReader: %v", err)

@@ -130,3 +130,30 @@ func drain(r Reader) ([]Sample, error) {
 		out = append(out, s)
 	}
 }
+
+// TestVarsXML: without Options.Vars, an XML sample has no Vars and the
+// same IDs from its variables.
+func TestVarsXML(t *testing.T) {
+	const doc = `<testResults version="1.2">
+<sample t="5" ts="1000" s="true" lb="A" rc="200" tn="T 1-1" callId="c1@h" x-trace-id="t1" extra="e"/>
+</testResults>`
+	read := func(vars bool) []Sample {
+		r, err := NewXMLReader(strings.NewReader(doc), "in.xml", Options{Vars: vars})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := drain(r)
+		return s
+	}
+	with, without := read(true), read(false)
+	if len(with) != 1 || len(with[0].Vars) != 3 || with[0].CallID != "c1@h" || with[0].TraceID != "t1" {
+		t.Fatalf("with Vars: %+v", with)
+	}
+	if without[0].Vars != nil {
+		t.Errorf("without Vars: %+v", without[0].Vars)
+	}
+	with[0].Vars = nil
+	if !reflect.DeepEqual(with, without) {
+		t.Errorf("with Vars %+v\nwithout %+v", with, without)
+	}
+}

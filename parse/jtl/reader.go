@@ -44,6 +44,10 @@ type Options struct {
 	// ININ-Correlation-Id, traceparent, and any name ending in trace-id or
 	// correlation-id.
 	TraceHeaders []string
+	// Vars asks for Sample.Vars: every sample variable, by name. Without
+	// it the variables are read only for the IDs they hold (CallID,
+	// TraceID), and a row costs no allocation of its own for them.
+	Vars bool
 	// Problems receives every row or element that was skipped, and notes
 	// about the file as a whole (truncation, an unexpected root element)
 	// that skip nothing.

@@ -68,7 +68,8 @@ type Sample struct {
 	TraceID string
 
 	// Vars holds the sample variables (the columns after the standard ones,
-	// attributes beyond the standard ones in XML) as name, value pairs.
+	// attributes beyond the standard ones in XML) as name, value pairs,
+	// when Options.Vars asks for them.
 	Vars []Var
 
 	// Where the sample came from, for messages and evidence.

@@ -16,7 +16,8 @@ import (
 var stockHeader = strings.Join(DefaultColumns, ",") + ",callId,traceId\n"
 
 // readBoth reads data with fillStock where the columns allow it and with
-// fill alone, and fails unless samples, stats and problems are the same.
+// fill alone, and fails unless samples, stats and problems are the same;
+// and with Options.Vars the other way, which must change the Vars alone.
 func readBoth(t *testing.T, data []byte, opts func(*parse.Problems) Options) (stock bool) {
 	t.Helper()
 	type read struct {
@@ -25,9 +26,11 @@ func readBoth(t *testing.T, data []byte, opts func(*parse.Problems) Options) (st
 		ps      parse.Problems
 		err     error
 	}
-	run := func(noStock bool) read {
+	run := func(noStock, flipVars bool) read {
 		var got read
-		r, err := NewCSVReader(bytes.NewReader(data), "in.csv", opts(&got.ps))
+		o := opts(&got.ps)
+		o.Vars = o.Vars != flipVars
+		r, err := NewCSVReader(bytes.NewReader(data), "in.csv", o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +48,7 @@ func readBoth(t *testing.T, data []byte, opts func(*parse.Problems) Options) (st
 		got.stats = r.Stats()
 		return got
 	}
-	a, b := run(false), run(true)
+	a, b := run(false, false), run(true, false)
 	if !reflect.DeepEqual(a, b) {
 		for i := range min(len(a.samples), len(b.samples)) {
 			if !reflect.DeepEqual(a.samples[i], b.samples[i]) {
@@ -53,6 +56,15 @@ func readBoth(t *testing.T, data []byte, opts func(*parse.Problems) Options) (st
 			}
 		}
 		t.Fatalf("stock and fill differ:\nstock %+v\nfill  %+v", a, b)
+	}
+	c := run(false, true)
+	for _, r := range []read{a, c} {
+		for i := range r.samples {
+			r.samples[i].Vars = nil
+		}
+	}
+	if !reflect.DeepEqual(a, c) {
+		t.Fatalf("with Options.Vars flipped, more than Vars differs:\n%+v\n%+v", a, c)
 	}
 	return stock
 }
@@ -88,13 +100,14 @@ func TestStockColumns(t *testing.T) {
 	}
 	for _, format := range []string{"", "yyyy-MM-dd HH:mm:ss.SSS"} {
 		for _, atEnd := range []bool{false, true} {
+			vars := atEnd == (format == "") // each way once per format; readBoth flips it too
 			var b strings.Builder
 			b.WriteString(stockHeader)
 			for i := range 3000 {
 				b.WriteString(row(i))
 			}
 			if !readBoth(t, []byte(b.String()), func(ps *parse.Problems) Options {
-				return Options{Problems: ps, TimestampFormat: format, TimestampAtEnd: atEnd, Window: time.Second}
+				return Options{Problems: ps, TimestampFormat: format, TimestampAtEnd: atEnd, Window: time.Second, Vars: vars}
 			}) {
 				t.Fatal("the default columns not read by fillStock")
 			}

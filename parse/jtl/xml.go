@@ -448,7 +448,9 @@ func (r *xmlReader) beginSample(t xml.StartElement, fieldMode bool) {
 		case "hn":
 			s.Host = v
 		default:
-			s.Vars = append(s.Vars, Var{Name: a.Name.Local, Value: v})
+			if r.opts.Vars {
+				s.Vars = append(s.Vars, Var{Name: a.Name.Local, Value: v})
+			}
 			r.idFromVar(os, a.Name.Local, v)
 		}
 		if err != nil && os.bad == "" {
