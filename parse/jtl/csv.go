@@ -666,10 +666,13 @@ func (r *csvReader) fillVars(s *Sample, rec []byte, ends []int32) {
 	}
 }
 
-// fillIDs is fillVars without Vars: the IDs alone.
+// fillIDs is fillVars without Vars: the IDs alone. Most rows leave one
+// of their ID columns empty, which costs no call.
 func (r *csvReader) fillIDs(s *Sample, rec []byte, ends []int32) {
 	for _, i := range r.idCols {
-		r.readID(s, i, rec[ends[i-1]+1:ends[i]])
+		if b := rec[ends[i-1]+1 : ends[i]]; len(b) > 0 {
+			r.noteID(s, i, r.idVars.get(b))
+		}
 	}
 }
 
@@ -707,14 +710,21 @@ func (r *csvReader) readID(s *Sample, i int, b []byte) string {
 		return ""
 	}
 	v := r.idVars.get(b)
-	if v != "null" {
-		if r.callVar[i] && s.CallID == "" {
-			s.CallID = v
-		} else if r.trcVar[i] && s.TraceID == "" {
-			s.TraceID = v
-		}
-	}
+	r.noteID(s, i, v)
 	return v
+}
+
+// noteID makes v, ID column i's value, the sample's Call-ID or trace ID
+// when it has none yet.
+func (r *csvReader) noteID(s *Sample, i int, v string) {
+	if v == "null" {
+		return
+	}
+	if r.callVar[i] && s.CallID == "" {
+		s.CallID = v
+	} else if r.trcVar[i] && s.TraceID == "" {
+		s.TraceID = v
+	}
 }
 
 func (r *csvReader) columnsDesc() string {
