@@ -67,15 +67,16 @@ func (b *batch[T]) done() {
 }
 
 // readAhead calls read until io.EOF or an error and delivers the records
-// in batches, each filled by one call of read (see each): on a new goroutine, or with one processor on the consumer's
-// own (see above). A batch carrying an error is the last. The consumer
+// in batches, each filled by one call of read (a reader's Read, or its
+// Next through each): on a new goroutine, or with one processor on the
+// consumer's own (see above). A batch carrying an error is the last. The consumer
 // may stop at any batch: the goroutine stops by itself after an error or
 // io.EOF, and otherwise once the batches it has filled are taken or
 // abandoned (it is told to stop), so it never leaks.
 //
 // recycle, when not nil, is given the items of each batch that comes
 // back (see done), in the order the batches went out, on the reader's
-// goroutine between two calls of next.
+// goroutine between two calls of read.
 func readAhead[T any](read func([]T) (int, error), recycle func([]T)) iter.Seq[*batch[T]] {
 	if runtime.GOMAXPROCS(0) == 1 {
 		return readInline(read, recycle, oneCoreLen)
