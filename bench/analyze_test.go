@@ -91,7 +91,15 @@ func hasCapture(d *report.Document) bool {
 // runs it on the JTL-alone file at GOMAXPROCS=1, with GOGC and
 // GOMEMLIMIT as ceiling sets them (cmd/ceiling/main.go); rows/cpu-s is
 // what it reports as the reader's rate.
-func BenchmarkJTLReader(b *testing.B) {
+func BenchmarkJTLReader(b *testing.B) { benchJTLReader(b, false) }
+
+// BenchmarkJTLReaderVars is BenchmarkJTLReader with every sample variable
+// kept (jtl.Options.Vars), as a library caller may ask: the goal's
+// wording names sample variables, and ceiling itself reads only the IDs
+// in them.
+func BenchmarkJTLReaderVars(b *testing.B) { benchJTLReader(b, true) }
+
+func benchJTLReader(b *testing.B, vars bool) {
 	path := benchFile(b, "CEILING_BENCH_JTL")
 	b.ReportAllocs()
 	rows := 0
@@ -103,7 +111,7 @@ func BenchmarkJTLReader(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err := jtl.NewReader(in, jtl.Options{Window: 60 * time.Second, Location: time.Local})
+		r, err := jtl.NewReader(in, jtl.Options{Window: 60 * time.Second, Location: time.Local, Vars: vars})
 		if err != nil {
 			b.Fatal(err)
 		}

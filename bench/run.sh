@@ -349,7 +349,7 @@ if [ "$ROWS" -gt 0 ]; then
 	# GOGC=400 under a 200 MiB soft limit): the test binary's default
 	# GOGC=100 collects four times as often as the tool does.
 	echo "-- the reader alone: BenchmarkJTLReader, GOMAXPROCS=1 GOGC=400 GOMEMLIMIT=200MiB"
-	GOGC=400 GOMEMLIMIT=200MiB GOMAXPROCS=1 CEILING_BENCH_JTL="$WORK/jtl/results.jtl" go test -run XXX -bench JTLReader -benchtime 3x ./bench |
+	GOGC=400 GOMEMLIMIT=200MiB GOMAXPROCS=1 CEILING_BENCH_JTL="$WORK/jtl/results.jtl" go test -run XXX -bench 'JTLReader$' -benchtime 3x ./bench |
 		tee "$WORK/jtlreader.txt" | grep -E '^Benchmark' || true
 	rrps=$(awk '/^BenchmarkJTLReader/ { for (i = 2; i < NF; i++) if ($(i + 1) == "rows/cpu-s") printf "%.2f", $i / 1e6 }' "$WORK/jtlreader.txt")
 	jfloor=$(floor FloorJTL CEILING_BENCH_JTL="$WORK/jtl/results.jtl" "rows/cpu-s")
