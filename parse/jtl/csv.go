@@ -688,9 +688,10 @@ func (r *csvReader) takeVars() []Var {
 }
 
 // readVar is variable column i's value b, which is also the sample's
-// Call-ID or trace ID when the column holds one (readID). fill, fillVars
-// and fillIDs all read IDs through readID, so that they read them alike;
-// the call costs fillVars about 1% of the reader's instructions.
+// Call-ID or trace ID when the column holds one (readID). fill and
+// fillVars read IDs through readID, fillIDs through the noteID it ends in,
+// so that all three read them alike; the call costs fillVars about 1% of
+// the reader's instructions.
 func (r *csvReader) readVar(s *Sample, i int, b []byte) Var {
 	if len(b) == 0 {
 		// Nothing to intern, no ID: the variable's name alone.
