@@ -67,12 +67,12 @@ func (b *batch[T]) done() {
 }
 
 // readAhead calls read until io.EOF or an error and delivers the records
-// in batches, each filled by one call of read (a reader's Read, or its
-// Next through each): on a new goroutine, or with one processor on the
-// consumer's own (see above). A batch carrying an error is the last. The consumer
-// may stop at any batch: the goroutine stops by itself after an error or
-// io.EOF, and otherwise once the batches it has filled are taken or
-// abandoned (it is told to stop), so it never leaks.
+// in batches, each filled by one call of read: on a new goroutine, or
+// with one processor on the consumer's own (see above). A batch carrying
+// an error is the last. The consumer may stop at any batch: the goroutine
+// stops by itself after an error or io.EOF, and otherwise once the
+// batches it has filled are taken or abandoned (it is told to stop), so
+// it never leaks.
 //
 // recycle, when not nil, is given the items of each batch that comes
 // back (see done), in the order the batches went out, on the reader's
@@ -82,21 +82,6 @@ func readAhead[T any](read func([]T) (int, error), recycle func([]T)) iter.Seq[*
 		return readInline(read, recycle, oneCoreLen)
 	}
 	return readOnGoroutine(read, recycle, batchLen)
-}
-
-// each makes a reader's Next a read of a batch: records until dst is full
-// or next fails, io.EOF included; the records before stay in dst.
-func each[T any](next func() (T, error)) func([]T) (int, error) {
-	return func(dst []T) (int, error) {
-		for i := range dst {
-			v, err := next()
-			if err != nil {
-				return i, err
-			}
-			dst[i] = v
-		}
-		return len(dst), nil
-	}
 }
 
 // batches is the pool of batches of one reader.

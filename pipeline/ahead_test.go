@@ -155,3 +155,18 @@ func TestReadAheadStops(t *testing.T) {
 		t.Errorf("inline: %d records before stopping", seen)
 	}
 }
+
+// each makes a reader's Next a read of a batch: records until dst is full
+// or next fails, io.EOF included; the records before stay in dst.
+func each[T any](next func() (T, error)) func([]T) (int, error) {
+	return func(dst []T) (int, error) {
+		for i := range dst {
+			v, err := next()
+			if err != nil {
+				return i, err
+			}
+			dst[i] = v
+		}
+		return len(dst), nil
+	}
+}

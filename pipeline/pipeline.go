@@ -169,7 +169,7 @@ func Run(cfg Config) (*report.Document, error) {
 		if !recycleEvents {
 			recycle = nil
 		}
-		for b := range readAhead(each(src.Next), recycle) {
+		for b := range readAhead(src.Read, recycle) {
 			if b.err != nil {
 				return nil, &InputError{Err: b.err}
 			}

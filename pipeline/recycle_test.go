@@ -94,7 +94,7 @@ func TestPoisonCatchesRetention(t *testing.T) {
 			back = src.Recycle
 		}
 		var ks []kept
-		for b := range readAhead(each(src.Next), back) {
+		for b := range readAhead(src.Read, back) {
 			if b.err != nil {
 				t.Fatal(b.err)
 			}

@@ -90,6 +90,76 @@ func TestOneCapture(t *testing.T) {
 	}
 }
 
+// readAll reads every event of a Source with Read, size at a time, into
+// a batch whose slots hold a stale event: Read writes each event whole.
+func readAll(t *testing.T, src *Source, size int) []Event {
+	t.Helper()
+	defer src.Close()
+	stale := Event{Kind: KindWSClose, Time: -1, Packet: -1, Transport: "stale", WSClose: &WSClose{Code: 1}}
+	dst := make([]Event, size)
+	var evs []Event
+	for {
+		for i := range dst {
+			dst[i] = stale
+		}
+		n, err := src.Read(dst)
+		evs = append(evs, dst[:n]...)
+		if err == io.EOF {
+			return evs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != size {
+			t.Fatalf("Read wrote %d of %d events without an error", n, size)
+		}
+	}
+}
+
+// TestRead: Read gives the events Next does, in the same order, whatever
+// the batch's size, from one capture and from two merged.
+func TestRead(t *testing.T) {
+	paths, _ := filepath.Glob("../../testdata/fixtures/*/capture.pcapng.gz")
+	if len(paths) == 0 {
+		t.Skip("no captures")
+	}
+	for _, path := range paths {
+		for _, merged := range []bool{false, true} {
+			open := func() *Source {
+				in, err := parse.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { in.Close() })
+				ins := []*parse.Input{in}
+				if merged {
+					ins = append(ins, emptyPcap(t))
+				}
+				src, err := Open(ins, nil, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return src
+			}
+			want := events(t, open())
+			if len(want) == 0 {
+				t.Fatalf("%s: no events", path)
+			}
+			for _, size := range []int{1, 7, 64, len(want), len(want) + 1} {
+				got := readAll(t, open(), size)
+				if len(got) != len(want) {
+					t.Fatalf("%s, merged %v, batches of %d: %d events, Next gave %d", path, merged, size, len(got), len(want))
+				}
+				for i := range want {
+					if !reflect.DeepEqual(got[i], want[i]) {
+						t.Fatalf("%s, merged %v, batches of %d: event %d differs:\nRead %+v\nNext %+v", path, merged, size, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestBodiesKept: the bodies of SIP messages over TCP, copied out of the
 // stream into shared blocks, are what was sent, and stay so while the
 // messages after them are read: small ones, one past the blocks' share,
