@@ -1,6 +1,9 @@
 package sip
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 // Fast paths for the values every message carries, in the shape nearly
 // every message writes them. Each reads its value in one pass without the
@@ -51,6 +54,10 @@ func fastVia(v string) (via Via, ok bool) {
 	}
 	via.Transport = internTransport(s[:k])
 	s = s[k+1:]
+	if classesAsm && len(s) >= classesMin && len(s) <= classesMax {
+		ok = fastViaClassed(&via, s)
+		return via, ok
+	}
 	i := plainRun(s, 0, &viaParamByte)
 	if i < len(s) && viaParamByte[s[i]] == vOdd {
 		return via, false
@@ -71,35 +78,80 @@ func fastVia(v string) (via Via, ok bool) {
 		if j < len(params) && viaParamByte[params[j]] == vOdd {
 			return Via{}, false
 		}
-		end := j
-		name, val := params[:end], ""
-		if eq >= 0 {
-			name, val = params[:eq], params[eq+1:end]
-		}
-		switch len(name) {
-		case 5:
-			if name == "rport" || equalFold(name, "rport") {
-				if val == "" {
-					val = "-"
-				}
-				via.RPort = val
-			}
-		case 6:
-			if name == "branch" || equalFold(name, "branch") {
-				via.Branch = val
-			}
-		case 8:
-			if name == "received" || equalFold(name, "received") {
-				via.Received = val
-			}
-		}
-		if end == len(params) {
+		via.param(params[:j], eq)
+		if j == len(params) {
 			break
 		}
-		params = params[end+1:]
+		params = params[j+1:]
 	}
 	return via, true
 }
+
+// fastViaClassed is the rest of fastVia, from the sent-by on, for s that
+// classify reads: the masks say at once whether s holds an odd byte, and
+// where each ';' and '=' is, which is all that the loops of plainRun find.
+func fastViaClassed(via *Via, s string) bool {
+	marks0, marks1, odd0, odd1 := classifyAVX2(s, &viaClasses)
+	if odd0|odd1 != 0 {
+		return false
+	}
+	// start is where the piece being read starts, eq its first '=' or -1;
+	// the first piece is the sent-by, in which '=' is a byte like others.
+	start, eq, sentBy := 0, -1, true
+	for w, marks := range [2]uint64{marks0, marks1} {
+		for ; marks != 0; marks &= marks - 1 {
+			i := w<<6 | bits.TrailingZeros64(marks)
+			if s[i] == '=' {
+				if eq < 0 {
+					eq = i - start
+				}
+				continue
+			}
+			if sentBy {
+				via.SentBy, sentBy = s[:i], false
+			} else {
+				via.param(s[start:i], eq)
+			}
+			start, eq = i+1, -1
+		}
+	}
+	if sentBy {
+		via.SentBy = s
+	} else {
+		via.param(s[start:], eq)
+	}
+	return true
+}
+
+// param reads one parameter of a Via, p, whose first '=' is p[eq] (-1
+// when it has none).
+func (via *Via) param(p string, eq int) {
+	name, val := p, ""
+	if eq >= 0 {
+		name, val = p[:eq], p[eq+1:]
+	}
+	switch len(name) {
+	case 5:
+		if name == "rport" || equalFold(name, "rport") {
+			if val == "" {
+				val = "-"
+			}
+			via.RPort = val
+		}
+	case 6:
+		if name == "branch" || equalFold(name, "branch") {
+			via.Branch = val
+		}
+	case 8:
+		if name == "received" || equalFold(name, "received") {
+			via.Received = val
+		}
+	}
+}
+
+// viaClasses classes the bytes of a Via's sent-by and parameters for
+// classify as viaByte does for plainRun.
+var viaClasses = newClassTable(";=", " \t\"(\r\n,")
 
 // valueByte classes the bytes of a value for the fast paths. vOdd are
 // those after which the general helpers could read differently: white

@@ -163,6 +163,11 @@ func TestFastVia(t *testing.T) {
 		{"SIP/2.0/UDP h;branch==a;rport=", true},
 		{"SIP/2.0/UDP ;branch=a", true},
 		{"SIP/2.0/FOO-BAR h;maddr=x;ttl=1", true},
+		{"SIP/2.0/UDP h=1;branch=a=b;Rport;received", true},
+		{"SIP/2.0/TCP 10.10.0.5:50331;branch=z9hG4bKe1fbed478aa82d52;received=10.10.0.5;rport=50331", true},
+		{"SIP/2.0/TCP 10.10.0.5:50331;branch=z9hG4bKe1fbed478aa82d52;received=10.10.0.5;rport=50331;x=yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy;branch=again", true},
+		{"SIP/2.0/UDP 10.10.0.5:50331;branch=z9hG4bKe1fbed478aa82d52;received=10.10.0.5;rport=50331 ", false},
+		{"SIP/2.0/UDP 10.10.0.5:50331;branch=z9hG4bKe1fbed478aa82d52;received=10.10.0.5;rport=50331,SIP/2.0/UDP x", false},
 		{"SIP/2.0/UDP  h;branch=a", false},
 		{"SIP/2.0/UDP\th;branch=a", false},
 		{"SIP/2.0/UDP h ;branch=a", false},
@@ -182,14 +187,34 @@ func TestFastVia(t *testing.T) {
 		{"SIP/2.0/", false},
 		{"", false},
 	} {
-		got, ok := fastVia(c.v)
-		if ok != c.fast {
-			t.Errorf("fastVia(%q) ok = %v, want %v", c.v, ok, c.fast)
-		}
-		if want := parseVia(c.v); ok && got != want {
-			t.Errorf("fastVia(%q) = %+v, parseVia %+v", c.v, got, want)
+		// Each again with the sent-by and parameters grown to the
+		// lengths classify reads, and past them.
+		for _, v := range []string{c.v, longVia(c.v, classesMin), longVia(c.v, 70), longVia(c.v, classesMax), longVia(c.v, classesMax+1)} {
+			got, ok := fastVia(v)
+			if ok != c.fast {
+				t.Errorf("fastVia(%q) ok = %v, want %v", v, ok, c.fast)
+			}
+			if want := parseVia(v); ok && got != want {
+				t.Errorf("fastVia(%q) = %+v, parseVia %+v", v, got, want)
+			}
 		}
 	}
+}
+
+// longVia is v with a parameter added after the sent-by, so that what
+// follows "SIP/2.0/transport " is n bytes long, or v when that is not
+// there or already longer.
+func longVia(v string, n int) string {
+	sp := strings.IndexByte(v, ' ')
+	semi := strings.IndexByte(v, ';')
+	if !strings.HasPrefix(v, "SIP/2.0/") || sp < 0 || semi < sp {
+		return v
+	}
+	pad := n - (len(v) - sp - 1) - len(";x=")
+	if pad < 0 {
+		return v
+	}
+	return v[:semi] + ";x=" + strings.Repeat("y", pad) + v[semi:]
 }
 
 // TestFastTag does the same for fastTag and tagOf.
