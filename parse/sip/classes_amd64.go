@@ -11,3 +11,10 @@ var classesAsm = cpu.X86.HasAVX2
 //
 //go:noescape
 func classifyAVX2(s string, t *classTable) (marks0, marks1, odd0, odd1 uint64)
+
+// classBitsAVX2 sets bits[k] to the mask of the bytes of s, from
+// classesMin to classBitsMax bytes long, whose class in t has bit k
+// (classes_amd64.s).
+//
+//go:noescape
+func classBitsAVX2(s string, t *classTable, bits *[8]uint64)

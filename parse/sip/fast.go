@@ -150,8 +150,14 @@ func (via *Via) param(p string, eq int) {
 }
 
 // viaClasses classes the bytes of a Via's sent-by and parameters for
-// classify as viaByte does for plainRun.
-var viaClasses = newClassTable(";=", " \t\"(\r\n,")
+// classifyAVX2 as viaByte does for plainRun: the marks, bit 7, are ';'
+// and '=', and the odd bytes those with another bit.
+var viaClasses = func() (t classTable) {
+	t.set(0x80, ";=")
+	t.set(1, "\t\r\n")
+	t.set(2, " \"(,")
+	return t
+}()
 
 // valueByte classes the bytes of a value for the fast paths. vOdd are
 // those after which the general helpers could read differently: white
@@ -222,6 +228,12 @@ const (
 // plain display name or one quoted string without escapes, or a URI
 // without brackets; and parameters without quotes or white space.
 func fastTag(v string) (tag string, ok bool) {
+	// A value that starts with its <URI> takes one search, for the '>':
+	// cheaper than the masks, which pay for the several searches a
+	// display name takes.
+	if classesAsm && len(v) >= classesMin && len(v) <= classBitsMax && v[0] != '<' {
+		return fastTagClassed(v)
+	}
 	var params string
 	// A To value most often starts with its <URI>.
 	lt := 0
@@ -288,6 +300,101 @@ func fastTag(v string) (tag string, ok bool) {
 			break
 		}
 		params = params[end+1:]
+	}
+	return "", true
+}
+
+// The class bits of tagClasses, each the index of its mask from
+// classBitsAVX2.
+const (
+	tagLT = iota
+	tagGT
+	tagSemi
+	tagQuote
+	tagBackslash
+	tagOddLow   // odd bytes below 0x10: tab, CR, LF
+	tagOddSpace // the others: space, quote, '('
+)
+
+// tagClasses classes the bytes of a From or To value for classBitsAVX2:
+// those fastTag looks for, and the odd bytes of paramByte.
+var tagClasses = func() (t classTable) {
+	t.set(1<<tagLT, "<")
+	t.set(1<<tagGT, ">")
+	t.set(1<<tagSemi, ";")
+	t.set(1<<tagQuote, "\"")
+	t.set(1<<tagBackslash, "\\")
+	t.set(1<<tagOddLow, "\t\r\n")
+	t.set(1<<tagOddSpace, " \"(")
+	return t
+}()
+
+// fastTagClassed is fastTag for v from classesMin to classBitsMax bytes
+// long, each search of fastTag a look at a mask of the bytes it searches
+// for, each loop over the bytes one over the mask's bits.
+func fastTagClassed(v string) (tag string, ok bool) {
+	var m [8]uint64
+	classBitsAVX2(v, &tagClasses, &m)
+	quotes, semis := m[tagQuote], m[tagSemi]
+	// p: where the parameters start.
+	var p int
+	if m[tagLT] == 0 {
+		// An addr-spec: its parameters follow the first ';', which a
+		// quote could hide.
+		if semis == 0 {
+			return "", quotes == 0
+		}
+		i := bits.TrailingZeros64(semis)
+		if quotes&below(i) != 0 {
+			return "", false
+		}
+		p = i + 1
+	} else {
+		lt := bits.TrailingZeros64(m[tagLT])
+		// As fastTag: a quoted display name without escapes, and no
+		// quote or ';' between it and the '<'.
+		i := 0
+		if v[0] == '"' {
+			q := quotes &^ 1 & below(lt)
+			if q == 0 {
+				return "", false
+			}
+			i = bits.TrailingZeros64(q)
+			if m[tagBackslash]&below(i) != 0 {
+				return "", false
+			}
+			i++
+		}
+		if (quotes|semis)&below(lt)&^below(i) != 0 {
+			return "", false
+		}
+		gts := m[tagGT] &^ below(lt)
+		if gts == 0 {
+			return "", false
+		}
+		after := semis &^ below(bits.TrailingZeros64(gts)+1)
+		if after == 0 {
+			return "", true
+		}
+		p = bits.TrailingZeros64(after) + 1
+	}
+	odd := m[tagOddLow] | m[tagOddSpace]
+	for p < len(v) {
+		// One parameter, v[p:end], up to the next ';'.
+		end := len(v)
+		if next := semis &^ below(p); next != 0 {
+			end = bits.TrailingZeros64(next)
+		}
+		if odd&below(end)&^below(p) != 0 {
+			return "", false
+		}
+		if s := v[p:end]; len(s) >= 3 && (s[:3] == "tag" || equalFold(s[:3], "tag")) && (len(s) == 3 || s[3] == '=') {
+			if len(s) == 3 {
+				return "", true
+			}
+			return s[4:], true
+		}
+		p = end + 1
 	}
 	return "", true
 }

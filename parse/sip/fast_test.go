@@ -267,7 +267,36 @@ func TestFastTag(t *testing.T) {
 		if want := tagOf(c.v); ok && got != want {
 			t.Errorf("fastTag(%q) = %q, tagOf %q", c.v, got, want)
 		}
+		// Grown to the lengths the assembly reads, and past them: the
+		// answers as the byte loops give them.
+		for _, n := range []int{classesMin, 45, classBitsMax, classBitsMax + 1} {
+			for _, v := range []string{grow(c.v, n, "", ";x="), grow(c.v, n, "Bob", "")} {
+				tag, ok := fastTag(v)
+				var ptag string
+				var pok bool
+				plainOnly(func() { ptag, pok = fastTag(v) })
+				if tag != ptag || ok != pok {
+					t.Errorf("fastTag(%q) = %q, %v; read byte by byte %q, %v", v, tag, ok, ptag, pok)
+				}
+				if want := tagOf(v); ok && tag != want {
+					t.Errorf("fastTag(%q) = %q, tagOf %q", v, tag, want)
+				}
+			}
+		}
 	}
+}
+
+// grow is v n bytes long, padded with 'y's after head and before v, or
+// after v and tail, or v when it is not shorter.
+func grow(v string, n int, head, tail string) string {
+	pad := n - len(v) - len(head) - len(tail)
+	if pad < 0 {
+		return v
+	}
+	if head != "" {
+		return head + strings.Repeat("y", pad) + " " + v[min(1, len(v)):]
+	}
+	return v + tail + strings.Repeat("y", pad)
 }
 
 // TestSharedStrings checks ParseShared's promise: the strings point into

@@ -26,6 +26,9 @@ func FuzzFastValues(f *testing.F) {
 		`<sip:a@b>;tag=12345678 9`,
 		"SIP/2.0 200 OK",
 		"sIp/2.0 503",
+		`"Load test 0017" <sip:loadtest-0017@10.10.0.5>;tag=6e3a2c91;x=y`,
+		`<sip:+18005550100@10.20.0.10;user=phone>;tag=5f2e9c1d;other="q"`,
+		`sip:+18005550100@10.20.0.10;user=phone;tag=5f2e9c1d;x=1`,
 	} {
 		f.Add(v)
 	}
@@ -46,5 +49,17 @@ func FuzzFastValues(f *testing.F) {
 				t.Fatalf("fastTag(%q) = %q, tagOf %q", v, tag, want)
 			}
 		}
+		// The assembly's masks answer as the byte loops do, to the
+		// last field and to whether they answer at all.
+		via, viaOK := fastVia(v)
+		tag, tagOK := fastTag(v)
+		plainOnly(func() {
+			if pvia, ok := fastVia(v); ok != viaOK || pvia != via && ok {
+				t.Fatalf("fastVia(%q) = %+v, %v; read byte by byte %+v, %v", v, via, viaOK, pvia, ok)
+			}
+			if ptag, ok := fastTag(v); ok != tagOK || ptag != tag {
+				t.Fatalf("fastTag(%q) = %q, %v; read byte by byte %q, %v", v, tag, tagOK, ptag, ok)
+			}
+		})
 	})
 }
