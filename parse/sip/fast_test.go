@@ -259,6 +259,11 @@ func TestFastTag(t *testing.T) {
 		{`"a" <`, false},
 		{`"a\" <sip:a@b>;tag=1`, false},
 		{`"a" x <sip:a@b;tag=in>;tag=out`, true},
+		{`"A" <sip:a@b>; tag=1`, false},
+		{`Bob <sip:a@b>;x=1;"tag=1`, false},
+		{`"Load test 0001" <sip:loadtest-0001@10.10.0.5>;tag=dfe0cc9c`, true},
+		{`"Load test 0001" <sip:loadtest-0001@10.10.0.5>;x;tag=dfe0cc9c`, true},
+		{`"Load test 0001" <sip:loadtest-0001@10.10.0.5>;x;	tag=dfe0cc9c`, false},
 	} {
 		got, ok := fastTag(c.v)
 		if ok != c.fast {
