@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -532,7 +533,22 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 			f.plain = f.allSaved && !f.odd
 			break
 		}
-		name, h := scanName(b, pos)
+		// Most lines' names are the first of their list (commonNames go
+		// first), read here: scanName is not inlined, and a call costs
+		// the loop's registers, saved and loaded again around it.
+		var name int
+		var h header
+		if len(b)-pos >= patternBytes {
+			w := (*[16]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), pos))
+			w0, w1 := binary.LittleEndian.Uint64(w[:8]), binary.LittleEndian.Uint64(w[8:])
+			if p := firstName(w0); p.shortMatch(w0, w1) {
+				name, h = int(p.n), p.h
+			} else {
+				name, h = scanName(b, pos)
+			}
+		} else {
+			name, h = scanName(b, pos)
+		}
 		k := pos + name
 		if name == 0 {
 			for k < len(b) && tokenChar[b[k]] {

@@ -105,6 +105,17 @@ func nameKey(w uint64) uint { return uint(w) & (nameKeys - 1) }
 
 const nameKeys = 0x2000
 
+// firstName is the first name of the list of nameIndex that a line whose
+// first word is w0 is compared with: namePatterns[0], which matches any
+// line with a length of 0, when the list is empty.
+func firstName(w0 uint64) *namePattern { return &namePatterns[nameIndex[nameKey(w0&0x1f1f)]] }
+
+// shortMatch reports whether p, a name that fits in two words with its
+// colon, starts the line whose first words are w0 and w1.
+func (p *namePattern) shortMatch(w0, w1 uint64) bool {
+	return (w0|p.fold[0])&p.mask[0] == p.word[0] && (w1|p.fold[1])&p.mask[1] == p.word[1] && p.mask[2] == 0
+}
+
 // scanName reads the name of the header line that starts at b[pos] when
 // it is one of namePatterns followed at once by a colon: it returns the
 // name's length and header, or 0 when the line is anything else. It

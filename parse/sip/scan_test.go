@@ -12,37 +12,8 @@ import (
 // misses: bytes that equal a name's once the case bit is set, a colon
 // moved or missing, a line shorter than the words compared.
 func TestScanName(t *testing.T) {
-	var names []string
-	for h := hOther + 1; h < numHeaders; h++ {
-		names = append(names, headerNames[h])
-	}
-	for i := range compactForms {
-		names = append(names, string(rune('a'+i)))
-	}
-	names = append(names, "Viaa", "Vi", "Call-IDs", "X-Custom", "Content-Lengthy", "Reason-X")
-	var lines []string
-	for _, n := range names {
-		for _, sp := range []string{n, strings.ToUpper(n), strings.ToLower(n)} {
-			lines = append(lines,
-				sp+": value that is long enough\r\n",
-				sp+":\r\n",
-				sp+" : value that is long enough\r\n",
-				sp+"\x1a value that is long enough\r\n",
-				strings.ReplaceAll(sp, "-", "\r")+": value that is long enough\r\n",
-				strings.ReplaceAll(sp, "-", "\x0d")+": value that is long enough\r\n",
-			)
-			for i := 0; i < len(sp); i++ {
-				// Bytes whose case bit set gives the name's letter or '-'.
-				for _, c := range []byte{sp[i] &^ 0x20, sp[i] | 0x20, sp[i] ^ 0x20} {
-					b := []byte(sp)
-					b[i] = c
-					lines = append(lines, string(b)+": value that is long enough\r\n")
-				}
-			}
-		}
-	}
 	pe := newPageEnd(t)
-	for _, line := range lines {
+	for _, line := range scanNameLines() {
 		b := []byte(line)
 		k := 0
 		for k < len(b) && tokenChar[b[k]] {
@@ -169,5 +140,61 @@ func TestScanNameByLetter(t *testing.T) {
 	}
 	if matched < 10000 {
 		t.Errorf("only %d lines of 200000 matched a name", matched)
+	}
+}
+
+// scanNameLines are the lines TestScanName reads: every name the parser
+// knows in several spellings, and near misses of them.
+func scanNameLines() []string {
+	var names []string
+	for h := hOther + 1; h < numHeaders; h++ {
+		names = append(names, headerNames[h])
+	}
+	for i := range compactForms {
+		names = append(names, string(rune('a'+i)))
+	}
+	names = append(names, "Viaa", "Vi", "Call-IDs", "X-Custom", "Content-Lengthy", "Reason-X")
+	var lines []string
+	for _, n := range names {
+		for _, sp := range []string{n, strings.ToUpper(n), strings.ToLower(n)} {
+			lines = append(lines,
+				sp+": value that is long enough\r\n",
+				sp+":\r\n",
+				sp+" : value that is long enough\r\n",
+				sp+"\x1a value that is long enough\r\n",
+				strings.ReplaceAll(sp, "-", "\r")+": value that is long enough\r\n",
+				strings.ReplaceAll(sp, "-", "\x0d")+": value that is long enough\r\n",
+			)
+			for i := 0; i < len(sp); i++ {
+				// Bytes whose case bit set gives the name's letter or '-'.
+				for _, c := range []byte{sp[i] &^ 0x20, sp[i] | 0x20, sp[i] ^ 0x20} {
+					b := []byte(sp)
+					b[i] = c
+					lines = append(lines, string(b)+": value that is long enough\r\n")
+				}
+			}
+		}
+	}
+	return lines
+}
+
+// TestFirstName holds the header loop's first look, firstName and
+// shortMatch, to scanName: where it answers, scanName answers the same.
+func TestFirstName(t *testing.T) {
+	answered := 0
+	for _, line := range scanNameLines() {
+		b := []byte(line + strings.Repeat("x", patternBytes))
+		w0, w1 := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:16])
+		p := firstName(w0)
+		if !p.shortMatch(w0, w1) {
+			continue
+		}
+		answered++
+		if n, h := scanName(b, 0); int(p.n) != n || p.h != h {
+			t.Errorf("first look at %q: %d, %d; scanName %d, %d", line, p.n, p.h, n, h)
+		}
+	}
+	if answered == 0 {
+		t.Error("the first look answered for no line")
 	}
 }
