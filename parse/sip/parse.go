@@ -523,15 +523,18 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 	ends[0] = moreEnds
 	for pos < len(b) {
 		c := b[pos]
-		if c == '\n' {
-			f.hdrEnd, f.allSaved = pos+1, !f.dropped
-			f.plain = f.allSaved && !f.odd
-			break
-		}
-		if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
-			f.hdrEnd, f.allSaved = pos+2, !f.dropped
-			f.plain = f.allSaved && !f.odd
-			break
+		// A header line starts with a letter: one test passes it.
+		if c <= '\r' {
+			if c == '\n' {
+				f.hdrEnd, f.allSaved = pos+1, !f.dropped
+				f.plain = f.allSaved && !f.odd
+				break
+			}
+			if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
+				f.hdrEnd, f.allSaved = pos+2, !f.dropped
+				f.plain = f.allSaved && !f.odd
+				break
+			}
 		}
 		// Most lines' names are the first of their list (commonNames go
 		// first), read here: scanName is not inlined, and a call costs
