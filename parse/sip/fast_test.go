@@ -3,6 +3,7 @@ package sip
 import (
 	"bufio"
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -357,6 +358,23 @@ func TestPlainRun(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestLongHeaderName runs sameAsFull on a message with a header name too
+// long for a savedLine to hold: a correlation header, so that a name cut
+// short would lose it.
+func TestLongHeaderName(t *testing.T) {
+	name := strings.Repeat("x", math.MaxUint16) + "-trace-id"
+	msg := crlf("OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nCall-ID: long\nCSeq: 1 OPTIONS\n" +
+		name + ": abc\nContent-Length: 0\n\n")
+	for _, dgram := range []bool{false, true} {
+		opts := &Options{Datagram: dgram, MaxHeaderBytes: 1 << 20}
+		sameAsFull(t, "long name", []byte(msg), opts)
+		m, _, err := Parse([]byte(msg), opts)
+		if err != nil || len(m.Correlation) != 1 || m.Correlation[0].Name != name {
+			t.Fatalf("long name: err %v, correlation %d headers", err, len(m.Correlation))
 		}
 	}
 }

@@ -557,7 +557,9 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 			for k < len(b) && tokenChar[b[k]] {
 				k++
 			}
-			if k > pos && k < len(b) && b[k] == ':' {
+			// A name too long to save is left to the general path, as
+			// any line not in the common shape.
+			if k > pos && k < len(b) && b[k] == ':' && k-pos <= math.MaxUint16 {
 				name = k - pos
 				h = lookupHeader(unsafe.String(&b[pos], name))
 			}
@@ -597,9 +599,6 @@ func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
 			}
 		}
 		if f.nls < savedLines && nl-f.start <= math.MaxInt32 {
-			if name > math.MaxUint16 {
-				name, f.odd = 0, true
-			}
 			f.lines[f.nls] = savedLine{nl: int32(nl - f.start), name: uint16(name), h: h}
 			f.nls++
 		} else {
