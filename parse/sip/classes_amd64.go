@@ -2,12 +2,13 @@ package sip
 
 import "golang.org/x/sys/cpu"
 
-// classesAsm says whether classifyAVX2 may run here.
+// classesAsm says whether classifyAVX2 and classBitsAVX2 may run here.
 var classesAsm = cpu.X86.HasAVX2
 
 // classifyAVX2 returns the marks and the odd bytes of s, from classesMin
-// to classesMax bytes long, as t classes them (classes_amd64.s): bit i of
-// marks[i>>6], or of odd[i>>6], for byte i.
+// to classesMax bytes long, as t classes them (classes_amd64.s): byte i
+// is bit i of marks0 or odd0, or for i from 64 on bit i-64 of marks1 or
+// odd1.
 //
 //go:noescape
 func classifyAVX2(s string, t *classTable) (marks0, marks1, odd0, odd1 uint64)

@@ -88,7 +88,7 @@ func fastVia(v string) (via Via, ok bool) {
 }
 
 // fastViaClassed is the rest of fastVia, from the sent-by on, for s that
-// classify reads: the masks say at once whether s holds an odd byte, and
+// classifyAVX2 reads: the masks say at once whether s holds an odd byte, and
 // where each ';' and '=' is, which is all that the loops of plainRun find.
 func fastViaClassed(via *Via, s string) bool {
 	marks0, marks1, odd0, odd1 := classifyAVX2(s, &viaClasses)

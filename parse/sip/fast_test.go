@@ -189,7 +189,7 @@ func TestFastVia(t *testing.T) {
 		{"", false},
 	} {
 		// Each again with the sent-by and parameters grown to the
-		// lengths classify reads, and past them.
+		// lengths the assembly reads, and past them.
 		for _, v := range []string{c.v, longVia(c.v, classesMin), longVia(c.v, 70), longVia(c.v, classesMax), longVia(c.v, classesMax+1)} {
 			got, ok := fastVia(v)
 			if ok != c.fast {
