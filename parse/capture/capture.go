@@ -413,9 +413,21 @@ func (f *fileSource) decode(p *pcap.Packet) {
 	}
 }
 
-// push holds an event until the reorder window has passed it.
-func (f *fileSource) push(ev Event) {
-	f.pending.push(ev)
+// event returns where the next event goes in the reorder window, with
+// what every event says filled in, for the caller to fill the rest of in
+// place and then hold: an Event is 176 bytes, and one built elsewhere was
+// copied twice more on its way into the window. Nothing may be pushed
+// between the two.
+func (f *fileSource) event(k Kind, t, packet int64, transport string) *Event {
+	ev := f.pending.tail()
+	ev.Kind, ev.Time, ev.File, ev.Packet, ev.Transport = k, t, f.index, packet, transport
+	return ev
+}
+
+// hold keeps the event filled in at f.event until the reorder window has
+// passed it.
+func (f *fileSource) hold(ev *Event) {
+	f.pending.commit(ev)
 }
 
 func (f *fileSource) udp(p *pcap.Packet) {
@@ -438,11 +450,10 @@ func (f *fileSource) udp(p *pcap.Packet) {
 	if f.udpSIP == nil {
 		f.udpSIP = newUDPParser(f.worker())
 	}
-	f.push(Event{
-		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
-		Kind: KindSIP, Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
-		job: f.udpSIP.add(b),
-	})
+	j := f.udpSIP.add(b)
+	ev := f.event(KindSIP, p.Time, p.Num, "udp")
+	ev.Offset, ev.Src, ev.Dst, ev.job = p.Offset, p.SrcAddrPort(), p.DstAddrPort(), j
+	f.hold(ev)
 }
 
 // worker returns the file's parsing goroutine, started on first use.
@@ -513,9 +524,13 @@ func newReorder() reorder {
 	return reorder{q: nearorder.Queue[Event]{Less: eventLess}, first: math.MaxInt64}
 }
 
-func (r *reorder) push(ev Event) {
+// tail returns where the next event goes, a zero Event to fill in place.
+func (r *reorder) tail() *Event { return r.q.Tail() }
+
+// commit holds the event filled in at tail.
+func (r *reorder) commit(ev *Event) {
 	r.first = min(r.first, ev.Time)
-	r.q.Push(ev)
+	r.q.Commit()
 }
 
 func (r *reorder) len() int { return r.q.Len() }

@@ -306,7 +306,9 @@ func TestReorderFirst(t *testing.T) {
 			var held []int64
 			for i, op := range tc.ops {
 				if op >= 0 {
-					r.push(Event{Time: op, Packet: int64(i)})
+					ev := r.tail()
+					ev.Time, ev.Packet = op, int64(i)
+					r.commit(ev)
 					held = append(held, op)
 				} else {
 					var ev Event
