@@ -49,35 +49,6 @@ func TestOrder(t *testing.T) {
 	}
 }
 
-// TestTailCommit: items filled in place come out as pushed ones do, and
-// Tail hands out a zero item even where one was moved to the heap or
-// popped.
-func TestTailCommit(t *testing.T) {
-	type item struct{ at, pad int64 }
-	q := Queue[item]{Less: func(a, b *item) bool { return a.at < b.at }}
-	rng := rand.New(rand.NewSource(3))
-	var in, got []int64
-	for i := 0; i < 5000; i++ {
-		p := q.Tail()
-		if *p != (item{}) {
-			t.Fatalf("push %d: Tail holds %+v", i, *p)
-		}
-		p.at, p.pad = int64(i)*10-rng.Int63n(40), -1
-		in = append(in, p.at)
-		q.Commit()
-		if q.Len() > 50 {
-			got = append(got, q.Pop().at)
-		}
-	}
-	for q.Len() > 0 {
-		got = append(got, q.Pop().at)
-	}
-	slices.Sort(in)
-	if !slices.Equal(got, in) {
-		t.Fatal("out of order")
-	}
-}
-
 // TestWindow: items at most a window late, popped once they are a window
 // behind the newest, as the capture stage does: everything comes out, in
 // order, while pushes and pops interleave.

@@ -306,9 +306,7 @@ func TestReorderFirst(t *testing.T) {
 			var held []int64
 			for i, op := range tc.ops {
 				if op >= 0 {
-					ev := r.tail()
-					ev.Time, ev.Packet = op, int64(i)
-					r.commit(ev)
+					r.commit(r.slot(op, int64(i)))
 					held = append(held, op)
 				} else {
 					var ev Event
