@@ -362,7 +362,7 @@ type fileSource struct {
 // pointer spares copies of the event on its way back.
 func (f *fileSource) next(ev *Event) error {
 	for {
-		if f.pending.len() > 0 && (f.eof || f.pending.first <= f.newest-f.opts.Window) {
+		if (f.pending.first <= f.newest-f.opts.Window || f.eof) && f.pending.len() > 0 {
 			f.pending.pop(ev)
 			if ev.job != nil && !f.settle(ev) {
 				continue

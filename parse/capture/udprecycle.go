@@ -119,7 +119,7 @@ func (s *Source) fileOf(file int) *fileSource {
 // settledMax bounds the jobs followed: a few times the events the
 // pipeline has out at once (six batches of 512), so that a caller that
 // hands them back in time finds them all, and one that does not pins at
-// most this many.
+// most this many. A power of two: the ring's positions wrap with a mask.
 const settledMax = 8192
 
 // settled is a ring of the jobs whose messages went out, oldest first.
@@ -133,10 +133,10 @@ type settled struct {
 func (q *settled) push(j *sipJob) {
 	if q.size == settledMax {
 		q.ring[q.head] = nil
-		q.head = (q.head + 1) % settledMax
+		q.head = (q.head + 1) & (settledMax - 1)
 		q.size--
 	}
-	q.ring[(q.head+q.size)%settledMax] = j
+	q.ring[(q.head+q.size)&(settledMax-1)] = j
 	q.size++
 }
 
@@ -147,15 +147,15 @@ func (q *settled) push(j *sipJob) {
 // order, and nothing of it is used again.
 func (q *settled) takeBack(m *sip.Message) *sipJob {
 	for k := 0; k < q.size; k++ {
-		i := (q.head + k) % settledMax
+		i := (q.head + k) & (settledMax - 1)
 		j := q.ring[i]
 		if j.m != m {
 			continue
 		}
 		for d := 0; d <= k; d++ {
-			q.ring[(q.head+d)%settledMax] = nil
+			q.ring[(q.head+d)&(settledMax-1)] = nil
 		}
-		q.head = (i + 1) % settledMax
+		q.head = (i + 1) & (settledMax - 1)
 		q.size -= k + 1
 		return j
 	}
