@@ -3,6 +3,10 @@
 // window) and SIP timers (armed in capture order with a fixed delay). Most
 // items go to the end of a queue; the few earlier than the last one queued
 // go to a heap. A heap of everything spent its time moving items.
+//
+// Heap is that heap on its own, for a queue of large items kept where
+// they are filled in (the capture stage's events): Queue copies each item
+// on its way in and out, and reaches Less through a function value.
 package nearorder
 
 // Queue holds items and gives back the least first. Less orders them;
@@ -18,11 +22,11 @@ type Queue[T any] struct {
 	ring []T
 	head int
 	n    int
-	late []T // a binary min-heap under Less
+	late Heap[T] // its Less is Queue's, set when an item goes there
 }
 
 // Len is how many items are held.
-func (q *Queue[T]) Len() int { return q.n + len(q.late) }
+func (q *Queue[T]) Len() int { return q.n + len(q.late.s) }
 
 // at is the i-th item of the ring from its head.
 func (q *Queue[T]) at(i int) *T { return &q.ring[(q.head+i)&(len(q.ring)-1)] }
@@ -37,7 +41,8 @@ func (q *Queue[T]) Push(v T) {
 	p := q.at(q.n)
 	*p = v
 	if q.n > 0 && q.Less(p, q.at(q.n-1)) {
-		q.heapPush(*p)
+		q.late.Less = q.Less
+		q.late.Push(*p)
 		var zero T
 		*p = zero
 		return
@@ -57,7 +62,7 @@ func (q *Queue[T]) grow() {
 
 // fromHeap says whether the least item is the heap's.
 func (q *Queue[T]) fromHeap() bool {
-	return len(q.late) > 0 && (q.n == 0 || q.Less(&q.late[0], q.at(0)))
+	return len(q.late.s) > 0 && (q.n == 0 || q.Less(&q.late.s[0], q.at(0)))
 }
 
 // Min returns the least item, nil when there is none. It stays valid
@@ -65,7 +70,7 @@ func (q *Queue[T]) fromHeap() bool {
 func (q *Queue[T]) Min() *T {
 	switch {
 	case q.fromHeap():
-		return &q.late[0]
+		return &q.late.s[0]
 	case q.n > 0:
 		return q.at(0)
 	}
@@ -95,7 +100,7 @@ func (q *Queue[T]) Pop() T {
 // passed back through.
 func (q *Queue[T]) PopInto(dst *T) {
 	if q.fromHeap() {
-		*dst = q.heapPop()
+		*dst = q.late.Pop()
 		return
 	}
 	p := q.at(0)
@@ -112,15 +117,38 @@ func (q *Queue[T]) All() []T {
 	for i := 0; i < q.n; i++ {
 		all = append(all, *q.at(i))
 	}
-	return append(all, q.late...)
+	return append(all, q.late.s...)
 }
 
-func (q *Queue[T]) heapPush(v T) {
-	q.late = append(q.late, v)
-	s := q.late
+// Heap holds items and gives back the least first, as Queue does, for
+// items in no particular order.
+type Heap[T any] struct {
+	Less func(a, b *T) bool
+	s    []T // a binary min-heap under Less
+}
+
+// Len is how many items are held.
+func (h *Heap[T]) Len() int { return len(h.s) }
+
+// Min returns the least item, nil when there is none. It stays valid
+// until the next Push or Pop.
+func (h *Heap[T]) Min() *T {
+	if len(h.s) == 0 {
+		return nil
+	}
+	return &h.s[0]
+}
+
+// All lists what is held, in no order.
+func (h *Heap[T]) All() []T { return append([]T(nil), h.s...) }
+
+// Push adds v.
+func (h *Heap[T]) Push(v T) {
+	h.s = append(h.s, v)
+	s := h.s
 	for i := len(s) - 1; i > 0; {
 		p := (i - 1) / 2
-		if !q.Less(&s[i], &s[p]) {
+		if !h.Less(&s[i], &s[p]) {
 			break
 		}
 		s[p], s[i] = s[i], s[p]
@@ -128,8 +156,9 @@ func (q *Queue[T]) heapPush(v T) {
 	}
 }
 
-func (q *Queue[T]) heapPop() T {
-	s := q.late
+// Pop removes and returns the least item; Len must be > 0.
+func (h *Heap[T]) Pop() T {
+	s := h.s
 	top := s[0]
 	n := len(s) - 1
 	s[0] = s[n]
@@ -142,15 +171,15 @@ func (q *Queue[T]) heapPop() T {
 			break
 		}
 		j := l
-		if r := l + 1; r < n && q.Less(&s[r], &s[l]) {
+		if r := l + 1; r < n && h.Less(&s[r], &s[l]) {
 			j = r
 		}
-		if !q.Less(&s[j], &s[i]) {
+		if !h.Less(&s[j], &s[i]) {
 			break
 		}
 		s[i], s[j] = s[j], s[i]
 		i = j
 	}
-	q.late = s
+	h.s = s
 	return top
 }

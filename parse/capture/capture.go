@@ -362,7 +362,7 @@ type fileSource struct {
 // pointer spares copies of the event on its way back.
 func (f *fileSource) next(ev *Event) error {
 	for {
-		if f.pending.len() > 0 && (f.eof || f.pending.first <= f.newest-f.opts.Window) {
+		if (f.pending.first <= f.newest-f.opts.Window || f.eof) && f.pending.len() > 0 {
 			f.pending.pop(ev)
 			if ev.job != nil && !f.settle(ev) {
 				continue
@@ -413,9 +413,21 @@ func (f *fileSource) decode(p *pcap.Packet) {
 	}
 }
 
-// push holds an event until the reorder window has passed it.
-func (f *fileSource) push(ev Event) {
-	f.pending.push(ev)
+// event returns where an event of time t and frame packet goes in the
+// reorder window, with what every event says filled in, for the caller to
+// fill the rest of in place and then hold: an Event is 176 bytes, and one
+// built elsewhere was copied twice more on its way into the window.
+// Nothing may be pushed between the two.
+func (f *fileSource) event(k Kind, t, packet int64, transport string) *Event {
+	ev := f.pending.slot(t, packet)
+	ev.Kind, ev.File, ev.Transport = k, f.index, transport
+	return ev
+}
+
+// hold keeps the event filled in at f.event until the reorder window has
+// passed it.
+func (f *fileSource) hold(ev *Event) {
+	f.pending.commit(ev)
 }
 
 func (f *fileSource) udp(p *pcap.Packet) {
@@ -438,11 +450,10 @@ func (f *fileSource) udp(p *pcap.Packet) {
 	if f.udpSIP == nil {
 		f.udpSIP = newUDPParser(f.worker())
 	}
-	f.push(Event{
-		Time: p.Time, File: f.index, Packet: p.Num, Offset: p.Offset,
-		Kind: KindSIP, Src: p.SrcAddrPort(), Dst: p.DstAddrPort(), Transport: "udp",
-		job: f.udpSIP.add(b),
-	})
+	j := f.udpSIP.add(b)
+	ev := f.event(KindSIP, p.Time, p.Num, "udp")
+	ev.Offset, ev.Src, ev.Dst, ev.job = p.Offset, p.SrcAddrPort(), p.DstAddrPort(), j
+	f.hold(ev)
 }
 
 // worker returns the file's parsing goroutine, started on first use.
@@ -492,13 +503,25 @@ func (f *fileSource) problem(packet, offset int64, key string, err error) {
 }
 
 // reorder holds events until the reorder window has passed them and gives
-// them back in time order (then frame order): a capture is nearly in
-// order, which nearorder is for.
+// them back in time order (then frame order). A capture is nearly in
+// order: as in nearorder.Queue, most events go to the end of a ring and
+// the few earlier than the last one there to a heap. The ring is the
+// queue's own here: an Event is 176 bytes, and each is filled in where it
+// lies (slot, commit), placed by its time and frame before it is filled,
+// where the queue's Push copied it in and reached Less through a function
+// value.
 type reorder struct {
-	q nearorder.Queue[Event]
+	// ring holds the events in order, n of them from head, wrapping at
+	// its end (its length is 0 or a power of two). What lies outside
+	// them is zero: slot hands it out to be filled.
+	ring []Event
+	head int
+	n    int
+	late nearorder.Heap[Event]
+	// spare is where an event bound for late is filled.
+	spare Event
 	// first is the earliest time held (MaxInt64 when none): next asks
-	// for it after every packet, most of which push nothing, and the
-	// queue's Min looks at both its parts.
+	// for it after every packet, most of which push nothing.
 	first int64
 }
 
@@ -510,24 +533,76 @@ func eventLess(a, b *Event) bool {
 }
 
 func newReorder() reorder {
-	return reorder{q: nearorder.Queue[Event]{Less: eventLess}, first: math.MaxInt64}
+	return reorder{late: nearorder.Heap[Event]{Less: eventLess}, first: math.MaxInt64}
 }
 
-func (r *reorder) push(ev Event) {
-	r.first = min(r.first, ev.Time)
-	r.q.Push(ev)
+func (r *reorder) len() int { return r.n + r.late.Len() }
+
+// slot returns where an event of time t and frame packet goes, an Event
+// zero but for those two, to fill in place and then commit: the end of
+// the ring, where it is held at once; spare when it comes before the last
+// event there (as eventLess has it), for commit to move to the heap.
+func (r *reorder) slot(t, packet int64) *Event {
+	r.first = min(r.first, t)
+	if r.n > 0 {
+		last := &r.ring[(r.head+r.n-1)&(len(r.ring)-1)]
+		if t < last.Time || t == last.Time && packet < last.Packet {
+			r.spare.Time, r.spare.Packet = t, packet
+			return &r.spare
+		}
+	}
+	if r.n == len(r.ring) {
+		r.grow()
+	}
+	ev := &r.ring[(r.head+r.n)&(len(r.ring)-1)]
+	r.n++
+	ev.Time, ev.Packet = t, packet
+	return ev
 }
 
-func (r *reorder) len() int { return r.q.Len() }
+// commit holds the event filled in at slot.
+func (r *reorder) commit(ev *Event) {
+	if ev == &r.spare {
+		r.late.Push(r.spare)
+		r.spare = Event{}
+	}
+}
 
-// pop removes the earliest event into *ev.
+// grow doubles the ring, its events unwrapped to the new one's start.
+func (r *reorder) grow() {
+	ring := make([]Event, max(64, 2*len(r.ring)))
+	k := copy(ring, r.ring[r.head:])
+	copy(ring[k:], r.ring[:r.head])
+	r.ring, r.head = ring, 0
+}
+
+// pop removes the earliest event into *ev; len must be > 0. An event of
+// the ring comes before a late one of the same time and frame, as
+// nearorder.Queue has it.
 func (r *reorder) pop(ev *Event) {
-	r.q.PopInto(ev)
+	if m := r.late.Min(); m != nil && (r.n == 0 || eventLess(m, &r.ring[r.head])) {
+		*ev = r.late.Pop()
+	} else {
+		p := &r.ring[r.head]
+		*ev = *p
+		*p = Event{} // let go of what it points to
+		r.head = (r.head + 1) & (len(r.ring) - 1)
+		r.n--
+	}
 	r.first = math.MaxInt64
-	if r.q.Len() > 0 {
-		r.first = r.q.Min().Time
+	if r.n > 0 {
+		r.first = r.ring[r.head].Time
+	}
+	if m := r.late.Min(); m != nil {
+		r.first = min(r.first, m.Time)
 	}
 }
 
 // all lists what is held, in no order (for tests).
-func (r *reorder) all() []Event { return r.q.All() }
+func (r *reorder) all() []Event {
+	all := r.late.All()
+	for i := 0; i < r.n; i++ {
+		all = append(all, r.ring[(r.head+i)&(len(r.ring)-1)])
+	}
+	return all
+}

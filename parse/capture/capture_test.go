@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -288,8 +289,41 @@ var rtpDifferences = map[string]struct {
 	"heplify_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap": {[2]int64{2, 6995}, "after the re-INVITE to image/t38 the same ports carry T.38 over UDPTL (2,010 packets), which tshark follows from the SDP; ceiling reads headers only and counts them with the stream"},
 }
 
-// TestReorderFirst: the reorder queue's earliest time is right after
-// every push and pop, whatever order the events come in.
+// TestReorderFrames: of two events of the same time, the earlier frame
+// comes out first, whichever came in first.
+func TestReorderFrames(t *testing.T) {
+	r := newReorder()
+	for _, pkt := range []int64{7, 3, 5} {
+		r.commit(r.slot(10, pkt))
+	}
+	for _, want := range []int64{3, 5, 7} {
+		var ev Event
+		if r.pop(&ev); ev.Packet != want {
+			t.Fatalf("frame %d came out, want %d", ev.Packet, want)
+		}
+	}
+}
+
+// aroundTheRing pushes and pops past the ring's first length, some events
+// late, so that slots come back to be filled again.
+func aroundTheRing() []int64 {
+	var ops []int64
+	for i := int64(1); i <= 300; i++ {
+		t := 10 * i
+		if i%5 == 0 {
+			t -= 25 // before the last two
+		}
+		ops = append(ops, t)
+		if i > 20 {
+			ops = append(ops, -1)
+		}
+	}
+	return ops
+}
+
+// TestReorderFirst: the reorder window gives its events back whole, in
+// time and frame order, and its earliest time is right after every push
+// and pop, whatever order the events come in.
 func TestReorderFirst(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -300,25 +334,49 @@ func TestReorderFirst(t *testing.T) {
 		{"emptied and filled again", []int64{9, -1, 4, 8, -1, 2, -1, -1}},
 		{"emptied, then a later one", []int64{2, -1, 5, -1}},
 		{"equal times", []int64{3, 3, 1, 1, -1, -1, 3, -1, -1, -1}},
+		{"around the ring", aroundTheRing()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReorder()
-			var held []int64
+			var held []Event
 			for i, op := range tc.ops {
 				if op >= 0 {
-					r.push(Event{Time: op, Packet: int64(i)})
-					held = append(held, op)
+					// One event in three says more than the others:
+					// nothing of it may stay behind.
+					want := Event{Kind: KindSIP, Time: op, Packet: int64(i), Offset: int64(i) + 100}
+					if i%3 == 0 {
+						want.Kind, want.Transport = KindRequest, "tcp"
+					}
+					ev := r.slot(op, int64(i))
+					ev.Kind, ev.Offset = want.Kind, want.Offset
+					if want.Transport != "" {
+						ev.Transport = want.Transport
+					}
+					r.commit(ev)
+					held = append(held, want)
 				} else {
 					var ev Event
 					r.pop(&ev)
-					j := slices.Index(held, slices.Min(held))
-					if ev.Time != held[j] {
-						t.Fatalf("op %d: popped time %d, want %d", i, ev.Time, held[j])
+					j := 0 // the least held: frames are told apart
+					for k := range held {
+						if eventLess(&held[k], &held[j]) {
+							j = k
+						}
+					}
+					if ev != held[j] {
+						t.Fatalf("op %d: popped %+v, want %+v", i, ev, held[j])
 					}
 					held = slices.Delete(held, j, j+1)
 				}
-				if len(held) > 0 && r.first != slices.Min(held) {
-					t.Fatalf("op %d: first %d, want %d", i, r.first, slices.Min(held))
+				want := int64(math.MaxInt64)
+				for _, e := range held {
+					want = min(want, e.Time)
+				}
+				if r.first != want {
+					t.Fatalf("op %d: first %d, want %d", i, r.first, want)
+				}
+				if r.len() != len(held) {
+					t.Fatalf("op %d: %d held, want %d", i, r.len(), len(held))
 				}
 			}
 		})

@@ -97,8 +97,14 @@ func (s streams) Open(c *tcp.Conn) {
 	fl := flows.Get().(*flow)
 	fl.f, fl.c = f, c
 	c.User = fl
-	f.push(Event{Kind: KindConnOpen, Time: c.Start, File: f.index, Packet: c.FirstPacket,
-		Src: c.Client, Dst: c.Server, Transport: "tcp", Conn: c})
+	f.connEvent(KindConnOpen, c.Start, c.FirstPacket, c)
+}
+
+// connEvent holds the opening or the end of c.
+func (f *fileSource) connEvent(k Kind, t, packet int64, c *tcp.Conn) {
+	ev := f.event(k, t, packet, "tcp")
+	ev.Src, ev.Dst, ev.Conn = c.Client, c.Server, c
+	f.hold(ev)
 }
 
 func (s streams) Established(c *tcp.Conn) {}
@@ -211,8 +217,8 @@ func (s streams) Close(c *tcp.Conn) {
 			}
 		}
 	}
-	f.push(Event{Kind: KindConnClose, Time: t, File: f.index, Packet: c.LastPacket,
-		Src: c.Client, Dst: c.Server, Transport: "tcp", Conn: c})
+	// The connection is final: its last event.
+	f.connEvent(KindConnClose, t, c.LastPacket, c)
 	c.User = nil
 	fl.release()
 }
@@ -480,8 +486,9 @@ func (fl *flow) emitSIP(from tcp.Side, j *sipJob, t, packet int64, transport str
 	if from == tcp.Server {
 		src, dst = dst, src
 	}
-	f.push(Event{Kind: KindSIP, Time: t, File: f.index, Packet: packet, Src: src, Dst: dst,
-		Transport: transport, Conn: fl.c, job: j})
+	ev := f.event(KindSIP, t, packet, transport)
+	ev.Src, ev.Dst, ev.Conn, ev.job = src, dst, fl.c, j
+	f.hold(ev)
 }
 
 // settleStream is settle for a message read over TCP or WebSocket: its
@@ -525,13 +532,15 @@ func (fl *flow) httpEvents(from tcp.Side, evs []http.Event) {
 				// string may be kept.
 				fl.upgrading, fl.upgradeProto = true, e.Request.WebSocketProtocol
 			}
-			f.push(Event{Kind: KindRequest, Time: e.Request.Time, File: f.index, Packet: fl.lastPkt,
-				Src: fl.c.Client, Dst: fl.c.Server, Transport: fl.transport("tcp"), Conn: fl.c, Request: e.Request})
+			ev := f.event(KindRequest, e.Request.Time, fl.lastPkt, fl.transport("tcp"))
+			ev.Src, ev.Dst, ev.Conn, ev.Request = fl.c.Client, fl.c.Server, fl.c, e.Request
+			f.hold(ev)
 		case http.KindResponse:
 			r := e.Response
 			f.stats.HTTPResponses++
-			f.push(Event{Kind: KindResponse, Time: r.Time, File: f.index, Packet: fl.lastPkt,
-				Src: fl.c.Server, Dst: fl.c.Client, Transport: fl.transport("tcp"), Conn: fl.c, Response: r})
+			ev := f.event(KindResponse, r.Time, fl.lastPkt, fl.transport("tcp"))
+			ev.Src, ev.Dst, ev.Conn, ev.Response = fl.c.Server, fl.c.Client, fl.c, r
+			f.hold(ev)
 			if r.Code == 101 && fl.upgrading {
 				fl.startWS(r)
 			}
@@ -602,8 +611,10 @@ func (fl *flow) wsEvents(from tcp.Side, evs []websocket.Event) {
 				if from == tcp.Server {
 					src, dst = dst, src
 				}
-				f.push(Event{Kind: KindWSClose, Time: m.Time, File: f.index, Packet: fl.lastPkt, Src: src, Dst: dst,
-					Transport: fl.transport("ws"), Conn: fl.c, WSClose: &WSClose{FromClient: from == tcp.Client, Code: m.CloseCode, Reason: m.CloseReason}})
+				ws := &WSClose{FromClient: from == tcp.Client, Code: m.CloseCode, Reason: m.CloseReason}
+				ev := f.event(KindWSClose, m.Time, fl.lastPkt, fl.transport("ws"))
+				ev.Src, ev.Dst, ev.Conn, ev.WSClose = src, dst, fl.c, ws
+				f.hold(ev)
 			case websocket.OpText, websocket.OpBinary:
 				if fl.wsSIP || sip.Looks(m.Payload) {
 					fl.wsSIPMessage(from, m)
@@ -672,11 +683,15 @@ func (fl *flow) tlsState(h *tls.Handshake) {
 		if h.ClientHello != nil {
 			t, pkt = h.ClientHello.Time, h.ClientHello.Packet
 		}
-		f.push(Event{Kind: KindTLSHello, Time: t, File: f.index, Packet: pkt, Src: fl.c.Client, Dst: fl.c.Server,
-			Transport: "tls", Conn: fl.c, TLS: tlsSummary(h)})
+		sum := tlsSummary(h)
+		ev := f.event(KindTLSHello, t, pkt, "tls")
+		ev.Src, ev.Dst, ev.Conn, ev.TLS = fl.c.Client, fl.c.Server, fl.c, sum
+		f.hold(ev)
 	case tls.HandshakeComplete, tls.Failed, tls.Incomplete:
-		f.push(Event{Kind: KindTLS, Time: h.Done.Time, File: f.index, Packet: h.Done.Packet, Src: fl.c.Client, Dst: fl.c.Server,
-			Transport: "tls", Conn: fl.c, TLS: tlsSummary(h)})
+		sum := tlsSummary(h)
+		ev := f.event(KindTLS, h.Done.Time, h.Done.Packet, "tls")
+		ev.Src, ev.Dst, ev.Conn, ev.TLS = fl.c.Client, fl.c.Server, fl.c, sum
+		f.hold(ev)
 	}
 }
 
@@ -787,48 +802,4 @@ func (ss *streamSIP) put(j *sipJob) {
 	}
 	j.b, j.chunk, j.m, j.err = nil, nil, nil, nil
 	ss.free.Put(j)
-}
-
-// recycleStreams is Recycle for the messages read over TCP and WebSocket,
-// and for the HTTP heads.
-func (s *Source) recycleStreams(evs []Event) {
-	for _, f := range s.files {
-		if ss := f.streamSIP(); ss.back == nil {
-			ss.back = new(settled)
-		}
-	}
-	for i := range evs {
-		ev := &evs[i]
-		switch {
-		case ev.Kind == KindSIP && ev.SIP != nil && ev.Transport != "udp":
-		case ev.Kind == KindRequest && ev.Request != nil, ev.Kind == KindResponse && ev.Response != nil:
-		default:
-			continue
-		}
-		var f *fileSource
-		for _, g := range s.files {
-			if g.index == ev.File {
-				f = g
-				break
-			}
-		}
-		if f == nil {
-			continue
-		}
-		switch ev.Kind {
-		case KindSIP:
-			ss := f.sipStreams
-			if j := ss.back.takeBack(ev.SIP); j != nil {
-				ss.put(j)
-			}
-		case KindRequest:
-			// The next heads of the file's connections are read into it
-			// (about 120 MB less allocated per GB of signalling with
-			// WebSocket upgrades); the blocks refuse one whose body may
-			// still be written.
-			f.httpBlocks.RecycleRequest(ev.Request)
-		case KindResponse:
-			f.httpBlocks.RecycleResponse(ev.Response)
-		}
-	}
 }

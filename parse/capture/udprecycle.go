@@ -38,37 +38,79 @@ const PoisonEnv = "CEILING_POISON_RECYCLED"
 // collector. It is only worth calling for batches of events: taking them
 // back starts at the first call.
 func (s *Source) Recycle(evs []Event) {
-	s.recycleStreams(evs)
 	for _, f := range s.files {
-		if u := f.udpSIP; u != nil && u.back == nil {
-			u.back = new(settled)
-		}
+		f.followSettled()
 	}
+	// One pass over the batch: an event is three cache lines.
 	for i := range evs {
 		ev := &evs[i]
-		// Only a datagram's event can carry a job's message; the test on
-		// Transport saves looking for the others, and is not what makes
-		// taking one back safe (see takeBack).
-		if ev.Kind != KindSIP || ev.SIP == nil || ev.Transport != "udp" {
+		switch ev.Kind {
+		case KindSIP:
+			if ev.SIP == nil {
+				continue
+			}
+		case KindRequest:
+			if ev.Request == nil {
+				continue
+			}
+		case KindResponse:
+			if ev.Response == nil {
+				continue
+			}
+		default:
 			continue
 		}
-		u := s.udpOf(ev.File)
-		if u == nil || u.back == nil {
+		f := s.fileOf(ev.File)
+		if f == nil {
 			continue
 		}
-		if j := u.back.takeBack(ev.SIP); j != nil {
-			u.putJob(j)
+		switch {
+		case ev.Kind == KindRequest:
+			// The next heads of the file's connections are read into
+			// it (about 120 MB less allocated per GB of signalling with
+			// WebSocket upgrades); the blocks refuse one whose body may
+			// still be written.
+			f.httpBlocks.RecycleRequest(ev.Request)
+		case ev.Kind == KindResponse:
+			f.httpBlocks.RecycleResponse(ev.Response)
+		case ev.Transport == "udp":
+			// Only a datagram's event can carry a datagram job's
+			// message; the test on Transport saves looking for the
+			// others, and is not what makes taking one back safe (see
+			// takeBack).
+			if u := f.udpSIP; u != nil {
+				if j := u.back.takeBack(ev.SIP); j != nil {
+					u.putJob(j)
+				}
+			}
+		default:
+			// Over TCP or WebSocket (stream.go).
+			ss := f.sipStreams
+			if j := ss.back.takeBack(ev.SIP); j != nil {
+				ss.put(j)
+			}
 		}
 	}
 }
 
-func (s *Source) udpOf(file int) *udpParser {
+// followSettled starts following the file's settled jobs, for Recycle.
+func (f *fileSource) followSettled() {
+	if ss := f.streamSIP(); ss.back == nil {
+		ss.back = new(settled)
+	}
+	if u := f.udpSIP; u != nil && u.back == nil {
+		u.back = new(settled)
+	}
+}
+
+// fileOf returns the file whose index is file, nil when there is none.
+func (s *Source) fileOf(file int) *fileSource {
 	if len(s.files) == 1 {
-		return s.files[0].udpSIP
+		return s.files[0]
 	}
 	for _, f := range s.files {
 		if f.index == file {
-			return f.udpSIP
+			return f
 		}
 	}
 	return nil
@@ -77,7 +119,7 @@ func (s *Source) udpOf(file int) *udpParser {
 // settledMax bounds the jobs followed: a few times the events the
 // pipeline has out at once (six batches of 512), so that a caller that
 // hands them back in time finds them all, and one that does not pins at
-// most this many.
+// most this many. A power of two: the ring's positions wrap with a mask.
 const settledMax = 8192
 
 // settled is a ring of the jobs whose messages went out, oldest first.
@@ -91,10 +133,10 @@ type settled struct {
 func (q *settled) push(j *sipJob) {
 	if q.size == settledMax {
 		q.ring[q.head] = nil
-		q.head = (q.head + 1) % settledMax
+		q.head = (q.head + 1) & (settledMax - 1)
 		q.size--
 	}
-	q.ring[(q.head+q.size)%settledMax] = j
+	q.ring[(q.head+q.size)&(settledMax-1)] = j
 	q.size++
 }
 
@@ -105,15 +147,15 @@ func (q *settled) push(j *sipJob) {
 // order, and nothing of it is used again.
 func (q *settled) takeBack(m *sip.Message) *sipJob {
 	for k := 0; k < q.size; k++ {
-		i := (q.head + k) % settledMax
+		i := (q.head + k) & (settledMax - 1)
 		j := q.ring[i]
 		if j.m != m {
 			continue
 		}
 		for d := 0; d <= k; d++ {
-			q.ring[(q.head+d)%settledMax] = nil
+			q.ring[(q.head+d)&(settledMax-1)] = nil
 		}
-		q.head = (i + 1) % settledMax
+		q.head = (i + 1) & (settledMax - 1)
 		q.size -= k + 1
 		return j
 	}
