@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/http"
@@ -55,6 +56,28 @@ func TestBackendsRelabelled(t *testing.T) {
 	}
 	if n != 3 || hops[edgeWeb] != 0 || hops[back] != 1 || hops[mid.Server] != 1 {
 		t.Errorf("%d attempts, hops %v", n, hops)
+	}
+}
+
+// TestBackendsNotPaired: a connect error without an ID is not paired
+// with the edge's connection to a backend (hop 1, once EndCapture has
+// relabelled it) made at its time: the load generator never sent a SYN.
+func TestBackendsNotPaired(t *testing.T) {
+	w := &wire{}
+	c := &conns{w: w}
+	edgeWeb := netip.MustParseAddrPort("10.0.0.9:443")
+	c.open(netip.AddrPortFrom(gen.Addr(), 41000), edgeWeb, 0, 500, false)
+	c.open(netip.AddrPortFrom(edgeWeb.Addr(), 50000), netip.MustParseAddrPort("10.0.0.20:8080"), 100, 400, false)
+	sortEvents(w.events)
+	samples := []jtl.Sample{{Start: t0/1e6 + 100, Elapsed: 5, URL: "https://10.0.0.9/", Label: "a", Host: "g", AllThreads: 1,
+		Code: "Non HTTP response code: java.net.ConnectException", Message: "Non HTTP response message: Connection refused"}}
+	same := time.Duration(0)
+	for _, o := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 1}} {
+		r := run(t, w, slices.Clone(samples), Options{TimeMatchWindow: 10 * time.Millisecond, ClockOffset: &same, Spill: o})
+		if c := r.Correlation; c.ByFlow != 0 || c.NoSYN != 1 {
+			t.Errorf("%+v: correlation %+v, want one failure with no SYN", o, c)
+		}
+		r.Close()
 	}
 }
 
