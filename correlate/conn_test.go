@@ -120,6 +120,51 @@ func TestWireOutOfOrder(t *testing.T) {
 	}
 }
 
+// TestPairOutOfOrder: with the wire's attempts out of time order, a
+// pairing goes through them in the order they were logged and stops at the
+// first later than the sample's window, as it does in order: a connect
+// error takes the connection at its time rather than a refusal logged
+// after a later connection.
+func TestPairOutOfOrder(t *testing.T) {
+	w := &wire{}
+	port := uint16(41000)
+	conn := func(ms, reported int64, refused bool) {
+		port++
+		c := &tcp.Conn{ID: uint64(port), Client: netip.AddrPortFrom(gen.Addr(), port), Server: edge, Start: t0 + ms*1e6, FirstPacket: int64(port)}
+		end := *c
+		end.State, end.Established, end.SynAck, end.Ending, end.End = tcp.SF, c.Start+1e5, c.Start+1e5, tcp.EndFIN, t0+300e6
+		if refused {
+			end.State, end.Established, end.SynAck, end.Ending, end.End = tcp.REJ, 0, 0, tcp.EndRST, c.Start+1e6
+		}
+		w.events = append(w.events, capture.Event{Kind: capture.KindConnOpen, Time: t0 + reported*1e6, Conn: c},
+			capture.Event{Kind: capture.KindConnClose, Time: max(end.End, t0+reported*1e6), Conn: &end})
+	}
+	conn(6, 6, true)
+	conn(10, 10, false)
+	conn(100, 100, false)
+	conn(20, 150, true) // logged after the one at 100 ms
+	conn(200, 200, false)
+	sortEvents(w.events)
+	refused := func(ms, elapsed int64) jtl.Sample {
+		return jtl.Sample{Start: t0/1e6 + ms, Elapsed: elapsed, URL: "https://10.0.0.9/", Label: "a", Host: "g", AllThreads: 1,
+			Code: "Non HTTP response code: java.net.ConnectException", Message: "Non HTTP response message: Connection refused"}
+	}
+	// The first reads all five into its window, and takes the refusal at 6.
+	samples := []jtl.Sample{refused(5, 200), refused(15, 1)}
+	same := time.Duration(0)
+	r := run(t, w, samples, Options{TimeMatchWindow: 5 * time.Millisecond, ClockOffset: &same})
+	defer r.Close()
+	var matched []int64
+	for _, a := range r.Attempts.All() {
+		if a.Layer == LayerTCP && a.Match == ByFlow {
+			matched = append(matched, (a.Time-t0)/1e6)
+		}
+	}
+	if want := []int64{6, 10}; !slices.Equal(matched, want) {
+		t.Errorf("connections matched at %v ms, want %v", matched, want)
+	}
+}
+
 // TestConnLast: a tcp attempt's Last is its connection's last packet,
 // which the evidence cut reads up to: before its end when an idle timer
 // closed it, after when the last ACK followed the second FIN.

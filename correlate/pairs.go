@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/ceiling-dev/ceiling/internal/spill"
@@ -224,11 +225,43 @@ type pairer struct {
 	ahead   bool          // the log has more after window
 	pending *spill.Log[pendingSample]
 	k       int // the next pending sample
+	// sorted says the wire's attempts are in time order (EndCapture), and
+	// so the window's: pair then finds the first of a sample's kind in
+	// the window by byKind, rather than look at each before it (a failed
+	// connect went past a second's worth of successes, 1% of a signalling
+	// run's instructions). byKind holds the window's attempts that
+	// succeeded and those that failed, by seq, the attempts put in the
+	// window so far.
+	sorted bool
+	byKind [2]seqQueue
+	seq    int
+}
+
+// seqQueue is a queue of the window's attempts, by seq.
+type seqQueue struct {
+	seqs []int
+	head int
+}
+
+func (q *seqQueue) push(seq int) {
+	if q.head == len(q.seqs) {
+		q.seqs, q.head = q.seqs[:0], 0
+	} else if len(q.seqs) == cap(q.seqs) && q.head >= len(q.seqs)/2 {
+		q.seqs, q.head = append(q.seqs[:0], q.seqs[q.head:]...), 0
+	}
+	q.seqs = append(q.seqs, seq)
+}
+
+func kind(failed bool) int {
+	if failed {
+		return 1
+	}
+	return 0
 }
 
 func (a *Analyzer) newPairer(l Layer, off int64) *pairer {
 	p := &pairer{refs: a.sipRefs, target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
-		off: off, ahead: true, pending: a.noID[l]}
+		off: off, ahead: true, pending: a.noID[l], sorted: a.wireSorted == a.sip.attempts.Len()}
 	if p.free = a.free; p.free == nil {
 		p.wire = a.sip.attempts.HeadsFrom(0)
 	}
@@ -297,6 +330,10 @@ func (p *pairer) more() bool {
 		}
 	}
 	p.window = append(p.window, f)
+	if p.sorted {
+		p.byKind[kind(f.failed)].push(p.seq)
+	}
+	p.seq++
 	return true
 }
 
@@ -314,7 +351,10 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 		p.window = p.window[1:]
 	}
 	first := -1
-	for q := 0; ; q++ {
+	if p.sorted {
+		first = p.firstSorted(s.class.failed, hi)
+	}
+	for q := 0; !p.sorted; q++ {
 		if q == len(p.window) && !p.more() {
 			break
 		}
@@ -341,6 +381,30 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 		p.window = p.store[:0]
 	}
 	return f, first >= 0
+}
+
+// firstSorted is pair's choice in a window in time order, from its first
+// attempt, free: the first that failed or succeeded as the sample did
+// (failed) by hi, else the first by hi; -1 for none.
+func (p *pairer) firstSorted(failed bool, hi int64) int {
+	for (len(p.window) == 0 || p.window[len(p.window)-1].time <= hi) && p.more() {
+	}
+	end := sort.Search(len(p.window), func(q int) bool { return p.window[q].time > hi })
+	if end == 0 {
+		return -1
+	}
+	// The queue's first that is still in the window and free.
+	k := &p.byKind[kind(failed)]
+	base := p.seq - len(p.window)
+	for ; k.head < len(k.seqs); k.head++ {
+		if q := k.seqs[k.head] - base; q >= 0 && !p.window[q].used {
+			if q < end {
+				return q
+			}
+			break
+		}
+	}
+	return 0
 }
 
 // pairs hands match, for each pending sample of the layers, the attempt

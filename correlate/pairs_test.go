@@ -245,3 +245,41 @@ func TestPairsLaterGroup(t *testing.T) {
 		r.Close()
 	}
 }
+
+// TestPairSorted: in a window in time order, pair finds its attempt by
+// the queues of each kind; it takes what looking at each attempt in turn
+// takes, times shared by several attempts, windows of none and runs of one
+// kind included.
+func TestPairSorted(t *testing.T) {
+	for seed := range int64(20) {
+		rng := rand.New(rand.NewSource(seed))
+		f := newFreeHeads(0, SpillOptions{})
+		f.statuses = []string{"refused"}
+		var at int64
+		failShare := rng.Intn(10)
+		for i := range 2000 {
+			at += int64(rng.Intn(3)) * int64(rng.Intn(2)) * 1e6
+			f.byLayer[LayerTCP] = append(f.byLayer[LayerTCP], freeHead{time: at, i: int32(i), failed: rng.Intn(10) < failShare})
+		}
+		var samples []pendingSample
+		for ms := int64(-5); ms < at/1e6+5; ms += int64(rng.Intn(3)) {
+			samples = append(samples, pendingSample{start: ms, connect: int64(rng.Intn(4)), class: sampleClass{failed: rng.Intn(2) == 0}})
+		}
+		win := int64(rng.Intn(3)) * 1e6
+		taken := func(sorted bool) (got []int) {
+			p := &pairer{free: f, target: LayerTCP, win: win, ahead: true, sorted: sorted}
+			for k := range samples {
+				a, ok := p.pair(&samples[k])
+				if !ok {
+					a.i = -1
+				}
+				got = append(got, a.i)
+			}
+			return got
+		}
+		want := taken(false)
+		if got := taken(true); !slices.Equal(got, want) {
+			t.Fatalf("seed %d: took %v, want %v", seed, got, want)
+		}
+	}
+}
