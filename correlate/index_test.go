@@ -101,6 +101,15 @@ func TestIDWindow(t *testing.T) {
 			}
 		}
 	}
+	// Pages of four: the page read again last, from the slot read last,
+	// stays; the one least recently read goes.
+	w = newIDWindow(log)
+	for _, i := range []int{0, 1, 4, 2, 8, 12, 16} {
+		w.at(i)
+	}
+	if w.peek(0) == nil || w.peek(4) != nil {
+		t.Errorf("page 0 in a slot: %v, page 1: %v; want page 1 gone", w.peek(0) != nil, w.peek(4) != nil)
+	}
 	if err := log.Err(); err != nil || !log.Spilled() {
 		t.Fatalf("log: err %v, spilled %v", err, log.Spilled())
 	}
