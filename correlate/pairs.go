@@ -350,27 +350,11 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 		}
 		p.window = p.window[1:]
 	}
-	first := -1
+	var first int
 	if p.sorted {
 		first = p.firstSorted(s.class.failed, hi)
-	}
-	for q := 0; !p.sorted; q++ {
-		if q == len(p.window) && !p.more() {
-			break
-		}
-		if p.window[q].time > hi {
-			break
-		}
-		if p.window[q].used {
-			continue
-		}
-		if first < 0 {
-			first = q
-		}
-		if p.window[q].failed == s.class.failed {
-			first = q
-			break
-		}
+	} else {
+		first = p.firstScanned(s.class.failed, hi)
 	}
 	var f freeAttempt
 	if first >= 0 {
@@ -383,9 +367,34 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 	return f, first >= 0
 }
 
-// firstSorted is pair's choice in a window in time order, from its first
-// attempt, free: the first that failed or succeeded as the sample did
-// (failed) by hi, else the first by hi; -1 for none.
+// firstScanned is pair's choice, from the window's first attempt, free:
+// the first free that failed or succeeded as the sample did (failed)
+// before the first later than hi, else the first free before it; -1 for
+// none.
+func (p *pairer) firstScanned(failed bool, hi int64) int {
+	first := -1
+	for q := 0; ; q++ {
+		if q == len(p.window) && !p.more() {
+			break
+		}
+		if p.window[q].time > hi {
+			break
+		}
+		if p.window[q].used {
+			continue
+		}
+		if first < 0 {
+			first = q
+		}
+		if p.window[q].failed == failed {
+			return q
+		}
+	}
+	return first
+}
+
+// firstSorted is firstScanned in a window in time order: the window's end
+// found by halves, and the first free of each kind the head of its queue.
 func (p *pairer) firstSorted(failed bool, hi int64) int {
 	for (len(p.window) == 0 || p.window[len(p.window)-1].time <= hi) && p.more() {
 	}
@@ -393,7 +402,8 @@ func (p *pairer) firstSorted(failed bool, hi int64) int {
 	if end == 0 {
 		return -1
 	}
-	// The queue's first that is still in the window and free.
+	// The queue's first that is still in the window and free; after
+	// pair's trimming, the window's first is free.
 	k := &p.byKind[kind(failed)]
 	base := p.seq - len(p.window)
 	for ; k.head < len(k.seqs); k.head++ {
