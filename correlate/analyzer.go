@@ -58,6 +58,9 @@ type Analyzer struct {
 	traceIDs   []int32 // traceIndex.all's, reused
 	// window reads the attempts the joins find.
 	window *idWindow
+	// free is what the pairers read of the attempts, when EndCapture
+	// noted it (nil: they read the log).
+	free *freeHeads
 	// touched keeps AddSamples' reads from being thrown away; hashes are
 	// the look-ups it made, hashed that of the sample being added.
 	touched uint64
@@ -188,14 +191,16 @@ func (a *Analyzer) EndCapture(end int64) {
 	a.traceIndex = newIDIndex(func(i int32) string { return a.window.at(int(i)).TraceID })
 	// One pass settles what the capture's end left waiting, relabels the
 	// connections to backends, notes whether the attempts are in time
-	// order (for Finish's merge), and indexes them: each pass decodes a
-	// spilled log's every page.
+	// order (for Finish's merge) and what the pairers read of them
+	// (freeHeads), and indexes them: each pass decodes a spilled log's
+	// every page.
 	a.wireSorted = log.Len()
 	last := int64(math.MinInt64)
 	// The pass reads the attempts less their Details, which it has no use
 	// for, and takes whole only those it changes: most of a spilled log's
 	// pages are read and not decoded. Its IDs are good until the next
 	// attempt (Part.Alias): the index keeps only their hashes.
+	a.free = newFreeHeads(log.Len(), a.opts.Spill)
 	codec := log.Codec().(*attemptCodec)
 	heads := log.PartsFrom(0, spill.Part[Attempt]{Decode: codec.DecodeIDs, Trim: trimIDs, Alias: true})
 	for {
@@ -214,6 +219,9 @@ func (a *Analyzer) EndCapture(end int64) {
 		if backend != nil && connLayer(at.Layer) && backend[at.Edge] {
 			log.At(i).Hop = 1
 			at.Hop = 1
+		}
+		if a.free != nil && !a.free.note(i, at) {
+			a.free = nil
 		}
 		if at.Hop != 0 || at.Outcome == Challenged {
 			continue

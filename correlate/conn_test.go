@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/http"
@@ -58,6 +59,28 @@ func TestBackendsRelabelled(t *testing.T) {
 	}
 }
 
+// TestBackendsNotPaired: a connect error without an ID is not paired
+// with the edge's connection to a backend (hop 1, once EndCapture has
+// relabelled it) made at its time: the load generator never sent a SYN.
+func TestBackendsNotPaired(t *testing.T) {
+	w := &wire{}
+	c := &conns{w: w}
+	edgeWeb := netip.MustParseAddrPort("10.0.0.9:443")
+	c.open(netip.AddrPortFrom(gen.Addr(), 41000), edgeWeb, 0, 500, false)
+	c.open(netip.AddrPortFrom(edgeWeb.Addr(), 50000), netip.MustParseAddrPort("10.0.0.20:8080"), 100, 400, false)
+	sortEvents(w.events)
+	samples := []jtl.Sample{{Start: t0/1e6 + 100, Elapsed: 5, URL: "https://10.0.0.9/", Label: "a", Host: "g", AllThreads: 1,
+		Code: "Non HTTP response code: java.net.ConnectException", Message: "Non HTTP response message: Connection refused"}}
+	same := time.Duration(0)
+	for _, o := range []SpillOptions{{}, {Dir: t.TempDir(), Pages: 2, PageItems: 1}} {
+		r := run(t, w, slices.Clone(samples), Options{TimeMatchWindow: 10 * time.Millisecond, ClockOffset: &same, Spill: o})
+		if c := r.Correlation; c.ByFlow != 0 || c.NoSYN != 1 {
+			t.Errorf("%+v: correlation %+v, want one failure with no SYN", o, c)
+		}
+		r.Close()
+	}
+}
+
 // TestWireOutOfOrder: the capture's attempts are logged as they are made,
 // which is not always in time order (a connection's attempt is at its
 // first packet, logged when the connection is reported); the attempts
@@ -94,6 +117,51 @@ func TestWireOutOfOrder(t *testing.T) {
 			t.Errorf("%+v: attempts at %v ms, want %v", o, times, want)
 		}
 		r.Close()
+	}
+}
+
+// TestPairOutOfOrder: with the wire's attempts out of time order, a
+// pairing goes through them in the order they were logged and stops at the
+// first later than the sample's window, as it does in order: a connect
+// error takes the connection at its time rather than a refusal logged
+// after a later connection.
+func TestPairOutOfOrder(t *testing.T) {
+	w := &wire{}
+	port := uint16(41000)
+	conn := func(ms, reported int64, refused bool) {
+		port++
+		c := &tcp.Conn{ID: uint64(port), Client: netip.AddrPortFrom(gen.Addr(), port), Server: edge, Start: t0 + ms*1e6, FirstPacket: int64(port)}
+		end := *c
+		end.State, end.Established, end.SynAck, end.Ending, end.End = tcp.SF, c.Start+1e5, c.Start+1e5, tcp.EndFIN, t0+300e6
+		if refused {
+			end.State, end.Established, end.SynAck, end.Ending, end.End = tcp.REJ, 0, 0, tcp.EndRST, c.Start+1e6
+		}
+		w.events = append(w.events, capture.Event{Kind: capture.KindConnOpen, Time: t0 + reported*1e6, Conn: c},
+			capture.Event{Kind: capture.KindConnClose, Time: max(end.End, t0+reported*1e6), Conn: &end})
+	}
+	conn(6, 6, true)
+	conn(10, 10, false)
+	conn(100, 100, false)
+	conn(20, 150, true) // logged after the one at 100 ms
+	conn(200, 200, false)
+	sortEvents(w.events)
+	refused := func(ms, elapsed int64) jtl.Sample {
+		return jtl.Sample{Start: t0/1e6 + ms, Elapsed: elapsed, URL: "https://10.0.0.9/", Label: "a", Host: "g", AllThreads: 1,
+			Code: "Non HTTP response code: java.net.ConnectException", Message: "Non HTTP response message: Connection refused"}
+	}
+	// The first reads all five into its window, and takes the refusal at 6.
+	samples := []jtl.Sample{refused(5, 200), refused(15, 1)}
+	same := time.Duration(0)
+	r := run(t, w, samples, Options{TimeMatchWindow: 5 * time.Millisecond, ClockOffset: &same})
+	defer r.Close()
+	var matched []int64
+	for _, a := range r.Attempts.All() {
+		if a.Layer == LayerTCP && a.Match == ByFlow {
+			matched = append(matched, (a.Time-t0)/1e6)
+		}
+	}
+	if want := []int64{6, 10}; !slices.Equal(matched, want) {
+		t.Errorf("connections matched at %v ms, want %v", matched, want)
 	}
 }
 

@@ -201,6 +201,9 @@ type idWindow struct {
 	part  spill.Part[Attempt]
 	slots [4]idSlot
 	tick  uint64
+	// last is the slot at read last: the next look-up is mostly of the
+	// same page (a sample's join reads its attempt two or three times).
+	last *idSlot
 }
 
 type idSlot struct {
@@ -239,12 +242,16 @@ func (w *idWindow) peek(i int) *Attempt {
 func (w *idWindow) at(i int) *Attempt {
 	per := w.log.PageItems()
 	page := i / per
+	if s := w.last; s != nil && s.page == page {
+		// The slot used last: its turn to go is the latest already.
+		return &s.items[i-page*per]
+	}
 	w.tick++
 	victim := &w.slots[0]
 	for k := range w.slots {
 		s := &w.slots[k]
 		if s.page == page {
-			s.used = w.tick
+			s.used, w.last = w.tick, s
 			return &s.items[i-page*per]
 		}
 		if s.used < victim.used {
@@ -256,6 +263,6 @@ func (w *idWindow) at(i int) *Attempt {
 		victim.items = make([]Attempt, 0, per)
 	}
 	victim.items = w.log.PartsOf(page, w.part, victim.items[:0], &victim.buf)
-	victim.page, victim.used = page, w.tick
+	victim.page, victim.used, w.last = page, w.tick, victim
 	return &victim.items[i-page*per]
 }

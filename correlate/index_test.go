@@ -101,6 +101,23 @@ func TestIDWindow(t *testing.T) {
 			}
 		}
 	}
+	// Pages of four, read again from the slot read last or from another:
+	// the one least recently read goes when a fifth comes.
+	for _, c := range []struct {
+		idx        []int
+		kept, gone int
+	}{
+		{[]int{0, 1, 4, 2, 8, 12, 16}, 0, 4},
+		{[]int{0, 4, 1, 5, 8, 12, 16}, 4, 0},
+	} {
+		w = newIDWindow(log)
+		for _, i := range c.idx {
+			w.at(i)
+		}
+		if w.peek(c.kept) == nil || w.peek(c.gone) != nil {
+			t.Errorf("read %v: attempt %d in a slot %v, %d %v; want only the first", c.idx, c.kept, w.peek(c.kept) != nil, c.gone, w.peek(c.gone) != nil)
+		}
+	}
 	if err := log.Err(); err != nil || !log.Spilled() {
 		t.Fatalf("log: err %v, spilled %v", err, log.Spilled())
 	}

@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"math"
+	"sort"
 	"strings"
 
 	"github.com/ceiling-dev/ceiling/internal/spill"
@@ -56,6 +58,8 @@ func (a *Analyzer) matchByTime(off int64) {
 			}
 		})
 	}
+	// The pairers are done with the heads EndCapture noted.
+	a.free = nil
 }
 
 // noSYN says whether a sample of layer l that found no attempt on the wire
@@ -113,12 +117,86 @@ func mayNoSYN(l Layer) bool { return l == LayerTCP || l == LayerTLS }
 // freeAttempt is an attempt on the wire a sample may still be paired
 // with.
 type freeAttempt struct {
-	i      int
-	time   int64
+	i    int
+	time int64
+	// status is the attempt's when it failed, all a join reads of it
+	// (joined); a success's may be "".
 	status string
 	layer  Layer
 	failed bool
 	used   bool
+}
+
+// freeHeads holds what the pairers read of the attempts on the wire they
+// may pair: noted by EndCapture's pass, which reads every attempt anyway,
+// for a run of up to memRefs attempts (16 bytes each), so that the
+// pairers need not read the log again: on a spilled log, a pass that
+// decoded every page's heads (1.5% of 1 GB of signalling's instructions).
+// Beyond memRefs, they read the log, and memory stays bounded.
+type freeHeads struct {
+	// byLayer holds each layer's heads apart: a pairer reads its own.
+	byLayer  [numLayers][]freeHead
+	statuses []string
+	number   map[string]uint16 // the statuses' numbers
+	// last is the status each layer's last failure had: most have the
+	// status of the one before.
+	last [numLayers]struct {
+		status string
+		n      uint16
+		set    bool
+	}
+}
+
+type freeHead struct {
+	time int64
+	i    int32
+	// status is the attempt's, in statuses, for a failure: the only
+	// attempts whose status a join reads (joined).
+	status uint16
+	failed bool
+}
+
+// newFreeHeads makes the heads of n attempts, nil beyond memRefs. Options
+// that size the logs' pages (tests) leave the pairers to read the log.
+func newFreeHeads(n int, o SpillOptions) *freeHeads {
+	if o.PageItems != 0 || n > memRefs {
+		return nil
+	}
+	return &freeHeads{number: map[string]uint16{}}
+}
+
+// note keeps attempt i's head when a pairer may pair it (mayPair, of its
+// layer); false when its status is one too many to number, and the heads
+// are to be let go.
+func (f *freeHeads) note(i int, at *Attempt) bool {
+	if !mayPair(at, at.Layer) {
+		return true
+	}
+	h := freeHead{time: at.Time, i: int32(i), failed: at.Failed}
+	if at.Failed {
+		last := &f.last[at.Layer]
+		if !last.set || at.Status != last.status {
+			n, ok := f.number[at.Status]
+			if !ok {
+				if len(f.statuses) > math.MaxUint16 {
+					return false
+				}
+				n = uint16(len(f.statuses))
+				f.statuses = append(f.statuses, at.Status)
+				f.number[at.Status] = n
+			}
+			last.status, last.n, last.set = at.Status, n, true
+		}
+		h.status = last.n
+	}
+	f.byLayer[at.Layer] = append(f.byLayer[at.Layer], h)
+	return true
+}
+
+// mayPair says whether at may be paired with a sample whose attempts are
+// of layer target, as far as its head tells: refs may say it is taken.
+func mayPair(at *Attempt, target Layer) bool {
+	return at.Hop == 0 && at.Layer == target && at.Match == Unmatched && at.Outcome != Challenged
 }
 
 // pairer finds, for each pending sample of a layer in order, the attempt
@@ -128,8 +206,12 @@ type freeAttempt struct {
 // reach them and kept only while a window may still take them, so a run
 // of millions holds a few seconds' worth.
 type pairer struct {
-	// wire reads the attempts' heads alone: all a pairing looks at.
+	// wire reads the attempts' heads alone: all a pairing looks at. Or,
+	// when EndCapture noted them, free holds them, next is the one to
+	// read.
 	wire *spill.HeadReader[Attempt]
+	free *freeHeads
+	next int
 	// refs holds the matches made by the pairers of the groups before this
 	// one's, left to be written on the attempts at Finish's merge
 	// (joinLater); nil when there are none. Those of its own group are of
@@ -143,21 +225,60 @@ type pairer struct {
 	ahead   bool          // the log has more after window
 	pending *spill.Log[pendingSample]
 	k       int // the next pending sample
+	// sorted says the wire's attempts are in time order (EndCapture), and
+	// so the window's: pair then finds the first of a sample's kind in
+	// the window by byKind, rather than look at each before it (a failed
+	// connect went past a second's worth of successes, 1% of a signalling
+	// run's instructions). byKind holds the window's attempts that
+	// succeeded and those that failed, by seq, the attempts put in the
+	// window so far.
+	sorted bool
+	byKind [2]seqQueue
+	seq    int
+}
+
+// seqQueue is a queue of the window's attempts, by seq.
+type seqQueue struct {
+	seqs []int
+	head int
+}
+
+func (q *seqQueue) push(seq int) {
+	if q.head == len(q.seqs) {
+		q.seqs, q.head = q.seqs[:0], 0
+	} else if len(q.seqs) == cap(q.seqs) && q.head >= len(q.seqs)/2 {
+		q.seqs, q.head = append(q.seqs[:0], q.seqs[q.head:]...), 0
+	}
+	q.seqs = append(q.seqs, seq)
+}
+
+func kind(failed bool) int {
+	if failed {
+		return 1
+	}
+	return 0
 }
 
 func (a *Analyzer) newPairer(l Layer, off int64) *pairer {
-	return &pairer{wire: a.sip.attempts.HeadsFrom(0), refs: a.sipRefs, target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
-		off: off, ahead: true, pending: a.noID[l]}
+	p := &pairer{refs: a.sipRefs, target: a.pairTarget(l), win: int64(a.opts.TimeMatchWindow),
+		off: off, ahead: true, pending: a.noID[l], sorted: a.wireSorted == a.sip.attempts.Len()}
+	if p.free = a.free; p.free == nil {
+		p.wire = a.sip.attempts.HeadsFrom(0)
+	}
+	return p
 }
 
 // read takes the next free attempt from the log.
 func (p *pairer) read() (freeAttempt, bool) {
+	if p.free != nil {
+		return p.readFree()
+	}
 	for {
 		i, at, ok := p.wire.Next()
 		if !ok {
 			return freeAttempt{}, false
 		}
-		if at.Hop != 0 || at.Layer != p.target || at.Match != Unmatched || at.Outcome == Challenged {
+		if !mayPair(at, p.target) {
 			continue
 		}
 		if p.refs != nil {
@@ -167,6 +288,24 @@ func (p *pairer) read() (freeAttempt, bool) {
 		}
 		return freeAttempt{i: i, time: at.Time, status: at.Status, layer: at.Layer, failed: at.Failed}, true
 	}
+}
+
+// readFree is read from the heads EndCapture noted.
+func (p *pairer) readFree() (freeAttempt, bool) {
+	heads := p.free.byLayer[p.target]
+	for p.next < len(heads) {
+		h := &heads[p.next]
+		p.next++
+		if p.refs != nil && p.refs.read(int(h.i)).match != Unmatched {
+			continue
+		}
+		f := freeAttempt{i: int(h.i), time: h.time, layer: p.target, failed: h.failed}
+		if h.failed {
+			f.status = p.free.statuses[h.status]
+		}
+		return f, true
+	}
+	return freeAttempt{}, false
 }
 
 // more adds the next free attempt to the window.
@@ -191,6 +330,10 @@ func (p *pairer) more() bool {
 		}
 	}
 	p.window = append(p.window, f)
+	if p.sorted {
+		p.byKind[kind(f.failed)].push(p.seq)
+	}
+	p.seq++
 	return true
 }
 
@@ -207,6 +350,28 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 		}
 		p.window = p.window[1:]
 	}
+	var first int
+	if p.sorted {
+		first = p.firstSorted(s.class.failed, hi)
+	} else {
+		first = p.firstScanned(s.class.failed, hi)
+	}
+	var f freeAttempt
+	if first >= 0 {
+		p.window[first].used = true
+		f = p.window[first]
+	}
+	if len(p.window) == 0 {
+		p.window = p.store[:0]
+	}
+	return f, first >= 0
+}
+
+// firstScanned is pair's choice, from the window's first attempt, free:
+// the first free that failed or succeeded as the sample did (failed)
+// before the first later than hi, else the first free before it; -1 for
+// none.
+func (p *pairer) firstScanned(failed bool, hi int64) int {
 	first := -1
 	for q := 0; ; q++ {
 		if q == len(p.window) && !p.more() {
@@ -221,20 +386,35 @@ func (p *pairer) pair(s *pendingSample) (freeAttempt, bool) {
 		if first < 0 {
 			first = q
 		}
-		if p.window[q].failed == s.class.failed {
-			first = q
+		if p.window[q].failed == failed {
+			return q
+		}
+	}
+	return first
+}
+
+// firstSorted is firstScanned in a window in time order: the window's end
+// found by halves, and the first free of each kind the head of its queue.
+func (p *pairer) firstSorted(failed bool, hi int64) int {
+	for (len(p.window) == 0 || p.window[len(p.window)-1].time <= hi) && p.more() {
+	}
+	end := sort.Search(len(p.window), func(q int) bool { return p.window[q].time > hi })
+	if end == 0 {
+		return -1
+	}
+	// The queue's first that is still in the window and free; after
+	// pair's trimming, the window's first is free.
+	k := &p.byKind[kind(failed)]
+	base := p.seq - len(p.window)
+	for ; k.head < len(k.seqs); k.head++ {
+		if q := k.seqs[k.head] - base; q >= 0 && !p.window[q].used {
+			if q < end {
+				return q
+			}
 			break
 		}
 	}
-	var f freeAttempt
-	if first >= 0 {
-		p.window[first].used = true
-		f = p.window[first]
-	}
-	if len(p.window) == 0 {
-		p.window = p.store[:0]
-	}
-	return f, first >= 0
+	return 0
 }
 
 // pairs hands match, for each pending sample of the layers, the attempt

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"net/netip"
 	"reflect"
@@ -100,11 +101,10 @@ func TestPairsTogether(t *testing.T) {
 		}
 	}
 	sortEvents(w.events)
-	results := func(group func([]Layer, func(Layer) Layer) [][]Layer) (*Result, []Attempt, []*Detail) {
+	results := func(group func([]Layer, func(Layer) Layer) [][]Layer, spill SpillOptions) (*Result, []Attempt, []*Detail) {
 		groupPairs = group
 		defer func() { groupPairs = pairGroups }()
-		r := run(t, w, slices.Clone(samples), Options{TimeMatchWindow: 5 * time.Millisecond,
-			Spill: SpillOptions{Dir: t.TempDir(), Pages: 2, PageItems: 4}})
+		r := run(t, w, slices.Clone(samples), Options{TimeMatchWindow: 5 * time.Millisecond, Spill: spill})
 		var as []Attempt
 		var ds []*Detail
 		for i := range r.Attempts.Len() {
@@ -120,19 +120,93 @@ func TestPairsTogether(t *testing.T) {
 			g = append(g, []Layer{l})
 		}
 		return g
-	})
-	together, gotA, gotD := results(pairGroups)
-	if c := together.Correlation; c.ByFlow == 0 || c.NoSYN == 0 || c != apart.Correlation {
-		t.Errorf("correlation %+v, apart %+v", c, apart.Correlation)
+	}, SpillOptions{Dir: t.TempDir(), Pages: 2, PageItems: 4})
+	defer apart.Close()
+	// The pairers read the log, spilled, or the heads EndCapture noted
+	// (freeHeads).
+	for _, spill := range []SpillOptions{{Dir: t.TempDir(), Pages: 2, PageItems: 4}, {}} {
+		together, gotA, gotD := results(pairGroups, spill)
+		if c := together.Correlation; c.ByFlow == 0 || c.NoSYN == 0 || c != apart.Correlation {
+			t.Errorf("spill %+v: correlation %+v, apart %+v", spill, c, apart.Correlation)
+		}
+		if !reflect.DeepEqual(gotA, wantA) {
+			t.Errorf("spill %+v: the attempts differ", spill)
+		}
+		if !reflect.DeepEqual(gotD, wantD) {
+			t.Errorf("spill %+v: the details differ", spill)
+		}
+		together.Close()
 	}
-	if !reflect.DeepEqual(gotA, wantA) {
-		t.Error("the attempts differ")
+}
+
+// TestFreeHeads: EndCapture notes, for the pairers, the attempts each
+// layer's may pair, and a failure's status; a table of statuses full lets
+// the heads go, and the pairers read the log.
+func TestFreeHeads(t *testing.T) {
+	type noted struct {
+		i      int32
+		status string
 	}
-	if !reflect.DeepEqual(gotD, wantD) {
-		t.Error("the details differ")
+	for _, c := range []struct {
+		name     string
+		attempts []Attempt
+		want     map[Layer][]noted
+	}{
+		{"pairable only", []Attempt{
+			{Layer: LayerTCP, Status: "refused", Failed: true, Time: 1},
+			{Layer: LayerTCP, Hop: 1, Status: "refused", Failed: true},
+			{Layer: LayerSIP, Match: ByCallID, Status: "503", Failed: true},
+			{Layer: LayerSIP, Outcome: Challenged, Status: "401", Failed: true},
+			{Layer: LayerSIP, Status: "200", Time: 2},
+		}, map[Layer][]noted{LayerTCP: {{0, "refused"}}, LayerSIP: {{4, ""}}}},
+		// Each layer's last status is its own; an empty status is one too.
+		{"statuses", []Attempt{
+			{Layer: LayerSIP, Status: "503", Failed: true},
+			{Layer: LayerTCP, Status: "", Failed: true},
+			{Layer: LayerSIP, Status: "503", Failed: true},
+			{Layer: LayerSIP, Status: "", Failed: true},
+			{Layer: LayerTCP, Status: "reset", Failed: true},
+			{Layer: LayerTCP, Status: "", Failed: true},
+			{Layer: LayerSIP, Status: "486", Failed: true},
+		}, map[Layer][]noted{
+			LayerSIP: {{0, "503"}, {2, "503"}, {3, ""}, {6, "486"}},
+			LayerTCP: {{1, ""}, {4, "reset"}, {5, ""}},
+		}},
+	} {
+		f := newFreeHeads(len(c.attempts), SpillOptions{})
+		for i := range c.attempts {
+			if !f.note(i, &c.attempts[i]) {
+				t.Fatalf("%s: attempt %d let the heads go", c.name, i)
+			}
+		}
+		for l := range numLayers {
+			var got []noted
+			for _, h := range f.byLayer[l] {
+				at := c.attempts[h.i]
+				if h.time != at.Time || h.failed != at.Failed {
+					t.Errorf("%s: head %+v of %+v", c.name, h, at)
+				}
+				n := noted{i: h.i}
+				if h.failed {
+					n.status = f.statuses[h.status]
+				}
+				got = append(got, n)
+			}
+			if !reflect.DeepEqual(got, c.want[Layer(l)]) {
+				t.Errorf("%s: layer %v: %+v, want %+v", c.name, Layer(l), got, c.want[Layer(l)])
+			}
+		}
 	}
-	apart.Close()
-	together.Close()
+	f := newFreeHeads(1, SpillOptions{})
+	for k := range math.MaxUint16 + 2 {
+		a := Attempt{Layer: LayerTCP, Failed: true, Status: fmt.Sprint(k)}
+		if ok := f.note(k, &a); ok != (k <= math.MaxUint16) {
+			t.Fatalf("status %d of %d: noted %v", k+1, math.MaxUint16+2, ok)
+		}
+	}
+	if newFreeHeads(memRefs+1, SpillOptions{}) != nil || newFreeHeads(1, SpillOptions{PageItems: 4}) != nil {
+		t.Error("heads noted beyond memRefs or with pages sized")
+	}
 }
 
 // TestPairsLaterGroup: a group pairs with what an earlier group left,
@@ -169,5 +243,43 @@ func TestPairsLaterGroup(t *testing.T) {
 			t.Errorf("spill %+v: %d TCP attempts matched by flow, want 1", spill, matched)
 		}
 		r.Close()
+	}
+}
+
+// TestPairSorted: in a window in time order, pair finds its attempt by
+// the queues of each kind; it takes what looking at each attempt in turn
+// takes, times shared by several attempts, windows of none and runs of one
+// kind included.
+func TestPairSorted(t *testing.T) {
+	for seed := range int64(20) {
+		rng := rand.New(rand.NewSource(seed))
+		f := newFreeHeads(0, SpillOptions{})
+		f.statuses = []string{"refused"}
+		var at int64
+		failShare := rng.Intn(10)
+		for i := range 2000 {
+			at += int64(rng.Intn(3)) * int64(rng.Intn(2)) * 1e6
+			f.byLayer[LayerTCP] = append(f.byLayer[LayerTCP], freeHead{time: at, i: int32(i), failed: rng.Intn(10) < failShare})
+		}
+		var samples []pendingSample
+		for ms := int64(-5); ms < at/1e6+5; ms += int64(rng.Intn(3)) {
+			samples = append(samples, pendingSample{start: ms, connect: int64(rng.Intn(4)), class: sampleClass{failed: rng.Intn(2) == 0}})
+		}
+		win := int64(rng.Intn(3)) * 1e6
+		taken := func(sorted bool) (got []int) {
+			p := &pairer{free: f, target: LayerTCP, win: win, ahead: true, sorted: sorted}
+			for k := range samples {
+				a, ok := p.pair(&samples[k])
+				if !ok {
+					a.i = -1
+				}
+				got = append(got, a.i)
+			}
+			return got
+		}
+		want := taken(false)
+		if got := taken(true); !slices.Equal(got, want) {
+			t.Fatalf("seed %d: took %v, want %v", seed, got, want)
+		}
 	}
 }
