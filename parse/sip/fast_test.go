@@ -378,3 +378,21 @@ func TestLongHeaderName(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderLoopCut runs sameAsFull on every cut of a few messages, each
+// ending where a page does, in both modes: the header loop reads a
+// line's name by whole words, which must not pass b's end, and a line
+// cut short, Content-Length's above all, must be read as the full path
+// reads it.
+func TestHeaderLoopCut(t *testing.T) {
+	pe := newPageEnd(t)
+	short := "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n" +
+		"P-Asserted-Identity: <sip:a@b>\r\nTo: <sip:b>\r\nl: 0\r\nContent-Length: 12\r\n\r\n"
+	for _, in := range []string{short, inviteSDP, ok200, service503} {
+		for cut := 1; cut <= len(in); cut++ {
+			for _, dgram := range []bool{false, true} {
+				sameAsFull(t, strconv.Quote(in[:cut]), pe.at(t, []byte(in[:cut])), &Options{Datagram: dgram})
+			}
+		}
+	}
+}

@@ -512,101 +512,141 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 // or -1, and where its value starts (f.clNL ends it) when the line is in
 // the common shape and not folded, else -1: headerValueBytes reads it.
 func (f *frame) headersFast(b []byte, pos int) (clLine, clValue int) {
-	// What the loop learns on the way is kept in f rather than in
+	// What the loops learn on the way is kept in f rather than in
 	// locals: it rarely changes, and a local would be carried round the
-	// loop and spilled around its calls.
+	// loops and spilled around oddLine.
 	f.clLine, f.clValue = -1, -1
 	// The lines' ends come from lineEnds, many lines a call: li is the
-	// next to read. The first line asks for them, so that a message
-	// without headers does not.
-	ends, li := f.ends, 0
-	ends[0] = moreEnds
+	// next to read. A message without headers does not ask for them.
+	li := 0
+	if pos < len(b) && b[pos] > '\r' {
+		lineEnds(b, pos, f.ends)
+	} else {
+		f.ends[0] = moreEnds
+	}
+	// The inner loop reads the lines in the common shape and calls
+	// nothing, so that what it carries stays in registers; the outer
+	// one calls oddLine for any other line, and saves and loads the
+	// registers again on that path only.
+lines:
 	for pos < len(b) {
-		c := b[pos]
-		// A header line starts with a letter: one test passes it.
-		if c <= '\r' {
-			if c == '\n' {
-				f.hdrEnd, f.allSaved = pos+1, !f.dropped
-				f.plain = f.allSaved && !f.odd
+		for pos < len(b) {
+			c := b[pos]
+			// A header line starts with a letter: one test passes it.
+			if c <= '\r' {
+				if c == '\n' {
+					f.hdrEnd, f.allSaved = pos+1, !f.dropped
+					f.plain = f.allSaved && !f.odd
+					break lines
+				}
+				if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
+					f.hdrEnd, f.allSaved = pos+2, !f.dropped
+					f.plain = f.allSaved && !f.odd
+					break lines
+				}
+			}
+			// A line in the common shape has a name of namePatterns
+			// and an end lineEnds listed already. (li never passes
+			// the mark, so the mask only spares the bounds check.)
+			nl := f.ends[li&(lineEndsLen-1)]
+			if nl < 0 || len(b)-pos < startsLineBytes {
 				break
 			}
-			if c == '\r' && pos+1 < len(b) && b[pos+1] == '\n' {
-				f.hdrEnd, f.allSaved = pos+2, !f.dropped
-				f.plain = f.allSaved && !f.odd
+			at := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), pos)
+			w0 := binary.LittleEndian.Uint64((*[8]byte)(at)[:])
+			// scanName's walk, inline: most names are the first of
+			// their list (commonNames go first).
+			i := nameIndex[nameKey(w0&0x1f1f)]
+			for i != 0 && !namePatterns[i].startsLine(w0, at, len(b)-pos) {
+				i = namePatterns[i].next
+			}
+			if i == 0 {
+				break
+			}
+			p := &namePatterns[i]
+			if p.h == hContentLength && f.clLine < 0 {
+				f.contentLength(b, pos, int(p.n), nl)
+			}
+			f.save(nl, int(p.n), p.h)
+			li++
+			pos = nl + 1
+		}
+		if pos < len(b) {
+			if pos, li = f.oddLine(b, pos, li); pos < 0 {
 				break
 			}
 		}
-		// Most lines' names are the first of their list (commonNames go
-		// first), read here: scanName is not inlined, and a call costs
-		// the loop's registers, saved and loaded again around it.
-		var name int
-		var h header
-		if len(b)-pos >= patternBytes {
-			w := (*[16]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), pos))
-			w0, w1 := binary.LittleEndian.Uint64(w[:8]), binary.LittleEndian.Uint64(w[8:])
-			if p := firstName(w0); p.shortMatch(w0, w1) {
-				name, h = int(p.n), p.h
-			} else {
-				name, h = scanName(b, pos)
-			}
-		} else {
-			name, h = scanName(b, pos)
-		}
-		k := pos + name
-		if name == 0 {
-			for k < len(b) && tokenChar[b[k]] {
-				k++
-			}
-			// A name too long to save is left to the general path, as
-			// any line not in the common shape.
-			if k > pos && k < len(b) && b[k] == ':' && k-pos <= math.MaxUint16 {
-				name = k - pos
-				h = lookupHeader(unsafe.String(&b[pos], name))
-			}
-		}
-		if name > 0 {
-			if h == hContentLength && f.clLine < 0 {
-				f.clLine, f.clValue = pos, k+1
-			}
-			k++
-		} else {
-			f.odd = true
-			if f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
-				f.clLine = pos
-			}
-		}
-		// No '\n' lies between pos and k: the end of the line is the
-		// first one from pos, which lineEnds lists.
-		// (li never passes the mark, so the mask only spares the
-		// bounds check.)
-		nl := ends[li&(lineEndsLen-1)]
-		if nl == moreEnds {
-			lineEnds(b, pos, ends)
-			li = 0
-			nl = ends[0]
-		}
-		if nl < 0 {
-			if f.clLine == pos {
-				f.clValue = -1
-			}
-			break
-		}
-		li++
-		if f.clLine == pos && f.clValue >= 0 {
-			f.clNL = nl
-			if nl+1 < len(b) && isWSP(b[nl+1]) {
-				f.clValue = -1
-			}
-		}
-		if f.nls < savedLines && nl-f.start <= math.MaxInt32 {
-			f.lines[f.nls] = savedLine{nl: int32(nl - f.start), name: uint16(name), h: h}
-			f.nls++
-		} else {
-			f.dropped = true
-		}
-		pos = nl + 1
 	}
 	return f.clLine, f.clValue
+}
+
+// oddLine is headersFast's reading of the header line at b[pos] that its
+// inner loop leaves: a name of namePatterns near b's end, one it does
+// not hold, a line not in the common shape, or the need for more line
+// ends (li is the next of f.ends to read). It returns where the next
+// line starts and li, or -1 when b ends before the line does.
+func (f *frame) oddLine(b []byte, pos, li int) (next, nextLi int) {
+	name, h := scanName(b, pos)
+	k := pos + name
+	if name == 0 {
+		for k < len(b) && tokenChar[b[k]] {
+			k++
+		}
+		// A name too long to save is left to the general path, as
+		// any line not in the common shape.
+		if k > pos && k < len(b) && b[k] == ':' && k-pos <= math.MaxUint16 {
+			name = k - pos
+			h = lookupHeader(unsafe.String(&b[pos], name))
+		}
+	}
+	// No '\n' lies between pos and k: the end of the line is the first
+	// one from pos, which lineEnds lists.
+	ends := f.ends
+	nl := ends[li&(lineEndsLen-1)]
+	if nl == moreEnds {
+		lineEnds(b, pos, ends)
+		li = 0
+		nl = ends[0]
+	}
+	if name == 0 {
+		f.odd = true
+		if c := b[pos]; f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+			f.clLine = pos
+		}
+	} else if h == hContentLength && f.clLine < 0 {
+		if nl < 0 {
+			f.clLine = pos
+		} else {
+			f.contentLength(b, pos, name, nl)
+		}
+	}
+	if nl < 0 {
+		return -1, li
+	}
+	f.save(nl, name, h)
+	return nl + 1, li + 1
+}
+
+// contentLength notes the first Content-Length line, at b[pos], a line
+// in the common shape with a name of that length that ends at b[nl]:
+// find reads its value there, unless the line is folded.
+func (f *frame) contentLength(b []byte, pos, name, nl int) {
+	f.clLine, f.clValue, f.clNL = pos, pos+name+1, nl
+	if nl+1 < len(b) && isWSP(b[nl+1]) {
+		f.clValue = -1
+	}
+}
+
+// save keeps what the header loop learnt of a line that ends at the '\n'
+// at nl for fill, when there is room.
+func (f *frame) save(nl, name int, h header) {
+	if f.nls < savedLines && nl-f.start <= math.MaxInt32 {
+		e := &f.lines[f.nls]
+		e.nl, e.name, e.h = int32(nl-f.start), uint16(name), h
+		f.nls++
+	} else {
+		f.dropped = true
+	}
 }
 
 // headersFull is headersFast without its shortcuts, the general reading

@@ -105,15 +105,20 @@ func nameKey(w uint64) uint { return uint(w) & (nameKeys - 1) }
 
 const nameKeys = 0x2000
 
-// firstName is the first name of the list of nameIndex that a line whose
-// first word is w0 is compared with: namePatterns[0], which matches any
-// line with a length of 0, when the list is empty.
-func firstName(w0 uint64) *namePattern { return &namePatterns[nameIndex[nameKey(w0&0x1f1f)]] }
+// startsLineBytes is how many bytes from a line's start startsLine needs
+// at least: two words.
+const startsLineBytes = 16
 
-// shortMatch reports whether p, a name that fits in two words with its
-// colon, starts the line whose first words are w0 and w1.
-func (p *namePattern) shortMatch(w0, w1 uint64) bool {
-	return (w0|p.fold[0])&p.mask[0] == p.word[0] && (w1|p.fold[1])&p.mask[1] == p.word[1] && p.mask[2] == 0
+// startsLine reports whether p starts the line at at, whose first word
+// is w0, when r bytes from at on, at least startsLineBytes, may be read:
+// it answers as scanName, but for a name that needs a third word and has
+// not the bytes for it, which it turns away. The words after the first
+// are read from at when they are compared, so that a loop that calls it
+// need not keep them in registers.
+func (p *namePattern) startsLine(w0 uint64, at unsafe.Pointer, r int) bool {
+	return (w0|p.fold[0])&p.mask[0] == p.word[0] &&
+		(binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(at, 8))[:])|p.fold[1])&p.mask[1] == p.word[1] &&
+		(p.mask[2] == 0 || r >= patternBytes && (binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(at, 16))[:])|p.fold[2])&p.mask[2] == p.word[2])
 }
 
 // scanName reads the name of the header line that starts at b[pos] when

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestScanName holds scanName to the token loop and lookupHeader it
@@ -178,23 +179,36 @@ func scanNameLines() []string {
 	return lines
 }
 
-// TestFirstName holds the header loop's first look, firstName and
-// shortMatch, to scanName: where it answers, scanName answers the same.
-func TestFirstName(t *testing.T) {
-	answered := 0
+// TestStartsLine holds the header loop's walk through a list with
+// startsLine to scanName, on every line TestScanName reads cut at each
+// length from startsLineBytes on, where a page ends: with patternBytes
+// bytes or more it answers as scanName; with fewer it answers as
+// scanName or not at all, and the loop then asks scanName.
+func TestStartsLine(t *testing.T) {
+	pe := newPageEnd(t)
+	answered, left := 0, 0
 	for _, line := range scanNameLines() {
-		b := []byte(line + strings.Repeat("x", patternBytes))
-		w0, w1 := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:16])
-		p := firstName(w0)
-		if !p.shortMatch(w0, w1) {
-			continue
-		}
-		answered++
-		if n, h := scanName(b, 0); int(p.n) != n || p.h != h {
-			t.Errorf("first look at %q: %d, %d; scanName %d, %d", line, p.n, p.h, n, h)
+		for cut := startsLineBytes; cut <= len(line); cut++ {
+			b := pe.at(t, []byte(line[:cut]))
+			w0 := binary.LittleEndian.Uint64(b[:8])
+			i := nameIndex[nameKey(w0&0x1f1f)]
+			for i != 0 && !namePatterns[i].startsLine(w0, unsafe.Pointer(unsafe.SliceData(b)), len(b)) {
+				i = namePatterns[i].next
+			}
+			n, h := scanName(b, 0)
+			switch {
+			case i != 0 && (int(namePatterns[i].n) != n || namePatterns[i].h != h):
+				t.Errorf("walk of %q: %d, %d; scanName %d, %d", b, namePatterns[i].n, namePatterns[i].h, n, h)
+			case i == 0 && n != 0 && cut >= patternBytes:
+				t.Errorf("walk of %q: none; scanName %d, %d", b, n, h)
+			case i == 0 && n != 0:
+				left++
+			case i != 0:
+				answered++
+			}
 		}
 	}
-	if answered == 0 {
-		t.Error("the first look answered for no line")
+	if answered == 0 || left == 0 {
+		t.Errorf("the walk answered for %d lines and left %d to scanName; want some of each", answered, left)
 	}
 }
