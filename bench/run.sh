@@ -187,7 +187,11 @@ GOALS=()
 row() { ROWS_OUT+=("$(printf '%-34s %9s %7s %7s %9s %9s %10s %8s %6s %9s %9s' "$@")"); }
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1e6 }'; }
 rate() { awk -v n="$1" -v d="$2" 'BEGIN { if (d > 0) printf "%.0f", n / d / 1e6; else print "-" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f×", a / b; else print "-" }'; }
+# times TSHARK_S CEILING_S: how many times faster ceiling was than tshark,
+# by their seconds on the same capture. Not by their MB/s: ceiling's count
+# the JTL it reads too, which tshark does not, and that made the ratio
+# some 9% higher than the seconds say (until 11-28).
+times() { awk -v t="$1" -v c="$2" 'BEGIN { if (t > 0 && c > 0) printf "%.1f×", t / c; else print "-" }'; }
 meets() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN { ok = (op == ">=" ? v >= g : v <= g); print ok ? "meets" : "MISSES" }'; }
 
 # warm FILES...: reads the files once, so that the timed run after it finds
@@ -288,17 +292,17 @@ capture_set() {
 	w1=$(field "$name-ceiling1" 1); c1=$(field "$name-ceiling1" 2); r1=$(field "$name-ceiling1" 3); l1=$(field "$name-ceiling1" 4)
 	local label="$name $(mb "$cb") MB + JTL $(mb "$jb") MB"
 	row "$label" "$(mb "$total")" "$w" "$c" "$(rate "$total" "$w")" "$(rate "$total" "$c")" \
-		"-" "$((r / 1024))" "$l" "$(ratio "$(rate "$total" "$w")" "$(rate "$cb" "$tw")")" \
-		"$(ratio "$(rate "$total" "$c")" "$(rate "$cb" "$tc")")"
+		"-" "$((r / 1024))" "$l" "$(times "$tw" "$w")" \
+		"$(times "$tc" "$c")"
 	[ "$name" != big ] && row "  same, GOMAXPROCS=1" "$(mb "$total")" "$w1" "$c1" "$(rate "$total" "$w1")" "$(rate "$total" "$c1")" \
-		"-" "$((r1 / 1024))" "$l1" "$(ratio "$(rate "$total" "$w1")" "$(rate "$cb" "$tw")")" \
-		"$(ratio "$(rate "$total" "$c1")" "$(rate "$cb" "$tc")")"
+		"-" "$((r1 / 1024))" "$l1" "$(times "$tw" "$w1")" \
+		"$(times "$tc" "$c1")"
 	if [ -f "$WORK/$name-ceilingl.time" ]; then
 		local wl cl rl ll
 		wl=$(field "$name-ceilingl" 1); cl=$(field "$name-ceilingl" 2); rl=$(field "$name-ceilingl" 3); ll=$(field "$name-ceilingl" 4)
 		row "  same, --ladders=false" "$(mb "$total")" "$wl" "$cl" "$(rate "$total" "$wl")" "$(rate "$total" "$cl")" \
-			"-" "$((rl / 1024))" "$ll" "$(ratio "$(rate "$total" "$wl")" "$(rate "$cb" "$tw")")" \
-			"$(ratio "$(rate "$total" "$cl")" "$(rate "$cb" "$tc")")"
+			"-" "$((rl / 1024))" "$ll" "$(times "$tw" "$wl")" \
+			"$(times "$tc" "$cl")"
 	fi
 	if [ -n "$st" ]; then
 		row "  capture stage alone, one core" "$(mb "$cb")" "-" "$st" "-" "$(rate "$cb" "$st")" "-" "-" "-" "-" "-"
@@ -320,9 +324,9 @@ capture_set() {
 		fi
 		if [ "$tw" != 0 ]; then
 			local x xc
-			x=$(awk -v a="$total" -v wa="$w" -v b="$cb" -v wb="$tw" 'BEGIN { printf "%.1f", (a / wa) / (b / wb) }')
-			xc=$(awk -v a="$total" -v ca="$c" -v b="$cb" -v cb="$tc" 'BEGIN { printf "%.1f", (a / ca) / (b / cb) }')
-			GOALS+=("signalling vs tshark -z sip,stat, same run: ${x}× by wall clock, ${xc}× per CPU-second: goal ≥ 20×: $(meets "$x" ">=" 20) (wall), $(meets "$xc" ">=" 20) (cpu)")
+			x=$(awk -v t="$tw" -v c="$w" 'BEGIN { printf "%.1f", t / c }')
+			xc=$(awk -v t="$tc" -v c="$c1" 'BEGIN { printf "%.1f", t / c }')
+			GOALS+=("signalling vs tshark -z sip,stat, same run, by seconds (ceiling reading the JTL too): ${x}× by wall clock on all cores, ${xc}× by CPU time on one: goal ≥ 20×: $(meets "$x" ">=" 20) (wall), $(meets "$xc" ">=" 20) (one core)")
 		fi
 		GOALS+=("signalling peak RSS: $((r / 1024)) MB (GOMAXPROCS=1: $((r1 / 1024)) MB): goal ≤ 256 MB: $(meets "$((r / 1024))" "<=" 256)")
 		;;
