@@ -31,6 +31,25 @@ func events(t *testing.T, src *Source) []Event {
 	}
 }
 
+// openPath opens the capture at path, alone or merged with an empty one.
+func openPath(t *testing.T, path string, withEmpty bool) *Source {
+	t.Helper()
+	in, err := parse.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	ins := []*parse.Input{in}
+	if withEmpty {
+		ins = append(ins, emptyPcap(t))
+	}
+	src, err := Open(ins, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 // emptyPcap is a capture with no packets.
 func emptyPcap(t *testing.T) *parse.Input {
 	c := newCapFile(t)
@@ -54,23 +73,7 @@ func TestOneCapture(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
-			open := func(empty bool) *Source {
-				in, err := parse.Open(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { in.Close() })
-				ins := []*parse.Input{in}
-				if empty {
-					ins = append(ins, emptyPcap(t))
-				}
-				src, err := Open(ins, nil, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return src
-			}
-			one, merged := open(false), open(true)
+			one, merged := openPath(t, path, false), openPath(t, path, true)
 			a, b := events(t, one), events(t, merged)
 			if len(a) == 0 {
 				t.Fatal("no events")
@@ -125,28 +128,12 @@ func TestRead(t *testing.T) {
 	}
 	for _, path := range paths {
 		for _, merged := range []bool{false, true} {
-			open := func() *Source {
-				in, err := parse.Open(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { in.Close() })
-				ins := []*parse.Input{in}
-				if merged {
-					ins = append(ins, emptyPcap(t))
-				}
-				src, err := Open(ins, nil, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return src
-			}
-			want := events(t, open())
+			want := events(t, openPath(t, path, merged))
 			if len(want) == 0 {
 				t.Fatalf("%s: no events", path)
 			}
 			for _, size := range []int{1, 7, 64, len(want), len(want) + 1} {
-				got := readAll(t, open(), size)
+				got := readAll(t, openPath(t, path, merged), size)
 				if len(got) != len(want) {
 					t.Fatalf("%s, merged %v, batches of %d: %d events, Next gave %d", path, merged, size, len(got), len(want))
 				}
