@@ -143,9 +143,9 @@ func New(opts Options) *Analyzer {
 // Nothing of ev may be kept once it returns: the pipeline hands the
 // event's memory back to the capture reader, which writes the next
 // datagrams and Messages over it (capture.Source.Recycle). A string kept
-// from an event is cloned, except the Call-ID (the parser's own copy) and
-// methods (constants or copies); the pipeline's tests poison what comes
-// back (capture.PoisonEnv) to catch one that is not.
+// from an event is cloned, the Call-ID too (once per call), except methods
+// (constants or copies); the pipeline's tests poison what comes back
+// (capture.PoisonEnv) to catch one that is not.
 func (a *Analyzer) AddEvent(ev *capture.Event) {
 	// Between events no attempt is held by pointer: the log may write
 	// the pages least used to its file.

@@ -8,8 +8,7 @@ import "hash/maphash"
 // of slots that lie apart from their keys; here a slot holds the hash
 // and the call, the call keeps its hash for its deletion, and the
 // comparison of IDs is made on the call, which the message goes on to
-// use anyway (the parser gives a dialog's messages one copy of the
-// Call-ID, so it mostly compares two pointers).
+// use anyway.
 //
 // Open addressing with linear probing, at most half full; a deletion
 // moves back the slots after it that would no longer be found, so there

@@ -412,7 +412,10 @@ func (t *sipTracker) newCall(id string) *call {
 	} else {
 		c = new(call)
 	}
-	c.id, c.due, c.ended = id, noExpiry, false
+	// The Call-ID points into the message's buffer, which the capture
+	// reader writes over once the event is handed back; the call, and its
+	// attempts after it, keep it (see sip.Message).
+	c.id, c.due, c.ended = strings.Clone(id), noExpiry, false
 	c.legs, c.txns = c.legBuf[:0], c.txnBuf[:0]
 	return c
 }

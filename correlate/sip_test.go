@@ -225,6 +225,39 @@ func TestCallKeep(t *testing.T) {
 	}
 }
 
+// TestCallIDOutlivesMessage: the parser's Call-ID points into the
+// message's buffer, which the capture reader writes over once the event
+// is handed back. The call must keep a copy: each message here has its
+// Call-ID in a buffer overwritten after add, and the dialogs must still
+// be followed to their end, under their own Call-IDs.
+func TestCallIDOutlivesMessage(t *testing.T) {
+	ids := []string{"a", "3c26b5f0a7e14c1d9b0e8f7a6d5c4b3a@10.20.30.40", strings.Repeat("long-", 40) + "@h"}
+	tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil, SpillOptions{})
+	var ends []int64
+	for k, id := range ids {
+		evs := dialogEvents(id, t0+int64(k)*1e9, netip.AddrPortFrom(gen.Addr(), uint16(5000+k)))
+		for i := range evs {
+			buf := []byte(id)
+			evs[i].SIP.CallID = unsafe.String(&buf[0], len(buf))
+			tr.add(&evs[i])
+			for j := range buf {
+				buf[j] = '#'
+			}
+		}
+		ends = append(ends, evs[len(evs)-1].Time)
+	}
+	if n := tr.attempts.Len(); n != len(ids) {
+		t.Fatalf("%d attempts, want %d", n, len(ids))
+	}
+	for i, id := range ids {
+		a := tr.attempts.Read(i)
+		tr.attempts.Settle()
+		if a.CallID != id || a.Ended != ends[i] {
+			t.Errorf("attempt %d: Call-ID %q ended %d, want %q ended %d", i, a.CallID, a.Ended, id, ends[i])
+		}
+	}
+}
+
 // TestSIPTimersSkip holds advance's skip of the timer queues (nextTimer)
 // to looking at them on every event: the same attempts come out, with
 // INVITEs left unanswered (timer B), BYEs unanswered (timer F), and times

@@ -160,7 +160,7 @@ func Run(cfg Config) (*report.Document, error) {
 		// Once the analyzer has taken a batch, the capture stage uses the
 		// memory of its SIP-over-UDP messages again (src.Recycle): the
 		// analyzer keeps nothing that points into an event (a call keeps
-		// the parser's copy of the Call-ID, a transaction a clone of its
+		// a clone of the Call-ID, a transaction a clone of its
 		// branch, a failure clones of its Reason and Warning, the counts
 		// a constant or a copy of the method). The tests run with
 		// capture.PoisonEnv set, so a reference kept past AddEvent reads

@@ -64,16 +64,17 @@ func allReports(t *testing.T, paths []string) map[string][]byte {
 
 // TestPoisonCatchesRetention plants the bug the poisoning is there to
 // catch: a consumer that keeps, past the batch, a Message (its pointer) or
-// a string cut from a datagram (a Via branch) without cloning it. With the
+// a string cut from a datagram (a Via branch, a Call-ID) without cloning
+// it. With the
 // memory taken back, what it kept reads differently at the end from what
 // it read at the time, on every capture with SIP over UDP; without, it
 // reads the same. So the poisoned runs of the other tests do exercise the
 // recycling, and would show a consumer's retention as changed output.
 func TestPoisonCatchesRetention(t *testing.T) {
 	type kept struct {
-		m            *sip.Message
-		branch       string
-		mThen, bThen string
+		m                   *sip.Message
+		branch, callID      string
+		mThen, bThen, cThen string
 	}
 	fingerprint := func(m *sip.Message) string {
 		return fmt.Sprintf("%v %q %d %q %q %q %q", m.Request, m.Method, m.StatusCode, m.CallID, m.Via.Branch, m.From, m.Body)
@@ -104,7 +105,8 @@ func TestPoisonCatchesRetention(t *testing.T) {
 					continue
 				}
 				m := ev.SIP
-				ks = append(ks, kept{m: m, branch: m.Via.Branch, mThen: fingerprint(m), bThen: string([]byte(m.Via.Branch))})
+				ks = append(ks, kept{m: m, branch: m.Via.Branch, callID: m.CallID,
+					mThen: fingerprint(m), bThen: string([]byte(m.Via.Branch)), cThen: string([]byte(m.CallID))})
 			}
 			b.done()
 		}
@@ -121,7 +123,7 @@ func TestPoisonCatchesRetention(t *testing.T) {
 			if len(ks) == 0 {
 				break
 			}
-			var msgs, branches int
+			var msgs, branches, callIDs int
 			for _, k := range ks {
 				if fingerprint(k.m) != k.mThen {
 					msgs++
@@ -129,13 +131,16 @@ func TestPoisonCatchesRetention(t *testing.T) {
 				if k.branch != k.bThen {
 					branches++
 				}
+				if k.callID != k.cThen {
+					callIDs++
+				}
 			}
-			t.Logf("%s, taken back %v: of %d messages kept, %d changed, %d of their branches", path, recycle, len(ks), msgs, branches)
+			t.Logf("%s, taken back %v: of %d messages kept, %d changed, %d of their branches, %d of their Call-IDs", path, recycle, len(ks), msgs, branches, callIDs)
 			switch {
-			case !recycle && msgs+branches > 0:
+			case !recycle && msgs+branches+callIDs > 0:
 				t.Errorf("%s: kept messages changed with nothing taken back", path)
-			case recycle && (msgs == 0 || branches == 0):
-				t.Errorf("%s: poisoning did not show the kept messages (%d changed) or branches (%d)", path, msgs, branches)
+			case recycle && (msgs == 0 || branches == 0 || callIDs == 0):
+				t.Errorf("%s: poisoning did not show the kept messages (%d changed), branches (%d) or Call-IDs (%d)", path, msgs, branches, callIDs)
 			}
 			if recycle {
 				withUDP++

@@ -6,8 +6,8 @@ import "github.com/ceiling-dev/ceiling/parse/sip"
 // a Message whose strings point into the datagram's copy (see udpsip.go);
 // once the caller is done with the event, both may hold the next
 // datagrams. Being done means that nothing the caller keeps points into
-// them: correlate keeps only the Call-ID (the parser's own copy), the
-// method (a constant or a copy, see sip.Message), and clones of the rest.
+// them: correlate keeps only the method (a constant or a copy, see
+// sip.Message) and clones of the rest, the Call-ID's among them.
 //
 // The Event does not name its job once settled, only its Message, which
 // lies inside the job. Rather than work out the job from where the Message

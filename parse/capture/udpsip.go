@@ -113,8 +113,8 @@ type parseWorker struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 
-	// A Parser of the file's own keeps its Call-ID cache and message
-	// blocks across the run (a pooled one loses them at each GC).
+	// A Parser of the file's own keeps its correlation header list and
+	// message blocks across the run (a pooled one loses them at each GC).
 	parser sip.Parser
 	// dgram parses datagrams and WebSocket payloads, stream the messages
 	// cut from TCP.

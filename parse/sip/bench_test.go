@@ -8,10 +8,9 @@ import (
 )
 
 // BenchmarkParse measures one message per iteration. Parse, Parser and
-// ParseInto parse the same bytes over and over (the Call-ID cache hits, as
-// for the later messages of a dialog); Parser-new-dialog writes a fresh
-// Call-ID into the buffer each time, as every INVITE of a load test brings
-// one.
+// ParseInto parse the same bytes over and over; Parser-new-dialog writes
+// a fresh Call-ID into the buffer each time, as every INVITE of a load
+// test brings one.
 func BenchmarkParse(b *testing.B) {
 	for _, c := range []struct {
 		name string

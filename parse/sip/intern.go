@@ -1,10 +1,5 @@
 package sip
 
-import (
-	"hash/maphash"
-	"strings"
-)
-
 // Interning keeps the strings that repeat across messages from pinning
 // each message's header copy: a consumer that keeps a dialog's method and
 // final reason phrase for the report keeps a constant instead.
@@ -131,33 +126,4 @@ func internReason(code int, s string) string {
 		return reasonTable[code]
 	}
 	return s
-}
-
-// callIDSlots is the size of a Parser's Call-ID cache: a few times the
-// dialogs a load test keeps in flight, so that the messages of one dialog
-// (INVITE, 100, 180, 200, ACK, BYE, 200) find the copy the first made.
-const callIDSlots = 4096
-
-// callIDs is a direct-mapped cache of Call-ID copies. A collision simply
-// replaces the older entry: the cache saves copies, it is never needed for
-// correctness, and it cannot grow.
-type callIDs struct {
-	seed  maphash.Seed
-	slots *[callIDSlots]string
-}
-
-func (c *callIDs) intern(s string) string {
-	if c.slots == nil {
-		c.seed = maphash.MakeSeed()
-		c.slots = new([callIDSlots]string)
-	}
-	i := maphash.String(c.seed, s) & (callIDSlots - 1)
-	if c.slots[i] == s {
-		return c.slots[i]
-	}
-	// Clone so that the Call-ID, the string consumers keep per call, does
-	// not hold the whole header copy it was cut from.
-	cp := strings.Clone(s)
-	c.slots[i] = cp
-	return cp
 }

@@ -12,23 +12,23 @@ package sip
 
 // Message is one parsed SIP message. Its strings are copies: a Message
 // outlives the buffer it was parsed from. Body is the exception (see Body),
-// and so are all the strings but CallID, Method and CSeqMethod of a message
-// from ParseShared or ParseSharedInto, whose caller hands the buffer over
-// until every consumer is done with the message. Those three stay valid
-// for good, which is why a consumer may keep them as they are.
+// and so are all the strings but Method and CSeqMethod of a message from
+// ParseShared or ParseSharedInto, whose caller hands the buffer over until
+// every consumer is done with the message. Those two stay valid for good,
+// which is why a consumer may keep them as they are.
 //
 // A Parser hands out Messages, and copies their header sections, from
 // blocks of a few KB that it fills and never writes again, so that a
-// message costs a fraction of an allocation. The strings other than CallID
-// point into such a block (or into ParseShared's buffer), so keeping any of
-// them (or the Message) keeps the block alive: up to messageBlock messages
-// and textBlock bytes of headers. A consumer that keeps a string for long
-// should clone it.
-// CallID is a separate copy, shared by the messages of a dialog a Parser
-// has seen recently: it is the string a consumer keeps per call. Method,
-// CSeqMethod, Via.Transport and the usual reason phrases are interned
-// constants; a method that is not standard is a copy in a header block,
-// even from ParseShared, since consumers count by method.
+// message costs a fraction of an allocation. The strings point into such
+// a block (or into ParseShared's buffer), so keeping any of them (or the
+// Message) keeps the block alive: up to messageBlock messages and
+// textBlock bytes of headers. A consumer that keeps a string for long
+// should clone it. The Call-ID too: it is the string a consumer keeps per
+// call, and the consumer's one copy per call costs less than the Parser's
+// look-up of a copy for every message did. Method, CSeqMethod,
+// Via.Transport and the usual reason phrases are interned constants; a
+// method that is not standard is a copy in a header block, even from
+// ParseShared, since consumers count by method.
 type Message struct {
 	Request bool
 	// CSeq is the CSeq header's number, CSeqMethod its method. It sits

@@ -84,14 +84,13 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// Parser parses messages one after the other, reusing what it learnt: it
-// keeps recent Call-IDs so that the messages of a dialog share one copy,
-// and the compiled correlation header list. It is not safe for concurrent
-// use; give each goroutine (or each capture) its own.
+// Parser parses messages one after the other, reusing what it learnt:
+// the compiled correlation header list, and the blocks that Messages and
+// header copies are cut from. It is not safe for concurrent use; give
+// each goroutine (or each capture) its own.
 type Parser struct {
-	callIDs callIDs
-	corr    correlation
-	corrOK  bool
+	corr   correlation
+	corrOK bool
 
 	// msgs and text are what is left of the current blocks that
 	// Messages and header copies are cut from (see Message).
@@ -236,8 +235,8 @@ func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 // never written again while the Message, or any string of it, is in use.
 // The Message's strings then point into b instead of into a copy of the
 // header section, which saves copying every message's headers; keeping
-// one of them keeps b alive, as Body always did. CallID is still a copy of
-// its own (see Message), because it is the string kept per call.
+// one of them keeps b alive, as Body always did. So does CallID (see
+// Message): a consumer that keeps it past b's life clones it.
 func (p *Parser) ParseShared(b []byte, opts *Options) (m *Message, n int, err error) {
 	return p.parse(nil, b, opts, true)
 }
@@ -245,8 +244,8 @@ func (p *Parser) ParseShared(b []byte, opts *Options) (m *Message, n int, err er
 // ParseSharedInto is ParseShared writing into *m, as ParseInto does Parse.
 // With it a caller can take a message's memory and its buffer back once
 // every consumer is done with them, and parse the next datagram into
-// both: only the strings that consumers keep (CallID, and Method and
-// CSeqMethod, which are constants or copies) stay valid after that.
+// both: only Method and CSeqMethod, which are constants or copies, stay
+// valid after that.
 func (p *Parser) ParseSharedInto(m *Message, b []byte, opts *Options) (ok bool, n int, err error) {
 	got, n, err := p.parse(m, b, opts, true)
 	return got != nil, n, err
@@ -1026,7 +1025,7 @@ func (p *Parser) fill(m *Message, b []byte, f *frame, lim *limits, shared bool, 
 			}
 		case hCallID:
 			if m.CallID == "" && value != "" {
-				m.CallID = p.callIDs.intern(value)
+				m.CallID = value
 			}
 		case hCSeq:
 			if f.have&(1<<hCSeq) == 0 {

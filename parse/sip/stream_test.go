@@ -162,14 +162,13 @@ func TestKeepAlive(t *testing.T) {
 	}
 }
 
-func TestParseIntoAndCallIDSharing(t *testing.T) {
+func TestParseInto(t *testing.T) {
 	var p Parser
 	var m Message
 	ok, n, err := p.ParseInto(&m, []byte(inviteSDP), nil)
 	if !ok || err != nil || n != len(inviteSDP) {
 		t.Fatalf("ok=%v n=%d err=%v", ok, n, err)
 	}
-	first := m.CallID
 	ok, _, err = p.ParseInto(&m, []byte(ok200), nil)
 	if !ok || err != nil {
 		t.Fatalf("ok=%v err=%v", ok, err)
@@ -177,25 +176,17 @@ func TestParseIntoAndCallIDSharing(t *testing.T) {
 	if m.Request || m.RequestURI != "" || len(m.Body) != 0 {
 		t.Errorf("ParseInto left fields of the previous message: %+v", m)
 	}
-	if m.CallID != first || unsafe.StringData(m.CallID) != unsafe.StringData(first) {
-		t.Errorf("the 200 OK's Call-ID is a second copy, want the INVITE's")
-	}
 	ok, _, err = p.ParseInto(&m, []byte("\r\n\r\n"), nil)
 	if ok || !errors.Is(err, ErrKeepAlive) {
 		t.Errorf("keep-alive: ok=%v err=%v", ok, err)
 	}
 }
 
-// The Call-ID must not pin the header copy: it is what a consumer keeps.
-func TestCallIDIsItsOwnCopy(t *testing.T) {
-	m, _, _ := Parse([]byte(inviteSDP), nil)
-	cid := uintptr(unsafe.Pointer(unsafe.StringData(m.CallID)))
-	uri := uintptr(unsafe.Pointer(unsafe.StringData(m.RequestURI)))
-	if cid > uri && cid < uri+uintptr(len(inviteSDP)) {
-		t.Errorf("Call-ID lies inside the header copy")
-	}
+// Parse's strings, the Call-ID among them, are copies: they outlive the
+// buffer.
+func TestParseOutlivesBuffer(t *testing.T) {
 	b := []byte(inviteSDP)
-	m, _, _ = Parse(b, nil)
+	m, _, _ := Parse(b, nil)
 	copy(b, strings.Repeat("#", len(b)))
 	if m.CallID != "3c26b5f0a7e14c1d9b0e8f7a6d5c4b3a@10.20.30.40" || m.From[0] == '#' {
 		t.Errorf("strings changed with the buffer: %q %q", m.CallID, m.From)
