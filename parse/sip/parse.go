@@ -453,22 +453,10 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	}
 
 	if clLine >= 0 {
-		var v []byte
-		if clValue >= 0 {
-			v = b[clValue:f.clNL]
-			for len(v) > 0 && (isWSP(v[0]) || v[0] == '\r') {
-				v = v[1:]
-			}
-			for len(v) > 0 && (isWSP(v[len(v)-1]) || v[len(v)-1] == '\r') {
-				v = v[:len(v)-1]
-			}
-		} else {
-			v = headerValueBytes(b[clLine:f.hdrEnd])
-		}
-		if n, ok := parseLength(v); ok {
+		if n, ok := plainLength(b, clValue, f.clNL); ok {
 			f.cl = n
 		} else {
-			f.add(clLine, fmt.Sprintf("bad Content-Length %q", clip(string(v))), nil)
+			f.readLength(b, clLine, clValue)
 		}
 	}
 
@@ -503,6 +491,46 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 		f.n = f.hdrEnd
 	}
 	return nil
+}
+
+// plainLength reads the Content-Length value of b[from:to] when it is in
+// the shape nearly every message writes it: one space, one to nine digits
+// (which cannot overflow) and a CR. ok is false for any other shape, or
+// when from is negative (see headersFast): readLength reads it then.
+func plainLength(b []byte, from, to int) (n int, ok bool) {
+	if from < 0 || to-from < len(" 0\r") || to-from > len(" 123456789\r") || b[from] != ' ' || b[to-1] != '\r' {
+		return 0, false
+	}
+	for _, c := range b[from+1 : to-1] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// readLength reads the first Content-Length into f.cl, from the line at
+// b[clLine], whose value starts at b[clValue] and ends at f.clNL unless
+// clValue is negative (see headersFast).
+func (f *frame) readLength(b []byte, clLine, clValue int) {
+	var v []byte
+	if clValue >= 0 {
+		v = b[clValue:f.clNL]
+		for len(v) > 0 && (isWSP(v[0]) || v[0] == '\r') {
+			v = v[1:]
+		}
+		for len(v) > 0 && (isWSP(v[len(v)-1]) || v[len(v)-1] == '\r') {
+			v = v[:len(v)-1]
+		}
+	} else {
+		v = headerValueBytes(b[clLine:f.hdrEnd])
+	}
+	if n, ok := parseLength(v); ok {
+		f.cl = n
+	} else {
+		f.add(clLine, fmt.Sprintf("bad Content-Length %q", clip(string(v))), nil)
+	}
 }
 
 // headersFast is the loop of find that looks for the end of the headers,
