@@ -433,7 +433,7 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	f.hdrEnd = -1
 	clLine, clValue := -1, -1
 	if full {
-		clLine = f.headersFull(b, next)
+		clLine, clValue = f.headersFull(b, next)
 	} else {
 		clLine, clValue = f.headersFast(b, next)
 	}
@@ -638,7 +638,7 @@ func (f *frame) oddLine(b []byte, pos, li int) (next, nextLi int) {
 	}
 	if name == 0 {
 		f.odd = true
-		if c := b[pos]; f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+		if c := b[pos]; f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && contentLengthColon(b[pos:]) >= 0 {
 			f.clLine = pos
 		}
 	} else if h == hContentLength && f.clLine < 0 {
@@ -655,9 +655,10 @@ func (f *frame) oddLine(b []byte, pos, li int) (next, nextLi int) {
 	return nl + 1, li + 1
 }
 
-// contentLength notes the first Content-Length line, at b[pos], a line
-// in the common shape with a name of that length that ends at b[nl]:
-// find reads its value there, unless the line is folded.
+// contentLength notes the first Content-Length line, at b[pos], whose
+// colon is at b[pos+name] (right after the name, in the common shape)
+// and which ends at b[nl]: find reads its value there, unless the line
+// is folded.
 func (f *frame) contentLength(b []byte, pos, name, nl int) {
 	f.clLine, f.clValue, f.clNL = pos, pos+name+1, nl
 	if nl+1 < len(b) && isWSP(b[nl+1]) {
@@ -679,11 +680,14 @@ func (f *frame) save(nl, name int, h header) {
 
 // headersFull is headersFast without its shortcuts, the general reading
 // the tests hold it to. It saves no line. Frame runs it on every message
-// of a stream, so it too takes the lines' ends from lineEnds, unless the
-// Parser is full: then a search per line, which has no shortcut, is the
-// reading the tests hold lineEnds to.
-func (f *frame) headersFull(b []byte, pos int) int {
-	clLine := -1
+// of a stream, so it too takes the lines' ends from lineEnds, and notes
+// where the first Content-Length's value lies as headersFast does, unless
+// the Parser is full: then a search per line, which has no shortcut, is
+// the reading the tests hold lineEnds to, and the value is left to
+// headerValueBytes.
+func (f *frame) headersFull(b []byte, pos int) (clLine, clValue int) {
+	f.clLine, f.clValue = -1, -1
+	colon := -1
 	ends, li := f.ends, 0
 	if ends != nil {
 		ends[0] = moreEnds
@@ -698,8 +702,10 @@ func (f *frame) headersFull(b []byte, pos int) int {
 			f.hdrEnd = pos + 2
 			break
 		}
-		if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
-			clLine = pos
+		if f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') {
+			if colon = contentLengthColon(b[pos:]); colon >= 0 {
+				f.clLine = pos
+			}
 		}
 		var nl int
 		if ends != nil {
@@ -711,6 +717,9 @@ func (f *frame) headersFull(b []byte, pos int) int {
 				nl = ends[0]
 			}
 			li++
+			if nl >= 0 && f.clLine == pos {
+				f.contentLength(b, pos, colon, nl)
+			}
 		} else if nl = bytes.IndexByte(b[pos:], '\n'); nl >= 0 {
 			nl += pos
 		}
@@ -719,25 +728,29 @@ func (f *frame) headersFull(b []byte, pos int) int {
 		}
 		pos = nl + 1
 	}
-	return clLine
+	return f.clLine, f.clValue
 }
 
-// isContentLength reports whether line starts a Content-Length header
-// field, in either form.
-func isContentLength(line []byte) bool {
-	var rest []byte
+// contentLengthColon returns the offset in line of the colon of the
+// Content-Length header field that line starts, in either form, or -1
+// when line starts no such field.
+func contentLengthColon(line []byte) int {
+	n := 0
 	switch {
 	case len(line) > 0 && line[0]|0x20 == 'l':
-		rest = line[1:]
+		n = 1
 	case len(line) >= 14 && line[7] == '-' && equalFold(line[:14], "Content-Length"):
-		rest = line[14:]
+		n = 14
 	default:
-		return false
+		return -1
 	}
-	for len(rest) > 0 && isWSP(rest[0]) {
-		rest = rest[1:]
+	for n < len(line) && isWSP(line[n]) {
+		n++
 	}
-	return len(rest) > 0 && rest[0] == ':'
+	if n < len(line) && line[n] == ':' {
+		return n
+	}
+	return -1
 }
 
 // headerValueBytes returns the trimmed value of the header field that
