@@ -43,9 +43,14 @@ func fastVia(v string) (via Via, ok bool) {
 		return via, false
 	}
 	s := v[len(proto):]
-	k := 0
-	for k < len(s) && tokenChar[s[k]] {
-		k++
+	// Most transports (UDP, TCP, TLS, WSS) are three bytes of a token:
+	// three lookups settle them without the loop.
+	k := 3
+	if len(s) <= k || s[k] != ' ' || !tokenChar[s[0]] || !tokenChar[s[1]] || !tokenChar[s[2]] {
+		k = 0
+		for k < len(s) && tokenChar[s[k]] {
+			k++
+		}
 	}
 	// parseVia cuts the transport at white space or ';': with anything
 	// else after the token it reads a different transport.

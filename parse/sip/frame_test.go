@@ -86,3 +86,58 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestFrameContentLength frames a stream message with its Content-Length
+// written in each shape: the one find reads the value of at once, and
+// those it leaves to the general reading.
+func TestFrameContentLength(t *testing.T) {
+	const body = "0123456789ab"
+	for _, c := range []struct {
+		cl   string
+		body bool // whether the 12-byte body is cut with the message
+	}{
+		{"Content-Length: 12", true},
+		{"Content-Length:12", true},
+		{"content-length :  12 ", true},
+		{"l: 12", true},
+		{"L\t:12", true},
+		{"Content-Length:\r\n 12", true},
+		{"Content-Length: 012", true},
+		// Past the limit: the headers are cut, and the body left as junk.
+		{"Content-Length: 1234567890123", false},
+	} {
+		head := "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n" + c.cl + "\r\nMax-Forwards: 70\r\n\r\n"
+		want := len(head)
+		if c.body {
+			want += len(body)
+		}
+		if n, _ := frameAgrees(t, c.cl, []byte(head+body+"NEXT"), &Options{}); n != want {
+			t.Errorf("%q: cut %d bytes, want %d", c.cl, n, want)
+		}
+	}
+}
+
+// TestContentLengthColon finds the colon of Content-Length header lines
+// and turns other lines away.
+func TestContentLengthColon(t *testing.T) {
+	for _, c := range []struct {
+		line  string
+		colon int
+	}{
+		{"Content-Length: 5", 14},
+		{"content-LENGTH : 5", 15},
+		{"l:5", 1},
+		{"L \t: 5", 3},
+		{"Content-Length", -1},
+		{"Content-Lengthx: 5", -1},
+		{"Content_Length: 5", -1},
+		{"Content-Type: x", -1},
+		{"l 5", -1},
+		{"lx: 5", -1},
+		{"", -1},
+	} {
+		if got := contentLengthColon([]byte(c.line)); got != c.colon {
+			t.Errorf("contentLengthColon(%q) = %d, want %d", c.line, got, c.colon)
+		}
+	}
+}

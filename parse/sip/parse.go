@@ -432,7 +432,7 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	f.hdrEnd = -1
 	clLine, clValue := -1, -1
 	if full {
-		clLine = f.headersFull(b, next)
+		clLine, clValue = f.headersFull(b, next)
 	} else {
 		clLine, clValue = f.headersFast(b, next)
 	}
@@ -452,22 +452,10 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	}
 
 	if clLine >= 0 {
-		var v []byte
-		if clValue >= 0 {
-			v = b[clValue:f.clNL]
-			for len(v) > 0 && (isWSP(v[0]) || v[0] == '\r') {
-				v = v[1:]
-			}
-			for len(v) > 0 && (isWSP(v[len(v)-1]) || v[len(v)-1] == '\r') {
-				v = v[:len(v)-1]
-			}
-		} else {
-			v = headerValueBytes(b[clLine:f.hdrEnd])
-		}
-		if n, ok := parseLength(v); ok {
+		if n, ok := plainLength(b, clValue, f.clNL); ok {
 			f.cl = n
 		} else {
-			f.add(clLine, fmt.Sprintf("bad Content-Length %q", clip(string(v))), nil)
+			f.readLength(b, clLine, clValue)
 		}
 	}
 
@@ -502,6 +490,46 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 		f.n = f.hdrEnd
 	}
 	return nil
+}
+
+// plainLength reads the Content-Length value of b[from:to] when it is in
+// the shape nearly every message writes it: one space, one to nine digits
+// (which cannot overflow) and a CR. ok is false for any other shape, or
+// when from is negative (see headersFast): readLength reads it then.
+func plainLength(b []byte, from, to int) (n int, ok bool) {
+	if from < 0 || to-from < len(" 0\r") || to-from > len(" 123456789\r") || b[from] != ' ' || b[to-1] != '\r' {
+		return 0, false
+	}
+	for _, c := range b[from+1 : to-1] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// readLength reads the first Content-Length into f.cl, from the line at
+// b[clLine], whose value starts at b[clValue] and ends at f.clNL unless
+// clValue is negative (see headersFast).
+func (f *frame) readLength(b []byte, clLine, clValue int) {
+	var v []byte
+	if clValue >= 0 {
+		v = b[clValue:f.clNL]
+		for len(v) > 0 && (isWSP(v[0]) || v[0] == '\r') {
+			v = v[1:]
+		}
+		for len(v) > 0 && (isWSP(v[len(v)-1]) || v[len(v)-1] == '\r') {
+			v = v[:len(v)-1]
+		}
+	} else {
+		v = headerValueBytes(b[clLine:f.hdrEnd])
+	}
+	if n, ok := parseLength(v); ok {
+		f.cl = n
+	} else {
+		f.add(clLine, fmt.Sprintf("bad Content-Length %q", clip(string(v))), nil)
+	}
 }
 
 // headersFast is the loop of find that looks for the end of the headers,
@@ -609,7 +637,7 @@ func (f *frame) oddLine(b []byte, pos, li int) (next, nextLi int) {
 	}
 	if name == 0 {
 		f.odd = true
-		if c := b[pos]; f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
+		if c := b[pos]; f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && contentLengthColon(b[pos:]) >= 0 {
 			f.clLine = pos
 		}
 	} else if h == hContentLength && f.clLine < 0 {
@@ -626,9 +654,10 @@ func (f *frame) oddLine(b []byte, pos, li int) (next, nextLi int) {
 	return nl + 1, li + 1
 }
 
-// contentLength notes the first Content-Length line, at b[pos], a line
-// in the common shape with a name of that length that ends at b[nl]:
-// find reads its value there, unless the line is folded.
+// contentLength notes the first Content-Length line, at b[pos], whose
+// colon is at b[pos+name] (right after the name, in the common shape)
+// and which ends at b[nl]: find reads its value there, unless the line
+// is folded.
 func (f *frame) contentLength(b []byte, pos, name, nl int) {
 	f.clLine, f.clValue, f.clNL = pos, pos+name+1, nl
 	if nl+1 < len(b) && isWSP(b[nl+1]) {
@@ -650,11 +679,14 @@ func (f *frame) save(nl, name int, h header) {
 
 // headersFull is headersFast without its shortcuts, the general reading
 // the tests hold it to. It saves no line. Frame runs it on every message
-// of a stream, so it too takes the lines' ends from lineEnds, unless the
-// Parser is full: then a search per line, which has no shortcut, is the
-// reading the tests hold lineEnds to.
-func (f *frame) headersFull(b []byte, pos int) int {
-	clLine := -1
+// of a stream, so it too takes the lines' ends from lineEnds, and notes
+// where the first Content-Length's value lies as headersFast does, unless
+// the Parser is full: then a search per line, which has no shortcut, is
+// the reading the tests hold lineEnds to, and the value is left to
+// headerValueBytes.
+func (f *frame) headersFull(b []byte, pos int) (clLine, clValue int) {
+	f.clLine, f.clValue = -1, -1
+	colon := -1
 	ends, li := f.ends, 0
 	if ends != nil {
 		ends[0] = moreEnds
@@ -669,8 +701,10 @@ func (f *frame) headersFull(b []byte, pos int) int {
 			f.hdrEnd = pos + 2
 			break
 		}
-		if clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') && isContentLength(b[pos:]) {
-			clLine = pos
+		if f.clLine < 0 && (c|0x20 == 'c' || c|0x20 == 'l') {
+			if colon = contentLengthColon(b[pos:]); colon >= 0 {
+				f.clLine = pos
+			}
 		}
 		var nl int
 		if ends != nil {
@@ -682,6 +716,9 @@ func (f *frame) headersFull(b []byte, pos int) int {
 				nl = ends[0]
 			}
 			li++
+			if nl >= 0 && f.clLine == pos {
+				f.contentLength(b, pos, colon, nl)
+			}
 		} else if nl = bytes.IndexByte(b[pos:], '\n'); nl >= 0 {
 			nl += pos
 		}
@@ -690,25 +727,29 @@ func (f *frame) headersFull(b []byte, pos int) int {
 		}
 		pos = nl + 1
 	}
-	return clLine
+	return f.clLine, f.clValue
 }
 
-// isContentLength reports whether line starts a Content-Length header
-// field, in either form.
-func isContentLength(line []byte) bool {
-	var rest []byte
+// contentLengthColon returns the offset in line of the colon of the
+// Content-Length header field that line starts, in either form, or -1
+// when line starts no such field.
+func contentLengthColon(line []byte) int {
+	n := 0
 	switch {
 	case len(line) > 0 && line[0]|0x20 == 'l':
-		rest = line[1:]
+		n = 1
 	case len(line) >= 14 && line[7] == '-' && equalFold(line[:14], "Content-Length"):
-		rest = line[14:]
+		n = 14
 	default:
-		return false
+		return -1
 	}
-	for len(rest) > 0 && isWSP(rest[0]) {
-		rest = rest[1:]
+	for n < len(line) && isWSP(line[n]) {
+		n++
 	}
-	return len(rest) > 0 && rest[0] == ':'
+	if n < len(line) && line[n] == ':' {
+		return n
+	}
+	return -1
 }
 
 // headerValueBytes returns the trimmed value of the header field that

@@ -619,3 +619,51 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs from the result, written to %s:\n%s", path, gotPath, got)
 	}
 }
+
+// TestPlainLength holds plainLength to the general reading of a
+// Content-Length value (trimmed of white space and CR, then parseLength)
+// on the shape it reads and on those it must leave to readLength.
+func TestPlainLength(t *testing.T) {
+	for _, c := range []struct {
+		v     string // what follows the colon, up to the '\n'
+		plain bool   // whether plainLength reads it
+	}{
+		{" 0\r", true},
+		{" 230\r", true},
+		{" 123456789\r", true},
+		{" 1234567890\r", false}, // ten digits: readLength clamps what overflows
+		{" 99999999999999999999\r", false},
+		{" 0", false},
+		{" 12", false},
+		{" 1 ", false},
+		{"  0\r", false},
+		{"\t0\r", false},
+		{"0\r", false},
+		{" 0 \r", false},
+		{" 0\r\r", false},
+		{" \r", false},
+		{" -1\r", false},
+		{" 1a\r", false},
+		{" 4/\r", false},
+		{" 4:\r", false},
+		{"", false},
+	} {
+		b := []byte("Content-Length:" + c.v + "\n")
+		from, to := len("Content-Length:"), len(b)-1
+		n, ok := plainLength(b, from, to)
+		if ok != c.plain {
+			t.Errorf("plainLength(%q) ok = %v, want %v", c.v, ok, c.plain)
+		}
+		var f frame
+		f.clNL = to
+		f.cl = -1
+		f.readLength(b, 0, from)
+		if ok && n != f.cl {
+			t.Errorf("plainLength(%q) = %d, readLength %d", c.v, n, f.cl)
+		}
+	}
+	// A negative start is a line find did not read a value from.
+	if _, ok := plainLength([]byte(" 0\r"), -1, 3); ok {
+		t.Error("plainLength read a value from -1")
+	}
+}
