@@ -87,8 +87,11 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte(stockHeader + "1795600799650,3,SIP call udp,200,OK,SIP callers 1-3,text,true,,129,241,3,4,sip:a@b,3,0,1,x@h,\n" +
 		"1795600799700,3,SIP call udp-1,503,,SIP callers 1-3,text,false,,129,241,3,4,null,3,0,1,,t\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// fillStock and fill read alike.
+		// fillStock and fill read alike, and recordScanner.fast and
+		// next's other ways.
 		readBoth(t, data, func(ps *parse.Problems) Options { return fuzzOptions(data, ps) })
+		sameScan(t, data, ',', 16)
+		sameScan(t, data, ',', 64<<10)
 
 		var ps parse.Problems
 		r, err := NewCSVReader(bytes.NewReader(data), "fuzz.csv", fuzzOptions(data, &ps))

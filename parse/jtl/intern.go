@@ -289,3 +289,46 @@ func (in *interner) str(v string) string {
 	}
 	return v
 }
+
+// runMemo remembers the values of a run of columns that lie side by side
+// in stock rows (label, responseCode and responseMessage) by the run's
+// bytes: a test's rows repeat a few dozen such runs, and finding the run
+// in recent costs one hash and one compare of bytes, where its columns'
+// interners cost one each, three in all. A miss interns the
+// columns as before, so the values, and the interners' own, are theirs.
+type runMemo struct {
+	// recent is direct-mapped, and larger than the interners': two of a
+	// few dozen runs in one entry would each push the other out.
+	recent [1 << runBits]runEntry
+	// text holds the runs in recent, copied: a row's bytes are the
+	// reader's buffer's.
+	text   []byte
+	misses int64
+}
+
+// runEntry is a run with its hash (runHash) and its columns' values.
+type runEntry struct {
+	hash uint64
+	run  string
+	vals [3]string
+}
+
+const runBits = 8
+
+// keep makes e the entry of run, whose hash is h and whose columns'
+// values are vals, on the miss of a look-up; rows is how many rows were
+// read. A memo that misses on most rows (a column of unique messages)
+// keeps no more runs while it does: their copies would cost more than
+// the look-ups they save.
+func (m *runMemo) keep(e *runEntry, run []byte, h uint64, vals [3]string, rows int64) {
+	m.misses++
+	if m.misses > 1<<12 && 2*m.misses > rows {
+		return
+	}
+	if cap(m.text)-len(m.text) < len(run) {
+		m.text = make([]byte, 0, 16<<10)
+	}
+	k := len(m.text)
+	m.text = append(m.text, run...)
+	*e = runEntry{hash: h, run: unsafe.String(&m.text[k], len(run)), vals: vals}
+}
