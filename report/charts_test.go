@@ -201,6 +201,17 @@ func TestOnePassSameAsTwo(t *testing.T) {
 		d.Result.Attempts = correlate.AttemptsOf(attempts)
 		return d
 	}
+	oneLayerTwice := func() *Document {
+		d := twoLayers()
+		lr := *d.Result.Layers[0]
+		d.Result.Layers = append(d.Result.Layers, &lr)
+		return d
+	}
+	oneLayerUncharted := func() *Document {
+		d := twoLayers()
+		d.Result.Layers = d.Result.Layers[1:]
+		return d
+	}
 	for _, tc := range []struct {
 		name string
 		doc  func() *Document
@@ -215,6 +226,8 @@ func TestOnePassSameAsTwo(t *testing.T) {
 		{"two layers", twoLayers, true},
 		{"many statuses", manyStatuses, true},
 		{"out of order", swapped, false},
+		{"one layer twice", oneLayerTwice, false},
+		{"one layer uncharted", oneLayerUncharted, true},
 		{"empty", emptyDocument, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
