@@ -135,7 +135,7 @@ type freeAttempt struct {
 // Beyond memRefs, they read the log, and memory stays bounded.
 type freeHeads struct {
 	// byLayer holds each layer's heads apart: a pairer reads its own.
-	byLayer  [numLayers][]freeHead
+	byLayer  [numLayers]headList
 	statuses []string
 	number   map[string]uint16 // the statuses' numbers
 	// last is the status each layer's last failure had: most have the
@@ -189,9 +189,32 @@ func (f *freeHeads) note(i int, at *Attempt) bool {
 		}
 		h.status = last.n
 	}
-	f.byLayer[at.Layer] = append(f.byLayer[at.Layer], h)
+	f.byLayer[at.Layer].add(h)
 	return true
 }
+
+// headList is a layer's heads in chunks of headChunk: one slice grown by
+// doubling copied them and asked for twice their memory, fresh pages the
+// kernel faults in (1% of 1 GB of signalling's CPU time).
+type headList struct {
+	chunks [][]freeHead
+	n      int
+}
+
+// headChunk is how many heads a chunk holds: 32 KiB, the largest the
+// runtime allocates from its size classes.
+const headChunk = 2048
+
+func (l *headList) add(h freeHead) {
+	if l.n%headChunk == 0 {
+		l.chunks = append(l.chunks, make([]freeHead, headChunk))
+	}
+	l.chunks[l.n/headChunk][l.n%headChunk] = h
+	l.n++
+}
+
+// at is head k (0 ≤ k < n).
+func (l *headList) at(k int) *freeHead { return &l.chunks[k/headChunk][k%headChunk] }
 
 // mayPair says whether at may be paired with a sample whose attempts are
 // of layer target, as far as its head tells: refs may say it is taken.
@@ -292,9 +315,9 @@ func (p *pairer) read() (freeAttempt, bool) {
 
 // readFree is read from the heads EndCapture noted.
 func (p *pairer) readFree() (freeAttempt, bool) {
-	heads := p.free.byLayer[p.target]
-	for p.next < len(heads) {
-		h := &heads[p.next]
+	heads := &p.free.byLayer[p.target]
+	for p.next < heads.n {
+		h := heads.at(p.next)
 		p.next++
 		if p.refs != nil && p.refs.read(int(h.i)).match != Unmatched {
 			continue

@@ -181,7 +181,8 @@ func TestFreeHeads(t *testing.T) {
 		}
 		for l := range numLayers {
 			var got []noted
-			for _, h := range f.byLayer[l] {
+			for k := range f.byLayer[l].n {
+				h := f.byLayer[l].at(k)
 				at := c.attempts[h.i]
 				if h.time != at.Time || h.failed != at.Failed {
 					t.Errorf("%s: head %+v of %+v", c.name, h, at)
@@ -259,7 +260,7 @@ func TestPairSorted(t *testing.T) {
 		failShare := rng.Intn(10)
 		for i := range 2000 {
 			at += int64(rng.Intn(3)) * int64(rng.Intn(2)) * 1e6
-			f.byLayer[LayerTCP] = append(f.byLayer[LayerTCP], freeHead{time: at, i: int32(i), failed: rng.Intn(10) < failShare})
+			f.byLayer[LayerTCP].add(freeHead{time: at, i: int32(i), failed: rng.Intn(10) < failShare})
 		}
 		var samples []pendingSample
 		for ms := int64(-5); ms < at/1e6+5; ms += int64(rng.Intn(3)) {
@@ -280,6 +281,24 @@ func TestPairSorted(t *testing.T) {
 		want := taken(false)
 		if got := taken(true); !slices.Equal(got, want) {
 			t.Fatalf("seed %d: took %v, want %v", seed, got, want)
+		}
+	}
+}
+
+// TestHeadList: heads come back in the order added, across chunks.
+func TestHeadList(t *testing.T) {
+	for _, n := range []int{0, 1, headChunk - 1, headChunk, headChunk + 1, 3*headChunk + 7} {
+		var l headList
+		for k := range n {
+			l.add(freeHead{time: int64(k), i: int32(k)})
+		}
+		if l.n != n {
+			t.Fatalf("%d added, %d held", n, l.n)
+		}
+		for k := range n {
+			if h := l.at(k); h.time != int64(k) || h.i != int32(k) {
+				t.Fatalf("%d added: head %d is %+v", n, k, *h)
+			}
 		}
 	}
 }

@@ -367,6 +367,7 @@ func feedOnePass(r *correlate.Result, views []*layerView, ta timeAxis) ([]*concu
 		return nil, nil, false
 	}
 
+	idx := viewIndex(views)
 	tallies := make([]*statusTally, len(views))
 	for i := range views {
 		tallies[i] = newStatusTally()
@@ -375,40 +376,33 @@ func feedOnePass(r *correlate.Result, views []*layerView, ta timeAxis) ([]*concu
 	codes := make([]*codesFeed, len(views))
 	ok := true
 	for i, a := range r.Attempts.Heads() {
-		if a.Hop != 0 {
+		if a.Hop != 0 || idx[a.Layer] < 0 {
 			continue
 		}
-		for j, lv := range views {
-			if a.Layer != lv.lr.Layer {
-				continue
-			}
-			cf := codes[j]
-			if cf == nil {
-				if a.Time > last[j] {
-					ok = false
-					break
-				}
-				lv.span(r, ta, a.Time, last[j])
-				concs[j] = newConcurrencyFeed(lv)
-				cf = newCodesFeed(lv)
-				codes[j] = cf
-			} else if a.Time < lv.tmin || a.Time > lv.tmax {
+		j := idx[a.Layer]
+		lv, cf := views[j], codes[j]
+		if cf == nil {
+			if a.Time > last[j] {
 				ok = false
 				break
 			}
-			tallies[j].add(a)
-			k := statusKey(a)
-			cf.add(a.Time, k)
-			if len(cf.series)*cf.n > rawBudget {
-				ok = false
-				break
-			}
-			if !lv.edge.IsValid() || a.Edge == lv.edge {
-				concs[j].add(ta.x(a.Time), float64(a.Concurrency), a.Failed, k, i)
-			}
-		}
-		if !ok {
+			lv.span(r, ta, a.Time, last[j])
+			concs[j] = newConcurrencyFeed(lv)
+			cf = newCodesFeed(lv)
+			codes[j] = cf
+		} else if a.Time < lv.tmin || a.Time > lv.tmax {
+			ok = false
 			break
+		}
+		tallies[j].add(a)
+		k := statusKey(a)
+		cf.add(a.Time, k)
+		if len(cf.series)*cf.n > rawBudget {
+			ok = false
+			break
+		}
+		if !lv.edge.IsValid() || a.Edge == lv.edge {
+			concs[j].add(ta.x(a.Time), float64(a.Concurrency), a.Failed, k, i)
 		}
 	}
 	if !ok {
@@ -426,6 +420,20 @@ func feedOnePass(r *correlate.Result, views []*layerView, ta timeAxis) ([]*concu
 		concs[i].rekey(lv.palette)
 	}
 	return concs, codes, true
+}
+
+// viewIndex numbers each layer's view, -1 for a layer with none, so that
+// feedOnePass goes to an attempt's view at once rather than ask each view
+// (a tenth of the pass on a JTL alone). Were two views of one layer, the
+// first would be fed nothing, and feedOnePass would report false.
+func viewIndex(views []*layerView) (idx [1 << 8]int16) {
+	for i := range idx {
+		idx[i] = -1
+	}
+	for j, lv := range views {
+		idx[lv.lr.Layer] = int16(j)
+	}
+	return idx
 }
 
 // layerView is one layer's attempts as the charts see them.
@@ -844,7 +852,7 @@ func codesChart(lv *layerView, ta timeAxis, f *codesFeed) *chart {
 		c[n] = c[n-1]
 		cum[i] = c
 	}
-	areas := make([]*plotter.Line, len(keys))
+	areas := make([]*edgeLine, len(keys))
 	for i := len(keys) - 1; i >= 0; i-- {
 		a := stepLine(envelope(xs, cum[i], lo, hi, maxColumns), lv.palette.colors[keys[i]], 0)
 		a.LineStyle.Width = 0
@@ -934,7 +942,7 @@ func responseTimeChart(lv *layerView) *chart {
 	names := []string{"p50", "p90", "p99"}
 	cols := []color.RGBA{colP50, colP90, colP99}
 	ymax := 0.0
-	lines := make([]*plotter.Line, len(names))
+	lines := make([]*edgeLine, len(names))
 	for i := range names {
 		var pts plotter.XYs
 		for _, b := range bins {
@@ -1068,17 +1076,95 @@ func newPlot() *plot.Plot {
 	return p
 }
 
-func line(pts plotter.XYs, c color.Color, width float64) *plotter.Line {
-	l := &plotter.Line{XYs: pts}
+func line(pts plotter.XYs, c color.Color, width float64) *edgeLine {
+	l := &edgeLine{Line: &plotter.Line{XYs: pts}}
 	l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(width)}
 	return l
 }
 
-func stepLine(pts plotter.XYs, c color.Color, width float64) *plotter.Line {
+func stepLine(pts plotter.XYs, c color.Color, width float64) *edgeLine {
 	l := line(pts, c, width)
 	l.StepStyle = plotter.PostStep
 	return l
 }
+
+// edgeLine is a line that hands the plot, for its padding, only the glyph
+// boxes that can decide it. gonum's Plot.Draw asks each plotter for a box
+// per point four times (padX and padY, twice each) and keeps the
+// outermost in range; a time chart's lines hold thousands of points, and
+// those boxes were 10 MB of garbage per report. The plot's choice is the
+// same: see GlyphBoxes.
+type edgeLine struct {
+	*plotter.Line
+	// unit is the points on the plot's unit range, the last call's: kept
+	// for the next, which needs as many.
+	unit plotter.XYs
+}
+
+// edgeSlack is how far, on the unit range, a point may lie from its
+// line's outermost and still be kept: the plot compares the points on
+// the canvas, where nearly equal ones round alike and the first of them
+// wins, so those must stay, in order. A chart is hundreds of points
+// wide; rounding there is some 1e-13 of a point.
+const edgeSlack = 1e-9
+
+// GlyphBoxes gives the boxes Line.GlyphBoxes would that the plot may pick
+// as outermost on a canvas of some width, in the line's order: those
+// within edgeSlack of the least or greatest x or y of the ones
+// Plot.GlyphBoxes keeps (in range, or not a number), and any beyond, which
+// it drops. A line with no width has none the plot looks at.
+func (l *edgeLine) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
+	r := 0.5 * l.LineStyle.Width
+	if !(r > 0) {
+		return nil
+	}
+	l.unit = toUnit(p, l.XYs, l.unit[:0])
+	// Comparisons with a NaN are false: one is no bound.
+	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, u := range l.unit {
+		if kept(u) {
+			xlo, xhi = lower(xlo, u.X), higher(xhi, u.X)
+			ylo, yhi = lower(ylo, u.Y), higher(yhi, u.Y)
+		}
+	}
+	rect := vg.Rectangle{Min: vg.Point{X: -r, Y: -r}, Max: vg.Point{X: r, Y: r}}
+	var boxes []plot.GlyphBox
+	for _, u := range l.unit {
+		if u.X <= xlo+edgeSlack || u.X >= xhi-edgeSlack || u.Y <= ylo+edgeSlack || u.Y >= yhi-edgeSlack {
+			boxes = append(boxes, plot.GlyphBox{X: u.X, Y: u.Y, Rectangle: rect})
+		}
+	}
+	return boxes
+}
+
+func lower(lo, v float64) float64 {
+	if v < lo {
+		return v
+	}
+	return lo
+}
+
+func higher(hi, v float64) float64 {
+	if v > hi {
+		return v
+	}
+	return hi
+}
+
+// toUnit appends pts, placed on the plot's unit range as Axis.Norm places
+// them, to dst.
+func toUnit(p *plot.Plot, pts plotter.XYs, dst plotter.XYs) plotter.XYs {
+	xs, xmin, xmax := p.X.Scale, p.X.Min, p.X.Max
+	ys, ymin, ymax := p.Y.Scale, p.Y.Min, p.Y.Max
+	for _, pt := range pts {
+		dst = append(dst, plotter.XY{X: xs.Normalize(xmin, xmax, pt.X), Y: ys.Normalize(ymin, ymax, pt.Y)})
+	}
+	return dst
+}
+
+// kept says whether Plot.GlyphBoxes keeps a box at u: it drops those
+// outside the unit range, and so keeps those not a number.
+func kept(u plotter.XY) bool { return !(u.X < 0 || u.X > 1) && !(u.Y < 0 || u.Y > 1) }
 
 // fewPoints is how many points a line may have and still get a dot on
 // each: a line of one point would otherwise not show at all.

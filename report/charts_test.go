@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -10,6 +11,10 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	vgdraw "gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/ceiling-dev/ceiling/correlate"
 )
@@ -196,6 +201,17 @@ func TestOnePassSameAsTwo(t *testing.T) {
 		d.Result.Attempts = correlate.AttemptsOf(attempts)
 		return d
 	}
+	oneLayerTwice := func() *Document {
+		d := twoLayers()
+		lr := *d.Result.Layers[0]
+		d.Result.Layers = append(d.Result.Layers, &lr)
+		return d
+	}
+	oneLayerUncharted := func() *Document {
+		d := twoLayers()
+		d.Result.Layers = d.Result.Layers[1:]
+		return d
+	}
 	for _, tc := range []struct {
 		name string
 		doc  func() *Document
@@ -210,6 +226,8 @@ func TestOnePassSameAsTwo(t *testing.T) {
 		{"two layers", twoLayers, true},
 		{"many statuses", manyStatuses, true},
 		{"out of order", swapped, false},
+		{"one layer twice", oneLayerTwice, false},
+		{"one layer uncharted", oneLayerUncharted, true},
 		{"empty", emptyDocument, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,6 +272,61 @@ func TestOnePassSameAsTwo(t *testing.T) {
 				if (codes1[i] == nil) != (codes2[i] == nil) || codes2[i] != nil && !reflect.DeepEqual(codes1[i].series, codes2[i].series) {
 					t.Errorf("layer %d: codes differ", i)
 				}
+			}
+		})
+	}
+}
+
+// TestEdgeLineSameDrawing holds edgeLine to drawing what plotter.Line
+// draws: the plot pads for the boxes it gives as it did for all of them.
+// The points sit on the axes' ends, where the padding is decided.
+func TestEdgeLineSameDrawing(t *testing.T) {
+	ramp := make(plotter.XYs, 3000)
+	for i := range ramp {
+		ramp[i] = plotter.XY{X: float64(i) / 7, Y: float64(i%97) * 1.5}
+	}
+	valley := make(plotter.XYs, 101)
+	for i := range valley {
+		valley[i] = plotter.XY{X: float64(i), Y: math.Abs(float64(i-60)) + 1}
+	}
+	for _, tc := range []struct {
+		name  string
+		pts   plotter.XYs
+		width float64
+		// xmin, if set, starts the x axis after the first points; ymax,
+		// if set, is the y axis's end (a NaN would make it NaN).
+		xmin, ymax float64
+	}{
+		{"ramp", ramp, 1.4, 0, 0},
+		{"ramp cut short", ramp, 1.4, 100, 0},
+		{"one point", plotter.XYs{{X: 3, Y: 4}}, 1.3, 0, 0},
+		{"near ties at the ends, unordered", plotter.XYs{{X: 5, Y: 2}, {X: 1e-13, Y: 9}, {X: 10, Y: 1}, {X: 0, Y: 9 - 1e-13}, {X: 10 - 1e-13, Y: 1e-13}, {X: 4, Y: 0}}, 1.2, 0, 0},
+		{"a valley", valley, 1.4, 0, 0},
+		{"the ends at mid-height", plotter.XYs{{X: 0, Y: 5}, {X: 1, Y: 0}, {X: 2, Y: 10}, {X: 3, Y: 5}}, 1.4, 0, 0},
+		{"a gap at the start", plotter.XYs{{X: 0, Y: math.NaN()}, {X: 1, Y: 0}, {X: 2, Y: 3}, {X: 3, Y: 1}}, 1.4, 0, 3},
+		{"no width", ramp, 0, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			draw := func(l plot.Plotter) string {
+				p := newPlot()
+				p.Add(l)
+				if tc.xmin != 0 {
+					p.X.Min = tc.xmin
+				}
+				if tc.ymax != 0 {
+					p.Y.Min, p.Y.Max = 0, tc.ymax
+				}
+				c := vgsvg.New(4*vg.Inch, 2*vg.Inch)
+				p.Draw(vgdraw.New(c))
+				var b strings.Builder
+				if _, err := c.WriteTo(&b); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			want := draw(line(tc.pts, colLoad, tc.width).Line)
+			if got := draw(line(tc.pts, colLoad, tc.width)); got != want {
+				t.Errorf("edgeLine drew %d bytes unlike plotter.Line's %d", len(got), len(want))
 			}
 		})
 	}

@@ -388,3 +388,28 @@ func BenchmarkHTML(b *testing.B) {
 		})
 	}
 }
+
+// TestDropFontFamily holds dropFontFamily to what the regexp it replaced
+// did.
+func TestDropFontFamily(t *testing.T) {
+	old := regexp.MustCompile(`\n\tstyle="font-family:Liberation Sans;font-variant:normal;font-weight:(normal|bold);font-style:normal;`)
+	const f = "\n\tstyle=\"font-family:Liberation Sans;font-variant:normal;font-weight:"
+	for _, tc := range []struct{ name, in string }{
+		{"none", `<svg><path d="M0,0"/></svg>`},
+		{"normal", `<text x="1"` + f + `normal;font-style:normal;font-size:8.5px">a</text>`},
+		{"bold", `<text` + f + `bold;font-style:normal;fill:#000">b</text>`},
+		{"one after another", `<t` + f + `normal;font-style:normal;` + f + `bold;font-style:normal;x">`},
+		{"another weight, then a match", `<t` + f + `light;font-style:normal;">` + f + `normal;font-style:normal;">`},
+		{"cut short", `<t` + f + `bold;font-style:norm`},
+	} {
+		want := old.ReplaceAllStringFunc(tc.in, func(m string) string {
+			if strings.Contains(m, "bold") {
+				return ` style="font-weight:bold;`
+			}
+			return ` style="`
+		})
+		if got := dropFontFamily(tc.in); got != want {
+			t.Errorf("%s: dropFontFamily(%q) = %q, want %q", tc.name, tc.in, got, want)
+		}
+	}
+}
