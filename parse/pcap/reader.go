@@ -98,8 +98,11 @@ type Reader struct {
 	// knowing: they are walked in place, and r.br is told (see sync) only
 	// when more must be read, which saves two Peeks and a Discard per
 	// record. win is r.br's buffered bytes when taken, so it ends where
-	// r.src is; nil when r.br knows of every record taken.
-	win []byte
+	// r.src is; nil when r.br knows of every record taken. The records
+	// taken are its first used bytes: moving an offset on costs less per
+	// record than cutting the slice, a pointer written with its barrier.
+	win  []byte
+	used int
 
 	// pcapng
 	ng    *pcapgo.NgReader
@@ -379,7 +382,7 @@ func (r *Reader) Stats() Stats {
 // pos is the offset in the (decompressed) file of the next byte to read.
 func (r *Reader) pos() int64 {
 	if r.win != nil {
-		return r.src.n - int64(len(r.win))
+		return r.src.n - int64(len(r.win)-r.used)
 	}
 	return r.src.n - int64(r.br.Buffered())
 }
@@ -388,13 +391,13 @@ func (r *Reader) pos() int64 {
 // reads from r.br.
 func (r *Reader) sync() {
 	if r.win != nil {
-		r.br.Discard(r.br.Buffered() - len(r.win))
-		r.win = nil
+		r.br.Discard(r.br.Buffered() - (len(r.win) - r.used))
+		r.win, r.used = nil, 0
 	}
 }
 
 func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
-	if w := r.win; len(w) >= 16 && !r.slow {
+	if w := r.win[r.used:]; len(w) >= 16 && !r.slow {
 		// A record whole in the window, and one the path below would
 		// read from r.br's buffer: read it the same way, in place.
 		var sec, frac, caplen, wire uint32
@@ -415,7 +418,7 @@ func (r *Reader) nextPcap() ([]byte, frameInfo, error) {
 			if r.passed != nil {
 				r.rec.Offset, r.rec.Header, r.rec.Data = fi.off, [16]byte(w[:16]), data
 			}
-			r.win = w[n:]
+			r.used += n
 			return data, fi, nil
 		}
 	}
@@ -867,13 +870,14 @@ func (r *Reader) frame(data []byte, fi frameInfo) bool {
 	st := &r.stats
 	st.Frames++
 	st.Bytes += int64(len(data))
+	// Most frames come later than all before them: that is asked first.
 	switch {
+	case fi.time > st.LastTime && st.Frames > 1:
+		st.LastTime = fi.time
 	case st.Frames == 1:
 		st.FirstTime, st.LastTime = fi.time, fi.time
 	case fi.time < st.FirstTime:
 		st.FirstTime = fi.time
-	case fi.time > st.LastTime:
-		st.LastTime = fi.time
 	}
 	if n := len(r.links); n > 0 && r.links[n-1].link == fi.link {
 		r.links[n-1].n++
@@ -957,9 +961,10 @@ func (r *Reader) ip4Frame(data []byte, fi frameInfo) bool {
 // udp4Frame is ip4Frame's for UDP; b is the IP packet, its length the
 // header's total.
 func (r *Reader) udp4Frame(b []byte, fi frameInfo) bool {
+	// By offsets in b, as tcp4Frame reads its header.
+	_ = b[27]
 	total := len(b)
-	u := b[20:]
-	src, dst := binary.BigEndian.Uint16(u[0:2]), binary.BigEndian.Uint16(u[2:4])
+	src, dst := binary.BigEndian.Uint16(b[20:22]), binary.BigEndian.Uint16(b[22:24])
 	if src == portGTPU || dst == portGTPU || dst == portVXLAN {
 		return false
 	}
@@ -968,12 +973,12 @@ func (r *Reader) udp4Frame(b []byte, fi frameInfo) bool {
 	// to the IP packet's end, which is its length.
 	var payload []byte
 	var plen int
-	switch ulen := int(binary.BigEndian.Uint16(u[4:6])); {
+	switch ulen := int(binary.BigEndian.Uint16(b[24:26])); {
 	case ulen >= 8:
-		payload, plen = u[8:min(ulen, len(u))], ulen-8
+		payload, plen = b[28:min(20+ulen, total)], ulen-8
 	case ulen == 0:
 		// No length (a jumbogram's, or a writer's that left it out).
-		payload, plen = u[8:], total-28
+		payload, plen = b[28:], total-28
 	default:
 		return false
 	}
@@ -987,16 +992,18 @@ func (r *Reader) udp4Frame(b []byte, fi frameInfo) bool {
 // tcp4Frame is ip4Frame's for TCP; b is the IP packet, its length the
 // header's total. The segment's header must be whole, options included.
 func (r *Reader) tcp4Frame(b []byte, fi frameInfo) bool {
-	seg := b[20:]
-	hl := int(seg[12]>>4) * 4
-	if hl < 20 || hl > len(seg) {
+	// The header's fixed part by its offsets in b, not in a slice cut
+	// from it: each cut costs as much as a field read.
+	_ = b[39]
+	end := 20 + int(b[32]>>4)*4
+	if end < 40 || end > len(b) {
 		return false
 	}
 	p := r.ip4Packet(b, fi)
-	p.SrcPort, p.DstPort, p.Transport = binary.BigEndian.Uint16(seg[0:2]), binary.BigEndian.Uint16(seg[2:4]), TCP
-	p.Seq, p.Ack = binary.BigEndian.Uint32(seg[4:8]), binary.BigEndian.Uint32(seg[8:12])
-	p.Flags, p.Window = seg[13], binary.BigEndian.Uint16(seg[14:16])
-	p.Payload, p.PayloadLen = seg[hl:], len(seg)-hl
+	p.SrcPort, p.DstPort, p.Transport = binary.BigEndian.Uint16(b[20:22]), binary.BigEndian.Uint16(b[22:24]), TCP
+	p.Seq, p.Ack = binary.BigEndian.Uint32(b[24:28]), binary.BigEndian.Uint32(b[28:32])
+	p.Flags, p.Window = b[33], binary.BigEndian.Uint16(b[34:36])
+	p.Payload, p.PayloadLen = b[end:], len(b)-end
 	return true
 }
 
@@ -1007,6 +1014,7 @@ func (r *Reader) ip4Packet(b []byte, fi frameInfo) *Packet {
 	r.stats.Packets++
 	// Field by field: the composite literal is built aside and copied
 	// over with its pointers, which costs more than the rest of the frame.
+	_ = b[19] // the addresses below without a check each
 	p := &r.pkt
 	p.Num, p.Offset, p.Time, p.Interface = r.num, fi.off, fi.time, fi.iface
 	p.Src, p.Dst = netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
