@@ -60,21 +60,32 @@ func validTarget(t []byte) bool {
 	if len(t) == 0 {
 		return false
 	}
-	const ones = 0x0101010101010101
+	if len(t) < 8 {
+		for _, c := range t {
+			if c <= ' ' || c == 0x7f {
+				return false
+			}
+		}
+		return true
+	}
+	// The last eight bytes make one more word, overlapping the one before,
+	// rather than a byte loop for the rest.
+	last := binary.LittleEndian.Uint64(t[len(t)-8:])
 	for len(t) >= 8 {
-		x := binary.LittleEndian.Uint64(t)
-		y := x ^ 0x7f*ones
-		if ((x-0x21*ones)&^x|(y-ones)&^y)&(0x80*ones) != 0 {
+		if badTargetWord(binary.LittleEndian.Uint64(t)) {
 			return false
 		}
 		t = t[8:]
 	}
-	for _, c := range t {
-		if c <= ' ' || c == 0x7f {
-			return false
-		}
-	}
-	return true
+	return !badTargetWord(last)
+}
+
+// badTargetWord reports whether a byte of x is a space, a control byte
+// or DEL (see validTarget).
+func badTargetWord(x uint64) bool {
+	const ones = 0x0101010101010101
+	y := x ^ 0x7f*ones
+	return ((x-0x21*ones)&^x|(y-ones)&^y)&(0x80*ones) != 0
 }
 
 // requestLine splits a request line (without its line end). strict wants
@@ -124,10 +135,8 @@ func statusLine(line []byte) (proto []byte, code int, reason []byte, ok bool) {
 	default:
 		return nil, 0, nil, false
 	}
-	for _, c := range reason {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return nil, 0, nil, false
-		}
+	if !validReason(reason) {
+		return nil, 0, nil, false
 	}
 	return line[:8], code, reason, true
 }
@@ -226,4 +235,30 @@ func LooksLikeResponse(b []byte) bool {
 		return false
 	}
 	return len(line) == 12 || line[12] == ' '
+}
+
+// validReason reports whether a reason phrase holds no control byte but
+// tab, and no DEL. It looks at eight bytes at a time, as validTarget does
+// (the test marks bytes under 0x20 here), and at the bytes of a word
+// only when the word has one: a tab.
+func validReason(r []byte) bool {
+	const ones = 0x0101010101010101
+	for len(r) >= 8 {
+		x := binary.LittleEndian.Uint64(r)
+		y := x ^ 0x7f*ones
+		if ((x-0x20*ones)&^x|(y-ones)&^y)&(0x80*ones) != 0 && !reasonBytes(r[:8]) {
+			return false
+		}
+		r = r[8:]
+	}
+	return reasonBytes(r)
+}
+
+func reasonBytes(r []byte) bool {
+	for _, c := range r {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

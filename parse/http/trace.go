@@ -101,6 +101,18 @@ func squash(s string) string {
 	return b.String()
 }
 
+// lower1 is the first byte of name lowered, 0 for an empty name.
+func lower1(name string) byte {
+	if name == "" {
+		return 0
+	}
+	c := name[0]
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return c
+}
+
 func (t *traceNames) match(name string) bool {
 	if t.filter && name != "" {
 		c := name[len(name)-1]
@@ -114,8 +126,12 @@ func (t *traceNames) match(name string) bool {
 		}
 	}
 	if t.lower != nil {
+		// The first byte first, as is does: the names that pass the
+		// filter are mostly another of the same length (User-Agent and
+		// x-trace-id).
+		c := lower1(name)
 		for _, e := range t.lower {
-			if lowerEq(name, e) {
+			if len(e) == len(name) && c == e[0] && lowerEq(name, e) {
 				return true
 			}
 		}
