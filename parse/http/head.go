@@ -147,11 +147,13 @@ func readFields(f *fields, s string, eol []int, tn *traceNames) {
 	}
 }
 
-// is reports whether name is lower (see lowerEq), with its first byte
-// compared first: most names that have the length of one ceiling reads
-// are another.
-func is(name, lower string) bool {
-	return name[0]|0x20 == lower[0] && lowerEq(name, lower)
+// is reports whether name is lower (see lowerEq). canon is lower as most
+// senders spell it (RFC 9110's and RFC 6455's case): a compare with a
+// constant that the compiler inlines, before the folding one. Then the
+// first byte: most names that have the length of one ceiling reads are
+// another.
+func is(name, lower, canon string) bool {
+	return name == canon || name[0]|0x20 == lower[0] && lowerEq(name, lower)
 }
 
 // apply notes a field ceiling cares about. refold says the value replaces
@@ -166,69 +168,69 @@ func (f *fields) apply(name, value string, tn *traceNames, refold bool) {
 	}
 	switch len(name) {
 	case 4:
-		if is(name, "host") {
+		if is(name, "host", "Host") {
 			if f.host == "" || refold {
 				f.host = value
 			}
 			return
 		}
-		if is(name, "date") {
+		if is(name, "date", "Date") {
 			f.date = value
 			return
 		}
 	case 7:
-		if is(name, "upgrade") {
+		if is(name, "upgrade", "Upgrade") {
 			set(&f.upgrade)
 			return
 		}
 	case 10:
-		if is(name, "connection") {
+		if is(name, "connection", "Connection") {
 			set(&f.connection)
 			return
 		}
 	case 11:
-		if is(name, "retry-after") {
+		if is(name, "retry-after", "Retry-After") {
 			f.retryAfter = value
 			return
 		}
 	case 14:
-		if is(name, "content-length") {
+		if is(name, "content-length", "Content-Length") {
 			f.setContentLength(value)
 			return
 		}
 	case 17:
-		if is(name, "transfer-encoding") {
+		if is(name, "transfer-encoding", "Transfer-Encoding") {
 			set(&f.te)
 			return
 		}
-		if is(name, "sec-websocket-key") {
+		if is(name, "sec-websocket-key", "Sec-WebSocket-Key") {
 			set(&f.wsKey)
 			return
 		}
 	case 20:
-		if is(name, "sec-websocket-accept") {
+		if is(name, "sec-websocket-accept", "Sec-WebSocket-Accept") {
 			set(&f.wsAccept)
 			return
 		}
 	case 21:
-		if is(name, "sec-websocket-version") {
+		if is(name, "sec-websocket-version", "Sec-WebSocket-Version") {
 			set(&f.wsVersion)
 			return
 		}
 	case 22:
-		if is(name, "sec-websocket-protocol") {
+		if is(name, "sec-websocket-protocol", "Sec-WebSocket-Protocol") {
 			set(&f.wsProto)
 			return
 		}
 	case 24:
-		if is(name, "sec-websocket-extensions") {
+		if is(name, "sec-websocket-extensions", "Sec-WebSocket-Extensions") {
 			set(&f.wsExt)
 			return
 		}
 	}
 	if !refold && tn.match(name) {
 		f.trace = append(f.trace, Header{name, value})
-		if is(name, "traceparent") {
+		if is(name, "traceparent", "traceparent") {
 			if id := traceParentID(value); id != "" {
 				f.trace = append(f.trace, Header{"traceparent.trace-id", id})
 			}

@@ -26,23 +26,26 @@ func TestHasToken(t *testing.T) {
 	}
 }
 
-// TestIs checks the first-byte test before lowerEq.
+// TestIs checks the compare with the usual spelling, and the first-byte
+// test before lowerEq for the others.
 func TestIs(t *testing.T) {
 	for _, c := range []struct {
-		name, lower string
-		want        bool
+		name, lower, canon string
+		want               bool
 	}{
-		{"Host", "host", true},
-		{"HOST", "host", true},
-		{"host", "host", true},
-		{"Gost", "host", false},
-		{"(ost", "host", false},
-		{"Date", "host", false},
-		{"Sec-WebSocket-Key", "sec-websocket-key", true},
-		{"Transfer-Encoding", "sec-websocket-key", false},
+		{"Host", "host", "Host", true},
+		{"HOST", "host", "Host", true},
+		{"host", "host", "Host", true},
+		{"Gost", "host", "Host", false},
+		{"(ost", "host", "Host", false},
+		{"Date", "host", "Host", false},
+		{"Sec-WebSocket-Key", "sec-websocket-key", "Sec-WebSocket-Key", true},
+		{"Sec-Websocket-Key", "sec-websocket-key", "Sec-WebSocket-Key", true},
+		{"Sec-WebSocket-Kex", "sec-websocket-key", "Sec-WebSocket-Key", false},
+		{"Transfer-Encoding", "sec-websocket-key", "Sec-WebSocket-Key", false},
 	} {
-		if got := is(c.name, c.lower); got != c.want {
-			t.Errorf("is(%q, %q) = %v, want %v", c.name, c.lower, got, c.want)
+		if got := is(c.name, c.lower, c.canon); got != c.want {
+			t.Errorf("is(%q, %q, %q) = %v, want %v", c.name, c.lower, c.canon, got, c.want)
 		}
 	}
 }
