@@ -56,7 +56,7 @@ func (p *parser) requestHead(r *Request, s string, f *fields, at, t int64) {
 		kind = reqPreface
 	case method == "CONNECT":
 		kind = reqConnect
-	case f.upgrade != "" && hasToken(f.connection, "upgrade"):
+	case f.upgrade != "" && hasUpgrade(f.connection):
 		kind = reqUpgrade
 	}
 	if kind != reqPreface {

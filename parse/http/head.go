@@ -301,6 +301,11 @@ func lastCoding(te string) string {
 	return strings.ToLower(strings.Trim(te, " \t"))
 }
 
+// hasUpgrade and hasWebSocket are hasToken for the tokens of an upgrade,
+// with the value most senders give compared first, inline.
+func hasUpgrade(v string) bool   { return v == "Upgrade" || hasToken(v, "upgrade") }
+func hasWebSocket(v string) bool { return v == "websocket" || hasToken(v, "websocket") }
+
 // hasToken reports whether the comma-separated list v holds tok, lower
 // case (case-insensitive): "keep-alive, Upgrade" holds "upgrade".
 func hasToken(v, tok string) bool {

@@ -26,6 +26,30 @@ func TestHasToken(t *testing.T) {
 	}
 }
 
+// TestUpgradeTokens checks the shortcuts before hasToken.
+func TestUpgradeTokens(t *testing.T) {
+	for _, c := range []struct {
+		v                string
+		upgrade, wsocket bool
+	}{
+		{"Upgrade", true, false},
+		{"upgrade", true, false},
+		{"keep-alive, Upgrade", true, false},
+		{"Upgradex", false, false},
+		{"websocket", false, true},
+		{"WebSocket", false, true},
+		{"h2c, websocket", false, true},
+		{"", false, false},
+	} {
+		if got := hasUpgrade(c.v); got != c.upgrade {
+			t.Errorf("hasUpgrade(%q) = %v, want %v", c.v, got, c.upgrade)
+		}
+		if got := hasWebSocket(c.v); got != c.wsocket {
+			t.Errorf("hasWebSocket(%q) = %v, want %v", c.v, got, c.wsocket)
+		}
+	}
+}
+
 // TestIs checks the compare with the usual spelling, and the first-byte
 // test before lowerEq for the others.
 func TestIs(t *testing.T) {

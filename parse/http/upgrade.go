@@ -21,7 +21,7 @@ func AcceptKey(key string) string {
 // A request missing Sec-WebSocket-Key or with the wrong method still
 // counts: it is an attempt, which the server should refuse.
 func IsWebSocketUpgrade(r *Request) bool {
-	return r != nil && hasToken(r.Upgrade, "websocket") && hasToken(r.Connection, "upgrade")
+	return r != nil && hasWebSocket(r.Upgrade) && hasUpgrade(r.Connection)
 }
 
 // ValidAccept reports whether resp completes the WebSocket handshake req
@@ -31,6 +31,6 @@ func IsWebSocketUpgrade(r *Request) bool {
 // its status code says.
 func ValidAccept(req *Request, resp *Response) bool {
 	return req != nil && resp != nil && resp.Code == 101 &&
-		hasToken(resp.Upgrade, "websocket") && hasToken(resp.Connection, "upgrade") &&
+		hasWebSocket(resp.Upgrade) && hasUpgrade(resp.Connection) &&
 		req.WebSocketKey != "" && resp.WebSocketAccept == AcceptKey(req.WebSocketKey)
 }
