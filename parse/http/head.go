@@ -81,6 +81,8 @@ func toLower8(x uint64) uint64 {
 	return x | upper>>2
 }
 
+func isOWS(c byte) bool { return c == ' ' || c == '\t' }
+
 // trimOWS drops the optional whitespace (spaces and tabs) around s.
 func trimOWS(s string) string {
 	i, j := 0, len(s)
@@ -141,7 +143,12 @@ func readFields(f *fields, s string, eol []int, tn *traceNames) {
 				continue
 			}
 		}
-		value := trimOWS(line[colon+1:])
+		value := line[colon+1:]
+		if n := len(value); n > 1 && value[0] == ' ' && !isOWS(value[1]) && !isOWS(value[n-1]) {
+			value = value[1:] // the usual case: one space after the colon
+		} else {
+			value = trimOWS(value)
+		}
 		f.headers = append(f.headers, Header{name, value})
 		f.apply(name, value, tn, false)
 	}

@@ -123,3 +123,27 @@ func TestUpgraded(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldValueOWS covers the value readFields takes at once (one space
+// after the colon, none at the end) and those it trims.
+func TestFieldValueOWS(t *testing.T) {
+	for _, c := range []struct{ line, value string }{
+		{"Host: h\r\n", "h"},
+		{"Host: a b\r\n", "a b"},
+		{"Host:h\r\n", "h"},
+		{"Host:\r\n", ""},
+		{"Host: \r\n", ""},
+		{"Host:  h\r\n", "h"},
+		{"Host: \th\r\n", "h"},
+		{"Host: h \r\n", "h"},
+		{"Host: h\t\r\n", "h"},
+		{"Host:\th\r\n", "h"},
+	} {
+		s := "GET / HTTP/1.1\r\n" + c.line
+		f := fields{contentLength: -1, headers: make([]Header, 0, 1)}
+		readFields(&f, s, []int{16, len(s)}, &defaultTraceNames)
+		if len(f.headers) != 1 || f.headers[0].Value != c.value || f.host != c.value {
+			t.Errorf("%q: headers %q, host %q; want value %q", c.line, f.headers, f.host, c.value)
+		}
+	}
+}
