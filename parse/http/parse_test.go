@@ -288,3 +288,38 @@ func TestValidTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestValidReason: validReason, which looks at eight bytes at a time and
+// at the bytes of a word only when the word may hold a bad one, says what
+// the rule says (no control byte but tab, no DEL) for every byte in every
+// place of reasons shorter than, as long as and longer than a word.
+func TestValidReason(t *testing.T) {
+	rule := func(b []byte) bool {
+		for _, c := range b {
+			if c < ' ' && c != '\t' || c == 0x7f {
+				return false
+			}
+		}
+		return true
+	}
+	check := func(b []byte) {
+		t.Helper()
+		if got, want := validReason(b), rule(b); got != want {
+			t.Errorf("validReason(%q) = %v, want %v", b, got, want)
+		}
+	}
+	check(nil)
+	for _, n := range []int{1, 7, 8, 9, 16, 17, 23} {
+		base := []byte(strings.Repeat("OK \x80~\t", 5)[:n])
+		check(base)
+		for i := range n {
+			for c := range 256 {
+				b := bytes.Clone(base)
+				b[i] = byte(c)
+				check(b)
+				b[n-1-i] = '\t'
+				check(b)
+			}
+		}
+	}
+}
