@@ -494,6 +494,10 @@ func (a *Assembler) open(k key, srcIsA bool, p *pcap.Packet) *conn {
 func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wire int) {
 	fl := p.Flags
 	first := c.Packets[0]+c.Packets[1] == 0
+	// The state moves only with a SYN, a side's first packet or the
+	// server's first byte (ack and fin recompute it for the handshake and
+	// the FINs, a reset ends the packet here): most packets leave it be.
+	settled := fl&pcap.SYN == 0 && c.active[s] && (s == Client || wire == 0 || c.Bytes[Server] > 0)
 	c.Packets[s]++
 	c.Bytes[s] += int64(wire)
 	c.Last = p.Time
@@ -549,7 +553,9 @@ func (a *Assembler) segment(c *conn, s Side, p *pcap.Packet, payload []byte, wir
 		a.close(c, EndFIN, max(c.FinAt[0], c.FinAt[1]))
 		return
 	}
-	c.State = c.state()
+	if !settled {
+		c.State = c.state()
+	}
 }
 
 // syn handles the SYN flag; false means the packet is ignored.

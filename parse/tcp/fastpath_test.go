@@ -373,3 +373,50 @@ func TestEvictsWhatIsDueFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestStateKeptCurrent: a connection's State is what state() makes of it
+// after every packet, though segment only recomputes it when something it
+// reads can have moved.
+func TestStateKeptCurrent(t *testing.T) {
+	type input struct {
+		name  string
+		build func(f *flow)
+		opts  Options
+	}
+	ins := []input{
+		// The server's first byte comes after its bare ACK: answered at last.
+		{name: "server_data_after_bare_ack", build: func(f *flow) {
+			f.c("S", isn, 0, "")
+			f.s("A", isnS, isn+1, "")
+			f.s("PA", isnS, isn+1, "100 Trying")
+		}},
+		// The SYN-ACK comes after the server's bare ACK: answered at last.
+		{name: "synack_after_bare_ack", build: func(f *flow) {
+			f.c("S", isn, 0, "")
+			f.s("A", isnS+1, isn+1, "")
+			f.s("SA", isnS, isn+1, "")
+		}},
+		{name: "client_data_then_server_midstream", build: func(f *flow) {
+			f.c("PA", isn, isnS, "INVITE")
+			f.c("PA", isn+6, isnS, "BYE")
+			f.s("A", isnS, isn+9, "")
+			f.s("PA", isnS, isn+9, "200 OK")
+		}},
+	}
+	for _, c := range cases {
+		ins = append(ins, input{"case/" + c.name, c.build, c.opts})
+	}
+	for _, in := range ins {
+		t.Run(in.name, func(t *testing.T) {
+			f := newFlow()
+			in.build(f)
+			a := NewAssembler(nopHandler{}, in.opts)
+			for _, p := range f.pkts {
+				a.Packet(p)
+				if c := a.last; c != nil && !c.dead && c.State != c.state() {
+					t.Fatalf("packet %d: State %v, state() %v", p.Num, c.State, c.state())
+				}
+			}
+		})
+	}
+}
