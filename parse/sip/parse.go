@@ -386,14 +386,21 @@ func (f *frame) add(off int, reason string, err error) {
 	}
 }
 
-// startAt takes the start line LooksAt found and returns where the
-// headers begin. LooksAt cut the first line after the CRLFs as find's
-// loop does, and read it with the same readStartLine: its answer is the
-// loop's first, and the loop would stop there.
-func (f *frame) startAt(st *Start) int {
+// startGiven sets where find's start line loop begins: at i, the first
+// line after the CRLFs, with no start line found yet; or, given the
+// start line LooksAt found in a datagram, past the end (n) with the start
+// line taken, and next where the headers begin. LooksAt cut that first
+// line as the loop does and read it with the same readStartLine: its
+// answer is the loop's first, and the loop would stop there.
+func (f *frame) startGiven(i, n int, datagram bool) (next, pos int) {
+	st := f.given
+	if st == nil || !st.ok || !datagram {
+		f.start = -1
+		return 0, i
+	}
 	f.start, f.lineEnd, f.status = int(st.at), int(st.end), st.status
 	f.methodEnd, f.uriStart = int(st.methodEnd), int(st.uriStart)
-	return int(st.next)
+	return int(st.next), n
 }
 
 // find frames the message at the start of b. full makes it take the
@@ -414,11 +421,8 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	// Find the start line, skipping lines of junk: a stream that lost sync
 	// finds the next message, and a payload with garbage in front is
 	// still read (RFC 3261 7.5 only allows CRLFs there, so it is counted).
-	f.start = -1
-	next, pos := 0, i
-	if st := f.given; st != nil && st.ok && lim.datagram {
-		next, pos = f.startAt(st), len(b)
-	}
+	// A datagram's may be known already (startGiven).
+	next, pos := f.startGiven(i, len(b), lim.datagram)
 	for ; pos < len(b); pos = next {
 		end, nl := len(b), bytes.IndexByte(b[pos:], '\n')
 		next = len(b)
