@@ -441,7 +441,8 @@ func (f *fileSource) udp(p *pcap.Packet) {
 		f.stats.KeepAlives++
 		return
 	}
-	if !sip.Looks(b) {
+	var st sip.Start
+	if !sip.LooksAt(b, &st) {
 		if !f.media.count(p) {
 			f.stats.UDPOther++
 		}
@@ -450,7 +451,7 @@ func (f *fileSource) udp(p *pcap.Packet) {
 	if f.udpSIP == nil {
 		f.udpSIP = newUDPParser(f.worker())
 	}
-	j := f.udpSIP.add(b)
+	j := f.udpSIP.add(b, &st)
 	ev := f.event(KindSIP, p.Time, p.Num, "udp")
 	ev.Offset, ev.Src, ev.Dst, ev.job = p.Offset, p.SrcAddrPort(), p.DstAddrPort(), j
 	f.hold(ev)

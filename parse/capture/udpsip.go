@@ -60,8 +60,11 @@ type sipJob struct {
 	// buffer. The copy is the message's: it is parsed with
 	// ParseSharedInto, so that the Message's strings and Body point into
 	// it rather than into a second copy of the headers.
-	b   []byte
-	msg sip.Message
+	b []byte
+	// start is what sip.LooksAt learnt of a datagram's start line, for
+	// its parse; a stream's message has none.
+	start sip.Start
+	msg   sip.Message
 }
 
 // overKind is what a job's message came over: it decides how it is
@@ -176,14 +179,16 @@ func (w *parseWorker) parse(j *sipJob) {
 	if j.over == overTCP {
 		opts = &w.stream
 	}
-	ok, _, err := w.parser.ParseSharedInto(&j.msg, j.b, opts)
-	j.ok, j.err = ok, err
 	if j.over == overUDP {
-		j.m = nil
+		ok, _, err := w.parser.ParseSharedIntoAt(&j.msg, j.b, &j.start, opts)
+		j.ok, j.err, j.m = ok, err, nil
 		if ok {
 			j.m = &j.msg
 		}
+		return
 	}
+	ok, _, err := w.parser.ParseSharedInto(&j.msg, j.b, opts)
+	j.ok, j.err = ok, err
 }
 
 // queue hands j to the goroutine.
@@ -270,8 +275,9 @@ func newUDPParser(w *parseWorker) *udpParser {
 	return u
 }
 
-// add queues a datagram and returns its job.
-func (u *udpParser) add(b []byte) *sipJob {
+// add queues a datagram, with what sip.LooksAt learnt of it, and returns
+// its job.
+func (u *udpParser) add(b []byte, st *sip.Start) *sipJob {
 	c := u.chunk
 	if len(b) > u.chunkSize/4 {
 		c = &udpChunk{buf: make([]byte, 0, len(b)), sealed: true}
@@ -283,6 +289,7 @@ func (u *udpParser) add(b []byte) *sipJob {
 	c.live++
 	j, _ := u.free.Get()
 	j.b, j.chunk, j.m, j.err, j.over = c.buf[off:len(c.buf):len(c.buf)], c, nil, nil, overUDP
+	j.start = *st
 	u.w.queue(j)
 	return j
 }

@@ -11,11 +11,31 @@ const looksWindow = 2048
 // scheme) or a status line (SIP/2.0 NNN). It recognises SIP on any port
 // without parsing. A line whose front is garbage (control bytes) before a
 // start line counts, as Parse skips that junk.
-func Looks(b []byte) bool {
-	for len(b) > 0 && (b[0] == '\r' || b[0] == '\n') {
-		b = b[1:]
+func Looks(b []byte) bool { return LooksAt(b, nil) }
+
+// Start is what LooksAt learnt of a datagram's start line, so that its
+// parse (Parser.ParseSharedIntoAt) need not cut and read the line again:
+// a UDP payload is looked at on the reading goroutine and parsed on
+// another. Offsets are from the start of the payload; ok is false when
+// LooksAt saw too little of the line to say where it ends.
+type Start struct {
+	at, end, next       int32 // the start line, its end before CR LF, the byte after its LF
+	methodEnd, uriStart int32 // a request's, from at
+	status, ok          bool
+}
+
+// LooksAt is Looks telling, when st is not nil, what it learnt of the
+// start line in *st.
+func LooksAt(b []byte, st *Start) bool {
+	skip := 0
+	for skip < len(b) && (b[skip] == '\r' || b[skip] == '\n') {
+		skip++
 	}
-	if len(b) > looksWindow {
+	b = b[skip:]
+	// The whole line is seen when the window holds its end or the
+	// payload's.
+	whole := len(b) <= looksWindow
+	if !whole {
 		b = b[:looksWindow]
 	}
 	if len(b) < len("SIP/2.0 200") {
@@ -34,13 +54,19 @@ func Looks(b []byte) bool {
 	if junkByte(b[0]) && !hasSlash20(b) {
 		return false
 	}
+	next := len(b)
 	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
-		b = b[:nl]
+		b, next, whole = b[:nl], nl+1, true
 	}
 	if len(b) > 0 && b[len(b)-1] == '\r' {
 		b = b[:len(b)-1]
 	}
-	return startLine(b) >= 0
+	si := readStartLine(b)
+	if st != nil && whole && si.at >= 0 {
+		*st = Start{at: int32(skip + si.at), end: int32(skip + len(b)), next: int32(skip + next),
+			methodEnd: int32(si.methodEnd - si.at), uriStart: int32(si.uriStart - si.at), status: si.status, ok: true}
+	}
+	return si.at >= 0
 }
 
 // hasSlash20 reports whether b holds "/2.0". It runs on every RTP payload
@@ -115,11 +141,6 @@ var (
 // header that merely ends in "SIP/2.0".
 func junkByte(c byte) bool { return (c < 0x20 && c != '\t') || c >= 0x7f }
 
-// startLine returns where in line (no CR LF) a start line begins, or -1.
-func startLine(line []byte) int {
-	return readStartLine(line).at
-}
-
 // startInfo is where a start line and the parts of a request line lie,
 // as offsets in the line given to readStartLine.
 type startInfo struct {
@@ -128,7 +149,8 @@ type startInfo struct {
 	methodEnd, uriStart int // a request's
 }
 
-// readStartLine is startLine saying what it learnt on the way.
+// readStartLine tells where in line (no CR LF) a start line begins (at,
+// -1 when there is none) and where a request line's parts lie.
 func readStartLine(line []byte) startInfo {
 	if isStatusLine(line) {
 		return startInfo{at: 0, status: true}

@@ -2,8 +2,11 @@ package sip
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -26,14 +29,56 @@ func looksRef(b []byte) bool {
 	if len(b) > 0 && b[len(b)-1] == '\r' {
 		b = b[:len(b)-1]
 	}
-	return startLine(b) >= 0
+	return readStartLine(b).at >= 0
 }
 
-// TestLooksAgree holds Looks to looksRef on the package's messages and
-// streams, the fuzz corpus, and on the shapes its shortcuts decide:
-// every prefix of each (start lines cut short), status lines with odd
-// bytes after the code, and payloads with junk in front.
+// TestLooksAgree holds Looks to looksRef (see eachLooksInput).
 func TestLooksAgree(t *testing.T) {
+	eachLooksInput(t, func(b []byte) {
+		if got, want := Looks(b), looksRef(b); got != want {
+			t.Fatalf("Looks(%q) = %v, the reference %v", clip(string(b)), got, want)
+		}
+	})
+}
+
+// TestParseAtAgrees holds a datagram's parse from what LooksAt learnt
+// (ParseSharedIntoAt) to its parse from scratch, on Looks' inputs and on
+// request lines that run past Looks' window, where LooksAt sees a line
+// end that is not the line's.
+func TestParseAtAgrees(t *testing.T) {
+	opts := &Options{Datagram: true}
+	var p Parser
+	check := func(b []byte) {
+		var st Start
+		if !LooksAt(b, &st) {
+			return
+		}
+		var at, want Message
+		okAt, nAt, errAt := p.ParseSharedIntoAt(&at, b, &st, opts)
+		ok, n, err := p.ParseSharedInto(&want, b, opts)
+		if okAt != ok || nAt != n || fmt.Sprint(errAt) != fmt.Sprint(err) || !reflect.DeepEqual(at, want) {
+			t.Fatalf("%q: from LooksAt %v %d %v %+v, from scratch %v %d %v %+v",
+				clip(string(b)), okAt, nAt, errAt, at, ok, n, err, want)
+		}
+	}
+	eachLooksInput(t, check)
+	for _, tail := range []string{
+		" SIP/2.0\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\n\r\n",
+		" SIP/2.0x\r\nOPTIONS sip:b SIP/2.0\r\nCall-ID: a\r\nCSeq: 1 OPTIONS\r\n\r\n",
+		" SIP/2.0",
+	} {
+		for _, pad := range []int{looksWindow - 30, looksWindow - 20, looksWindow - 19, looksWindow - 18, looksWindow} {
+			in := "\r\nINVITE sip:" + strings.Repeat("a", pad) + tail
+			check([]byte(in))
+		}
+	}
+}
+
+// eachLooksInput calls f with the package's messages and streams, the
+// fuzz corpus, and the shapes Looks' shortcuts decide: every prefix of
+// each (start lines cut short), status lines with odd bytes after the
+// code, and payloads with junk in front.
+func eachLooksInput(t *testing.T, f func([]byte)) {
 	var inputs [][]byte
 	for _, c := range parseCases {
 		inputs = append(inputs, []byte(c.in))
@@ -71,10 +116,7 @@ func TestLooksAgree(t *testing.T) {
 			if n > 64 && n < len(in) {
 				n = len(in)
 			}
-			b := in[:n]
-			if got, want := Looks(b), looksRef(b); got != want {
-				t.Fatalf("Looks(%q) = %v, the reference %v", clip(string(b)), got, want)
-			}
+			f(in[:n])
 		}
 	}
 }

@@ -205,7 +205,7 @@ var parsers = sync.Pool{New: func() any { return new(Parser) }}
 // Parser.Parse.
 func Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 	p := parsers.Get().(*Parser)
-	m, n, err = p.parse(nil, b, opts, false)
+	m, n, err = p.parse(nil, b, nil, opts, false)
 	parsers.Put(p)
 	return m, n, err
 }
@@ -228,7 +228,7 @@ func Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 // Only the first problem found is reported. If err is nil, m.CallID is
 // not empty.
 func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
-	return p.parse(nil, b, opts, false)
+	return p.parse(nil, b, nil, opts, false)
 }
 
 // ParseShared is Parse for a caller that gives b up to the message: b is
@@ -238,7 +238,7 @@ func (p *Parser) Parse(b []byte, opts *Options) (m *Message, n int, err error) {
 // one of them keeps b alive, as Body always did. So does CallID (see
 // Message): a consumer that keeps it past b's life clones it.
 func (p *Parser) ParseShared(b []byte, opts *Options) (m *Message, n int, err error) {
-	return p.parse(nil, b, opts, true)
+	return p.parse(nil, b, nil, opts, true)
 }
 
 // ParseSharedInto is ParseShared writing into *m, as ParseInto does Parse.
@@ -247,7 +247,15 @@ func (p *Parser) ParseShared(b []byte, opts *Options) (m *Message, n int, err er
 // both: only Method and CSeqMethod, which are constants or copies, stay
 // valid after that.
 func (p *Parser) ParseSharedInto(m *Message, b []byte, opts *Options) (ok bool, n int, err error) {
-	got, n, err := p.parse(m, b, opts, true)
+	got, n, err := p.parse(m, b, nil, opts, true)
+	return got != nil, n, err
+}
+
+// ParseSharedIntoAt is ParseSharedInto for a datagram that LooksAt said
+// looks like SIP, with what it learnt of the start line in st: the parse
+// starts there rather than cutting the line again.
+func (p *Parser) ParseSharedIntoAt(m *Message, b []byte, st *Start, opts *Options) (ok bool, n int, err error) {
+	got, n, err := p.parse(m, b, st, opts, true)
 	return got != nil, n, err
 }
 
@@ -256,7 +264,7 @@ func (p *Parser) ParseSharedInto(m *Message, b []byte, opts *Options) (ok bool, 
 // holds a message (Parse's m != nil); then nothing of the previous one is
 // left in it. Otherwise *m is untouched.
 func (p *Parser) ParseInto(m *Message, b []byte, opts *Options) (ok bool, n int, err error) {
-	got, n, err := p.parse(m, b, opts, false)
+	got, n, err := p.parse(m, b, nil, opts, false)
 	return got != nil, n, err
 }
 
@@ -286,7 +294,7 @@ func limitsOf(opts *Options) limits {
 	return lim
 }
 
-func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Message, int, error) {
+func (p *Parser) parse(dst *Message, b []byte, st *Start, opts *Options, shared bool) (*Message, int, error) {
 	lim := limitsOf(opts)
 	names := DefaultCorrelationHeaders
 	if opts != nil && opts.CorrelationHeaders != nil {
@@ -296,7 +304,7 @@ func (p *Parser) parse(dst *Message, b []byte, opts *Options, shared bool) (*Mes
 		p.corr, p.corrOK = newCorrelation(names), true
 	}
 
-	f := frame{lines: &p.lines}
+	f := frame{lines: &p.lines, given: st}
 	if err := p.frame(&f, b, &lim, p.full); err != nil {
 		return nil, f.n, err
 	}
@@ -356,6 +364,8 @@ type frame struct {
 	// finds, the Parser's (see Parser.ends); nil when the Parser is
 	// full, and headersFull then searches line by line.
 	ends *[lineEndsLen]int
+	// given is the start line LooksAt found, if any (ParseSharedIntoAt).
+	given *Start
 }
 
 // savedLine is what frame.find learnt of a header line while looking for
@@ -376,6 +386,23 @@ func (f *frame) add(off int, reason string, err error) {
 	}
 }
 
+// startGiven sets where find's start line loop begins: at i, the first
+// line after the CRLFs, with no start line found yet; or, given the
+// start line LooksAt found in a datagram, past the end (n) with the start
+// line taken, and next where the headers begin. LooksAt cut that first
+// line as the loop does and read it with the same readStartLine: its
+// answer is the loop's first, and the loop would stop there.
+func (f *frame) startGiven(i, n int, datagram bool) (next, pos int) {
+	st := f.given
+	if st == nil || !st.ok || !datagram {
+		f.start = -1
+		return 0, i
+	}
+	f.start, f.lineEnd, f.status = int(st.at), int(st.end), st.status
+	f.methodEnd, f.uriStart = int(st.methodEnd), int(st.uriStart)
+	return int(st.next), n
+}
+
 // find frames the message at the start of b. full makes it take the
 // general path (see Parser.full): it then saves no line for fill.
 func (f *frame) find(b []byte, lim *limits, full bool) error {
@@ -394,9 +421,9 @@ func (f *frame) find(b []byte, lim *limits, full bool) error {
 	// Find the start line, skipping lines of junk: a stream that lost sync
 	// finds the next message, and a payload with garbage in front is
 	// still read (RFC 3261 7.5 only allows CRLFs there, so it is counted).
-	f.start = -1
-	next := 0
-	for pos := i; pos < len(b); pos = next {
+	// A datagram's may be known already (startGiven).
+	next, pos := f.startGiven(i, len(b), lim.datagram)
+	for ; pos < len(b); pos = next {
 		end, nl := len(b), bytes.IndexByte(b[pos:], '\n')
 		next = len(b)
 		if nl >= 0 {
