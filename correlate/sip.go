@@ -643,7 +643,10 @@ func (c *call) txn(m *sip.Message) *txn {
 		cseq = m.CSeq
 	}
 	var shared string // a copy of branch the call keeps already
-	for i := range c.txns {
+	// Newest first: a response or an ACK mostly belongs to the
+	// transaction started last (a BYE's 200 after the INVITE's and the
+	// ACK's), so that most look-ups stop at the first one.
+	for i := len(c.txns) - 1; i >= 0; i-- {
 		x := &c.txns[i]
 		if sameBranch(x.branch, branch) {
 			if x.method == method && x.cseq == cseq {

@@ -428,3 +428,58 @@ func TestSameBranch(t *testing.T) {
 		}
 	}
 }
+
+// TestCallTxn checks that a message finds the transaction it belongs to
+// wherever it lies among the call's (the look-up goes newest first), that
+// a new transaction starts only when none matches, and that one sharing
+// a branch shares the call's copy of it.
+func TestCallTxn(t *testing.T) {
+	msg := func(branch, method string, cseq uint32) *sip.Message {
+		m := &sip.Message{CSeq: cseq, CSeqMethod: method}
+		m.Via.Branch = branch
+		return m
+	}
+	setup := []*sip.Message{
+		msg("z9hG4bKinv", "INVITE", 1), msg("z9hG4bKack", "ACK", 1),
+		msg("z9hG4bKbye", "BYE", 2), msg("old", "INFO", 3), msg("old", "INFO", 4),
+	}
+	for _, tc := range []struct {
+		name string
+		m    *sip.Message
+		want int // index among the call's transactions; len(setup): new
+	}{
+		{"first", msg("z9hG4bKinv", "INVITE", 1), 0},
+		{"middle", msg("z9hG4bKack", "ACK", 1), 1},
+		{"last RFC 3261", msg("z9hG4bKbye", "BYE", 2), 2},
+		{"by CSeq", msg("old", "INFO", 3), 3},
+		{"newest", msg("old", "INFO", 4), 4},
+		{"RFC 3261 branch ignores CSeq", msg("z9hG4bKinv", "INVITE", 9), 0},
+		{"other method, same branch", msg("z9hG4bKinv", "CANCEL", 1), len(setup)},
+		{"other CSeq, old branch", msg("old", "INFO", 5), len(setup)},
+		{"other branch", msg("z9hG4bKnew", "BYE", 2), len(setup)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newSIPTracker(DefaultTimerB, DefaultTimerF, nil, SpillOptions{})
+			c := tr.newCall("id")
+			for _, m := range setup {
+				c.txn(m)
+			}
+			if len(c.txns) != len(setup) {
+				t.Fatalf("setup made %d transactions, want %d", len(c.txns), len(setup))
+			}
+			x := c.txn(tc.m)
+			got := int((uintptr(unsafe.Pointer(x)) - uintptr(unsafe.Pointer(&c.txns[0]))) / unsafe.Sizeof(*x))
+			if got != tc.want || len(c.txns) != max(len(setup), tc.want+1) {
+				t.Fatalf("transaction %d of %d, want %d", got, len(c.txns), tc.want)
+			}
+			if x.branch != tc.m.Via.Branch || x.method != tc.m.CSeqMethod {
+				t.Errorf("transaction %q %q, want %q %q", x.branch, x.method, tc.m.Via.Branch, tc.m.CSeqMethod)
+			}
+			for _, y := range c.txns[:len(setup)] {
+				if y.branch == x.branch && unsafe.StringData(y.branch) != unsafe.StringData(x.branch) {
+					t.Errorf("branch %q kept twice", x.branch)
+				}
+			}
+		})
+	}
+}
