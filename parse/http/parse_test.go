@@ -273,20 +273,7 @@ func TestValidTarget(t *testing.T) {
 			t.Errorf("validTarget(%q) = %v, want %v", b, got, want)
 		}
 	}
-	check(nil)
-	for _, n := range []int{1, 7, 8, 9, 16, 17, 23} {
-		base := []byte(strings.Repeat("/a\x80~!", 5)[:n])
-		check(base)
-		for i := range n {
-			for c := range 256 {
-				b := bytes.Clone(base)
-				b[i] = byte(c)
-				check(b)
-				b[n-1-i] = 0x7f
-				check(b)
-			}
-		}
-	}
+	eachByteAt("/a\x80~!", 0x7f, check)
 }
 
 // TestValidReason: validReason, which looks at eight bytes at a time and
@@ -308,16 +295,24 @@ func TestValidReason(t *testing.T) {
 			t.Errorf("validReason(%q) = %v, want %v", b, got, want)
 		}
 	}
+	eachByteAt("OK \x80~\t", '\t', check)
+}
+
+// eachByteAt calls check on nothing, then on texts made of unit repeated,
+// shorter than, as long as and longer than a word, with every byte value
+// in every place, alone and with also second at the mirror place: what a
+// reader that takes eight bytes at a time must judge as a byte loop does.
+func eachByteAt(unit string, second byte, check func([]byte)) {
 	check(nil)
 	for _, n := range []int{1, 7, 8, 9, 16, 17, 23} {
-		base := []byte(strings.Repeat("OK \x80~\t", 5)[:n])
+		base := []byte(strings.Repeat(unit, 5)[:n])
 		check(base)
 		for i := range n {
 			for c := range 256 {
 				b := bytes.Clone(base)
 				b[i] = byte(c)
 				check(b)
-				b[n-1-i] = '\t'
+				b[n-1-i] = second
 				check(b)
 			}
 		}
