@@ -944,8 +944,8 @@ func (a *Analyzer) settleOffset(r *Result) {
 		a.corr.ClockOffset = int64(*a.opts.ClockOffset)
 		a.corr.OffsetBasis = "given with --clock-offset"
 	case len(a.offsets) > 0:
-		slices.Sort(a.offsets)
 		n := len(a.offsets)
+		selectAt(a.offsets, n/4, n/2, n*3/4)
 		a.corr.ClockOffset = a.offsets[n/2]
 		a.corr.OffsetSpread = a.offsets[n*3/4] - a.offsets[n/4]
 		a.corr.OffsetBasis = fmt.Sprintf("median of %s matches by Call-ID or trace ID", thousands(a.offsetsSeen))

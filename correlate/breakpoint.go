@@ -328,18 +328,12 @@ func (lv *levelAcc) level(c int32) Level {
 	}
 	l := Level{Concurrency: c, Attempts: lv.attempts, Failures: lv.failures, P50: -1, P90: -1, P99: -1}
 	if n := len(lv.rts); n > 0 {
-		sort.Slice(lv.rts, func(i, j int) bool { return lv.rts[i] < lv.rts[j] })
-		q := func(p float64) int64 {
-			i := int(p*float64(n)+0.5) - 1
-			if i < 0 {
-				i = 0
-			}
-			if i >= n {
-				i = n - 1
-			}
-			return lv.rts[i]
+		q := func(p float64) int {
+			return min(max(int(p*float64(n)+0.5)-1, 0), n-1)
 		}
-		l.P50, l.P90, l.P99 = q(0.50), q(0.90), q(0.99)
+		i50, i90, i99 := q(0.50), q(0.90), q(0.99)
+		selectAt(lv.rts, i50, i90, i99)
+		l.P50, l.P90, l.P99 = lv.rts[i50], lv.rts[i90], lv.rts[i99]
 	}
 	return l
 }
