@@ -82,3 +82,54 @@ func TestLayerCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerEdges: each layer's Edges count its attempts and failures by
+// edge as a plain tally does, with the edges taking turns and runs of
+// one edge, as layerAcc's look at the last edge meets them.
+func TestLayerEdges(t *testing.T) {
+	edges := []netip.AddrPort{
+		netip.MustParseAddrPort("10.0.0.1:5060"),
+		netip.MustParseAddrPort("10.0.0.1:5061"),
+		netip.MustParseAddrPort("10.0.0.2:5060"),
+		netip.MustParseAddrPort("[fd00::1]:5060"),
+	}
+	orders := []struct {
+		name string
+		pick func(i int) int
+	}{
+		{"one edge", func(int) int { return 0 }},
+		{"taking turns", func(i int) int { return i % len(edges) }},
+		{"runs", func(i int) int { return (i / 5) % len(edges) }},
+		{"two in turn, then another", func(i int) int { return min(i%2+i/40, len(edges)-1) }},
+	}
+	for _, o := range orders {
+		type tally struct{ attempts, failures int64 }
+		want := map[Layer]map[netip.AddrPort]tally{}
+		var list []Attempt
+		for i := range 120 {
+			a := Attempt{Layer: []Layer{LayerSIP, LayerTCP}[i/3%2], Time: int64(i) * 1e6, Edge: edges[o.pick(i)], Outcome: Answered, Status: "200"}
+			if i%7 == 0 {
+				a.Outcome, a.Failed, a.Status = Rejected, true, "503"
+			}
+			list = append(list, a)
+			if want[a.Layer] == nil {
+				want[a.Layer] = map[netip.AddrPort]tally{}
+			}
+			w := want[a.Layer][a.Edge]
+			w.attempts++
+			if a.Failed {
+				w.failures++
+			}
+			want[a.Layer][a.Edge] = w
+		}
+		for _, lr := range layerResults(AttemptsOf(list)) {
+			got := map[netip.AddrPort]tally{}
+			for _, e := range lr.Edges {
+				got[e.Edge] = tally{e.Attempts, e.Failures}
+			}
+			if !reflect.DeepEqual(got, want[lr.Layer]) {
+				t.Errorf("%s, %s: edges %v, a tally gives %v", o.name, lr.Layer, got, want[lr.Layer])
+			}
+		}
+	}
+}
