@@ -186,7 +186,7 @@ func (c *layerAcc) add(i int, at *Attempt, src *Attempts) {
 
 // edge is the account of layer l's edge e. A load test's attempts go to
 // one edge or a few, mostly the last one's again: a compare finds it,
-// where hashing an address for the map was a fifth of add.
+// where hashing the address for the map cost as much as the rest of add.
 func (c *layerAcc) edge(l Layer, e netip.AddrPort) *EdgeCount {
 	var last **EdgeCount
 	if int(l) < numLayers {
