@@ -3,6 +3,7 @@ package correlate
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/internal/spill"
@@ -257,20 +258,21 @@ func (jtlCodec) Encode(b []byte, r *jtlRecord) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.start))
 	b = append(b, byte(r.layer), byte(r.outcome), byte(r.kind), flags)
 	// The times as lengths: a few bytes rather than the 6 of a Unix ms.
-	b = spill.AppendInt(b, r.end-r.start)
+	var v [jtlNumbers]uint64
+	v[0] = zigzag(r.end - r.start)
+	k := 1
 	if flags&jtlAnsweredEarly != 0 {
-		b = spill.AppendInt(b, r.answered-r.start)
+		v[k] = zigzag(r.answered - r.start)
+		k++
 	}
-	b = spill.AppendInt(b, r.file)
-	b = spill.AppendInt(b, int64(r.conc))
-	b = spill.AppendInt(b, int64(r.tHost))
-	b = spill.AppendInt(b, int64(r.own))
-	b = spill.AppendUint(b, uint64(r.status))
+	v[k], v[k+1], v[k+2], v[k+3] = zigzag(r.file), zigzag(int64(r.conc)), zigzag(int64(r.tHost)), zigzag(int64(r.own))
+	v[k+4] = uint64(r.status)
+	k += 5
 	if flags&jtlHasSample != 0 {
-		b = spill.AppendInt(b, r.all)
-		b = spill.AppendInt(b, r.line)
-		b = spill.AppendUint(b, uint64(r.shape))
+		v[k], v[k+1], v[k+2] = zigzag(r.all), zigzag(r.line), uint64(r.shape)
+		k += 3
 	}
+	b = appendUvarints(b, v[:k])
 	if flags&jtlHasCallID != 0 {
 		b = spill.AppendString(b, r.callID)
 	}
@@ -278,6 +280,32 @@ func (jtlCodec) Encode(b []byte, r *jtlRecord) []byte {
 		b = spill.AppendString(b, r.traceID)
 	}
 	return b
+}
+
+// jtlNumbers is the most numbers a record has between its head and its
+// IDs, written and read in one loop: a call and a capacity check per
+// number (spill.AppendInt, varints.int) were half of the codec's cost.
+const jtlNumbers = 10
+
+// appendUvarints appends each of v as binary.AppendUvarint does; most
+// take one or two bytes (a count in the thousands), written straight.
+func appendUvarints(b []byte, v []uint64) []byte {
+	n := len(b)
+	b = slices.Grow(b, binary.MaxVarintLen64*len(v))
+	b = b[:n+binary.MaxVarintLen64*len(v)]
+	for _, x := range v {
+		switch {
+		case x < 1<<7:
+			b[n] = byte(x)
+			n++
+		case x < 1<<14:
+			b[n], b[n+1] = byte(x)|0x80, byte(x>>7)
+			n += 2
+		default:
+			n += binary.PutUvarint(b[n:], x)
+		}
+	}
+	return b[:n]
 }
 
 func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
@@ -288,16 +316,27 @@ func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
 	r.layer, r.outcome, r.kind = Layer(src[8]), Outcome(src[9]), FailureKind(src[10])
 	flags := src[11]
 	r.failed = flags&jtlFailed != 0
-	d := varints{b: src, n: 12}
-	r.end = r.start + d.int()
-	r.answered = r.end
+	var v [jtlNumbers]uint64
+	k := 6
 	if flags&jtlAnsweredEarly != 0 {
-		r.answered = r.start + d.int()
+		k++
 	}
-	r.file = d.int()
-	r.conc, r.tHost, r.own, r.status = int32(d.int()), int32(d.int()), int32(d.int()), uint32(d.uint())
 	if flags&jtlHasSample != 0 {
-		r.all, r.line, r.shape = d.int(), d.int(), uint32(d.uint())
+		k += 3
+	}
+	d := varints{b: src, n: 12}
+	d.uints(v[:k])
+	r.end = r.start + unzigzag(v[0])
+	r.answered = r.end
+	j := 1
+	if flags&jtlAnsweredEarly != 0 {
+		r.answered = r.start + unzigzag(v[j])
+		j++
+	}
+	r.file = unzigzag(v[j])
+	r.conc, r.tHost, r.own, r.status = int32(unzigzag(v[j+1])), int32(unzigzag(v[j+2])), int32(unzigzag(v[j+3])), uint32(v[j+4])
+	if flags&jtlHasSample != 0 {
+		r.all, r.line, r.shape = unzigzag(v[j+5]), unzigzag(v[j+6]), uint32(v[j+7])
 	}
 	if flags&jtlHasCallID != 0 {
 		r.callID = d.string(ar)
@@ -344,9 +383,31 @@ func (d *varints) long() uint64 {
 	return v
 }
 
-func (d *varints) int() int64 {
-	u := d.uint()
-	return int64(u>>1) ^ -int64(u&1)
+func (d *varints) int() int64 { return unzigzag(d.uint()) }
+
+// uints reads len(v) numbers into v, each as uint does, in one loop
+// whose state stays in registers.
+func (d *varints) uints(v []uint64) {
+	b, n := d.b, d.n
+	for i := range v {
+		switch {
+		case n < len(b) && b[n] < 0x80:
+			v[i] = uint64(b[n])
+			n++
+		case n+1 < len(b) && b[n+1] < 0x80:
+			v[i] = uint64(b[n]&0x7f) | uint64(b[n+1])<<7
+			n += 2
+		default:
+			x, k := spill.Uvarint(b[n:])
+			if k <= 0 {
+				d.bad, d.n = true, len(b)
+				return
+			}
+			v[i] = x
+			n += k
+		}
+	}
+	d.n = n
 }
 
 func (d *varints) string(ar *spill.Arena) string {
@@ -440,11 +501,11 @@ func shapeHash(p0, p1, p2, p3, p4 uintptr, n3 uint32) uint64 {
 // shapeOf numbers the strings of a failed sample.
 func (b *jtlBook) shapeOf(ref *SampleRef) uint32 {
 	k := shapeEntry{}
-	for j, s := range [5]string{ref.Label, ref.Code, ref.Message, ref.Thread, ref.Host} {
-		if len(s) > 0 {
-			k.p[j], k.n[j] = unsafe.Pointer(unsafe.StringData(s)), uint32(len(s))
-		}
-	}
+	k.p[0], k.n[0] = stringKey(ref.Label)
+	k.p[1], k.n[1] = stringKey(ref.Code)
+	k.p[2], k.n[2] = stringKey(ref.Message)
+	k.p[3], k.n[3] = stringKey(ref.Thread)
+	k.p[4], k.n[4] = stringKey(ref.Host)
 	h := shapeHash(uintptr(k.p[0]), uintptr(k.p[1]), uintptr(k.p[2]),
 		uintptr(k.p[3]), uintptr(k.p[4]), k.n[3])
 	if b.shapeCache == nil {
