@@ -3,7 +3,6 @@ package correlate
 import (
 	"encoding/binary"
 	"net/netip"
-	"slices"
 	"unsafe"
 
 	"github.com/ceiling-dev/ceiling/internal/spill"
@@ -339,47 +338,21 @@ func (jtlCodec) Encode(b []byte, r *jtlRecord) []byte {
 // jtlPack cannot take.
 func appendJTLNumbers(b []byte, r *jtlRecord, flags byte) []byte {
 	// The times as lengths: a few bytes rather than the 6 of a Unix ms.
-	var v [jtlNumbers]uint64
-	v[0] = zigzag(r.end - r.start)
-	k := 1
+	b = spill.AppendInt(b, r.end-r.start)
 	if flags&jtlAnsweredEarly != 0 {
-		v[k] = zigzag(r.answered - r.start)
-		k++
+		b = spill.AppendInt(b, r.answered-r.start)
 	}
-	v[k], v[k+1], v[k+2], v[k+3] = zigzag(r.file), zigzag(int64(r.conc)), zigzag(int64(r.tHost)), zigzag(int64(r.own))
-	v[k+4] = uint64(r.status)
-	k += 5
+	b = spill.AppendInt(b, r.file)
+	b = spill.AppendInt(b, int64(r.conc))
+	b = spill.AppendInt(b, int64(r.tHost))
+	b = spill.AppendInt(b, int64(r.own))
+	b = spill.AppendUint(b, uint64(r.status))
 	if flags&jtlHasSample != 0 {
-		v[k], v[k+1], v[k+2] = zigzag(r.all), zigzag(r.line), uint64(r.shape)
-		k += 3
+		b = spill.AppendInt(b, r.all)
+		b = spill.AppendInt(b, r.line)
+		b = spill.AppendUint(b, uint64(r.shape))
 	}
-	return appendUvarints(b, v[:k])
-}
-
-// jtlNumbers is the most numbers a record has between its head and its
-// IDs, written and read in one loop: a call and a capacity check per
-// number (spill.AppendInt, varints.int) were half of the codec's cost.
-const jtlNumbers = 10
-
-// appendUvarints appends each of v as binary.AppendUvarint does; most
-// take one or two bytes (a count in the thousands), written straight.
-func appendUvarints(b []byte, v []uint64) []byte {
-	n := len(b)
-	b = slices.Grow(b, binary.MaxVarintLen64*len(v))
-	b = b[:n+binary.MaxVarintLen64*len(v)]
-	for _, x := range v {
-		switch {
-		case x < 1<<7:
-			b[n] = byte(x)
-			n++
-		case x < 1<<14:
-			b[n], b[n+1] = byte(x)|0x80, byte(x>>7)
-			n += 2
-		default:
-			n += binary.PutUvarint(b[n:], x)
-		}
-	}
-	return b[:n]
+	return b
 }
 
 func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
@@ -425,27 +398,16 @@ func (jtlCodec) Decode(src []byte, r *jtlRecord, ar *spill.Arena) (int, error) {
 // decodeJTLNumbers reads what appendJTLNumbers wrote from src[12:] into
 // r, whose start is set, and returns where they end; -1 when they do not.
 func decodeJTLNumbers(src []byte, r *jtlRecord, flags byte) int {
-	var v [jtlNumbers]uint64
-	k := 6
-	if flags&jtlAnsweredEarly != 0 {
-		k++
-	}
-	if flags&jtlHasSample != 0 {
-		k += 3
-	}
 	d := varints{b: src, n: 12}
-	d.uints(v[:k])
-	r.end = r.start + unzigzag(v[0])
+	r.end = r.start + d.int()
 	r.answered = r.end
-	j := 1
 	if flags&jtlAnsweredEarly != 0 {
-		r.answered = r.start + unzigzag(v[j])
-		j++
+		r.answered = r.start + d.int()
 	}
-	r.file = unzigzag(v[j])
-	r.conc, r.tHost, r.own, r.status = int32(unzigzag(v[j+1])), int32(unzigzag(v[j+2])), int32(unzigzag(v[j+3])), uint32(v[j+4])
+	r.file = d.int()
+	r.conc, r.tHost, r.own, r.status = int32(d.int()), int32(d.int()), int32(d.int()), uint32(d.uint())
 	if flags&jtlHasSample != 0 {
-		r.all, r.line, r.shape = unzigzag(v[j+5]), unzigzag(v[j+6]), uint32(v[j+7])
+		r.all, r.line, r.shape = d.int(), d.int(), uint32(d.uint())
 	}
 	if d.bad {
 		return -1
@@ -486,31 +448,9 @@ func (d *varints) long() uint64 {
 	return v
 }
 
-func (d *varints) int() int64 { return unzigzag(d.uint()) }
-
-// uints reads len(v) numbers into v, each as uint does, in one loop
-// whose state stays in registers.
-func (d *varints) uints(v []uint64) {
-	b, n := d.b, d.n
-	for i := range v {
-		switch {
-		case n < len(b) && b[n] < 0x80:
-			v[i] = uint64(b[n])
-			n++
-		case n+1 < len(b) && b[n+1] < 0x80:
-			v[i] = uint64(b[n]&0x7f) | uint64(b[n+1])<<7
-			n += 2
-		default:
-			x, k := spill.Uvarint(b[n:])
-			if k <= 0 {
-				d.bad, d.n = true, len(b)
-				return
-			}
-			v[i] = x
-			n += k
-		}
-	}
-	d.n = n
+func (d *varints) int() int64 {
+	u := d.uint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *varints) string(ar *spill.Arena) string {
