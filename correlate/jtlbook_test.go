@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ceiling-dev/ceiling/internal/spill"
 	"github.com/ceiling-dev/ceiling/parse/capture"
 	"github.com/ceiling-dev/ceiling/parse/jtl"
 	"github.com/ceiling-dev/ceiling/parse/tcp"
@@ -209,6 +210,59 @@ func TestJTLCodecFields(t *testing.T) {
 	odd.all, odd.line, odd.shape, odd.callID, odd.failed = 0, 0, 0, "", false
 	bare := jtlRecord{start: -1, end: -1, answered: -1, tHost: -1, own: -1}
 	roundTrip(t, jtlCodec{}, 17, full, odd, bare, jtlRecord{traceID: "t", end: 2, answered: 2, conc: -3})
+}
+
+// TestJTLPack: a record whose numbers fit their fixed fields is written
+// packed, one whose number is one past its field's range is written as
+// varints, and either comes back as it went in.
+func TestJTLPack(t *testing.T) {
+	base := jtlRecord{start: 1_795_600_799_650, end: 1_795_600_799_653, answered: 1_795_600_799_651, file: 1, all: 1600, line: 7,
+		shape: 9, conc: 1001, tHost: 2, own: 1600, status: 3, failed: true}
+	cases := []struct {
+		name   string
+		set    func(r *jtlRecord, past int64) // past: 0 for the field's last value, 1 for one past it
+		sample bool
+	}{
+		{"elapsed", func(r *jtlRecord, p int64) { r.end, r.answered = r.start+jtlPackMs-1+p, r.start }, true},
+		{"answered", func(r *jtlRecord, p int64) { r.end, r.answered = r.start+jtlPackMs-1+p, r.start+jtlPackMs-1+p }, true},
+		{"elapsed below zero", func(r *jtlRecord, p int64) { r.end, r.answered = r.start-p, r.start-p }, true},
+		{"conc", func(r *jtlRecord, p int64) { r.conc = int32(jtlPackConc - 1 + p) }, true},
+		{"conc below zero", func(r *jtlRecord, p int64) { r.conc = int32(-p) }, true},
+		{"own", func(r *jtlRecord, p int64) { r.own = int32(jtlPackOwn - 1 + p) }, true},
+		{"tHost", func(r *jtlRecord, p int64) { r.tHost = int32(jtlPackHost - 1 + p) }, true},
+		{"tHost below zero", func(r *jtlRecord, p int64) { r.tHost = int32(-p) }, true},
+		{"file", func(r *jtlRecord, p int64) { r.file = jtlPackFile - 1 + p }, true},
+		{"status", func(r *jtlRecord, p int64) { r.status = uint32(jtlPackStatus - 1 + p) }, true},
+		{"all", func(r *jtlRecord, p int64) { r.all = jtlPackAll - 1 + p }, true},
+		{"shape", func(r *jtlRecord, p int64) { r.shape = uint32(jtlPackShape - 1 + p) }, true},
+		{"line", func(r *jtlRecord, p int64) { r.line = jtlPackLine - 1 + p }, true},
+		{"no sample", func(r *jtlRecord, p int64) { r.all, r.line, r.shape, r.own = 0, 0, 0, int32(jtlPackOwn-1+p) }, false},
+	}
+	for _, c := range cases {
+		for past := range int64(2) {
+			r := base
+			r.callID = "c@h"
+			c.set(&r, past)
+			b := jtlCodec{}.Encode(nil, &r)
+			if packed := b[11]&jtlPacked != 0; packed != (past == 0) {
+				t.Errorf("%s, %d past: packed %v", c.name, past, packed)
+			}
+			if sample := b[11]&jtlHasSample != 0; sample != c.sample {
+				t.Errorf("%s: sample %v, want %v", c.name, sample, c.sample)
+			}
+			var got jtlRecord
+			var ar spill.Arena
+			n, err := jtlCodec{}.Decode(b, &got, &ar)
+			if err != nil || n != len(b) || got != r {
+				t.Errorf("%s, %d past: read %d of %d (%v)\n got %+v\nwant %+v", c.name, past, n, len(b), err, got, r)
+			}
+			for cut := range len(b) {
+				if n, err := (jtlCodec{}).Decode(b[:cut], &got, &ar); err == nil {
+					t.Fatalf("%s, %d past: %d bytes of %d read as a record of %d", c.name, past, cut, len(b), n)
+				}
+			}
+		}
+	}
 }
 
 // TestVarints holds the inline varint reader to encoding/binary: values

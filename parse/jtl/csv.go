@@ -704,8 +704,10 @@ func (r *csvReader) fillVars(s *Sample, rec []byte, ends []int32) {
 // of their ID columns empty, which costs no call.
 func (r *csvReader) fillIDs(s *Sample, rec []byte, ends []int32) {
 	for _, i := range r.idCols {
-		if b := rec[ends[i-1]+1 : ends[i]]; len(b) > 0 {
-			r.noteID(s, i, r.idVars.get(b))
+		// An empty field is told by its ends: cutting it first cost
+		// three bounds checks a column.
+		if lo, hi := ends[i-1]+1, ends[i]; hi > lo {
+			r.noteID(s, i, r.idVars.get(rec[lo:hi]))
 		}
 	}
 }
