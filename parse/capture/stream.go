@@ -439,8 +439,9 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 		rest := buf[used:]
 		// Only the cut is made here; the parse is the file's parsing
 		// goroutine's (udpsip.go), and Parse of the n bytes cut reads
-		// what it would read of rest.
-		n, err := ss.framer.Frame(rest, &opts)
+		// what it would read of rest. What the cut learnt goes with the
+		// job, so that the parse does not read the lines again.
+		n, err := ss.framer.FrameInto(rest, ss.framing().framed, &opts)
 		if err != nil && errors.Is(err, sip.ErrIncomplete) {
 			if len(rest) > maxSIPBuffer {
 				fr.bad = true
@@ -736,8 +737,11 @@ func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason
 // takeBack says. The message is parsed on the file's parsing goroutine
 // meanwhile (udpsip.go): here a stream is only cut into messages.
 type streamSIP struct {
-	// framer cuts messages out of the streams (Parser.Frame).
+	// framer cuts messages out of the streams (Parser.FrameInto), into
+	// next, the job a message cut goes out in.
 	framer sip.Parser
+	next   *sipJob
+	frames []sip.Framed // the block the next jobs' Framed are cut from
 	// The chunk messages are copied into now and the chunks that came
 	// back; free keeps jobs that came back, up to a bound.
 	chunkPool
@@ -781,9 +785,35 @@ func (ss *streamSIP) giveBack(c *udpChunk, end int) {
 	c.buf = c.buf[:end]
 }
 
+// framing returns the job the framer cuts the next message into: the
+// next that lend returns. A job's Framed is cut from a block of them,
+// so that a caller that never hands events back, and so has a new job
+// for each message, does not pay an allocation for each Framed too.
+func (ss *streamSIP) framing() *sipJob {
+	if ss.next == nil {
+		ss.next, _ = ss.free.Get()
+	}
+	if ss.next.framed == nil {
+		if len(ss.frames) == 0 {
+			ss.frames = make([]sip.Framed, framedBlock)
+		}
+		ss.next.framed = &ss.frames[0]
+		ss.frames = ss.frames[1:]
+	}
+	return ss.next
+}
+
+// framedBlock is how many Framed an allocation holds (3 KB).
+const framedBlock = 8
+
 // lend returns a job for the message b, which lies in c, to be parsed.
 func (ss *streamSIP) lend(b []byte, c *udpChunk, over overKind, side tcp.Side, off int64) *sipJob {
-	j, _ := ss.free.Get()
+	j := ss.next
+	if j != nil {
+		ss.next = nil
+	} else {
+		j, _ = ss.free.Get()
+	}
 	c.live++
 	j.b, j.chunk, j.m, j.err, j.over, j.side, j.off = b, c, nil, nil, over, side, off
 	return j
