@@ -437,10 +437,8 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	used := 0
 	for used < len(buf) {
 		rest := buf[used:]
-		// Only the cut is made here; the parse is the file's parsing
-		// goroutine's (udpsip.go), and Parse of the n bytes cut reads
-		// what it would read of rest. What the cut learnt goes with the
-		// job, so that the parse does not read the lines again.
+		// Only the cut is made here, into the next job; its parse is the
+		// file's parsing goroutine's (udpsip.go), from what the cut learnt.
 		n, err := ss.framer.FrameInto(rest, ss.framing().framed, &opts)
 		if err != nil && errors.Is(err, sip.ErrIncomplete) {
 			if len(rest) > maxSIPBuffer {
@@ -466,7 +464,7 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 			f.streamProblem(fl.c, from, fr.off, "sip: "+err.Error())
 		default:
 			// A message, sound or damaged: settle tells which.
-			j := ss.lend(rest[:n:n], c, overTCP, from, fr.off)
+			j := ss.lendFramed(rest[:n:n], c, from, fr.off)
 			fl.emitSIP(from, j, t, packet, transport)
 		}
 		fr.off += int64(n)
@@ -786,7 +784,7 @@ func (ss *streamSIP) giveBack(c *udpChunk, end int) {
 }
 
 // framing returns the job the framer cuts the next message into: the
-// next that lend returns. A job's Framed is cut from a block of them,
+// next that lendFramed returns. A job's Framed is cut from a block of them,
 // so that a caller that never hands events back, and so has a new job
 // for each message, does not pay an allocation for each Framed too.
 func (ss *streamSIP) framing() *sipJob {
@@ -808,14 +806,19 @@ const framedBlock = 8
 
 // lend returns a job for the message b, which lies in c, to be parsed.
 func (ss *streamSIP) lend(b []byte, c *udpChunk, over overKind, side tcp.Side, off int64) *sipJob {
-	j := ss.next
-	if j != nil {
-		ss.next = nil
-	} else {
-		j, _ = ss.free.Get()
-	}
+	j, _ := ss.free.Get()
 	c.live++
 	j.b, j.chunk, j.m, j.err, j.over, j.side, j.off = b, c, nil, nil, over, side, off
+	return j
+}
+
+// lendFramed is lend for the message b that the framer cut into the
+// next job (framing).
+func (ss *streamSIP) lendFramed(b []byte, c *udpChunk, side tcp.Side, off int64) *sipJob {
+	j := ss.next
+	ss.next = nil
+	c.live++
+	j.b, j.chunk, j.m, j.err, j.over, j.side, j.off = b, c, nil, nil, overTCP, side, off
 	return j
 }
 
