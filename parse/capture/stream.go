@@ -723,11 +723,11 @@ func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason
 }
 
 // Taking back the memory of SIP over TCP and WebSocket, as udprecycle.go
-// does for UDP. A message is parsed (ParseSharedInto) from a copy of its
-// bytes in a chunk, so that its strings and Body point into the copy
-// rather than into a copy of its headers and another of its body; the
-// Message lives in a sipJob. Both come back when the caller hands the
-// event back (Source.Recycle), and hold later messages.
+// does for UDP. A message is parsed (ParseSharedIntoFramed, a WebSocket's
+// ParseSharedInto) from a copy of its bytes in a chunk, so that its strings
+// and Body point into the copy rather than into a copy of its headers and
+// another of its body; the Message lives in a sipJob. Both come back when
+// the caller hands the event back (Source.Recycle), and hold later messages.
 //
 // The jobs are noted as their events leave the reorder window (settle),
 // as a datagram's are: in the order the caller gets them, and so hands
