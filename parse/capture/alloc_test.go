@@ -13,7 +13,8 @@ import (
 // What is left is what the events hand out: the Conn, the HTTP messages
 // with their text and headers (cut from blocks the file's connections
 // share: about 3.2 in all, 10 when each was allocated apart), the SIP
-// messages. (Before the flows, the parsers and the reassembly state were
+// messages (and what their framing learnt, sip.Framed, eight to an
+// allocation: 0.3 a connection). (Before the flows, the parsers and the reassembly state were
 // reused: 19 and 7.4.)
 func TestConnAllocs(t *testing.T) {
 	for _, c := range []struct {

@@ -437,10 +437,9 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 	used := 0
 	for used < len(buf) {
 		rest := buf[used:]
-		// Only the cut is made here; the parse is the file's parsing
-		// goroutine's (udpsip.go), and Parse of the n bytes cut reads
-		// what it would read of rest.
-		n, err := ss.framer.Frame(rest, &opts)
+		// Only the cut is made here, into the next job; its parse is the
+		// file's parsing goroutine's (udpsip.go), from what the cut learnt.
+		n, err := ss.framer.FrameInto(rest, ss.framing().framed, &opts)
 		if err != nil && errors.Is(err, sip.ErrIncomplete) {
 			if len(rest) > maxSIPBuffer {
 				fr.bad = true
@@ -465,7 +464,7 @@ func (fl *flow) sipBytes(from tcp.Side, b []byte, t, packet int64, transport str
 			f.streamProblem(fl.c, from, fr.off, "sip: "+err.Error())
 		default:
 			// A message, sound or damaged: settle tells which.
-			j := ss.lend(rest[:n:n], c, overTCP, from, fr.off)
+			j := ss.lendFramed(rest[:n:n], c, from, fr.off)
 			fl.emitSIP(from, j, t, packet, transport)
 		}
 		fr.off += int64(n)
@@ -724,11 +723,11 @@ func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason
 }
 
 // Taking back the memory of SIP over TCP and WebSocket, as udprecycle.go
-// does for UDP. A message is parsed (ParseSharedInto) from a copy of its
-// bytes in a chunk, so that its strings and Body point into the copy
-// rather than into a copy of its headers and another of its body; the
-// Message lives in a sipJob. Both come back when the caller hands the
-// event back (Source.Recycle), and hold later messages.
+// does for UDP. A message is parsed (ParseSharedIntoFramed, a WebSocket's
+// ParseSharedInto) from a copy of its bytes in a chunk, so that its strings
+// and Body point into the copy rather than into a copy of its headers and
+// another of its body; the Message lives in a sipJob. Both come back when
+// the caller hands the event back (Source.Recycle), and hold later messages.
 //
 // The jobs are noted as their events leave the reorder window (settle),
 // as a datagram's are: in the order the caller gets them, and so hands
@@ -736,8 +735,11 @@ func (f *fileSource) streamProblem(c *tcp.Conn, side tcp.Side, off int64, reason
 // takeBack says. The message is parsed on the file's parsing goroutine
 // meanwhile (udpsip.go): here a stream is only cut into messages.
 type streamSIP struct {
-	// framer cuts messages out of the streams (Parser.Frame).
+	// framer cuts messages out of the streams (Parser.FrameInto), into
+	// next, the job a message cut goes out in.
 	framer sip.Parser
+	next   *sipJob
+	frames []sip.Framed // the block the next jobs' Framed are cut from
 	// The chunk messages are copied into now and the chunks that came
 	// back; free keeps jobs that came back, up to a bound.
 	chunkPool
@@ -781,11 +783,42 @@ func (ss *streamSIP) giveBack(c *udpChunk, end int) {
 	c.buf = c.buf[:end]
 }
 
+// framing returns the job the framer cuts the next message into: the
+// next that lendFramed returns. A job's Framed is cut from a block of them,
+// so that a caller that never hands events back, and so has a new job
+// for each message, does not pay an allocation for each Framed too.
+func (ss *streamSIP) framing() *sipJob {
+	if ss.next == nil {
+		ss.next, _ = ss.free.Get()
+	}
+	if ss.next.framed == nil {
+		if len(ss.frames) == 0 {
+			ss.frames = make([]sip.Framed, framedBlock)
+		}
+		ss.next.framed = &ss.frames[0]
+		ss.frames = ss.frames[1:]
+	}
+	return ss.next
+}
+
+// framedBlock is how many Framed an allocation holds (3 KB).
+const framedBlock = 8
+
 // lend returns a job for the message b, which lies in c, to be parsed.
 func (ss *streamSIP) lend(b []byte, c *udpChunk, over overKind, side tcp.Side, off int64) *sipJob {
 	j, _ := ss.free.Get()
 	c.live++
 	j.b, j.chunk, j.m, j.err, j.over, j.side, j.off = b, c, nil, nil, over, side, off
+	return j
+}
+
+// lendFramed is lend for the message b that the framer cut into the
+// next job (framing).
+func (ss *streamSIP) lendFramed(b []byte, c *udpChunk, side tcp.Side, off int64) *sipJob {
+	j := ss.next
+	ss.next = nil
+	c.live++
+	j.b, j.chunk, j.m, j.err, j.over, j.side, j.off = b, c, nil, nil, overTCP, side, off
 	return j
 }
 

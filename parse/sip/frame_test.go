@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +28,7 @@ func TestFrameCutsWhereParseDoes(t *testing.T) {
 		}
 		for len(b) > 0 {
 			n, ok := frameAgrees(t, filepath.Base(path), b, &Options{})
+			framedAgrees(t, filepath.Base(path), b, &Options{})
 			if n <= 0 {
 				break
 			}
@@ -38,6 +41,7 @@ func TestFrameCutsWhereParseDoes(t *testing.T) {
 	for _, c := range parseCases {
 		for _, dgram := range []bool{false, true} {
 			frameAgrees(t, c.name, []byte(c.in), &Options{Datagram: dgram})
+			framedAgrees(t, c.name, []byte(c.in), &Options{Datagram: dgram})
 		}
 	}
 	// The streams hold some 200 messages: a walk that stopped early
@@ -80,6 +84,34 @@ func frameAgrees(t *testing.T, name string, b []byte, opts *Options) (int, bool)
 	return n, true
 }
 
+// framedAgrees checks FrameInto against Frame at the start of b, for a
+// Parser and a full one, and the parse of the bytes cut from what
+// FrameInto learnt (ParseSharedIntoFramed) against their parse from
+// scratch, field by field.
+func framedAgrees(t *testing.T, name string, b []byte, opts *Options) {
+	t.Helper()
+	var framer, full, p Parser
+	full.full = true
+	for _, fp := range []*Parser{&framer, &full} {
+		n, err := fp.Frame(b, opts)
+		var fr Framed
+		fn, ferr := fp.FrameInto(b, &fr, opts)
+		if fn != n || errString(ferr) != errString(err) {
+			t.Fatalf("%s (full %v): FrameInto cut %d bytes (%v), Frame %d (%v)", name, fp.full, fn, ferr, n, err)
+		}
+		if err != nil {
+			continue
+		}
+		var got, want Message
+		gotOK, gn, gerr := p.ParseSharedIntoFramed(&got, b[:n], &fr, opts)
+		wantOK, wn, werr := p.ParseSharedInto(&want, b[:n], opts)
+		if gotOK != wantOK || gn != wn || errString(gerr) != errString(werr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s (full %v): framed %v %d %v %+v, from scratch %v %d %v %+v",
+				name, fp.full, gotOK, gn, gerr, got, wantOK, wn, werr, want)
+		}
+	}
+}
+
 func errString(err error) string {
 	if err == nil {
 		return ""
@@ -111,6 +143,7 @@ func TestFrameContentLength(t *testing.T) {
 		if c.body {
 			want += len(body)
 		}
+		framedAgrees(t, c.cl, []byte(head+body+"NEXT"), &Options{})
 		if n, _ := frameAgrees(t, c.cl, []byte(head+body+"NEXT"), &Options{}); n != want {
 			t.Errorf("%q: cut %d bytes, want %d", c.cl, n, want)
 		}
@@ -138,6 +171,34 @@ func TestContentLengthColon(t *testing.T) {
 	} {
 		if got := contentLengthColon([]byte(c.line)); got != c.colon {
 			t.Errorf("contentLengthColon(%q) = %d, want %d", c.line, got, c.colon)
+		}
+	}
+}
+
+// TestFramedParseAgrees runs framedAgrees on Looks' inputs, every prefix
+// of the messages and streams among them, in both modes (messages cut
+// short, bodies cut short, junk in front), and on the shapes of what
+// FrameInto keeps: the start line's pieces where they do not follow at
+// once, more header lines than are saved, lines not in the common shape.
+func TestFramedParseAgrees(t *testing.T) {
+	eachLooksInput(t, func(b []byte) {
+		for _, dgram := range []bool{false, true} {
+			framedAgrees(t, clip(string(b)), b, &Options{Datagram: dgram})
+		}
+	})
+	const ids = "Call-ID: a\r\nCSeq: 1 INVITE\r\n"
+	many := strings.Repeat("X-Trace-Id: t\r\n", savedLines)
+	for _, c := range []struct{ name, in string }{
+		{"two spaces", "INVITE  sip:a@b SIP/2.0\r\n" + ids + "Content-Length: 2\r\n\r\nabNEXT"},
+		{"status", "SIP/2.0 503 Service Unavailable\r\n" + ids + "Retry-After: 5\r\n\r\n"},
+		{"junk in front", "\r\nxx\r\nBYE sip:a@b SIP/2.0\r\n" + ids + "\r\n"},
+		{"lines past those saved", "INVITE sip:a@b SIP/2.0\r\n" + many + ids + "Content-Length: 0\r\n\r\n"},
+		{"folded", "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;\r\n branch=z9hG4bKx\r\n" + ids + "\r\n"},
+		{"odd name", "INVITE sip:a@b SIP/2.0\r\nX-Odd : v\r\n" + ids + "l: 1\r\n\r\nx"},
+		{"bare LF", "INVITE sip:a@b SIP/2.0\n" + strings.ReplaceAll(ids, "\r", "") + "\n"},
+	} {
+		for _, dgram := range []bool{false, true} {
+			framedAgrees(t, c.name, []byte(c.in), &Options{Datagram: dgram})
 		}
 	}
 }

@@ -17,7 +17,8 @@ import (
 // own bytes, and is ErrIncomplete when cut short; the fast paths and
 // ParseShared read exactly what the general path does (sameAsFull);
 // Frame cuts where Parse does, and Parse reads the same message from the
-// bytes Frame cut (frameAgrees); and Looks answers as looksRef does.
+// bytes Frame cut (frameAgrees), as from what FrameInto learnt of them
+// (framedAgrees); and Looks answers as looksRef does.
 //
 // Seeds: the hand-written cases of TestParse, and testdata/fuzz/FuzzParse,
 // real messages and stream pieces from testdata (see -fuzzseeds).
@@ -30,6 +31,7 @@ func FuzzParse(f *testing.F) {
 		m, n, err := Parse(b, opts)
 		checkInvariants(t, b, m, n, err)
 		frameAgrees(t, "input", b, opts)
+		framedAgrees(t, "input", b, opts)
 		sameAsFull(t, "input", b, opts)
 		if Looks(b) != looksRef(b) {
 			t.Fatalf("Looks = %v, the reference %v", Looks(b), looksRef(b))
