@@ -53,11 +53,13 @@ const (
 
 // Stats counts what a Parser did. They never decrease.
 type Stats struct {
+	// Bytes, Messages and Frames come first: every frame counts in them,
+	// and so they lie in one cache line of the Parser (see Parser).
 	Bytes    int64 // bytes fed
-	GapBytes int64 // bytes the capture lost (Gap)
+	Messages int64 // KindMessage events
 	// Frames counts frame headers by opcode.
 	Frames   [16]int64
-	Messages int64 // KindMessage events
+	GapBytes int64 // bytes the capture lost (Gap)
 	Problems int64 // KindProblem events
 	// MaskViolations counts frames masked the wrong way for their
 	// direction.
@@ -82,52 +84,61 @@ const (
 
 // Parser reads the frames one side of a WebSocket connection sent, from
 // the first byte after the 101 response (or its request) on.
+//
+// What a frame reads and writes lies together in five of its cache lines
+// (the first three, msgs[0] and the counters): a capture has a WebSocket
+// per call, each side of it cold by its next segment, and the fields a
+// frame used were spread over nine lines, the messages lent out in a
+// slice of their own among them.
 type Parser struct {
+	state      state
+	ended      bool
 	fromClient bool
 	deflate    bool
-	inf        *inflater
-	maxMsg     int
-	maxComp    int
-	maxInflate int64
-
-	off   int64
-	state state
-	ended bool
-	ev    []Event
-
-	hdr    [14]byte
-	hdrN   int
-	hdrOff int64
-
-	frame   Frame
-	remain  int64
-	maskPos int
-	cur     *Message // where the current frame's payload goes; nil: nowhere
-	data    *Message // the data message in progress
+	reuse      bool
+	noFrames   bool
 	// For the data message: its payload stopped being kept at a gap; its
 	// compressed bytes (compOver: more than MaxCompressed came), and
 	// whether a gap cut them.
 	stopKeep  bool
 	ctlStop   bool // the same for the control frame in progress
-	comp      []byte
 	compOver  bool
 	compGap   bool
 	closeSeen bool
 
-	// With Options.ReuseMessages: the messages reported by the last call,
-	// and those free for the next ones (spare[:nSpare]), each with the
-	// payload buffer that is its own.
-	reuse    bool
-	noFrames bool
-	lent     []spareMsg
-	spare    [maxSpare]spareMsg
-	nSpare   int
+	hdr    [14]byte
+	hdrN   int
+	hdrOff int64
+	off    int64
+	remain int64
+
+	maskPos int
+	maxMsg  int
+	cur     *Message // where the current frame's payload goes; nil: nowhere
+	data    *Message // the data message in progress
+	ev      []Event
+	nSpare  int
+
+	frame Frame
+	comp  []byte
+
+	// With Options.ReuseMessages: the messages reported by the last call
+	// (msgs[:nLent].lent), and those free for the next ones
+	// (msgs[:nSpare].spare), each with the payload buffer that is its
+	// own. A message goes from lent to spare at the next call, and
+	// mostly there is one of each: side by side, they share a line.
+	msgs [maxSpare]struct{ lent, spare spareMsg }
+
+	nLent int
 	// borrowed is the message whose Payload aliases the bytes being fed
 	// (see keep), and borrowedBuf the buffer it came with.
-	borrowed    *Message
-	borrowedBuf []byte
+	borrowed *Message
+	stats    Stats
 
-	stats Stats
+	borrowedBuf []byte
+	inf         *inflater
+	maxComp     int
+	maxInflate  int64
 }
 
 // NewParser returns a parser for one direction of a connection.
@@ -143,8 +154,7 @@ func NewParser(o Options) *Parser {
 		noFrames:   o.NoFrames,
 		ev:         p.ev[:0],
 		comp:       p.comp[:0],
-		lent:       p.lent[:0],
-		spare:      p.spare,
+		msgs:       p.msgs,
 		nSpare:     p.nSpare,
 	}
 	if p.maxMsg <= 0 {
@@ -196,7 +206,8 @@ type spareMsg struct {
 // Options.ReuseMessages, the Messages it reported.
 func (p *Parser) Release() {
 	p.recycle()
-	for _, e := range p.spare[:p.nSpare] {
+	for i := range p.nSpare {
+		e := &p.msgs[i].spare
 		// A spare message still holds what it last reported, which may
 		// be the caller's bytes: a pooled parser must keep none alive.
 		*e.m = Message{}
@@ -215,18 +226,19 @@ func (p *Parser) Release() {
 // recycle takes back the messages the last call reported, when the caller
 // let it. It does not touch them: message clears one when it is used.
 func (p *Parser) recycle() {
-	for i, e := range p.lent {
-		p.lent[i] = spareMsg{}
+	for i := range p.nLent {
+		e := p.msgs[i].lent
+		p.msgs[i].lent = spareMsg{}
 		if p.nSpare == maxSpare {
 			continue
 		}
 		if cap(e.buf) > maxSparePayload {
 			e.buf = nil
 		}
-		p.spare[p.nSpare] = e
+		p.msgs[p.nSpare].spare = e
 		p.nSpare++
 	}
-	p.lent = p.lent[:0]
+	p.nLent = 0
 }
 
 // message returns a new Message, a reused one when it may.
@@ -234,8 +246,8 @@ func (p *Parser) message(op Opcode, off, t int64) *Message {
 	var m *Message
 	if p.nSpare > 0 {
 		p.nSpare--
-		e := p.spare[p.nSpare]
-		p.spare[p.nSpare] = spareMsg{}
+		e := p.msgs[p.nSpare].spare
+		p.msgs[p.nSpare].spare = spareMsg{}
 		m = e.m
 		*m = Message{Payload: e.buf[:0]}
 	} else {
@@ -255,7 +267,12 @@ func (p *Parser) report(m *Message, t int64) {
 			buf = p.borrowedBuf
 			p.borrowed, p.borrowedBuf = nil, nil
 		}
-		p.lent = append(p.lent, spareMsg{m, buf})
+		// Past maxSpare in one call the message is not reused: recycle
+		// would have no room for it.
+		if p.nLent < maxSpare {
+			p.msgs[p.nLent].lent = spareMsg{m, buf}
+			p.nLent++
+		}
 	}
 }
 
