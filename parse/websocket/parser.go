@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
@@ -85,11 +86,12 @@ const (
 // Parser reads the frames one side of a WebSocket connection sent, from
 // the first byte after the 101 response (or its request) on.
 //
-// What a frame reads and writes lies together in five of its cache lines
-// (the first three, msgs[0] and the counters): a capture has a WebSocket
-// per call, each side of it cold by its next segment, and the fields a
-// frame used were spread over nine lines, the messages lent out in a
-// slice of their own among them.
+// What a frame reads and writes lies together: the first three cache
+// lines, own[0] (with Options.ReuseMessages, the message it reports) and
+// the line of the per-frame counters. A capture has a WebSocket per call,
+// each side of it cold by its next segment: its fields were spread over
+// nine lines, and the message it reused was reached through a slice of
+// its own, a load that waited on another.
 type Parser struct {
 	state      state
 	ended      bool
@@ -105,6 +107,11 @@ type Parser struct {
 	compOver  bool
 	compGap   bool
 	closeSeen bool
+	// Bits of own: in progress or reported by the last call (busy),
+	// reported by it (lent: free from the next call on), with a Payload
+	// not to keep (drop: the caller's bytes, or a buffer too large), ever
+	// handed out (used).
+	busy, lent, drop, used uint8
 
 	hdr    [14]byte
 	hdrN   int
@@ -117,28 +124,22 @@ type Parser struct {
 	cur     *Message // where the current frame's payload goes; nil: nowhere
 	data    *Message // the data message in progress
 	ev      []Event
-	nSpare  int
+	// borrowed is the message whose Payload aliases the bytes being fed
+	// (see keep), until it is reported.
+	borrowed *Message
 
 	frame Frame
 	comp  []byte
 
-	// With Options.ReuseMessages: the messages reported by the last call
-	// (msgs[:nLent].lent), and those free for the next ones
-	// (msgs[:nSpare].spare), each with the payload buffer that is its
-	// own. A message goes from lent to spare at the next call, and
-	// mostly there is one of each: side by side, they share a line.
-	msgs [maxSpare]struct{ lent, spare spareMsg }
+	// own holds the messages reported with Options.ReuseMessages, each
+	// with its payload buffer, used again once the caller is done with
+	// them; mostly own[0] alone.
+	own   [maxSpare]Message
+	stats Stats
 
-	nLent int
-	// borrowed is the message whose Payload aliases the bytes being fed
-	// (see keep), and borrowedBuf the buffer it came with.
-	borrowed *Message
-	stats    Stats
-
-	borrowedBuf []byte
-	inf         *inflater
-	maxComp     int
-	maxInflate  int64
+	inf        *inflater
+	maxComp    int
+	maxInflate int64
 }
 
 // NewParser returns a parser for one direction of a connection.
@@ -154,8 +155,7 @@ func NewParser(o Options) *Parser {
 		noFrames:   o.NoFrames,
 		ev:         p.ev[:0],
 		comp:       p.comp[:0],
-		msgs:       p.msgs,
-		nSpare:     p.nSpare,
+		own:        p.own,
 	}
 	if p.maxMsg <= 0 {
 		p.maxMsg = DefaultMaxMessage
@@ -192,26 +192,20 @@ const (
 	maxSparePayload = 8 << 10
 )
 
-// spareMsg is a message free for reuse and the payload buffer that goes
-// with it. The buffer is kept apart from the message, so that taking a
-// message back does not touch it: by then it is long out of the cache,
-// and it is touched anyway when it is used again.
-type spareMsg struct {
-	m   *Message
-	buf []byte
-}
-
 // Release gives the parser back for a later NewParser to reuse. Neither
 // it nor any slice it returned may be used afterwards, nor, with
 // Options.ReuseMessages, the Messages it reported.
 func (p *Parser) Release() {
 	p.recycle()
-	for i := range p.nSpare {
-		e := &p.msgs[i].spare
-		// A spare message still holds what it last reported, which may
-		// be the caller's bytes: a pooled parser must keep none alive.
-		*e.m = Message{}
+	for i := range p.own {
+		if p.used&(1<<i) != 0 {
+			// A message still holds what it last reported, which may be
+			// the caller's bytes: a pooled parser must keep none alive.
+			m := &p.own[i]
+			*m = Message{Payload: m.Payload[:0]}
+		}
 	}
+	p.busy, p.used = 0, 0
 	clear(p.ev[:cap(p.ev)])
 	if cap(p.ev) > 64 {
 		p.ev = nil
@@ -224,32 +218,25 @@ func (p *Parser) Release() {
 }
 
 // recycle takes back the messages the last call reported, when the caller
-// let it. It does not touch them: message clears one when it is used.
+// let it. It touches only a message whose Payload is not to keep: message
+// clears one when it is used.
 func (p *Parser) recycle() {
-	for i := range p.nLent {
-		e := p.msgs[i].lent
-		p.msgs[i].lent = spareMsg{}
-		if p.nSpare == maxSpare {
-			continue
-		}
-		if cap(e.buf) > maxSparePayload {
-			e.buf = nil
-		}
-		p.msgs[p.nSpare].spare = e
-		p.nSpare++
+	for drop := p.drop; drop != 0; drop &= drop - 1 {
+		p.own[bits.TrailingZeros8(drop)].Payload = nil
 	}
-	p.nLent = 0
+	p.busy &^= p.lent
+	p.lent, p.drop = 0, 0
 }
 
-// message returns a new Message, a reused one when it may.
+// message returns a new Message, one of the parser's own when it may.
 func (p *Parser) message(op Opcode, off, t int64) *Message {
 	var m *Message
-	if p.nSpare > 0 {
-		p.nSpare--
-		e := p.msgs[p.nSpare].spare
-		p.msgs[p.nSpare].spare = spareMsg{}
-		m = e.m
-		*m = Message{Payload: e.buf[:0]}
+	if free := ^p.busy & (1<<maxSpare - 1); p.reuse && free != 0 {
+		i := bits.TrailingZeros8(free)
+		p.busy |= 1 << i
+		p.used |= 1 << i
+		m = &p.own[i]
+		*m = Message{Payload: m.Payload[:0]}
 	} else {
 		m = new(Message)
 	}
@@ -261,17 +248,19 @@ func (p *Parser) message(op Opcode, off, t int64) *Message {
 func (p *Parser) report(m *Message, t int64) {
 	p.stats.Messages++
 	p.emit(Event{Kind: KindMessage, Time: t, Offset: m.Offset, Message: m})
-	if p.reuse {
-		buf := m.Payload
-		if m == p.borrowed {
-			buf = p.borrowedBuf
-			p.borrowed, p.borrowedBuf = nil, nil
-		}
-		// Past maxSpare in one call the message is not reused: recycle
-		// would have no room for it.
-		if p.nLent < maxSpare {
-			p.msgs[p.nLent].lent = spareMsg{m, buf}
-			p.nLent++
+	borrowed := m == p.borrowed
+	if borrowed {
+		p.borrowed = nil
+	}
+	for i := range p.own {
+		if m == &p.own[i] {
+			p.lent |= 1 << i
+			// The caller's bytes must not be written into when the
+			// message is used again, nor a large buffer kept.
+			if borrowed || cap(m.Payload) > maxSparePayload {
+				p.drop |= 1 << i
+			}
+			break
 		}
 	}
 }
@@ -584,8 +573,10 @@ func (p *Parser) keep(m *Message, d []byte, masked, whole bool, hint int64) {
 		// which is as long as d is valid: the payload need not be
 		// copied. Most messages of a server come whole in one segment.
 		// Its capacity ends with it, so that nothing appends into the
-		// caller's bytes; report gives the message its own buffer back.
-		p.borrowed, p.borrowedBuf = m, m.Payload
+		// caller's bytes, and the next call lets go of it (recycle): the
+		// buffer the message had goes, unneeded by a side whose
+		// messages come whole.
+		p.borrowed = m
 		m.Payload = d[:len(d):len(d)]
 		return
 	}
