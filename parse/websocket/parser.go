@@ -109,9 +109,8 @@ type Parser struct {
 	closeSeen bool
 	// Bits of own: in progress or reported by the last call (busy),
 	// reported by it (lent: free from the next call on), with a Payload
-	// not to keep (drop: the caller's bytes, or a buffer too large), ever
-	// handed out (used).
-	busy, lent, drop, used uint8
+	// not to keep (drop: the caller's bytes, or a buffer too large).
+	busy, lent, drop uint8
 
 	hdr    [14]byte
 	hdrN   int
@@ -196,16 +195,10 @@ const (
 // it nor any slice it returned may be used afterwards, nor, with
 // Options.ReuseMessages, the Messages it reported.
 func (p *Parser) Release() {
+	// A pooled parser must keep none of the caller's bytes alive: recycle
+	// lets go of them. What else its messages hold is their own.
 	p.recycle()
-	for i := range p.own {
-		if p.used&(1<<i) != 0 {
-			// A message still holds what it last reported, which may be
-			// the caller's bytes: a pooled parser must keep none alive.
-			m := &p.own[i]
-			*m = Message{Payload: m.Payload[:0]}
-		}
-	}
-	p.busy, p.used = 0, 0
+	p.busy = 0
 	clear(p.ev[:cap(p.ev)])
 	if cap(p.ev) > 64 {
 		p.ev = nil
@@ -234,7 +227,6 @@ func (p *Parser) message(op Opcode, off, t int64) *Message {
 	if free := ^p.busy & (1<<maxSpare - 1); p.reuse && free != 0 {
 		i := bits.TrailingZeros8(free)
 		p.busy |= 1 << i
-		p.used |= 1 << i
 		m = &p.own[i]
 		*m = Message{Payload: m.Payload[:0]}
 	} else {
