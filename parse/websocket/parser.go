@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"crypto/subtle"
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -601,25 +600,28 @@ func appendUnmasked(b, d []byte, key [4]byte, pos int) []byte {
 
 // xorMask sets dst to src XORed with the key, starting at key position
 // pos; dst is src or does not overlap it. Every byte a client sends goes
-// through here: it XORs up to 128 bytes at a time with subtle.XORBytes,
-// which has vector code, against the key repeated.
+// through here, a SIP message of a few hundred bytes at a time: four
+// words an iteration, XORed with the key repeated, run in fewer
+// instructions than subtle.XORBytes' vector code did with its calls (one
+// per 128 bytes) and the key stream built for them.
 func xorMask(dst, src []byte, key [4]byte, pos int) {
 	k := uint64(key[pos&3]) | uint64(key[(pos+1)&3])<<8 | uint64(key[(pos+2)&3])<<16 | uint64(key[(pos+3)&3])<<24
 	k |= k << 32
-	if len(src) < 16 {
-		for i := range src {
-			dst[i] = src[i] ^ byte(k>>(8*(i&7)))
-		}
-		return
+	dst = dst[:len(src)]
+	for len(src) >= 32 {
+		s, d := src[:32:32], dst[:32:32]
+		binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(s)^k)
+		binary.LittleEndian.PutUint64(d[8:], binary.LittleEndian.Uint64(s[8:])^k)
+		binary.LittleEndian.PutUint64(d[16:], binary.LittleEndian.Uint64(s[16:])^k)
+		binary.LittleEndian.PutUint64(d[24:], binary.LittleEndian.Uint64(s[24:])^k)
+		src, dst = src[32:], dst[32:]
 	}
-	var buf [128]byte
-	ks := buf[:min(len(src)+7, len(buf))&^7]
-	for i := 0; i+8 <= len(ks); i += 8 {
-		binary.LittleEndian.PutUint64(ks[i:], k)
+	for len(src) >= 8 {
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src)^k)
+		src, dst = src[8:], dst[8:]
 	}
-	for len(src) > 0 {
-		n := subtle.XORBytes(dst, src, ks)
-		dst, src = dst[n:], src[n:]
+	for i := range src {
+		dst[i] = src[i] ^ byte(k>>(8*i))
 	}
 }
 
