@@ -86,8 +86,8 @@ const (
 // the first byte after the 101 response (or its request) on.
 //
 // What a frame reads and writes lies together: the first three cache
-// lines, own[0] (with Options.ReuseMessages, the message it reports) and
-// the line of the per-frame counters. A capture has a WebSocket per call,
+// lines, own[0] (with Options.ReuseMessages, the message it reports), and
+// the event reporting it beside the per-frame counters. A capture has a WebSocket per call,
 // each side of it cold by its next segment: its fields were spread over
 // nine lines, and the message it reused was reached through a slice of
 // its own, a load that waited on another.
@@ -132,7 +132,10 @@ type Parser struct {
 	// own holds the messages reported with Options.ReuseMessages, each
 	// with its payload buffer, used again once the caller is done with
 	// them; mostly own[0] alone.
-	own   [maxSpare]Message
+	own [maxSpare]Message
+	// ev1 is where ev starts, holding the one event most calls report:
+	// an array of its own was one more cold line to write and read.
+	ev1   [1]Event
 	stats Stats
 
 	inf        *inflater
@@ -151,10 +154,10 @@ func NewParser(o Options) *Parser {
 		maxInflate: o.MaxInflate,
 		reuse:      o.ReuseMessages,
 		noFrames:   o.NoFrames,
-		ev:         p.ev[:0],
 		comp:       p.comp[:0],
 		own:        p.own,
 	}
+	p.ev = p.ev1[:0]
 	if p.maxMsg <= 0 {
 		p.maxMsg = DefaultMaxMessage
 	}
@@ -199,9 +202,7 @@ func (p *Parser) Release() {
 	p.recycle()
 	p.busy = 0
 	clear(p.ev[:cap(p.ev)])
-	if cap(p.ev) > 64 {
-		p.ev = nil
-	}
+	p.ev = nil
 	if cap(p.comp) > maxSparePayload {
 		p.comp = nil
 	}
