@@ -2,6 +2,8 @@ package websocket
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -77,5 +79,28 @@ func TestReuseLetsGo(t *testing.T) {
 				t.Errorf("the first segment's bytes were written over: %q", first)
 			}
 		})
+	}
+}
+
+// TestReuseManyInOneCall checks a call that reports more messages than a
+// parser keeps to reuse: each is a message of its own, read as reported.
+func TestReuseManyInOneCall(t *testing.T) {
+	var seg []byte
+	var want []string
+	for i := range 2*maxSpare + 1 {
+		msg := fmt.Sprintf("MESSAGE %d", i)
+		want = append(want, msg)
+		seg = append(seg, frame(true, 0, OpText, key, []byte(msg))...)
+	}
+	p := NewParser(Options{FromClient: true, ReuseMessages: true, NoFrames: true})
+	defer p.Release()
+	for round := range 2 {
+		var got []string
+		for _, e := range p.Feed(seg, 0) {
+			got = append(got, string(e.Message.Payload))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("round %d: %q, want %q", round, got, want)
+		}
 	}
 }
