@@ -59,6 +59,10 @@ type flow struct {
 	lastSide       tcp.Side
 	lastT, lastPkt int64
 
+	// The WebSocket parsers lie in the first 64 bytes: a WebSocket's
+	// segments, most of a signalling capture's over TCP, read nothing
+	// else of the flow.
+	ws   [2]*websocket.Parser
 	req  *http.RequestParser
 	resp *http.ResponseParser
 	// upgrading is set by a request that asked for a WebSocket, until
@@ -66,11 +70,11 @@ type flow struct {
 	// request itself: the caller may give its event back (Source.Recycle)
 	// before the answer comes, and what startWS reads must not depend on
 	// when http.Blocks reuses a head given back.
-	upgrading    bool
-	upgradeProto string
-	ws           [2]*websocket.Parser
+	upgrading bool
 
 	sip [2]sipFramer
+
+	upgradeProto string
 
 	tls      *tls.Conn
 	sniff    [2][]byte

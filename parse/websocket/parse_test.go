@@ -234,11 +234,11 @@ func TestConcurrentInflate(t *testing.T) {
 }
 
 // TestXorMask checks the unmasking against the rule (RFC 6455 §5.3: byte
-// i XOR key[i mod 4]) over lengths around the vector code's steps, from
-// every key position, in place and into another buffer.
+// i XOR key[i mod 4]) over lengths around the loops' steps (32 and 8
+// bytes), from every key position, in place and into another buffer.
 func TestXorMask(t *testing.T) {
 	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
-	for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 127, 128, 129, 255, 256, 1000, 4097} {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 63, 127, 128, 129, 255, 256, 1000, 4097} {
 		for pos := range 4 {
 			src := make([]byte, n)
 			for i := range src {
